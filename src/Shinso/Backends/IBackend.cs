@@ -1,0 +1,146 @@
+using Shinso.Random;
+using Shinso.Tensors;
+
+namespace Shinso.Backends;
+
+/// <summary>
+/// The seam between models and kernels: every heavy operation a model performs goes through
+/// this interface, so the same model code runs on the CPU and on OpenCL devices.
+/// </summary>
+/// <remarks>
+/// All tensors passed to a backend must be owned by that backend. Matrix operations read a
+/// tensor as <see cref="Tensor.Rows"/> x <see cref="Tensor.Columns"/> in row-major order.
+/// Unless stated otherwise, outputs may alias inputs of the same shape (elementwise operations
+/// run in place), and shapes that do not fit throw <see cref="ArgumentException"/> naming the argument.
+/// </remarks>
+public interface IBackend : IDisposable
+{
+    /// <summary>A short name such as <c>cpu</c> or <c>opencl:0</c>.</summary>
+    string Name { get; }
+
+    // ---- memory -------------------------------------------------------------------------
+
+    /// <summary>A new zero-filled tensor of the given shape.</summary>
+    Tensor Allocate(params int[] shape);
+
+    /// <summary>Copies host values into <paramref name="destination"/> (lengths must match).</summary>
+    void Upload(ReadOnlySpan<float> source, Tensor destination);
+
+    /// <summary>Copies <paramref name="source"/> into host memory (lengths must match).</summary>
+    void Download(Tensor source, Span<float> destination);
+
+    /// <summary><c>destination = source</c> (lengths must match).</summary>
+    void Copy(Tensor source, Tensor destination);
+
+    /// <summary>Sets every element of <paramref name="tensor"/> to <paramref name="value"/>.</summary>
+    void Fill(Tensor tensor, float value);
+
+    // ---- linear algebra -----------------------------------------------------------------
+
+    /// <summary>
+    /// <c>C = alpha * op(A) * op(B) + beta * C</c> on matrices; op is the identity or the transpose.
+    /// When <paramref name="beta"/> is 0, C is not read (NaNs in C do not propagate).
+    /// </summary>
+    void Gemm(Transpose transA, Transpose transB, float alpha, Tensor a, Tensor b, float beta, Tensor c);
+
+    /// <summary><c>y = alpha * x + y</c>.</summary>
+    void Axpy(float alpha, Tensor x, Tensor y);
+
+    /// <summary><c>y = alpha * x + beta * y</c>.</summary>
+    void Axpby(float alpha, Tensor x, float beta, Tensor y);
+
+    /// <summary><c>result = a * b</c>, elementwise.</summary>
+    void Multiply(Tensor a, Tensor b, Tensor result);
+
+    /// <summary><c>matrix[i, j] += row[j]</c> for every row i (adds a bias to each sample).</summary>
+    void AddRowVector(Tensor matrix, Tensor row);
+
+    /// <summary><c>result[j] = beta * result[j] + sum_i matrix[i, j]</c> (for example a bias gradient).</summary>
+    void SumColumns(Tensor matrix, Tensor result, float beta = 0f);
+
+    /// <summary><c>result[i] = sum_j matrix[i, j]</c>.</summary>
+    void SumRows(Tensor matrix, Tensor result);
+
+    /// <summary>The sum of all elements, returned to the host.</summary>
+    float Sum(Tensor x);
+
+    /// <summary>The sum of squares of all elements, returned to the host.</summary>
+    float SumOfSquares(Tensor x);
+
+    // ---- activations --------------------------------------------------------------------
+
+    /// <summary><c>y = f(x)</c> elementwise.</summary>
+    void Activate(Activation function, Tensor x, Tensor y);
+
+    /// <summary>
+    /// <c>dx = dy * f'(x)</c>, elementwise. Sigmoid and tanh read the derivative from the output
+    /// <paramref name="y"/>; ReLU and absolute value read it from the input <paramref name="x"/>.
+    /// </summary>
+    void ActivationBackward(Activation function, Tensor x, Tensor y, Tensor dy, Tensor dx);
+
+    /// <summary>Row-wise softmax, stable for any finite input (the row maximum is subtracted first).</summary>
+    void SoftmaxRows(Tensor x, Tensor y);
+
+    /// <summary><c>result[i] = log sum_j exp(x[i, j])</c>, stable for any finite input.</summary>
+    void LogSumExpRows(Tensor x, Tensor result);
+
+    // ---- convolution --------------------------------------------------------------------
+
+    /// <summary>
+    /// Unfolds images <c>[N, C, H, W]</c> into columns <c>[N, C*KH*KW, OH*OW]</c> (zero padding).
+    /// </summary>
+    void Im2Col(Tensor images, ConvolutionGeometry geometry, Tensor columns);
+
+    /// <summary>
+    /// Folds columns <c>[N, C*KH*KW, OH*OW]</c> back into images <c>[N, C, H, W]</c>, summing
+    /// overlapping contributions; <paramref name="images"/> is overwritten.
+    /// </summary>
+    void Col2Im(Tensor columns, ConvolutionGeometry geometry, Tensor images);
+
+    // ---- sampling (Philox4x32-10, counter based) -----------------------------------------
+
+    /// <summary>Element i gets the uniform [0, 1) number at position <c>counter*4 + i</c> of <paramref name="stream"/>.</summary>
+    void SampleUniform(RandomStream stream, ulong counter, Tensor destination);
+
+    /// <summary>Element i gets a normal deviate (Box-Muller) from position <c>counter*4 + i</c> of <paramref name="stream"/>.</summary>
+    void SampleGaussian(RandomStream stream, ulong counter, float mean, float standardDeviation, Tensor destination);
+
+    /// <summary><c>samples[i] = u_i &lt; probabilities[i] ? 1 : 0</c> with u_i uniform at position <c>counter*4 + i</c>.</summary>
+    void SampleBernoulli(RandomStream stream, ulong counter, Tensor probabilities, Tensor samples);
+
+    /// <summary>
+    /// The RBM inner step in one pass: <c>p = sigmoid(x)</c>, <c>s = u &lt; p ? 1 : 0</c>, with u as in
+    /// <see cref="SampleBernoulli"/>. Either output may alias <paramref name="preActivation"/>.
+    /// </summary>
+    void SigmoidBernoulli(RandomStream stream, ulong counter, Tensor preActivation, Tensor probabilities, Tensor samples);
+
+    // ---- optimizer updates (one fused pass per parameter) --------------------------------
+
+    /// <summary>Classical momentum: <c>v = mu*v - eta*g; theta += v</c>.</summary>
+    void MomentumUpdate(Tensor parameters, Tensor gradient, Tensor velocity, float learningRate, float momentum);
+
+    /// <summary>
+    /// Nesterov momentum in the form that keeps parameters at the look-ahead point
+    /// (Sutskever et al. 2013, Bengio et al. 2013): <c>v = mu*v - eta*g; theta += mu*v - eta*g</c>.
+    /// </summary>
+    void NesterovUpdate(Tensor parameters, Tensor gradient, Tensor velocity, float learningRate, float momentum);
+
+    /// <summary>AdaGrad (Duchi et al. 2011): <c>h += g^2; theta -= eta*g/(sqrt(h)+eps)</c>.</summary>
+    void AdaGradUpdate(Tensor parameters, Tensor gradient, Tensor sumOfSquares, float learningRate, float epsilon);
+
+    /// <summary>RMSprop (Tieleman &amp; Hinton 2012): <c>ms = rho*ms + (1-rho)*g^2; theta -= eta*g/(sqrt(ms)+eps)</c>.</summary>
+    void RmsPropUpdate(Tensor parameters, Tensor gradient, Tensor meanSquare, float learningRate, float decay, float epsilon);
+
+    /// <summary>
+    /// AdaDelta (Zeiler 2012): <c>Eg = rho*Eg + (1-rho)*g^2; d = -sqrt(Ed+eps)/sqrt(Eg+eps)*g;
+    /// Ed = rho*Ed + (1-rho)*d^2; theta += d</c>.
+    /// </summary>
+    void AdaDeltaUpdate(Tensor parameters, Tensor gradient, Tensor meanSquareGradient, Tensor meanSquareDelta, float decay, float epsilon);
+
+    /// <summary>
+    /// Adam (Kingma &amp; Ba 2015) at step <paramref name="step"/> (1-based), bias-corrected:
+    /// <c>m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g^2; theta -= eta*(m/(1-b1^t))/(sqrt(v/(1-b2^t))+eps)</c>.
+    /// </summary>
+    void AdamUpdate(Tensor parameters, Tensor gradient, Tensor firstMoment, Tensor secondMoment,
+        float learningRate, float beta1, float beta2, float epsilon, int step);
+}
