@@ -1,1 +1,19 @@
-return 0;
+using System.CommandLine;
+using Shinso.Cli.Commands;
+
+var root = new RootCommand("Shinso (深層): the classic deep-learning canon on hand-vectorized CPU kernels.");
+root.Subcommands.Add(DemoCommand.Create());
+root.Subcommands.Add(TrainCommand.Create());
+root.Subcommands.Add(EvalCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
+try
+{
+    // Errors are reported below as one line naming the file and field, not as a stack trace.
+    return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (Exception e) when (e is UsageException or FormatException or FileNotFoundException or DirectoryNotFoundException
+                              or InvalidDataException or ArgumentException or PlatformNotSupportedException)
+{
+    Console.Error.WriteLine($"shinso: {e.Message}");
+    return e is UsageException ? 2 : 1;
+}

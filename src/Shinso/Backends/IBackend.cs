@@ -49,6 +49,9 @@ public interface IBackend : IDisposable
     /// <summary><c>y = alpha * x + beta * y</c>.</summary>
     void Axpby(float alpha, Tensor x, float beta, Tensor y);
 
+    /// <summary><c>y = scale * x + shift</c>, elementwise.</summary>
+    void ScaleShift(Tensor x, float scale, float shift, Tensor y);
+
     /// <summary><c>result = a * b</c>, elementwise.</summary>
     void Multiply(Tensor a, Tensor b, Tensor result);
 
@@ -81,8 +84,44 @@ public interface IBackend : IDisposable
     /// <summary>Row-wise softmax, stable for any finite input (the row maximum is subtracted first).</summary>
     void SoftmaxRows(Tensor x, Tensor y);
 
+    /// <summary>Softmax Jacobian-vector product: <c>dx[i,j] = y[i,j] * (dy[i,j] - sum_k dy[i,k] y[i,k])</c>.</summary>
+    void SoftmaxBackward(Tensor y, Tensor dy, Tensor dx);
+
     /// <summary><c>result[i] = log sum_j exp(x[i, j])</c>, stable for any finite input.</summary>
     void LogSumExpRows(Tensor x, Tensor result);
+
+    // ---- losses (fused with their output nonlinearity; gradients are averaged over rows) -----
+
+    /// <summary>
+    /// Softmax + cross-entropy in one stable pass: <c>P = softmax(Z)</c> row-wise,
+    /// returns <c>-(1/B) sum_i sum_j T[i,j] log P[i,j]</c> and writes <c>dZ = (P - T)/B</c>.
+    /// Targets are one-hot labels or any rows of a distribution (soft targets).
+    /// </summary>
+    float SoftmaxCrossEntropy(Tensor logits, Tensor targets, Tensor probabilities, Tensor logitsGradient);
+
+    /// <summary>
+    /// Sigmoid + binary cross-entropy in one stable pass: <c>P = sigmoid(Z)</c>, returns
+    /// <c>-(1/B) sum [T log P + (1-T) log(1-P)]</c> computed from the logits, and writes <c>dZ = (P - T)/B</c>.
+    /// </summary>
+    float SigmoidCrossEntropy(Tensor logits, Tensor targets, Tensor probabilities, Tensor logitsGradient);
+
+    /// <summary>Returns <c>(1/(2B)) sum (Y - T)^2</c> and writes <c>dY = (Y - T)/B</c>.</summary>
+    float SquaredError(Tensor outputs, Tensor targets, Tensor outputsGradient);
+
+    // ---- regularizers ---------------------------------------------------------------------
+
+    /// <summary>
+    /// Max-norm projection (Srivastava et al. 2014): every column j of <paramref name="matrix"/> (a unit's
+    /// incoming weights when weights are stored inputs x units) whose L2 norm exceeds
+    /// <paramref name="maxNorm"/> is scaled down to that norm.
+    /// </summary>
+    void ClipColumnNorms(Tensor matrix, float maxNorm);
+
+    /// <summary>
+    /// Inverted-dropout mask: <c>mask[i] = u_i &lt; keep ? 1/keep : 0</c> with u_i uniform at position
+    /// <c>counter*4 + i</c> of <paramref name="stream"/>.
+    /// </summary>
+    void SampleDropoutMask(RandomStream stream, ulong counter, float keepProbability, Tensor mask);
 
     // ---- convolution --------------------------------------------------------------------
 

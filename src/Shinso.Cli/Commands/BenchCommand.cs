@@ -1,0 +1,91 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Shinso.Layers;
+using Shinso.Models.FeedForward;
+using Shinso.Random;
+using Shinso.Training;
+
+namespace Shinso.Cli.Commands;
+
+/// <summary><c>shinso bench</c>: kernel and training benchmarks that print one JSON line each.</summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("bench", "Benchmarks (GFLOP/s, samples/s) for comparison with the peers in ../shared/peers");
+        command.Subcommands.Add(BenchGemmCommand.Create());
+        command.Subcommands.Add(CreateTrain());
+        return command;
+    }
+
+    private static Command CreateTrain()
+    {
+        var model = new Option<string>("--model") { Description = $"A preset: {string.Join(", ", Presets.Names)}", Required = true };
+        var batch = new Option<int>("--batch") { Description = "Minibatch size", DefaultValueFactory = _ => 100 };
+        var threads = CommonOptions.Threads();
+        var path = CommonOptions.Path();
+        var repeat = new Option<int>("--repeat") { Description = "Timed samples", DefaultValueFactory = _ => 5 };
+        var minTime = new Option<double>("--min-time") { Description = "Seconds per timed sample", DefaultValueFactory = _ => 1.0 };
+        var json = CommonOptions.Json();
+        var command = new Command("train", "Training throughput (forward, loss, backward, update) on random data, samples/s");
+        foreach (var o in new Option[] { model, batch, threads, path, repeat, minTime, json }) command.Options.Add(o);
+        command.SetAction(r =>
+        {
+            string name = r.GetValue(model)!;
+            var config = Presets.Find(name) ?? throw new UsageException($"--model: unknown preset '{name}'; expected one of {string.Join(", ", Presets.Names)}.");
+            int b = r.GetValue(batch);
+            if (b < 1) throw new UsageException($"--batch must be >= 1, got {b}.");
+            using var backend = CommonOptions.CreateBackend(r.GetValue(threads), r.GetValue(path)!);
+            var net = new FeedForwardNet(backend, config.Architecture, 1);
+            var optimizer = config.CreateOptimizer();
+            int inputs = config.Architecture.InputLength, outputs = config.Architecture.OutputLength;
+            var x = backend.Allocate(b, inputs);
+            var t = backend.Allocate(b, outputs);
+            backend.SampleUniform(new RandomStream(7, 1), 0, x);
+            var oneHot = new float[b * outputs];
+            for (int i = 0; i < b; i++) oneHot[i * outputs + i % outputs] = 1f;
+            backend.Upload(oneHot, t);
+            var random = new RandomStream(1, 2);
+            long step = 0;
+            void Step()
+            {
+                net.Forward(x, new ForwardContext(true, random, step++));
+                net.ComputeLoss(t, out _);
+                net.Backward();
+                optimizer.Step(net.Parameters, 0);
+            }
+            for (int i = 0; i < 5; i++) Step();
+            var clock = Stopwatch.StartNew();
+            int calibrate = 0;
+            while (clock.Elapsed.TotalSeconds < 0.2) { Step(); calibrate++; }
+            int steps = Math.Max(1, (int)(calibrate * r.GetValue(minTime) / clock.Elapsed.TotalSeconds));
+            var rates = new List<double>();
+            for (int s = 0; s < r.GetValue(repeat); s++)
+            {
+                clock.Restart();
+                for (int i = 0; i < steps; i++) Step();
+                rates.Add(steps * (double)b / clock.Elapsed.TotalSeconds);
+            }
+            rates.Sort();
+            double best = rates[^1], median = rates[rates.Count / 2];
+            var threadCount = new Shinso.Kernels.Cpu.CpuKernelOptions(CommonOptions.ParsePath(r.GetValue(path)!), r.GetValue(threads));
+            if (r.GetValue(json))
+            {
+                Console.WriteLine(new JsonObject
+                {
+                    ["benchmark"] = "train", ["model"] = name, ["batch"] = b, ["threads"] = threadCount.ResolvedThreads,
+                    ["path"] = threadCount.ResolvedPath.ToString().ToLowerInvariant(), ["backend"] = backend.Name,
+                    ["samples_per_second_best"] = Math.Round(best, 1), ["samples_per_second_median"] = Math.Round(median, 1),
+                }.ToJsonString());
+            }
+            else
+            {
+                Console.WriteLine($"train {name} batch {b}, {threadCount.ResolvedThreads} thread(s), {threadCount.ResolvedPath}: " +
+                                  $"{best:N0} samples/s best, {median:N0} median");
+            }
+            return 0;
+        });
+        return command;
+    }
+}

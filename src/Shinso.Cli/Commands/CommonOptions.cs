@@ -1,0 +1,53 @@
+using System.CommandLine;
+using Shinso.Backends;
+using Shinso.Kernels.Cpu;
+using Spectre.Console;
+
+namespace Shinso.Cli.Commands;
+
+/// <summary>Options several commands share, and the console that progress goes to (stderr).</summary>
+internal static class CommonOptions
+{
+    public static Option<int> Threads() => new("--threads") { Description = "CPU threads for the kernels (0 = all cores)", DefaultValueFactory = _ => 0 };
+
+    public static Option<string> Path() => new("--path")
+    {
+        Description = "Force the CPU kernel path: auto, avx512, avx2 or scalar",
+        DefaultValueFactory = _ => "auto",
+    };
+
+    public static Option<ulong?> Seed() => new("--seed") { Description = "Seed for initial weights, shuffling and sampling" };
+
+    public static Option<bool> Json() => new("--json") { Description = "Print one JSON object as the last line of stdout" };
+
+    public static Option<string?> Data() => new("--data")
+    {
+        Description = "Folder with the Fashion-MNIST IDX files (default: the Debian package's folder if installed, else the embedded subset)",
+    };
+
+    /// <summary>Progress and human-readable output; stdout is kept for results.</summary>
+    public static IAnsiConsole Err { get; } = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+
+    public static SimdPath ParsePath(string text) => text switch
+    {
+        "auto" => SimdPath.Auto,
+        "avx512" => SimdPath.Avx512,
+        "avx2" => SimdPath.Avx2,
+        "scalar" => SimdPath.Scalar,
+        _ => throw new UsageException($"--path must be auto, avx512, avx2 or scalar, not '{text}'."),
+    };
+
+    public static IBackend CreateBackend(int threads, string path) => new CpuBackend(new CpuKernelOptions(ParsePath(path), threads));
+
+    /// <summary>Where the Fashion-MNIST files come from when --data is not given.</summary>
+    public static (string Directory, string Description) ResolveData(string? data)
+    {
+        if (data is not null) return (data, data);
+        if (Directory.Exists(Shinso.Data.FashionMnist.DefaultDirectory))
+            return (Shinso.Data.FashionMnist.DefaultDirectory, $"{Shinso.Data.FashionMnist.DefaultDirectory} (Debian package)");
+        return (Shinso.Data.FashionMnist.EmbeddedSubsetDirectory, "the embedded Fashion-MNIST subset (10,000 train / 2,000 test)");
+    }
+}
+
+/// <summary>A command-line mistake: printed as a one-line error, exit code 2.</summary>
+internal sealed class UsageException(string message) : Exception(message);

@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Shinso.Backends;
+using Shinso.Data;
+using Shinso.IO;
+using Shinso.Models.FeedForward;
+using Shinso.Training;
+using Spectre.Console;
+
+namespace Shinso.Cli.Commands;
+
+/// <summary>The summary of a finished run, printed as JSON with --json.</summary>
+internal sealed record RunSummary(string Name, double TestAccuracy, double TestLoss, int Epochs, double Seconds,
+    double SamplesPerSecond, string ModelPath, int TrainSamples, int TestSamples)
+{
+    public JsonObject ToJson() => new()
+    {
+        ["model"] = Name, ["accuracy"] = TestAccuracy, ["loss"] = TestLoss, ["epochs"] = Epochs,
+        ["seconds"] = Seconds, ["samples_per_second"] = SamplesPerSecond, ["model_path"] = ModelPath,
+        ["train_samples"] = TrainSamples, ["test_samples"] = TestSamples,
+    };
+}
+
+/// <summary>
+/// One supervised training run as the CLI performs it: load and prepare the data, build or resume
+/// the model, train with a checkpoint after every epoch, evaluate on the test set, save the model.
+/// </summary>
+internal static class TrainingRun
+{
+    public static RunSummary Execute(string name, TrainingConfig config, IBackend backend, string dataDirectory,
+        string dataDescription, string outDirectory, bool resume)
+    {
+        var err = CommonOptions.Err;
+        err.MarkupLine($"[grey]data:[/] {Markup.Escape(dataDescription)}");
+        var (train, test) = FashionMnist.Load(dataDirectory);
+
+        FeedForwardNet net;
+        Shinso.Optimizers.Optimizer optimizer;
+        TrainingState? state = null;
+        if (resume)
+        {
+            var restored = Checkpoint.Load(outDirectory, backend);
+            // The run continues with its saved config; only the epoch budget may be extended.
+            config = restored.Config with { Training = restored.Config.Training with { Epochs = config.Training.Epochs } };
+            (net, optimizer, state) = (restored.Net, restored.Optimizer, restored.State);
+            err.MarkupLine($"[grey]resuming[/] {Markup.Escape(outDirectory)} after epoch {state.EpochsDone} (step {state.Step})");
+        }
+        else
+        {
+            net = new FeedForwardNet(backend, config.Architecture, config.Training.Seed);
+            optimizer = config.CreateOptimizer();
+        }
+
+        if (config.Normalize)
+        {
+            var (normalized, statistics) = train.Normalize();
+            train = normalized;
+            test = test.Normalize(statistics);
+        }
+        Dataset? validation = null;
+        if (config.ValidationFraction > 0) (train, validation) = train.Split(config.ValidationFraction, config.Training.Seed);
+        var trainData = SupervisedData.FromDataset(train);
+        var testData = SupervisedData.FromDataset(test);
+        var validationData = validation is null ? null : SupervisedData.FromDataset(validation);
+
+        err.MarkupLine($"[grey]model:[/] {Markup.Escape(name)} — {Markup.Escape(Describe(config.Architecture))}; " +
+                       $"{config.Optimizer.Name}, lr {config.Optimizer.LearningRate}, batch {config.Training.BatchSize}, " +
+                       $"{config.Training.Epochs} epochs, seed {config.Training.Seed}, backend {backend.Name}");
+        var trainer = new Trainer(net, optimizer, config.Training);
+        if (state is not null) trainer.State = state;
+        trainer.EpochCompleted = m =>
+        {
+            Checkpoint.Save(outDirectory, config, net, optimizer, trainer.State);
+            string val = m.ValidationAccuracy is { } va ? $", validation {va:P2} (loss {m.ValidationLoss:F4})" : "";
+            string acc = m.TrainAccuracy is { } ta ? $", train {ta:P2}" : "";
+            err.MarkupLine($"epoch {m.Epoch,3}/{config.Training.Epochs}: loss {m.TrainLoss:F4}{acc}{Markup.Escape(val)}, " +
+                           $"{m.Seconds:F1} s, {m.SamplesPerSecond:N0} samples/s");
+        };
+        var clock = Stopwatch.StartNew();
+        trainer.Fit(trainData, validationData);
+        clock.Stop();
+
+        var evaluation = Trainer.Evaluate(net, testData);
+        Directory.CreateDirectory(outDirectory);
+        string modelPath = Path.Combine(outDirectory, "model.shinso");
+        var metadata = new JsonObject
+        {
+            ["testAccuracy"] = evaluation.Accuracy, ["testLoss"] = evaluation.Loss, ["epochs"] = trainer.State.EpochsDone,
+            ["data"] = dataDescription,
+        };
+        FeedForwardModelFile.Save(net, modelPath, config.ToJson(), metadata);
+        var history = trainer.State.History;
+        double trainSeconds = history.Sum(h => h.Seconds);
+        double samplesPerSecond = trainSeconds > 0 ? (double)trainData.Count * history.Count / trainSeconds : 0;
+        var summary = new RunSummary(name, evaluation.Accuracy ?? double.NaN, evaluation.Loss, trainer.State.EpochsDone,
+            clock.Elapsed.TotalSeconds, samplesPerSecond, modelPath, trainData.Count, testData.Count);
+        AtomicFile.WriteAllText(Path.Combine(outDirectory, "summary.json"), summary.ToJson().ToJsonString() + "\n");
+        return summary;
+    }
+
+    public static string Describe(FeedForwardSpec spec)
+    {
+        var parts = new List<string> { string.Join("x", spec.InputShape) };
+        foreach (var l in spec.Layers)
+            parts.Add(l.Type switch
+            {
+                "dense" => l.Units.ToString(),
+                "dropout" => $"dropout {l.Rate}",
+                _ => l.Type,
+            });
+        return string.Join(" → ", parts) + $" ({spec.Loss})";
+    }
+}

@@ -1,0 +1,295 @@
+using Shinso.Kernels.Cpu;
+using Shinso.Random;
+using Shinso.Tensors;
+
+namespace Shinso.Backends;
+
+/// <summary>
+/// The CPU backend: tensors live in managed arrays and every operation runs a hand-vectorized
+/// kernel from <see cref="Shinso.Kernels.Cpu"/> on the configured instruction-set path and threads.
+/// </summary>
+/// <remarks>Operations on one backend instance are meant to be called from one thread at a time.</remarks>
+public sealed class CpuBackend : IBackend
+{
+    private float[] _scratch = [];
+
+    /// <summary>Creates a CPU backend with the given kernel settings (default: widest path, all cores).</summary>
+    public CpuBackend(CpuKernelOptions options = default)
+    {
+        CpuKernelOptions.Resolve(options.Path);
+        if (options.Threads < 0) throw new ArgumentOutOfRangeException(nameof(options), $"Threads must be >= 0 (0 = all cores), got {options.Threads}.");
+        Options = options;
+    }
+
+    /// <summary>The kernel path and thread count.</summary>
+    public CpuKernelOptions Options { get; }
+
+    /// <inheritdoc />
+    public string Name => "cpu";
+
+    /// <summary>Wraps an existing array as a tensor without copying (the tensor shares the array).</summary>
+    public Tensor FromArray(float[] data, params int[] shape)
+    {
+        var t = new Tensor(new HostStorage(this, data), 0, (int[])shape.Clone());
+        if (t.Length != data.Length)
+            throw new ArgumentException($"Shape {Tensor.ShapeText(shape)} has {t.Length} elements but the array has {data.Length}.", nameof(shape));
+        return t;
+    }
+
+    /// <inheritdoc />
+    public Tensor Allocate(params int[] shape)
+    {
+        long n = Tensor.ElementCount(shape);
+        return new Tensor(new HostStorage(this, new float[n]), 0, (int[])shape.Clone());
+    }
+
+    /// <inheritdoc />
+    public void Upload(ReadOnlySpan<float> source, Tensor destination)
+    {
+        var d = Host(destination, nameof(destination));
+        SameLength(source.Length, d.Length, nameof(source), nameof(destination));
+        source.CopyTo(d);
+    }
+
+    /// <inheritdoc />
+    public void Download(Tensor source, Span<float> destination)
+    {
+        var s = Host(source, nameof(source));
+        SameLength(s.Length, destination.Length, nameof(source), nameof(destination));
+        s.CopyTo(destination);
+    }
+
+    /// <inheritdoc />
+    public void Copy(Tensor source, Tensor destination)
+    {
+        var s = Host(source, nameof(source));
+        var d = Host(destination, nameof(destination));
+        SameLength(s.Length, d.Length, nameof(source), nameof(destination));
+        s.CopyTo(d);
+    }
+
+    /// <inheritdoc />
+    public void Fill(Tensor tensor, float value) => Host(tensor, nameof(tensor)).Fill(value);
+
+    /// <inheritdoc />
+    public void Gemm(Transpose transA, Transpose transB, float alpha, Tensor a, Tensor b, float beta, Tensor c)
+    {
+        int m = transA == Transpose.None ? a.Rows : a.Columns;
+        int k = transA == Transpose.None ? a.Columns : a.Rows;
+        int kb = transB == Transpose.None ? b.Rows : b.Columns;
+        int n = transB == Transpose.None ? b.Columns : b.Rows;
+        if (k != kb)
+            throw new ArgumentException(
+                $"op(a) is {m} x {k} but op(b) is {kb} x {n}: inner dimensions differ (a {Tensor.ShapeText(a.Shape)}, b {Tensor.ShapeText(b.Shape)}).", nameof(b));
+        if (c.Rows != m || c.Columns != n)
+            throw new ArgumentException($"c has shape {Tensor.ShapeText(c.Shape)} but op(a)*op(b) is {m} x {n}.", nameof(c));
+        Sgemm.Compute(transA, transB, m, n, k, alpha, Host(a, nameof(a)), a.Columns, Host(b, nameof(b)), b.Columns,
+            beta, Host(c, nameof(c)), c.Columns, Options);
+    }
+
+    /// <inheritdoc />
+    public void Axpy(float alpha, Tensor x, Tensor y) => Blas1.Axpy(alpha, Host(x, nameof(x)), Host(y, nameof(y)), Options);
+
+    /// <inheritdoc />
+    public void Axpby(float alpha, Tensor x, float beta, Tensor y) => Blas1.Axpby(alpha, Host(x, nameof(x)), beta, Host(y, nameof(y)), Options);
+
+    /// <inheritdoc />
+    public void ScaleShift(Tensor x, float scale, float shift, Tensor y) => TrainingKernels.ScaleShift(Host(x, nameof(x)), scale, shift, Host(y, nameof(y)));
+
+    /// <inheritdoc />
+    public void Multiply(Tensor a, Tensor b, Tensor result) =>
+        Blas1.Multiply(Host(a, nameof(a)), Host(b, nameof(b)), Host(result, nameof(result)), Options);
+
+    /// <inheritdoc />
+    public void AddRowVector(Tensor matrix, Tensor row)
+    {
+        if (row.Length != matrix.Columns)
+            throw new ArgumentException($"row has {row.Length} elements but the matrix {Tensor.ShapeText(matrix.Shape)} has {matrix.Columns} columns.", nameof(row));
+        Blas1.AddRowVector(Host(matrix, nameof(matrix)), matrix.Rows, matrix.Columns, Host(row, nameof(row)), Options);
+    }
+
+    /// <inheritdoc />
+    public void SumColumns(Tensor matrix, Tensor result, float beta = 0f)
+    {
+        if (result.Length != matrix.Columns)
+            throw new ArgumentException($"result has {result.Length} elements but the matrix {Tensor.ShapeText(matrix.Shape)} has {matrix.Columns} columns.", nameof(result));
+        Blas1.SumColumns(Host(matrix, nameof(matrix)), matrix.Rows, matrix.Columns, Host(result, nameof(result)), beta, Options);
+    }
+
+    /// <inheritdoc />
+    public void SumRows(Tensor matrix, Tensor result)
+    {
+        if (result.Length != matrix.Rows)
+            throw new ArgumentException($"result has {result.Length} elements but the matrix {Tensor.ShapeText(matrix.Shape)} has {matrix.Rows} rows.", nameof(result));
+        Blas1.SumRows(Host(matrix, nameof(matrix)), matrix.Rows, matrix.Columns, Host(result, nameof(result)), Options);
+    }
+
+    /// <inheritdoc />
+    public float Sum(Tensor x) => Blas1.Sum(Host(x, nameof(x)), Options);
+
+    /// <inheritdoc />
+    public float SumOfSquares(Tensor x) => Blas1.SumOfSquares(Host(x, nameof(x)), Options);
+
+    /// <inheritdoc />
+    public void Activate(Activation function, Tensor x, Tensor y) => Activations.Activate(function, Host(x, nameof(x)), Host(y, nameof(y)), Options);
+
+    /// <inheritdoc />
+    public void ActivationBackward(Activation function, Tensor x, Tensor y, Tensor dy, Tensor dx) =>
+        Activations.ActivationBackward(function, Host(x, nameof(x)), Host(y, nameof(y)), Host(dy, nameof(dy)), Host(dx, nameof(dx)), Options);
+
+    /// <inheritdoc />
+    public void SoftmaxRows(Tensor x, Tensor y)
+    {
+        SameShape(x, y, nameof(x), nameof(y));
+        Softmax.Rows(Host(x, nameof(x)), x.Rows, x.Columns, Host(y, nameof(y)), Options);
+    }
+
+    /// <inheritdoc />
+    public void SoftmaxBackward(Tensor y, Tensor dy, Tensor dx)
+    {
+        SameShape(y, dy, nameof(y), nameof(dy));
+        TrainingKernels.SoftmaxBackward(Host(y, nameof(y)), Host(dy, nameof(dy)), y.Rows, y.Columns, Host(dx, nameof(dx)));
+    }
+
+    /// <inheritdoc />
+    public void LogSumExpRows(Tensor x, Tensor result)
+    {
+        if (result.Length != x.Rows)
+            throw new ArgumentException($"result has {result.Length} elements but x {Tensor.ShapeText(x.Shape)} has {x.Rows} rows.", nameof(result));
+        Softmax.LogSumExpRows(Host(x, nameof(x)), x.Rows, x.Columns, Host(result, nameof(result)), Options);
+    }
+
+    /// <inheritdoc />
+    public float SoftmaxCrossEntropy(Tensor logits, Tensor targets, Tensor probabilities, Tensor logitsGradient) =>
+        LossKernels.SoftmaxCrossEntropy(Host(logits, nameof(logits)), Host(targets, nameof(targets)), logits.Rows, logits.Columns,
+            Host(probabilities, nameof(probabilities)), Host(logitsGradient, nameof(logitsGradient)));
+
+    /// <inheritdoc />
+    public float SigmoidCrossEntropy(Tensor logits, Tensor targets, Tensor probabilities, Tensor logitsGradient) =>
+        LossKernels.SigmoidCrossEntropy(Host(logits, nameof(logits)), Host(targets, nameof(targets)), logits.Rows, logits.Columns,
+            Host(probabilities, nameof(probabilities)), Host(logitsGradient, nameof(logitsGradient)));
+
+    /// <inheritdoc />
+    public float SquaredError(Tensor outputs, Tensor targets, Tensor outputsGradient) =>
+        LossKernels.SquaredError(Host(outputs, nameof(outputs)), Host(targets, nameof(targets)), outputs.Rows, outputs.Columns,
+            Host(outputsGradient, nameof(outputsGradient)));
+
+    /// <inheritdoc />
+    public void ClipColumnNorms(Tensor matrix, float maxNorm) =>
+        TrainingKernels.ClipColumnNorms(Host(matrix, nameof(matrix)), matrix.Rows, matrix.Columns, maxNorm, Scratch(matrix.Columns));
+
+    /// <inheritdoc />
+    public void Im2Col(Tensor images, ConvolutionGeometry geometry, Tensor columns)
+    {
+        geometry.Validate();
+        int n = CheckConvolution(images, geometry, columns);
+        var src = Host(images, nameof(images));
+        var dst = Host(columns, nameof(columns));
+        int imageLength = geometry.ImageLength, columnLength = geometry.ColumnRows * geometry.ColumnCount;
+        for (int i = 0; i < n; i++)
+            Kernels.Cpu.Im2Col.Unfold(src.Slice(i * imageLength, imageLength), geometry, dst.Slice(i * columnLength, columnLength));
+    }
+
+    /// <inheritdoc />
+    public void Col2Im(Tensor columns, ConvolutionGeometry geometry, Tensor images)
+    {
+        geometry.Validate();
+        int n = CheckConvolution(images, geometry, columns);
+        var src = Host(columns, nameof(columns));
+        var dst = Host(images, nameof(images));
+        int imageLength = geometry.ImageLength, columnLength = geometry.ColumnRows * geometry.ColumnCount;
+        for (int i = 0; i < n; i++)
+            Kernels.Cpu.Im2Col.Fold(src.Slice(i * columnLength, columnLength), geometry, dst.Slice(i * imageLength, imageLength));
+    }
+
+    /// <inheritdoc />
+    public void SampleUniform(RandomStream stream, ulong counter, Tensor destination) =>
+        RandomKernels.Uniform(stream, counter, Host(destination, nameof(destination)), Options);
+
+    /// <inheritdoc />
+    public void SampleGaussian(RandomStream stream, ulong counter, float mean, float standardDeviation, Tensor destination) =>
+        RandomKernels.Gaussian(stream, counter, mean, standardDeviation, Host(destination, nameof(destination)), Options);
+
+    /// <inheritdoc />
+    public void SampleBernoulli(RandomStream stream, ulong counter, Tensor probabilities, Tensor samples) =>
+        RandomKernels.Bernoulli(stream, counter, Host(probabilities, nameof(probabilities)), Host(samples, nameof(samples)), Options);
+
+    /// <inheritdoc />
+    public void SigmoidBernoulli(RandomStream stream, ulong counter, Tensor preActivation, Tensor probabilities, Tensor samples) =>
+        RandomKernels.SigmoidBernoulli(stream, counter, Host(preActivation, nameof(preActivation)),
+            Host(probabilities, nameof(probabilities)), Host(samples, nameof(samples)), Options);
+
+    /// <inheritdoc />
+    public void SampleDropoutMask(RandomStream stream, ulong counter, float keepProbability, Tensor mask) =>
+        RandomKernels.DropoutMask(stream, counter, keepProbability, Host(mask, nameof(mask)), Options);
+
+    /// <inheritdoc />
+    public void MomentumUpdate(Tensor parameters, Tensor gradient, Tensor velocity, float learningRate, float momentum) =>
+        OptimizerKernels.Momentum(Host(parameters, nameof(parameters)), Host(gradient, nameof(gradient)), Host(velocity, nameof(velocity)),
+            learningRate, momentum, Options);
+
+    /// <inheritdoc />
+    public void NesterovUpdate(Tensor parameters, Tensor gradient, Tensor velocity, float learningRate, float momentum) =>
+        OptimizerKernels.Nesterov(Host(parameters, nameof(parameters)), Host(gradient, nameof(gradient)), Host(velocity, nameof(velocity)),
+            learningRate, momentum, Options);
+
+    /// <inheritdoc />
+    public void AdaGradUpdate(Tensor parameters, Tensor gradient, Tensor sumOfSquares, float learningRate, float epsilon) =>
+        OptimizerKernels.AdaGrad(Host(parameters, nameof(parameters)), Host(gradient, nameof(gradient)), Host(sumOfSquares, nameof(sumOfSquares)),
+            learningRate, epsilon, Options);
+
+    /// <inheritdoc />
+    public void RmsPropUpdate(Tensor parameters, Tensor gradient, Tensor meanSquare, float learningRate, float decay, float epsilon) =>
+        OptimizerKernels.RmsProp(Host(parameters, nameof(parameters)), Host(gradient, nameof(gradient)), Host(meanSquare, nameof(meanSquare)),
+            learningRate, decay, epsilon, Options);
+
+    /// <inheritdoc />
+    public void AdaDeltaUpdate(Tensor parameters, Tensor gradient, Tensor meanSquareGradient, Tensor meanSquareDelta, float decay, float epsilon) =>
+        OptimizerKernels.AdaDelta(Host(parameters, nameof(parameters)), Host(gradient, nameof(gradient)),
+            Host(meanSquareGradient, nameof(meanSquareGradient)), Host(meanSquareDelta, nameof(meanSquareDelta)), decay, epsilon, Options);
+
+    /// <inheritdoc />
+    public void AdamUpdate(Tensor parameters, Tensor gradient, Tensor firstMoment, Tensor secondMoment,
+        float learningRate, float beta1, float beta2, float epsilon, int step) =>
+        OptimizerKernels.Adam(Host(parameters, nameof(parameters)), Host(gradient, nameof(gradient)), Host(firstMoment, nameof(firstMoment)),
+            Host(secondMoment, nameof(secondMoment)), learningRate, beta1, beta2, epsilon, step, Options);
+
+    /// <summary>Nothing to release: host tensors are managed arrays.</summary>
+    public void Dispose() { }
+
+    private Span<float> Host(Tensor t, string argument)
+    {
+        if (!ReferenceEquals(t.Backend, this))
+            throw new ArgumentException($"{argument} lives on backend '{t.Backend.Name}', not on this CPU backend.", argument);
+        return t.Span;
+    }
+
+    private Span<float> Scratch(int length)
+    {
+        if (_scratch.Length < length) _scratch = new float[length];
+        return _scratch.AsSpan(0, length);
+    }
+
+    private static void SameLength(int a, int b, string nameA, string nameB)
+    {
+        if (a != b) throw new ArgumentException($"{nameA} has {a} elements but {nameB} has {b}.", nameB);
+    }
+
+    private static void SameShape(Tensor a, Tensor b, string nameA, string nameB)
+    {
+        if (a.Rows != b.Rows || a.Columns != b.Columns)
+            throw new ArgumentException($"{nameA} has shape {Tensor.ShapeText(a.Shape)} but {nameB} has {Tensor.ShapeText(b.Shape)}.", nameB);
+    }
+
+    private static int CheckConvolution(Tensor images, ConvolutionGeometry g, Tensor columns)
+    {
+        int n = images.Rows;
+        if (images.Columns != g.ImageLength)
+            throw new ArgumentException($"images {Tensor.ShapeText(images.Shape)} do not hold [N, {g.Channels}, {g.Height}, {g.Width}] images.", nameof(images));
+        long needed = (long)n * g.ColumnRows * g.ColumnCount;
+        if (columns.Length != needed)
+            throw new ArgumentException(
+                $"columns has {columns.Length} elements but {n} images unfold to [{n}, {g.ColumnRows}, {g.ColumnCount}] = {needed}.", nameof(columns));
+        return n;
+    }
+}

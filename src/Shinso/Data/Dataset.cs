@@ -1,0 +1,431 @@
+using Shinso.Random;
+
+namespace Shinso.Data;
+
+/// <summary>
+/// An in-memory labelled data set: <see cref="Count"/> samples of <see cref="FeatureCount"/> float
+/// features each (row-major in <see cref="Features"/>) and one class label per sample.
+/// </summary>
+/// <remarks>
+/// A data set treats its arrays as immutable: every transformation (<see cref="Normalize()"/>,
+/// <see cref="Binarize"/>, <see cref="Subset"/>, ...) returns a new data set and leaves this one
+/// unchanged. Callers that write into <see cref="Features"/> or <see cref="Labels"/> change
+/// every data set sharing them.
+/// </remarks>
+public sealed class Dataset
+{
+    private readonly int[] _sampleShape;
+
+    /// <summary>Creates a data set from row-major features, with samples of the given shape.</summary>
+    /// <param name="features">Row-major features, <c>labels.Length x product(sampleShape)</c>.</param>
+    /// <param name="labels">One class label per sample, each in <c>[0, classCount)</c>.</param>
+    /// <param name="classCount">The number of classes.</param>
+    /// <param name="sampleShape">The shape of one sample, e.g. <c>[28, 28]</c>; its product is <see cref="FeatureCount"/>.</param>
+    /// <exception cref="ArgumentException">The lengths do not agree or a label is out of range.</exception>
+    public Dataset(float[] features, int[] labels, int classCount, IReadOnlyList<int> sampleShape)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentNullException.ThrowIfNull(sampleShape);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(classCount);
+        long featureCount = 1;
+        foreach (int d in sampleShape)
+        {
+            if (d < 0) throw new ArgumentException($"Sample shape [{string.Join(", ", sampleShape)}] has a negative dimension.", nameof(sampleShape));
+            featureCount *= d;
+        }
+        if (featureCount * labels.Length != features.Length)
+            throw new ArgumentException(
+                $"{labels.Length} samples of {featureCount} features need {featureCount * labels.Length} floats, but {features.Length} were given.",
+                nameof(features));
+        for (int i = 0; i < labels.Length; i++)
+        {
+            if ((uint)labels[i] >= (uint)classCount)
+                throw new ArgumentException($"Label {labels[i]} of sample {i} is outside [0, {classCount}).", nameof(labels));
+        }
+        Features = features;
+        Labels = labels;
+        ClassCount = classCount;
+        FeatureCount = (int)featureCount;
+        _sampleShape = [.. sampleShape];
+    }
+
+    /// <summary>Creates a data set of flat samples of <paramref name="featureCount"/> features.</summary>
+    /// <exception cref="ArgumentException">The lengths do not agree or a label is out of range.</exception>
+    public Dataset(float[] features, int[] labels, int classCount, int featureCount)
+        : this(features, labels, classCount, [featureCount])
+    {
+    }
+
+    /// <summary>The features, row-major: sample i is <c>Features[i * FeatureCount .. (i + 1) * FeatureCount)</c>.</summary>
+    public float[] Features { get; }
+
+    /// <summary>The class label of each sample, in <c>[0, ClassCount)</c>.</summary>
+    public int[] Labels { get; }
+
+    /// <summary>The number of samples.</summary>
+    public int Count => Labels.Length;
+
+    /// <summary>The number of features per sample.</summary>
+    public int FeatureCount { get; }
+
+    /// <summary>The number of classes.</summary>
+    public int ClassCount { get; }
+
+    /// <summary>The shape of one sample, e.g. <c>[28, 28]</c> for images; its product is <see cref="FeatureCount"/>.</summary>
+    public IReadOnlyList<int> SampleShape => _sampleShape;
+
+    /// <summary>The features of sample <paramref name="index"/>.</summary>
+    public ReadOnlySpan<float> Sample(int index)
+    {
+        if ((uint)index >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(index), $"Sample {index} is outside [0, {Count}).");
+        return Features.AsSpan(index * FeatureCount, FeatureCount);
+    }
+
+    /// <summary>
+    /// Reads an IDX image file and its label file: pixels are scaled from bytes to [0, 1]
+    /// (<c>byte / 255</c>) and each sample has shape <c>[rows, cols]</c>.
+    /// </summary>
+    /// <param name="imagesPath">An IDX image file (magic 0x00000803), raw or gzip'd.</param>
+    /// <param name="labelsPath">The matching IDX label file (magic 0x00000801).</param>
+    /// <param name="classCount">The number of classes, or 0 to use the largest label + 1.</param>
+    /// <exception cref="IdxFormatException">A file is malformed, the counts differ, or a label is not below <paramref name="classCount"/>.</exception>
+    public static Dataset FromIdx(string imagesPath, string labelsPath, int classCount = 0)
+    {
+        var (pixels, labelBytes, count, rows, cols) = IdxReader.ReadImagesAndLabels(imagesPath, labelsPath);
+        var labels = new int[count];
+        int maxLabel = -1;
+        for (int i = 0; i < count; i++)
+        {
+            labels[i] = labelBytes[i];
+            maxLabel = Math.Max(maxLabel, labels[i]);
+        }
+        if (classCount <= 0) classCount = Math.Max(1, maxLabel + 1);
+        else if (maxLabel >= classCount)
+            throw new IdxFormatException(labelsPath, "labels",
+                $"expected values in [0, {classCount}), found {maxLabel} (item {Array.IndexOf(labels, maxLabel)})");
+
+        Span<float> scaled = stackalloc float[256];
+        for (int b = 0; b < 256; b++) scaled[b] = b / 255f;
+        var features = new float[pixels.Length];
+        for (int i = 0; i < pixels.Length; i++) features[i] = scaled[pixels[i]];
+        return new Dataset(features, labels, classCount, [rows, cols]);
+    }
+
+    /// <summary>The number of samples in each class (length <see cref="ClassCount"/>).</summary>
+    public int[] ClassCounts()
+    {
+        var counts = new int[ClassCount];
+        foreach (int label in Labels) counts[label]++;
+        return counts;
+    }
+
+    /// <summary>Per-feature mean and standard deviation over this data set.</summary>
+    /// <param name="minimumStandardDeviation">Features whose standard deviation is at or below this are only centred (divided by 1).</param>
+    public NormalizationStatistics ComputeNormalization(float minimumStandardDeviation = NormalizationStatistics.DefaultMinimumStandardDeviation) =>
+        NormalizationStatistics.Compute(Features, Count, FeatureCount, minimumStandardDeviation);
+
+    /// <summary>
+    /// Standardizes every feature with statistics computed on this data set; apply the returned
+    /// statistics to other sets (validation, test, inference) with <see cref="Normalize(NormalizationStatistics)"/>.
+    /// </summary>
+    public (Dataset Normalized, NormalizationStatistics Statistics) Normalize()
+    {
+        var statistics = ComputeNormalization();
+        return (Normalize(statistics), statistics);
+    }
+
+    /// <summary>A copy with <c>(x - mean) / std</c> applied per feature using statistics computed elsewhere.</summary>
+    /// <exception cref="ArgumentException">The statistics are for a different feature count.</exception>
+    public Dataset Normalize(NormalizationStatistics statistics)
+    {
+        ArgumentNullException.ThrowIfNull(statistics);
+        var features = (float[])Features.Clone();
+        statistics.Apply(features);
+        return WithFeatures(features);
+    }
+
+    /// <summary>A copy whose features are 1 where the value is greater than <paramref name="threshold"/>, else 0.</summary>
+    public Dataset Binarize(float threshold = 0.5f)
+    {
+        var features = new float[Features.Length];
+        for (int i = 0; i < features.Length; i++) features[i] = Features[i] > threshold ? 1f : 0f;
+        return WithFeatures(features);
+    }
+
+    /// <summary>
+    /// A copy whose features are sampled as Bernoulli(x): 1 where a uniform draw u in [0, 1) is below
+    /// the feature value x (so features must lie in [0, 1]), else 0. Feature k (row-major, over the
+    /// whole set) uses position <c><paramref name="counter"/> + k</c> of <paramref name="stream"/>,
+    /// so the result is reproducible and a new draw (e.g. per epoch) needs a counter advanced by
+    /// <c>Count * FeatureCount</c>.
+    /// </summary>
+    public Dataset BinarizeStochastic(RandomStream stream, ulong counter)
+    {
+        var features = new float[Features.Length];
+        UniformSource.Fill(stream, counter, features);
+        for (int i = 0; i < features.Length; i++) features[i] = features[i] < Features[i] ? 1f : 0f;
+        return WithFeatures(features);
+    }
+
+    /// <summary>
+    /// Splits into a training and a validation part: the validation part gets
+    /// <c>round(Count * validationFraction)</c> samples chosen by a seeded shuffle
+    /// (<see cref="DeterministicShuffle"/>); both parts keep the original order of their samples.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="validationFraction"/> is outside [0, 1].</exception>
+    public (Dataset Train, Dataset Validation) Split(double validationFraction, ulong seed)
+    {
+        if (!(validationFraction >= 0 && validationFraction <= 1))
+            throw new ArgumentOutOfRangeException(nameof(validationFraction), $"The validation fraction must lie in [0, 1]; {validationFraction} was given.");
+        int validationCount = (int)Math.Round(Count * validationFraction, MidpointRounding.AwayFromZero);
+        var order = DeterministicShuffle.Permutation(Count, seed);
+        var validation = order.AsSpan(0, validationCount);
+        var train = order.AsSpan(validationCount);
+        validation.Sort();
+        train.Sort();
+        return (Subset(train), Subset(validation));
+    }
+
+    /// <summary>The samples at <paramref name="indices"/>, in that order (indices may repeat).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An index is outside [0, Count).</exception>
+    public Dataset Subset(ReadOnlySpan<int> indices)
+    {
+        var features = new float[(long)indices.Length * FeatureCount];
+        var labels = new int[indices.Length];
+        CopyBatch(indices, features, labels);
+        return new Dataset(features, labels, ClassCount, _sampleShape);
+    }
+
+    /// <summary>The first <paramref name="count"/> samples (all of them if there are fewer).</summary>
+    public Dataset Take(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if (count >= Count) return this;
+        return new Dataset(Features.AsSpan(0, count * FeatureCount).ToArray(), Labels.AsSpan(0, count).ToArray(), ClassCount, _sampleShape);
+    }
+
+    /// <summary>
+    /// The order in which to visit the samples in epoch <paramref name="epoch"/>: a permutation of
+    /// <c>[0, Count)</c> that depends only on (<paramref name="seed"/>, <paramref name="epoch"/>, Count).
+    /// </summary>
+    public int[] EpochPermutation(int epoch, ulong seed) => DeterministicShuffle.EpochPermutation(Count, epoch, seed);
+
+    /// <summary>
+    /// Gathers the samples at <paramref name="indices"/> into a row-major batch
+    /// (<c>indices.Length x FeatureCount</c> floats) and their labels.
+    /// </summary>
+    /// <exception cref="ArgumentException">A destination has the wrong length.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An index is outside [0, Count).</exception>
+    public void CopyBatch(ReadOnlySpan<int> indices, Span<float> features, Span<int> labels)
+    {
+        if (features.Length != (long)indices.Length * FeatureCount)
+            throw new ArgumentException($"A batch of {indices.Length} samples needs {(long)indices.Length * FeatureCount} floats, the destination has {features.Length}.", nameof(features));
+        if (labels.Length != indices.Length)
+            throw new ArgumentException($"A batch of {indices.Length} samples needs {indices.Length} labels, the destination has {labels.Length}.", nameof(labels));
+        for (int i = 0; i < indices.Length; i++)
+        {
+            int index = indices[i];
+            if ((uint)index >= (uint)Count)
+                throw new ArgumentOutOfRangeException(nameof(indices), $"Index {index} (position {i}) is outside [0, {Count}).");
+            Features.AsSpan(index * FeatureCount, FeatureCount).CopyTo(features.Slice(i * FeatureCount, FeatureCount));
+            labels[i] = Labels[index];
+        }
+    }
+
+    /// <summary>Writes the one-hot labels of the samples at <paramref name="indices"/> (<c>indices.Length x ClassCount</c>, row-major).</summary>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> has the wrong length.</exception>
+    public void CopyOneHot(ReadOnlySpan<int> indices, Span<float> destination)
+    {
+        if (destination.Length != (long)indices.Length * ClassCount)
+            throw new ArgumentException($"{indices.Length} one-hot rows need {(long)indices.Length * ClassCount} floats, the destination has {destination.Length}.", nameof(destination));
+        destination.Clear();
+        for (int i = 0; i < indices.Length; i++)
+        {
+            int index = indices[i];
+            if ((uint)index >= (uint)Count)
+                throw new ArgumentOutOfRangeException(nameof(indices), $"Index {index} (position {i}) is outside [0, {Count}).");
+            destination[i * ClassCount + Labels[index]] = 1f;
+        }
+    }
+
+    private Dataset WithFeatures(float[] features) => new(features, Labels, ClassCount, _sampleShape);
+}
+
+/// <summary>Per-feature mean and standard deviation, computed on one data set and applied to any other.</summary>
+public sealed class NormalizationStatistics
+{
+    /// <summary>The default threshold below which a feature is treated as constant (only centred).</summary>
+    public const float DefaultMinimumStandardDeviation = 1e-3f;
+
+    private readonly float[] _mean;
+    private readonly float[] _standardDeviation;
+    private readonly float[] _inverseScale;
+
+    /// <summary>Creates statistics from stored values (e.g. read back from a model file).</summary>
+    /// <param name="mean">The mean of each feature.</param>
+    /// <param name="standardDeviation">The (population) standard deviation of each feature.</param>
+    /// <param name="minimumStandardDeviation">Features whose standard deviation is at or below this are divided by 1 instead.</param>
+    /// <exception cref="ArgumentException">The arrays differ in length.</exception>
+    public NormalizationStatistics(float[] mean, float[] standardDeviation, float minimumStandardDeviation = DefaultMinimumStandardDeviation)
+    {
+        ArgumentNullException.ThrowIfNull(mean);
+        ArgumentNullException.ThrowIfNull(standardDeviation);
+        if (mean.Length != standardDeviation.Length)
+            throw new ArgumentException($"{mean.Length} means but {standardDeviation.Length} standard deviations.", nameof(standardDeviation));
+        _mean = (float[])mean.Clone();
+        _standardDeviation = (float[])standardDeviation.Clone();
+        MinimumStandardDeviation = minimumStandardDeviation;
+        _inverseScale = new float[mean.Length];
+        for (int j = 0; j < mean.Length; j++)
+            _inverseScale[j] = standardDeviation[j] > minimumStandardDeviation ? 1f / standardDeviation[j] : 1f;
+    }
+
+    /// <summary>The mean of each feature.</summary>
+    public IReadOnlyList<float> Mean => _mean;
+
+    /// <summary>The population standard deviation of each feature.</summary>
+    public IReadOnlyList<float> StandardDeviation => _standardDeviation;
+
+    /// <summary>Features whose standard deviation is at or below this are only centred.</summary>
+    public float MinimumStandardDeviation { get; }
+
+    /// <summary>The number of features.</summary>
+    public int FeatureCount => _mean.Length;
+
+    /// <summary>Computes the statistics of <paramref name="count"/> row-major samples (in double precision).</summary>
+    public static NormalizationStatistics Compute(ReadOnlySpan<float> features, int count, int featureCount,
+        float minimumStandardDeviation = DefaultMinimumStandardDeviation)
+    {
+        if (features.Length != (long)count * featureCount)
+            throw new ArgumentException($"{count} samples of {featureCount} features need {(long)count * featureCount} floats, {features.Length} were given.", nameof(features));
+        var sum = new double[featureCount];
+        for (int i = 0; i < count; i++)
+        {
+            var row = features.Slice(i * featureCount, featureCount);
+            for (int j = 0; j < featureCount; j++) sum[j] += row[j];
+        }
+        var mean = new double[featureCount];
+        for (int j = 0; j < featureCount; j++) mean[j] = count == 0 ? 0 : sum[j] / count;
+        var squares = new double[featureCount];
+        for (int i = 0; i < count; i++)
+        {
+            var row = features.Slice(i * featureCount, featureCount);
+            for (int j = 0; j < featureCount; j++)
+            {
+                double d = row[j] - mean[j];
+                squares[j] += d * d;
+            }
+        }
+        var m = new float[featureCount];
+        var s = new float[featureCount];
+        for (int j = 0; j < featureCount; j++)
+        {
+            m[j] = (float)mean[j];
+            s[j] = count == 0 ? 0f : (float)Math.Sqrt(squares[j] / count);
+        }
+        return new NormalizationStatistics(m, s, minimumStandardDeviation);
+    }
+
+    /// <summary>Standardizes row-major samples in place: <c>x = (x - mean) / std</c> per feature.</summary>
+    /// <exception cref="ArgumentException">The length is not a multiple of <see cref="FeatureCount"/>.</exception>
+    public void Apply(Span<float> features)
+    {
+        int n = FeatureCount;
+        if (n == 0 ? features.Length != 0 : features.Length % n != 0)
+            throw new ArgumentException($"{features.Length} floats are not whole samples of {n} features.", nameof(features));
+        for (int offset = 0; offset < features.Length; offset += n)
+        {
+            var row = features.Slice(offset, n);
+            for (int j = 0; j < n; j++) row[j] = (row[j] - _mean[j]) * _inverseScale[j];
+        }
+    }
+}
+
+/// <summary>
+/// Seeded shuffles for host-side data preparation: a Fisher-Yates shuffle driven by SplitMix64
+/// with unbiased bounded draws, so a (count, seed) pair gives the same permutation on every
+/// platform and .NET version (unlike <see cref="System.Random"/>, whose seeded sequence is not
+/// guaranteed across versions).
+/// </summary>
+public static class DeterministicShuffle
+{
+    /// <summary>A permutation of <c>[0, count)</c> determined by <paramref name="seed"/>.</summary>
+    public static int[] Permutation(int count, ulong seed)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        var result = new int[count];
+        for (int i = 0; i < count; i++) result[i] = i;
+        Shuffle(result, seed);
+        return result;
+    }
+
+    /// <summary>The permutation for epoch <paramref name="epoch"/> of a run seeded with <paramref name="seed"/>.</summary>
+    public static int[] EpochPermutation(int count, int epoch, ulong seed)
+    {
+        ulong epochState = (ulong)(uint)epoch ^ 0xD1B54A32D192ED03UL;
+        return Permutation(count, Mix(seed) ^ Mix(Next(ref epochState)));
+    }
+
+    /// <summary>Shuffles <paramref name="items"/> in place (Fisher-Yates) with a generator seeded by <paramref name="seed"/>.</summary>
+    public static void Shuffle<T>(Span<T> items, ulong seed)
+    {
+        ulong state = seed;
+        for (int i = items.Length - 1; i > 0; i--)
+        {
+            int j = Below(ref state, (uint)(i + 1));
+            (items[i], items[j]) = (items[j], items[i]);
+        }
+    }
+
+    private static ulong Next(ref ulong state)
+    {
+        state += 0x9E3779B97F4A7C15UL;
+        return Mix(state);
+    }
+
+    private static ulong Mix(ulong z)
+    {
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+
+    /// <summary>An unbiased draw from [0, bound) (Lemire's multiply-and-reject).</summary>
+    private static int Below(ref ulong state, uint bound)
+    {
+        ulong product = (ulong)(uint)(Next(ref state) >> 32) * bound;
+        uint low = (uint)product;
+        if (low < bound)
+        {
+            uint threshold = (0u - bound) % bound;
+            while (low < threshold)
+            {
+                product = (ulong)(uint)(Next(ref state) >> 32) * bound;
+                low = (uint)product;
+            }
+        }
+        return (int)(product >> 32);
+    }
+}
+
+/// <summary>Uniform [0, 1) floats from a <see cref="RandomStream"/>: element k is position <c>counter + k</c> (Philox4x32-10).</summary>
+internal static class UniformSource
+{
+    public static void Fill(RandomStream stream, ulong counter, Span<float> destination)
+    {
+        PhiloxBlock block = default;
+        ulong loadedBlock = ulong.MaxValue;
+        for (int k = 0; k < destination.Length; k++)
+        {
+            ulong position = counter + (ulong)k;
+            ulong blockIndex = position / 4;
+            if (blockIndex != loadedBlock || k == 0)
+            {
+                block = Philox4x32.Generate(stream, blockIndex);
+                loadedBlock = blockIndex;
+            }
+            destination[k] = Philox4x32.ToUniform(block[(int)(position % 4)]);
+        }
+    }
+}

@@ -1,0 +1,247 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Shinso.Backends;
+
+namespace Shinso.Kernels.Cpu;
+
+/// <summary>A register-blocked SGEMM micro-kernel and the cache blocking that suits it.</summary>
+internal unsafe interface ISgemmMicroKernel
+{
+    /// <summary>Rows of the C tile (and of a packed A panel).</summary>
+    static abstract int MR { get; }
+    /// <summary>Columns of the C tile (and of a packed B panel).</summary>
+    static abstract int NR { get; }
+    /// <summary>Largest K block; the K range is split into equal blocks no longer than this.</summary>
+    static abstract int KcMax { get; }
+    /// <summary>Largest M block packed at once (a multiple of MR).</summary>
+    static abstract int McMax { get; }
+    /// <summary>Largest N block packed at once (a multiple of NR).</summary>
+    static abstract int NcMax { get; }
+
+    /// <summary>
+    /// Computes acc = sum over kc of (A panel column) x (B panel row), then writes the MR x NR tile at
+    /// <paramref name="c"/>: beta == 0 gives C = alpha*acc without reading C, beta == 1 gives
+    /// C = fma(acc, alpha, C), otherwise C = fma(acc, alpha, beta*C).
+    /// </summary>
+    static abstract void Run(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta);
+}
+
+/// <summary>One GEMM call's operands, as raw pointers pinned by the caller for the call's duration.</summary>
+internal unsafe struct SgemmProblem
+{
+    public Transpose TransA;
+    public Transpose TransB;
+    public int M;
+    public int N;
+    public int K;
+    public float Alpha;
+    public float Beta;
+    public float* A;
+    public float* B;
+    public float* C;
+    public nint Lda;
+    public nint Ldb;
+    public nint Ldc;
+}
+
+/// <summary>
+/// Per-thread packing buffers: 64-byte aligned slices of pinned arrays, grown on demand and then
+/// reused by every later call on the same thread, so steady-state calls allocate nothing.
+/// </summary>
+internal sealed unsafe class SgemmPackBuffers
+{
+    [ThreadStatic] private static SgemmPackBuffers? t_current;
+
+    private readonly AlignedBuffer _a = new();
+    private readonly AlignedBuffer _b = new();
+    private readonly AlignedBuffer _tile = new();
+
+    public static SgemmPackBuffers ForCurrentThread => t_current ??= new SgemmPackBuffers();
+
+    public float* A(int floats) => _a.Get(floats);
+    public float* B(int floats) => _b.Get(floats);
+    public float* Tile(int floats) => _tile.Get(floats);
+
+    private sealed class AlignedBuffer
+    {
+        private const int AlignFloats = 16;
+        private float[]? _array;
+        private float* _aligned;
+        private int _capacity;
+
+        public float* Get(int floats)
+        {
+            if (floats > _capacity)
+            {
+                // The pinned object heap never moves arrays, so the aligned pointer stays valid as long as
+                // this object holds the array.
+                int capacity = Math.Max(floats, _capacity + _capacity / 2);
+                _array = GC.AllocateUninitializedArray<float>(capacity + AlignFloats, pinned: true);
+                nint start = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_array));
+                _aligned = (float*)((start + 63) & ~(nint)63);
+                _capacity = capacity;
+            }
+            return _aligned;
+        }
+    }
+}
+
+/// <summary>
+/// The BLIS-style blocked loop nest around a micro-kernel: N blocks, balanced K blocks (packing op(B)),
+/// M blocks (packing op(A)), then NR x MR tiles. Only M and N are ever split between threads, and every
+/// C element sees the same K blocks in the same order, so results do not depend on the thread count.
+/// </summary>
+internal static unsafe class SgemmDriver
+{
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunBlocked<TKernel>(in SgemmProblem g, int m0, int m1, int n0, int n1)
+        where TKernel : struct, ISgemmMicroKernel
+    {
+        int mr = TKernel.MR, nr = TKernel.NR;
+        int k = g.K;
+        int kcStep = BalancedStep(k, TKernel.KcMax, 1);
+        int mcStep = BalancedStep(m1 - m0, TKernel.McMax, mr);
+        int ncStep = BalancedStep(n1 - n0, TKernel.NcMax, nr);
+
+        var buffers = SgemmPackBuffers.ForCurrentThread;
+        float* packedA = buffers.A(RoundUp(Math.Min(mcStep, m1 - m0), mr) * kcStep);
+        float* packedB = buffers.B(RoundUp(Math.Min(ncStep, n1 - n0), nr) * kcStep);
+        float* edgeTile = buffers.Tile(mr * nr);
+
+        float alpha = g.Alpha;
+        nint ldc = g.Ldc;
+        for (int jc = n0; jc < n1; jc += ncStep)
+        {
+            int nc = Math.Min(ncStep, n1 - jc);
+            for (int pc = 0; pc < k; pc += kcStep)
+            {
+                int kc = Math.Min(kcStep, k - pc);
+                // Later K blocks accumulate onto what the first one wrote.
+                float beta = pc == 0 ? g.Beta : 1f;
+                SgemmPack.PackB(g.TransB, g.B, g.Ldb, pc, kc, jc, nc, packedB, nr);
+                for (int ic = m0; ic < m1; ic += mcStep)
+                {
+                    int mc = Math.Min(mcStep, m1 - ic);
+                    SgemmPack.PackA(g.TransA, g.A, g.Lda, ic, mc, pc, kc, packedA, mr);
+                    for (int jr = 0; jr < nc; jr += nr)
+                    {
+                        int cols = Math.Min(nr, nc - jr);
+                        float* bPanel = packedB + (nint)jr * kc;
+                        float* cColumn = g.C + jc + jr;
+                        for (int ir = 0; ir < mc; ir += mr)
+                        {
+                            int rows = Math.Min(mr, mc - ir);
+                            float* aPanel = packedA + (nint)ir * kc;
+                            float* cTile = cColumn + (ic + ir) * ldc;
+                            if (rows == mr && cols == nr)
+                            {
+                                TKernel.Run(kc, aPanel, bPanel, cTile, ldc, alpha, beta);
+                            }
+                            else
+                            {
+                                // alpha=1, beta=0 stores acc exactly; WriteEdge then applies the same
+                                // operations as the kernel's own store, so edge tiles match full ones bit for bit.
+                                TKernel.Run(kc, aPanel, bPanel, edgeTile, nr, 1f, 0f);
+                                WriteEdge(edgeTile, nr, cTile, ldc, rows, cols, alpha, beta);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WriteEdge(float* tile, int tileStride, float* c, nint ldc, int rows, int cols, float alpha, float beta)
+    {
+        for (int i = 0; i < rows; i++)
+        {
+            float* t = tile + i * tileStride;
+            float* cr = c + i * ldc;
+            if (beta == 0f)
+            {
+                for (int j = 0; j < cols; j++)
+                    cr[j] = t[j] * alpha;
+            }
+            else if (beta == 1f)
+            {
+                for (int j = 0; j < cols; j++)
+                    cr[j] = MathF.FusedMultiplyAdd(t[j], alpha, cr[j]);
+            }
+            else
+            {
+                for (int j = 0; j < cols; j++)
+                    cr[j] = MathF.FusedMultiplyAdd(t[j], alpha, cr[j] * beta);
+            }
+        }
+    }
+
+    /// <summary>Splits <paramref name="length"/> into the fewest blocks of at most <paramref name="max"/>, of
+    /// near-equal size rounded up to <paramref name="multiple"/> (K=784 with max 256 gives 4 x 196, not 3 x 256 + 16).</summary>
+    internal static int BalancedStep(int length, int max, int multiple)
+    {
+        if (length <= 0)
+            return multiple;
+        int blocks = (length + max - 1) / max;
+        int step = (length + blocks - 1) / blocks;
+        return RoundUp(step, multiple);
+    }
+
+    internal static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+}
+
+/// <summary>
+/// One parallel GEMM call: part i of n computes a contiguous range of row tiles (or column tiles)
+/// of C with the blocked driver. Reused per calling thread.
+/// </summary>
+internal sealed unsafe class SgemmWork : KernelWork
+{
+    [ThreadStatic] private static SgemmWork? t_instance;
+
+    public SgemmProblem Problem;
+    public SimdPath Path;
+    public bool SplitRows;
+
+    public static SgemmWork ForCurrentThread => t_instance ??= new SgemmWork();
+
+    public override void Execute(int index, int count)
+    {
+        switch (Path)
+        {
+            case SimdPath.Avx512:
+                ExecuteWith<SgemmAvx512Kernel>(index, count);
+                break;
+            case SimdPath.Avx2:
+                ExecuteWith<SgemmAvx2Kernel>(index, count);
+                break;
+            default:
+                throw new InvalidOperationException($"SgemmWork has no blocked kernel for path {Path}.");
+        }
+    }
+
+    private void ExecuteWith<TKernel>(int index, int count) where TKernel : struct, ISgemmMicroKernel
+    {
+        int m = Problem.M, n = Problem.N;
+        if (SplitRows)
+        {
+            var (start, end) = PartRange(m, TKernel.MR, index, count);
+            if (start < end)
+                SgemmDriver.RunBlocked<TKernel>(in Problem, start, end, 0, n);
+        }
+        else
+        {
+            var (start, end) = PartRange(n, TKernel.NR, index, count);
+            if (start < end)
+                SgemmDriver.RunBlocked<TKernel>(in Problem, 0, m, start, end);
+        }
+    }
+
+    // Part boundaries fall on tile multiples so no part creates an extra edge tile.
+    private static (int Start, int End) PartRange(int length, int tile, int index, int count)
+    {
+        int tiles = (length + tile - 1) / tile;
+        int t0 = (int)((long)tiles * index / count);
+        int t1 = (int)((long)tiles * (index + 1) / count);
+        return (t0 * tile, Math.Min(t1 * tile, length));
+    }
+}

@@ -1,0 +1,62 @@
+using Shinso.Backends;
+using Shinso.Tensors;
+
+namespace Shinso.Layers;
+
+/// <summary>An elementwise nonlinearity (sigmoid, tanh, ReLU, absolute value).</summary>
+public sealed class ActivationLayer : ILayer
+{
+    private readonly IBackend _backend;
+    private readonly BatchBuffer _output;
+    private readonly BatchBuffer _inputGradient;
+    private Tensor? _input;
+    private Tensor? _lastOutput;
+
+    /// <summary>Creates the layer for <paramref name="function"/>.</summary>
+    public ActivationLayer(IBackend backend, Activation function)
+    {
+        _backend = backend;
+        Function = function;
+        _output = new BatchBuffer(backend);
+        _inputGradient = new BatchBuffer(backend);
+    }
+
+    /// <summary>The function applied.</summary>
+    public Activation Function { get; }
+
+    /// <inheritdoc />
+    public string Kind => Function switch
+    {
+        Activation.Sigmoid => "sigmoid",
+        Activation.Tanh => "tanh",
+        Activation.Relu => "relu",
+        Activation.AbsoluteValue => "abs",
+        _ => "identity",
+    };
+
+    /// <inheritdoc />
+    public IReadOnlyList<Parameter> Parameters => [];
+
+    /// <inheritdoc />
+    public int[] OutputShape(ReadOnlySpan<int> inputShape) => inputShape.ToArray();
+
+    /// <inheritdoc />
+    public Tensor Forward(Tensor input, in ForwardContext context)
+    {
+        _input = input;
+        var y = _output.Get(input.Rows, input.Shape[1..]);
+        _backend.Activate(Function, input, y);
+        _lastOutput = y;
+        return y;
+    }
+
+    /// <inheritdoc />
+    public Tensor? Backward(Tensor outputGradient, bool needInputGradient)
+    {
+        if (!needInputGradient) return null;
+        var x = _input ?? throw new InvalidOperationException("Backward called before Forward.");
+        var dx = _inputGradient.Get(x.Rows, x.Shape[1..]);
+        _backend.ActivationBackward(Function, x, _lastOutput!, outputGradient, dx);
+        return dx;
+    }
+}

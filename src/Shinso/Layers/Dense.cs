@@ -1,0 +1,90 @@
+using Shinso.Backends;
+using Shinso.Tensors;
+
+namespace Shinso.Layers;
+
+/// <summary>
+/// A fully connected layer <c>Y = X W + b</c>, with W stored inputs x units so that each unit's
+/// incoming weights are a column (what max-norm constrains).
+/// </summary>
+public sealed class Dense : ILayer
+{
+    private readonly IBackend _backend;
+    private readonly BatchBuffer _output;
+    private readonly BatchBuffer _inputGradient;
+    private Tensor? _input;
+
+    /// <summary>Creates a dense layer with zero weights; call <see cref="WeightInitializer"/> or load values.</summary>
+    public Dense(IBackend backend, int inputs, int units, string name = "dense")
+    {
+        if (inputs < 1) throw new ArgumentOutOfRangeException(nameof(inputs), $"A dense layer needs at least one input, got {inputs}.");
+        if (units < 1) throw new ArgumentOutOfRangeException(nameof(units), $"A dense layer needs at least one unit, got {units}.");
+        _backend = backend;
+        Inputs = inputs;
+        Units = units;
+        Weight = new Parameter(name + ".weight", backend.Allocate(inputs, units), ParameterRole.Weight);
+        Bias = new Parameter(name + ".bias", backend.Allocate(units), ParameterRole.Bias);
+        Parameters = [Weight, Bias];
+        _output = new BatchBuffer(backend);
+        _inputGradient = new BatchBuffer(backend);
+    }
+
+    /// <inheritdoc />
+    public string Kind => "dense";
+
+    /// <summary>Input features per sample.</summary>
+    public int Inputs { get; }
+
+    /// <summary>Output units.</summary>
+    public int Units { get; }
+
+    /// <summary>W, inputs x units.</summary>
+    public Parameter Weight { get; }
+
+    /// <summary>b, one per unit.</summary>
+    public Parameter Bias { get; }
+
+    /// <inheritdoc />
+    public IReadOnlyList<Parameter> Parameters { get; }
+
+    /// <inheritdoc />
+    public int[] OutputShape(ReadOnlySpan<int> inputShape)
+    {
+        CheckInput(inputShape);
+        return [Units];
+    }
+
+    /// <inheritdoc />
+    public Tensor Forward(Tensor input, in ForwardContext context)
+    {
+        CheckInput(input.Shape[1..]);
+        var x = input.Rank == 2 ? input : input.Reshape(input.Rows, Inputs);
+        _input = x;
+        var y = _output.Get(x.Rows, [Units]);
+        _backend.Gemm(Transpose.None, Transpose.None, 1f, x, Weight.Value, 0f, y);
+        _backend.AddRowVector(y, Bias.Value);
+        return y;
+    }
+
+    /// <inheritdoc />
+    public Tensor? Backward(Tensor outputGradient, bool needInputGradient)
+    {
+        var x = _input ?? throw new InvalidOperationException("Backward called before Forward.");
+        // dW = Xᵀ dY, db = column sums of dY, dX = dY Wᵀ.
+        _backend.Gemm(Transpose.Transposed, Transpose.None, 1f, x, outputGradient, 0f, Weight.Gradient);
+        _backend.SumColumns(outputGradient, Bias.Gradient);
+        if (!needInputGradient) return null;
+        var dx = _inputGradient.Get(x.Rows, [Inputs]);
+        _backend.Gemm(Transpose.None, Transpose.Transposed, 1f, outputGradient, Weight.Value, 0f, dx);
+        return dx;
+    }
+
+    private void CheckInput(ReadOnlySpan<int> sampleShape)
+    {
+        long n = 1;
+        foreach (int d in sampleShape) n *= d;
+        if (n != Inputs)
+            throw new ArgumentException(
+                $"Dense layer expects {Inputs} input features per sample but got shape {Tensor.ShapeText(sampleShape)} ({n}).", "input");
+    }
+}

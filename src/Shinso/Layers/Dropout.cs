@@ -1,0 +1,79 @@
+using Shinso.Backends;
+using Shinso.Tensors;
+
+namespace Shinso.Layers;
+
+/// <summary>
+/// Dropout (Srivastava et al., JMLR 2014) with inverted scaling: during training each unit is kept
+/// with probability <c>1 - rate</c> and scaled by <c>1/(1 - rate)</c>, so inference is the identity.
+/// Masks come from Philox addressed by (layer stream, training step), so runs are reproducible
+/// and a resumed run draws the same masks.
+/// </summary>
+public sealed class Dropout : ILayer
+{
+    private readonly IBackend _backend;
+    private readonly BatchBuffer _mask;
+    private readonly BatchBuffer _output;
+    private readonly BatchBuffer _inputGradient;
+    private Tensor? _lastMask;
+    private Tensor? _input;
+
+    /// <summary>Creates a dropout layer dropping a fraction <paramref name="rate"/> of units.</summary>
+    /// <param name="backend">The backend.</param>
+    /// <param name="rate">Drop probability in [0, 1).</param>
+    /// <param name="streamId">The Philox stream of this layer (unique within a model).</param>
+    public Dropout(IBackend backend, float rate, ulong streamId)
+    {
+        if (!(rate >= 0f && rate < 1f)) throw new ArgumentOutOfRangeException(nameof(rate), $"Dropout rate must be in [0, 1), got {rate}.");
+        _backend = backend;
+        Rate = rate;
+        StreamId = streamId;
+        _mask = new BatchBuffer(backend);
+        _output = new BatchBuffer(backend);
+        _inputGradient = new BatchBuffer(backend);
+    }
+
+    /// <summary>The probability of dropping a unit.</summary>
+    public float Rate { get; }
+
+    /// <summary>The Philox stream this layer draws its masks from.</summary>
+    public ulong StreamId { get; }
+
+    /// <inheritdoc />
+    public string Kind => "dropout";
+
+    /// <inheritdoc />
+    public IReadOnlyList<Parameter> Parameters => [];
+
+    /// <inheritdoc />
+    public int[] OutputShape(ReadOnlySpan<int> inputShape) => inputShape.ToArray();
+
+    /// <inheritdoc />
+    public Tensor Forward(Tensor input, in ForwardContext context)
+    {
+        _input = input;
+        if (!context.Training || Rate == 0f)
+        {
+            _lastMask = null;
+            return input;
+        }
+        var mask = _mask.Get(input.Rows, input.Shape[1..]);
+        // One disjoint block range per step: a step never needs more than 2^32 numbers per layer.
+        ulong counter = (ulong)context.Step << 30;
+        _backend.SampleDropoutMask(context.Random with { Stream = context.Random.Stream ^ StreamId }, counter, 1f - Rate, mask);
+        var y = _output.Get(input.Rows, input.Shape[1..]);
+        _backend.Multiply(input, mask, y);
+        _lastMask = mask;
+        return y;
+    }
+
+    /// <inheritdoc />
+    public Tensor? Backward(Tensor outputGradient, bool needInputGradient)
+    {
+        if (!needInputGradient) return null;
+        if (_lastMask is null) return outputGradient;
+        var dx = _inputGradient.Get(_input!.Rows, _input.Shape[1..]);
+        _backend.Multiply(outputGradient, _lastMask, dx);
+        return dx;
+    }
+}

@@ -1,0 +1,114 @@
+using Shinso.Backends;
+using Shinso.Layers;
+using Shinso.Losses;
+using Shinso.Tensors;
+
+namespace Shinso.Models.FeedForward;
+
+/// <summary>
+/// A feed-forward network trained by backpropagation (Rumelhart, Hinton &amp; Williams 1986): a
+/// sequence of layers ending in raw scores, and a loss fused with the output nonlinearity.
+/// Linear regression is the one-layer case with squared error.
+/// </summary>
+public sealed class FeedForwardNet
+{
+    private readonly ILayer[] _layers;
+    private readonly BatchBuffer _predictions;
+    private readonly BatchBuffer _scoresGradient;
+    private Tensor? _scores;
+
+    /// <summary>Builds the network described by <paramref name="spec"/> on <paramref name="backend"/>.</summary>
+    /// <param name="backend">Where the parameters live and the operations run.</param>
+    /// <param name="spec">The architecture.</param>
+    /// <param name="seed">Seeds the initial weights and the dropout masks.</param>
+    public FeedForwardNet(IBackend backend, FeedForwardSpec spec, ulong seed)
+    {
+        Backend = backend;
+        Spec = spec;
+        Seed = seed;
+        Loss = LossFactory.Create(spec.Loss);
+        _layers = spec.Build(backend, seed);
+        var parameters = new List<Parameter>();
+        foreach (var l in _layers) parameters.AddRange(l.Parameters);
+        Parameters = parameters;
+        _predictions = new BatchBuffer(backend);
+        _scoresGradient = new BatchBuffer(backend);
+    }
+
+    /// <summary>The backend the network runs on.</summary>
+    public IBackend Backend { get; }
+
+    /// <summary>The architecture.</summary>
+    public FeedForwardSpec Spec { get; }
+
+    /// <summary>The seed of the initial weights and dropout masks.</summary>
+    public ulong Seed { get; }
+
+    /// <summary>The objective.</summary>
+    public ILoss Loss { get; }
+
+    /// <summary>The layers, input first.</summary>
+    public IReadOnlyList<ILayer> Layers => _layers;
+
+    /// <summary>Every trainable parameter, in layer order.</summary>
+    public IReadOnlyList<Parameter> Parameters { get; }
+
+    /// <summary>Runs the layers and returns the raw scores (before the output nonlinearity).</summary>
+    public Tensor Forward(Tensor input, in ForwardContext context)
+    {
+        CheckInput(input);
+        var x = input;
+        foreach (var layer in _layers) x = layer.Forward(x, context);
+        _scores = x;
+        return x;
+    }
+
+    /// <summary>
+    /// Scores the last <see cref="Forward"/> against <paramref name="targets"/>: returns the mean loss
+    /// and keeps dLoss/dScores for <see cref="Backward"/>; the predictions are returned through
+    /// <paramref name="predictions"/>.
+    /// </summary>
+    public float ComputeLoss(Tensor targets, out Tensor predictions)
+    {
+        var scores = _scores ?? throw new InvalidOperationException("ComputeLoss called before Forward.");
+        if (targets.Rows != scores.Rows || targets.Columns != scores.Columns)
+            throw new ArgumentException(
+                $"Targets of shape {Tensor.ShapeText(targets.Shape)} do not match the network's outputs {Tensor.ShapeText(scores.Shape)}.", nameof(targets));
+        predictions = _predictions.Get(scores.Rows, scores.Shape[1..]);
+        var gradient = _scoresGradient.Get(scores.Rows, scores.Shape[1..]);
+        return Loss.Compute(Backend, scores, targets, predictions, gradient);
+    }
+
+    /// <summary>Backpropagates the gradient kept by <see cref="ComputeLoss"/>, writing every parameter's gradient.</summary>
+    public void Backward()
+    {
+        var scores = _scores ?? throw new InvalidOperationException("Backward called before ComputeLoss.");
+        Tensor? gradient = _scoresGradient.Get(scores.Rows, scores.Shape[1..]);
+        // The first layer's input gradient is never used, so its GEMM is skipped.
+        for (int i = _layers.Length - 1; i >= 0 && gradient is not null; i--)
+            gradient = _layers[i].Backward(gradient, needInputGradient: i > 0);
+    }
+
+    /// <summary>Predictions for a batch at inference time (dropout off, output nonlinearity applied).</summary>
+    public Tensor Predict(Tensor input)
+    {
+        var scores = Forward(input, ForwardContext.Inference);
+        var predictions = _predictions.Get(scores.Rows, scores.Shape[1..]);
+        switch (Loss.Output)
+        {
+            case OutputFunction.Softmax: Backend.SoftmaxRows(scores, predictions); break;
+            case OutputFunction.Sigmoid: Backend.Activate(Activation.Sigmoid, scores, predictions); break;
+            default: Backend.Copy(scores, predictions); break;
+        }
+        return predictions;
+    }
+
+    private void CheckInput(Tensor input)
+    {
+        if (input.Backend != Backend)
+            throw new ArgumentException($"The input lives on backend '{input.Backend.Name}' but the network runs on '{Backend.Name}'.", nameof(input));
+        if (input.Columns != Spec.InputLength)
+            throw new ArgumentException(
+                $"The network expects {Spec.InputLength} features per sample ({Tensor.ShapeText(Spec.InputShape)}) but the input has shape {Tensor.ShapeText(input.Shape)}.", nameof(input));
+    }
+}

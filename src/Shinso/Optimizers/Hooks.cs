@@ -1,0 +1,74 @@
+using Shinso.Layers;
+
+namespace Shinso.Optimizers;
+
+/// <summary>A regularizer attached to an optimizer: it edits gradients before and parameters after each update.</summary>
+public interface IOptimizerHook
+{
+    /// <summary>Runs after the backward pass, before the update rule.</summary>
+    void BeforeUpdate(IReadOnlyList<Parameter> parameters);
+
+    /// <summary>Runs after the update rule.</summary>
+    void AfterUpdate(IReadOnlyList<Parameter> parameters);
+}
+
+/// <summary>
+/// Weight decay: the L2 penalty <c>(lambda/2) ||W||^2</c> added to the objective, i.e. <c>g += lambda*W</c>
+/// for weights (biases are not decayed).
+/// </summary>
+public sealed class WeightDecay(float lambda) : IOptimizerHook
+{
+    /// <summary>The penalty coefficient.</summary>
+    public float Lambda { get; } = lambda >= 0f ? lambda : throw new ArgumentOutOfRangeException(nameof(lambda), $"Weight decay must be >= 0, got {lambda}.");
+
+    /// <inheritdoc />
+    public void BeforeUpdate(IReadOnlyList<Parameter> parameters)
+    {
+        foreach (var p in parameters)
+            if (p.Role == ParameterRole.Weight) p.Value.Backend.Axpy(Lambda, p.Value, p.Gradient);
+    }
+
+    /// <inheritdoc />
+    public void AfterUpdate(IReadOnlyList<Parameter> parameters) { }
+}
+
+/// <summary>
+/// Max-norm (Srivastava et al., JMLR 2014, section 5.1): after every update each unit's incoming
+/// weight vector is projected onto the ball of radius <c>c</c>.
+/// </summary>
+public sealed class MaxNorm(float maxNorm) : IOptimizerHook
+{
+    /// <summary>The radius c.</summary>
+    public float Limit { get; } = maxNorm > 0f ? maxNorm : throw new ArgumentOutOfRangeException(nameof(maxNorm), $"Max-norm must be > 0, got {maxNorm}.");
+
+    /// <inheritdoc />
+    public void BeforeUpdate(IReadOnlyList<Parameter> parameters) { }
+
+    /// <inheritdoc />
+    public void AfterUpdate(IReadOnlyList<Parameter> parameters)
+    {
+        foreach (var p in parameters)
+            if (p.Role == ParameterRole.Weight) p.Value.Backend.ClipColumnNorms(p.Value, Limit);
+    }
+}
+
+/// <summary>Gradient clipping by global norm (Pascanu et al. 2013): if ||g|| &gt; c, every gradient is scaled by c/||g||.</summary>
+public sealed class GradientClipping(float maxNorm) : IOptimizerHook
+{
+    /// <summary>The largest allowed global gradient norm.</summary>
+    public float Limit { get; } = maxNorm > 0f ? maxNorm : throw new ArgumentOutOfRangeException(nameof(maxNorm), $"Clipping norm must be > 0, got {maxNorm}.");
+
+    /// <inheritdoc />
+    public void BeforeUpdate(IReadOnlyList<Parameter> parameters)
+    {
+        double sumOfSquares = 0;
+        foreach (var p in parameters) sumOfSquares += p.Gradient.Backend.SumOfSquares(p.Gradient);
+        double norm = Math.Sqrt(sumOfSquares);
+        if (norm <= Limit) return;
+        float scale = (float)(Limit / norm);
+        foreach (var p in parameters) p.Gradient.Backend.ScaleShift(p.Gradient, scale, 0f, p.Gradient);
+    }
+
+    /// <inheritdoc />
+    public void AfterUpdate(IReadOnlyList<Parameter> parameters) { }
+}

@@ -1,0 +1,48 @@
+namespace Shinso.Optimizers;
+
+/// <summary>A value that may change from epoch to epoch (a learning rate or a momentum).</summary>
+public interface ISchedule
+{
+    /// <summary>The value during <paramref name="epoch"/> (0-based).</summary>
+    float At(int epoch);
+}
+
+/// <summary>The same value every epoch.</summary>
+/// <param name="Value">The value.</param>
+public sealed record ConstantSchedule(float Value) : ISchedule
+{
+    /// <inheritdoc />
+    public float At(int epoch) => Value;
+}
+
+/// <summary>Step decay: <c>initial * factor^floor(epoch / every)</c>.</summary>
+/// <param name="Initial">The value at epoch 0.</param>
+/// <param name="Factor">The multiplier applied every <paramref name="Every"/> epochs.</param>
+/// <param name="Every">Epochs between drops.</param>
+public sealed record StepDecaySchedule(float Initial, float Factor, int Every) : ISchedule
+{
+    /// <inheritdoc />
+    public float At(int epoch) => Initial * MathF.Pow(Factor, epoch / Math.Max(1, Every));
+}
+
+/// <summary>Exponential decay: <c>initial * rate^epoch</c>.</summary>
+/// <param name="Initial">The value at epoch 0.</param>
+/// <param name="Rate">The multiplier per epoch.</param>
+public sealed record ExponentialDecaySchedule(float Initial, float Rate) : ISchedule
+{
+    /// <inheritdoc />
+    public float At(int epoch) => Initial * MathF.Pow(Rate, epoch);
+}
+
+/// <summary>
+/// A linear ramp from <paramref name="Start"/> to <paramref name="End"/> over <paramref name="Epochs"/> epochs,
+/// then constant: the momentum schedule of Hinton et al. 2012 and Srivastava et al. 2014 (e.g. 0.5 -> 0.9).
+/// </summary>
+/// <param name="Start">The value at epoch 0.</param>
+/// <param name="End">The value from epoch <paramref name="Epochs"/> on.</param>
+/// <param name="Epochs">Length of the ramp.</param>
+public sealed record LinearRampSchedule(float Start, float End, int Epochs) : ISchedule
+{
+    /// <inheritdoc />
+    public float At(int epoch) => epoch >= Epochs ? End : Start + (End - Start) * epoch / Math.Max(1, Epochs);
+}

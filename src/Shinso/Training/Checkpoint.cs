@@ -1,0 +1,95 @@
+using System.Text.Json.Nodes;
+using Shinso.Backends;
+using Shinso.IO;
+using Shinso.Models.FeedForward;
+using Shinso.Optimizers;
+
+namespace Shinso.Training;
+
+/// <summary>
+/// A resumable training run on disk: the model, the optimizer's state, the training config and the
+/// loop's position (epochs done, step, early-stopping record). Written atomically after each epoch,
+/// so a killed run resumes from the last completed epoch and ends with the same parameters as an
+/// uninterrupted one.
+/// </summary>
+public static class Checkpoint
+{
+    /// <summary>The file name inside a run directory.</summary>
+    public const string FileName = "checkpoint.shinso";
+
+    private const string Kind = FeedForwardModelFile.Kind + "-checkpoint";
+
+    /// <summary>Writes the checkpoint of a run to <c>directory/checkpoint.shinso</c>.</summary>
+    public static void Save(string directory, TrainingConfig config, FeedForwardNet net, Optimizer optimizer, TrainingState state)
+    {
+        Directory.CreateDirectory(directory);
+        var doc = FeedForwardModelFile.ToDocument(net, config.ToJson());
+        doc.Kind = Kind;
+        doc.Metadata["epochsDone"] = state.EpochsDone;
+        doc.Metadata["step"] = state.Step;
+        doc.Metadata["optimizer"] = optimizer.Kind;
+        doc.Metadata["optimizerSteps"] = optimizer.StepCount;
+        doc.Metadata["bestValidationLoss"] = double.IsFinite(state.BestValidationLoss) ? state.BestValidationLoss : null;
+        doc.Metadata["bestEpoch"] = state.BestEpoch;
+        doc.Metadata["stopped"] = state.Stopped;
+        var history = new JsonArray();
+        foreach (var m in state.History) history.Add(MetricsJson(m));
+        doc.Metadata["history"] = history;
+        foreach (var (name, tensor) in optimizer.State(net.Parameters)) doc.Add("optimizer/" + name, tensor);
+        foreach (var (name, values) in state.BestParameters)
+        {
+            var p = net.Parameters.First(q => q.Name == name);
+            doc.Add("best/" + name, p.Value.Shape.ToArray(), values);
+        }
+        ModelFile.Write(Path.Combine(directory, FileName), doc);
+    }
+
+    /// <summary>A run restored from <c>directory/checkpoint.shinso</c>.</summary>
+    public sealed record Restored(TrainingConfig Config, FeedForwardNet Net, Optimizer Optimizer, TrainingState State);
+
+    /// <summary>Restores the run saved in <paramref name="directory"/> onto <paramref name="backend"/>.</summary>
+    public static Restored Load(string directory, IBackend backend)
+    {
+        string path = Path.Combine(directory, FileName);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"{path}: no checkpoint to resume from (a run writes one after its first epoch).", path);
+        var doc = ModelFile.Read(path);
+        if (doc.Kind != Kind) throw new ModelFileException(path, "kind", $"expected '{Kind}', found '{doc.Kind}'.");
+        var config = TrainingConfig.FromJson(doc.HyperParameters, path + " (hyper-parameters)");
+        var net = FeedForwardModelFile.FromDocument(doc, path, backend);
+        var optimizer = config.CreateOptimizer();
+        var meta = new StrictJson(doc.Metadata, path, "metadata");
+        optimizer.StepCount = (long)meta.ULong("optimizerSteps", 0);
+        foreach (var (name, tensor) in optimizer.State(net.Parameters))
+        {
+            if (!doc.TryGetTensor("optimizer/" + name, out var saved))
+                throw new ModelFileException(path, $"tensor 'optimizer/{name}'", $"is missing; a {optimizer.Kind} checkpoint needs it.");
+            saved.CopyTo(tensor);
+        }
+        var state = new TrainingState
+        {
+            EpochsDone = meta.Int("epochsDone"),
+            Step = (long)meta.ULong("step", 0),
+            BestEpoch = meta.Int("bestEpoch", 0),
+            Stopped = meta.Bool("stopped", false),
+        };
+        if (doc.Metadata["bestValidationLoss"] is JsonValue best && best.TryGetValue<double>(out double b)) state.BestValidationLoss = b;
+        if (doc.Metadata["history"] is JsonArray history)
+            foreach (var m in history) state.History.Add(MetricsFromJson(m!));
+        foreach (var t in doc.Tensors)
+            if (t.Name.StartsWith("best/", StringComparison.Ordinal)) state.BestParameters[t.Name["best/".Length..]] = t.Data;
+        return new Restored(config, net, optimizer, state);
+    }
+
+    /// <summary>The metrics of an epoch as JSON (as written in checkpoints and <c>--json</c> output).</summary>
+    public static JsonObject MetricsJson(EpochMetrics m) => new()
+    {
+        ["epoch"] = m.Epoch, ["trainLoss"] = m.TrainLoss, ["trainAccuracy"] = m.TrainAccuracy,
+        ["validationLoss"] = m.ValidationLoss, ["validationAccuracy"] = m.ValidationAccuracy,
+        ["seconds"] = m.Seconds, ["samplesPerSecond"] = m.SamplesPerSecond, ["learningRate"] = m.LearningRate,
+    };
+
+    private static EpochMetrics MetricsFromJson(JsonNode n) => new(
+        (int)n["epoch"]!, (double)n["trainLoss"]!, (double?)n["trainAccuracy"], (double?)n["validationLoss"],
+        (double?)n["validationAccuracy"], (double)n["seconds"]!, (double)n["samplesPerSecond"]!, (float)n["learningRate"]!);
+}

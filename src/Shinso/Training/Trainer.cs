@@ -1,0 +1,255 @@
+using System.Diagnostics;
+using Shinso.Layers;
+using Shinso.Models.FeedForward;
+using Shinso.Optimizers;
+using Shinso.Random;
+using Shinso.Tensors;
+
+namespace Shinso.Training;
+
+/// <summary>How a <see cref="Trainer"/> runs.</summary>
+public sealed record TrainingOptions
+{
+    /// <summary>Epochs to train in total (a resumed run counts the epochs already done).</summary>
+    public int Epochs { get; init; } = 10;
+
+    /// <summary>Samples per update: 1 is online learning, 0 (or at least the set size) is full-batch.</summary>
+    public int BatchSize { get; init; } = 100;
+
+    /// <summary>Seeds the shuffling and the dropout masks.</summary>
+    public ulong Seed { get; init; } = 1;
+
+    /// <summary>Stop when the validation loss has not improved for this many epochs (0: never stop early).</summary>
+    public int Patience { get; init; }
+}
+
+/// <summary>The figures of one epoch.</summary>
+/// <param name="Epoch">1-based epoch number.</param>
+/// <param name="TrainLoss">Mean training loss over the epoch's batches (with dropout active).</param>
+/// <param name="TrainAccuracy">Training accuracy over the epoch's batches, for classification.</param>
+/// <param name="ValidationLoss">Loss on the validation set, when there is one.</param>
+/// <param name="ValidationAccuracy">Accuracy on the validation set, for classification.</param>
+/// <param name="Seconds">Wall time of the epoch's training pass.</param>
+/// <param name="SamplesPerSecond">Training samples per second.</param>
+/// <param name="LearningRate">The learning rate used.</param>
+public sealed record EpochMetrics(int Epoch, double TrainLoss, double? TrainAccuracy, double? ValidationLoss,
+    double? ValidationAccuracy, double Seconds, double SamplesPerSecond, float LearningRate);
+
+/// <summary>Everything a resumed run needs besides the parameters and optimizer state.</summary>
+public sealed class TrainingState
+{
+    /// <summary>Epochs completed.</summary>
+    public int EpochsDone { get; set; }
+
+    /// <summary>Updates performed (addresses the dropout masks).</summary>
+    public long Step { get; set; }
+
+    /// <summary>The best validation loss so far (early stopping).</summary>
+    public double BestValidationLoss { get; set; } = double.PositiveInfinity;
+
+    /// <summary>The epoch that reached it.</summary>
+    public int BestEpoch { get; set; }
+
+    /// <summary>True once early stopping has fired.</summary>
+    public bool Stopped { get; set; }
+
+    /// <summary>The metrics of every epoch so far.</summary>
+    public List<EpochMetrics> History { get; } = [];
+
+    /// <summary>Parameter values at the best epoch (host copies), when early stopping is on.</summary>
+    public Dictionary<string, float[]> BestParameters { get; } = [];
+}
+
+/// <summary>Loss and accuracy of a model on a data set.</summary>
+/// <param name="Loss">Mean loss.</param>
+/// <param name="Accuracy">Fraction classified correctly, for classification data.</param>
+public readonly record struct Evaluation(double Loss, double? Accuracy);
+
+/// <summary>
+/// The training loop shared by the feed-forward models: seeded shuffling, minibatches uploaded once
+/// per step, forward, fused loss, backward, one optimizer update, metrics as scalars.
+/// </summary>
+public sealed class Trainer
+{
+    private readonly FeedForwardNet _net;
+    private readonly Optimizer _optimizer;
+    private readonly TrainingOptions _options;
+
+    /// <summary>Trains <paramref name="net"/> with <paramref name="optimizer"/>.</summary>
+    public Trainer(FeedForwardNet net, Optimizer optimizer, TrainingOptions options)
+    {
+        if (options.Epochs < 0) throw new ArgumentOutOfRangeException(nameof(options), $"Epochs must be >= 0, got {options.Epochs}.");
+        if (options.BatchSize < 0) throw new ArgumentOutOfRangeException(nameof(options), $"Batch size must be >= 0, got {options.BatchSize}.");
+        _net = net;
+        _optimizer = optimizer;
+        _options = options;
+    }
+
+    /// <summary>The state of the run (epochs done, step, early-stopping record); replace it to resume.</summary>
+    public TrainingState State { get; set; } = new();
+
+    /// <summary>Called after every epoch, e.g. to print progress or write a checkpoint.</summary>
+    public Action<EpochMetrics>? EpochCompleted { get; set; }
+
+    /// <summary>Called after every batch with (batches done, batches per epoch).</summary>
+    public Action<int, int>? BatchCompleted { get; set; }
+
+    /// <summary>Trains until <see cref="TrainingOptions.Epochs"/> epochs are done or early stopping fires.</summary>
+    public TrainingState Fit(SupervisedData train, SupervisedData? validation = null, CancellationToken cancellation = default)
+    {
+        CheckData(train, nameof(train));
+        if (validation is not null) CheckData(validation, nameof(validation));
+        var backend = _net.Backend;
+        int batch = _options.BatchSize == 0 ? train.Count : Math.Min(_options.BatchSize, train.Count);
+        int batches = (train.Count + batch - 1) / batch;
+        var hostInputs = new float[batch * train.InputLength];
+        var hostTargets = new float[batch * train.TargetLength];
+        var hostPredictions = new float[batch * train.TargetLength];
+        var inputs = backend.Allocate(batch, train.InputLength);
+        var targets = backend.Allocate(batch, train.TargetLength);
+        var random = new RandomStream(_options.Seed, 0x5EED_D80F);
+
+        while (State.EpochsDone < _options.Epochs && !State.Stopped)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            int epoch = State.EpochsDone;
+            var order = DeterministicOrder(train.Count, epoch);
+            var clock = Stopwatch.StartNew();
+            double lossSum = 0;
+            long correct = 0;
+            for (int b = 0; b < batches; b++)
+            {
+                int start = b * batch;
+                int rows = Math.Min(batch, train.Count - start);
+                var indices = order.AsSpan(start, rows);
+                train.CopyBatch(indices, hostInputs, hostTargets);
+                var x = inputs.SliceRows(0, rows);
+                var t = targets.SliceRows(0, rows);
+                backend.Upload(hostInputs.AsSpan(0, rows * train.InputLength), x);
+                backend.Upload(hostTargets.AsSpan(0, rows * train.TargetLength), t);
+
+                _net.Forward(x, new ForwardContext(true, random, State.Step));
+                float loss = _net.ComputeLoss(t, out var predictions);
+                _net.Backward();
+                _optimizer.Step(_net.Parameters, epoch);
+                State.Step++;
+
+                lossSum += (double)loss * rows;
+                if (train.Labels is not null)
+                {
+                    backend.Download(predictions, hostPredictions.AsSpan(0, rows * train.TargetLength));
+                    correct += CountCorrect(hostPredictions, train.TargetLength, train.Labels, indices);
+                }
+                BatchCompleted?.Invoke(b + 1, batches);
+            }
+            clock.Stop();
+            double seconds = clock.Elapsed.TotalSeconds;
+            Evaluation? val = validation is null ? null : Evaluate(_net, validation, Math.Max(batch, 100));
+            var metrics = new EpochMetrics(epoch + 1, lossSum / train.Count,
+                train.Labels is null ? null : (double)correct / train.Count,
+                val?.Loss, val?.Accuracy, seconds, train.Count / Math.Max(seconds, 1e-9), _optimizer.LearningRate.At(epoch));
+            State.EpochsDone++;
+            State.History.Add(metrics);
+            if (val is { } v && _options.Patience > 0) TrackEarlyStopping(v.Loss);
+            EpochCompleted?.Invoke(metrics);
+        }
+        if (State.Stopped) RestoreBest();
+        return State;
+    }
+
+    /// <summary>Mean loss and accuracy of <paramref name="net"/> on <paramref name="data"/>, with dropout off.</summary>
+    public static Evaluation Evaluate(FeedForwardNet net, SupervisedData data, int batchSize = 500)
+    {
+        var backend = net.Backend;
+        int batch = Math.Max(1, Math.Min(batchSize, data.Count));
+        var hostInputs = new float[batch * data.InputLength];
+        var hostTargets = new float[batch * data.TargetLength];
+        var hostPredictions = new float[batch * data.TargetLength];
+        var inputs = backend.Allocate(batch, data.InputLength);
+        var targets = backend.Allocate(batch, data.TargetLength);
+        var indices = new int[batch];
+        double lossSum = 0;
+        long correct = 0;
+        for (int start = 0; start < data.Count; start += batch)
+        {
+            int rows = Math.Min(batch, data.Count - start);
+            for (int r = 0; r < rows; r++) indices[r] = start + r;
+            data.CopyBatch(indices.AsSpan(0, rows), hostInputs, hostTargets);
+            var x = inputs.SliceRows(0, rows);
+            var t = targets.SliceRows(0, rows);
+            backend.Upload(hostInputs.AsSpan(0, rows * data.InputLength), x);
+            backend.Upload(hostTargets.AsSpan(0, rows * data.TargetLength), t);
+            net.Forward(x, ForwardContext.Inference);
+            lossSum += (double)net.ComputeLoss(t, out var predictions) * rows;
+            if (data.Labels is not null)
+            {
+                backend.Download(predictions, hostPredictions.AsSpan(0, rows * data.TargetLength));
+                correct += CountCorrect(hostPredictions, data.TargetLength, data.Labels, indices.AsSpan(0, rows));
+            }
+        }
+        return new Evaluation(lossSum / data.Count, data.Labels is null ? null : (double)correct / data.Count);
+    }
+
+    /// <summary>The index of the largest value of each row.</summary>
+    public static int ArgMax(ReadOnlySpan<float> row)
+    {
+        int best = 0;
+        for (int j = 1; j < row.Length; j++) if (row[j] > row[best]) best = j;
+        return best;
+    }
+
+    private int[] DeterministicOrder(int count, int epoch)
+    {
+        // Online and minibatch learning visit the samples in a fresh seeded order each epoch;
+        // full-batch gradients do not depend on the order.
+        if (_options.BatchSize == 0 || _options.BatchSize >= count)
+        {
+            var identity = new int[count];
+            for (int i = 0; i < count; i++) identity[i] = i;
+            return identity;
+        }
+        return Data.DeterministicShuffle.EpochPermutation(count, epoch, _options.Seed);
+    }
+
+    private void TrackEarlyStopping(double validationLoss)
+    {
+        if (validationLoss < State.BestValidationLoss)
+        {
+            State.BestValidationLoss = validationLoss;
+            State.BestEpoch = State.EpochsDone;
+            foreach (var p in _net.Parameters)
+            {
+                var copy = new float[p.Value.Length];
+                _net.Backend.Download(p.Value, copy);
+                State.BestParameters[p.Name] = copy;
+            }
+        }
+        else if (State.EpochsDone - State.BestEpoch >= _options.Patience)
+        {
+            State.Stopped = true;
+        }
+    }
+
+    private void RestoreBest()
+    {
+        foreach (var p in _net.Parameters)
+            if (State.BestParameters.TryGetValue(p.Name, out var best)) _net.Backend.Upload(best, p.Value);
+    }
+
+    private static long CountCorrect(float[] predictions, int classes, int[] labels, ReadOnlySpan<int> indices)
+    {
+        long correct = 0;
+        for (int r = 0; r < indices.Length; r++)
+            if (ArgMax(predictions.AsSpan(r * classes, classes)) == labels[indices[r]]) correct++;
+        return correct;
+    }
+
+    private void CheckData(SupervisedData data, string name)
+    {
+        if (data.InputLength != _net.Spec.InputLength)
+            throw new ArgumentException($"The {name} data has {data.InputLength} features per sample but the network expects {_net.Spec.InputLength}.", name);
+        if (data.TargetLength != _net.Spec.OutputLength)
+            throw new ArgumentException($"The {name} data has {data.TargetLength} targets per sample but the network outputs {_net.Spec.OutputLength}.", name);
+        if (data.Count == 0) throw new ArgumentException($"The {name} data is empty.", name);
+    }
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs the whole Shinso test suite. On a fresh Debian machine it first installs what the suite
+# needs and is missing, then runs `dotnet test -c Release` over Engine.sln and ends with the line
+# "N passed, N failed".
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$root"
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "test.sh: the .NET 10 SDK is required and was not found on PATH." >&2
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+# Debian packages the suite uses; each is installed only when missing.
+apt_packages=()
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "test.sh: installing ${missing[*]}" >&2
+  sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >&2 \
+    || { echo "test.sh: could not install ${missing[*]}" >&2; echo "0 passed, 1 failed"; exit 1; }
+fi
+
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+dotnet test Engine.sln -c Release --nologo 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+
+# Sum the per-assembly summaries ("Passed!  - Failed: 0, Passed: 12, Skipped: 0, Total: 12").
+read -r passed failed < <(awk '
+  /(Passed|Failed)! +- +Failed:/ {
+    for (i = 1; i <= NF; i++) {
+      if ($i == "Failed:") { f += $(i+1) + 0 }
+      if ($i == "Passed:") { p += $(i+1) + 0 }
+    }
+    seen = 1
+  }
+  END { printf "%d %d\n", p, f }' "$log")
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  failed=1   # the build or the test host failed before any test result was reported
+fi
+echo "$passed passed, $failed failed"
+exit "$status"

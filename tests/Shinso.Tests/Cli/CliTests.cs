@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+
+namespace Shinso.Tests.Cli;
+
+/// <summary>Runs the real shinso executable (built next to the tests) the way a user does.</summary>
+public sealed class CliTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), $"shinso-cli-{Guid.NewGuid():N}");
+
+    public CliTests() => Directory.CreateDirectory(_dir);
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    internal static (int ExitCode, string Stdout, string Stderr) Shinso(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Shinso.Cli.dll"));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        string stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, stdout, stderr.Result);
+    }
+
+    private static JsonObject LastJsonLine(string stdout)
+    {
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        return (JsonObject)JsonNode.Parse(lines[^1])!;
+    }
+
+    [Fact]
+    public void Train_writes_a_model_that_eval_reads_and_resume_continues_the_run()
+    {
+        string run = Path.Combine(_dir, "linreg");
+        var (code, stdout, stderr) = Shinso("train", "linreg", "--epochs", "1", "--data", TestData.EmbeddedSubset, "--out", run, "--json", "--threads", "1");
+        Assert.True(code == 0, stderr);
+        var result = LastJsonLine(stdout);
+        Assert.Equal("linreg", (string?)result["model"]);
+        Assert.Equal(1, (int)result["epochs"]!);
+        double accuracy = (double)result["accuracy"]!;
+        Assert.InRange(accuracy, 0.5, 1.0);
+        Assert.True(File.Exists(Path.Combine(run, "model.shinso")));
+        Assert.True(File.Exists(Path.Combine(run, "checkpoint.shinso")));
+
+        (code, stdout, stderr) = Shinso("eval", Path.Combine(run, "model.shinso"), "--data", TestData.EmbeddedSubset, "--json");
+        Assert.True(code == 0, stderr);
+        Assert.Equal(accuracy, (double)LastJsonLine(stdout)["accuracy"]!, 6);
+
+        (code, stdout, stderr) = Shinso("train", "linreg", "--epochs", "2", "--data", TestData.EmbeddedSubset, "--resume", run, "--json", "--threads", "1");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("resuming", stderr);
+        Assert.Equal(2, (int)LastJsonLine(stdout)["epochs"]!);
+    }
+
+    [Fact]
+    public void A_config_with_an_unknown_key_is_an_error_naming_the_file_and_the_key()
+    {
+        string config = Path.Combine(_dir, "bad.json");
+        File.WriteAllText(config, """{ "architecture": { "input": [784], "layers": [ { "type": "dense", "units": 10, "activation": "relu" } ] } }""");
+        var (code, _, stderr) = Shinso("train", config, "--data", TestData.EmbeddedSubset, "--out", Path.Combine(_dir, "bad"));
+        Assert.NotEqual(0, code);
+        Assert.Contains("bad.json", stderr);
+        Assert.Contains("architecture.layers[0].activation", stderr);
+        Assert.DoesNotContain("   at ", stderr);
+    }
+
+    [Fact]
+    public void A_corrupt_model_file_is_a_clear_error()
+    {
+        string model = Path.Combine(_dir, "corrupt.shinso");
+        File.WriteAllText(model, "not a model");
+        var (code, _, stderr) = Shinso("eval", model, "--data", TestData.EmbeddedSubset);
+        Assert.NotEqual(0, code);
+        Assert.Contains("corrupt.shinso", stderr);
+        Assert.DoesNotContain("   at ", stderr);
+    }
+
+    [Fact]
+    public void Bench_gemm_prints_one_json_line()
+    {
+        var (code, stdout, stderr) = Shinso("bench", "gemm", "--m", "64", "--n", "48", "--k", "32", "--threads", "1", "--repeat", "2", "--min-time", "0.01", "--json");
+        Assert.True(code == 0, stderr);
+        var result = LastJsonLine(stdout);
+        Assert.Equal("gemm", (string?)result["benchmark"]);
+        Assert.True((double)result["gflops_best"]! > 0);
+    }
+}

@@ -1,0 +1,46 @@
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+
+namespace Shinso.Tests.Docs;
+
+/// <summary>The README's embedding example must compile against the core library as it is.</summary>
+public class ReadmeExampleTests
+{
+    private const string Marker = "<!-- embedding-example -->";
+
+    [Fact]
+    public void The_embedding_example_in_the_readme_compiles_and_is_about_ten_lines()
+    {
+        string readme = File.ReadAllText(FindReadme());
+        int marker = readme.IndexOf(Marker, StringComparison.Ordinal);
+        Assert.True(marker >= 0, $"README.md has no {Marker} block");
+        int start = readme.IndexOf("```csharp\n", marker, StringComparison.Ordinal) + "```csharp\n".Length;
+        int end = readme.IndexOf("```", start, StringComparison.Ordinal);
+        string code = readme[start..end];
+
+        var statements = code.Split('\n').Where(l => l.Trim().Length > 0 && !l.StartsWith("using ", StringComparison.Ordinal)).ToList();
+        Assert.InRange(statements.Count, 1, 10);
+
+        var references = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
+            .Select(p => MetadataReference.CreateFromFile(p))
+            .Append(MetadataReference.CreateFromFile(typeof(Shinso.Backends.CpuBackend).Assembly.Location));
+        var compilation = CSharpCompilation.Create("ReadmeExample",
+            [CSharpSyntaxTree.ParseText(code, new CSharpParseOptions(LanguageVersion.Latest))],
+            references,
+            new CSharpCompilationOptions(OutputKind.ConsoleApplication, nullableContextOptions: NullableContextOptions.Enable));
+        using var output = new MemoryStream();
+        var result = compilation.Emit(output);
+        var errors = result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Select(d => d.ToString()).ToList();
+        Assert.True(result.Success, "README example does not compile:\n" + string.Join("\n", errors));
+    }
+
+    private static string FindReadme()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            string candidate = Path.Combine(dir.FullName, "README.md");
+            if (File.Exists(candidate) && File.Exists(Path.Combine(dir.FullName, "Engine.sln"))) return candidate;
+        }
+        throw new FileNotFoundException("README.md next to Engine.sln was not found above the test directory.");
+    }
+}

@@ -1,0 +1,322 @@
+using FsCheck;
+using FsCheck.Fluent;
+using Shinso.Backends;
+using Shinso.Kernels.Cpu;
+
+namespace Shinso.Tests.Kernels;
+
+public class SgemmTests
+{
+    public static TheoryData<SimdPath> Paths => new() { SimdPath.Avx512, SimdPath.Avx2, SimdPath.Scalar };
+    public static TheoryData<SimdPath> SimdPaths => new() { SimdPath.Avx512, SimdPath.Avx2 };
+
+    /// <summary>One generated GEMM call: shapes, transposes, leading-dimension slack and scalars.</summary>
+    public sealed record Case(int M, int N, int K, Transpose TransA, Transpose TransB,
+        int PadA, int PadB, int PadC, float Alpha, float Beta, int Seed)
+    {
+        public override string ToString() =>
+            $"m={M} n={N} k={K} {TransA}/{TransB} pads={PadA},{PadB},{PadC} alpha={Alpha} beta={Beta} seed={Seed}";
+    }
+
+    private static Gen<Case> CaseGen(int maxDim) =>
+        from m in Gen.Choose(1, maxDim)
+        from n in Gen.Choose(1, maxDim)
+        from k in Gen.Choose(1, maxDim)
+        from ta in Gen.Elements(Transpose.None, Transpose.Transposed)
+        from tb in Gen.Elements(Transpose.None, Transpose.Transposed)
+        from padA in Gen.Choose(0, 3)
+        from padB in Gen.Choose(0, 3)
+        from padC in Gen.Choose(0, 3)
+        from alpha in Gen.Elements(1f, -1f, 0.75f, 0f, -2.5f)
+        from beta in Gen.Elements(0f, 0f, 1f, -0.5f, 2f)
+        from seed in Gen.Choose(0, int.MaxValue)
+        select new Case(m, n, k, ta, tb, padA, padB, padC, alpha, beta, seed);
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void Matches_naive_gemm_on_random_small_shapes(SimdPath path)
+    {
+        if (!CpuKernelOptions.IsSupported(path))
+            return;
+        PropertyCheck.ForAll(CaseGen(67), c => CheckAgainstNaive(c, new CpuKernelOptions(path)), maxTests: 150);
+    }
+
+    [Theory]
+    [MemberData(nameof(SimdPaths))]
+    public void Matches_naive_gemm_across_cache_block_boundaries(SimdPath path)
+    {
+        if (!CpuKernelOptions.IsSupported(path))
+            return;
+        var options = new CpuKernelOptions(path);
+        // 300x517x600 crosses the K blocks and partial tiles on both sides; 523 rows cross an M block;
+        // 4133 columns cross an N block.
+        CheckAgainstNaive(new Case(300, 517, 600, Transpose.None, Transpose.None, 0, 0, 0, 1f, 0f, 1), options);
+        CheckAgainstNaive(new Case(300, 517, 600, Transpose.Transposed, Transpose.Transposed, 3, 1, 2, -0.5f, 1f, 2), options);
+        CheckAgainstNaive(new Case(523, 45, 531, Transpose.None, Transpose.Transposed, 1, 0, 5, 1.5f, -2f, 3), options);
+        CheckAgainstNaive(new Case(523, 45, 531, Transpose.Transposed, Transpose.None, 0, 2, 0, 1f, 0f, 4), options);
+        CheckAgainstNaive(new Case(14, 4133, 19, Transpose.None, Transpose.None, 2, 0, 1, 1f, 0.5f, 5), options);
+    }
+
+    [Theory]
+    [MemberData(nameof(SimdPaths))]
+    public void One_and_two_threads_give_bit_identical_results(SimdPath path)
+    {
+        if (!CpuKernelOptions.IsSupported(path))
+            return;
+        // The first shape splits rows between threads, the second columns.
+        foreach (var c in new[]
+        {
+            new Case(517, 389, 700, Transpose.None, Transpose.Transposed, 1, 2, 3, 0.5f, -1f, 11),
+            new Case(30, 2003, 300, Transpose.Transposed, Transpose.None, 0, 0, 0, 1f, 0f, 12),
+        })
+        {
+            var (a, b, c0) = Operands(c);
+            var one = (float[])c0.Clone();
+            var two = (float[])c0.Clone();
+            Call(c, a, b, one, new CpuKernelOptions(path, 1));
+            Call(c, a, b, two, new CpuKernelOptions(path, 2));
+            Assert.Equal(one, two);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void Beta_zero_does_not_read_c_and_alpha_zero_does_not_read_a_or_b(SimdPath path)
+    {
+        if (!CpuKernelOptions.IsSupported(path))
+            return;
+        var options = new CpuKernelOptions(path);
+        const int m = 37, n = 45, k = 29;
+        var (a, b, _) = Operands(new Case(m, n, k, Transpose.None, Transpose.None, 0, 0, 0, 1, 0, 7));
+        var c = Filled(m * n, float.NaN);
+        Sgemm.Compute(Transpose.None, Transpose.None, m, n, k, 1f, a, k, b, n, 0f, c, n, options);
+        Assert.All(c, v => Assert.True(float.IsFinite(v)));
+
+        var nanA = Filled(m * k, float.NaN);
+        var nanB = Filled(k * n, float.NaN);
+        var c2 = Filled(m * n, 3f);
+        Sgemm.Compute(Transpose.None, Transpose.None, m, n, k, 0f, nanA, k, nanB, n, 0.5f, c2, n, options);
+        Assert.All(c2, v => Assert.Equal(1.5f, v));
+        Sgemm.Compute(Transpose.None, Transpose.None, m, n, k, 0f, nanA, k, nanB, n, 0f, c2, n, options);
+        Assert.All(c2, v => Assert.Equal(0f, v));
+    }
+
+    [Fact]
+    public void Zero_sizes_are_no_ops_and_k_zero_scales_c()
+    {
+        var c = Filled(6, 2f);
+        Sgemm.Compute(Transpose.None, Transpose.None, 0, 3, 4, 1f, [], 4, new float[12], 3, 0f, [], 3);
+        Sgemm.Compute(Transpose.None, Transpose.None, 2, 0, 4, 1f, new float[8], 4, [], 0, 0f, [], 0);
+        Sgemm.Compute(Transpose.None, Transpose.None, 2, 3, 0, 1f, [], 0, [], 3, -1.5f, c, 3);
+        Assert.All(c, v => Assert.Equal(-3f, v));
+        var nan = Filled(6, float.NaN);
+        Sgemm.Compute(Transpose.Transposed, Transpose.Transposed, 2, 3, 0, 1f, [], 2, [], 0, 0f, nan, 3);
+        Assert.All(nan, v => Assert.Equal(0f, v));
+    }
+
+    [Fact]
+    public void Negative_sizes_throw_naming_the_argument()
+    {
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            Sgemm.Compute(Transpose.None, Transpose.None, -1, 2, 2, 1f, new float[4], 2, new float[4], 2, 0f, new float[4], 2));
+        Assert.Equal("m", ex.ParamName);
+        ex = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            Sgemm.Compute(Transpose.None, Transpose.None, 2, -2, 2, 1f, new float[4], 2, new float[4], 2, 0f, new float[4], 2));
+        Assert.Equal("n", ex.ParamName);
+        ex = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            Sgemm.Compute(Transpose.None, Transpose.None, 2, 2, -3, 1f, new float[4], 2, new float[4], 2, 0f, new float[4], 2));
+        Assert.Equal("k", ex.ParamName);
+    }
+
+    [Fact]
+    public void Short_leading_dimensions_throw_naming_the_argument()
+    {
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            Sgemm.Compute(Transpose.None, Transpose.None, 10, 10, 10, 1f, new float[100], 9, new float[100], 10, 0f, new float[100], 10));
+        Assert.Equal("lda", ex.ParamName);
+        Assert.Contains("lda=9", ex.Message);
+        // Transposed A is stored k x m, so lda must cover m.
+        ex = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            Sgemm.Compute(Transpose.Transposed, Transpose.None, 12, 10, 10, 1f, new float[120], 10, new float[100], 10, 0f, new float[120], 10));
+        Assert.Equal("lda", ex.ParamName);
+        ex = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            Sgemm.Compute(Transpose.None, Transpose.Transposed, 10, 10, 12, 1f, new float[120], 12, new float[120], 10, 0f, new float[100], 10));
+        Assert.Equal("ldb", ex.ParamName);
+        ex = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            Sgemm.Compute(Transpose.None, Transpose.None, 10, 10, 10, 1f, new float[100], 10, new float[100], 10, 0f, new float[100], 9));
+        Assert.Equal("ldc", ex.ParamName);
+    }
+
+    [Fact]
+    public void Short_spans_throw_naming_the_argument_and_sizes()
+    {
+        var ex = Assert.Throws<ArgumentException>(() =>
+            Sgemm.Compute(Transpose.None, Transpose.None, 10, 10, 10, 1f, new float[99], 10, new float[100], 10, 0f, new float[100], 10));
+        Assert.Equal("a", ex.ParamName);
+        Assert.Contains("a has 99 elements", ex.Message);
+        Assert.Contains("m=10", ex.Message);
+        Assert.Contains("needs 100", ex.Message);
+        ex = Assert.Throws<ArgumentException>(() =>
+            Sgemm.Compute(Transpose.None, Transpose.Transposed, 10, 7, 5, 1f, new float[50], 5, new float[34], 5, 0f, new float[70], 7));
+        Assert.Equal("b", ex.ParamName);
+        Assert.Contains("needs 35", ex.Message);
+        ex = Assert.Throws<ArgumentException>(() =>
+            Sgemm.Compute(Transpose.None, Transpose.None, 4, 3, 2, 1f, new float[8], 2, new float[6], 3, 0f, new float[12], 4));
+        Assert.Equal("c", ex.ParamName);
+        Assert.Contains("needs 15", ex.Message);
+    }
+
+    [Fact]
+    public void Dense_layer_shapes_match_naive_gemm()
+    {
+        // The forward, input-gradient and weight-gradient GEMMs of a 784-500 layer at batch 100.
+        var options = new CpuKernelOptions();
+        CheckAgainstNaive(new Case(100, 500, 784, Transpose.None, Transpose.None, 0, 0, 0, 1f, 0f, 21), options);
+        CheckAgainstNaive(new Case(100, 784, 500, Transpose.None, Transpose.Transposed, 0, 0, 0, 1f, 0f, 22), options);
+        CheckAgainstNaive(new Case(784, 500, 100, Transpose.Transposed, Transpose.None, 0, 0, 0, -0.1f, 0.9f, 23), options);
+    }
+
+    [Fact]
+    public void Steady_state_calls_do_not_allocate()
+    {
+        var c = new Case(200, 150, 130, Transpose.None, Transpose.Transposed, 0, 0, 0, 1f, 0f, 31);
+        var (a, b, cc) = Operands(c);
+        foreach (int threads in new[] { 1, 2 })
+        {
+            var options = new CpuKernelOptions(SimdPath.Auto, threads);
+            Call(c, a, b, cc, options);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 5; i++)
+                Call(c, a, b, cc, options);
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+    }
+
+    [Fact]
+    public void Concurrent_callers_get_the_same_results_as_a_lone_caller()
+    {
+        // Several threads share the one worker pool; whoever finds it busy runs its parts inline.
+        var c = new Case(160, 130, 150, Transpose.Transposed, Transpose.None, 1, 0, 2, 1f, 0f, 41);
+        var (a, b, c0) = Operands(c);
+        var expected = (float[])c0.Clone();
+        Call(c, a, b, expected, new CpuKernelOptions(SimdPath.Auto, 1));
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var threads = new Thread[4];
+        for (int t = 0; t < threads.Length; t++)
+        {
+            threads[t] = new Thread(() =>
+            {
+                for (int i = 0; i < 20; i++)
+                {
+                    var mine = (float[])c0.Clone();
+                    Call(c, a, b, mine, new CpuKernelOptions(SimdPath.Auto, 2));
+                    if (!mine.AsSpan().SequenceEqual(expected))
+                        failures.Enqueue($"call {i} differs");
+                }
+            });
+            threads[t].Start();
+        }
+        foreach (var thread in threads)
+            thread.Join();
+        Assert.Empty(failures);
+    }
+
+    private sealed class RecordingWork : KernelWork
+    {
+        public readonly int[] Hits = new int[8];
+        public int SeenCount = -1;
+        public int ThrowAt = -1;
+
+        public override void Execute(int index, int count)
+        {
+            SeenCount = count;
+            Interlocked.Increment(ref Hits[index]);
+            if (index == ThrowAt)
+                throw new InvalidOperationException("part failed");
+        }
+    }
+
+    [Fact]
+    public void Thread_pool_runs_every_part_once_and_reports_failures()
+    {
+        for (int count = 1; count <= 5; count++)
+        {
+            var work = new RecordingWork();
+            KernelThreadPool.Run(work, count);
+            Assert.Equal(count, work.SeenCount);
+            for (int i = 0; i < work.Hits.Length; i++)
+                Assert.Equal(i < count ? 1 : 0, work.Hits[i]);
+        }
+        var failing = new RecordingWork { ThrowAt = 2 };
+        Assert.Throws<InvalidOperationException>(() => KernelThreadPool.Run(failing, 3));
+        Assert.Equal(new[] { 1, 1, 1 }, failing.Hits[..3]);
+        // The pool still works after a failed part.
+        var after = new RecordingWork();
+        KernelThreadPool.Run(after, 3);
+        Assert.Equal(new[] { 1, 1, 1 }, after.Hits[..3]);
+    }
+
+    private static void CheckAgainstNaive(Case c, CpuKernelOptions options)
+    {
+        var (a, b, c0) = Operands(c);
+        int lda = LdA(c), ldb = LdB(c), ldc = c.N + c.PadC;
+        var expected = NaiveGemm.Compute(c.TransA, c.TransB, c.M, c.N, c.K, c.Alpha, a, lda, b, ldb, c.Beta, c0, ldc, out var magnitude);
+        var actual = (float[])c0.Clone();
+        Call(c, a, b, actual, options);
+        for (int i = 0; i < c.M; i++)
+        {
+            for (int j = 0; j < ldc && i * ldc + j < actual.Length; j++)
+            {
+                float got = actual[i * ldc + j];
+                if (j >= c.N)
+                {
+                    // The slack between rows of C belongs to someone else.
+                    Assert.True(float.IsNaN(got), $"{c}: C slack at ({i},{j}) was written");
+                    continue;
+                }
+                double want = expected[i * c.N + j];
+                double tolerance = 1e-6 * (c.K + 2) * magnitude[i * c.N + j] + 1e-30;
+                if (!(Math.Abs(got - want) <= tolerance))
+                    Assert.Fail($"{c} [{options.ResolvedPath}]: C[{i},{j}] = {got}, expected {want} (tolerance {tolerance})");
+            }
+        }
+    }
+
+    private static void Call(Case c, float[] a, float[] b, float[] cc, CpuKernelOptions options) =>
+        Sgemm.Compute(c.TransA, c.TransB, c.M, c.N, c.K, c.Alpha, a, LdA(c), b, LdB(c), c.Beta, cc, c.N + c.PadC, options);
+
+    private static int LdA(Case c) => (c.TransA == Transpose.None ? c.K : c.M) + c.PadA;
+    private static int LdB(Case c) => (c.TransB == Transpose.None ? c.N : c.K) + c.PadB;
+
+    // Exactly-sized buffers ((rows-1)*ld + cols), with NaN in the slack between rows so a kernel that
+    // reads or writes the wrong element shows up. C holds NaN everywhere when beta == 0.
+    private static (float[] A, float[] B, float[] C) Operands(Case c)
+    {
+        var random = new System.Random(c.Seed);
+        int aRows = c.TransA == Transpose.None ? c.M : c.K, aCols = c.TransA == Transpose.None ? c.K : c.M;
+        int bRows = c.TransB == Transpose.None ? c.K : c.N, bCols = c.TransB == Transpose.None ? c.N : c.K;
+        var a = Matrix(random, aRows, aCols, LdA(c), fill: true);
+        var b = Matrix(random, bRows, bCols, LdB(c), fill: true);
+        var cc = Matrix(random, c.M, c.N, c.N + c.PadC, fill: c.Beta != 0f);
+        return (a, b, cc);
+    }
+
+    private static float[] Matrix(System.Random random, int rows, int cols, int ld, bool fill)
+    {
+        var data = Filled((rows - 1) * ld + cols, float.NaN);
+        if (fill)
+        {
+            for (int i = 0; i < rows; i++)
+                for (int j = 0; j < cols; j++)
+                    data[i * ld + j] = (float)(random.NextDouble() * 2 - 1);
+        }
+        return data;
+    }
+
+    private static float[] Filled(int length, float value)
+    {
+        var data = new float[length];
+        Array.Fill(data, value);
+        return data;
+    }
+}
