@@ -69,19 +69,19 @@ internal static class BenchCommand
             }
             rates.Sort();
             double best = rates[^1], median = rates[rates.Count / 2];
-            var threadCount = new Shinso.Kernels.Cpu.CpuKernelOptions(CommonOptions.ParsePath(r.GetValue(path)!), r.GetValue(threads));
+            var kernelOptions = new Shinso.Kernels.Cpu.CpuKernelOptions(CommonOptions.ParsePath(r.GetValue(path)!), r.GetValue(threads));
             if (r.GetValue(json))
             {
                 Console.WriteLine(new JsonObject
                 {
-                    ["benchmark"] = "train", ["model"] = name, ["batch"] = b, ["threads"] = threadCount.ResolvedThreads,
-                    ["path"] = threadCount.ResolvedPath.ToString().ToLowerInvariant(), ["backend"] = backend.Name,
+                    ["benchmark"] = "train", ["model"] = name, ["batch"] = b, ["threads"] = kernelOptions.ResolvedThreads,
+                    ["path"] = kernelOptions.ResolvedPath.ToString().ToLowerInvariant(), ["backend"] = backend.Name,
                     ["samples_per_second_best"] = Math.Round(best, 1), ["samples_per_second_median"] = Math.Round(median, 1),
                 }.ToJsonString());
             }
             else
             {
-                Console.WriteLine($"train {name} batch {b}, {threadCount.ResolvedThreads} thread(s), {threadCount.ResolvedPath}: " +
+                Console.WriteLine($"train {name} batch {b}, {kernelOptions.ResolvedThreads} thread(s), {kernelOptions.ResolvedPath}: " +
                                   $"{best:N0} samples/s best, {median:N0} median");
             }
             return 0;

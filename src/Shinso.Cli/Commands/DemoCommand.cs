@@ -10,7 +10,7 @@ internal static class DemoCommand
 {
     public static Command Create()
     {
-        var epochs = new Option<int>("--epochs") { Description = "Epochs to train", DefaultValueFactory = _ => 5 };
+        var epochs = new Option<int>("--epochs") { Description = "Epochs to train", DefaultValueFactory = _ => 15 };
         var threads = CommonOptions.Threads();
         var json = CommonOptions.Json();
         var output = new Option<string>("--out") { Description = "Run folder", DefaultValueFactory = _ => System.IO.Path.Combine("runs", "demo") };
@@ -20,7 +20,7 @@ internal static class DemoCommand
         {
             var err = CommonOptions.Err;
             err.MarkupLine("[bold]Shinso demo[/]: a 784-800-800-10 ReLU net with dropout and max-norm (Srivastava et al. 2014),");
-            err.MarkupLine("trained by SGD with momentum on 10,000 Fashion-MNIST images and tested on 2,000 held-out ones.");
+            err.MarkupLine("trained by Adam on 10,000 Fashion-MNIST images and tested on 2,000 held-out ones.");
             var config = Presets.Find("mlp-dropout")!;
             config = config with { Training = config.Training with { Epochs = r.GetValue(epochs) } };
             using var backend = CommonOptions.CreateBackend(r.GetValue(threads), "auto");

@@ -50,9 +50,11 @@ internal static class TrainCommand
             string outDir = resumeDir ?? r.GetValue(output) ?? System.IO.Path.Combine("runs", name);
             var (dir, description) = CommonOptions.ResolveData(r.GetValue(data));
             using var backend = CommonOptions.CreateBackend(r.GetValue(threads), r.GetValue(path)!);
-            var summary = TrainingRun.Execute(name, config, backend, dir, description, outDir, resume: resumeDir is not null);
+            bool asJson = r.GetValue(json);
+            var summary = TrainingRun.Execute(name, config, backend, dir, description, outDir, resume: resumeDir is not null,
+                epochCompleted: asJson ? m => Console.WriteLine(Checkpoint.MetricsJson(m).ToJsonString()) : null);
             CommonOptions.Err.MarkupLine($"test accuracy [bold]{summary.TestAccuracy:P2}[/] (loss {summary.TestLoss:F4}) after {summary.Epochs} epochs; model: {summary.ModelPath}");
-            if (r.GetValue(json)) Console.WriteLine(summary.ToJson().ToJsonString());
+            if (asJson) Console.WriteLine(summary.ToJson().ToJsonString());
             return 0;
         });
         return command;

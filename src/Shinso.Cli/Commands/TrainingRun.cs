@@ -28,7 +28,7 @@ internal sealed record RunSummary(string Name, double TestAccuracy, double TestL
 internal static class TrainingRun
 {
     public static RunSummary Execute(string name, TrainingConfig config, IBackend backend, string dataDirectory,
-        string dataDescription, string outDirectory, bool resume)
+        string dataDescription, string outDirectory, bool resume, Action<EpochMetrics>? epochCompleted = null)
     {
         var err = CommonOptions.Err;
         err.MarkupLine($"[grey]data:[/] {Markup.Escape(dataDescription)}");
@@ -67,15 +67,27 @@ internal static class TrainingRun
                        $"{config.Optimizer.Name}, lr {config.Optimizer.LearningRate}, batch {config.Training.BatchSize}, " +
                        $"{config.Training.Epochs} epochs, seed {config.Training.Seed}, backend {backend.Name}");
         var trainer = new Trainer(net, optimizer, config.Training);
+        // A live batch counter only when a person watches stderr; logs get one line per epoch.
+        bool interactive = !Console.IsErrorRedirected;
         if (state is not null) trainer.State = state;
         trainer.EpochCompleted = m =>
         {
             Checkpoint.Save(outDirectory, config, net, optimizer, trainer.State);
             string val = m.ValidationAccuracy is { } va ? $", validation {va:P2} (loss {m.ValidationLoss:F4})" : "";
             string acc = m.TrainAccuracy is { } ta ? $", train {ta:P2}" : "";
+            if (interactive) Console.Error.Write("\r\u001b[2K");
             err.MarkupLine($"epoch {m.Epoch,3}/{config.Training.Epochs}: loss {m.TrainLoss:F4}{acc}{Markup.Escape(val)}, " +
                            $"{m.Seconds:F1} s, {m.SamplesPerSecond:N0} samples/s");
+            epochCompleted?.Invoke(m);
         };
+        if (interactive)
+        {
+            trainer.BatchCompleted = (done, total) =>
+            {
+                if (done % 20 == 0 || done == total)
+                    Console.Error.Write($"\r  epoch {trainer.State.EpochsDone + 1}: {done}/{total} batches ({100.0 * done / total:F0} %)");
+            };
+        }
         var clock = Stopwatch.StartNew();
         trainer.Fit(trainData, validationData);
         clock.Stop();

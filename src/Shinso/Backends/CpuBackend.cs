@@ -9,7 +9,7 @@ namespace Shinso.Backends;
 /// kernel from <see cref="Shinso.Kernels.Cpu"/> on the configured instruction-set path and threads.
 /// </summary>
 /// <remarks>Operations on one backend instance are meant to be called from one thread at a time.</remarks>
-public sealed class CpuBackend : IBackend
+public sealed partial class CpuBackend : IBackend
 {
     private float[] _scratch = [];
 

@@ -13,7 +13,7 @@ namespace Shinso.Backends;
 /// Unless stated otherwise, outputs may alias inputs of the same shape (elementwise operations
 /// run in place), and shapes that do not fit throw <see cref="ArgumentException"/> naming the argument.
 /// </remarks>
-public interface IBackend : IDisposable
+public partial interface IBackend : IDisposable
 {
     /// <summary>A short name such as <c>cpu</c> or <c>opencl:0</c>.</summary>
     string Name { get; }

@@ -122,11 +122,7 @@ public sealed class Trainer
                 int start = b * batch;
                 int rows = Math.Min(batch, train.Count - start);
                 var indices = order.AsSpan(start, rows);
-                train.CopyBatch(indices, hostInputs, hostTargets);
-                var x = inputs.SliceRows(0, rows);
-                var t = targets.SliceRows(0, rows);
-                backend.Upload(hostInputs.AsSpan(0, rows * train.InputLength), x);
-                backend.Upload(hostTargets.AsSpan(0, rows * train.TargetLength), t);
+                var (x, t) = UploadBatch(train, indices, hostInputs, hostTargets, inputs, targets);
 
                 _net.Forward(x, new ForwardContext(true, random, State.Step));
                 float loss = _net.ComputeLoss(t, out var predictions);
@@ -174,11 +170,7 @@ public sealed class Trainer
         {
             int rows = Math.Min(batch, data.Count - start);
             for (int r = 0; r < rows; r++) indices[r] = start + r;
-            data.CopyBatch(indices.AsSpan(0, rows), hostInputs, hostTargets);
-            var x = inputs.SliceRows(0, rows);
-            var t = targets.SliceRows(0, rows);
-            backend.Upload(hostInputs.AsSpan(0, rows * data.InputLength), x);
-            backend.Upload(hostTargets.AsSpan(0, rows * data.TargetLength), t);
+            var (x, t) = UploadBatch(data, indices.AsSpan(0, rows), hostInputs, hostTargets, inputs, targets);
             net.Forward(x, ForwardContext.Inference);
             lossSum += (double)net.ComputeLoss(t, out var predictions) * rows;
             if (data.Labels is not null)
@@ -188,6 +180,19 @@ public sealed class Trainer
             }
         }
         return new Evaluation(lossSum / data.Count, data.Labels is null ? null : (double)correct / data.Count);
+    }
+
+    /// <summary>Gathers the rows named by <paramref name="indices"/> on the host and uploads them once: the only host-to-backend traffic of a step.</summary>
+    private static (Tensor Inputs, Tensor Targets) UploadBatch(SupervisedData data, ReadOnlySpan<int> indices,
+        float[] hostInputs, float[] hostTargets, Tensor inputs, Tensor targets)
+    {
+        int rows = indices.Length;
+        data.CopyBatch(indices, hostInputs, hostTargets);
+        var x = inputs.SliceRows(0, rows);
+        var t = targets.SliceRows(0, rows);
+        inputs.Backend.Upload(hostInputs.AsSpan(0, rows * data.InputLength), x);
+        inputs.Backend.Upload(hostTargets.AsSpan(0, rows * data.TargetLength), t);
+        return (x, t);
     }
 
     /// <summary>The index of the largest value of each row.</summary>

@@ -1,0 +1,107 @@
+using FsCheck.Fluent;
+using Shinso.Backends;
+using Shinso.Kernels.Cpu;
+using static Shinso.Tests.Kernels.KernelTestData;
+
+namespace Shinso.Tests.Kernels;
+
+public class Im2ColTests
+{
+    public static TheoryData<SimdPath> AllPaths => Paths();
+
+    private static readonly FsCheck.Gen<ConvolutionGeometry> Geometries =
+        (from c in Gen.Choose(1, 3)
+         from h in Gen.Choose(1, 11)
+         from w in Gen.Choose(1, 23)
+         from kh in Gen.Choose(1, 5)
+         from kw in Gen.Choose(1, 5)
+         from sh in Gen.Choose(1, 3)
+         from sw in Gen.Choose(1, 3)
+         from ph in Gen.Choose(0, 2)
+         from pw in Gen.Choose(0, 2)
+         select new ConvolutionGeometry(c, h, w, kh, kw, sh, sw, ph, pw))
+        .Where(g => g.Height + 2 * g.PadHeight >= g.KernelHeight && g.Width + 2 * g.PadWidth >= g.KernelWidth);
+
+    [Theory]
+    [MemberData(nameof(AllPaths))]
+    public void Unfold_matches_the_twin_exactly(SimdPath path)
+    {
+        PropertyCheck.ForAll(Geometries, g =>
+        {
+            float[] image = RandomArray(new System.Random(g.GetHashCode()), g.ImageLength, -2f, 2f);
+            float[] expected = NaiveKernels.Unfold(image, g);
+            var columns = Guarded(Enumerable.Repeat(float.NaN, expected.Length).ToArray());
+            Im2Col.Unfold(image, g, Window(columns), new CpuKernelOptions(path, 1));
+            AssertGuards(columns, g.ToString());
+            AssertBitIdentical(expected, Window(columns), g.ToString());
+        }, maxTests: 150);
+    }
+
+    [Theory]
+    [MemberData(nameof(AllPaths))]
+    public void Fold_matches_the_twin(SimdPath path)
+    {
+        PropertyCheck.ForAll(Geometries, g =>
+        {
+            float[] columns = RandomArray(new System.Random(g.GetHashCode()), g.ColumnRows * g.ColumnCount, -2f, 2f);
+            (double[] expected, double[] magnitude) = NaiveKernels.Fold(columns, g);
+            var image = Guarded(Enumerable.Repeat(float.NaN, g.ImageLength).ToArray());
+            Im2Col.Fold(columns, g, Window(image), new CpuKernelOptions(path, 1));
+            AssertGuards(image, g.ToString());
+            int contributions = g.KernelHeight * g.KernelWidth;
+            for (int i = 0; i < g.ImageLength; i++)
+                AssertClose(expected[i], Window(image)[i], contributions * 6e-8 * magnitude[i], $"{g} pixel {i}");
+        }, maxTests: 150);
+    }
+
+    [Fact]
+    public void Fold_is_the_adjoint_of_unfold()
+    {
+        // <unfold(x), c> == <x, fold(c)> for any x and c.
+        PropertyCheck.ForAll(Geometries, g =>
+        {
+            var random = new System.Random(g.GetHashCode() ^ 0x55);
+            float[] x = RandomArray(random, g.ImageLength, -1f, 1f);
+            float[] c = RandomArray(random, g.ColumnRows * g.ColumnCount, -1f, 1f);
+            var unfolded = new float[c.Length];
+            var folded = new float[x.Length];
+            Im2Col.Unfold(x, g, unfolded);
+            Im2Col.Fold(c, g, folded);
+            double left = 0, right = 0;
+            for (int i = 0; i < c.Length; i++)
+                left += (double)unfolded[i] * c[i];
+            for (int i = 0; i < x.Length; i++)
+                right += (double)x[i] * folded[i];
+            Assert.True(Math.Abs(left - right) < 1e-4 * (1 + Math.Abs(left)), $"{g}: {left} vs {right}");
+        }, maxTests: 50);
+    }
+
+    [Fact]
+    public void Threads_do_not_change_the_result()
+    {
+        var g = new ConvolutionGeometry(16, 28, 28, 5, 5, 1, 1, 2, 2);
+        float[] image = RandomArray(new System.Random(1), g.ImageLength, -1f, 1f);
+        var one = new float[g.ColumnRows * g.ColumnCount];
+        var two = new float[one.Length];
+        Im2Col.Unfold(image, g, one, new CpuKernelOptions(Threads: 1));
+        Im2Col.Unfold(image, g, two, new CpuKernelOptions(Threads: 2));
+        AssertBitIdentical(one, two, "unfold");
+        var back1 = new float[g.ImageLength];
+        var back2 = new float[g.ImageLength];
+        Im2Col.Fold(one, g, back1, new CpuKernelOptions(Threads: 1));
+        Im2Col.Fold(one, g, back2, new CpuKernelOptions(Threads: 2));
+        AssertBitIdentical(back1, back2, "fold");
+    }
+
+    [Fact]
+    public void Arguments_are_checked()
+    {
+        var g = new ConvolutionGeometry(2, 5, 5, 3, 3);
+        var e = Assert.Throws<ArgumentException>(() => Im2Col.Unfold(new float[49], g, new float[g.ColumnRows * g.ColumnCount]));
+        Assert.Equal("image", e.ParamName);
+        Assert.Contains("49", e.Message);
+        e = Assert.Throws<ArgumentException>(() => Im2Col.Fold(new float[3], g, new float[50]));
+        Assert.Equal("columns", e.ParamName);
+        Assert.Throws<ArgumentException>(() => Im2Col.Unfold(new float[50], g with { KernelWidth = 9 }, new float[1000]));
+    }
+}
