@@ -13,7 +13,8 @@ public class CpuBackendTests
         var b = backend.FromArray([1f, 0f, 0f, 1f, 1f, 1f], 2, 3);     // stored 2 x 3, used transposed (3 x 2)
         var c = backend.Allocate(2, 2);
         backend.Gemm(Transpose.None, Transpose.Transposed, 1f, a, b, 0f, c);
-        Assert.Equal([1f + 3f, 2f + 3f, 4f + 6f, 5f + 6f], c.Span.ToArray());
+        // op(b) = [[1, 1], [0, 1], [0, 1]]: row i of C is (a[i,0], a[i,0] + a[i,1] + a[i,2]).
+        Assert.Equal([1f, 6f, 4f, 15f], c.Span.ToArray());
     }
 
     [Fact]
