@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 
 namespace Shinso.Kernels.Cpu;
@@ -115,6 +116,8 @@ internal static class KernelThreadPool
             _go.Set();
         }
 
+        // Never profiled or tiered: an instrumented copy of a loop two threads run would share counters.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Loop()
         {
             t_insideRun = true;

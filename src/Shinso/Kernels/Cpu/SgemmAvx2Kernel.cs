@@ -17,6 +17,9 @@ internal readonly unsafe struct SgemmAvx2Kernel : ISgemmMicroKernel
     public static int McMax => 480;
     public static int NcMax => 4096;
 
+    public static void RunRows(int rows, int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
+        => Run(kc, a, b, c, ldc, alpha, beta);
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
     {

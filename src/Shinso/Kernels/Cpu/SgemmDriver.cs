@@ -24,6 +24,10 @@ internal unsafe interface ISgemmMicroKernel
     /// C = fma(acc, alpha, C), otherwise C = fma(acc, alpha, beta*C).
     /// </summary>
     static abstract void Run(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta);
+
+    /// <summary>Like <see cref="Run"/> for a tile whose panel holds only <paramref name="rows"/> &lt; MR real
+    /// rows: computes at least that many rows (and at most MR) into <paramref name="c"/>, skipping work on padding where it can.</summary>
+    static abstract void RunRows(int rows, int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta);
 }
 
 /// <summary>One GEMM call's operands, as raw pointers pinned by the caller for the call's duration.</summary>
@@ -141,7 +145,7 @@ internal static unsafe class SgemmDriver
                             {
                                 // alpha=1, beta=0 stores acc exactly; WriteEdge then applies the same
                                 // operations as the kernel's own store, so edge tiles match full ones bit for bit.
-                                TKernel.Run(kc, aPanel, bPanel, edgeTile, nr, 1f, 0f);
+                                TKernel.RunRows(rows, kc, aPanel, bPanel, edgeTile, nr, 1f, 0f);
                                 WriteEdge(edgeTile, nr, cTile, ldc, rows, cols, alpha, beta);
                             }
                         }
@@ -204,6 +208,10 @@ internal sealed unsafe class SgemmWork : KernelWork
 
     public static SgemmWork ForCurrentThread => t_instance ??= new SgemmWork();
 
+    // AggressiveOptimization here too: with tiered PGO, an instrumented tier of these wrappers (with the
+    // loop nest inlined) was measured to halve 2-thread speed for seconds, apparently from both threads
+    // bumping shared profile counters.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute(int index, int count)
     {
         switch (Path)
@@ -219,6 +227,7 @@ internal sealed unsafe class SgemmWork : KernelWork
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ExecuteWith<TKernel>(int index, int count) where TKernel : struct, ISgemmMicroKernel
     {
         int m = Problem.M, n = Problem.N;
