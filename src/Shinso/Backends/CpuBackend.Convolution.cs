@@ -1,0 +1,90 @@
+using Shinso.Kernels.Cpu;
+using Shinso.Tensors;
+
+namespace Shinso.Backends;
+
+public sealed partial class CpuBackend
+{
+    private float[] _normalizationScratch = [];
+
+    /// <inheritdoc />
+    public void AddChannelBias(Tensor images, int channels, Tensor bias) =>
+        Normalization.AddChannelBias(Host(images, nameof(images)), channels, Spatial(images, channels, nameof(images)), Host(bias, nameof(bias)));
+
+    /// <inheritdoc />
+    public void SumChannelBias(Tensor gradient, int channels, Tensor result) =>
+        Normalization.SumChannelBias(Host(gradient, nameof(gradient)), channels, Spatial(gradient, channels, nameof(gradient)), Host(result, nameof(result)));
+
+    /// <inheritdoc />
+    public void MaxPoolForward(Tensor input, PoolingGeometry geometry, Tensor output, Tensor argmax) =>
+        Pooling.MaxForward(Host(input, nameof(input)), input.Rows, geometry, Host(output, nameof(output)), Host(argmax, nameof(argmax)), Options);
+
+    /// <inheritdoc />
+    public void MaxPoolBackward(Tensor outputGradient, Tensor argmax, PoolingGeometry geometry, Tensor inputGradient) =>
+        Pooling.MaxBackward(Host(outputGradient, nameof(outputGradient)), Host(argmax, nameof(argmax)), inputGradient.Rows, geometry,
+            Host(inputGradient, nameof(inputGradient)), Options);
+
+    /// <inheritdoc />
+    public void AvgPoolForward(Tensor input, PoolingGeometry geometry, bool countIncludePad, Tensor output) =>
+        Pooling.AvgForward(Host(input, nameof(input)), input.Rows, geometry, countIncludePad, Host(output, nameof(output)), Options);
+
+    /// <inheritdoc />
+    public void AvgPoolBackward(Tensor outputGradient, PoolingGeometry geometry, bool countIncludePad, Tensor inputGradient) =>
+        Pooling.AvgBackward(Host(outputGradient, nameof(outputGradient)), inputGradient.Rows, geometry, countIncludePad,
+            Host(inputGradient, nameof(inputGradient)), Options);
+
+    /// <inheritdoc />
+    public void LpPoolForward(Tensor input, PoolingGeometry geometry, float p, Tensor output) =>
+        Pooling.LpForward(Host(input, nameof(input)), input.Rows, geometry, p, Host(output, nameof(output)), Options);
+
+    /// <inheritdoc />
+    public void LpPoolBackward(Tensor input, Tensor output, Tensor outputGradient, PoolingGeometry geometry, float p, Tensor inputGradient) =>
+        Pooling.LpBackward(Host(input, nameof(input)), Host(output, nameof(output)), Host(outputGradient, nameof(outputGradient)), input.Rows,
+            geometry, p, Host(inputGradient, nameof(inputGradient)), Options);
+
+    /// <inheritdoc />
+    public void LrnForward(Tensor input, int channels, LrnParameters parameters, Tensor output, Tensor scale) =>
+        Normalization.LrnForward(Host(input, nameof(input)), input.Rows, channels, Spatial(input, channels, nameof(input)), parameters,
+            Host(output, nameof(output)), Host(scale, nameof(scale)), Options);
+
+    /// <inheritdoc />
+    public void LrnBackward(Tensor input, Tensor output, Tensor scale, Tensor outputGradient, int channels, LrnParameters parameters, Tensor inputGradient)
+    {
+        int spatial = Spatial(input, channels, nameof(input));
+        var scratch = NormalizationScratch(Normalization.LrnScratchLength(input.Rows, channels, spatial));
+        Normalization.LrnBackward(Host(input, nameof(input)), Host(output, nameof(output)), Host(scale, nameof(scale)),
+            Host(outputGradient, nameof(outputGradient)), input.Rows, channels, spatial, parameters, Host(inputGradient, nameof(inputGradient)), scratch, Options);
+    }
+
+    /// <inheritdoc />
+    public void LcnForward(Tensor input, LcnGeometry geometry, Tensor output, Tensor deviation)
+    {
+        geometry.Validate();
+        var scratch = NormalizationScratch(Normalization.LcnScratchLength(input.Rows, geometry));
+        Normalization.LcnForward(Host(input, nameof(input)), input.Rows, geometry, Host(output, nameof(output)), Host(deviation, nameof(deviation)), scratch, Options);
+    }
+
+    /// <inheritdoc />
+    public void LcnBackward(Tensor output, Tensor deviation, Tensor outputGradient, LcnGeometry geometry, Tensor inputGradient)
+    {
+        geometry.Validate();
+        var scratch = NormalizationScratch(Normalization.LcnScratchLength(output.Rows, geometry));
+        Normalization.LcnBackward(Host(output, nameof(output)), Host(deviation, nameof(deviation)), Host(outputGradient, nameof(outputGradient)),
+            output.Rows, geometry, Host(inputGradient, nameof(inputGradient)), scratch, Options);
+    }
+
+    private static int Spatial(Tensor images, int channels, string argument)
+    {
+        if (channels < 1) throw new ArgumentException($"channels must be positive, got {channels}.", nameof(channels));
+        if (images.Columns % channels != 0 || images.Columns == 0)
+            throw new ArgumentException($"{argument} {Tensor.ShapeText(images.Shape)} does not hold [N, {channels}, ...] images.", argument);
+        return images.Columns / channels;
+    }
+
+    private Span<float> NormalizationScratch(long length)
+    {
+        if (length > Array.MaxLength) throw new ArgumentException($"The batch needs {length} scratch floats, more than an array holds.");
+        if (_normalizationScratch.Length < length) _normalizationScratch = new float[length];
+        return _normalizationScratch.AsSpan(0, (int)length);
+    }
+}

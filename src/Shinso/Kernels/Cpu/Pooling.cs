@@ -1,0 +1,307 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Shinso.Backends;
+
+namespace Shinso.Kernels.Cpu;
+
+/// <summary>
+/// Max, average and Lp pooling over NCHW images, forward and backward. Planes (image, channel) run in
+/// parallel; every output element is produced by one thread in a fixed order, so results do not depend
+/// on the thread count. Window bounds are clipped once per output row and column, so the inner loops carry
+/// no bounds tests; non-overlapping 2x2 max pooling without padding (LeNet) has an AVX-512 path.
+/// </summary>
+public static unsafe class Pooling
+{
+    private enum Op { MaxForward, MaxBackward, AvgForward, AvgBackward, LpForward, LpBackward }
+
+    /// <summary>Max pooling of <paramref name="images"/> images; <paramref name="argmax"/> gets each maximum's index within its plane.</summary>
+    public static void MaxForward(ReadOnlySpan<float> input, int images, in PoolingGeometry g, Span<float> output, Span<float> argmax, CpuKernelOptions options = default)
+    {
+        Check(input.Length, output.Length, images, g);
+        if (argmax.Length != output.Length) throw new ArgumentException($"argmax has {argmax.Length} elements but the output has {output.Length}.", nameof(argmax));
+        fixed (float* x = input) fixed (float* y = output) fixed (float* a = argmax)
+            Run(new PoolRange(Op.MaxForward, g, x, y, a, null, false, 0f, options.ResolvedPath == SimdPath.Avx512), images, g, options);
+    }
+
+    /// <summary>Scatters <paramref name="outputGradient"/> to the recorded maxima; <paramref name="inputGradient"/> is overwritten.</summary>
+    public static void MaxBackward(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> argmax, int images, in PoolingGeometry g, Span<float> inputGradient, CpuKernelOptions options = default)
+    {
+        Check(inputGradient.Length, outputGradient.Length, images, g);
+        if (argmax.Length != outputGradient.Length) throw new ArgumentException($"argmax has {argmax.Length} elements but the output gradient has {outputGradient.Length}.", nameof(argmax));
+        fixed (float* dy = outputGradient) fixed (float* a = argmax) fixed (float* dx = inputGradient)
+            Run(new PoolRange(Op.MaxBackward, g, null, dy, a, dx, false, 0f, false), images, g, options);
+    }
+
+    /// <summary>Average pooling (see <see cref="IBackend.AvgPoolForward"/> for the divisor).</summary>
+    public static void AvgForward(ReadOnlySpan<float> input, int images, in PoolingGeometry g, bool countIncludePad, Span<float> output, CpuKernelOptions options = default)
+    {
+        Check(input.Length, output.Length, images, g);
+        fixed (float* x = input) fixed (float* y = output)
+            Run(new PoolRange(Op.AvgForward, g, x, y, null, null, countIncludePad, 0f, false), images, g, options);
+    }
+
+    /// <summary>The gradient of <see cref="AvgForward"/>; <paramref name="inputGradient"/> is overwritten.</summary>
+    public static void AvgBackward(ReadOnlySpan<float> outputGradient, int images, in PoolingGeometry g, bool countIncludePad, Span<float> inputGradient, CpuKernelOptions options = default)
+    {
+        Check(inputGradient.Length, outputGradient.Length, images, g);
+        fixed (float* dy = outputGradient) fixed (float* dx = inputGradient)
+            Run(new PoolRange(Op.AvgBackward, g, null, dy, null, dx, countIncludePad, 0f, false), images, g, options);
+    }
+
+    /// <summary>Lp pooling, <c>(sum |x|^p)^(1/p)</c> over each window.</summary>
+    public static void LpForward(ReadOnlySpan<float> input, int images, in PoolingGeometry g, float p, Span<float> output, CpuKernelOptions options = default)
+    {
+        Check(input.Length, output.Length, images, g);
+        CheckP(p);
+        fixed (float* x = input) fixed (float* y = output)
+            Run(new PoolRange(Op.LpForward, g, x, y, null, null, false, p, false), images, g, options);
+    }
+
+    /// <summary>The gradient of <see cref="LpForward"/>; <paramref name="inputGradient"/> is overwritten.</summary>
+    public static void LpBackward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, int images,
+        in PoolingGeometry g, float p, Span<float> inputGradient, CpuKernelOptions options = default)
+    {
+        Check(input.Length, output.Length, images, g);
+        Check(inputGradient.Length, outputGradient.Length, images, g);
+        CheckP(p);
+        fixed (float* x = input) fixed (float* y = output) fixed (float* dy = outputGradient) fixed (float* dx = inputGradient)
+            Run(new PoolRange(Op.LpBackward, g, x, dy, y, dx, false, p, false), images, g, options);
+    }
+
+    private static void CheckP(float p)
+    {
+        if (!(p >= 1f) || !float.IsFinite(p)) throw new ArgumentException($"Lp pooling needs a finite p >= 1, got {p}.", nameof(p));
+    }
+
+    private static void Check(int inputLength, int outputLength, int images, in PoolingGeometry g)
+    {
+        g.Validate();
+        if (images < 0) throw new ArgumentException($"Image count must be >= 0, got {images}.", nameof(images));
+        if (inputLength != (long)images * g.InputLength)
+            throw new ArgumentException($"The input has {inputLength} elements but {images} images of [{g.Channels}, {g.Height}, {g.Width}] need {(long)images * g.InputLength}.", "input");
+        if (outputLength != (long)images * g.OutputLength)
+            throw new ArgumentException($"The output has {outputLength} elements but {images} pooled images of [{g.Channels}, {g.OutputHeight}, {g.OutputWidth}] need {(long)images * g.OutputLength}.", "output");
+    }
+
+    private static void Run(in PoolRange kernel, int images, in PoolingGeometry g, CpuKernelOptions options)
+    {
+        long planeWork = Math.Max(1L, (long)g.OutputHeight * g.OutputWidth * g.KernelHeight * g.KernelWidth);
+        nint grain = (nint)Math.Max(1, KernelParallel.ElementwiseGrain / planeWork);
+        KernelParallel.For(kernel, (nint)images * g.Channels, options.ResolvedThreads, grain, alignment: 1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (int Lo, int Hi, int PadHi) Window(int o, int stride, int pad, int kernel, int size)
+    {
+        int start = o * stride - pad;
+        int end = start + kernel;
+        int padEnd = Math.Min(end, size + pad);
+        return (Math.Max(start, 0), Math.Min(end, size), padEnd - start);
+    }
+
+    private readonly struct PoolRange(Op op, PoolingGeometry g, float* x, float* y, float* aux, float* dx, bool includePad, float p, bool avx512) : IRangeKernel
+    {
+        public void Execute(nint start, nint length)
+        {
+            int h = g.Height, w = g.Width, oh = g.OutputHeight, ow = g.OutputWidth;
+            nint inPlane = (nint)h * w, outPlane = (nint)oh * ow;
+            for (nint plane = start; plane < start + length; plane++)
+            {
+                float* xi = x + plane * inPlane;
+                float* yo = y + plane * outPlane;
+                float* ao = aux + plane * outPlane;
+                float* dxi = dx + plane * inPlane;
+                switch (op)
+                {
+                    case Op.MaxForward: MaxPlane(xi, yo, ao); break;
+                    case Op.MaxBackward: MaxBackPlane(yo, ao, dxi, inPlane, outPlane); break;
+                    case Op.AvgForward: AvgPlane(xi, yo); break;
+                    case Op.AvgBackward: AvgBackPlane(yo, dxi, inPlane); break;
+                    case Op.LpForward: LpPlane(xi, yo); break;
+                    default: LpBackPlane(xi, ao, yo, dxi, inPlane); break;
+                }
+            }
+        }
+
+        private void MaxPlane(float* x, float* y, float* arg)
+        {
+            int w = g.Width, oh = g.OutputHeight, ow = g.OutputWidth;
+            if (avx512 && g.KernelHeight == 2 && g.KernelWidth == 2 && g.StrideHeight == 2 && g.StrideWidth == 2
+                && g.PadHeight == 0 && g.PadWidth == 0 && 2 * oh <= g.Height && 2 * ow <= w)
+            {
+                Max2x2(x, y, arg);
+                return;
+            }
+            for (int i = 0; i < oh; i++)
+            {
+                var (h0, h1, _) = Window(i, g.StrideHeight, g.PadHeight, g.KernelHeight, g.Height);
+                for (int j = 0; j < ow; j++)
+                {
+                    var (w0, w1, _) = Window(j, g.StrideWidth, g.PadWidth, g.KernelWidth, w);
+                    float best = float.NegativeInfinity;
+                    int index = h0 * w + w0;
+                    for (int r = h0; r < h1; r++)
+                    {
+                        float* row = x + (nint)r * w;
+                        for (int c = w0; c < w1; c++)
+                        {
+                            if (row[c] > best)
+                            {
+                                best = row[c];
+                                index = r * w + c;
+                            }
+                        }
+                    }
+                    y[i * ow + j] = best;
+                    arg[i * ow + j] = index;
+                }
+            }
+        }
+
+        // Non-overlapping 2x2 windows: 16 outputs at a time from two 32-wide row loads, de-interleaved by permutes.
+        private void Max2x2(float* x, float* y, float* arg)
+        {
+            int w = g.Width, oh = g.OutputHeight, ow = g.OutputWidth;
+            var evenIdx = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+            var oddIdx = evenIdx + Vector512<int>.One;
+            var twos = Vector512.Create(2f);
+            var lane = Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+            for (int i = 0; i < oh; i++)
+            {
+                float* r0 = x + (nint)(2 * i) * w;
+                float* r1 = r0 + w;
+                float* yo = y + (nint)i * ow;
+                float* ao = arg + (nint)i * ow;
+                int j = 0;
+                for (; j + 16 <= ow; j += 16)
+                {
+                    var a0 = Vector512.Load(r0 + 2 * j); var a1 = Vector512.Load(r0 + 2 * j + 16);
+                    var b0 = Vector512.Load(r1 + 2 * j); var b1 = Vector512.Load(r1 + 2 * j + 16);
+                    var e0 = Avx512F.PermuteVar16x32x2(a0, evenIdx, a1);
+                    var o0 = Avx512F.PermuteVar16x32x2(a0, oddIdx, a1);
+                    var e1 = Avx512F.PermuteVar16x32x2(b0, evenIdx, b1);
+                    var o1 = Avx512F.PermuteVar16x32x2(b0, oddIdx, b1);
+                    // Same tie order as the scalar loop: (0,0), (0,1), (1,0), (1,1); a later one wins only if strictly larger.
+                    var best = e0;
+                    var offset = Vector512<float>.Zero;
+                    var m = Vector512.GreaterThan(o0, best); best = Vector512.ConditionalSelect(m, o0, best); offset = Vector512.ConditionalSelect(m, Vector512<float>.One, offset);
+                    m = Vector512.GreaterThan(e1, best); best = Vector512.ConditionalSelect(m, e1, best); offset = Vector512.ConditionalSelect(m, Vector512.Create((float)w), offset);
+                    m = Vector512.GreaterThan(o1, best); best = Vector512.ConditionalSelect(m, o1, best); offset = Vector512.ConditionalSelect(m, Vector512.Create((float)(w + 1)), offset);
+                    best.Store(yo + j);
+                    var baseIndex = Vector512.Create((float)(2 * i * w + 2 * j)) + lane * twos;
+                    (baseIndex + offset).Store(ao + j);
+                }
+                for (; j < ow; j++)
+                {
+                    float* p = r0 + 2 * j;
+                    float best = p[0]; int off = 0;
+                    if (p[1] > best) { best = p[1]; off = 1; }
+                    if (p[w] > best) { best = p[w]; off = w; }
+                    if (p[w + 1] > best) { best = p[w + 1]; off = w + 1; }
+                    yo[j] = best;
+                    ao[j] = 2 * i * w + 2 * j + off;
+                }
+            }
+        }
+
+        private static void MaxBackPlane(float* dy, float* arg, float* dx, nint inPlane, nint outPlane)
+        {
+            new Span<float>(dx, (int)inPlane).Clear();
+            for (nint o = 0; o < outPlane; o++)
+                dx[(int)arg[o]] += dy[o];
+        }
+
+        private void AvgPlane(float* x, float* y)
+        {
+            int w = g.Width, oh = g.OutputHeight, ow = g.OutputWidth;
+            for (int i = 0; i < oh; i++)
+            {
+                var (h0, h1, hp) = Window(i, g.StrideHeight, g.PadHeight, g.KernelHeight, g.Height);
+                for (int j = 0; j < ow; j++)
+                {
+                    var (w0, w1, wp) = Window(j, g.StrideWidth, g.PadWidth, g.KernelWidth, w);
+                    float sum = 0f;
+                    for (int r = h0; r < h1; r++)
+                    {
+                        float* row = x + (nint)r * w;
+                        for (int c = w0; c < w1; c++) sum += row[c];
+                    }
+                    int count = includePad ? hp * wp : (h1 - h0) * (w1 - w0);
+                    y[i * ow + j] = sum / count;
+                }
+            }
+        }
+
+        private void AvgBackPlane(float* dy, float* dx, nint inPlane)
+        {
+            int w = g.Width, oh = g.OutputHeight, ow = g.OutputWidth;
+            new Span<float>(dx, (int)inPlane).Clear();
+            for (int i = 0; i < oh; i++)
+            {
+                var (h0, h1, hp) = Window(i, g.StrideHeight, g.PadHeight, g.KernelHeight, g.Height);
+                for (int j = 0; j < ow; j++)
+                {
+                    var (w0, w1, wp) = Window(j, g.StrideWidth, g.PadWidth, g.KernelWidth, w);
+                    int count = includePad ? hp * wp : (h1 - h0) * (w1 - w0);
+                    float share = dy[i * ow + j] / count;
+                    for (int r = h0; r < h1; r++)
+                    {
+                        float* row = dx + (nint)r * w;
+                        for (int c = w0; c < w1; c++) row[c] += share;
+                    }
+                }
+            }
+        }
+
+        private void LpPlane(float* x, float* y)
+        {
+            int w = g.Width, oh = g.OutputHeight, ow = g.OutputWidth;
+            bool two = p == 2f;
+            for (int i = 0; i < oh; i++)
+            {
+                var (h0, h1, _) = Window(i, g.StrideHeight, g.PadHeight, g.KernelHeight, g.Height);
+                for (int j = 0; j < ow; j++)
+                {
+                    var (w0, w1, _) = Window(j, g.StrideWidth, g.PadWidth, g.KernelWidth, w);
+                    float sum = 0f;
+                    for (int r = h0; r < h1; r++)
+                    {
+                        float* row = x + (nint)r * w;
+                        if (two)
+                            for (int c = w0; c < w1; c++) sum += row[c] * row[c];
+                        else
+                            for (int c = w0; c < w1; c++) sum += MathF.Pow(MathF.Abs(row[c]), p);
+                    }
+                    y[i * ow + j] = two ? MathF.Sqrt(sum) : MathF.Pow(sum, 1f / p);
+                }
+            }
+        }
+
+        private void LpBackPlane(float* x, float* y, float* dy, float* dx, nint inPlane)
+        {
+            int w = g.Width, oh = g.OutputHeight, ow = g.OutputWidth;
+            new Span<float>(dx, (int)inPlane).Clear();
+            for (int i = 0; i < oh; i++)
+            {
+                var (h0, h1, _) = Window(i, g.StrideHeight, g.PadHeight, g.KernelHeight, g.Height);
+                for (int j = 0; j < ow; j++)
+                {
+                    var (w0, w1, _) = Window(j, g.StrideWidth, g.PadWidth, g.KernelWidth, w);
+                    float yv = y[i * ow + j];
+                    if (yv == 0f) continue;
+                    float coef = dy[i * ow + j] / (p == 2f ? yv : MathF.Pow(yv, p - 1f));
+                    for (int r = h0; r < h1; r++)
+                    {
+                        float* xr = x + (nint)r * w;
+                        float* dr = dx + (nint)r * w;
+                        if (p == 2f)
+                            for (int c = w0; c < w1; c++) dr[c] += coef * xr[c];
+                        else
+                            for (int c = w0; c < w1; c++) dr[c] += coef * MathF.CopySign(MathF.Pow(MathF.Abs(xr[c]), p - 1f), xr[c]) * (xr[c] == 0f ? 0f : 1f);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,127 @@
+using Shinso.Backends;
+using Shinso.Tensors;
+
+namespace Shinso.Layers;
+
+/// <summary>
+/// A 2-D convolution over NCHW images through im2col and GEMM: filters <c>W</c> of shape
+/// <c>[F, C*KH*KW]</c> (row f holds filter f in (c, kh, kw) order, as PyTorch's <c>[F, C, KH, KW]</c>),
+/// a bias per filter, a stride and zero padding. Like PyTorch and cuda-convnet it computes a cross-correlation.
+/// </summary>
+/// <remarks>
+/// The forward pass unfolds the whole batch once (<c>[N, C*KH*KW, OH*OW]</c>) and runs one GEMM per image,
+/// <c>Y[n] = W * cols[n]</c>; the backward pass reuses those columns for <c>dW = sum_n dY[n] cols[n]^T</c>, then
+/// overwrites them with <c>W^T dY[n]</c> and folds them back (col2im) into dX.
+/// </remarks>
+public sealed class Conv2d : ILayer
+{
+    private readonly IBackend _backend;
+    private readonly BatchBuffer _columns;
+    private readonly BatchBuffer _output;
+    private readonly BatchBuffer _inputGradient;
+    private Tensor? _cols;
+    private int _batch;
+
+    /// <summary>Creates the layer with zero weights; initialise them with <see cref="WeightInitializer"/> or load values.</summary>
+    /// <param name="backend">Where the parameters live.</param>
+    /// <param name="channels">Input channels C.</param>
+    /// <param name="height">Input height H.</param>
+    /// <param name="width">Input width W.</param>
+    /// <param name="filters">Output channels F.</param>
+    /// <param name="kernel">Square kernel side.</param>
+    /// <param name="stride">Stride in both directions.</param>
+    /// <param name="pad">Zero padding on every side.</param>
+    /// <param name="name">Prefix of the parameter names.</param>
+    public Conv2d(IBackend backend, int channels, int height, int width, int filters, int kernel, int stride = 1, int pad = 0, string name = "conv")
+    {
+        if (filters < 1) throw new ArgumentOutOfRangeException(nameof(filters), $"A convolution needs at least one filter, got {filters}.");
+        Geometry = new ConvolutionGeometry(channels, height, width, kernel, kernel, stride, stride, pad, pad);
+        Geometry.Validate();
+        _backend = backend;
+        Filters = filters;
+        Weight = new Parameter(name + ".weight", backend.Allocate(filters, Geometry.ColumnRows), ParameterRole.Weight);
+        Bias = new Parameter(name + ".bias", backend.Allocate(filters), ParameterRole.Bias);
+        Parameters = [Weight, Bias];
+        _columns = new BatchBuffer(backend);
+        _output = new BatchBuffer(backend);
+        _inputGradient = new BatchBuffer(backend);
+    }
+
+    /// <inheritdoc />
+    public string Kind => "conv";
+
+    /// <summary>The input size, kernel, stride and padding.</summary>
+    public ConvolutionGeometry Geometry { get; }
+
+    /// <summary>Output channels.</summary>
+    public int Filters { get; }
+
+    /// <summary>W, <c>[F, C*KH*KW]</c>.</summary>
+    public Parameter Weight { get; }
+
+    /// <summary>b, one per filter.</summary>
+    public Parameter Bias { get; }
+
+    /// <inheritdoc />
+    public IReadOnlyList<Parameter> Parameters { get; }
+
+    /// <inheritdoc />
+    public int[] OutputShape(ReadOnlySpan<int> inputShape)
+    {
+        ImageShape.Check(inputShape, Geometry.ImageLength, Kind, Geometry.Channels, Geometry.Height, Geometry.Width);
+        return [Filters, Geometry.OutputHeight, Geometry.OutputWidth];
+    }
+
+    /// <inheritdoc />
+    public Tensor Forward(Tensor input, in ForwardContext context)
+    {
+        ImageShape.Check(input.Shape[1..], Geometry.ImageLength, Kind, Geometry.Channels, Geometry.Height, Geometry.Width);
+        int n = input.Rows, rows = Geometry.ColumnRows, count = Geometry.ColumnCount;
+        var cols = _columns.Get(n, [rows, count]);
+        _backend.Im2Col(input, Geometry, cols);
+        var y = _output.Get(n, [Filters, Geometry.OutputHeight, Geometry.OutputWidth]);
+        for (int i = 0; i < n; i++)
+            _backend.Gemm(Transpose.None, Transpose.None, 1f, Weight.Value, Image(cols, i, rows, count), 0f, Image(y, i, Filters, count));
+        _backend.AddChannelBias(y, Filters, Bias.Value);
+        _cols = cols;
+        _batch = n;
+        return y;
+    }
+
+    /// <inheritdoc />
+    public Tensor? Backward(Tensor outputGradient, bool needInputGradient)
+    {
+        var cols = _cols ?? throw new InvalidOperationException("Backward called before Forward.");
+        int n = _batch, rows = Geometry.ColumnRows, count = Geometry.ColumnCount;
+        if (outputGradient.Length != (long)n * Filters * count)
+            throw new ArgumentException($"The output gradient {Tensor.ShapeText(outputGradient.Shape)} does not match the last output [{n}, {Filters}, {Geometry.OutputHeight}, {Geometry.OutputWidth}].", nameof(outputGradient));
+        _backend.SumChannelBias(outputGradient, Filters, Bias.Gradient);
+        for (int i = 0; i < n; i++)
+            _backend.Gemm(Transpose.None, Transpose.Transposed, 1f, Image(outputGradient, i, Filters, count), Image(cols, i, rows, count),
+                i == 0 ? 0f : 1f, Weight.Gradient);
+        if (!needInputGradient) return null;
+        // The columns are no longer needed: they take W^T dY per image, then fold into dX.
+        for (int i = 0; i < n; i++)
+            _backend.Gemm(Transpose.Transposed, Transpose.None, 1f, Weight.Value, Image(outputGradient, i, Filters, count), 0f, Image(cols, i, rows, count));
+        _cols = null;
+        var dx = _inputGradient.Get(n, [Geometry.Channels, Geometry.Height, Geometry.Width]);
+        _backend.Col2Im(cols, Geometry, dx);
+        return dx;
+    }
+
+    private static Tensor Image(Tensor batch, int index, int rows, int columns) => batch.SliceRows(index, 1).Reshape(rows, columns);
+}
+
+/// <summary>Shape checks shared by the image layers.</summary>
+internal static class ImageShape
+{
+    /// <summary>Throws unless <paramref name="sampleShape"/> holds <paramref name="length"/> values (any rank: a flat [C*H*W] sample is accepted).</summary>
+    public static void Check(ReadOnlySpan<int> sampleShape, int length, string kind, int channels, int height, int width)
+    {
+        long n = 1;
+        foreach (int d in sampleShape) n *= d;
+        if (n != length)
+            throw new ArgumentException(
+                $"The {kind} layer expects samples of [{channels}, {height}, {width}] ({length} values) but got shape {Tensor.ShapeText(sampleShape)} ({n}).", "input");
+    }
+}

@@ -1,0 +1,39 @@
+using Shinso.Tensors;
+
+namespace Shinso.Layers;
+
+/// <summary>Reshapes each sample to a vector (a view: nothing is copied in either direction).</summary>
+public sealed class Flatten : ILayer
+{
+    private int[]? _inputShape;
+
+    /// <inheritdoc />
+    public string Kind => "flatten";
+
+    /// <inheritdoc />
+    public IReadOnlyList<Parameter> Parameters => [];
+
+    /// <inheritdoc />
+    public int[] OutputShape(ReadOnlySpan<int> inputShape)
+    {
+        int n = 1;
+        foreach (int d in inputShape) n *= d;
+        return [n];
+    }
+
+    /// <inheritdoc />
+    public Tensor Forward(Tensor input, in ForwardContext context)
+    {
+        _inputShape = input.Shape.ToArray();
+        return input.Rank == 2 ? input : input.Reshape(input.Rows, input.Columns);
+    }
+
+    /// <inheritdoc />
+    public Tensor? Backward(Tensor outputGradient, bool needInputGradient)
+    {
+        var shape = _inputShape ?? throw new InvalidOperationException("Backward called before Forward.");
+        if (!needInputGradient) return null;
+        shape[0] = outputGradient.Rows;
+        return outputGradient.Reshape(shape);
+    }
+}

@@ -1,0 +1,83 @@
+using Shinso.Backends;
+using Shinso.Tensors;
+
+namespace Shinso.Layers;
+
+/// <summary>
+/// Local response normalization across channels, exactly as ONNX <c>LRN</c> (and PyTorch's
+/// <c>LocalResponseNorm</c> for odd sizes): <c>b = a / (bias + alpha/size * sum_window a^2)^beta</c>.
+/// </summary>
+public sealed class LocalResponseNormalization : ILayer
+{
+    private readonly IBackend _backend;
+    private readonly BatchBuffer _output;
+    private readonly BatchBuffer _scale;
+    private readonly BatchBuffer _inputGradient;
+    private Tensor? _input;
+    private Tensor? _lastOutput;
+    private Tensor? _lastScale;
+
+    /// <summary>Creates the layer for samples of shape [channels, height, width].</summary>
+    public LocalResponseNormalization(IBackend backend, int channels, int height, int width, LrnParameters parameters)
+    {
+        parameters.Validate();
+        if (channels < 1 || height < 1 || width < 1)
+            throw new ArgumentException($"Image size C={channels}, H={height}, W={width} must be positive.", nameof(channels));
+        _backend = backend;
+        Channels = channels;
+        Height = height;
+        Width = width;
+        Settings = parameters;
+        _output = new BatchBuffer(backend);
+        _scale = new BatchBuffer(backend);
+        _inputGradient = new BatchBuffer(backend);
+    }
+
+    /// <inheritdoc />
+    public string Kind => "lrn";
+
+    /// <summary>Channels C.</summary>
+    public int Channels { get; }
+
+    /// <summary>Height H.</summary>
+    public int Height { get; }
+
+    /// <summary>Width W.</summary>
+    public int Width { get; }
+
+    /// <summary>Size, alpha, beta and bias.</summary>
+    public LrnParameters Settings { get; }
+
+    /// <inheritdoc />
+    public IReadOnlyList<Parameter> Parameters => [];
+
+    /// <inheritdoc />
+    public int[] OutputShape(ReadOnlySpan<int> inputShape)
+    {
+        ImageShape.Check(inputShape, Channels * Height * Width, Kind, Channels, Height, Width);
+        return [Channels, Height, Width];
+    }
+
+    /// <inheritdoc />
+    public Tensor Forward(Tensor input, in ForwardContext context)
+    {
+        ImageShape.Check(input.Shape[1..], Channels * Height * Width, Kind, Channels, Height, Width);
+        var y = _output.Get(input.Rows, [Channels, Height, Width]);
+        var s = _scale.Get(input.Rows, [Channels, Height, Width]);
+        _backend.LrnForward(input, Channels, Settings, y, s);
+        _input = input;
+        _lastOutput = y;
+        _lastScale = s;
+        return y;
+    }
+
+    /// <inheritdoc />
+    public Tensor? Backward(Tensor outputGradient, bool needInputGradient)
+    {
+        var x = _input ?? throw new InvalidOperationException("Backward called before Forward.");
+        if (!needInputGradient) return null;
+        var dx = _inputGradient.Get(x.Rows, [Channels, Height, Width]);
+        _backend.LrnBackward(x, _lastOutput!, _lastScale!, outputGradient, Channels, Settings, dx);
+        return dx;
+    }
+}
