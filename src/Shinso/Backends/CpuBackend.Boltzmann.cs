@@ -1,0 +1,34 @@
+using Shinso.Kernels.Cpu;
+using Shinso.Tensors;
+
+namespace Shinso.Backends;
+
+public sealed partial class CpuBackend
+{
+    /// <inheritdoc />
+    public void SoftplusSumRows(Tensor x, float scale, Tensor result)
+    {
+        if (result.Length != x.Rows)
+            throw new ArgumentException($"result has {result.Length} elements but x {Tensor.ShapeText(x.Shape)} has {x.Rows} rows.", nameof(result));
+        BoltzmannKernels.SoftplusSumRows(Host(x, nameof(x)), x.Rows, x.Columns, scale, Host(result, nameof(result)), Options);
+    }
+
+    /// <inheritdoc />
+    public void ScaleColumns(Tensor matrix, Tensor scale, Tensor result)
+    {
+        SameShape(matrix, result, nameof(matrix), nameof(result));
+        BoltzmannKernels.ScaleColumns(Host(matrix, nameof(matrix)), matrix.Rows, matrix.Columns, Host(scale, nameof(scale)), Host(result, nameof(result)));
+    }
+
+    /// <inheritdoc />
+    public void ScaledSigmoid(Tensor x, float scale, Tensor y) =>
+        BoltzmannKernels.ScaledSigmoid(Host(x, nameof(x)), scale, Host(y, nameof(y)), Options);
+
+    /// <inheritdoc />
+    public void GaussianScaleStatistics(Tensor visible, Tensor drive, Tensor visibleBias, Tensor sigma, Tensor result, float beta)
+    {
+        SameShape(visible, drive, nameof(visible), nameof(drive));
+        BoltzmannKernels.GaussianScaleStatistics(Host(visible, nameof(visible)), Host(drive, nameof(drive)), visible.Rows, visible.Columns,
+            Host(visibleBias, nameof(visibleBias)), Host(sigma, nameof(sigma)), Host(result, nameof(result)), beta);
+    }
+}
