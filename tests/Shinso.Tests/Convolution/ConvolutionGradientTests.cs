@@ -196,34 +196,15 @@ public class ConvolutionGradientTests
         for (int i = 0; i < xs.Length; i++)
         {
             if (skip(i)) { skipped++; continue; }
-            AssertClose(CentralDifference(x, i, Objective), dx[i], $"{layer.Kind} d/dx[{i}]", tolerance);
+            FiniteDifference.AssertClose(FiniteDifference.Central(x.Span, i, Epsilon, Objective), dx[i], $"{layer.Kind} d/dx[{i}]", tolerance);
             checkedPoints++;
         }
         for (int p = 0; p < layer.Parameters.Count; p++)
         {
             var value = layer.Parameters[p].Value;
             for (int i = 0; i < value.Length; i++)
-                AssertClose(CentralDifference(value, i, Objective), parameterGradients[p][i], $"{layer.Parameters[p].Name}[{i}]", tolerance);
+                FiniteDifference.AssertClose(FiniteDifference.Central(value.Span, i, Epsilon, Objective), parameterGradients[p][i], $"{layer.Parameters[p].Name}[{i}]", tolerance);
         }
         return (checkedPoints, skipped);
-    }
-
-    private static double CentralDifference(Shinso.Tensors.Tensor t, int i, Func<double> objective)
-    {
-        float saved = t.Span[i];
-        t.Span[i] = (float)(saved + Epsilon);
-        double plus = objective();
-        t.Span[i] = (float)(saved - Epsilon);
-        double minus = objective();
-        t.Span[i] = saved;
-        double step = (double)(float)(saved + Epsilon) - (float)(saved - Epsilon);
-        return (plus - minus) / step;
-    }
-
-    private static void AssertClose(double numeric, double analytic, string what, double absolute)
-    {
-        double tolerance = absolute + 1e-2 * Math.Max(Math.Abs(numeric), Math.Abs(analytic));
-        Assert.True(Math.Abs(numeric - analytic) <= tolerance,
-            $"{what}: finite difference {numeric:G6} vs analytic {analytic:G6} (tolerance {tolerance:G3})");
     }
 }
