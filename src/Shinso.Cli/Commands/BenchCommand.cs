@@ -70,7 +70,7 @@ internal static class BenchCommand
             }
             rates.Sort();
             double best = rates[^1], median = rates[rates.Count / 2];
-            var kernelOptions = new Shinso.Kernels.Cpu.CpuKernelOptions(CommonOptions.ParsePath(r.GetValue(path)!), r.GetValue(threads));
+            var kernelOptions = backend.Options;
             if (r.GetValue(json))
             {
                 Console.WriteLine(new JsonObject

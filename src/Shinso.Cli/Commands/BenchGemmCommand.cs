@@ -17,12 +17,11 @@ public static class BenchGemmCommand
         var kOption = new Option<int>("--k") { Description = "Columns of op(A), rows of op(B).", Required = true };
         var taOption = new Option<bool>("--ta") { Description = "A is stored transposed (k x m)." };
         var tbOption = new Option<bool>("--tb") { Description = "B is stored transposed (n x k)." };
-        var threadsOption = new Option<int>("--threads") { Description = "Worker threads; 0 = all cores.", DefaultValueFactory = _ => 0 };
-        var pathOption = new Option<string>("--path") { Description = "Kernel path: auto, avx512, avx2 or scalar.", DefaultValueFactory = _ => "auto" };
-        pathOption.AcceptOnlyFromAmong("auto", "avx512", "avx2", "scalar");
+        var threadsOption = CommonOptions.Threads();
+        var pathOption = CommonOptions.Path();
         var repeatOption = new Option<int>("--repeat") { Description = "Timed samples.", DefaultValueFactory = _ => 7 };
         var minTimeOption = new Option<double>("--min-time") { Description = "Seconds per sample (calls per sample are calibrated to reach it).", DefaultValueFactory = _ => 0.1 };
-        var jsonOption = new Option<bool>("--json") { Description = "Print one JSON line instead of text." };
+        var jsonOption = CommonOptions.Json();
 
         var command = new Command("gemm", "Measure single-precision GEMM (C = A*B) throughput in GFLOP/s.");
         foreach (var option in new Option[] { mOption, nOption, kOption, taOption, tbOption, threadsOption, pathOption, repeatOption, minTimeOption, jsonOption })
@@ -34,13 +33,7 @@ public static class BenchGemmCommand
             bool ta = parseResult.GetValue(taOption), tb = parseResult.GetValue(tbOption);
             int repeat = Math.Max(1, parseResult.GetValue(repeatOption));
             double minTime = parseResult.GetValue(minTimeOption);
-            var path = parseResult.GetValue(pathOption) switch
-            {
-                "avx512" => SimdPath.Avx512,
-                "avx2" => SimdPath.Avx2,
-                "scalar" => SimdPath.Scalar,
-                _ => SimdPath.Auto,
-            };
+            var path = CommonOptions.ParsePath(parseResult.GetValue(pathOption)!);
             if (m < 1 || n < 1 || k < 1)
             {
                 Console.Error.WriteLine("--m, --n and --k must be at least 1.");

@@ -53,7 +53,7 @@ public static class BenchRbmCommand
             var sorted = times.Order().ToList();
             double best = sorted[0], median = sorted[sorted.Count / 2];
             double recon = RbmEvaluation.ReconstructionError(rbm, train.Features.AsSpan(0, Math.Min(train.Features.Length, 10_000 * nv)));
-            var options = new Shinso.Kernels.Cpu.CpuKernelOptions(CommonOptions.ParsePath(r.GetValue(path)!), r.GetValue(threads));
+            var options = backend.Options;
             if (r.GetValue(json))
             {
                 Console.WriteLine(new JsonObject

@@ -37,7 +37,7 @@ internal static class CommonOptions
         _ => throw new UsageException($"--path must be auto, avx512, avx2 or scalar, not '{text}'."),
     };
 
-    public static IBackend CreateBackend(int threads, string path) => new CpuBackend(new CpuKernelOptions(ParsePath(path), threads));
+    public static CpuBackend CreateBackend(int threads, string path) => new(new CpuKernelOptions(ParsePath(path), threads));
 
     /// <summary>Where the Fashion-MNIST files come from when --data is not given.</summary>
     public static (string Directory, string Description) ResolveData(string? data)
