@@ -1,0 +1,312 @@
+using Shinso.Backends;
+using Shinso.Random;
+using Shinso.Tensors;
+
+namespace Shinso.Models.Boltzmann;
+
+/// <summary>
+/// The top level of Hinton, Osindero &amp; Teh's deep belief net (Neural Computation 18, 2006), which the paper calls
+/// the associative memory: an RBM whose visible layer joins binary penultimate units and a group of softmax label
+/// units, with binary hidden ("top") units.
+/// </summary>
+/// <remarks>
+/// <para>Energy: <c>E(p, y, t) = -a.p - d.y - c.t - p^T P t - y^T L t</c>, with <c>y</c> one-hot; free energy of a
+/// (p, label k) pair: <c>F(p, k) = -a.p - d_k - sum_j softplus(c_j + (p P)_j + L_kj)</c>. The label group's
+/// conditional is a softmax, <c>p(y = k | t) = softmax_k(d + t L^T)</c>.</para>
+/// <para>The penultimate and label weights are separate matrices (not one stacked visible layer) so that the two
+/// groups never need column slices: the top units' input is two GEMMs into one buffer.</para>
+/// </remarks>
+public sealed class AssociativeMemory
+{
+    private readonly Dictionary<(int Rows, int Columns, int Slot), Tensor> _scratch = [];
+
+    /// <summary>Creates the top RBM with weights from N(0, <paramref name="initialWeightStd"/>^2) and zero biases.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size is not positive, or there are fewer than two labels.</exception>
+    public AssociativeMemory(IBackend backend, int penultimateCount, int labelCount, int topCount, ulong seed = 0, float initialWeightStd = 0.01f)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(penultimateCount);
+        ArgumentOutOfRangeException.ThrowIfLessThan(labelCount, 2);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(topCount);
+        Backend = backend;
+        PenultimateCount = penultimateCount;
+        LabelCount = labelCount;
+        TopCount = topCount;
+        PenultimateWeights = backend.Allocate(penultimateCount, topCount);
+        LabelWeights = backend.Allocate(labelCount, topCount);
+        PenultimateBias = backend.Allocate(penultimateCount);
+        LabelBias = backend.Allocate(labelCount);
+        TopBias = backend.Allocate(topCount);
+        if (initialWeightStd != 0f)
+        {
+            backend.SampleGaussian(new RandomStream(seed, 0), 0, 0f, initialWeightStd, PenultimateWeights);
+            backend.SampleGaussian(new RandomStream(seed, 1), 0, 0f, initialWeightStd, LabelWeights);
+        }
+    }
+
+    /// <summary>The backend holding the parameters.</summary>
+    public IBackend Backend { get; }
+
+    /// <summary>Binary penultimate units (the visible half that comes from the layers below).</summary>
+    public int PenultimateCount { get; }
+
+    /// <summary>Softmax label units.</summary>
+    public int LabelCount { get; }
+
+    /// <summary>Binary top units.</summary>
+    public int TopCount { get; }
+
+    /// <summary>P, [penultimate, top].</summary>
+    public Tensor PenultimateWeights { get; }
+
+    /// <summary>L, [labels, top].</summary>
+    public Tensor LabelWeights { get; }
+
+    /// <summary>a, [penultimate].</summary>
+    public Tensor PenultimateBias { get; }
+
+    /// <summary>d, [labels].</summary>
+    public Tensor LabelBias { get; }
+
+    /// <summary>c, [top].</summary>
+    public Tensor TopBias { get; }
+
+    /// <summary><c>result = c + p P + y L</c>, the top units' input, [N, top].</summary>
+    public void TopInput(Tensor penultimate, Tensor labels, Tensor result)
+    {
+        Check(penultimate, PenultimateCount, nameof(penultimate));
+        Check(labels, LabelCount, nameof(labels));
+        Check(result, TopCount, nameof(result));
+        Backend.Gemm(Transpose.None, Transpose.None, 1f, penultimate, PenultimateWeights, 0f, result);
+        Backend.Gemm(Transpose.None, Transpose.None, 1f, labels, LabelWeights, 1f, result);
+        Backend.AddRowVector(result, TopBias);
+    }
+
+    /// <summary><c>result = a + t P^T</c>, the penultimate units' input, [N, penultimate].</summary>
+    public void PenultimateInput(Tensor top, Tensor result)
+    {
+        Check(top, TopCount, nameof(top));
+        Check(result, PenultimateCount, nameof(result));
+        Backend.Gemm(Transpose.None, Transpose.Transposed, 1f, top, PenultimateWeights, 0f, result);
+        Backend.AddRowVector(result, PenultimateBias);
+    }
+
+    /// <summary><c>p(y | t) = softmax(d + t L^T)</c>, [N, labels].</summary>
+    public void LabelProbabilities(Tensor top, Tensor result)
+    {
+        Check(top, TopCount, nameof(top));
+        Check(result, LabelCount, nameof(result));
+        Backend.Gemm(Transpose.None, Transpose.Transposed, 1f, top, LabelWeights, 0f, result);
+        Backend.AddRowVector(result, LabelBias);
+        Backend.SoftmaxRows(result, result);
+    }
+
+    /// <summary>
+    /// <c>scores[k, i] = -F(p_i, k) + a.p_i = d_k + sum_j softplus(c_j + (p_i P)_j + L_kj)</c>, [labels, N]: the
+    /// negative free energy of each label up to a term shared by all labels, so the largest score is the most
+    /// probable label, <c>p(k | p) = softmax_k(scores[., i])</c>.
+    /// </summary>
+    public void LabelScores(Tensor penultimate, Tensor scores)
+    {
+        Check(penultimate, PenultimateCount, nameof(penultimate));
+        int n = penultimate.Rows;
+        if (scores.Rows != LabelCount || scores.Columns != n)
+            throw new ArgumentException($"scores has shape {Tensor.ShapeText(scores.Shape)}; expected [{LabelCount}, {n}].", nameof(scores));
+        var shared = Scratch(n, TopCount, 0);
+        var withLabel = Scratch(n, TopCount, 1);
+        Backend.Gemm(Transpose.None, Transpose.None, 1f, penultimate, PenultimateWeights, 0f, shared);
+        Backend.AddRowVector(shared, TopBias);
+        var labelBias = new float[LabelCount];
+        Backend.Download(LabelBias, labelBias);
+        for (int k = 0; k < LabelCount; k++)
+        {
+            Backend.Copy(shared, withLabel);
+            Backend.AddRowVector(withLabel, LabelWeights.SliceRows(k, 1).Reshape(TopCount));
+            var row = scores.SliceRows(k, 1).Reshape(n);
+            Backend.SoftplusSumRows(withLabel, 1f, row);
+            Backend.ScaleShift(row, 1f, labelBias[k], row);
+        }
+    }
+
+    /// <summary>Copies the parameters of <paramref name="other"/> (same sizes) into this memory.</summary>
+    public void CopyFrom(AssociativeMemory other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        if (other.PenultimateCount != PenultimateCount || other.LabelCount != LabelCount || other.TopCount != TopCount)
+            throw new ArgumentException($"Cannot copy a {other.PenultimateCount}+{other.LabelCount}x{other.TopCount} associative memory into a {PenultimateCount}+{LabelCount}x{TopCount} one.", nameof(other));
+        Backend.Upload(RestrictedBoltzmannMachine.Download(other.PenultimateWeights), PenultimateWeights);
+        Backend.Upload(RestrictedBoltzmannMachine.Download(other.LabelWeights), LabelWeights);
+        Backend.Upload(RestrictedBoltzmannMachine.Download(other.PenultimateBias), PenultimateBias);
+        Backend.Upload(RestrictedBoltzmannMachine.Download(other.LabelBias), LabelBias);
+        Backend.Upload(RestrictedBoltzmannMachine.Download(other.TopBias), TopBias);
+    }
+
+    internal Tensor Scratch(int rows, int columns, int slot)
+    {
+        if (!_scratch.TryGetValue((rows, columns, slot), out var t))
+            _scratch[(rows, columns, slot)] = t = Backend.Allocate(rows, columns);
+        return t;
+    }
+
+    private static void Check(Tensor t, int columns, string name)
+    {
+        if (t.Columns != columns)
+            throw new ArgumentException($"{name} has shape {Tensor.ShapeText(t.Shape)}; expected [N, {columns}].", name);
+    }
+}
+
+/// <summary>
+/// CD-k for the <see cref="AssociativeMemory"/> on (penultimate features, one-hot labels) pairs, with the momentum
+/// schedule and weight decay of <see cref="RbmTrainingOptions"/>.
+/// </summary>
+/// <remarks>
+/// The negative phase samples the binary penultimate units and uses the label group's softmax probabilities, as the
+/// appendix code of Hinton, Osindero &amp; Teh (2006) does (<c>neglabprobs</c>): the expected one-hot label, which
+/// gives the same expected statistics as a softmax sample with less variance. Positive and negative statistics use
+/// the top units' probabilities.
+/// </remarks>
+public sealed class AssociativeMemoryTrainer
+{
+    private readonly Tensor _pen, _lab, _topProb, _topSample, _negPen, _negPenMean, _negLab, _negTop;
+    private readonly Tensor _velP, _velL, _velA, _velD, _velC, _gradA, _gradD, _gradC, _tmpA, _tmpD, _tmpC;
+
+    /// <summary>Creates a trainer; <see cref="RbmTrainingOptions.PersistentChains"/> and sigma settings are ignored.</summary>
+    public AssociativeMemoryTrainer(AssociativeMemory memory, RbmTrainingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Memory = memory;
+        Options = options;
+        var be = memory.Backend;
+        int b = options.BatchSize, np = memory.PenultimateCount, nl = memory.LabelCount, nt = memory.TopCount;
+        _pen = be.Allocate(b, np);
+        _lab = be.Allocate(b, nl);
+        _topProb = be.Allocate(b, nt);
+        _topSample = be.Allocate(b, nt);
+        _negPen = be.Allocate(b, np);
+        _negPenMean = be.Allocate(b, np);
+        _negLab = be.Allocate(b, nl);
+        _negTop = be.Allocate(b, nt);
+        _velP = be.Allocate(np, nt);
+        _velL = be.Allocate(nl, nt);
+        _velA = be.Allocate(np);
+        _velD = be.Allocate(nl);
+        _velC = be.Allocate(nt);
+        _gradA = be.Allocate(np);
+        _gradD = be.Allocate(nl);
+        _gradC = be.Allocate(nt);
+        _tmpA = be.Allocate(np);
+        _tmpD = be.Allocate(nl);
+        _tmpC = be.Allocate(nt);
+        Stream = new RandomStream(options.Seed, 0x544F50);
+    }
+
+    /// <summary>The memory being trained.</summary>
+    public AssociativeMemory Memory { get; }
+
+    /// <summary>The hyper-parameters.</summary>
+    public RbmTrainingOptions Options { get; }
+
+    /// <summary>The Philox stream of the sampler.</summary>
+    public RandomStream Stream { get; }
+
+    /// <summary>The next unused Philox block of <see cref="Stream"/>.</summary>
+    public ulong Counter { get; set; }
+
+    /// <summary>Trains one epoch over (<paramref name="features"/>, <paramref name="labels"/>) in the order of <see cref="Data.Dataset.EpochPermutation"/>.</summary>
+    /// <param name="features">Penultimate-layer values in [0, 1], <c>labels.Count x PenultimateCount</c> row-major.</param>
+    /// <param name="labels">The data set whose labels (and order) are used; its features are not read.</param>
+    /// <param name="epoch">The 0-based epoch (selects the momentum and the permutation).</param>
+    /// <returns>The epoch's report; its reconstruction error is that of the penultimate units.</returns>
+    public RbmEpochReport TrainEpoch(float[] features, Data.Dataset labels, int epoch)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        ArgumentNullException.ThrowIfNull(labels);
+        var m = Memory;
+        if (features.Length != (long)labels.Count * m.PenultimateCount)
+            throw new ArgumentException($"features hold {features.Length} values; {labels.Count} samples of {m.PenultimateCount} penultimate units need {(long)labels.Count * m.PenultimateCount}.", nameof(features));
+        if (labels.ClassCount != m.LabelCount)
+            throw new ArgumentException($"The data has {labels.ClassCount} classes but the associative memory has {m.LabelCount} label units.", nameof(labels));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        int b = Options.BatchSize, np = m.PenultimateCount;
+        int[] order = labels.EpochPermutation(epoch, Options.Seed);
+        var hostPen = new float[b * np];
+        var hostLab = new float[b * m.LabelCount];
+        float momentum = Options.MomentumAt(epoch);
+        double error = 0;
+        int updates = 0;
+        for (int start = 0; start + b <= order.Length; start += b)
+        {
+            var indices = order.AsSpan(start, b);
+            for (int i = 0; i < b; i++) features.AsSpan(indices[i] * np, np).CopyTo(hostPen.AsSpan(i * np, np));
+            labels.CopyOneHot(indices, hostLab);
+            m.Backend.Upload(hostPen, _pen);
+            m.Backend.Upload(hostLab, _lab);
+            error += Step(momentum);
+            updates++;
+        }
+        return new RbmEpochReport(epoch, updates, error / Math.Max(1, updates), clock.Elapsed.TotalSeconds);
+    }
+
+    private double Step(float mu)
+    {
+        var m = Memory;
+        var be = m.Backend;
+        int b = Options.BatchSize;
+        float lr = Options.LearningRate, wd = Options.WeightDecay;
+
+        // Positive phase: t ~ p(t | p, y).
+        m.TopInput(_pen, _lab, _topProb);
+        be.SigmoidBernoulli(Stream, Take(RestrictedBoltzmannMachine.BlocksFor(_topProb.Length)), _topProb, _topProb, _topSample);
+        double error = 0;
+        for (int s = 0; s < Options.GibbsSteps; s++)
+        {
+            m.PenultimateInput(_topSample, _negPenMean);
+            be.SigmoidBernoulli(Stream, Take(RestrictedBoltzmannMachine.BlocksFor(_negPen.Length)), _negPenMean, _negPenMean, _negPen);
+            if (s == 0) error = 2.0 * be.SquaredError(_negPenMean, _pen, m.Scratch(b, m.PenultimateCount, 2));
+            m.LabelProbabilities(_topSample, _negLab);
+            m.TopInput(_negPen, _negLab, _negTop);
+            if (s < Options.GibbsSteps - 1)
+                be.SigmoidBernoulli(Stream, Take(RestrictedBoltzmannMachine.BlocksFor(_negTop.Length)), _negTop, _negTop, _topSample);
+            else
+                be.Activate(Activation.Sigmoid, _negTop, _negTop);
+        }
+
+        // V = mu V + (lr/B)(pos - neg) - lr*wd*W; W += V.
+        float r = lr / b;
+        UpdateWeights(m.PenultimateWeights, _velP, _pen, _negPen, r, mu, lr * wd);
+        UpdateWeights(m.LabelWeights, _velL, _lab, _negLab, r, mu, lr * wd);
+        UpdateBias(m.PenultimateBias, _velA, _gradA, _tmpA, _pen, _negPen, lr, mu);
+        UpdateBias(m.LabelBias, _velD, _gradD, _tmpD, _lab, _negLab, lr, mu);
+        UpdateBias(m.TopBias, _velC, _gradC, _tmpC, _topProb, _negTop, lr, mu);
+        return error;
+    }
+
+    private void UpdateWeights(Tensor weights, Tensor velocity, Tensor positiveVisible, Tensor negativeVisible, float rate, float mu, float decay)
+    {
+        var be = Memory.Backend;
+        be.Gemm(Transpose.Transposed, Transpose.None, rate, positiveVisible, _topProb, mu, velocity);
+        be.Gemm(Transpose.Transposed, Transpose.None, -rate, negativeVisible, _negTop, 1f, velocity);
+        if (decay != 0f) be.Axpy(-decay, weights, velocity);
+        be.Axpy(1f, velocity, weights);
+    }
+
+    private void UpdateBias(Tensor bias, Tensor velocity, Tensor gradient, Tensor scratch, Tensor positive, Tensor negative, float lr, float mu)
+    {
+        var be = Memory.Backend;
+        int b = Options.BatchSize;
+        be.SumColumns(positive, gradient);
+        be.SumColumns(negative, scratch);
+        be.Axpby(-1f / b, scratch, 1f / b, gradient);
+        // MomentumUpdate computes v = mu v - eta g; theta += v: a negated rate ascends the likelihood.
+        be.MomentumUpdate(bias, gradient, velocity, -lr, mu);
+    }
+
+    private ulong Take(ulong blocks)
+    {
+        ulong c = Counter;
+        Counter += blocks;
+        return c;
+    }
+}

@@ -1,0 +1,337 @@
+using System.Diagnostics;
+using Shinso.Backends;
+using Shinso.Data;
+using Shinso.Random;
+using Shinso.Tensors;
+
+namespace Shinso.Models.Boltzmann;
+
+/// <summary>Hyper-parameters of greedy layer-wise training of a <see cref="DeepBeliefNet"/>.</summary>
+public sealed record GreedyLayerwiseOptions
+{
+    /// <summary>CD options of the directed layers' RBMs (the seed is offset by the layer index).</summary>
+    public RbmTrainingOptions Layer { get; init; } = new();
+
+    /// <summary>CD options of the bottom RBM when they differ (Gaussian data wants a learning rate near 0.001); null: <see cref="Layer"/>.</summary>
+    public RbmTrainingOptions? Bottom { get; init; }
+
+    /// <summary>CD options of the top RBM with the labels.</summary>
+    public RbmTrainingOptions Top { get; init; } = new();
+
+    /// <summary>Epochs per directed layer.</summary>
+    public int LayerEpochs { get; init; } = 10;
+
+    /// <summary>Epochs of the top RBM.</summary>
+    public int TopEpochs { get; init; } = 10;
+
+    internal void Validate()
+    {
+        ArgumentNullException.ThrowIfNull(Layer);
+        ArgumentNullException.ThrowIfNull(Top);
+        ArgumentOutOfRangeException.ThrowIfNegative(LayerEpochs);
+        ArgumentOutOfRangeException.ThrowIfNegative(TopEpochs);
+    }
+}
+
+/// <summary>
+/// Greedy layer-wise training (Hinton, Osindero &amp; Teh 2006, section 4): each RBM of the stack is trained by CD on
+/// the hidden probabilities the layers below produce for the data, its weights then serve both directions of a
+/// directed layer, and the top RBM learns the joint distribution of the penultimate units and the labels.
+/// </summary>
+public static class GreedyLayerwiseTraining
+{
+    /// <summary>Trains every layer of <paramref name="dbn"/> on <paramref name="data"/> (features and labels).</summary>
+    /// <param name="dbn">The net; its parameters are replaced.</param>
+    /// <param name="data">Training data: <c>n_0</c> features in [0, 1] (Bernoulli data units) and <c>LabelCount</c> classes.</param>
+    /// <param name="options">Hyper-parameters.</param>
+    /// <param name="progress">Called after each epoch with the layer's name ("layer 0", ..., "top") and the report.</param>
+    /// <exception cref="ArgumentException">The data's feature or class count differs from the net's, or a value is out of range.</exception>
+    public static void Train(DeepBeliefNet dbn, Dataset data, GreedyLayerwiseOptions options, Action<string, RbmEpochReport>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(dbn);
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (data.FeatureCount != dbn.VisibleCount)
+            throw new ArgumentException($"The data has {data.FeatureCount} features but the net has {dbn.VisibleCount} data units.", nameof(data));
+        if (data.ClassCount != dbn.LabelCount)
+            throw new ArgumentException($"The data has {data.ClassCount} classes but the net has {dbn.LabelCount} label units.", nameof(data));
+        dbn.ValidateData(data.Features, nameof(data));
+        var be = dbn.Backend;
+        var current = data;
+        for (int l = 0; l < dbn.Layers.Count; l++)
+        {
+            var layer = dbn.Layers[l];
+            var rbm = new RestrictedBoltzmannMachine(be, layer.BelowCount, layer.AboveCount, layer.BelowUnits, seed: dbn.Seed + 100 + (ulong)l);
+            var layerOptions = (l == 0 ? options.Bottom ?? options.Layer : options.Layer) with { Seed = options.Layer.Seed + (ulong)l };
+            var trainer = new ContrastiveDivergence(rbm, layerOptions);
+            for (int e = 0; e < options.LayerEpochs; e++)
+            {
+                var report = trainer.TrainEpoch(current, e); // not inside progress?.Invoke(...): a null callback would skip it
+                progress?.Invoke($"layer {l}", report);
+            }
+            layer.CopyFrom(rbm, l);
+            current = HiddenProbabilities(rbm, current);
+        }
+        var top = new AssociativeMemoryTrainer(dbn.Top, options.Top with { Seed = options.Top.Seed + (ulong)dbn.Layers.Count });
+        for (int e = 0; e < options.TopEpochs; e++)
+        {
+            var report = top.TrainEpoch(current.Features, current, e);
+            progress?.Invoke("top", report);
+        }
+    }
+
+    /// <summary>The data set of <c>p(h | v)</c> for every sample of <paramref name="data"/> (labels kept): the next RBM's training data.</summary>
+    public static Dataset HiddenProbabilities(RestrictedBoltzmannMachine rbm, Dataset data, int batchSize = 1000)
+    {
+        ArgumentNullException.ThrowIfNull(rbm);
+        ArgumentNullException.ThrowIfNull(data);
+        var be = rbm.Backend;
+        int nv = rbm.VisibleCount, nh = rbm.HiddenCount;
+        var features = new float[(long)data.Count * nh];
+        for (int start = 0; start < data.Count; start += batchSize)
+        {
+            int rows = Math.Min(batchSize, data.Count - start);
+            var v = rbm.Scratch(rows, nv, 20);
+            var h = rbm.Scratch(rows, nh, 21);
+            be.Upload(data.Features.AsSpan(start * nv, rows * nv), v);
+            rbm.HiddenProbabilities(v, h);
+            be.Download(h, features.AsSpan(start * nh, rows * nh));
+        }
+        return new Dataset(features, data.Labels, data.ClassCount, nh);
+    }
+}
+
+/// <summary>Hyper-parameters of up-down fine-tuning.</summary>
+public sealed record UpDownOptions
+{
+    /// <summary>Learning rate of every parameter; updates are averaged over the minibatch.</summary>
+    public float LearningRate { get; init; } = 0.01f;
+
+    /// <summary>Minibatch size B (an epoch skips the last <c>Count % B</c> samples of its permutation).</summary>
+    public int BatchSize { get; init; } = 100;
+
+    /// <summary>Alternating Gibbs iterations in the top RBM per update (the paper: 3, then 6 and 10 in later epochs).</summary>
+    public int TopGibbsSteps { get; init; } = 3;
+
+    /// <summary>Seed of the minibatch order and the samplers.</summary>
+    public ulong Seed { get; init; } = 1;
+
+    internal void Validate()
+    {
+        if (!(LearningRate > 0) || !float.IsFinite(LearningRate)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "must be positive and finite.");
+        if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "must be >= 1.");
+        if (TopGibbsSteps < 1) throw new ArgumentOutOfRangeException(nameof(TopGibbsSteps), TopGibbsSteps, "must be >= 1.");
+    }
+}
+
+/// <summary>What one up-down epoch did.</summary>
+/// <param name="Epoch">The 0-based epoch.</param>
+/// <param name="Updates">Minibatch updates made.</param>
+/// <param name="ReconstructionError">Mean over samples of <c>sum_i (v_i - p(v_i | h_wake))^2</c>, the generative weights' error on the data.</param>
+/// <param name="Seconds">Wall-clock time of the epoch.</param>
+public sealed record UpDownEpochReport(int Epoch, int Updates, double ReconstructionError, double Seconds);
+
+/// <summary>
+/// The up-down algorithm (contrastive wake-sleep; Hinton, Osindero &amp; Teh 2006, section 5 and appendix B): a
+/// stochastic up pass with the recognition weights adapts the generative weights (wake phase), a few alternating
+/// Gibbs iterations in the top RBM give its contrastive update, and a stochastic down pass from the top RBM's
+/// negative state adapts the recognition weights (sleep phase).
+/// </summary>
+/// <remarks>
+/// Per minibatch, with states s (up pass) and t (down pass), and every prediction made with the parameters from
+/// before the update, as in the appendix code:
+/// <c>G_l += r (s_l - sigmoid(g_l + s_{l+1} G_l^T))^T s_{l+1}</c>,
+/// <c>R_l += r t_l^T (t_{l+1} - sigmoid(r_l + t_l R_l))</c>, and the top RBM moves by the difference of its
+/// wake and Gibbs statistics (binary states, label probabilities on the negative side).
+/// </remarks>
+public sealed class UpDownTrainer
+{
+    private readonly DeepBeliefNet _dbn;
+    private readonly Tensor[] _wake, _sleep, _generativePrediction, _recognitionPrediction, _biasScratch;
+    private readonly Tensor _labels, _wakeTop, _negPen, _negLab, _negTop, _topPre, _penPre, _topScratch, _penScratch, _labScratch;
+
+    /// <summary>Creates a trainer for <paramref name="dbn"/>.</summary>
+    public UpDownTrainer(DeepBeliefNet dbn, UpDownOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(dbn);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _dbn = dbn;
+        Options = options;
+        var be = dbn.Backend;
+        int b = options.BatchSize, L = dbn.Layers.Count;
+        var sizes = dbn.LayerSizes;
+        _wake = new Tensor[L + 1];
+        _sleep = new Tensor[L + 1];
+        _biasScratch = new Tensor[L + 1];
+        for (int l = 0; l <= L; l++)
+        {
+            _wake[l] = be.Allocate(b, sizes[l]);
+            _sleep[l] = be.Allocate(b, sizes[l]);
+            _biasScratch[l] = be.Allocate(sizes[l]);
+        }
+        _generativePrediction = new Tensor[L];
+        _recognitionPrediction = new Tensor[L];
+        for (int l = 0; l < L; l++)
+        {
+            _generativePrediction[l] = be.Allocate(b, sizes[l]);
+            _recognitionPrediction[l] = be.Allocate(b, sizes[l + 1]);
+        }
+        var top = dbn.Top;
+        _labels = be.Allocate(b, top.LabelCount);
+        _wakeTop = be.Allocate(b, top.TopCount);
+        _negPen = _sleep[L];
+        _negLab = be.Allocate(b, top.LabelCount);
+        _negTop = be.Allocate(b, top.TopCount);
+        _topPre = be.Allocate(b, top.TopCount);
+        _penPre = be.Allocate(b, top.PenultimateCount);
+        _topScratch = be.Allocate(top.TopCount);
+        _penScratch = be.Allocate(top.PenultimateCount);
+        _labScratch = be.Allocate(top.LabelCount);
+        Stream = new RandomStream(options.Seed, 0x5550444E);
+    }
+
+    /// <summary>The hyper-parameters.</summary>
+    public UpDownOptions Options { get; }
+
+    /// <summary>The Philox stream of the samplers.</summary>
+    public RandomStream Stream { get; }
+
+    /// <summary>The next unused Philox block of <see cref="Stream"/>.</summary>
+    public ulong Counter { get; set; }
+
+    /// <summary>Trains one epoch over <paramref name="data"/> in the order <see cref="Dataset.EpochPermutation"/>(epoch, seed) gives.</summary>
+    /// <exception cref="ArgumentException">The data does not fit the net, or a value is out of range.</exception>
+    public UpDownEpochReport TrainEpoch(Dataset data, int epoch)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (data.FeatureCount != _dbn.VisibleCount)
+            throw new ArgumentException($"The data has {data.FeatureCount} features but the net has {_dbn.VisibleCount} data units.", nameof(data));
+        if (data.ClassCount != _dbn.LabelCount)
+            throw new ArgumentException($"The data has {data.ClassCount} classes but the net has {_dbn.LabelCount} label units.", nameof(data));
+        if (epoch == 0 || !ReferenceEquals(_validated, data.Features))
+        {
+            _dbn.ValidateData(data.Features, nameof(data));
+            _validated = data.Features;
+        }
+        var clock = Stopwatch.StartNew();
+        int b = Options.BatchSize, nv = _dbn.VisibleCount;
+        int[] order = data.EpochPermutation(epoch, Options.Seed);
+        var hostData = new float[b * nv];
+        var hostLabels = new float[b * _dbn.LabelCount];
+        var labelIndices = new int[b];
+        double error = 0;
+        int updates = 0;
+        for (int start = 0; start + b <= order.Length; start += b)
+        {
+            var indices = order.AsSpan(start, b);
+            data.CopyBatch(indices, hostData, labelIndices);
+            data.CopyOneHot(indices, hostLabels);
+            _dbn.Backend.Upload(hostData, _wake[0]);
+            _dbn.Backend.Upload(hostLabels, _labels);
+            error += Step();
+            updates++;
+        }
+        return new UpDownEpochReport(epoch, updates, error / Math.Max(1, updates), clock.Elapsed.TotalSeconds);
+    }
+
+    private float[]? _validated;
+
+    private double Step()
+    {
+        var be = _dbn.Backend;
+        var layers = _dbn.Layers;
+        var top = _dbn.Top;
+        int L = layers.Count, b = Options.BatchSize;
+        float r = Options.LearningRate / b;
+
+        // Wake (up) pass: binary states at every layer above the data.
+        for (int l = 0; l < L; l++)
+        {
+            var pre = _recognitionPrediction[l];
+            layers[l].UpInput(be, _wake[l], pre);
+            Sample(pre, _wake[l + 1]);
+        }
+        top.TopInput(_wake[L], _labels, _topPre);
+        Sample(_topPre, _wakeTop);
+
+        // Alternating Gibbs in the top RBM from the wake top state.
+        be.Copy(_wakeTop, _negTop);
+        for (int it = 0; it < Options.TopGibbsSteps; it++)
+        {
+            top.PenultimateInput(_negTop, _penPre);
+            Sample(_penPre, _negPen);
+            top.LabelProbabilities(_negTop, _negLab);
+            top.TopInput(_negPen, _negLab, _topPre);
+            Sample(_topPre, _negTop);
+        }
+
+        // Sleep (down) pass from the negative penultimate state; probabilities at the data layer.
+        for (int l = L - 1; l >= 0; l--)
+        {
+            if (l > 0)
+            {
+                layers[l].DownInput(be, _sleep[l + 1], _generativePrediction[l]);
+                Sample(_generativePrediction[l], _sleep[l]);
+                continue;
+            }
+            layers[l].DownInput(be, _sleep[l + 1], _sleep[l]);
+            if (layers[0].BelowUnits == VisibleUnits.Bernoulli) be.Activate(Activation.Sigmoid, _sleep[0], _sleep[0]);
+        }
+
+        // Predictions with the old parameters, turned into the deltas (target - prediction).
+        double error = 0;
+        for (int l = 0; l < L; l++)
+        {
+            var pg = _generativePrediction[l];
+            layers[l].DownInput(be, _wake[l + 1], pg);
+            if (l > 0 || layers[0].BelowUnits == VisibleUnits.Bernoulli) be.Activate(Activation.Sigmoid, pg, pg);
+            be.Axpby(1f, _wake[l], -1f, pg);
+            if (l == 0) error = be.SumOfSquares(pg) / b;
+            var pr = _recognitionPrediction[l];
+            layers[l].UpInput(be, _sleep[l], pr);
+            be.Activate(Activation.Sigmoid, pr, pr);
+            be.Axpby(1f, _sleep[l + 1], -1f, pr);
+        }
+
+        // Top RBM: wake statistics minus Gibbs statistics.
+        be.Gemm(Transpose.Transposed, Transpose.None, r, _wake[L], _wakeTop, 1f, top.PenultimateWeights);
+        be.Gemm(Transpose.Transposed, Transpose.None, -r, _negPen, _negTop, 1f, top.PenultimateWeights);
+        be.Gemm(Transpose.Transposed, Transpose.None, r, _labels, _wakeTop, 1f, top.LabelWeights);
+        be.Gemm(Transpose.Transposed, Transpose.None, -r, _negLab, _negTop, 1f, top.LabelWeights);
+        BiasStep(top.TopBias, _wakeTop, _negTop, _topScratch, r);
+        BiasStep(top.PenultimateBias, _wake[L], _negPen, _penScratch, r);
+        BiasStep(top.LabelBias, _labels, _negLab, _labScratch, r);
+
+        // Generative and recognition weights.
+        for (int l = 0; l < L; l++)
+        {
+            var pg = _generativePrediction[l];
+            be.Gemm(Transpose.Transposed, Transpose.None, r, pg, _wake[l + 1], 1f, layers[l].GenerativeWeights);
+            be.SumColumns(pg, _biasScratch[l]);
+            be.Axpy(r, _biasScratch[l], layers[l].GenerativeBias);
+            var pr = _recognitionPrediction[l];
+            be.Gemm(Transpose.Transposed, Transpose.None, r, _sleep[l], pr, 1f, layers[l].RecognitionWeights);
+            be.SumColumns(pr, _biasScratch[l + 1]);
+            be.Axpy(r, _biasScratch[l + 1], layers[l].RecognitionBias);
+        }
+        return error;
+    }
+
+    /// <summary><c>bias += r (sum of positive rows - sum of negative rows)</c>.</summary>
+    private void BiasStep(Tensor bias, Tensor positive, Tensor negative, Tensor scratch, float r)
+    {
+        var be = _dbn.Backend;
+        be.SumColumns(positive, scratch);
+        be.Axpy(r, scratch, bias);
+        be.SumColumns(negative, scratch);
+        be.Axpy(-r, scratch, bias);
+    }
+
+    private void Sample(Tensor preActivation, Tensor samples)
+    {
+        _dbn.Backend.SigmoidBernoulli(Stream, Counter, preActivation, preActivation, samples);
+        Counter += RestrictedBoltzmannMachine.BlocksFor(samples.Length);
+    }
+}
