@@ -1,0 +1,174 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Shinso.Backends;
+using Shinso.Data;
+using Shinso.IO;
+using Shinso.Models.Boltzmann;
+using Shinso.Models.FeedForward;
+using Shinso.Training;
+using Spectre.Console;
+
+namespace Shinso.Cli.Commands;
+
+/// <summary>The CLI's energy-based runs: an RBM preset (train, then AIS) and a DBN preset (greedy, up-down, backprop).</summary>
+internal static class BoltzmannRuns
+{
+    /// <summary>Progress on stderr: a live line for a person, one line per epoch in logs.</summary>
+    private static void Progress(string line) => CommonOptions.Err.MarkupLine(Markup.Escape(line));
+
+    /// <summary>Trains an RBM preset, estimates its test log-likelihood by AIS, saves <c>model.shinso</c> and <c>summary.json</c>.</summary>
+    public static JsonObject TrainRbm(string name, RbmPreset preset, IBackend backend, string dataDirectory, string dataDescription, string outDirectory)
+    {
+        Progress($"data: {dataDescription} (binarised at {preset.BinarizeThreshold})");
+        var (train, test) = FashionMnist.Load(dataDirectory);
+        train = train.Binarize(preset.BinarizeThreshold);
+        test = test.Binarize(preset.BinarizeThreshold);
+        var o = preset.Options;
+        Progress($"model: {name} — RBM {train.FeatureCount}-{preset.Hidden}, {(preset.Persistent ? $"PCD-{o.GibbsSteps} with {(o.PersistentChains == 0 ? o.BatchSize : o.PersistentChains)} chains" : $"CD-{o.GibbsSteps}")}, " +
+                 $"lr {o.LearningRate}, batch {o.BatchSize}, weight decay {o.WeightDecay}, {preset.Epochs} epochs, seed {o.Seed}, backend {backend.Name}");
+        var rbm = new RestrictedBoltzmannMachine(backend, train.FeatureCount, preset.Hidden, seed: o.Seed);
+        RbmTrainer trainer = preset.Persistent ? new PersistentContrastiveDivergence(rbm, o) : new ContrastiveDivergence(rbm, o);
+        var clock = Stopwatch.StartNew();
+        for (int e = 0; e < preset.Epochs; e++)
+        {
+            var report = trainer.TrainEpoch(train, e);
+            Progress($"epoch {e + 1,3}/{preset.Epochs}: reconstruction error {report.ReconstructionError:F3}, {report.Seconds:F1} s");
+        }
+        double trainSeconds = clock.Elapsed.TotalSeconds;
+        Directory.CreateDirectory(outDirectory);
+        string modelPath = Path.Combine(outDirectory, "model.shinso");
+        var metadata = new JsonObject { ["data"] = dataDescription, ["binarize_threshold"] = preset.BinarizeThreshold, ["epochs"] = preset.Epochs };
+        RbmModelFile.Save(rbm, modelPath, RbmHyperParameters(preset), metadata);
+        var summary = RbmLikelihood(rbm, train, test, preset.AisRuns, o.Seed);
+        summary["model"] = name;
+        summary["epochs"] = preset.Epochs;
+        summary["train_seconds"] = Math.Round(trainSeconds, 1);
+        summary["model_path"] = modelPath;
+        AtomicFile.WriteAllText(Path.Combine(outDirectory, "summary.json"), summary.ToJsonString() + "\n");
+        return summary;
+    }
+
+    private static JsonObject RbmHyperParameters(RbmPreset p) => new()
+    {
+        ["algorithm"] = p.Persistent ? "pcd" : "cd", ["gibbs_steps"] = p.Options.GibbsSteps, ["learning_rate"] = p.Options.LearningRate,
+        ["batch"] = p.Options.BatchSize, ["weight_decay"] = p.Options.WeightDecay, ["persistent_chains"] = p.Options.PersistentChains,
+        ["seed"] = p.Options.Seed,
+    };
+
+    /// <summary>
+    /// AIS (paper's schedule, base rates from the training data) and the average test log-probability, with the
+    /// reconstruction error and pseudo-likelihood of the test set.
+    /// </summary>
+    public static JsonObject RbmLikelihood(RestrictedBoltzmannMachine rbm, Dataset train, Dataset test, int aisRuns, ulong seed)
+    {
+        var clock = Stopwatch.StartNew();
+        Progress($"AIS: {aisRuns} runs over {AnnealedImportanceSampling.DefaultBetas().Length} temperatures ...");
+        var ais = AnnealedImportanceSampling.Estimate(rbm, train.Features, new AisOptions { Runs = aisRuns, Seed = seed });
+        double testLogP = RbmEvaluation.AverageLogProbability(rbm, test.Features, ais.LogZ);
+        double trainLogP = RbmEvaluation.AverageLogProbability(rbm, train.Features.AsSpan(0, Math.Min(train.Count, 10_000) * train.FeatureCount), ais.LogZ);
+        double recon = RbmEvaluation.ReconstructionError(rbm, test.Features);
+        var pl = RbmEvaluation.PseudoLikelihood(rbm, test.Features, new Shinso.Random.RandomStream(seed, 0x504C));
+        Progress(string.Create(CultureInfo.InvariantCulture,
+            $"AIS log Z {ais.LogZ:F2} (3 sigma: {ais.LogZLow:F2} .. {ais.LogZHigh:F2}), {clock.Elapsed.TotalSeconds:F0} s; " +
+            $"average log-probability: test {testLogP:F2} nats, train {trainLogP:F2}; test reconstruction error {recon:F2}, pseudo-likelihood {pl.Average():F2}"));
+        return new JsonObject
+        {
+            ["log_z"] = ais.LogZ, ["log_z_low"] = ais.LogZLow, ["log_z_high"] = ais.LogZHigh, ["ais_runs"] = aisRuns,
+            ["test_log_probability"] = testLogP, ["test_log_probability_low"] = RbmEvaluation.AverageLogProbability(rbm, test.Features, ais.LogZHigh),
+            ["test_log_probability_high"] = RbmEvaluation.AverageLogProbability(rbm, test.Features, ais.LogZLow),
+            ["train_log_probability"] = trainLogP, ["test_reconstruction_error"] = recon, ["test_pseudo_likelihood"] = pl.Average(),
+            ["test_samples"] = test.Count,
+        };
+    }
+
+    /// <summary>
+    /// Trains a DBN preset: greedy layer-wise, up-down, then backprop on the converted net, reporting test accuracy after
+    /// each; saves <c>dbn.shinso</c> (the generative model), <c>model.shinso</c> (the fine-tuned classifier) and <c>summary.json</c>.
+    /// </summary>
+    public static JsonObject TrainDbn(string name, DbnPreset preset, IBackend backend, string dataDirectory, string dataDescription, string outDirectory,
+        bool interactive)
+    {
+        var total = Stopwatch.StartNew();
+        Progress($"data: {dataDescription}");
+        var (train, test) = FashionMnist.Load(dataDirectory);
+        var g = preset.Greedy;
+        var dbn = new DeepBeliefNet(backend, preset.LayerSizes, train.ClassCount, seed: g.Layer.Seed);
+        Progress($"model: {name} — DBN {string.Join("-", preset.LayerSizes)} + {train.ClassCount} labels; greedy CD-1 {g.LayerEpochs} epochs per layer, " +
+                 $"top {g.TopEpochs}; up-down {preset.UpDownEpochs} epochs ({preset.UpDown.TopGibbsSteps} top Gibbs steps, lr {preset.UpDown.LearningRate}); " +
+                 $"backprop {preset.Backprop.Training.Epochs} epochs; backend {backend.Name}");
+        var clock = Stopwatch.StartNew();
+        GreedyLayerwiseTraining.Train(dbn, train, g, (layer, report) =>
+        {
+            int epochs = layer == "top" ? g.TopEpochs : g.LayerEpochs;
+            Progress($"greedy {layer}: epoch {report.Epoch + 1,3}/{epochs}, reconstruction error {report.ReconstructionError:F3}, {report.Seconds:F1} s");
+        });
+        double greedySeconds = clock.Elapsed.TotalSeconds;
+        double greedyAccuracy = dbn.Accuracy(test);
+        Progress($"greedy: test accuracy {greedyAccuracy:P2} ({greedySeconds:F0} s)");
+
+        clock.Restart();
+        double upDownAccuracy = greedyAccuracy;
+        if (preset.UpDownEpochs > 0)
+        {
+            var upDown = new UpDownTrainer(dbn, preset.UpDown);
+            for (int e = 0; e < preset.UpDownEpochs; e++)
+            {
+                var report = upDown.TrainEpoch(train, e);
+                Progress($"up-down: epoch {e + 1,3}/{preset.UpDownEpochs}, generative reconstruction error {report.ReconstructionError:F3}, {report.Seconds:F1} s");
+            }
+            upDownAccuracy = dbn.Accuracy(test);
+            Progress($"up-down: test accuracy {upDownAccuracy:P2} ({clock.Elapsed.TotalSeconds:F0} s)");
+        }
+        double upDownSeconds = clock.Elapsed.TotalSeconds;
+        Directory.CreateDirectory(outDirectory);
+        string dbnPath = Path.Combine(outDirectory, "dbn.shinso");
+        DbnModelFile.Save(dbn, dbnPath, metadata: new JsonObject
+        {
+            ["data"] = dataDescription, ["greedy_test_accuracy"] = greedyAccuracy, ["updown_test_accuracy"] = upDownAccuracy,
+        });
+
+        clock.Restart();
+        var net = dbn.ToFeedForwardNet(preset.Backprop.Training.Seed);
+        var config = preset.Backprop with { Architecture = net.Spec };
+        var optimizer = config.CreateOptimizer();
+        var trainer = new Trainer(net, optimizer, config.Training)
+        {
+            EpochCompleted = m =>
+            {
+                if (interactive) Console.Error.Write("\r\u001b[2K");
+                Progress($"backprop: epoch {m.Epoch,3}/{config.Training.Epochs}, loss {m.TrainLoss:F4}, {m.Seconds:F1} s");
+            },
+        };
+        if (interactive)
+            trainer.BatchCompleted = (done, all) => { if (done % 20 == 0 || done == all) Console.Error.Write($"\r  backprop epoch {trainer.State.EpochsDone + 1}: {done}/{all} batches"); };
+        double backpropAccuracy = upDownAccuracy;
+        double backpropLoss = double.NaN;
+        if (config.Training.Epochs > 0)
+        {
+            trainer.Fit(SupervisedData.FromDataset(train));
+            var evaluation = Trainer.Evaluate(net, SupervisedData.FromDataset(test));
+            backpropAccuracy = evaluation.Accuracy ?? double.NaN;
+            backpropLoss = evaluation.Loss;
+            Progress($"backprop: test accuracy {backpropAccuracy:P2} ({clock.Elapsed.TotalSeconds:F0} s)");
+        }
+        double backpropSeconds = clock.Elapsed.TotalSeconds;
+        string modelPath = Path.Combine(outDirectory, "model.shinso");
+        FeedForwardModelFile.Save(net, modelPath, config.ToJson(), new JsonObject
+        {
+            ["testAccuracy"] = backpropAccuracy, ["testLoss"] = backpropLoss, ["epochs"] = config.Training.Epochs, ["data"] = dataDescription,
+            ["pretrained"] = "dbn",
+        });
+        var summary = new JsonObject
+        {
+            ["model"] = name, ["greedy_accuracy"] = greedyAccuracy, ["updown_accuracy"] = upDownAccuracy, ["accuracy"] = backpropAccuracy,
+            ["loss"] = backpropLoss, ["greedy_seconds"] = Math.Round(greedySeconds, 1), ["updown_seconds"] = Math.Round(upDownSeconds, 1),
+            ["backprop_seconds"] = Math.Round(backpropSeconds, 1), ["seconds"] = Math.Round(total.Elapsed.TotalSeconds, 1),
+            ["layer_epochs"] = g.LayerEpochs, ["top_epochs"] = g.TopEpochs, ["updown_epochs"] = preset.UpDownEpochs,
+            ["backprop_epochs"] = config.Training.Epochs, ["dbn_path"] = dbnPath, ["model_path"] = modelPath,
+            ["train_samples"] = train.Count, ["test_samples"] = test.Count,
+        };
+        AtomicFile.WriteAllText(Path.Combine(outDirectory, "summary.json"), summary.ToJsonString() + "\n");
+        return summary;
+    }
+}

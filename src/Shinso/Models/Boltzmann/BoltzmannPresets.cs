@@ -1,0 +1,67 @@
+using Shinso.Training;
+
+namespace Shinso.Models.Boltzmann;
+
+/// <summary>A named RBM run: a 784-h Bernoulli RBM on binarised images, trained by CD-k or PCD.</summary>
+/// <param name="Hidden">Hidden units.</param>
+/// <param name="Persistent">Persistent CD (Tieleman 2008) instead of CD-k.</param>
+/// <param name="Epochs">Training epochs.</param>
+/// <param name="Options">CD hyper-parameters.</param>
+/// <param name="BinarizeThreshold">Pixels above this grey value become 1 (train and test alike), others 0.</param>
+/// <param name="AisRuns">AIS runs for the log-likelihood estimate after training (the paper's schedule).</param>
+public sealed record RbmPreset(int Hidden, bool Persistent, int Epochs, RbmTrainingOptions Options, float BinarizeThreshold = 0.5f, int AisRuns = 100);
+
+/// <summary>A named deep belief net run: greedy training, up-down fine-tuning, then backprop on the converted net.</summary>
+/// <param name="LayerSizes">n_0 (the data) through n_top.</param>
+/// <param name="Greedy">Greedy layer-wise training.</param>
+/// <param name="UpDown">Up-down fine-tuning.</param>
+/// <param name="UpDownEpochs">Up-down epochs (0 skips it).</param>
+/// <param name="Backprop">Backprop fine-tuning of the converted net (its architecture is ignored; 0 epochs skips it).</param>
+public sealed record DbnPreset(int[] LayerSizes, GreedyLayerwiseOptions Greedy, UpDownOptions UpDown, int UpDownEpochs, TrainingConfig Backprop);
+
+/// <summary>The energy-based presets <c>shinso train</c> accepts next to the feed-forward ones.</summary>
+public static class BoltzmannPresets
+{
+    /// <summary>RBM preset names.</summary>
+    public static IReadOnlyList<string> RbmNames { get; } = ["rbm", "rbm-pcd"];
+
+    /// <summary>DBN preset names.</summary>
+    public static IReadOnlyList<string> DbnNames { get; } = ["dbn-mnist"];
+
+    /// <summary>The RBM preset called <paramref name="name"/>, or null.</summary>
+    public static RbmPreset? FindRbm(string name) => name switch
+    {
+        // Hinton's practical guide: lr 0.1, momentum 0.5 then 0.9, weight decay 2e-4, batch 100; CD-1.
+        "rbm" => new RbmPreset(500, Persistent: false, Epochs: 20,
+            new RbmTrainingOptions { LearningRate = 0.1f, GibbsSteps = 1, WeightDecay = 2e-4f, BatchSize = 100, Seed = 1 }),
+        // Tieleman 2008: persistent chains want a smaller learning rate (the chains must keep up with the weights).
+        "rbm-pcd" => new RbmPreset(500, Persistent: true, Epochs: 20,
+            new RbmTrainingOptions { LearningRate = 0.01f, GibbsSteps = 1, WeightDecay = 2e-4f, BatchSize = 100, PersistentChains = 100, Seed = 1 }),
+        _ => null,
+    };
+
+    /// <summary>The DBN preset called <paramref name="name"/>, or null.</summary>
+    public static DbnPreset? FindDbn(string name) => name switch
+    {
+        // Hinton, Osindero & Teh 2006: 784-500-500-2000 with 10 softmax labels joined to the 2000-unit top RBM;
+        // greedy CD-1 per layer, up-down with 3 top-level Gibbs iterations, then (Hinton & Salakhutdinov 2006)
+        // backprop through the recognition weights with a fresh softmax layer.
+        "dbn-mnist" => new DbnPreset([784, 500, 500, 2000],
+            new GreedyLayerwiseOptions
+            {
+                Layer = new RbmTrainingOptions { LearningRate = 0.1f, WeightDecay = 2e-4f, BatchSize = 100, Seed = 1 },
+                Top = new RbmTrainingOptions { LearningRate = 0.1f, WeightDecay = 2e-4f, BatchSize = 100, Seed = 1 },
+                LayerEpochs = 10,
+                TopEpochs = 10,
+            },
+            new UpDownOptions { LearningRate = 0.01f, BatchSize = 100, TopGibbsSteps = 3, Seed = 1 },
+            UpDownEpochs: 10,
+            new TrainingConfig
+            {
+                Architecture = Presets.Find("mlp-dbn-shape")!.Architecture,
+                Optimizer = new OptimizerConfig { Name = "momentum", LearningRate = 0.1f, MomentumStart = 0.9f, MomentumEnd = 0.9f },
+                Training = new TrainingOptions { Epochs = 30, BatchSize = 100, Seed = 1 },
+            }),
+        _ => null,
+    };
+}
