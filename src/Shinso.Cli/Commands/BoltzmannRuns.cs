@@ -74,13 +74,16 @@ internal static class BoltzmannRuns
             $"average log-probability: test {testLogP:F2} nats, train {trainLogP:F2}; test reconstruction error {recon:F2}, pseudo-likelihood {pl.Average():F2}"));
         return new JsonObject
         {
-            ["log_z"] = ais.LogZ, ["log_z_low"] = ais.LogZLow, ["log_z_high"] = ais.LogZHigh, ["ais_runs"] = aisRuns,
-            ["test_log_probability"] = testLogP, ["test_log_probability_low"] = RbmEvaluation.AverageLogProbability(rbm, test.Features, ais.LogZHigh),
-            ["test_log_probability_high"] = RbmEvaluation.AverageLogProbability(rbm, test.Features, ais.LogZLow),
+            ["log_z"] = ais.LogZ, ["log_z_low"] = Finite(ais.LogZLow), ["log_z_high"] = Finite(ais.LogZHigh), ["ais_runs"] = aisRuns,
+            ["test_log_probability"] = testLogP, ["test_log_probability_low"] = Finite(RbmEvaluation.AverageLogProbability(rbm, test.Features, ais.LogZHigh)),
+            ["test_log_probability_high"] = Finite(RbmEvaluation.AverageLogProbability(rbm, test.Features, ais.LogZLow)),
             ["train_log_probability"] = trainLogP, ["test_reconstruction_error"] = recon, ["test_pseudo_likelihood"] = pl.Average(),
             ["test_samples"] = test.Count,
         };
     }
+
+    /// <summary>JSON has no infinities: with few AIS runs the lower 3-sigma bound of Z can be 0 (log -inf); written as null.</summary>
+    private static JsonNode? Finite(double x) => double.IsFinite(x) ? JsonValue.Create(x) : null;
 
     /// <summary>
     /// Trains a DBN preset: greedy layer-wise, up-down, then backprop on the converted net, reporting test accuracy after

@@ -1,36 +1,63 @@
 using Spectre.Console;
 using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json.Nodes;
 using Shinso.Data;
-using Shinso.Training;
+using Shinso.IO;
+using Shinso.Models.Boltzmann;
+using Shinso.Random;
 
 namespace Shinso.Cli.Commands;
 
-/// <summary><c>shinso demo</c>: the main job, end to end on the embedded data.</summary>
+/// <summary><c>shinso demo</c>: the main job, the deep belief net end to end on the embedded data.</summary>
 internal static class DemoCommand
 {
     public static Command Create()
     {
-        var epochs = new Option<int>("--epochs") { Description = "Epochs to train", DefaultValueFactory = _ => 15 };
+        var pretrain = new Option<int>("--pretrain-epochs") { Description = "Greedy CD epochs per layer", DefaultValueFactory = _ => 20 };
+        var upDown = new Option<int>("--updown-epochs") { Description = "Up-down fine-tuning epochs", DefaultValueFactory = _ => 20 };
+        var epochs = new Option<int>("--epochs") { Description = "Backprop fine-tuning epochs", DefaultValueFactory = _ => 20 };
+        var steps = new Option<int>("--steps") { Description = "Top-level Gibbs steps per generated image", DefaultValueFactory = _ => 500 };
         var threads = CommonOptions.Threads();
         var json = CommonOptions.Json();
         var output = new Option<string>("--out") { Description = "Run folder", DefaultValueFactory = _ => System.IO.Path.Combine("runs", "demo") };
-        var command = new Command("demo", "Train the mlp-dropout preset on the embedded Fashion-MNIST subset and report its test accuracy");
-        foreach (var o in new Option[] { epochs, threads, json, output }) command.Options.Add(o);
+        var command = new Command("demo",
+            "Train Hinton et al.'s deep belief net on the embedded Fashion-MNIST subset: greedy pretraining, up-down and backprop fine-tuning, test accuracy, generated images");
+        foreach (var o in new Option[] { pretrain, upDown, epochs, steps, threads, json, output }) command.Options.Add(o);
         command.SetAction(r =>
         {
+            int p = r.GetValue(pretrain), u = r.GetValue(upDown), e = r.GetValue(epochs), k = r.GetValue(steps);
+            if (p < 1 || u < 0 || e < 0 || k < 0) throw new UsageException("--pretrain-epochs must be >= 1; --updown-epochs, --epochs and --steps >= 0.");
             var err = CommonOptions.Err;
-            err.MarkupLine("[bold]Shinso demo[/]: a 784-800-800-10 ReLU net with dropout and max-norm (Srivastava et al. 2014),");
-            err.MarkupLine("trained by Adam on 10,000 Fashion-MNIST images and tested on 2,000 held-out ones.");
-            var config = Presets.Find("mlp-dropout")!;
-            config = config with { Training = config.Training with { Epochs = r.GetValue(epochs) } };
+            err.MarkupLine("[bold]Shinso demo[/]: the deep belief net of Hinton, Osindero & Teh (2006), 784-500-500-2000 with 10 label units,");
+            err.MarkupLine("pretrained greedily by CD-1, fine-tuned by the up-down algorithm and then by backprop, on 10,000 Fashion-MNIST");
+            err.MarkupLine("images and tested on 2,000 held-out ones; then it dreams ten images of each class.");
+            var clock = Stopwatch.StartNew();
+            var preset = BoltzmannPresets.FindDbn("dbn-mnist")!;
+            preset = preset with
+            {
+                Greedy = preset.Greedy with { LayerEpochs = p, TopEpochs = p },
+                UpDownEpochs = u,
+                Backprop = preset.Backprop with { Training = preset.Backprop.Training with { Epochs = e } },
+            };
+            string outDir = r.GetValue(output)!;
             using var backend = CommonOptions.CreateBackend(r.GetValue(threads), "auto");
-            var summary = TrainingRun.Execute("mlp-dropout", config, backend, FashionMnist.EmbeddedSubsetDirectory,
-                "the embedded Fashion-MNIST subset (10,000 train / 2,000 test)", r.GetValue(output)!, resume: false);
-            Console.WriteLine($"demo: mlp-dropout, {summary.Epochs} epochs on {summary.TrainSamples} images: " +
-                              $"test accuracy {summary.TestAccuracy:P2} on {summary.TestSamples} images, {summary.Seconds:F1} s, model {summary.ModelPath}");
-            if (r.GetValue(json)) Console.WriteLine(summary.ToJson().ToJsonString());
+            var summary = BoltzmannRuns.TrainDbn("dbn-mnist", preset, backend, FashionMnist.EmbeddedSubsetDirectory,
+                "the embedded Fashion-MNIST subset (10,000 train / 2,000 test)", outDir, !Console.IsErrorRedirected);
+            var dbn = DbnModelFile.Load(summary["dbn_path"]!.GetValue<string>(), backend);
+            string samplesPath = Path.Combine(outDir, "samples.png");
+            var images = SampleCommand.GenerateDbn(dbn, 10, k, new RandomStream(1, 0x474E));
+            PngImage.WriteGrid(samplesPath, images, 10 * dbn.LabelCount, FashionMnist.ImageRows, FashionMnist.ImageColumns, 10);
+            summary["samples_path"] = samplesPath;
+            summary["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1);
+            Console.WriteLine($"demo: DBN 784-500-500-2000+10 on {summary["train_samples"]} images: test accuracy greedy {Pct(summary, "greedy_accuracy")}, " +
+                              $"up-down {Pct(summary, "updown_accuracy")}, backprop {Pct(summary, "accuracy")} on {summary["test_samples"]} images; " +
+                              $"{clock.Elapsed.TotalSeconds:F0} s; samples {samplesPath}");
+            if (r.GetValue(json)) Console.WriteLine(summary.ToJsonString());
             return 0;
         });
         return command;
     }
+
+    private static string Pct(JsonObject summary, string key) => summary[key]!.GetValue<double>().ToString("P2", System.Globalization.CultureInfo.InvariantCulture);
 }

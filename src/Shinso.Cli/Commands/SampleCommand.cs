@@ -1,0 +1,157 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Shinso.Backends;
+using Shinso.Data;
+using Shinso.IO;
+using Shinso.Models.Boltzmann;
+using Shinso.Random;
+using Spectre.Console;
+
+namespace Shinso.Cli.Commands;
+
+/// <summary><c>shinso sample MODEL --out samples.png --filters filters.png</c>: pictures of what an RBM or a DBN has learned.</summary>
+internal static class SampleCommand
+{
+    public static Command Create()
+    {
+        var model = new Argument<string>("model") { Description = "An rbm or dbn model file (shinso train rbm / rbm-pcd / dbn-mnist)" };
+        var output = new Option<string?>("--out") { Description = "PNG of Gibbs samples (RBM) or of generated images per clamped label (DBN)" };
+        var filters = new Option<string?>("--filters") { Description = "PNG of the bottom layer's weights, one tile per hidden unit" };
+        var count = new Option<int>("--count") { Description = "RBM: chains (and filters) to draw; DBN: images per label", DefaultValueFactory = _ => 0 };
+        var steps = new Option<int>("--steps") { Description = "Gibbs steps (RBM chains, or the DBN's top RBM)", DefaultValueFactory = _ => 1000 };
+        var from = new Option<string>("--from") { Description = "RBM chains start from 'random' bits or 'data' (binarised test images)", DefaultValueFactory = _ => "random" };
+        var data = CommonOptions.Data();
+        var seed = CommonOptions.Seed();
+        var threads = CommonOptions.Threads();
+        var command = new Command("sample", "Draw samples from an RBM or a deep belief net, or its filters, as PNG image grids");
+        command.Arguments.Add(model);
+        foreach (var o in new Option[] { output, filters, count, steps, from, data, seed, threads }) command.Options.Add(o);
+        command.SetAction(r =>
+        {
+            string file = r.GetValue(model)!;
+            if (!File.Exists(file)) throw new UsageException($"{file}: no such model file.");
+            string? samplesPath = r.GetValue(output), filtersPath = r.GetValue(filters);
+            if (samplesPath is null && filtersPath is null) throw new UsageException("Give --out samples.png, --filters filters.png or both.");
+            int n = r.GetValue(count), k = r.GetValue(steps);
+            if (n < 0) throw new UsageException($"--count must be >= 0, got {n}.");
+            if (k < 0) throw new UsageException($"--steps must be >= 0, got {k}.");
+            string start = r.GetValue(from)!;
+            if (start is not ("random" or "data")) throw new UsageException($"--from must be 'random' or 'data', not '{start}'.");
+            ulong s = r.GetValue(seed) ?? 1;
+            using var backend = CommonOptions.CreateBackend(r.GetValue(threads), "auto");
+            var document = ModelFile.Read(file);
+            switch (document.Kind)
+            {
+                case RbmModelFile.Kind:
+                {
+                    var rbm = RbmModelFile.FromDocument(document, file, backend);
+                    if (n == 0) n = 100;
+                    if (samplesPath is not null)
+                    {
+                        float[] starts = start == "data" ? DataStarts(r.GetValue(data), n, rbm.VisibleCount) : RandomBits(n * rbm.VisibleCount, s);
+                        var images = SampleRbm(rbm, starts, n, k, new RandomStream(s, 0x53414D));
+                        Write(samplesPath, images, n, rbm.VisibleCount, (int)Math.Ceiling(Math.Sqrt(n)), false);
+                    }
+                    if (filtersPath is not null) Write(filtersPath, Transposed(rbm.Weights, rbm.VisibleCount, rbm.HiddenCount, n), Math.Min(n, rbm.HiddenCount),
+                        rbm.VisibleCount, (int)Math.Ceiling(Math.Sqrt(Math.Min(n, rbm.HiddenCount))), true);
+                    break;
+                }
+                case DbnModelFile.Kind:
+                {
+                    var dbn = DbnModelFile.FromDocument(document, file, backend);
+                    if (n == 0) n = 10;
+                    if (samplesPath is not null)
+                    {
+                        var images = GenerateDbn(dbn, n, k, new RandomStream(s, 0x474E));
+                        // One row per label.
+                        Write(samplesPath, images, n * dbn.LabelCount, dbn.VisibleCount, n, false);
+                    }
+                    if (filtersPath is not null)
+                    {
+                        var bottom = dbn.Layers[0];
+                        int shown = Math.Min(100, bottom.AboveCount);
+                        Write(filtersPath, Transposed(bottom.RecognitionWeights, bottom.BelowCount, bottom.AboveCount, shown), shown, bottom.BelowCount, 10, true);
+                    }
+                    break;
+                }
+                default:
+                    throw new UsageException($"{file}: sample draws from 'rbm' and 'dbn' models; this file holds a '{document.Kind}' model.");
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>Runs <paramref name="steps"/> Gibbs steps on each chain and returns <c>p(v | h)</c> of the last hidden sample.</summary>
+    public static float[] SampleRbm(RestrictedBoltzmannMachine rbm, float[] starts, int chains, int steps, RandomStream stream)
+    {
+        var be = rbm.Backend;
+        var v = be.Allocate(chains, rbm.VisibleCount);
+        be.Upload(starts, v);
+        ulong counter = 0;
+        var clock = Stopwatch.StartNew();
+        int chunk = Math.Max(1, steps / 10);
+        for (int done = 0; done < steps; done += chunk)
+        {
+            int now = Math.Min(chunk, steps - done);
+            counter = rbm.Gibbs(v, now, stream, counter);
+            if (steps >= 100) CommonOptions.Err.MarkupLine(Markup.Escape($"gibbs: {done + now}/{steps} steps ({clock.Elapsed.TotalSeconds:F1} s)"));
+        }
+        var hp = be.Allocate(chains, rbm.HiddenCount);
+        var hs = be.Allocate(chains, rbm.HiddenCount);
+        rbm.SampleHidden(v, stream, counter, hp, hs);
+        var mean = be.Allocate(chains, rbm.VisibleCount);
+        rbm.VisibleMean(hs, mean);
+        return RestrictedBoltzmannMachine.Download(mean);
+    }
+
+    /// <summary><paramref name="perLabel"/> generated images for each label in turn, label 0 first.</summary>
+    public static float[] GenerateDbn(DeepBeliefNet dbn, int perLabel, int steps, RandomStream stream)
+    {
+        var all = new float[perLabel * dbn.LabelCount * dbn.VisibleCount];
+        var clock = Stopwatch.StartNew();
+        for (int label = 0; label < dbn.LabelCount; label++)
+        {
+            var images = dbn.Generate(label, perLabel, steps, new RandomStream(stream.Seed, stream.Stream + (ulong)label));
+            images.CopyTo(all.AsSpan(label * perLabel * dbn.VisibleCount));
+            CommonOptions.Err.MarkupLine(Markup.Escape($"generate: label {label + 1}/{dbn.LabelCount} ({clock.Elapsed.TotalSeconds:F1} s)"));
+        }
+        return all;
+    }
+
+    private static float[] RandomBits(int n, ulong seed)
+    {
+        var u = new float[n];
+        Shinso.Kernels.Cpu.RandomKernels.Uniform(new RandomStream(seed, 0x5354), 0, u);
+        for (int i = 0; i < n; i++) u[i] = u[i] < 0.5f ? 1f : 0f;
+        return u;
+    }
+
+    private static float[] DataStarts(string? dataOption, int n, int visible)
+    {
+        var (dir, _) = CommonOptions.ResolveData(dataOption);
+        var (_, test) = FashionMnist.Load(dir);
+        if (test.FeatureCount != visible) throw new UsageException($"The data has {test.FeatureCount} features per image but the model has {visible} visible units.");
+        if (test.Count < n) throw new UsageException($"--count {n} chains need {n} test images; the data has {test.Count}.");
+        return test.Binarize().Features.AsSpan(0, n * visible).ToArray();
+    }
+
+    /// <summary>The first <paramref name="count"/> columns of a [rows, columns] weight matrix, one row each.</summary>
+    private static float[] Transposed(Shinso.Tensors.Tensor weights, int rows, int columns, int count)
+    {
+        count = Math.Min(count, columns);
+        var w = RestrictedBoltzmannMachine.Download(weights);
+        var t = new float[count * rows];
+        for (int j = 0; j < count; j++)
+            for (int i = 0; i < rows; i++) t[j * rows + i] = w[i * columns + j];
+        return t;
+    }
+
+    private static void Write(string path, float[] images, int count, int visible, int columns, bool normalizeEach)
+    {
+        int side = (int)Math.Round(Math.Sqrt(visible));
+        var (h, w) = side * side == visible ? (side, side) : (1, visible);
+        PngImage.WriteGrid(path, images, count, h, w, columns, normalizeEach);
+        CommonOptions.Err.MarkupLine(Markup.Escape($"wrote {path}: {count} images of {h}x{w}"));
+    }
+}

@@ -1,0 +1,132 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using System.Text.Json.Nodes;
+using Shinso.IO;
+using Shinso.Tests.Cli;
+
+namespace Shinso.Tests.Boltzmann;
+
+/// <summary>The energy-based presets, eval and sample through the real shinso executable, and the PNG writer.</summary>
+public sealed class BoltzmannCliTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), $"shinso-boltzmann-cli-{Guid.NewGuid():N}");
+
+    public BoltzmannCliTests() => Directory.CreateDirectory(_dir);
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static JsonObject LastJsonLine(string stdout) =>
+        (JsonObject)JsonNode.Parse(stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1])!;
+
+    /// <summary>Decodes an 8-bit greyscale PNG written by <see cref="PngImage"/>: checks every chunk's CRC, returns the pixels.</summary>
+    private static (int Width, int Height, byte[] Pixels) DecodeGreyscale(byte[] png)
+    {
+        Assert.Equal(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }, png[..8]);
+        int width = 0, height = 0;
+        using var idat = new MemoryStream();
+        int at = 8;
+        while (at < png.Length)
+        {
+            int length = BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(at));
+            string type = System.Text.Encoding.ASCII.GetString(png, at + 4, 4);
+            var body = png.AsSpan(at + 8, length);
+            uint crc = BinaryPrimitives.ReadUInt32BigEndian(png.AsSpan(at + 8 + length));
+            Assert.Equal(PngImage.Crc32(PngImage.Crc32(0xFFFFFFFFu, png.AsSpan(at + 4, 4)), body) ^ 0xFFFFFFFFu, crc);
+            if (type == "IHDR")
+            {
+                width = BinaryPrimitives.ReadInt32BigEndian(body);
+                height = BinaryPrimitives.ReadInt32BigEndian(body[4..]);
+                Assert.Equal(new byte[] { 8, 0, 0, 0, 0 }, body[8..].ToArray());
+            }
+            if (type == "IDAT") idat.Write(body);
+            at += 12 + length;
+        }
+        idat.Position = 0;
+        using var z = new ZLibStream(idat, CompressionMode.Decompress);
+        using var raw = new MemoryStream();
+        z.CopyTo(raw);
+        var bytes = raw.ToArray();
+        Assert.Equal((width + 1) * height, bytes.Length);
+        var pixels = new byte[width * height];
+        for (int y = 0; y < height; y++)
+        {
+            Assert.Equal(0, bytes[y * (width + 1)]); // filter None
+            bytes.AsSpan(y * (width + 1) + 1, width).CopyTo(pixels.AsSpan(y * width));
+        }
+        return (width, height, pixels);
+    }
+
+    [Fact]
+    public void Png_chunks_carry_the_standard_crc_and_the_grid_holds_the_tiles()
+    {
+        // The CRC of the bytes "IEND" is the constant every PNG ends with.
+        Assert.Equal(0xAE426082u, PngImage.Crc32(0xFFFFFFFFu, "IEND"u8) ^ 0xFFFFFFFFu);
+        float[] tiles = [0f, 0.5f, 1f, 2f, /* second tile */ -1f, 1f, 3f, 3f];
+        var (w, h, pixels) = DecodeGreyscale(PngImage.EncodeGrid(tiles, 2, 2, 2, columns: 2));
+        Assert.Equal((7, 4), (w, h)); // 2 tiles of 2x2, one-pixel borders
+        Assert.Equal(new byte[] { 128, 0, 128, 128, 0, 255, 128 }, pixels.AsSpan(w, w).ToArray()); // first rows of both tiles, clamped; 0.5 -> 128
+        var (_, _, normalized) = DecodeGreyscale(PngImage.EncodeGrid(tiles, 2, 2, 2, columns: 2, normalizeEach: true));
+        Assert.Equal(new byte[] { 128, 0, 64, 128, 0, 128, 128 }, normalized.AsSpan(w, w).ToArray()); // tile 1 spans 0..2, tile 2 -1..3
+        Assert.Throws<ArgumentException>(() => PngImage.EncodeGrid(tiles, 3, 2, 2, columns: 2));
+    }
+
+    [Fact]
+    public void Dbn_preset_trains_evaluates_and_draws_samples_and_filters()
+    {
+        string run = Path.Combine(_dir, "dbn");
+        var (code, stdout, stderr) = CliTests.Shinso("train", "dbn-mnist", "--pretrain-epochs", "1", "--updown-epochs", "1", "--epochs", "1",
+            "--data", TestData.EmbeddedSubset, "--out", run, "--json", "--threads", "1");
+        Assert.True(code == 0, stderr);
+        var result = LastJsonLine(stdout);
+        foreach (string key in new[] { "greedy_accuracy", "updown_accuracy", "accuracy" })
+            Assert.InRange((double)result[key]!, 0.3, 1.0);
+        Assert.Contains("greedy: test accuracy", stderr);
+        Assert.Contains("up-down: test accuracy", stderr);
+
+        (code, stdout, stderr) = CliTests.Shinso("eval", Path.Combine(run, "dbn.shinso"), "--data", TestData.EmbeddedSubset, "--json");
+        Assert.True(code == 0, stderr);
+        Assert.Equal((double)result["updown_accuracy"]!, (double)LastJsonLine(stdout)["accuracy"]!, 9);
+        (code, stdout, stderr) = CliTests.Shinso("eval", Path.Combine(run, "model.shinso"), "--data", TestData.EmbeddedSubset, "--json");
+        Assert.True(code == 0, stderr);
+        Assert.Equal((double)result["accuracy"]!, (double)LastJsonLine(stdout)["accuracy"]!, 6);
+
+        string samples = Path.Combine(_dir, "samples.png"), filters = Path.Combine(_dir, "filters.png");
+        (code, _, stderr) = CliTests.Shinso("sample", Path.Combine(run, "dbn.shinso"), "--out", samples, "--filters", filters, "--count", "3", "--steps", "5");
+        Assert.True(code == 0, stderr);
+        var (w, h, _) = DecodeGreyscale(File.ReadAllBytes(samples));
+        Assert.Equal((3 * 29 + 1, 10 * 29 + 1), (w, h)); // one row of 3 images per label
+        (w, h, _) = DecodeGreyscale(File.ReadAllBytes(filters));
+        Assert.Equal((10 * 29 + 1, 10 * 29 + 1), (w, h)); // 100 of the 500 bottom filters
+
+        (code, _, stderr) = CliTests.Shinso("train", "dbn-mnist", "--resume", run);
+        Assert.Equal(2, code);
+        Assert.Contains("--resume", stderr);
+    }
+
+    [Fact]
+    public void Rbm_preset_reports_an_ais_log_likelihood_that_eval_reproduces()
+    {
+        string run = Path.Combine(_dir, "rbm");
+        var (code, stdout, stderr) = CliTests.Shinso("train", "rbm", "--epochs", "1", "--ais-runs", "4", "--data", TestData.EmbeddedSubset,
+            "--out", run, "--json");
+        Assert.True(code == 0, stderr);
+        var result = LastJsonLine(stdout);
+        double logP = (double)result["test_log_probability"]!;
+        // A 784-unit binary model: below 0 and well above the uniform model's -784 ln 2 = -543 nats.
+        Assert.InRange(logP, -400, 0);
+        // With 4 runs the lower 3-sigma bound of Z can fall below 0: its log is then written as null.
+        double logZ = (double)result["log_z"]!;
+        Assert.True(((double?)result["log_z_low"] ?? double.NegativeInfinity) <= logZ && logZ <= (double)result["log_z_high"]!);
+
+        (code, stdout, stderr) = CliTests.Shinso("eval", Path.Combine(run, "model.shinso"), "--ais-runs", "4", "--data", TestData.EmbeddedSubset, "--json");
+        Assert.True(code == 0, stderr);
+        Assert.Equal(logP, (double)LastJsonLine(stdout)["test_log_probability"]!, 9);
+
+        string samples = Path.Combine(_dir, "rbm.png");
+        (code, _, stderr) = CliTests.Shinso("sample", Path.Combine(run, "model.shinso"), "--out", samples, "--count", "4", "--steps", "3",
+            "--from", "data", "--data", TestData.EmbeddedSubset);
+        Assert.True(code == 0, stderr);
+        var (w, h, _) = DecodeGreyscale(File.ReadAllBytes(samples));
+        Assert.Equal((2 * 29 + 1, 2 * 29 + 1), (w, h));
+    }
+}
