@@ -99,7 +99,7 @@ internal static class BoltzmannRuns
         var dbn = new DeepBeliefNet(backend, preset.LayerSizes, train.ClassCount, seed: g.Layer.Seed);
         Progress($"model: {name} — DBN {string.Join("-", preset.LayerSizes)} + {train.ClassCount} labels; greedy CD-1 {g.LayerEpochs} epochs per layer, " +
                  $"top {g.TopEpochs}; up-down {preset.UpDownEpochs} epochs ({preset.UpDown.TopGibbsSteps} top Gibbs steps, lr {preset.UpDown.LearningRate}); " +
-                 $"backprop {preset.Backprop.Training.Epochs} epochs; backend {backend.Name}");
+                 $"backprop {preset.Backprop.Training.Epochs} epochs (hidden dropout {preset.BackpropDropout}); backend {backend.Name}");
         var clock = Stopwatch.StartNew();
         GreedyLayerwiseTraining.Train(dbn, train, g, (layer, report) =>
         {
@@ -132,7 +132,7 @@ internal static class BoltzmannRuns
         });
 
         clock.Restart();
-        var net = dbn.ToFeedForwardNet(preset.Backprop.Training.Seed);
+        var net = dbn.ToFeedForwardNet(preset.Backprop.Training.Seed, preset.BackpropDropout);
         var config = preset.Backprop with { Architecture = net.Spec };
         var optimizer = config.CreateOptimizer();
         var trainer = new Trainer(net, optimizer, config.Training)

@@ -139,6 +139,25 @@ public class DeepBeliefNetTests
     }
 
     [Fact]
+    public void A_gaussian_bottom_layer_stacks_and_classifies_standardized_data()
+    {
+        var (train, statistics) = Prototypes(600, 1).Normalize();
+        var test = Prototypes(600, 2).Normalize(statistics);
+        var dbn = new DeepBeliefNet(Cpu, Sizes, Classes, VisibleUnits.Gaussian, seed: 5);
+        // Gaussian units learn slower (rate 0.01, Hinton's guide): 30 epochs for the bottom layer.
+        GreedyLayerwiseTraining.Train(dbn, train, Greedy(30, 10) with
+        {
+            Bottom = new RbmTrainingOptions { LearningRate = 0.01f, BatchSize = 20, Seed = 3 },
+        });
+        double accuracy = dbn.Accuracy(test);
+        Assert.True(accuracy > 0.9, $"Gaussian-bottom DBN accuracy {accuracy:P1} (seeded run: 96.8%)");
+        // The data layer of the generative model is the Gaussian mean: generated values are not squashed into [0, 1].
+        var images = dbn.Generate(0, 20, 20, new RandomStream(2, 2));
+        Assert.Contains(images, x => x < 0f || x > 1f);
+        Assert.All(images, x => Assert.True(float.IsFinite(x)));
+    }
+
+    [Fact]
     public void Training_is_reproducible_from_the_seed()
     {
         var train = Prototypes(200, 1);
@@ -230,6 +249,21 @@ public class DeepBeliefNetTests
         var wrongWidth = new Dataset(new float[40 * 10], train.Labels, Classes, 10);
         var w = Assert.Throws<ArgumentException>(() => GreedyLayerwiseTraining.Train(dbn, wrongWidth, Greedy(1, 1)));
         Assert.Contains("10 features", w.Message);
+    }
+
+    [Fact]
+    public void The_top_rbm_rejects_penultimate_values_outside_the_unit_interval_and_a_wrong_label_count()
+    {
+        var labels = Prototypes(40, 1);
+        var memory = new AssociativeMemory(Cpu, 8, Classes, 16);
+        var trainer = new AssociativeMemoryTrainer(memory, new RbmTrainingOptions { BatchSize = 20 });
+        var features = new float[40 * 8];
+        features[2 * 8 + 7] = 2f;
+        var e = Assert.Throws<ArgumentException>(() => trainer.TrainEpoch(features, labels, 0));
+        Assert.Contains("sample 2, unit 7", e.Message);
+        Assert.Throws<ArgumentException>(() => trainer.TrainEpoch(new float[39 * 8], labels, 0));
+        var fiveClasses = new AssociativeMemoryTrainer(new AssociativeMemory(Cpu, 8, 5, 16), new RbmTrainingOptions { BatchSize = 20 });
+        Assert.Contains("5 label units", Assert.Throws<ArgumentException>(() => fiveClasses.TrainEpoch(new float[40 * 8], labels, 0)).Message);
     }
 
     [Fact]

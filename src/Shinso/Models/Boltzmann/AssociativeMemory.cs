@@ -169,6 +169,7 @@ public sealed class AssociativeMemoryTrainer
 {
     private readonly Tensor _pen, _lab, _topProb, _topSample, _negPen, _negPenMean, _negLab, _negTop;
     private readonly Tensor _velP, _velL, _velA, _velD, _velC, _gradA, _gradD, _gradC, _tmpA, _tmpD, _tmpC;
+    private float[]? _validated;
 
     /// <summary>Creates a trainer; <see cref="RbmTrainingOptions.PersistentChains"/> and sigma settings are ignored.</summary>
     public AssociativeMemoryTrainer(AssociativeMemory memory, RbmTrainingOptions options)
@@ -219,6 +220,7 @@ public sealed class AssociativeMemoryTrainer
     /// <param name="labels">The data set whose labels (and order) are used; its features are not read.</param>
     /// <param name="epoch">The 0-based epoch (selects the momentum and the permutation).</param>
     /// <returns>The epoch's report; its reconstruction error is that of the penultimate units.</returns>
+    /// <exception cref="ArgumentException">The sizes do not fit the memory, or a feature is outside [0, 1].</exception>
     public RbmEpochReport TrainEpoch(float[] features, Data.Dataset labels, int epoch)
     {
         ArgumentNullException.ThrowIfNull(features);
@@ -228,6 +230,14 @@ public sealed class AssociativeMemoryTrainer
             throw new ArgumentException($"features hold {features.Length} values; {labels.Count} samples of {m.PenultimateCount} penultimate units need {(long)labels.Count * m.PenultimateCount}.", nameof(features));
         if (labels.ClassCount != m.LabelCount)
             throw new ArgumentException($"The data has {labels.ClassCount} classes but the associative memory has {m.LabelCount} label units.", nameof(labels));
+        if (!ReferenceEquals(_validated, features))
+        {
+            for (int i = 0; i < features.Length; i++)
+                if (!(features[i] >= 0f && features[i] <= 1f))
+                    throw new ArgumentException($"Value {features[i]} at index {i} (sample {i / m.PenultimateCount}, unit {i % m.PenultimateCount}) is outside " +
+                                                "the range [0, 1] expected for the binary penultimate units.", nameof(features));
+            _validated = features;
+        }
         var clock = System.Diagnostics.Stopwatch.StartNew();
         int b = Options.BatchSize, np = m.PenultimateCount;
         int[] order = labels.EpochPermutation(epoch, Options.Seed);

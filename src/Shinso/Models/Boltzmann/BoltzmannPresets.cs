@@ -17,7 +17,9 @@ public sealed record RbmPreset(int Hidden, bool Persistent, int Epochs, RbmTrain
 /// <param name="UpDown">Up-down fine-tuning.</param>
 /// <param name="UpDownEpochs">Up-down epochs (0 skips it).</param>
 /// <param name="Backprop">Backprop fine-tuning of the converted net (its architecture is ignored; 0 epochs skips it).</param>
-public sealed record DbnPreset(int[] LayerSizes, GreedyLayerwiseOptions Greedy, UpDownOptions UpDown, int UpDownEpochs, TrainingConfig Backprop);
+/// <param name="BackpropDropout">Dropout rate after each hidden layer of the converted net during backprop.</param>
+public sealed record DbnPreset(int[] LayerSizes, GreedyLayerwiseOptions Greedy, UpDownOptions UpDown, int UpDownEpochs, TrainingConfig Backprop,
+    float BackpropDropout = 0f);
 
 /// <summary>The energy-based presets <c>shinso train</c> accepts next to the feed-forward ones.</summary>
 public static class BoltzmannPresets
@@ -59,9 +61,13 @@ public static class BoltzmannPresets
             new TrainingConfig
             {
                 Architecture = Presets.Find("mlp-dbn-shape")!.Architecture,
+                // Constant momentum SGD overfits the converted net (30 epochs: train loss 0.19, test loss 0.33, 88.8%;
+                // a decaying rate with weight decay 1e-4 gave 88.7%), so fine-tuning uses dropout on the hidden units
+                // as Hinton et al. 2012 did for pretrained DBNs.
                 Optimizer = new OptimizerConfig { Name = "momentum", LearningRate = 0.1f, MomentumStart = 0.9f, MomentumEnd = 0.9f },
-                Training = new TrainingOptions { Epochs = 30, BatchSize = 100, Seed = 1 },
-            }),
+                Training = new TrainingOptions { Epochs = 50, BatchSize = 100, Seed = 1 },
+            },
+            BackpropDropout: 0.3f),
         _ => null,
     };
 }

@@ -307,11 +307,21 @@ public sealed class DeepBeliefNet
     /// directed layer (R, r), one for the top RBM's penultimate-to-top weights (P, c), and a fresh dense layer of
     /// <see cref="LabelCount"/> units (small Gaussian weights from <paramref name="seed"/>) under softmax cross-entropy.
     /// </summary>
-    public FeedForwardNet ToFeedForwardNet(ulong seed)
+    /// <param name="seed">Seed of the fresh output layer and of the dropout masks.</param>
+    /// <param name="hiddenDropout">Dropout rate after every sigmoid layer during fine-tuning (Hinton et al. 2012 fine-tune
+    /// pretrained DBNs with dropout); 0 for none.</param>
+    public FeedForwardNet ToFeedForwardNet(ulong seed, float hiddenDropout = 0f)
     {
+        if (!(hiddenDropout >= 0f && hiddenDropout < 1f)) throw new ArgumentOutOfRangeException(nameof(hiddenDropout), hiddenDropout, "must be in [0, 1).");
         var layers = new List<LayerSpec>();
-        foreach (var l in Layers) layers.AddRange([LayerSpec.Dense(l.AboveCount), LayerSpec.Of("sigmoid")]);
-        layers.AddRange([LayerSpec.Dense(Top.TopCount), LayerSpec.Of("sigmoid"), LayerSpec.Dense(LabelCount)]);
+        void Hidden(int units)
+        {
+            layers.AddRange([LayerSpec.Dense(units), LayerSpec.Of("sigmoid")]);
+            if (hiddenDropout > 0f) layers.Add(LayerSpec.Dropout(hiddenDropout));
+        }
+        foreach (var l in Layers) Hidden(l.AboveCount);
+        Hidden(Top.TopCount);
+        layers.Add(LayerSpec.Dense(LabelCount));
         var net = new FeedForwardNet(Backend, new FeedForwardSpec([VisibleCount], layers, "softmax-cross-entropy"), seed);
         var dense = net.Layers.OfType<Dense>().ToArray();
         for (int l = 0; l < Layers.Count; l++)
