@@ -14,9 +14,9 @@ internal static class DemoCommand
 {
     public static Command Create()
     {
-        var pretrain = new Option<int>("--pretrain-epochs") { Description = "Greedy CD epochs per layer", DefaultValueFactory = _ => 20 };
-        var upDown = new Option<int>("--updown-epochs") { Description = "Up-down fine-tuning epochs", DefaultValueFactory = _ => 20 };
-        var epochs = new Option<int>("--epochs") { Description = "Backprop fine-tuning epochs", DefaultValueFactory = _ => 20 };
+        var pretrain = new Option<int>("--pretrain-epochs") { Description = "Greedy CD epochs per layer", DefaultValueFactory = _ => 30 };
+        var upDown = new Option<int>("--updown-epochs") { Description = "Up-down fine-tuning epochs", DefaultValueFactory = _ => 30 };
+        var epochs = new Option<int>("--epochs") { Description = "Backprop fine-tuning epochs", DefaultValueFactory = _ => 50 };
         var steps = new Option<int>("--steps") { Description = "Top-level Gibbs steps per generated image", DefaultValueFactory = _ => 500 };
         var threads = CommonOptions.Threads();
         var json = CommonOptions.Json();
