@@ -5,6 +5,7 @@ var root = new RootCommand("Shinso (深層): the classic deep-learning canon on 
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
+root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 try
 {
