@@ -169,12 +169,20 @@ internal sealed class JsonLineServer : IDisposable
         var ready = first is null ? null : JsonNode.Parse(first) as JsonObject;
         if (ready is null || ready["ready"] is null)
         {
+            // Without a timeout, WaitForExit also waits for the asynchronous stderr reader to drain.
+            if (first is null) process.WaitForExit();
             string detail = ready?["error"]?.ToString() ?? server.StandardError();
             server.Dispose();
-            throw OnnxToolchain.Missing($"{program} {string.Join(' ', arguments)} failed to start: {detail.Trim()} -- the ONNX tests need {what}.");
+            throw OnnxToolchain.Missing($"{program} {string.Join(' ', arguments)} failed to start ({LastLine(detail)}); the ONNX tests need {what}.");
         }
         server.Ready = ready;
         return server;
+    }
+
+    private static string LastLine(string text)
+    {
+        var lines = text.Trim().Split('\n');
+        return lines[^1].Trim();
     }
 
     public JsonObject Request(JsonObject request) => Request(request.ToJsonString());
