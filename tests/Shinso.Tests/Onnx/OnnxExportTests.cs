@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using Shinso.Backends;
 using Shinso.IO;
-using Shinso.Kernels.Cpu;
 using Shinso.Layers;
 using Shinso.Models.Boltzmann;
 using Shinso.Models.FeedForward;
@@ -19,25 +18,15 @@ namespace Shinso.Tests.Onnx;
 [Collection(OnnxCollection.Name)]
 public sealed class OnnxExportTests : IDisposable
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), $"shinso-onnx-{Guid.NewGuid():N}");
-    private readonly CpuBackend _backend = new(new CpuKernelOptions(SimdPath.Auto, Threads: 1));
     private readonly OnnxParity _parity;
 
-    public OnnxExportTests(OnnxToolchain tools)
-    {
-        Directory.CreateDirectory(_dir);
-        _parity = new OnnxParity(tools, _dir);
-    }
+    public OnnxExportTests(OnnxToolchain tools) => _parity = new OnnxParity(tools);
 
-    public void Dispose()
-    {
-        _backend.Dispose();
-        Directory.Delete(_dir, recursive: true);
-    }
+    public void Dispose() => _parity.Dispose();
 
     private FeedForwardNet Net(FeedForwardSpec spec, int seed)
     {
-        var net = new FeedForwardNet(_backend, spec, (ulong)seed);
+        var net = new FeedForwardNet(_parity.Backend, spec, (ulong)seed);
         OnnxParity.RandomizeBiases(net, seed);
         return net;
     }
@@ -157,14 +146,14 @@ public sealed class OnnxExportTests : IDisposable
     public void An_rbm_exports_as_its_encoder_and_its_decoder(VisibleUnits units, bool learnSigma)
     {
         const int visible = 20, hidden = 12, batch = 4;
-        var rbm = Naive.Random(_backend, visible, hidden, 51, weightStd: 0.3f, biasStd: 0.2f, units, learnSigma);
+        var rbm = Naive.Random(_parity.Backend, visible, hidden, 51, weightStd: 0.3f, biasStd: 0.2f, units, learnSigma);
 
         string encoder = _parity.NewPath("rbm-encoder");
         OnnxExporter.Export(rbm, encoder, new OnnxExportOptions { RbmPart = RbmPart.Encoder });
         var encoderReport = _parity.Tools.Check(encoder);
         var v = OnnxParity.RandomValues(batch * visible, 5, units == VisibleUnits.Bernoulli ? 0f : -2f, units == VisibleUnits.Bernoulli ? 1f : 2f);
-        var probabilities = _backend.Allocate(batch, hidden);
-        rbm.HiddenProbabilities(OnnxParity.Upload(_backend, v, [batch, visible]), probabilities);
+        var probabilities = _parity.Backend.Allocate(batch, hidden);
+        rbm.HiddenProbabilities(OnnxParity.Upload(_parity.Backend, v, [batch, visible]), probabilities);
         var ort = _parity.Tools.Run(encoder, v, [batch, visible]);
         OnnxParity.AssertClose(OnnxParity.Download(probabilities), ort.Output, "encoder");
         Assert.Equal(("visible", "hidden_probabilities"), (ort.InputName, ort.OutputName));
@@ -174,8 +163,8 @@ public sealed class OnnxExportTests : IDisposable
         OnnxExporter.Export(rbm, decoder, new OnnxExportOptions { RbmPart = RbmPart.Decoder, Opset = 17 });
         _parity.Tools.Check(decoder);
         var h = OnnxParity.RandomValues(batch * hidden, 6, 0f, 1f);
-        var mean = _backend.Allocate(batch, visible);
-        rbm.VisibleMean(OnnxParity.Upload(_backend, h, [batch, hidden]), mean);
+        var mean = _parity.Backend.Allocate(batch, visible);
+        rbm.VisibleMean(OnnxParity.Upload(_parity.Backend, h, [batch, hidden]), mean);
         ort = _parity.Tools.Run(decoder, h, [batch, hidden]);
         OnnxParity.AssertClose(OnnxParity.Download(mean), ort.Output, "decoder");
         Assert.Equal(("hidden", "visible_mean"), (ort.InputName, ort.OutputName));
@@ -208,11 +197,30 @@ public sealed class OnnxExportTests : IDisposable
         foreach (int batch in new[] { 1, 7 })
         {
             var input = OnnxParity.RandomValues(batch * 784, batch, 0f, 1f);
-            var expected = OnnxParity.Download(net.Predict(OnnxParity.Upload(_backend, input, [batch, 1, 28, 28])));
+            var expected = OnnxParity.Download(net.Predict(OnnxParity.Upload(_parity.Backend, input, [batch, 1, 28, 28])));
             var ort = _parity.Tools.Run(path, input, [batch, 1, 28, 28]);
             Assert.Equal([batch, 10], ort.Dims);
             OnnxParity.AssertClose(expected, ort.Output, $"batch {batch}");
         }
+    }
+
+    [Fact]
+    public void A_feedforward_variant_kind_exports_through_the_same_path_and_keeps_its_kind()
+    {
+        // Models that convert to a feed-forward net are saved under their own "feedforward-*" kind.
+        var spec = new FeedForwardSpec([12], [LayerSpec.Dense(9), LayerSpec.Of("sigmoid"), LayerSpec.Dense(4)], "softmax-cross-entropy");
+        var net = Net(spec, 101);
+        var document = FeedForwardModelFile.ToDocument(net);
+        document.Kind = "feedforward-classifier";
+        string model = Path.Combine(_parity.Folder, "variant.shinso");
+        ModelFile.Write(model, document);
+        string onnx = _parity.NewPath("variant");
+        OnnxExporter.ExportModelFile(model, onnx, new OnnxExportOptions { Opset = 16 });
+        var report = _parity.Tools.Check(onnx);
+        Assert.Equal("feedforward-classifier", (string?)report["metadata"]!["shinso.kind"]);
+        var input = OnnxParity.RandomValues(3 * 12, 11, -1f, 1f);
+        var expected = OnnxParity.Download(net.Predict(OnnxParity.Upload(_parity.Backend, input, [3, 12])));
+        OnnxParity.AssertClose(expected, _parity.Tools.Run(onnx, input, [3, 12]).Output, "feedforward variant");
     }
 
     [Theory]
@@ -221,7 +229,7 @@ public sealed class OnnxExportTests : IDisposable
     public void An_unsupported_opset_is_rejected_and_leaves_an_existing_file_alone(int opset)
     {
         var net = Net(Presets.Find("linreg")!.Architecture, 71);
-        string path = Path.Combine(_dir, "existing.onnx");
+        string path = Path.Combine(_parity.Folder, "existing.onnx");
         File.WriteAllText(path, "previous");
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => OnnxExporter.Export(net, path, new OnnxExportOptions { Opset = opset }));
         Assert.Contains($"opset {opset} is not supported", e.Message);
@@ -232,17 +240,17 @@ public sealed class OnnxExportTests : IDisposable
     [Fact]
     public void A_model_kind_without_a_feed_forward_form_is_a_clear_error()
     {
-        string model = Path.Combine(_dir, "sampler.shinso");
+        string model = Path.Combine(_parity.Folder, "sampler.shinso");
         var document = new ModelDocument("gibbs-sampler");
         document.Add("weights", [2, 2], [1f, 2f, 3f, 4f]);
         ModelFile.Write(model, document);
-        var e = Assert.Throws<ModelFileException>(() => OnnxExporter.ExportModelFile(model, Path.Combine(_dir, "sampler.onnx")));
+        var e = Assert.Throws<ModelFileException>(() => OnnxExporter.ExportModelFile(model, Path.Combine(_parity.Folder, "sampler.onnx")));
         Assert.Equal("kind", e.Field);
         Assert.Contains("'gibbs-sampler' model has no feed-forward form", e.Message);
         Assert.Contains("feedforward, rbm", e.Message);
-        Assert.False(File.Exists(Path.Combine(_dir, "sampler.onnx")));
+        Assert.False(File.Exists(Path.Combine(_parity.Folder, "sampler.onnx")));
 
-        var (code, _, stderr) = CliTests.Shinso("export", model, "--onnx", Path.Combine(_dir, "sampler.onnx"));
+        var (code, _, stderr) = CliTests.Shinso("export", model, "--onnx", Path.Combine(_parity.Folder, "sampler.onnx"));
         Assert.Equal(1, code);
         Assert.Contains("sampler.shinso: kind: a 'gibbs-sampler' model has no feed-forward form", stderr);
         Assert.Single(stderr.Trim().Split('\n'));
@@ -252,37 +260,37 @@ public sealed class OnnxExportTests : IDisposable
     public void The_export_command_writes_model_files_of_every_kind()
     {
         var net = Net(Presets.Find("lenet5")!.Architecture, 81);
-        string netFile = Path.Combine(_dir, "lenet5.shinso");
+        string netFile = Path.Combine(_parity.Folder, "lenet5.shinso");
         FeedForwardModelFile.Save(net, netFile);
-        var rbm = Naive.Random(_backend, 16, 9, 82, weightStd: 0.3f, biasStd: 0.2f, VisibleUnits.Gaussian, learnSigma: true);
-        string rbmFile = Path.Combine(_dir, "rbm.shinso");
+        var rbm = Naive.Random(_parity.Backend, 16, 9, 82, weightStd: 0.3f, biasStd: 0.2f, VisibleUnits.Gaussian, learnSigma: true);
+        string rbmFile = Path.Combine(_parity.Folder, "rbm.shinso");
         RbmModelFile.Save(rbm, rbmFile);
 
-        string netOnnx = Path.Combine(_dir, "cli-lenet5.onnx");
+        string netOnnx = Path.Combine(_parity.Folder, "cli-lenet5.onnx");
         var (code, stdout, stderr) = CliTests.Shinso("export", netFile, "--onnx", netOnnx, "--opset", "15", "--json");
         Assert.True(code == 0, stderr);
         Assert.Equal(15, (int)JsonNode.Parse(stdout.Trim().Split('\n')[^1])!["opset"]!);
         Assert.Equal(15, (int)_parity.Tools.Check(netOnnx)["opsets"]![""]!);
         var images = OnnxParity.RandomValues(2 * 784, 8, 0f, 1f);
-        var expected = OnnxParity.Download(net.Predict(OnnxParity.Upload(_backend, images, [2, 1, 28, 28])));
+        var expected = OnnxParity.Download(net.Predict(OnnxParity.Upload(_parity.Backend, images, [2, 1, 28, 28])));
         OnnxParity.AssertClose(expected, _parity.Tools.Run(netOnnx, images, [2, 1, 28, 28]).Output, "cli lenet5");
 
-        string decoderOnnx = Path.Combine(_dir, "cli-rbm-decoder.onnx");
+        string decoderOnnx = Path.Combine(_parity.Folder, "cli-rbm-decoder.onnx");
         (code, _, stderr) = CliTests.Shinso("export", rbmFile, "--onnx", decoderOnnx, "--part", "decoder", "--dense", "matmul-add");
         Assert.True(code == 0, stderr);
         _parity.Tools.Check(decoderOnnx);
         var h = OnnxParity.RandomValues(3 * 9, 9, 0f, 1f);
-        var mean = _backend.Allocate(3, 16);
-        rbm.VisibleMean(OnnxParity.Upload(_backend, h, [3, 9]), mean);
+        var mean = _parity.Backend.Allocate(3, 16);
+        rbm.VisibleMean(OnnxParity.Upload(_parity.Backend, h, [3, 9]), mean);
         OnnxParity.AssertClose(OnnxParity.Download(mean), _parity.Tools.Run(decoderOnnx, h, [3, 9]).Output, "cli rbm decoder");
 
-        string encoderOnnx = Path.Combine(_dir, "cli-rbm-encoder.onnx");
+        string encoderOnnx = Path.Combine(_parity.Folder, "cli-rbm-encoder.onnx");
         (code, _, stderr) = CliTests.Shinso("export", rbmFile, "--onnx", encoderOnnx);
         Assert.True(code == 0, stderr);
         _parity.Tools.Check(encoderOnnx);
         var v = OnnxParity.RandomValues(3 * 16, 10, -2f, 2f);
-        var probabilities = _backend.Allocate(3, 9);
-        rbm.HiddenProbabilities(OnnxParity.Upload(_backend, v, [3, 16]), probabilities);
+        var probabilities = _parity.Backend.Allocate(3, 9);
+        rbm.HiddenProbabilities(OnnxParity.Upload(_parity.Backend, v, [3, 16]), probabilities);
         OnnxParity.AssertClose(OnnxParity.Download(probabilities), _parity.Tools.Run(encoderOnnx, v, [3, 16]).Output, "cli rbm encoder");
     }
 
@@ -293,24 +301,24 @@ public sealed class OnnxExportTests : IDisposable
     [InlineData("", "--onnx: expected the path of the ONNX file to write")]
     public void The_export_command_rejects_bad_options_in_one_line(string options, string message)
     {
-        var rbm = Naive.Random(_backend, 4, 3, 91, weightStd: 0.3f, biasStd: 0.2f);
-        string rbmFile = Path.Combine(_dir, "small-rbm.shinso");
+        var rbm = Naive.Random(_parity.Backend, 4, 3, 91, weightStd: 0.3f, biasStd: 0.2f);
+        string rbmFile = Path.Combine(_parity.Folder, "small-rbm.shinso");
         RbmModelFile.Save(rbm, rbmFile);
         string[] args = ["export", rbmFile, .. options.Split(' ', StringSplitOptions.RemoveEmptyEntries)];
-        if (options.Length > 0) args = [.. args, "--onnx", Path.Combine(_dir, "bad.onnx")];
+        if (options.Length > 0) args = [.. args, "--onnx", Path.Combine(_parity.Folder, "bad.onnx")];
         var (code, _, stderr) = CliTests.Shinso(args);
         Assert.Equal(2, code);
         Assert.Contains(message, stderr);
         Assert.Single(stderr.Trim().Split('\n'));
-        Assert.False(File.Exists(Path.Combine(_dir, "bad.onnx")));
+        Assert.False(File.Exists(Path.Combine(_parity.Folder, "bad.onnx")));
     }
 
     [Fact]
     public void The_part_option_is_refused_for_a_model_that_is_not_an_rbm()
     {
-        string netFile = Path.Combine(_dir, "linreg.shinso");
+        string netFile = Path.Combine(_parity.Folder, "linreg.shinso");
         FeedForwardModelFile.Save(Net(Presets.Find("linreg")!.Architecture, 92), netFile);
-        var (code, _, stderr) = CliTests.Shinso("export", netFile, "--onnx", Path.Combine(_dir, "x.onnx"), "--part", "decoder");
+        var (code, _, stderr) = CliTests.Shinso("export", netFile, "--onnx", Path.Combine(_parity.Folder, "x.onnx"), "--part", "decoder");
         Assert.Equal(2, code);
         Assert.Contains("--part: applies to rbm models only", stderr);
         Assert.Contains("linreg.shinso holds a 'feedforward' model", stderr);

@@ -1,23 +1,44 @@
 using System.Text.Json.Nodes;
 using Shinso.Backends;
+using Shinso.Kernels.Cpu;
 using Shinso.Layers;
 using Shinso.Models.FeedForward;
 using Shinso.Onnx;
 
 namespace Shinso.Tests.Onnx;
 
-/// <summary>Exports, checks and runs a model, and compares ONNX Runtime's answer with Shinso's.</summary>
-internal sealed class OnnxParity(OnnxToolchain tools, string folder)
+/// <summary>
+/// Exports, checks and runs models, and compares ONNX Runtime's answers with Shinso's; owns a one-thread CPU
+/// backend for the models and a temporary folder for the files, both released by <see cref="Dispose"/>.
+/// </summary>
+internal sealed class OnnxParity : IDisposable
 {
     /// <summary>The agreement the issue asks for: 1e-5 absolute on every output.</summary>
     public const float Tolerance = 1e-5f;
 
+    private readonly OnnxToolchain _tools;
     private int _files;
 
-    public OnnxToolchain Tools => tools;
+    public OnnxParity(OnnxToolchain tools)
+    {
+        _tools = tools;
+        Directory.CreateDirectory(Folder);
+    }
+
+    public OnnxToolchain Tools => _tools;
+
+    public CpuBackend Backend { get; } = new(new CpuKernelOptions(SimdPath.Auto, Threads: 1));
+
+    public string Folder { get; } = Path.Combine(Path.GetTempPath(), $"shinso-onnx-{Guid.NewGuid():N}");
+
+    public void Dispose()
+    {
+        Backend.Dispose();
+        Directory.Delete(Folder, recursive: true);
+    }
 
     /// <summary>A fresh .onnx path in the test's folder.</summary>
-    public string NewPath(string name) => Path.Combine(folder, $"{Interlocked.Increment(ref _files):D3}-{name}.onnx");
+    public string NewPath(string name) => Path.Combine(Folder, $"{Interlocked.Increment(ref _files):D3}-{name}.onnx");
 
     /// <summary>
     /// Exports <paramref name="net"/> with <paramref name="options"/>, checks the file with onnx.checker, runs it on
@@ -29,12 +50,12 @@ internal sealed class OnnxParity(OnnxToolchain tools, string folder)
     {
         string path = NewPath(name);
         OnnxExporter.Export(net, path, options);
-        var report = tools.Check(path);
+        var report = _tools.Check(path);
         var input = RandomValues(batch * net.Spec.InputLength, seed, -1f, 1f);
         var x = Upload(net.Backend, input, [batch, .. net.Spec.InputShape]);
         var expected = Download(net.Predict(x));
         if (!allowNaN) Assert.True(Array.TrueForAll(expected, float.IsFinite), $"{name}: Shinso's outputs are not all finite.");
-        var ort = tools.Run(path, input, [batch, .. net.Spec.InputShape]);
+        var ort = _tools.Run(path, input, [batch, .. net.Spec.InputShape]);
         Assert.Equal(batch, ort.Dims[0]);
         AssertClose(expected, ort.Output, $"{name} (opset {options.Opset}, {options.Dense})");
         return report;

@@ -1,7 +1,6 @@
 using FsCheck;
 using FsCheck.Fluent;
 using Shinso.Backends;
-using Shinso.Kernels.Cpu;
 using Shinso.Layers;
 using Shinso.Models.FeedForward;
 using Shinso.Onnx;
@@ -15,21 +14,11 @@ public sealed class OnnxPropertyTests : IDisposable
     private static readonly string[] Losses = ["softmax-cross-entropy", "binary-cross-entropy", "squared-error"];
     private static readonly string[] Activations = ["sigmoid", "tanh", "relu", "abs"];
 
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), $"shinso-onnx-prop-{Guid.NewGuid():N}");
-    private readonly CpuBackend _backend = new(new CpuKernelOptions(SimdPath.Auto, Threads: 1));
     private readonly OnnxParity _parity;
 
-    public OnnxPropertyTests(OnnxToolchain tools)
-    {
-        Directory.CreateDirectory(_dir);
-        _parity = new OnnxParity(tools, _dir);
-    }
+    public OnnxPropertyTests(OnnxToolchain tools) => _parity = new OnnxParity(tools);
 
-    public void Dispose()
-    {
-        _backend.Dispose();
-        Directory.Delete(_dir, recursive: true);
-    }
+    public void Dispose() => _parity.Dispose();
 
     /// <summary>One generated case: an architecture, export options, a batch size and a seed for weights and inputs.</summary>
     public sealed record Case(FeedForwardSpec Spec, OnnxExportOptions Options, int Batch, int Seed)
@@ -122,7 +111,7 @@ public sealed class OnnxPropertyTests : IDisposable
 
     private void Agrees(Case c)
     {
-        var net = new FeedForwardNet(_backend, c.Spec, (ulong)c.Seed);
+        var net = new FeedForwardNet(_parity.Backend, c.Spec, (ulong)c.Seed);
         OnnxParity.RandomizeBiases(net, c.Seed);
         // Random stacks can feed a constant image (e.g. ReLU of all-negative values) to local contrast normalization,
         // whose 0/0 is NaN in Shinso and must be NaN in the export too.
