@@ -2,6 +2,7 @@ using Spectre.Console;
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using Shinso.IO;
+using Shinso.Models.Boltzmann;
 using Shinso.Onnx;
 
 namespace Shinso.Cli.Commands;
@@ -37,7 +38,7 @@ internal static class ExportCommand
                 throw new UsageException($"--opset: expected {OnnxExporter.MinOpset} to {OnnxExporter.MaxOpset}, got {version}.");
             string kind = ModelFile.ReadHeader(file).Kind;
             string? chosenPart = r.GetValue(part);
-            if (chosenPart is not null && kind != "rbm")
+            if (chosenPart is not null && kind != RbmModelFile.Kind)
                 throw new UsageException($"--part: applies to rbm models only; {file} holds a '{kind}' model.");
             var options = new OnnxExportOptions
             {
@@ -56,8 +57,8 @@ internal static class ExportCommand
                 },
             };
             OnnxExporter.ExportModelFile(file, output, options);
-            string what = kind == "rbm" ? $"rbm {chosenPart ?? "encoder"}" : kind;
-            CommonOptions.Err.MarkupLine($"wrote [bold]{Spectre.Console.Markup.Escape(output)}[/] ({Spectre.Console.Markup.Escape(what)}, opset {version})");
+            string what = kind == RbmModelFile.Kind ? $"rbm {chosenPart ?? "encoder"}" : kind;
+            CommonOptions.Err.MarkupLine($"wrote [bold]{Markup.Escape(output)}[/] ({Markup.Escape(what)}, opset {version})");
             if (r.GetValue(json))
                 Console.WriteLine(new JsonObject { ["model"] = file, ["onnx"] = output, ["kind"] = kind, ["opset"] = version }.ToJsonString());
             return 0;
