@@ -1,0 +1,169 @@
+using System.Globalization;
+using System.Text;
+using Google.Protobuf;
+using Shinso.Backends;
+using Shinso.IO;
+using Shinso.Kernels.Cpu;
+using Shinso.Models.Boltzmann;
+using Shinso.Models.FeedForward;
+using Shinso.Onnx.Protos;
+
+namespace Shinso.Onnx;
+
+/// <summary>
+/// Exports Shinso models to ONNX (IR version 8, opsets 13 to 17) with a symbolic batch dimension, for ONNX Runtime
+/// and other ONNX consumers. Every model with a feed-forward form goes through one path: it becomes a
+/// <see cref="FeedForwardForm"/> and that form's network is written layer by layer. Files are written atomically.
+/// </summary>
+/// <example>
+/// <code>
+/// OnnxExporter.Export(net, "model.onnx");                                         // a FeedForwardNet, opset 13
+/// OnnxExporter.Export(rbm, "decoder.onnx", new() { RbmPart = RbmPart.Decoder, Opset = 17 });
+/// OnnxExporter.ExportModelFile("runs/x/model.shinso", "model.onnx");                 // any exportable model file
+/// </code>
+/// </example>
+public static class OnnxExporter
+{
+    /// <summary>The ONNX IR version written (8: ONNX 1.10 to 1.12, opsets up to 17).</summary>
+    public const int IrVersion = 8;
+
+    /// <summary>The operator set used when none is asked for.</summary>
+    public const int DefaultOpset = 13;
+
+    /// <summary>The oldest operator set the exporter writes (Softmax, ReduceSum and friends took their current form in 13).</summary>
+    public const int MinOpset = 13;
+
+    /// <summary>The newest operator set the exporter writes (the newest that IR version 8 and Debian's onnx 1.12 checker know).</summary>
+    public const int MaxOpset = 17;
+
+    /// <summary>The model-file kinds <see cref="ExportModelFile"/> accepts (plus <c>feedforward-*</c> variants).</summary>
+    public static IReadOnlyList<string> ExportableKinds { get; } = [FeedForwardModelFile.Kind, RbmModelFile.Kind];
+
+    /// <summary>Writes <paramref name="net"/>'s predictions (dropout left out, the loss's output function applied) to <paramref name="path"/>.</summary>
+    /// <param name="net">The network.</param>
+    /// <param name="path">The .onnx file; written atomically, its folder created if missing.</param>
+    /// <param name="options">Opset and operator choices; <see cref="OnnxExportOptions.Default"/> when null.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The opset is outside <see cref="MinOpset"/>..<see cref="MaxOpset"/>.</exception>
+    public static void Export(FeedForwardNet net, string path, OnnxExportOptions? options = null) => Export(FeedForwardForm.Of(net), path, options);
+
+    /// <summary>Writes the half of <paramref name="rbm"/> chosen by <see cref="OnnxExportOptions.RbmPart"/> (the encoder by default).</summary>
+    /// <param name="rbm">The machine.</param>
+    /// <param name="path">The .onnx file; written atomically, its folder created if missing.</param>
+    /// <param name="options">Opset, operator choices and the RBM part; <see cref="OnnxExportOptions.Default"/> when null.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The opset is outside <see cref="MinOpset"/>..<see cref="MaxOpset"/>.</exception>
+    public static void Export(RestrictedBoltzmannMachine rbm, string path, OnnxExportOptions? options = null) =>
+        Export(FeedForwardForm.Of(rbm, (options ?? OnnxExportOptions.Default).RbmPart), path, options);
+
+    /// <summary>Writes a model's feed-forward form to <paramref name="path"/>; the path every exportable model takes.</summary>
+    /// <param name="form">The network and where it came from.</param>
+    /// <param name="path">The .onnx file; written atomically, its folder created if missing.</param>
+    /// <param name="options">Opset and operator choices; <see cref="OnnxExportOptions.Default"/> when null.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The opset is outside <see cref="MinOpset"/>..<see cref="MaxOpset"/>.</exception>
+    public static void Export(FeedForwardForm form, string path, OnnxExportOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var bytes = ToBytes(form, options);
+        AtomicFile.WriteAllBytes(path, bytes);
+    }
+
+    /// <summary>The serialized ONNX <c>ModelProto</c> of <paramref name="form"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The opset is outside <see cref="MinOpset"/>..<see cref="MaxOpset"/>.</exception>
+    public static byte[] ToBytes(FeedForwardForm form, OnnxExportOptions? options = null) => BuildModel(form, options).ToByteArray();
+
+    /// <summary>
+    /// Reads a Shinso model file and writes its feed-forward form (see <see cref="FromDocument"/>) to <paramref name="onnxPath"/>.
+    /// </summary>
+    /// <exception cref="ModelFileException">The file cannot be read, or its kind has no feed-forward form.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The opset is outside <see cref="MinOpset"/>..<see cref="MaxOpset"/>.</exception>
+    public static void ExportModelFile(string modelPath, string onnxPath, OnnxExportOptions? options = null)
+    {
+        options ??= OnnxExportOptions.Default;
+        CheckOpset(options.Opset);
+        var document = ModelFile.Read(modelPath);
+        // Export only reads parameters, so one thread is plenty.
+        using var backend = new CpuBackend(new CpuKernelOptions(SimdPath.Auto, Threads: 1));
+        Export(FromDocument(document, modelPath, backend, options.RbmPart), onnxPath, options);
+    }
+
+    /// <summary>
+    /// The feed-forward form of a model document: a <c>feedforward</c> (or <c>feedforward-*</c>) net as it is, an
+    /// <c>rbm</c> as its encoder or decoder. Each new model family with a feed-forward form adds its case here.
+    /// </summary>
+    /// <param name="document">The model file's content.</param>
+    /// <param name="source">The file it came from, for error messages.</param>
+    /// <param name="backend">Where the converted network's parameters live.</param>
+    /// <param name="rbmPart">Which half an RBM exports as.</param>
+    /// <exception cref="ModelFileException">The kind has no feed-forward form, or the document is invalid for its kind.</exception>
+    public static FeedForwardForm FromDocument(ModelDocument document, string source, IBackend backend, RbmPart rbmPart = RbmPart.Encoder)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        string kind = document.Kind;
+        if (kind == FeedForwardModelFile.Kind || kind.StartsWith(FeedForwardModelFile.Kind + "-", StringComparison.Ordinal))
+            return FeedForwardForm.Of(FeedForwardModelFile.FromDocument(document, source, backend), kind);
+        if (kind == RbmModelFile.Kind)
+            return FeedForwardForm.Of(RbmModelFile.FromDocument(document, source, backend), rbmPart);
+        throw new ModelFileException(source, "kind",
+            $"a '{kind}' model has no feed-forward form, so it cannot be exported to ONNX; exportable kinds: {string.Join(", ", ExportableKinds)}.");
+    }
+
+    /// <summary>Throws unless <paramref name="opset"/> is one the exporter writes.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="opset"/> is outside <see cref="MinOpset"/>..<see cref="MaxOpset"/>.</exception>
+    public static void CheckOpset(int opset)
+    {
+        if (opset < MinOpset || opset > MaxOpset)
+            throw new ArgumentOutOfRangeException(nameof(opset), opset,
+                $"ONNX opset {opset} is not supported; Shinso exports opsets {MinOpset} to {MaxOpset} (IR version {IrVersion}).");
+    }
+
+    /// <summary>The whole ONNX model: graph, opset import, producer and provenance metadata.</summary>
+    internal static ModelProto BuildModel(FeedForwardForm form, OnnxExportOptions? options)
+    {
+        ArgumentNullException.ThrowIfNull(form);
+        options ??= OnnxExportOptions.Default;
+        CheckOpset(options.Opset);
+        var graph = new OnnxGraphBuilder();
+        FeedForwardGraph.Write(graph, form, options);
+        string version = ModelFile.ShinsoVersion;
+        string architecture = form.Architecture.ToJsonString();
+        graph.Graph.Name = $"Shinso {version} {form.Kind} {form.Part}: {Summary(form.Net.Spec)}";
+        graph.Graph.DocString = $"Shinso {version} export of a '{form.Kind}' model ({form.Part}). Architecture: {architecture}";
+        var model = new ModelProto
+        {
+            IrVersion = IrVersion,
+            ProducerName = "Shinso",
+            ProducerVersion = version,
+            ModelVersion = 1,
+            DocString = graph.Graph.DocString,
+            Graph = graph.Graph,
+        };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = options.Opset });
+        model.MetadataProps.Add(new StringStringEntryProto { Key = "shinso.version", Value = version });
+        model.MetadataProps.Add(new StringStringEntryProto { Key = "shinso.kind", Value = form.Kind });
+        model.MetadataProps.Add(new StringStringEntryProto { Key = "shinso.part", Value = form.Part });
+        model.MetadataProps.Add(new StringStringEntryProto { Key = "shinso.architecture", Value = architecture });
+        return model;
+    }
+
+    /// <summary>A one-line architecture, e.g. <c>[1x28x28] conv6k5s1p2 relu maxpool2s2 flatten dense10 | softmax-cross-entropy</c>.</summary>
+    internal static string Summary(FeedForwardSpec spec)
+    {
+        var text = new StringBuilder().Append('[').AppendJoin('x', spec.InputShape).Append(']');
+        foreach (var l in spec.Layers)
+        {
+            text.Append(' ').Append(l.Type);
+            switch (l.Type)
+            {
+                case "dense": text.Append(l.Units); break;
+                case "conv": text.Append(CultureInfo.InvariantCulture, $"{l.Units}k{l.Kernel}s{l.Stride}p{l.Pad}"); break;
+                case "maxpool" or "avgpool" or "lppool":
+                    text.Append(CultureInfo.InvariantCulture, $"{l.Kernel}s{l.Stride}p{l.Pad}");
+                    if (l.Ceil) text.Append("ceil");
+                    if (l.Type == "lppool") text.Append(CultureInfo.InvariantCulture, $"P{l.P}");
+                    break;
+                case "lrn" or "lcn": text.Append(l.Size); break;
+                case "dropout": text.Append(l.Rate.ToString(CultureInfo.InvariantCulture)); break;
+            }
+        }
+        return text.Append(" | ").Append(spec.Loss).ToString();
+    }
+}

@@ -1,0 +1,116 @@
+using System.Text.Json.Nodes;
+using Shinso.Backends;
+using Shinso.Kernels.Cpu;
+using Shinso.Layers;
+using Shinso.Models.FeedForward;
+using Shinso.Onnx;
+
+namespace Shinso.Tests.Onnx;
+
+/// <summary>
+/// Exports, checks and runs models, and compares ONNX Runtime's answers with Shinso's; owns a one-thread CPU
+/// backend for the models and a temporary folder for the files, both released by <see cref="Dispose"/>.
+/// </summary>
+internal sealed class OnnxParity : IDisposable
+{
+    /// <summary>The agreement the issue asks for: 1e-5 absolute on every output.</summary>
+    public const float Tolerance = 1e-5f;
+
+    private readonly OnnxToolchain _tools;
+    private int _files;
+
+    public OnnxParity(OnnxToolchain tools)
+    {
+        _tools = tools;
+        Directory.CreateDirectory(Folder);
+    }
+
+    public OnnxToolchain Tools => _tools;
+
+    public CpuBackend Backend { get; } = new(new CpuKernelOptions(SimdPath.Auto, Threads: 1));
+
+    public string Folder { get; } = Path.Combine(Path.GetTempPath(), $"shinso-onnx-{Guid.NewGuid():N}");
+
+    public void Dispose()
+    {
+        Backend.Dispose();
+        Directory.Delete(Folder, recursive: true);
+    }
+
+    /// <summary>A fresh .onnx path in the test's folder.</summary>
+    public string NewPath(string name) => Path.Combine(Folder, $"{Interlocked.Increment(ref _files):D3}-{name}.onnx");
+
+    /// <summary>
+    /// Exports <paramref name="net"/> with <paramref name="options"/>, checks the file with onnx.checker, runs it on
+    /// <paramref name="batch"/> random samples and asserts ONNX Runtime matches <see cref="FeedForwardNet.Predict"/>.
+    /// Unless <paramref name="allowNaN"/>, Shinso's outputs must all be finite (hand-written cases are never degenerate).
+    /// Returns the checker's report of the file.
+    /// </summary>
+    public JsonObject ExportAndCompare(FeedForwardNet net, OnnxExportOptions options, int batch, int seed, string name, bool allowNaN = false)
+    {
+        string path = NewPath(name);
+        OnnxExporter.Export(net, path, options);
+        var report = _tools.Check(path);
+        var input = RandomValues(batch * net.Spec.InputLength, seed, -1f, 1f);
+        var x = Upload(net.Backend, input, [batch, .. net.Spec.InputShape]);
+        var expected = Download(net.Predict(x));
+        if (!allowNaN) Assert.True(Array.TrueForAll(expected, float.IsFinite), $"{name}: Shinso's outputs are not all finite.");
+        var ort = _tools.Run(path, input, [batch, .. net.Spec.InputShape]);
+        Assert.Equal(batch, ort.Dims[0]);
+        AssertClose(expected, ort.Output, $"{name} (opset {options.Opset}, {options.Dense})");
+        return report;
+    }
+
+    /// <summary>Every bias of <paramref name="net"/> set to uniform values in [-0.2, 0.2], so that bias wiring is tested (nets start with zero biases).</summary>
+    public static void RandomizeBiases(FeedForwardNet net, int seed)
+    {
+        var random = new System.Random(seed);
+        foreach (var p in net.Parameters)
+        {
+            if (p.Role != ParameterRole.Bias) continue;
+            var values = new float[p.Value.Length];
+            for (int i = 0; i < values.Length; i++) values[i] = (float)(random.NextDouble() * 0.4 - 0.2);
+            net.Backend.Upload(values, p.Value);
+        }
+    }
+
+    public static float[] RandomValues(int count, int seed, float low, float high)
+    {
+        var random = new System.Random(seed);
+        var values = new float[count];
+        for (int i = 0; i < count; i++) values[i] = low + (float)random.NextDouble() * (high - low);
+        return values;
+    }
+
+    public static Shinso.Tensors.Tensor Upload(IBackend backend, float[] values, int[] shape)
+    {
+        var tensor = backend.Allocate(shape);
+        backend.Upload(values, tensor);
+        return tensor;
+    }
+
+    public static float[] Download(Shinso.Tensors.Tensor tensor)
+    {
+        var values = new float[tensor.Length];
+        tensor.Backend.Download(tensor, values);
+        return values;
+    }
+
+    /// <summary>
+    /// Asserts equal lengths and |expected - actual| &lt;= 1e-5 everywhere, naming the first bad element. A NaN agrees
+    /// only with a NaN (local contrast normalization of a constant image is 0/0 in both), an infinity only with itself.
+    /// </summary>
+    public static void AssertClose(float[] expected, float[] actual, string context)
+    {
+        Assert.True(expected.Length == actual.Length, $"{context}: Shinso gives {expected.Length} values, ONNX Runtime {actual.Length}.");
+        int bad = 0, first = -1;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            if (MathF.Abs(expected[i] - actual[i]) <= Tolerance || expected[i].Equals(actual[i])) continue;
+            bad++;
+            if (first < 0) first = i;
+        }
+        Assert.True(bad == 0,
+            $"{context}: {bad} of {expected.Length} values differ by more than {Tolerance}; first at {first}: Shinso {(first < 0 ? 0 : expected[first])}, ONNX Runtime {(first < 0 ? 0 : actual[first])}.");
+    }
+}

@@ -1,0 +1,219 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Shinso.Tests.Onnx;
+
+/// <summary>The ONNX tests share one ONNX Runtime process and one checker process.</summary>
+[CollectionDefinition(Name)]
+public sealed class OnnxCollection : ICollectionFixture<OnnxToolchain>
+{
+    public const string Name = "onnx";
+}
+
+/// <summary>
+/// The external judges of an export: onnxruntime-node (npm) runs the models, Debian's python3-onnx checks them.
+/// Each is started once, on first use, and serves every test of the run over stdin/stdout JSON lines. A missing
+/// tool fails the tests that need it with a message naming what to install; nothing is ever skipped (and with
+/// <c>CI=true</c> the message says the tools are required there).
+/// </summary>
+public sealed class OnnxToolchain : IDisposable
+{
+    public const string OnnxRuntimeVersion = "1.30.0";
+    public const string OnnxRuntimeDirVariable = "SHINSO_ONNXRUNTIME_DIR";
+    public const string PythonVariable = "SHINSO_PYTHON";
+
+    private readonly Lazy<JsonLineServer> _runtime;
+    private readonly Lazy<JsonLineServer> _checker;
+
+    public OnnxToolchain()
+    {
+        _runtime = new Lazy<JsonLineServer>(StartRuntime);
+        _checker = new Lazy<JsonLineServer>(StartChecker);
+    }
+
+    /// <summary>Where onnxruntime-node is installed: <c>$SHINSO_ONNXRUNTIME_DIR</c>, else <c>.shinso/onnxruntime</c> in the repository.</summary>
+    public static string OnnxRuntimeDirectory =>
+        Environment.GetEnvironmentVariable(OnnxRuntimeDirVariable) is { Length: > 0 } dir ? Path.GetFullPath(dir) : Path.Combine(RepositoryRoot, ".shinso", "onnxruntime");
+
+    /// <summary>The Python that has Debian's onnx package: <c>$SHINSO_PYTHON</c>, else /usr/bin/python3 (not a pyenv shim).</summary>
+    public static string Python => Environment.GetEnvironmentVariable(PythonVariable) is { Length: > 0 } p ? p : "/usr/bin/python3";
+
+    private static bool InCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
+
+    private static string RepositoryRoot
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+                if (File.Exists(Path.Combine(dir.FullName, "Engine.sln"))) return dir.FullName;
+            throw new InvalidOperationException($"No Engine.sln above {AppContext.BaseDirectory}; set {OnnxRuntimeDirVariable}.");
+        }
+    }
+
+    /// <summary>Runs <paramref name="model"/> in ONNX Runtime on one float input and returns its first output.</summary>
+    public OrtResult Run(string model, float[] input, int[] dims)
+    {
+        var reply = _runtime.Value.Request(new JsonObject
+        {
+            ["model"] = model,
+            ["input"] = Convert.ToBase64String(FloatBytes(input)),
+            ["dims"] = new JsonArray(Array.ConvertAll(dims, d => (JsonNode)d)),
+        });
+        if (reply["error"] is { } error) Assert.Fail($"ONNX Runtime rejected {Path.GetFileName(model)}: {error}");
+        var bytes = Convert.FromBase64String((string)reply["output"]!);
+        var output = new float[bytes.Length / sizeof(float)];
+        Buffer.BlockCopy(bytes, 0, output, 0, bytes.Length);
+        var outputDims = reply["dims"]!.AsArray().Select(d => (int)d!).ToArray();
+        return new OrtResult(output, outputDims, (string)reply["inputName"]!, (string)reply["outputName"]!);
+    }
+
+    /// <summary>Runs <c>onnx.checker.check_model(model, full_check=True)</c>; fails the test if it rejects the file, else returns what onnx parsed.</summary>
+    public JsonObject Check(string model)
+    {
+        var reply = _checker.Value.Request(model);
+        if (reply["error"] is { } error) Assert.Fail($"onnx.checker rejected {Path.GetFileName(model)}: {error}");
+        return reply;
+    }
+
+    public void Dispose()
+    {
+        if (_runtime.IsValueCreated) _runtime.Value.Dispose();
+        if (_checker.IsValueCreated) _checker.Value.Dispose();
+    }
+
+    private static JsonLineServer StartRuntime()
+    {
+        string dir = OnnxRuntimeDirectory;
+        string install = $"run ./test.sh (it installs it) or `npm install --ignore-scripts --no-audit --no-fund --prefix {dir} onnxruntime-node@{OnnxRuntimeVersion}`; {OnnxRuntimeDirVariable} names another folder.";
+        if (!File.Exists(Path.Combine(dir, "node_modules", "onnxruntime-node", "package.json")))
+            throw Missing($"onnxruntime-node {OnnxRuntimeVersion} is not installed in {dir}: {install}");
+        var server = JsonLineServer.Start("node", [Path.Combine(AppContext.BaseDirectory, "Onnx", "ort_runner.cjs"), dir],
+            "Node.js (`node` on PATH; Debian: apt-get install nodejs)");
+        string? version = (string?)server.Ready["version"];
+        if (version != OnnxRuntimeVersion)
+        {
+            server.Dispose();
+            throw Missing($"{dir} holds onnxruntime-node {version}, not {OnnxRuntimeVersion}: {install}");
+        }
+        return server;
+    }
+
+    private static JsonLineServer StartChecker() =>
+        JsonLineServer.Start(Python, [Path.Combine(AppContext.BaseDirectory, "Onnx", "onnx_check.py")],
+            $"Debian's python3-onnx for {Python} (apt-get install python3-onnx; {PythonVariable} names another Python with the onnx package)");
+
+    internal static InvalidOperationException Missing(string message) =>
+        new(InCi ? $"{message} (CI=true: the ONNX verification tools are required, never skipped)" : message);
+
+    private static byte[] FloatBytes(float[] values)
+    {
+        var bytes = new byte[values.Length * sizeof(float)];
+        Buffer.BlockCopy(values, 0, bytes, 0, bytes.Length);
+        return bytes;
+    }
+}
+
+/// <summary>An ONNX Runtime result: the first output and the graph's input and output names.</summary>
+public sealed record OrtResult(float[] Output, int[] Dims, string InputName, string OutputName);
+
+/// <summary>A child process that answers one JSON line on stdout for each line on stdin.</summary>
+internal sealed class JsonLineServer : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _stderr = new();
+    private readonly string _what;
+    private readonly Lock _gate = new();
+
+    private JsonLineServer(Process process, string what)
+    {
+        _process = process;
+        _what = what;
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            lock (_stderr) _stderr.AppendLine(e.Data);
+        };
+        process.BeginErrorReadLine();
+    }
+
+    /// <summary>The first line the server wrote: <c>{"ready": true, ...}</c>.</summary>
+    public JsonObject Ready { get; private set; } = [];
+
+    /// <param name="program">The executable.</param>
+    /// <param name="arguments">Its arguments.</param>
+    /// <param name="what">What to install when it cannot start, for the failure message.</param>
+    public static JsonLineServer Start(string program, string[] arguments, string what)
+    {
+        var start = new ProcessStartInfo(program)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            StandardOutputEncoding = new UTF8Encoding(false),
+            StandardInputEncoding = new UTF8Encoding(false),
+        };
+        foreach (var a in arguments) start.ArgumentList.Add(a);
+        Process process;
+        try
+        {
+            process = Process.Start(start) ?? throw new InvalidOperationException($"{program} did not start.");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw OnnxToolchain.Missing($"Cannot run {program} ({e.Message}): the ONNX tests need {what}.");
+        }
+        var server = new JsonLineServer(process, what);
+        string? first = process.StandardOutput.ReadLine();
+        var ready = first is null ? null : JsonNode.Parse(first) as JsonObject;
+        if (ready is null || ready["ready"] is null)
+        {
+            // Without a timeout, WaitForExit also waits for the asynchronous stderr reader to drain.
+            if (first is null) process.WaitForExit();
+            string detail = ready?["error"]?.ToString() ?? server.StandardError();
+            server.Dispose();
+            throw OnnxToolchain.Missing($"{program} {string.Join(' ', arguments)} failed to start ({LastLine(detail)}); the ONNX tests need {what}.");
+        }
+        server.Ready = ready;
+        return server;
+    }
+
+    private static string LastLine(string text)
+    {
+        var lines = text.Trim().Split('\n');
+        return lines[^1].Trim();
+    }
+
+    public JsonObject Request(JsonObject request) => Request(request.ToJsonString());
+
+    public JsonObject Request(string line)
+    {
+        lock (_gate)
+        {
+            _process.StandardInput.WriteLine(line);
+            _process.StandardInput.Flush();
+            string? reply = _process.StandardOutput.ReadLine();
+            if (reply is null) throw new InvalidOperationException($"The {_what} server exited: {StandardError()}");
+            return (JsonObject)JsonNode.Parse(reply)!;
+        }
+    }
+
+    private string StandardError()
+    {
+        lock (_stderr) return _stderr.ToString();
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            _process.StandardInput.Close();
+            if (!_process.WaitForExit(5000)) _process.Kill();
+        }
+        catch (InvalidOperationException)
+        {
+        }
+        _process.Dispose();
+    }
+}
