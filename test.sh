@@ -13,7 +13,8 @@ if ! command -v dotnet >/dev/null 2>&1; then
 fi
 
 # Debian packages the suite uses; each is installed only when missing.
-apt_packages=()
+# ocl-icd-libopencl1 + pocl-opencl-icd: a real OpenCL platform on the CPU for the OpenCL backend's tests.
+apt_packages=(ocl-icd-libopencl1 pocl-opencl-icd)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -24,6 +25,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo_cmd apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >&2 \
     || { echo "test.sh: could not install ${missing[*]}" >&2; echo "0 passed, 1 failed"; exit 1; }
 fi
+
+# POCL compiles kernels on first use; a writable cache keeps later runs fast.
+export POCL_CACHE_DIR="${POCL_CACHE_DIR:-$root/.shinso/pocl-cache}"
+mkdir -p "$POCL_CACHE_DIR"
 
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT

@@ -23,7 +23,7 @@ internal static class DemoCommand
             err.MarkupLine("trained by Adam on 10,000 Fashion-MNIST images and tested on 2,000 held-out ones.");
             var config = Presets.Find("mlp-dropout")!;
             config = config with { Training = config.Training with { Epochs = r.GetValue(epochs) } };
-            using var backend = CommonOptions.CreateBackend(r.GetValue(threads), "auto");
+            using var backend = CommonOptions.CreateBackend(r, r.GetValue(threads), "auto");
             var summary = TrainingRun.Execute("mlp-dropout", config, backend, FashionMnist.EmbeddedSubsetDirectory,
                 "the embedded Fashion-MNIST subset (10,000 train / 2,000 test)", r.GetValue(output)!, resume: false);
             Console.WriteLine($"demo: mlp-dropout, {summary.Epochs} epochs on {summary.TrainSamples} images: " +

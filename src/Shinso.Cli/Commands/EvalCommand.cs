@@ -24,7 +24,7 @@ internal static class EvalCommand
         {
             string file = r.GetValue(model)!;
             if (!File.Exists(file)) throw new UsageException($"{file}: no such model file.");
-            using var backend = CommonOptions.CreateBackend(r.GetValue(threads), r.GetValue(path)!);
+            using var backend = CommonOptions.CreateBackend(r, r.GetValue(threads), r.GetValue(path)!);
             var net = FeedForwardModelFile.Load(file, backend);
             var (dir, description) = CommonOptions.ResolveData(r.GetValue(data));
             var (_, test) = FashionMnist.Load(dir);
