@@ -14,7 +14,8 @@ fi
 
 # Debian packages the suite uses; each is installed only when missing. python3-onnx is the ONNX checker the
 # export tests run (with /usr/bin/python3); Node.js and npm run onnxruntime-node and are added only when absent.
-apt_packages=(python3-onnx)
+# ocl-icd-libopencl1 + pocl-opencl-icd: a real OpenCL platform on the CPU for the OpenCL backend's tests.
+apt_packages=(python3-onnx ocl-icd-libopencl1 pocl-opencl-icd)
 command -v node >/dev/null 2>&1 || apt_packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || apt_packages+=(npm)
 missing=()
@@ -40,6 +41,10 @@ if [ "$(node -p "require('$SHINSO_ONNXRUNTIME_DIR/node_modules/onnxruntime-node/
   npm install --ignore-scripts --no-audit --no-fund --save-exact --prefix "$SHINSO_ONNXRUNTIME_DIR" "onnxruntime-node@$ort_version" >&2 \
     || echo "test.sh: could not install onnxruntime-node@$ort_version; the ONNX export tests will fail" >&2
 fi
+
+# POCL compiles kernels on first use; a writable cache keeps later runs fast.
+export POCL_CACHE_DIR="${POCL_CACHE_DIR:-$root/.shinso/pocl-cache}"
+mkdir -p "$POCL_CACHE_DIR"
 
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT

@@ -8,13 +8,17 @@ root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(SampleCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(DevicesCommand.Create());
+root.Options.Add(CommonOptions.Backend);
+root.Options.Add(CommonOptions.Device);
 try
 {
     // Errors are reported below as one line naming the file and field, not as a stack trace.
     return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
 catch (Exception e) when (e is UsageException or FormatException or FileNotFoundException or DirectoryNotFoundException
-                              or InvalidDataException or ArgumentException or PlatformNotSupportedException)
+                              or InvalidDataException or ArgumentException or PlatformNotSupportedException
+                              or Shinso.OpenCL.Native.OpenClException)
 {
     Console.Error.WriteLine($"shinso: {e.Message}");
     return e is UsageException ? 2 : 1;

@@ -37,7 +37,7 @@ internal static class BenchCommand
             var config = Presets.Find(name) ?? throw new UsageException($"--model: unknown preset '{name}'; expected one of {string.Join(", ", Presets.Names)}.");
             int b = r.GetValue(batch);
             if (b < 1) throw new UsageException($"--batch must be >= 1, got {b}.");
-            using var backend = CommonOptions.CreateBackend(r.GetValue(threads), r.GetValue(path)!);
+            using var backend = CommonOptions.CreateBackend(r, r.GetValue(threads), r.GetValue(path)!);
             var net = new FeedForwardNet(backend, config.Architecture, 1);
             var optimizer = config.CreateOptimizer();
             int inputs = config.Architecture.InputLength, outputs = config.Architecture.OutputLength;
@@ -70,19 +70,17 @@ internal static class BenchCommand
             }
             rates.Sort();
             double best = rates[^1], median = rates[rates.Count / 2];
-            var kernelOptions = backend.Options;
             if (r.GetValue(json))
             {
                 Console.WriteLine(new JsonObject
                 {
-                    ["benchmark"] = "train", ["model"] = name, ["batch"] = b, ["threads"] = kernelOptions.ResolvedThreads,
-                    ["path"] = kernelOptions.ResolvedPath.ToString().ToLowerInvariant(), ["backend"] = backend.Name,
+                    ["benchmark"] = "train", ["model"] = name, ["batch"] = b,
                     ["samples_per_second_best"] = Math.Round(best, 1), ["samples_per_second_median"] = Math.Round(median, 1),
-                }.ToJsonString());
+                }.WithBackend(backend).ToJsonString());
             }
             else
             {
-                Console.WriteLine($"train {name} batch {b}, {kernelOptions.ResolvedThreads} thread(s), {kernelOptions.ResolvedPath}: " +
+                Console.WriteLine($"train {name} batch {b}, {CommonOptions.Describe(backend)}: " +
                                   $"{best:N0} samples/s best, {median:N0} median");
             }
             return 0;

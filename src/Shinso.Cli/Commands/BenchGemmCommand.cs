@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json.Nodes;
+using Shinso.OpenCL;
 using Shinso.Backends;
 using Shinso.Kernels.Cpu;
 
@@ -44,19 +46,27 @@ public static class BenchGemmCommand
                 Console.Error.WriteLine($"This CPU does not support the {path} path.");
                 return 2;
             }
-            var options = new CpuKernelOptions(path, parseResult.GetValue(threadsOption));
-            var result = Measure(m, n, k, ta, tb, options, repeat, minTime);
-            string pathName = options.ResolvedPath.ToString().ToLowerInvariant();
+            using var backend = CommonOptions.CreateBackend(parseResult, parseResult.GetValue(threadsOption), parseResult.GetValue(pathOption)!);
+            var result = backend switch
+            {
+                CpuBackend cpu => Measure(m, n, k, ta, tb, cpu.Options, repeat, minTime),
+                OpenClBackend device => MeasureDevice(device, m, n, k, ta, tb, repeat, minTime),
+                _ => throw new UsageException($"bench gemm does not know backend '{backend.Name}'."),
+            };
             var inv = CultureInfo.InvariantCulture;
             if (parseResult.GetValue(jsonOption))
             {
-                Console.WriteLine(string.Create(inv,
-                    $"{{\"benchmark\":\"gemm\",\"m\":{m},\"n\":{n},\"k\":{k},\"ta\":{(ta ? "true" : "false")},\"tb\":{(tb ? "true" : "false")},\"threads\":{options.ResolvedThreads},\"path\":\"{pathName}\",\"gflops_best\":{result.GflopsBest:F2},\"gflops_median\":{result.GflopsMedian:F2},\"ms_best\":{result.MsBest:F4},\"ms_median\":{result.MsMedian:F4}}}"));
+                Console.WriteLine(new JsonObject
+                {
+                    ["benchmark"] = "gemm", ["m"] = m, ["n"] = n, ["k"] = k, ["ta"] = ta, ["tb"] = tb,
+                    ["gflops_best"] = Math.Round(result.GflopsBest, 2), ["gflops_median"] = Math.Round(result.GflopsMedian, 2),
+                    ["ms_best"] = Math.Round(result.MsBest, 4), ["ms_median"] = Math.Round(result.MsMedian, 4),
+                }.WithBackend(backend).ToJsonString());
             }
             else
             {
                 Console.WriteLine(string.Create(inv,
-                    $"gemm {m}x{k}{(ta ? "ᵀ" : "")} @ {k}x{n}{(tb ? "ᵀ" : "")}  threads={options.ResolvedThreads} path={pathName}  GFLOP/s best {result.GflopsBest:F1} median {result.GflopsMedian:F1}  ms best {result.MsBest:F3} median {result.MsMedian:F3}"));
+                    $"gemm {m}x{k}{(ta ? "ᵀ" : "")} @ {k}x{n}{(tb ? "ᵀ" : "")}  {CommonOptions.Describe(backend)}  GFLOP/s best {result.GflopsBest:F1} median {result.GflopsMedian:F1}  ms best {result.MsBest:F3} median {result.MsMedian:F3}"));
             }
             return 0;
         });
@@ -64,6 +74,21 @@ public static class BenchGemmCommand
     }
 
     private readonly record struct Timing(double GflopsBest, double GflopsMedian, double MsBest, double MsMedian);
+
+    /// <summary>The same measurement on an OpenCL device: operands stay on the device, each sample ends with a queue finish.</summary>
+    private static Timing MeasureDevice(OpenClBackend device, int m, int n, int k, bool ta, bool tb, int repeat, double minTime)
+    {
+        var transA = ta ? Transpose.Transposed : Transpose.None;
+        var transB = tb ? Transpose.Transposed : Transpose.None;
+        var a = device.Allocate(ta ? [k, m] : [m, k]);
+        var b = device.Allocate(tb ? [n, k] : [k, n]);
+        var c = device.Allocate(m, n);
+        device.SampleUniform(new Shinso.Random.RandomStream(12345, 1), 0, a);
+        device.SampleUniform(new Shinso.Random.RandomStream(12345, 2), 0, b);
+        device.ScaleShift(a, 2f, -1f, a);
+        device.ScaleShift(b, 2f, -1f, b);
+        return Time(() => device.Gemm(transA, transB, 1f, a, b, 0f, c), device.Synchronize, 2.0 * m * n * k, repeat, minTime);
+    }
 
     private static Timing Measure(int m, int n, int k, bool ta, bool tb, CpuKernelOptions options, int repeat, double minTime)
     {
@@ -81,14 +106,21 @@ public static class BenchGemmCommand
 
         void Call() => Sgemm.Compute(transA, transB, m, n, k, 1f, a, lda, b, ldb, 0f, c, n, options);
 
-        // Warm-up lets the JIT reach its final tier and the packing buffers reach their final size.
+        return Time(Call, () => { }, 2.0 * m * n * k, repeat, minTime);
+    }
+
+    private static Timing Time(Action call, Action finish, double flops, int repeat, double minTime)
+    {
+        // Warm-up lets the JIT reach its final tier, the packing buffers (or device programs) their final state.
         var warmup = Stopwatch.StartNew();
         do
-            Call();
+            call();
         while (warmup.Elapsed.TotalSeconds < Math.Min(0.2, minTime * 2));
+        finish();
 
         long t0 = Stopwatch.GetTimestamp();
-        Call();
+        call();
+        finish();
         double one = Math.Max(Stopwatch.GetElapsedTime(t0).TotalSeconds, 1e-7);
         int calls = Math.Max(1, (int)(minTime / one));
 
@@ -97,13 +129,13 @@ public static class BenchGemmCommand
         {
             long start = Stopwatch.GetTimestamp();
             for (int i = 0; i < calls; i++)
-                Call();
+                call();
+            finish();
             seconds[s] = Stopwatch.GetElapsedTime(start).TotalSeconds / calls;
         }
         Array.Sort(seconds);
         double best = seconds[0];
         double median = repeat % 2 == 1 ? seconds[repeat / 2] : 0.5 * (seconds[repeat / 2 - 1] + seconds[repeat / 2]);
-        double flops = 2.0 * m * n * k;
         return new Timing(flops / best * 1e-9, flops / median * 1e-9, best * 1e3, median * 1e3);
     }
 }

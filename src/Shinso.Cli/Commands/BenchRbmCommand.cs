@@ -40,7 +40,7 @@ public static class BenchRbmCommand
             var (train, _) = FashionMnist.Load(directory, r.GetValue(limit));
             if (train.FeatureCount != nv)
                 throw new UsageException($"--visible {nv} does not match the data's {train.FeatureCount} features per image.");
-            using var backend = CommonOptions.CreateBackend(r.GetValue(threads), r.GetValue(path)!);
+            using var backend = CommonOptions.CreateBackend(r, r.GetValue(threads), r.GetValue(path)!);
             var rbm = new RestrictedBoltzmannMachine(backend, nv, nh, seed: 1);
             var trainer = new ContrastiveDivergence(rbm, new RbmTrainingOptions
             {
@@ -53,22 +53,20 @@ public static class BenchRbmCommand
             var sorted = times.Order().ToList();
             double best = sorted[0], median = sorted[sorted.Count / 2];
             double recon = RbmEvaluation.ReconstructionError(rbm, train.Features.AsSpan(0, Math.Min(train.Features.Length, 10_000 * nv)));
-            var options = backend.Options;
             if (r.GetValue(json))
             {
                 Console.WriteLine(new JsonObject
                 {
                     ["benchmark"] = "rbm", ["algorithm"] = "cd1", ["visible"] = nv, ["hidden"] = nh, ["batch"] = b, ["images"] = train.Count,
-                    ["data"] = description, ["threads"] = options.ResolvedThreads, ["path"] = options.ResolvedPath.ToString().ToLowerInvariant(),
-                    ["backend"] = backend.Name, ["epochs_timed"] = epochs,
+                    ["data"] = description, ["epochs_timed"] = epochs,
                     ["seconds_per_epoch_best"] = Math.Round(best, 3), ["seconds_per_epoch_median"] = Math.Round(median, 3),
                     ["reconstruction_error"] = Math.Round(recon, 3),
-                }.ToJsonString());
+                }.WithBackend(backend).ToJsonString());
             }
             else
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"rbm {nv}-{nh} CD-1 batch {b}, {train.Count} images, {options.ResolvedThreads} thread(s), {options.ResolvedPath}: " +
+                    $"rbm {nv}-{nh} CD-1 batch {b}, {train.Count} images, {CommonOptions.Describe(backend)}: " +
                     $"{best:F3} s/epoch best, {median:F3} median (reconstruction error {recon:F2})"));
             }
             return 0;

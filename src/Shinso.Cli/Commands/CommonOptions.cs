@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using Shinso.Backends;
 using Shinso.Kernels.Cpu;
 using Spectre.Console;
@@ -37,7 +38,48 @@ internal static class CommonOptions
         _ => throw new UsageException($"--path must be auto, avx512, avx2 or scalar, not '{text}'."),
     };
 
-    public static CpuBackend CreateBackend(int threads, string path) => new(new CpuKernelOptions(ParsePath(path), threads));
+    /// <summary><c>--backend</c>, on every command (recursive on the root).</summary>
+    public static Option<string?> Backend { get; } = new("--backend")
+    {
+        Description = "cpu, opencl or auto (the first GPU, else the CPU); default: $SHINSO_BACKEND, else cpu",
+        Recursive = true,
+    };
+
+    /// <summary><c>--device</c>, on every command (recursive on the root).</summary>
+    public static Option<int?> Device { get; } = new("--device")
+    {
+        Description = "OpenCL device number, as `shinso devices` lists them (default 0; with auto, the first GPU)",
+        Recursive = true,
+    };
+
+    /// <summary>The backend that --backend / --device / $SHINSO_BACKEND select; --threads and --path tune the CPU one.</summary>
+    public static IBackend CreateBackend(ParseResult r, int threads, string path) =>
+        BackendChoice.Create(r.GetValue(Backend), r.GetValue(Device), threads, ParsePath(path));
+
+    /// <summary>Adds the backend's identity to a benchmark's JSON: threads and path on the CPU, the device elsewhere.</summary>
+    public static JsonObject WithBackend(this JsonObject json, IBackend backend)
+    {
+        json["backend"] = backend.Name;
+        if (backend is CpuBackend cpu)
+        {
+            json["threads"] = cpu.Options.ResolvedThreads;
+            json["path"] = cpu.Options.ResolvedPath.ToString().ToLowerInvariant();
+        }
+        else if (backend is Shinso.OpenCL.OpenClBackend cl)
+        {
+            json["device"] = cl.DeviceInfo.Name;
+            json["platform"] = cl.DeviceInfo.Platform;
+        }
+        return json;
+    }
+
+    /// <summary>A short description of a backend for progress lines: threads and path on the CPU, the device elsewhere.</summary>
+    public static string Describe(IBackend backend) => backend switch
+    {
+        CpuBackend cpu => $"cpu, {cpu.Options.ResolvedThreads} thread(s), {cpu.Options.ResolvedPath.ToString().ToLowerInvariant()}",
+        Shinso.OpenCL.OpenClBackend cl => $"{cl.Name} ({cl.DeviceInfo.Name}, {cl.DeviceInfo.Platform})",
+        _ => backend.Name,
+    };
 
     /// <summary>Where the Fashion-MNIST files come from when --data is not given.</summary>
     public static (string Directory, string Description) ResolveData(string? data)

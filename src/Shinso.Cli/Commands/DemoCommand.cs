@@ -41,7 +41,7 @@ internal static class DemoCommand
                 Backprop = preset.Backprop with { Training = preset.Backprop.Training with { Epochs = e } },
             };
             string outDir = r.GetValue(output)!;
-            using var backend = CommonOptions.CreateBackend(r.GetValue(threads), "auto");
+            using var backend = CommonOptions.CreateBackend(r, r.GetValue(threads), "auto");
             var summary = BoltzmannRuns.TrainDbn("dbn-mnist", preset, backend, FashionMnist.EmbeddedSubsetDirectory,
                 "the embedded Fashion-MNIST subset (10,000 train / 2,000 test)", outDir, !Console.IsErrorRedirected);
             var dbn = DbnModelFile.Load(summary["dbn_path"]!.GetValue<string>(), backend);

@@ -28,7 +28,7 @@ internal static class EvalCommand
         {
             string file = r.GetValue(model)!;
             if (!File.Exists(file)) throw new UsageException($"{file}: no such model file.");
-            using var backend = CommonOptions.CreateBackend(r.GetValue(threads), r.GetValue(path)!);
+            using var backend = CommonOptions.CreateBackend(r, r.GetValue(threads), r.GetValue(path)!);
             var header = ModelFile.ReadHeader(file);
             if (header.Kind is RbmModelFile.Kind or DbnModelFile.Kind)
             {

@@ -71,7 +71,7 @@ internal static class TrainCommand
             string? resumeDir = r.GetValue(resume);
             string outDir = resumeDir ?? r.GetValue(output) ?? System.IO.Path.Combine("runs", name);
             var (dir, description) = CommonOptions.ResolveData(r.GetValue(data));
-            using var backend = CommonOptions.CreateBackend(r.GetValue(threads), r.GetValue(path)!);
+            using var backend = CommonOptions.CreateBackend(r, r.GetValue(threads), r.GetValue(path)!);
             bool asJson = r.GetValue(json);
             var summary = TrainingRun.Execute(name, config, backend, dir, description, outDir, resume: resumeDir is not null,
                 epochCompleted: asJson ? m => Console.WriteLine(Checkpoint.MetricsJson(m).ToJsonString()) : null);

@@ -8,15 +8,14 @@ public sealed partial class CpuBackend
     /// <inheritdoc />
     public void SoftplusSumRows(Tensor x, float scale, Tensor result)
     {
-        if (result.Length != x.Rows)
-            throw new ArgumentException($"result has {result.Length} elements but x {Tensor.ShapeText(x.Shape)} has {x.Rows} rows.", nameof(result));
+        BackendArguments.PerRow(x, result, nameof(x));
         BoltzmannKernels.SoftplusSumRows(Host(x, nameof(x)), x.Rows, x.Columns, scale, Host(result, nameof(result)), Options);
     }
 
     /// <inheritdoc />
     public void ScaleColumns(Tensor matrix, Tensor scale, Tensor result)
     {
-        SameShape(matrix, result, nameof(matrix), nameof(result));
+        BackendArguments.SameShape(matrix, result, nameof(matrix), nameof(result));
         BoltzmannKernels.ScaleColumns(Host(matrix, nameof(matrix)), matrix.Rows, matrix.Columns, Host(scale, nameof(scale)), Host(result, nameof(result)));
     }
 
@@ -27,7 +26,7 @@ public sealed partial class CpuBackend
     /// <inheritdoc />
     public void GaussianScaleStatistics(Tensor visible, Tensor drive, Tensor visibleBias, Tensor sigma, Tensor result, float beta)
     {
-        SameShape(visible, drive, nameof(visible), nameof(drive));
+        BackendArguments.SameShape(visible, drive, nameof(visible), nameof(drive));
         BoltzmannKernels.GaussianScaleStatistics(Host(visible, nameof(visible)), Host(drive, nameof(drive)), visible.Rows, visible.Columns,
             Host(visibleBias, nameof(visibleBias)), Host(sigma, nameof(sigma)), Host(result, nameof(result)), beta);
     }

@@ -9,11 +9,11 @@ public sealed partial class CpuBackend
 
     /// <inheritdoc />
     public void AddChannelBias(Tensor images, int channels, Tensor bias) =>
-        Normalization.AddChannelBias(Host(images, nameof(images)), channels, Spatial(images, channels, nameof(images)), Host(bias, nameof(bias)));
+        Normalization.AddChannelBias(Host(images, nameof(images)), channels, BackendArguments.Spatial(images, channels, nameof(images)), Host(bias, nameof(bias)));
 
     /// <inheritdoc />
     public void SumChannelBias(Tensor gradient, int channels, Tensor result) =>
-        Normalization.SumChannelBias(Host(gradient, nameof(gradient)), channels, Spatial(gradient, channels, nameof(gradient)), Host(result, nameof(result)));
+        Normalization.SumChannelBias(Host(gradient, nameof(gradient)), channels, BackendArguments.Spatial(gradient, channels, nameof(gradient)), Host(result, nameof(result)));
 
     /// <inheritdoc />
     public void MaxPoolForward(Tensor input, PoolingGeometry geometry, Tensor output, Tensor argmax) =>
@@ -44,13 +44,13 @@ public sealed partial class CpuBackend
 
     /// <inheritdoc />
     public void LrnForward(Tensor input, int channels, LrnParameters parameters, Tensor output, Tensor scale) =>
-        Normalization.LrnForward(Host(input, nameof(input)), input.Rows, channels, Spatial(input, channels, nameof(input)), parameters,
+        Normalization.LrnForward(Host(input, nameof(input)), input.Rows, channels, BackendArguments.Spatial(input, channels, nameof(input)), parameters,
             Host(output, nameof(output)), Host(scale, nameof(scale)), Options);
 
     /// <inheritdoc />
     public void LrnBackward(Tensor input, Tensor output, Tensor scale, Tensor outputGradient, int channels, LrnParameters parameters, Tensor inputGradient)
     {
-        int spatial = Spatial(input, channels, nameof(input));
+        int spatial = BackendArguments.Spatial(input, channels, nameof(input));
         var scratch = NormalizationScratch(Normalization.LrnScratchLength(input.Rows, channels, spatial));
         Normalization.LrnBackward(Host(input, nameof(input)), Host(output, nameof(output)), Host(scale, nameof(scale)),
             Host(outputGradient, nameof(outputGradient)), input.Rows, channels, spatial, parameters, Host(inputGradient, nameof(inputGradient)), scratch, Options);
@@ -71,14 +71,6 @@ public sealed partial class CpuBackend
         var scratch = NormalizationScratch(Normalization.LcnScratchLength(output.Rows, geometry));
         Normalization.LcnBackward(Host(output, nameof(output)), Host(deviation, nameof(deviation)), Host(outputGradient, nameof(outputGradient)),
             output.Rows, geometry, Host(inputGradient, nameof(inputGradient)), scratch, Options);
-    }
-
-    private static int Spatial(Tensor images, int channels, string argument)
-    {
-        if (channels < 1) throw new ArgumentException($"channels must be positive, got {channels}.", nameof(channels));
-        if (images.Columns % channels != 0 || images.Columns == 0)
-            throw new ArgumentException($"{argument} {Tensor.ShapeText(images.Shape)} does not hold [N, {channels}, ...] images.", argument);
-        return images.Columns / channels;
     }
 
     private Span<float> NormalizationScratch(long length)

@@ -47,7 +47,7 @@ public sealed partial class CpuBackend : IBackend
     public void Upload(ReadOnlySpan<float> source, Tensor destination)
     {
         var d = Host(destination, nameof(destination));
-        SameLength(source.Length, d.Length, nameof(source), nameof(destination));
+        BackendArguments.SameLength(source.Length, d.Length, nameof(source), nameof(destination));
         source.CopyTo(d);
     }
 
@@ -55,7 +55,7 @@ public sealed partial class CpuBackend : IBackend
     public void Download(Tensor source, Span<float> destination)
     {
         var s = Host(source, nameof(source));
-        SameLength(s.Length, destination.Length, nameof(source), nameof(destination));
+        BackendArguments.SameLength(s.Length, destination.Length, nameof(source), nameof(destination));
         s.CopyTo(destination);
     }
 
@@ -64,7 +64,7 @@ public sealed partial class CpuBackend : IBackend
     {
         var s = Host(source, nameof(source));
         var d = Host(destination, nameof(destination));
-        SameLength(s.Length, d.Length, nameof(source), nameof(destination));
+        BackendArguments.SameLength(s.Length, d.Length, nameof(source), nameof(destination));
         s.CopyTo(d);
     }
 
@@ -74,15 +74,7 @@ public sealed partial class CpuBackend : IBackend
     /// <inheritdoc />
     public void Gemm(Transpose transA, Transpose transB, float alpha, Tensor a, Tensor b, float beta, Tensor c)
     {
-        int m = transA == Transpose.None ? a.Rows : a.Columns;
-        int k = transA == Transpose.None ? a.Columns : a.Rows;
-        int kb = transB == Transpose.None ? b.Rows : b.Columns;
-        int n = transB == Transpose.None ? b.Columns : b.Rows;
-        if (k != kb)
-            throw new ArgumentException(
-                $"op(a) is {m} x {k} but op(b) is {kb} x {n}: inner dimensions differ (a {Tensor.ShapeText(a.Shape)}, b {Tensor.ShapeText(b.Shape)}).", nameof(b));
-        if (c.Rows != m || c.Columns != n)
-            throw new ArgumentException($"c has shape {Tensor.ShapeText(c.Shape)} but op(a)*op(b) is {m} x {n}.", nameof(c));
+        var (m, n, k) = BackendArguments.Gemm(transA, transB, a, b, c);
         Sgemm.Compute(transA, transB, m, n, k, alpha, Host(a, nameof(a)), a.Columns, Host(b, nameof(b)), b.Columns,
             beta, Host(c, nameof(c)), c.Columns, Options);
     }
@@ -103,24 +95,21 @@ public sealed partial class CpuBackend : IBackend
     /// <inheritdoc />
     public void AddRowVector(Tensor matrix, Tensor row)
     {
-        if (row.Length != matrix.Columns)
-            throw new ArgumentException($"row has {row.Length} elements but the matrix {Tensor.ShapeText(matrix.Shape)} has {matrix.Columns} columns.", nameof(row));
+        BackendArguments.RowVector(matrix, row, nameof(row));
         Blas1.AddRowVector(Host(matrix, nameof(matrix)), matrix.Rows, matrix.Columns, Host(row, nameof(row)), Options);
     }
 
     /// <inheritdoc />
     public void SumColumns(Tensor matrix, Tensor result, float beta = 0f)
     {
-        if (result.Length != matrix.Columns)
-            throw new ArgumentException($"result has {result.Length} elements but the matrix {Tensor.ShapeText(matrix.Shape)} has {matrix.Columns} columns.", nameof(result));
+        BackendArguments.RowVector(matrix, result, nameof(result));
         Blas1.SumColumns(Host(matrix, nameof(matrix)), matrix.Rows, matrix.Columns, Host(result, nameof(result)), beta, Options);
     }
 
     /// <inheritdoc />
     public void SumRows(Tensor matrix, Tensor result)
     {
-        if (result.Length != matrix.Rows)
-            throw new ArgumentException($"result has {result.Length} elements but the matrix {Tensor.ShapeText(matrix.Shape)} has {matrix.Rows} rows.", nameof(result));
+        BackendArguments.PerRow(matrix, result, nameof(matrix));
         Blas1.SumRows(Host(matrix, nameof(matrix)), matrix.Rows, matrix.Columns, Host(result, nameof(result)), Options);
     }
 
@@ -140,22 +129,21 @@ public sealed partial class CpuBackend : IBackend
     /// <inheritdoc />
     public void SoftmaxRows(Tensor x, Tensor y)
     {
-        SameShape(x, y, nameof(x), nameof(y));
+        BackendArguments.SameShape(x, y, nameof(x), nameof(y));
         Softmax.Rows(Host(x, nameof(x)), x.Rows, x.Columns, Host(y, nameof(y)), Options);
     }
 
     /// <inheritdoc />
     public void SoftmaxBackward(Tensor y, Tensor dy, Tensor dx)
     {
-        SameShape(y, dy, nameof(y), nameof(dy));
+        BackendArguments.SameShape(y, dy, nameof(y), nameof(dy));
         TrainingKernels.SoftmaxBackward(Host(y, nameof(y)), Host(dy, nameof(dy)), y.Rows, y.Columns, Host(dx, nameof(dx)));
     }
 
     /// <inheritdoc />
     public void LogSumExpRows(Tensor x, Tensor result)
     {
-        if (result.Length != x.Rows)
-            throw new ArgumentException($"result has {result.Length} elements but x {Tensor.ShapeText(x.Shape)} has {x.Rows} rows.", nameof(result));
+        BackendArguments.PerRow(x, result, nameof(x));
         Softmax.LogSumExpRows(Host(x, nameof(x)), x.Rows, x.Columns, Host(result, nameof(result)), Options);
     }
 
@@ -181,8 +169,7 @@ public sealed partial class CpuBackend : IBackend
     /// <inheritdoc />
     public void Im2Col(Tensor images, ConvolutionGeometry geometry, Tensor columns)
     {
-        geometry.Validate();
-        int n = CheckConvolution(images, geometry, columns);
+        int n = BackendArguments.Convolution(images, geometry, columns);
         var src = Host(images, nameof(images));
         var dst = Host(columns, nameof(columns));
         int imageLength = geometry.ImageLength, columnLength = geometry.ColumnRows * geometry.ColumnCount;
@@ -193,8 +180,7 @@ public sealed partial class CpuBackend : IBackend
     /// <inheritdoc />
     public void Col2Im(Tensor columns, ConvolutionGeometry geometry, Tensor images)
     {
-        geometry.Validate();
-        int n = CheckConvolution(images, geometry, columns);
+        int n = BackendArguments.Convolution(images, geometry, columns);
         var src = Host(columns, nameof(columns));
         var dst = Host(images, nameof(images));
         int imageLength = geometry.ImageLength, columnLength = geometry.ColumnRows * geometry.ColumnCount;
@@ -268,28 +254,5 @@ public sealed partial class CpuBackend : IBackend
     {
         if (_scratch.Length < length) _scratch = new float[length];
         return _scratch.AsSpan(0, length);
-    }
-
-    private static void SameLength(int a, int b, string nameA, string nameB)
-    {
-        if (a != b) throw new ArgumentException($"{nameA} has {a} elements but {nameB} has {b}.", nameB);
-    }
-
-    private static void SameShape(Tensor a, Tensor b, string nameA, string nameB)
-    {
-        if (a.Rows != b.Rows || a.Columns != b.Columns)
-            throw new ArgumentException($"{nameA} has shape {Tensor.ShapeText(a.Shape)} but {nameB} has {Tensor.ShapeText(b.Shape)}.", nameB);
-    }
-
-    private static int CheckConvolution(Tensor images, ConvolutionGeometry g, Tensor columns)
-    {
-        int n = images.Rows;
-        if (images.Columns != g.ImageLength)
-            throw new ArgumentException($"images {Tensor.ShapeText(images.Shape)} do not hold [N, {g.Channels}, {g.Height}, {g.Width}] images.", nameof(images));
-        long needed = (long)n * g.ColumnRows * g.ColumnCount;
-        if (columns.Length != needed)
-            throw new ArgumentException(
-                $"columns has {columns.Length} elements but {n} images unfold to [{n}, {g.ColumnRows}, {g.ColumnCount}] = {needed}.", nameof(columns));
-        return n;
     }
 }

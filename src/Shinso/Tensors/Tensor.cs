@@ -27,6 +27,17 @@ public sealed class Tensor
         Length = (int)length;
     }
 
+    /// <summary>
+    /// A tensor of <paramref name="shape"/> over <paramref name="storage"/> starting at element
+    /// <paramref name="offset"/>. Backends other than the CPU use this to wrap their device buffers.
+    /// </summary>
+    /// <exception cref="ArgumentException">The view does not fit the storage or a dimension is negative.</exception>
+    public static Tensor OnStorage(TensorStorage storage, int offset, params int[] shape)
+    {
+        ArgumentNullException.ThrowIfNull(storage);
+        return new Tensor(storage, offset, (int[])shape.Clone());
+    }
+
     /// <summary>The storage this tensor is a window into.</summary>
     public TensorStorage Storage { get; }
 
@@ -89,7 +100,8 @@ public sealed class Tensor
     /// <summary>The shape as text, e.g. <c>[100, 784]</c>.</summary>
     public override string ToString() => $"Tensor{ShapeText(_shape)} on {Backend.Name}";
 
-    internal static string ShapeText(ReadOnlySpan<int> shape) => "[" + string.Join(", ", shape.ToArray()) + "]";
+    /// <summary>A shape as text, such as <c>[100, 784]</c>, for error messages.</summary>
+    public static string ShapeText(ReadOnlySpan<int> shape) => "[" + string.Join(", ", shape.ToArray()) + "]";
 
     internal static long ElementCount(ReadOnlySpan<int> shape)
     {

@@ -12,9 +12,17 @@ public sealed class CliTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    internal static (int ExitCode, string Stdout, string Stderr) Shinso(params string[] args)
+    internal static (int ExitCode, string Stdout, string Stderr) Shinso(params string[] args) => ShinsoWith([], args);
+
+    /// <summary>Runs shinso with extra environment variables (a null value removes the variable).</summary>
+    internal static (int ExitCode, string Stdout, string Stderr) ShinsoWith(Dictionary<string, string?> environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (name, value) in environment)
+        {
+            if (value is null) start.Environment.Remove(name);
+            else start.Environment[name] = value;
+        }
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Shinso.Cli.dll"));
         foreach (var a in args) start.ArgumentList.Add(a);
         using var process = Process.Start(start)!;

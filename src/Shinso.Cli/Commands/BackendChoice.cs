@@ -1,0 +1,47 @@
+using Shinso.Backends;
+using Shinso.Kernels.Cpu;
+using Shinso.OpenCL;
+using Shinso.OpenCL.Native;
+using Spectre.Console;
+
+namespace Shinso.Cli.Commands;
+
+/// <summary>Turns --backend / --device / $SHINSO_BACKEND into a backend.</summary>
+internal static class BackendChoice
+{
+    /// <summary>The environment variable that picks the backend when --backend is not given.</summary>
+    public const string EnvironmentVariable = "SHINSO_BACKEND";
+
+    public static IBackend Create(string? choice, int? device, int threads, SimdPath path)
+    {
+        string? fromEnvironment = Environment.GetEnvironmentVariable(EnvironmentVariable);
+        string source = choice is not null ? "--backend" : $"${EnvironmentVariable}";
+        choice ??= string.IsNullOrWhiteSpace(fromEnvironment) ? "cpu" : fromEnvironment.Trim();
+        switch (choice)
+        {
+            case "cpu":
+                return new CpuBackend(new CpuKernelOptions(path, threads));
+            case "opencl":
+                return new OpenClBackend(device ?? 0);
+            case "auto":
+                try
+                {
+                    var devices = OpenClDevices.List();
+                    var pick = device is int d ? devices.FirstOrDefault(x => x.Index == d) : devices.FirstOrDefault(x => x.Type is "gpu" or "accelerator");
+                    if (pick is not null) return new OpenClBackend(pick.Index);
+                    Warn(device is int missing
+                        ? $"auto: OpenCL device {missing} does not exist; using the CPU."
+                        : "auto: no OpenCL GPU found (" + string.Join("; ", devices.Select(x => $"{x.Index}: {x.Name}, {x.Type}")) + "); using the CPU.");
+                }
+                catch (OpenClException e)
+                {
+                    Warn($"auto: {e.Message} Using the CPU.");
+                }
+                return new CpuBackend(new CpuKernelOptions(path, threads));
+            default:
+                throw new UsageException($"{source} must be cpu, opencl or auto, not '{choice}'.");
+        }
+    }
+
+    private static void Warn(string message) => CommonOptions.Err.MarkupLine($"[yellow]warning:[/] {Markup.Escape(message)}");
+}

@@ -1,0 +1,155 @@
+using Shinso.Backends;
+using Shinso.Tensors;
+
+namespace Shinso.OpenCL;
+
+public sealed partial class OpenClBackend
+{
+    /// <inheritdoc />
+    public void AddChannelBias(Tensor images, int channels, Tensor bias)
+    {
+        Device(images, nameof(images));
+        Device(bias, nameof(bias));
+        int spatial = BackendArguments.Spatial(images, channels, nameof(images));
+        BackendArguments.ChannelVector(bias, channels, nameof(bias));
+        Launch("add_channel_bias").Tensor(images).Int(channels).Int(spatial).Tensor(bias).Int(images.Length).Run(images.Length);
+    }
+
+    /// <inheritdoc />
+    public void SumChannelBias(Tensor gradient, int channels, Tensor result)
+    {
+        Device(gradient, nameof(gradient));
+        Device(result, nameof(result));
+        int spatial = BackendArguments.Spatial(gradient, channels, nameof(gradient));
+        BackendArguments.ChannelVector(result, channels, nameof(result));
+        Launch("sum_channel_bias").Tensor(gradient).Int(channels).Int(spatial).Int(gradient.Length / (channels * spatial)).Tensor(result).Run(channels);
+    }
+
+    /// <inheritdoc />
+    public void MaxPoolForward(Tensor input, PoolingGeometry geometry, Tensor output, Tensor argmax)
+    {
+        int planes = Pool(input, output, geometry, nameof(input), nameof(output));
+        Elementwise(output, argmax, nameof(output), nameof(argmax));
+        Pooling(Launch("max_pool_forward").Tensor(input).Tensor(output).Tensor(argmax), geometry, planes).Run(geometry.OutputHeight * geometry.OutputWidth, planes);
+    }
+
+    /// <inheritdoc />
+    public void MaxPoolBackward(Tensor outputGradient, Tensor argmax, PoolingGeometry geometry, Tensor inputGradient)
+    {
+        int planes = Pool(inputGradient, outputGradient, geometry, nameof(inputGradient), nameof(outputGradient));
+        Elementwise(outputGradient, argmax, nameof(outputGradient), nameof(argmax));
+        Pooling(Launch("max_pool_backward").Tensor(outputGradient).Tensor(argmax).Tensor(inputGradient), geometry, planes)
+            .Run(geometry.Height * geometry.Width, planes);
+    }
+
+    /// <inheritdoc />
+    public void AvgPoolForward(Tensor input, PoolingGeometry geometry, bool countIncludePad, Tensor output)
+    {
+        int planes = Pool(input, output, geometry, nameof(input), nameof(output));
+        Pooling(Launch("avg_pool_forward").Tensor(input).Tensor(output).Int(countIncludePad ? 1 : 0), geometry, planes)
+            .Run(geometry.OutputHeight * geometry.OutputWidth, planes);
+    }
+
+    /// <inheritdoc />
+    public void AvgPoolBackward(Tensor outputGradient, PoolingGeometry geometry, bool countIncludePad, Tensor inputGradient)
+    {
+        int planes = Pool(inputGradient, outputGradient, geometry, nameof(inputGradient), nameof(outputGradient));
+        Pooling(Launch("avg_pool_backward").Tensor(outputGradient).Tensor(inputGradient).Int(countIncludePad ? 1 : 0), geometry, planes)
+            .Run(geometry.Height * geometry.Width, planes);
+    }
+
+    /// <inheritdoc />
+    public void LpPoolForward(Tensor input, PoolingGeometry geometry, float p, Tensor output)
+    {
+        int planes = Pool(input, output, geometry, nameof(input), nameof(output));
+        BackendArguments.LpExponent(p);
+        Pooling(Launch("lp_pool_forward").Tensor(input).Tensor(output).Float(p), geometry, planes)
+            .Run(geometry.OutputHeight * geometry.OutputWidth, planes);
+    }
+
+    /// <inheritdoc />
+    public void LpPoolBackward(Tensor input, Tensor output, Tensor outputGradient, PoolingGeometry geometry, float p, Tensor inputGradient)
+    {
+        int planes = Pool(input, output, geometry, nameof(input), nameof(output));
+        Pool(inputGradient, outputGradient, geometry, nameof(inputGradient), nameof(outputGradient));
+        BackendArguments.LpExponent(p);
+        Pooling(Launch("lp_pool_backward").Tensor(input).Tensor(output).Tensor(outputGradient).Tensor(inputGradient).Float(p), geometry, planes)
+            .Run(geometry.Height * geometry.Width, planes);
+    }
+
+    private int Pool(Tensor input, Tensor output, in PoolingGeometry g, string inputName, string outputName)
+    {
+        Device(input, inputName);
+        Device(output, outputName);
+        BackendArguments.Pooling(input.Length, output.Length, input.Rows, g);
+        return input.Rows * g.Channels;
+    }
+
+    private static KernelLaunch Pooling(KernelLaunch launch, in PoolingGeometry g, int planes) =>
+        launch.Int(g.Height).Int(g.Width).Int(g.KernelHeight).Int(g.KernelWidth).Int(g.StrideHeight).Int(g.StrideWidth)
+            .Int(g.PadHeight).Int(g.PadWidth).Int(g.OutputHeight).Int(g.OutputWidth).Int(planes);
+
+    /// <inheritdoc />
+    public void LrnForward(Tensor input, int channels, LrnParameters parameters, Tensor output, Tensor scale)
+    {
+        var (spatial, images) = Lrn(input, channels, parameters, output, scale);
+        Launch("lrn_forward").Tensor(input).Tensor(output).Tensor(scale).Int(channels).Int(spatial).Int(images)
+            .Int(parameters.Before).Int(parameters.After).Float(parameters.Alpha / parameters.Size).Float(parameters.Beta).Float(parameters.Bias)
+            .Run(spatial, channels, images);
+    }
+
+    /// <inheritdoc />
+    public void LrnBackward(Tensor input, Tensor output, Tensor scale, Tensor outputGradient, int channels, LrnParameters parameters, Tensor inputGradient)
+    {
+        var (spatial, images) = Lrn(input, channels, parameters, output, scale);
+        Elementwise(input, outputGradient, nameof(input), nameof(outputGradient));
+        Elementwise(input, inputGradient, nameof(input), nameof(inputGradient));
+        Launch("lrn_backward").Tensor(input).Tensor(output).Tensor(scale).Tensor(outputGradient).Tensor(inputGradient)
+            .Int(channels).Int(spatial).Int(images).Int(parameters.Before).Int(parameters.After)
+            .Float(-2f * parameters.Alpha * parameters.Beta / parameters.Size).Float(parameters.Beta)
+            .Run(spatial, channels, images);
+    }
+
+    private (int Spatial, int Images) Lrn(Tensor input, int channels, in LrnParameters parameters, Tensor output, Tensor scale)
+    {
+        parameters.Validate();
+        Elementwise(input, output, nameof(input), nameof(output));
+        Elementwise(input, scale, nameof(input), nameof(scale));
+        int spatial = BackendArguments.Spatial(input, channels, nameof(input));
+        return (spatial, input.Rows);
+    }
+
+    /// <inheritdoc />
+    public void LcnForward(Tensor input, LcnGeometry geometry, Tensor output, Tensor deviation)
+    {
+        Device(input, nameof(input));
+        Device(output, nameof(output));
+        Device(deviation, nameof(deviation));
+        int images = BackendArguments.Lcn(input, output, deviation, geometry);
+        var scratch = Scratch("lcn", LcnScratch(images, geometry));
+        Lcn(Launch("lcn_forward").Tensor(input).Tensor(output).Tensor(deviation).Buffer(scratch), geometry)
+            .Run((long)images * LcnGroup, 1, 1, LcnGroup, 1);
+    }
+
+    /// <inheritdoc />
+    public void LcnBackward(Tensor output, Tensor deviation, Tensor outputGradient, LcnGeometry geometry, Tensor inputGradient)
+    {
+        Device(output, nameof(output));
+        Device(deviation, nameof(deviation));
+        Device(outputGradient, nameof(outputGradient));
+        Device(inputGradient, nameof(inputGradient));
+        int images = BackendArguments.Lcn(output, inputGradient, deviation, geometry);
+        BackendArguments.SameLength(output, outputGradient, nameof(output), nameof(outputGradient));
+        var scratch = Scratch("lcn", LcnScratch(images, geometry));
+        Lcn(Launch("lcn_backward").Tensor(output).Tensor(deviation).Tensor(outputGradient).Tensor(inputGradient).Buffer(scratch), geometry)
+            .Run((long)images * LcnGroup, 1, 1, LcnGroup, 1);
+    }
+
+    /// <summary>Work-items per image in the LCN kernels (LCN_GROUP in normalization.cl).</summary>
+    private const int LcnGroup = 64;
+
+    private static long LcnScratch(int images, in LcnGeometry g) => (long)images * (4L * g.PlaneLength + g.Height + g.Width + g.Size);
+
+    private static KernelLaunch Lcn(KernelLaunch launch, in LcnGeometry g) =>
+        launch.Int(g.Channels).Int(g.Height).Int(g.Width).Int(g.Size).Float(g.Sigma);
+}

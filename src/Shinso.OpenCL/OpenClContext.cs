@@ -1,0 +1,134 @@
+using System.Reflection;
+using System.Text;
+using Shinso.OpenCL.Native;
+using static Shinso.OpenCL.Native.OpenClApi;
+
+namespace Shinso.OpenCL;
+
+/// <summary>
+/// A context and in-order queue on one device, with its programs compiled once and its kernels
+/// created once. Not thread-safe: clSetKernelArg on a shared kernel object must not race.
+/// </summary>
+internal sealed unsafe class OpenClContext : IDisposable
+{
+    /// <summary>The kernel files compiled together as the main program (gemm.cl is compiled per tile shape).</summary>
+    private static readonly string[] MainProgramFiles =
+        ["philox.cl", "elementwise.cl", "softmax.cl", "optimizers.cl", "im2col.cl", "pooling.cl", "normalization.cl"];
+
+    private readonly Dictionary<string, nint> _programs = new();
+    private readonly Dictionary<(string Program, string Kernel), nint> _kernels = new();
+    private nint _context, _queue;
+
+    public OpenClContext(OpenClDeviceInfo device)
+    {
+        Device = device;
+        nint handle = device.DeviceHandle;
+        int error;
+        nint* properties = stackalloc nint[3];
+        properties[0] = 0x1084;   // CL_CONTEXT_PLATFORM
+        properties[1] = device.PlatformHandle;
+        properties[2] = 0;
+        _context = clCreateContext(properties, 1, &handle, 0, 0, &error);
+        OpenClException.Check(error, "clCreateContext");
+        _queue = clCreateCommandQueue(_context, handle, 0, &error);
+        OpenClException.Check(error, "clCreateCommandQueue");
+    }
+
+    public OpenClDeviceInfo Device { get; }
+
+    public nint Queue => _queue;
+
+    public nint Context => _context;
+
+    /// <summary>A kernel of the main program.</summary>
+    public nint Kernel(string name) => Kernel("main", "", name);
+
+    /// <summary>A kernel of the GEMM program compiled with <paramref name="options"/> (the tile shape).</summary>
+    public nint GemmKernel(string options) => Kernel("gemm", options, "sgemm");
+
+    private nint Kernel(string program, string options, string name)
+    {
+        string key = program + "|" + options;
+        if (_kernels.TryGetValue((key, name), out nint kernel)) return kernel;
+        nint built = Program(program, options);
+        int error;
+        byte[] utf8 = Encoding.UTF8.GetBytes(name + "\0");
+        fixed (byte* n = utf8) kernel = clCreateKernel(built, n, &error);
+        OpenClException.Check(error, $"clCreateKernel({name})");
+        _kernels[(key, name)] = kernel;
+        return kernel;
+    }
+
+    private nint Program(string program, string options)
+    {
+        string key = program + "|" + options;
+        if (_programs.TryGetValue(key, out nint built)) return built;
+        string source = program == "main"
+            ? string.Join("\n", MainProgramFiles.Select(KernelSource))
+            : KernelSource(program + ".cl");
+        byte[] text = Encoding.UTF8.GetBytes(source);
+        int error;
+        fixed (byte* s = text)
+        {
+            byte* strings = s;
+            nuint length = (nuint)text.Length;
+            built = clCreateProgramWithSource(_context, 1, &strings, &length, &error);
+        }
+        OpenClException.Check(error, "clCreateProgramWithSource");
+        nint device = Device.DeviceHandle;
+        byte[] flags = Encoding.UTF8.GetBytes(("-cl-std=CL1.2 " + options).Trim() + "\0");
+        int status;
+        fixed (byte* f = flags) status = clBuildProgram(built, 1, &device, f, 0, 0);
+        if (status != 0)
+        {
+            string log = BuildLog(built, device);
+            clReleaseProgram(built);
+            if (status == -11) throw new OpenClBuildException(program + ".cl " + options, Device.Name, log);
+            OpenClException.Check(status, "clBuildProgram");
+        }
+        _programs[key] = built;
+        return built;
+    }
+
+    private static string BuildLog(nint program, nint device)
+    {
+        nuint size = 0;
+        if (clGetProgramBuildInfo(program, device, CL_PROGRAM_BUILD_LOG, 0, null, &size) != 0 || size == 0) return "(no build log)";
+        var bytes = new byte[(int)size];
+        fixed (byte* b = bytes) clGetProgramBuildInfo(program, device, CL_PROGRAM_BUILD_LOG, size, b, null);
+        return Encoding.UTF8.GetString(bytes).TrimEnd('\0');
+    }
+
+    /// <summary>The text of a kernel file embedded from the repository's kernels/ folder.</summary>
+    public static string KernelSource(string file)
+    {
+        using Stream? stream = typeof(OpenClContext).Assembly.GetManifestResourceStream("kernels/" + file)
+            ?? throw new InvalidOperationException($"The kernel file kernels/{file} is not embedded in {typeof(OpenClContext).Assembly.GetName().Name}.");
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        return reader.ReadToEnd();
+    }
+
+    /// <summary>The names of every embedded kernel file.</summary>
+    public static IEnumerable<string> KernelFiles() =>
+        typeof(OpenClContext).Assembly.GetManifestResourceNames().Where(n => n.StartsWith("kernels/", StringComparison.Ordinal)).Select(n => n["kernels/".Length..]);
+
+    public BufferHandle CreateBuffer(long bytes)
+    {
+        int error;
+        nint memory = clCreateBuffer(_context, CL_MEM_READ_WRITE, (nuint)Math.Max(bytes, 4), null, &error);
+        OpenClException.Check(error, $"clCreateBuffer({bytes} bytes)");
+        return new BufferHandle(memory);
+    }
+
+    public void Finish() => OpenClException.Check(clFinish(_queue), "clFinish");
+
+    public void Dispose()
+    {
+        foreach (nint kernel in _kernels.Values) clReleaseKernel(kernel);
+        _kernels.Clear();
+        foreach (nint program in _programs.Values) clReleaseProgram(program);
+        _programs.Clear();
+        if (_queue != 0) { clFinish(_queue); clReleaseCommandQueue(_queue); _queue = 0; }
+        if (_context != 0) { clReleaseContext(_context); _context = 0; }
+    }
+}

@@ -1,0 +1,120 @@
+using Shinso.Tensors;
+
+namespace Shinso.Backends;
+
+/// <summary>
+/// The argument checks every backend applies before it launches a kernel, shared so that a shape
+/// mistake reads the same on the CPU and on a device.
+/// </summary>
+public static class BackendArguments
+{
+    /// <summary>Throws unless the two lengths are equal.</summary>
+    public static void SameLength(int a, int b, string nameA, string nameB)
+    {
+        if (a != b) throw new ArgumentException($"{nameA} has {a} elements but {nameB} has {b}.", nameB);
+    }
+
+    /// <summary>Throws unless the two tensors have the same number of elements.</summary>
+    public static void SameLength(Tensor a, Tensor b, string nameA, string nameB) => SameLength(a.Length, b.Length, nameA, nameB);
+
+    /// <summary>Throws unless the two tensors read as matrices of the same rows and columns.</summary>
+    public static void SameShape(Tensor a, Tensor b, string nameA, string nameB)
+    {
+        if (a.Rows != b.Rows || a.Columns != b.Columns)
+            throw new ArgumentException($"{nameA} has shape {Tensor.ShapeText(a.Shape)} but {nameB} has {Tensor.ShapeText(b.Shape)}.", nameB);
+    }
+
+    /// <summary>The sizes (m, n, k) of <c>C = op(A) op(B)</c>, after checking that the shapes agree.</summary>
+    public static (int M, int N, int K) Gemm(Transpose transA, Transpose transB, Tensor a, Tensor b, Tensor c)
+    {
+        int m = transA == Transpose.None ? a.Rows : a.Columns;
+        int k = transA == Transpose.None ? a.Columns : a.Rows;
+        int kb = transB == Transpose.None ? b.Rows : b.Columns;
+        int n = transB == Transpose.None ? b.Columns : b.Rows;
+        if (k != kb)
+            throw new ArgumentException(
+                $"op(a) is {m} x {k} but op(b) is {kb} x {n}: inner dimensions differ (a {Tensor.ShapeText(a.Shape)}, b {Tensor.ShapeText(b.Shape)}).", nameof(b));
+        if (c.Rows != m || c.Columns != n)
+            throw new ArgumentException($"c has shape {Tensor.ShapeText(c.Shape)} but op(a)*op(b) is {m} x {n}.", nameof(c));
+        return (m, n, k);
+    }
+
+    /// <summary>Checks a row vector against a matrix's columns.</summary>
+    public static void RowVector(Tensor matrix, Tensor row, string rowName)
+    {
+        if (row.Length != matrix.Columns)
+            throw new ArgumentException($"{rowName} has {row.Length} elements but the matrix {Tensor.ShapeText(matrix.Shape)} has {matrix.Columns} columns.", rowName);
+    }
+
+    /// <summary>Checks a per-row result against a matrix's rows.</summary>
+    public static void PerRow(Tensor matrix, Tensor result, string matrixName)
+    {
+        if (result.Length != matrix.Rows)
+            throw new ArgumentException($"result has {result.Length} elements but {matrixName} {Tensor.ShapeText(matrix.Shape)} has {matrix.Rows} rows.", "result");
+    }
+
+    /// <summary>The number of images, after checking images and columns against the geometry.</summary>
+    public static int Convolution(Tensor images, ConvolutionGeometry g, Tensor columns)
+    {
+        g.Validate();
+        int n = images.Rows;
+        if (images.Columns != g.ImageLength)
+            throw new ArgumentException($"images {Tensor.ShapeText(images.Shape)} do not hold [N, {g.Channels}, {g.Height}, {g.Width}] images.", nameof(images));
+        long needed = (long)n * g.ColumnRows * g.ColumnCount;
+        if (columns.Length != needed)
+            throw new ArgumentException(
+                $"columns has {columns.Length} elements but {n} images unfold to [{n}, {g.ColumnRows}, {g.ColumnCount}] = {needed}.", nameof(columns));
+        return n;
+    }
+
+    /// <summary>The spatial size H*W of <c>[N, channels, ...]</c> images.</summary>
+    public static int Spatial(Tensor images, int channels, string argument)
+    {
+        if (channels < 1) throw new ArgumentException($"channels must be positive, got {channels}.", nameof(channels));
+        if (images.Columns % channels != 0 || images.Columns == 0)
+            throw new ArgumentException($"{argument} {Tensor.ShapeText(images.Shape)} does not hold [N, {channels}, ...] images.", argument);
+        return images.Columns / channels;
+    }
+
+    /// <summary>Checks a per-channel vector (a bias or its gradient).</summary>
+    public static void ChannelVector(Tensor vector, int channels, string name)
+    {
+        if (vector.Length != channels) throw new ArgumentException($"The {name} has {vector.Length} elements but there are {channels} channels.", name);
+    }
+
+    /// <summary>Checks pooling input and output against the geometry for <paramref name="images"/> images.</summary>
+    public static void Pooling(int inputLength, int outputLength, int images, in PoolingGeometry g)
+    {
+        g.Validate();
+        if (images < 0) throw new ArgumentException($"Image count must be >= 0, got {images}.", nameof(images));
+        if (inputLength != (long)images * g.InputLength)
+            throw new ArgumentException($"The input has {inputLength} elements but {images} images of [{g.Channels}, {g.Height}, {g.Width}] need {(long)images * g.InputLength}.", "input");
+        if (outputLength != (long)images * g.OutputLength)
+            throw new ArgumentException($"The output has {outputLength} elements but {images} pooled images of [{g.Channels}, {g.OutputHeight}, {g.OutputWidth}] need {(long)images * g.OutputLength}.", "output");
+    }
+
+    /// <summary>Checks the exponent of Lp pooling.</summary>
+    public static void LpExponent(float p)
+    {
+        if (!(p >= 1f) || !float.IsFinite(p)) throw new ArgumentException($"Lp pooling needs a finite p >= 1, got {p}.", nameof(p));
+    }
+
+    /// <summary>Checks local contrast normalization tensors against the geometry.</summary>
+    public static int Lcn(Tensor input, Tensor output, Tensor deviation, in LcnGeometry g)
+    {
+        g.Validate();
+        int images = input.Rows;
+        if (input.Length != (long)images * g.ImageLength || output.Length != input.Length)
+            throw new ArgumentException($"Input ({input.Length}) and output ({output.Length}) must hold {images} images of [{g.Channels}, {g.Height}, {g.Width}].", "input");
+        if (deviation.Length != (long)images * g.PlaneLength)
+            throw new ArgumentException($"deviation has {deviation.Length} elements but needs {images} x {g.PlaneLength}.", nameof(deviation));
+        return images;
+    }
+
+    /// <summary>Checks a keep probability for dropout.</summary>
+    public static void KeepProbability(float keepProbability)
+    {
+        if (!(keepProbability > 0f && keepProbability <= 1f))
+            throw new ArgumentOutOfRangeException(nameof(keepProbability), keepProbability, "The keep probability must be in (0, 1].");
+    }
+}

@@ -1,0 +1,391 @@
+using Shinso.Backends;
+using Shinso.OpenCL;
+using Shinso.Random;
+using Shinso.Tensors;
+using static Shinso.Tests.OpenCL.TwinBackends;
+
+namespace Shinso.Tests.OpenCL;
+
+/// <summary>Every OpenCL kernel against its CPU twin on random shapes, through the backend interface.</summary>
+[Collection(OpenClCollection.Name)]
+public class OpenClKernelTests(TwinBackends twins)
+{
+    private CpuBackend Cpu => twins.Cpu;
+    private OpenClBackend Device => twins.Device;
+
+    public static TheoryData<string> GemmTiles() => new() { "auto", "large", "medium", "small" };
+
+    [Theory]
+    [MemberData(nameof(GemmTiles))]
+    public void Gemm_matches_the_cpu_for_every_transpose_pair_and_edge_shape(string tile)
+    {
+        Device.ForcedGemmTile = tile switch { "large" => GemmTile.Large, "medium" => GemmTile.Medium, "small" => GemmTile.Small, _ => null };
+        try
+        {
+            var random = new System.Random(11);
+            int[][] shapes = [[1, 1, 1], [7, 5, 3], [33, 17, 65], [100, 20, 784], [129, 130, 31], [64, 128, 16]];
+            foreach (var s in shapes)
+            foreach (var ta in new[] { Transpose.None, Transpose.Transposed })
+            foreach (var tb in new[] { Transpose.None, Transpose.Transposed })
+            {
+                int m = s[0], n = s[1], k = s[2];
+                var a = twins.Random(random, -1, 1, ta == Transpose.None ? [m, k] : [k, m]);
+                var b = twins.Random(random, -1, 1, tb == Transpose.None ? [k, n] : [n, k]);
+                var c = twins.Random(random, -1, 1, m, n);
+                float beta = random.Next(3) == 0 ? 0f : 0.5f;
+                Cpu.Gemm(ta, tb, 1.25f, a.Cpu, b.Cpu, beta, c.Cpu);
+                Device.Gemm(ta, tb, 1.25f, a.Device, b.Device, beta, c.Device);
+                AssertClose(c, 1e-5, 2e-5 * k, $"gemm {tile} {m}x{n}x{k} {ta}/{tb}");
+            }
+        }
+        finally
+        {
+            Device.ForcedGemmTile = null;
+        }
+    }
+
+    [Fact]
+    public void Gemm_with_beta_zero_ignores_nans_in_c_and_reads_row_views()
+    {
+        var random = new System.Random(3);
+        var a = twins.Random(random, -1, 1, 10, 8);
+        var b = twins.Random(random, -1, 1, 8, 6);
+        var nan = new float[9 * 6];
+        Array.Fill(nan, float.NaN);
+        var c = twins.Pair(nan, 9, 6);
+        // Rows 2..8 of a and rows 3..8 of c: views at an offset into their buffers.
+        Cpu.Gemm(Transpose.None, Transpose.None, 1f, a.Cpu.SliceRows(2, 6), b.Cpu, 0f, c.Cpu.SliceRows(3, 6));
+        Device.Gemm(Transpose.None, Transpose.None, 1f, a.Device.SliceRows(2, 6), b.Device, 0f, c.Device.SliceRows(3, 6));
+        AssertClose(c, 1e-5, 1e-5, "gemm view");
+        Assert.True(float.IsNaN(Read(c.Device)[0]), "rows outside the view stay untouched");
+    }
+
+    [Fact]
+    public void Blas1_and_reductions_match_the_cpu()
+    {
+        var random = new System.Random(5);
+        foreach (int length in new[] { 1, 63, 64, 1000, 4097 })
+        {
+            var x = twins.Random(random, -2, 2, length);
+            var y = twins.Random(random, -2, 2, length);
+            Cpu.Axpy(0.7f, x.Cpu, y.Cpu); Device.Axpy(0.7f, x.Device, y.Device);
+            AssertClose(y, 1e-6, 1e-6, "axpy");
+            Cpu.Axpby(0.3f, x.Cpu, -1.5f, y.Cpu); Device.Axpby(0.3f, x.Device, -1.5f, y.Device);
+            AssertClose(y, 1e-6, 1e-6, "axpby");
+            var nan = twins.Pair(Enumerable.Repeat(float.NaN, length).ToArray(), length);
+            Cpu.Axpby(2f, x.Cpu, 0f, nan.Cpu); Device.Axpby(2f, x.Device, 0f, nan.Device);
+            AssertClose(nan, 0, 0, "axpby beta 0");
+            Cpu.ScaleShift(x.Cpu, 3f, -1f, y.Cpu); Device.ScaleShift(x.Device, 3f, -1f, y.Device);
+            AssertClose(y, 1e-6, 1e-6, "scale-shift");
+            var r = twins.Pair(new float[length], length);
+            Cpu.Multiply(x.Cpu, y.Cpu, r.Cpu); Device.Multiply(x.Device, y.Device, r.Device);
+            AssertClose(r, 1e-6, 0, "multiply");
+            Assert.Equal(Cpu.Sum(x.Cpu), Device.Sum(x.Device), 1e-4 * Math.Sqrt(length));
+            Assert.Equal(Cpu.SumOfSquares(x.Cpu), Device.SumOfSquares(x.Device), 1e-5 * length);
+            Cpu.Fill(r.Cpu, 2.5f); Device.Fill(r.Device, 2.5f);
+            AssertClose(r, 0, 0, "fill");
+            Cpu.Copy(x.Cpu, r.Cpu); Device.Copy(x.Device, r.Device);
+            AssertClose(r, 0, 0, "copy");
+        }
+        foreach (var (rows, columns) in new[] { (1, 1), (100, 500), (37, 65) })
+        {
+            var m = twins.Random(random, -1, 1, rows, columns);
+            var row = twins.Random(random, -1, 1, columns);
+            Cpu.AddRowVector(m.Cpu, row.Cpu); Device.AddRowVector(m.Device, row.Device);
+            AssertClose(m, 1e-6, 1e-6, "add-row-vector");
+            var sums = twins.Random(random, -1, 1, columns);
+            Cpu.SumColumns(m.Cpu, sums.Cpu, 0.9f); Device.SumColumns(m.Device, sums.Device, 0.9f);
+            AssertClose(sums, 1e-5, 1e-5 * rows, "sum-columns");
+            var rowSums = twins.Pair(new float[rows], rows);
+            Cpu.SumRows(m.Cpu, rowSums.Cpu); Device.SumRows(m.Device, rowSums.Device);
+            AssertClose(rowSums, 1e-5, 1e-5 * columns, "sum-rows");
+            Cpu.ClipColumnNorms(m.Cpu, 1.5f); Device.ClipColumnNorms(m.Device, 1.5f);
+            AssertClose(m, 1e-5, 1e-6, "max-norm");
+        }
+    }
+
+    [Theory]
+    [InlineData(Activation.Identity)]
+    [InlineData(Activation.Sigmoid)]
+    [InlineData(Activation.Tanh)]
+    [InlineData(Activation.Relu)]
+    [InlineData(Activation.AbsoluteValue)]
+    public void Activations_and_their_derivatives_match_the_cpu(Activation function)
+    {
+        var random = new System.Random((int)function);
+        var x = twins.Random(random, -8, 8, 77, 13);
+        var y = twins.Pair(new float[77 * 13], 77, 13);
+        var dy = twins.Random(random, -1, 1, 77, 13);
+        var dx = twins.Pair(new float[77 * 13], 77, 13);
+        Cpu.Activate(function, x.Cpu, y.Cpu); Device.Activate(function, x.Device, y.Device);
+        AssertClose(y, 2e-6, 2e-7, $"{function}");
+        Cpu.ActivationBackward(function, x.Cpu, y.Cpu, dy.Cpu, dx.Cpu); Device.ActivationBackward(function, x.Device, y.Device, dy.Device, dx.Device);
+        AssertClose(dx, 2e-6, 2e-7, $"{function}'");
+    }
+
+    [Fact]
+    public void Softmax_family_and_losses_match_the_cpu_and_stay_stable_for_large_inputs()
+    {
+        var random = new System.Random(9);
+        foreach (var (rows, columns, scale) in new[] { (100, 10, 5f), (3, 2000, 1f), (4, 10, 1000f) })
+        {
+            var x = twins.Random(random, -scale, scale, rows, columns);
+            var y = twins.Pair(new float[rows * columns], rows, columns);
+            Cpu.SoftmaxRows(x.Cpu, y.Cpu); Device.SoftmaxRows(x.Device, y.Device);
+            AssertClose(y, 1e-5, 1e-7, "softmax");
+            var lse = twins.Pair(new float[rows], rows);
+            Cpu.LogSumExpRows(x.Cpu, lse.Cpu); Device.LogSumExpRows(x.Device, lse.Device);
+            AssertClose(lse, 1e-6, 1e-5, "log-sum-exp");
+            var dy = twins.Random(random, -1, 1, rows, columns);
+            var dx = twins.Pair(new float[rows * columns], rows, columns);
+            Cpu.SoftmaxBackward(y.Cpu, dy.Cpu, dx.Cpu); Device.SoftmaxBackward(y.Device, dy.Device, dx.Device);
+            AssertClose(dx, 1e-4, 1e-6, "softmax backward");
+            var softplus = twins.Pair(new float[rows], rows);
+            Cpu.SoftplusSumRows(x.Cpu, 0.5f, softplus.Cpu); Device.SoftplusSumRows(x.Device, 0.5f, softplus.Device);
+            AssertClose(softplus, 1e-5, 1e-4, "softplus-sum");
+
+            var targets = new float[rows * columns];
+            for (int i = 0; i < rows; i++) targets[i * columns + random.Next(columns)] = 1f;
+            var t = twins.Pair(targets, rows, columns);
+            var p = twins.Pair(new float[rows * columns], rows, columns);
+            var g = twins.Pair(new float[rows * columns], rows, columns);
+            float lossCpu = Cpu.SoftmaxCrossEntropy(x.Cpu, t.Cpu, p.Cpu, g.Cpu);
+            float lossDevice = Device.SoftmaxCrossEntropy(x.Device, t.Device, p.Device, g.Device);
+            Assert.Equal(lossCpu, lossDevice, 1e-5 * Math.Max(1, Math.Abs(lossCpu)));
+            AssertClose(p, 1e-5, 1e-7, "softmax-CE probabilities");
+            AssertClose(g, 1e-5, 1e-8, "softmax-CE gradient");
+            lossCpu = Cpu.SigmoidCrossEntropy(x.Cpu, t.Cpu, p.Cpu, g.Cpu);
+            lossDevice = Device.SigmoidCrossEntropy(x.Device, t.Device, p.Device, g.Device);
+            Assert.Equal(lossCpu, lossDevice, 1e-5 * Math.Max(1, Math.Abs(lossCpu)));
+            AssertClose(p, 1e-5, 1e-7, "sigmoid-CE probabilities");
+            AssertClose(g, 1e-5, 1e-8, "sigmoid-CE gradient");
+            lossCpu = Cpu.SquaredError(x.Cpu, t.Cpu, g.Cpu);
+            lossDevice = Device.SquaredError(x.Device, t.Device, g.Device);
+            Assert.Equal(lossCpu, lossDevice, 1e-5 * Math.Max(1, Math.Abs(lossCpu)));
+            AssertClose(g, 1e-6, 1e-7, "squared-error gradient");
+        }
+    }
+
+    [Fact]
+    public void Philox_words_uniforms_bernoulli_and_dropout_are_bit_identical_to_the_cpu()
+    {
+        var stream = new RandomStream(0x1234_5678_9ABC_DEF0, 77);
+        const ulong counter = (1UL << 32) - 3;   // the block counter carries into its high word inside the range
+        uint[] words = Device.PhiloxWords(stream, counter, 4099);
+        for (int i = 0; i < words.Length; i++)
+            Assert.True(words[i] == Philox4x32.Word(stream, counter * 4 + (ulong)i), $"word {i}");
+
+        var u = twins.Pair(new float[4099], 4099);
+        Cpu.SampleUniform(stream, counter, u.Cpu); Device.SampleUniform(stream, counter, u.Device);
+        AssertIdentical(Read(u.Cpu), Read(u.Device), "uniform");
+
+        var random = new System.Random(1);
+        var p = twins.Random(random, 0, 1, 4099);
+        var s = twins.Pair(new float[4099], 4099);
+        Cpu.SampleBernoulli(stream, 5, p.Cpu, s.Cpu); Device.SampleBernoulli(stream, 5, p.Device, s.Device);
+        AssertIdentical(Read(s.Cpu), Read(s.Device), "bernoulli");
+
+        Cpu.SampleDropoutMask(stream, 9, 0.8f, s.Cpu); Device.SampleDropoutMask(stream, 9, 0.8f, s.Device);
+        AssertIdentical(Read(s.Cpu), Read(s.Device), "dropout mask");
+
+        Cpu.SampleGaussian(stream, 11, 0.5f, 2f, s.Cpu); Device.SampleGaussian(stream, 11, 0.5f, 2f, s.Device);
+        AssertClose(s, 1e-5, 2e-6, "gaussian");
+    }
+
+    [Fact]
+    public void Sigmoid_bernoulli_gives_the_cpu_probabilities_and_samples()
+    {
+        var stream = new RandomStream(42, 3);
+        var random = new System.Random(2);
+        var x = twins.Random(random, -6, 6, 100, 500);
+        var p = twins.Pair(new float[50_000], 100, 500);
+        var s = twins.Pair(new float[50_000], 100, 500);
+        Cpu.SigmoidBernoulli(stream, 17, x.Cpu, p.Cpu, s.Cpu);
+        Device.SigmoidBernoulli(stream, 17, x.Device, p.Device, s.Device);
+        AssertClose(p, 2e-6, 1e-7, "sigmoid probabilities");
+        // Samples agree wherever the uniform is not within rounding of the probability (sigmoid's last bits may differ).
+        float[] sc = Read(s.Cpu), sd = Read(s.Device), pc = Read(p.Cpu), uniforms = new float[50_000];
+        var u = Cpu.Allocate(100, 500);
+        Cpu.SampleUniform(stream, 17, u);
+        Cpu.Download(u, uniforms);
+        int differing = 0;
+        for (int i = 0; i < sc.Length; i++)
+        {
+            if (Math.Abs(uniforms[i] - pc[i]) > 1e-6) Assert.True(sc[i] == sd[i], $"sample {i}: u {uniforms[i]} p {pc[i]}");
+            else if (sc[i] != sd[i]) differing++;
+        }
+        Assert.True(differing <= 2, $"{differing} boundary samples differ");
+    }
+
+    public static TheoryData<string> Optimizers() => new() { "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam" };
+
+    [Theory]
+    [MemberData(nameof(Optimizers))]
+    public void Optimizer_updates_match_the_cpu(string optimizer)
+    {
+        var random = new System.Random(optimizer.Length);
+        var p = twins.Random(random, -1, 1, 1001);
+        var g = twins.Random(random, -1, 1, 1001);
+        var s1 = twins.Random(random, 0, 1, 1001);
+        var s2 = twins.Random(random, 0, 1, 1001);
+        for (int step = 1; step <= 3; step++)
+        {
+            foreach (IBackend backend in new IBackend[] { Cpu, Device })
+            {
+                bool cpu = backend == Cpu;
+                Tensor P = cpu ? p.Cpu : p.Device, G = cpu ? g.Cpu : g.Device, A = cpu ? s1.Cpu : s1.Device, B = cpu ? s2.Cpu : s2.Device;
+                switch (optimizer)
+                {
+                    case "momentum": backend.MomentumUpdate(P, G, A, 0.1f, 0.9f); break;
+                    case "nesterov": backend.NesterovUpdate(P, G, A, 0.1f, 0.9f); break;
+                    case "adagrad": backend.AdaGradUpdate(P, G, A, 0.1f, 1e-6f); break;
+                    case "rmsprop": backend.RmsPropUpdate(P, G, A, 0.01f, 0.9f, 1e-6f); break;
+                    case "adadelta": backend.AdaDeltaUpdate(P, G, A, B, 0.95f, 1e-6f); break;
+                    default: backend.AdamUpdate(P, G, A, B, 1e-3f, 0.9f, 0.999f, 1e-8f, step); break;
+                }
+            }
+        }
+        AssertClose(p, 1e-5, 1e-6, optimizer + " parameters");
+        AssertClose(s1, 1e-5, 1e-6, optimizer + " state");
+        AssertClose(s2, 1e-5, 1e-6, optimizer + " second state");
+    }
+
+    [Fact]
+    public void Im2col_col2im_and_channel_bias_match_the_cpu()
+    {
+        var random = new System.Random(4);
+        ConvolutionGeometry[] geometries =
+        [
+            new(1, 28, 28, 5, 5, 1, 1, 2, 2),
+            new(3, 13, 11, 3, 3, 2, 2, 1, 1),
+            new(2, 8, 9, 2, 3, 1, 2, 0, 1),
+        ];
+        foreach (var g in geometries)
+        {
+            const int n = 3;
+            var images = twins.Random(random, -1, 1, n, g.Channels, g.Height, g.Width);
+            var columns = twins.Pair(new float[n * g.ColumnRows * g.ColumnCount], n, g.ColumnRows, g.ColumnCount);
+            Cpu.Im2Col(images.Cpu, g, columns.Cpu); Device.Im2Col(images.Device, g, columns.Device);
+            AssertClose(columns, 0, 0, "im2col");
+            var back = twins.Random(random, -1, 1, n, g.Channels, g.Height, g.Width);
+            Cpu.Col2Im(columns.Cpu, g, back.Cpu); Device.Col2Im(columns.Device, g, back.Device);
+            AssertClose(back, 1e-6, 1e-6, "col2im");
+            var bias = twins.Random(random, -1, 1, g.Channels);
+            Cpu.AddChannelBias(images.Cpu, g.Channels, bias.Cpu); Device.AddChannelBias(images.Device, g.Channels, bias.Device);
+            AssertClose(images, 1e-6, 1e-6, "add channel bias");
+            Cpu.SumChannelBias(images.Cpu, g.Channels, bias.Cpu); Device.SumChannelBias(images.Device, g.Channels, bias.Device);
+            AssertClose(bias, 1e-5, 1e-4, "sum channel bias");
+        }
+    }
+
+    public static TheoryData<int> PoolingCases() => new() { 0, 1, 2, 3 };
+
+    [Theory]
+    [MemberData(nameof(PoolingCases))]
+    public void Pooling_forward_and_backward_match_the_cpu(int which)
+    {
+        PoolingGeometry g = which switch
+        {
+            0 => new(3, 24, 24, 2, 2, 2, 2),
+            1 => new(2, 13, 13, 3, 3, 2, 2, 1, 1),
+            2 => new(2, 13, 11, 3, 3, 2, 2, 0, 0, CeilMode: true),
+            _ => new(1, 7, 9, 3, 2, 1, 1, 1, 1),
+        };
+        var random = new System.Random(which);
+        const int n = 4;
+        var x = twins.Random(random, -2, 2, n, g.Channels, g.Height, g.Width);
+        var y = twins.Pair(new float[n * g.OutputLength], n, g.OutputLength);
+        var arg = twins.Pair(new float[n * g.OutputLength], n, g.OutputLength);
+        var dy = twins.Random(random, -1, 1, n, g.OutputLength);
+        var dx = twins.Random(random, -1, 1, n, g.InputLength);
+        Cpu.MaxPoolForward(x.Cpu, g, y.Cpu, arg.Cpu); Device.MaxPoolForward(x.Device, g, y.Device, arg.Device);
+        AssertClose(y, 0, 0, "max pool"); AssertClose(arg, 0, 0, "max pool argmax");
+        Cpu.MaxPoolBackward(dy.Cpu, arg.Cpu, g, dx.Cpu); Device.MaxPoolBackward(dy.Device, arg.Device, g, dx.Device);
+        AssertClose(dx, 1e-6, 1e-6, "max pool backward");
+        foreach (bool includePad in new[] { false, true })
+        {
+            Cpu.AvgPoolForward(x.Cpu, g, includePad, y.Cpu); Device.AvgPoolForward(x.Device, g, includePad, y.Device);
+            AssertClose(y, 1e-6, 1e-6, "avg pool");
+            Cpu.AvgPoolBackward(dy.Cpu, g, includePad, dx.Cpu); Device.AvgPoolBackward(dy.Device, g, includePad, dx.Device);
+            AssertClose(dx, 1e-6, 1e-6, "avg pool backward");
+        }
+        foreach (float p in new[] { 2f, 3f })
+        {
+            Cpu.LpPoolForward(x.Cpu, g, p, y.Cpu); Device.LpPoolForward(x.Device, g, p, y.Device);
+            AssertClose(y, 1e-5, 1e-6, $"L{p} pool");
+            Cpu.LpPoolBackward(x.Cpu, y.Cpu, dy.Cpu, g, p, dx.Cpu); Device.LpPoolBackward(x.Device, y.Device, dy.Device, g, p, dx.Device);
+            AssertClose(dx, 1e-4, 1e-5, $"L{p} pool backward");
+        }
+    }
+
+    [Theory]
+    [InlineData(5, 0.75f)]
+    [InlineData(4, 0.5f)]
+    [InlineData(3, 0.6f)]
+    public void Local_response_normalization_matches_the_cpu(int size, float beta)
+    {
+        var random = new System.Random(size);
+        const int n = 3, channels = 7, spatial = 5 * 6;
+        var parameters = new LrnParameters(size, 1e-2f, beta, 2f);
+        var x = twins.Random(random, -3, 3, n, channels, 5, 6);
+        var y = twins.Pair(new float[n * channels * spatial], n, channels, 5, 6);
+        var s = twins.Pair(new float[n * channels * spatial], n, channels, 5, 6);
+        Cpu.LrnForward(x.Cpu, channels, parameters, y.Cpu, s.Cpu); Device.LrnForward(x.Device, channels, parameters, y.Device, s.Device);
+        AssertClose(y, 2e-6, 1e-7, "lrn"); AssertClose(s, 1e-6, 1e-7, "lrn scale");
+        var dy = twins.Random(random, -1, 1, n, channels, 5, 6);
+        var dx = twins.Pair(new float[n * channels * spatial], n, channels, 5, 6);
+        Cpu.LrnBackward(x.Cpu, y.Cpu, s.Cpu, dy.Cpu, channels, parameters, dx.Cpu);
+        Device.LrnBackward(x.Device, y.Device, s.Device, dy.Device, channels, parameters, dx.Device);
+        AssertClose(dx, 1e-5, 1e-6, "lrn backward");
+    }
+
+    [Theory]
+    [InlineData(3, 9, 9, 5, 1.5f)]
+    [InlineData(1, 12, 7, 3, 1f)]
+    public void Local_contrast_normalization_matches_the_cpu(int channels, int height, int width, int size, float sigma)
+    {
+        var random = new System.Random(height);
+        const int n = 3;
+        var g = new LcnGeometry(channels, height, width, size, sigma);
+        var x = twins.Random(random, -1, 1, n, g.ImageLength);
+        var y = twins.Pair(new float[n * g.ImageLength], n, g.ImageLength);
+        var dev = twins.Pair(new float[n * g.PlaneLength], n, g.PlaneLength);
+        Cpu.LcnForward(x.Cpu, g, y.Cpu, dev.Cpu); Device.LcnForward(x.Device, g, y.Device, dev.Device);
+        AssertClose(y, 1e-4, 1e-5, "lcn"); AssertClose(dev, 1e-5, 1e-6, "lcn deviation");
+        var dy = twins.Random(random, -1, 1, n, g.ImageLength);
+        var dx = twins.Pair(new float[n * g.ImageLength], n, g.ImageLength);
+        Cpu.LcnBackward(y.Cpu, dev.Cpu, dy.Cpu, g, dx.Cpu); Device.LcnBackward(y.Device, dev.Device, dy.Device, g, dx.Device);
+        AssertClose(dx, 1e-4, 1e-4, "lcn backward");
+    }
+
+    [Fact]
+    public void Boltzmann_kernels_match_the_cpu()
+    {
+        var random = new System.Random(8);
+        var m = twins.Random(random, -2, 2, 31, 19);
+        var scale = twins.Random(random, 0.5f, 2, 19);
+        var r = twins.Pair(new float[31 * 19], 31, 19);
+        Cpu.ScaleColumns(m.Cpu, scale.Cpu, r.Cpu); Device.ScaleColumns(m.Device, scale.Device, r.Device);
+        AssertClose(r, 1e-6, 0, "scale columns");
+        Cpu.ScaledSigmoid(m.Cpu, 0.5f, r.Cpu); Device.ScaledSigmoid(m.Device, 0.5f, r.Device);
+        AssertClose(r, 2e-6, 1e-7, "scaled sigmoid");
+        var drive = twins.Random(random, -1, 1, 31, 19);
+        var bias = twins.Random(random, -1, 1, 19);
+        var stats = twins.Random(random, -1, 1, 19);
+        Cpu.GaussianScaleStatistics(m.Cpu, drive.Cpu, bias.Cpu, scale.Cpu, stats.Cpu, 0.5f);
+        Device.GaussianScaleStatistics(m.Device, drive.Device, bias.Device, scale.Device, stats.Device, 0.5f);
+        AssertClose(stats, 1e-5, 1e-4, "gaussian scale statistics");
+    }
+
+    [Fact]
+    public void Tensors_of_another_backend_and_wrong_shapes_are_rejected_with_the_argument_named()
+    {
+        var cpu = Cpu.Allocate(3, 4);
+        var device = Device.Allocate(3, 4);
+        var e = Assert.Throws<ArgumentException>(() => Device.Axpy(1f, cpu, device));
+        Assert.Contains("x lives on backend 'cpu'", e.Message);
+        var wrong = Device.Allocate(5);
+        e = Assert.Throws<ArgumentException>(() => Device.AddRowVector(device, wrong));
+        Assert.Equal("row", e.ParamName);
+    }
+}

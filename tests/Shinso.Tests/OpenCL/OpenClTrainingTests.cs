@@ -1,0 +1,159 @@
+using Shinso.Backends;
+using Shinso.Data;
+using Shinso.Layers;
+using Shinso.Models.Boltzmann;
+using Shinso.Models.FeedForward;
+using Shinso.Optimizers;
+using Shinso.Tensors;
+using Shinso.Training;
+
+namespace Shinso.Tests.OpenCL;
+
+/// <summary>
+/// Every model family trained a few steps from the same seed on the CPU and on the OpenCL device:
+/// the parameters must agree to 1e-4 relative (the backends differ only in rounding).
+/// </summary>
+[Collection(OpenClCollection.Name)]
+public class OpenClTrainingTests(TwinBackends twins)
+{
+    private static void AssertSameParameters(IReadOnlyList<Tensor> cpu, IReadOnlyList<Tensor> device, string what)
+    {
+        Assert.Equal(cpu.Count, device.Count);
+        for (int i = 0; i < cpu.Count; i++)
+        {
+            float[] a = TwinBackends.Read(cpu[i]), b = TwinBackends.Read(device[i]);
+            double scale = 0, error = 0, norm = 0, diff = 0;
+            for (int j = 0; j < a.Length; j++)
+            {
+                scale = Math.Max(scale, Math.Abs(a[j]));
+                error = Math.Max(error, Math.Abs(a[j] - b[j]));
+                norm += (double)a[j] * a[j];
+                diff += (double)(a[j] - b[j]) * (a[j] - b[j]);
+            }
+            Assert.True(error <= 1e-4 * scale, $"{what} parameter {i}: largest difference {error:E3} against largest magnitude {scale:E3}");
+            Assert.True(Math.Sqrt(diff) <= 1e-4 * Math.Sqrt(norm), $"{what} parameter {i}: relative difference {Math.Sqrt(diff / norm):E3}");
+        }
+    }
+
+    private static SupervisedData Images(int count, int[] shape, int classes, int seed)
+    {
+        int length = shape.Aggregate(1, (a, b) => a * b);
+        var random = new System.Random(seed);
+        var x = new float[count * length];
+        var t = new float[count * classes];
+        var labels = new int[count];
+        for (int i = 0; i < count; i++)
+        {
+            labels[i] = random.Next(classes);
+            t[i * classes + labels[i]] = 1f;
+            // A class-dependent bump over noise, so training has a signal to follow.
+            for (int j = 0; j < length; j++) x[i * length + j] = (float)(random.NextDouble() * 0.5 + (j % classes == labels[i] ? 0.5 : 0));
+        }
+        return new SupervisedData(x, length, t, classes, labels);
+    }
+
+    private void TrainBoth(FeedForwardSpec spec, Func<Optimizer> optimizer, SupervisedData data, int epochs, string what)
+    {
+        var cpu = new FeedForwardNet(twins.Cpu, spec, 5);
+        var device = new FeedForwardNet(twins.Device, spec, 5);
+        AssertSameParameters(cpu.Parameters.Select(p => p.Value).ToList(), device.Parameters.Select(p => p.Value).ToList(), what + " at init");
+        var initial = cpu.Parameters.Select(p => TwinBackends.Read(p.Value)).ToList();
+        var options = new TrainingOptions { Epochs = epochs, BatchSize = 16, Seed = 3 };
+        new Trainer(cpu, optimizer(), options).Fit(data);
+        double moved = 0;
+        for (int i = 0; i < initial.Count; i++)
+        {
+            float[] now = TwinBackends.Read(cpu.Parameters[i].Value);
+            for (int j = 0; j < now.Length; j++) moved = Math.Max(moved, Math.Abs(now[j] - initial[i][j]));
+        }
+        Assert.True(moved > 1e-3, $"{what}: training barely moved the parameters ({moved:E3}), so agreement would prove little");
+        new Trainer(device, optimizer(), options).Fit(data);
+        AssertSameParameters(cpu.Parameters.Select(p => p.Value).ToList(), device.Parameters.Select(p => p.Value).ToList(), what);
+    }
+
+    [Fact]
+    public void Mlp_with_dropout_adam_and_max_norm_trains_to_the_same_parameters()
+    {
+        var spec = new FeedForwardSpec([20],
+        [
+            LayerSpec.Dropout(0.2f), LayerSpec.Dense(32, WeightInit.HeNormal), LayerSpec.Of("relu"), LayerSpec.Dropout(0.5f),
+            LayerSpec.Dense(24, WeightInit.GlorotUniform), LayerSpec.Of("tanh"),
+            LayerSpec.Dense(16, WeightInit.GlorotNormal), LayerSpec.Of("sigmoid"),
+            LayerSpec.Dense(4, WeightInit.GlorotUniform),
+        ], "softmax-cross-entropy");
+        TrainBoth(spec, () => new Adam(new ConstantSchedule(1e-3f)) { Hooks = { new MaxNorm(1.5f) } }, Images(64, [20], 4, 1), 3, "mlp");
+    }
+
+    [Fact]
+    public void Linear_regression_and_binary_cross_entropy_nets_train_to_the_same_parameters()
+    {
+        var regression = new FeedForwardSpec([6], [LayerSpec.Dense(1, WeightInit.SmallGaussian, 0.1f)], "squared-error");
+        var random = new System.Random(2);
+        var x = Enumerable.Range(0, 48 * 6).Select(_ => (float)random.NextDouble()).ToArray();
+        var y = Enumerable.Range(0, 48).Select(i => x[i * 6] * 2f - x[i * 6 + 3]).ToArray();
+        TrainBoth(regression, () => new Momentum(new ConstantSchedule(0.1f), new ConstantSchedule(0.9f)), new SupervisedData(x, 6, y, 1), 4, "linear regression");
+
+        var bce = new FeedForwardSpec([20], [LayerSpec.Dense(12, WeightInit.GlorotUniform), LayerSpec.Of("abs"), LayerSpec.Dense(4, WeightInit.GlorotUniform)],
+            "binary-cross-entropy");
+        TrainBoth(bce, () => new RmsProp(new ConstantSchedule(1e-3f)) { Hooks = { new WeightDecay(1e-3f) } }, Images(48, [20], 4, 2), 3, "sigmoid-BCE net");
+    }
+
+    [Fact]
+    public void Convolutional_net_with_every_pooling_and_normalization_trains_to_the_same_parameters()
+    {
+        var spec = new FeedForwardSpec([2, 12, 12],
+        [
+            LayerSpec.Conv(4, 3, pad: 1), LayerSpec.Of("relu"), LayerSpec.Pool("maxpool", 2),
+            LayerSpec.Lrn(3, 1e-2f),
+            LayerSpec.Conv(6, 3, pad: 1), LayerSpec.Of("tanh"), LayerSpec.Pool("avgpool", 3, 1, 1),
+            LayerSpec.Lcn(3, 1f),
+            LayerSpec.Pool("lppool", 2, 2, p: 2f),
+            LayerSpec.Of("flatten"), LayerSpec.Dense(5, WeightInit.GlorotUniform),
+        ], "softmax-cross-entropy");
+        TrainBoth(spec, () => new Nesterov(new ConstantSchedule(0.02f), new ConstantSchedule(0.9f)), Images(32, [2, 12, 12], 5, 3), 2, "cnn");
+    }
+
+    [Fact]
+    public void Rbms_trained_by_cd_and_pcd_end_with_the_same_parameters()
+    {
+        var random = new System.Random(4);
+        const int n = 60, visible = 24;
+        var binary = new float[n * visible];
+        for (int i = 0; i < binary.Length; i++) binary[i] = random.NextDouble() < (i % visible) / (double)visible ? 1f : 0f;
+        var labels = new int[n];
+        var data = new Dataset(binary, labels, 1, visible);
+        foreach (bool persistent in new[] { false, true })
+        {
+            var models = new List<RestrictedBoltzmannMachine>();
+            foreach (IBackend backend in new IBackend[] { twins.Cpu, twins.Device })
+            {
+                var rbm = new RestrictedBoltzmannMachine(backend, visible, 12, seed: 7);
+                var options = new RbmTrainingOptions { BatchSize = 20, LearningRate = 0.05f, Seed = 9, PersistentChains = persistent ? 10 : 0, SparsityTarget = 0.1f, SparsityCost = 0.01f };
+                RbmTrainer trainer = persistent ? new PersistentContrastiveDivergence(rbm, options) : new ContrastiveDivergence(rbm, options);
+                for (int epoch = 0; epoch < 3; epoch++) trainer.TrainEpoch(data, epoch);
+                models.Add(rbm);
+            }
+            AssertSameParameters([models[0].Weights, models[0].VisibleBias, models[0].HiddenBias],
+                [models[1].Weights, models[1].VisibleBias, models[1].HiddenBias], persistent ? "PCD RBM" : "CD RBM");
+        }
+    }
+
+    [Fact]
+    public void Gaussian_rbm_with_learned_sigma_ends_with_the_same_parameters()
+    {
+        var random = new System.Random(5);
+        const int n = 40, visible = 10;
+        var x = Enumerable.Range(0, n * visible).Select(i => (float)(random.NextDouble() * 2 - 1 + (i % visible) * 0.1)).ToArray();
+        var data = new Dataset(x, new int[n], 1, visible);
+        var models = new List<RestrictedBoltzmannMachine>();
+        foreach (IBackend backend in new IBackend[] { twins.Cpu, twins.Device })
+        {
+            var rbm = new RestrictedBoltzmannMachine(backend, visible, 8, VisibleUnits.Gaussian, learnSigma: true, seed: 3);
+            var trainer = new ContrastiveDivergence(rbm, new RbmTrainingOptions { BatchSize = 10, LearningRate = 0.01f, Seed = 2 });
+            for (int epoch = 0; epoch < 2; epoch++) trainer.TrainEpoch(data, epoch);
+            models.Add(rbm);
+        }
+        AssertSameParameters([models[0].Weights, models[0].VisibleBias, models[0].HiddenBias, models[0].LogSigma],
+            [models[1].Weights, models[1].VisibleBias, models[1].HiddenBias, models[1].LogSigma], "Gaussian RBM");
+    }
+}
