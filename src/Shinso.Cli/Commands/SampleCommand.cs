@@ -38,7 +38,7 @@ internal static class SampleCommand
             string start = r.GetValue(from)!;
             if (start is not ("random" or "data")) throw new UsageException($"--from must be 'random' or 'data', not '{start}'.");
             ulong s = r.GetValue(seed) ?? 1;
-            using var backend = CommonOptions.CreateBackend(r.GetValue(threads), "auto");
+            using var backend = CommonOptions.CreateBackend(r, r.GetValue(threads), "auto");
             var document = ModelFile.Read(file);
             switch (document.Kind)
             {

@@ -40,7 +40,7 @@ internal static class TrainCommand
                 if (r.GetValue(resume) is not null) throw new UsageException($"--resume: '{source}' runs are not checkpointed; start a new run.");
                 if (r.GetValue(optimizer) is not null) throw new UsageException($"--optimizer applies to feed-forward presets, not '{source}'.");
                 var (dataDir, dataDescription) = CommonOptions.ResolveData(r.GetValue(data));
-                using var energyBackend = CommonOptions.CreateBackend(r.GetValue(threads), r.GetValue(path)!);
+                using var energyBackend = CommonOptions.CreateBackend(r, r.GetValue(threads), r.GetValue(path)!);
                 string runDir = r.GetValue(output) ?? System.IO.Path.Combine("runs", source);
                 var result = BoltzmannPresets.FindRbm(source) is { } rbmPreset
                     ? BoltzmannRuns.TrainRbm(source, Override(rbmPreset, r.GetValue(epochs), r.GetValue(batch), r.GetValue(lr), r.GetValue(seed), r.GetValue(aisRuns)),
