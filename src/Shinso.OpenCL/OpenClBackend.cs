@@ -37,6 +37,7 @@ public sealed unsafe partial class OpenClBackend : IBackend
         _context = new OpenClContext(DeviceInfo);
         // Build the main program now so a compiler problem surfaces when the backend is created.
         _context.Kernel("fill");
+        ForcedGemmTile = GemmTile.Parse(Environment.GetEnvironmentVariable(GemmTile.EnvironmentVariable));
     }
 
     /// <summary>The device this backend runs on.</summary>
