@@ -57,7 +57,7 @@ public sealed unsafe partial class OpenClBackend : IBackend
     /// <inheritdoc />
     public Tensor Allocate(params int[] shape)
     {
-        long n = ElementCount(shape);
+        long n = Tensor.ElementCount(shape);
         var storage = new DeviceStorage(this, _context.CreateBuffer(n * sizeof(float)), (int)n);
         var t = Tensor.OnStorage(storage, 0, shape);
         Fill(t, 0f);
@@ -487,17 +487,5 @@ public sealed unsafe partial class OpenClBackend : IBackend
         double sum = 0;
         for (int i = 0; i < count; i++) sum += _hostScratch[i];
         return sum;
-    }
-
-    private static long ElementCount(int[] shape)
-    {
-        long n = 1;
-        foreach (int d in shape)
-        {
-            if (d < 0) throw new ArgumentException($"Dimension {d} in {Tensor.ShapeText(shape)} is negative.", nameof(shape));
-            n *= d;
-        }
-        if (n > Array.MaxLength) throw new ArgumentException($"A tensor of shape {Tensor.ShapeText(shape)} exceeds {Array.MaxLength} elements.", nameof(shape));
-        return n;
     }
 }

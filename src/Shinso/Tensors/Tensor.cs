@@ -103,7 +103,9 @@ public sealed class Tensor
     /// <summary>A shape as text, such as <c>[100, 784]</c>, for error messages.</summary>
     public static string ShapeText(ReadOnlySpan<int> shape) => "[" + string.Join(", ", shape.ToArray()) + "]";
 
-    internal static long ElementCount(ReadOnlySpan<int> shape)
+    /// <summary>The number of elements of <paramref name="shape"/>.</summary>
+    /// <exception cref="ArgumentException">A dimension is negative or the count exceeds the largest array.</exception>
+    public static long ElementCount(ReadOnlySpan<int> shape)
     {
         long n = 1;
         foreach (int d in shape)

@@ -69,20 +69,10 @@ public static unsafe class Pooling
             Run(new PoolRange(Op.LpBackward, g, x, dy, y, dx, false, p, false), images, g, options);
     }
 
-    private static void CheckP(float p)
-    {
-        if (!(p >= 1f) || !float.IsFinite(p)) throw new ArgumentException($"Lp pooling needs a finite p >= 1, got {p}.", nameof(p));
-    }
+    private static void CheckP(float p) => BackendArguments.LpExponent(p);
 
-    private static void Check(int inputLength, int outputLength, int images, in PoolingGeometry g)
-    {
-        g.Validate();
-        if (images < 0) throw new ArgumentException($"Image count must be >= 0, got {images}.", nameof(images));
-        if (inputLength != (long)images * g.InputLength)
-            throw new ArgumentException($"The input has {inputLength} elements but {images} images of [{g.Channels}, {g.Height}, {g.Width}] need {(long)images * g.InputLength}.", "input");
-        if (outputLength != (long)images * g.OutputLength)
-            throw new ArgumentException($"The output has {outputLength} elements but {images} pooled images of [{g.Channels}, {g.OutputHeight}, {g.OutputWidth}] need {(long)images * g.OutputLength}.", "output");
-    }
+    private static void Check(int inputLength, int outputLength, int images, in PoolingGeometry g) =>
+        BackendArguments.Pooling(inputLength, outputLength, images, g);
 
     private static void Run(in PoolRange kernel, int images, in PoolingGeometry g, CpuKernelOptions options)
     {
