@@ -156,4 +156,38 @@ public class OpenClTrainingTests(TwinBackends twins)
         AssertSameParameters([models[0].Weights, models[0].VisibleBias, models[0].HiddenBias, models[0].LogSigma],
             [models[1].Weights, models[1].VisibleBias, models[1].HiddenBias, models[1].LogSigma], "Gaussian RBM");
     }
+
+    [Fact]
+    public void Deep_belief_net_greedy_and_up_down_training_end_with_the_same_parameters()
+    {
+        var random = new System.Random(6);
+        const int n = 60, pixels = 16, classes = 3;
+        var features = new float[n * pixels];
+        var labels = new int[n];
+        for (int i = 0; i < n; i++)
+        {
+            labels[i] = i % classes;
+            for (int j = 0; j < pixels; j++) features[i * pixels + j] = random.NextDouble() < (j % classes == labels[i] ? 0.8 : 0.2) ? 1f : 0f;
+        }
+        var data = new Dataset(features, labels, classes, pixels);
+        var models = new List<DeepBeliefNet>();
+        foreach (IBackend backend in new IBackend[] { twins.Cpu, twins.Device })
+        {
+            var dbn = new DeepBeliefNet(backend, [pixels, 12, 20], classes, seed: 5);
+            GreedyLayerwiseTraining.Train(dbn, data, new GreedyLayerwiseOptions
+            {
+                Layer = new RbmTrainingOptions { LearningRate = 0.05f, BatchSize = 20, Seed = 3 },
+                Top = new RbmTrainingOptions { LearningRate = 0.05f, BatchSize = 20, Seed = 4 },
+                LayerEpochs = 2,
+                TopEpochs = 2,
+            });
+            var upDown = new UpDownTrainer(dbn, new UpDownOptions { BatchSize = 20, LearningRate = 0.01f, Seed = 7 });
+            upDown.TrainEpoch(data, 0);
+            models.Add(dbn);
+        }
+        static List<Tensor> Parameters(DeepBeliefNet d) =>
+            [.. d.Layers.SelectMany(l => new[] { l.RecognitionWeights, l.RecognitionBias, l.GenerativeWeights, l.GenerativeBias }),
+             d.Top.PenultimateWeights, d.Top.LabelWeights, d.Top.PenultimateBias, d.Top.LabelBias, d.Top.TopBias];
+        AssertSameParameters(Parameters(models[0]), Parameters(models[1]), "DBN");
+    }
 }
