@@ -20,6 +20,38 @@ namespace Shinso.Onnx;
 public sealed record FeedForwardForm(FeedForwardNet Net, string Kind, JsonObject Architecture, string Part,
     string InputName = "input", string OutputName = "output")
 {
+    /// <summary>
+    /// A classifier applied to <see cref="Net"/>'s predictions, or null for none. A deep belief net's net is its
+    /// recognition stack (the up pass to the penultimate probabilities) and this head is its top RBM's free-energy
+    /// label probabilities.
+    /// </summary>
+    public FreeEnergyLabelHead? LabelHead { get; init; }
+
+    /// <summary>
+    /// A deep belief net's deterministic up-pass classifier, what <see cref="DeepBeliefNet.LabelProbabilities"/>
+    /// computes: one dense + sigmoid layer per directed layer (<c>sigmoid(x R + r)</c>, whatever the data units'
+    /// type, as <see cref="DeepBeliefNet.Penultimate"/> does), then the top RBM's <see cref="FreeEnergyLabelHead"/>.
+    /// </summary>
+    public static FeedForwardForm Of(DeepBeliefNet dbn)
+    {
+        ArgumentNullException.ThrowIfNull(dbn);
+        var layers = new List<LayerSpec>();
+        foreach (var layer in dbn.Layers) layers.AddRange([LayerSpec.Dense(layer.AboveCount), LayerSpec.Of("sigmoid")]);
+        // squared-error: Predict is the last sigmoid's output, the penultimate probabilities.
+        var spec = new FeedForwardSpec([dbn.VisibleCount], layers, "squared-error");
+        var net = new FeedForwardNet(dbn.Backend, spec, dbn.Seed);
+        var dense = net.Layers.OfType<Dense>().ToArray();
+        for (int l = 0; l < dbn.Layers.Count; l++)
+        {
+            dbn.Backend.Copy(dbn.Layers[l].RecognitionWeights, dense[l].Weight.Value);
+            dbn.Backend.Copy(dbn.Layers[l].RecognitionBias, dense[l].Bias.Value);
+        }
+        return new FeedForwardForm(net, DbnModelFile.Kind, DbnModelFile.ArchitectureJson(dbn), "classifier", "visible", "label_probabilities")
+        {
+            LabelHead = FreeEnergyLabelHead.Of(dbn.Top),
+        };
+    }
+
     /// <summary>A feed-forward net as it is: its predictions (scores through the loss's output function).</summary>
     public static FeedForwardForm Of(FeedForwardNet net, string kind = FeedForwardModelFile.Kind)
     {

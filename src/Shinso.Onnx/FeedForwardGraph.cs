@@ -47,9 +47,41 @@ internal static class FeedForwardGraph
             OutputFunction.Sigmoid => graph.Node("Sigmoid", "output_sigmoid", [x]),
             _ => x,
         };
+        if (form.LabelHead is { } head)
+        {
+            if (shape.Length != 1 || shape[0] != head.PenultimateCount)
+                throw new ArgumentException($"The label head takes {head.PenultimateCount} penultimate units but the net gives [{string.Join(", ", shape)}].", nameof(form));
+            x = WriteFreeEnergyLabelHead(graph, x, head, options.Dense);
+            shape = [head.LabelCount];
+        }
         // A net of layers that are all identities at inference (dropout, flatten of vectors) still needs a node to name its output.
         if (x == input) x = graph.Node("Identity", "identity", [x]);
         graph.Output(graph.RenameLastOutput(x, form.OutputName), shape);
+    }
+
+    /// <summary>
+    /// <c>softmax_k(d_k + sum_j softplus(c_j + (p P)_j + L_kj))</c> over [batch, labels]: the shared top input
+    /// <c>c + p P</c> [batch, top] is unsqueezed to [batch, 1, top] and broadcast against L [labels, top], so every
+    /// label's softplus terms are one [batch, labels, top] tensor that ReduceSum (axes as an input since opset 13)
+    /// sums over the top units.
+    /// </summary>
+    private static string WriteFreeEnergyLabelHead(OnnxGraphBuilder graph, string p, FreeEnergyLabelHead head, DenseOperator form)
+    {
+        head.Validate();
+        string weights = graph.Initializer("top.penultimate_weights", [head.PenultimateCount, head.TopCount], head.PenultimateWeights);
+        string bias = graph.Initializer("top.hidden_bias", [head.TopCount], head.TopBias);
+        string shared = form == DenseOperator.Gemm
+            ? graph.Node("Gemm", "top_input", [p, weights, bias])
+            : graph.Node("Add", "top_input", [graph.Node("MatMul", "top_input_matmul", [p, weights]), bias]);
+        string expanded = graph.Node("Unsqueeze", "top_input_unsqueezed", [shared, graph.Int64Initializer("top_input_unsqueeze_axes", 1)]);
+        string labelWeights = graph.Initializer("top.label_weights", [head.LabelCount, head.TopCount], head.LabelWeights);
+        string perLabel = graph.Node("Add", "top_input_per_label", [expanded, labelWeights]);
+        string softplus = graph.Node("Softplus", "top_softplus", [perLabel]);
+        string sum = graph.Node("ReduceSum", "top_softplus_sum", [softplus, graph.Int64Initializer("top_softplus_sum_axes", 2)], Int("keepdims", 0));
+        string labelBias = graph.Initializer("top.label_bias", [head.LabelCount], head.LabelBias);
+        // -F(p, k) up to the term a.p that all labels share and the softmax cancels.
+        string negativeFreeEnergy = graph.Node("Add", "negative_free_energy", [sum, labelBias]);
+        return graph.Node("Softmax", "label_softmax", [negativeFreeEnergy], Int("axis", 1));
     }
 
     private static string WriteDense(OnnxGraphBuilder graph, string x, int[] shape, Dense dense, string name, DenseOperator form)

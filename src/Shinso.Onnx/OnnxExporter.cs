@@ -19,6 +19,7 @@ namespace Shinso.Onnx;
 /// <code>
 /// OnnxExporter.Export(net, "model.onnx");                                         // a FeedForwardNet, opset 13
 /// OnnxExporter.Export(rbm, "decoder.onnx", new() { RbmPart = RbmPart.Decoder, Opset = 17 });
+/// OnnxExporter.Export(dbn, "dbn.onnx");                                           // label probabilities of the up pass
 /// OnnxExporter.ExportModelFile("runs/x/model.shinso", "model.onnx");                 // any exportable model file
 /// </code>
 /// </example>
@@ -37,7 +38,7 @@ public static class OnnxExporter
     public const int MaxOpset = 17;
 
     /// <summary>The model-file kinds <see cref="ExportModelFile"/> accepts (plus <c>feedforward-*</c> variants).</summary>
-    public static IReadOnlyList<string> ExportableKinds { get; } = [FeedForwardModelFile.Kind, RbmModelFile.Kind];
+    public static IReadOnlyList<string> ExportableKinds { get; } = [FeedForwardModelFile.Kind, RbmModelFile.Kind, DbnModelFile.Kind];
 
     /// <summary>Writes <paramref name="net"/>'s predictions (dropout left out, the loss's output function applied) to <paramref name="path"/>.</summary>
     /// <param name="net">The network.</param>
@@ -53,6 +54,16 @@ public static class OnnxExporter
     /// <exception cref="ArgumentOutOfRangeException">The opset is outside <see cref="MinOpset"/>..<see cref="MaxOpset"/>.</exception>
     public static void Export(RestrictedBoltzmannMachine rbm, string path, OnnxExportOptions? options = null) =>
         Export(FeedForwardForm.Of(rbm, (options ?? OnnxExportOptions.Default).RbmPart), path, options);
+
+    /// <summary>
+    /// Writes <paramref name="dbn"/>'s deterministic up-pass classifier (see <see cref="FeedForwardForm.Of(DeepBeliefNet)"/>):
+    /// data <c>[batch, n_0]</c> in, the label probabilities of <see cref="DeepBeliefNet.LabelProbabilities"/> out.
+    /// </summary>
+    /// <param name="dbn">The deep belief net.</param>
+    /// <param name="path">The .onnx file; written atomically, its folder created if missing.</param>
+    /// <param name="options">Opset and operator choices; <see cref="OnnxExportOptions.Default"/> when null.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The opset is outside <see cref="MinOpset"/>..<see cref="MaxOpset"/>.</exception>
+    public static void Export(DeepBeliefNet dbn, string path, OnnxExportOptions? options = null) => Export(FeedForwardForm.Of(dbn), path, options);
 
     /// <summary>Writes a model's feed-forward form to <paramref name="path"/>; the path every exportable model takes.</summary>
     /// <param name="form">The network and where it came from.</param>
@@ -87,7 +98,7 @@ public static class OnnxExporter
 
     /// <summary>
     /// The feed-forward form of a model document: a <c>feedforward</c> (or <c>feedforward-*</c>) net as it is, an
-    /// <c>rbm</c> as its encoder or decoder. Each new model family with a feed-forward form adds its case here.
+    /// <c>rbm</c> as its encoder or decoder, a <c>dbn</c> as its deterministic up-pass classifier. Each new model family with a feed-forward form adds its case here.
     /// </summary>
     /// <param name="document">The model file's content.</param>
     /// <param name="source">The file it came from, for error messages.</param>
@@ -102,6 +113,8 @@ public static class OnnxExporter
             return FeedForwardForm.Of(FeedForwardModelFile.FromDocument(document, source, backend), kind);
         if (kind == RbmModelFile.Kind)
             return FeedForwardForm.Of(RbmModelFile.FromDocument(document, source, backend), rbmPart);
+        if (kind == DbnModelFile.Kind)
+            return FeedForwardForm.Of(DbnModelFile.FromDocument(document, source, backend));
         throw new ModelFileException(source, "kind",
             $"a '{kind}' model has no feed-forward form, so it cannot be exported to ONNX; exportable kinds: {string.Join(", ", ExportableKinds)}.");
     }
@@ -125,7 +138,7 @@ public static class OnnxExporter
         FeedForwardGraph.Write(graph, form, options);
         string version = ModelFile.ShinsoVersion;
         string architecture = form.Architecture.ToJsonString();
-        graph.Graph.Name = $"Shinso {version} {form.Kind} {form.Part}: {Summary(form.Net.Spec)}";
+        graph.Graph.Name = $"Shinso {version} {form.Kind} {form.Part}: {Summary(form)}";
         graph.Graph.DocString = $"Shinso {version} export of a '{form.Kind}' model ({form.Part}). Architecture: {architecture}";
         var model = new ModelProto
         {
@@ -165,5 +178,14 @@ public static class OnnxExporter
             }
         }
         return text.Append(" | ").Append(spec.Loss).ToString();
+    }
+
+    /// <summary><see cref="Summary(FeedForwardSpec)"/> of the form's net, or for a net with a label head its layers and then the head, e.g. <c>[20] dense12 sigmoid | top RBM 12+3x10, free-energy softmax</c>.</summary>
+    internal static string Summary(FeedForwardForm form)
+    {
+        string net = Summary(form.Net.Spec);
+        if (form.LabelHead is not { } head) return net;
+        return string.Concat(net.AsSpan(0, net.LastIndexOf(" | ", StringComparison.Ordinal)),
+            string.Create(CultureInfo.InvariantCulture, $" | top RBM {head.PenultimateCount}+{head.LabelCount}x{head.TopCount}, free-energy softmax"));
     }
 }

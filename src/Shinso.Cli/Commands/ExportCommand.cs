@@ -12,7 +12,7 @@ internal static class ExportCommand
 {
     public static Command Create()
     {
-        var model = new Argument<string>("model") { Description = "A model file written by shinso (feedforward or rbm)" };
+        var model = new Argument<string>("model") { Description = "A model file written by shinso (feedforward, rbm or dbn)" };
         var onnx = new Option<string?>("--onnx") { Description = "The ONNX file to write" };
         var opset = new Option<int>("--opset")
         {
@@ -57,7 +57,8 @@ internal static class ExportCommand
                 },
             };
             OnnxExporter.ExportModelFile(file, output, options);
-            string what = kind == RbmModelFile.Kind ? $"rbm {chosenPart ?? "encoder"}" : kind;
+            string what = kind == RbmModelFile.Kind ? $"rbm {chosenPart ?? "encoder"}"
+                : kind == DbnModelFile.Kind ? "dbn up-pass classifier" : kind;
             CommonOptions.Err.MarkupLine($"wrote [bold]{Markup.Escape(output)}[/] ({Markup.Escape(what)}, opset {version})");
             if (r.GetValue(json))
                 Console.WriteLine(new JsonObject { ["model"] = file, ["onnx"] = output, ["kind"] = kind, ["opset"] = version }.ToJsonString());

@@ -113,6 +113,40 @@ public class DeepBeliefNetTests
     }
 
     [Fact]
+    public void Label_probabilities_are_the_softmax_of_the_label_scores_after_the_up_pass()
+    {
+        var train = Prototypes(200, 1);
+        var dbn = Pretrained(train, 2, 2);
+        var test = Prototypes(13, 9);
+        var probabilities = dbn.LabelProbabilities(test.Features);
+        Assert.Equal(13 * Classes, probabilities.Length);
+        // Batches of 5 (the last one short) give the same answer as one batch.
+        Assert.Equal(probabilities, dbn.LabelProbabilities(test.Features, batchSize: 5));
+        var data = Cpu.Allocate(13, Pixels);
+        Cpu.Upload(test.Features, data);
+        var scores = Cpu.Allocate(Classes, 13);
+        dbn.Top.LabelScores(dbn.Penultimate(data), scores);
+        var s = RestrictedBoltzmannMachine.Download(scores);
+        var predicted = dbn.Classify(test.Features);
+        for (int i = 0; i < 13; i++)
+        {
+            double max = double.NegativeInfinity, sum = 0, rowSum = 0;
+            for (int k = 0; k < Classes; k++) max = Math.Max(max, s[k * 13 + i]);
+            for (int k = 0; k < Classes; k++) sum += Math.Exp(s[k * 13 + i] - max);
+            int best = 0;
+            for (int k = 0; k < Classes; k++)
+            {
+                float q = probabilities[i * Classes + k];
+                Assert.Equal(Math.Exp(s[k * 13 + i] - max) / sum, q, 1e-6);
+                rowSum += q;
+                if (q > probabilities[i * Classes + best]) best = k;
+            }
+            Assert.Equal(1.0, rowSum, 1e-6);
+            Assert.Equal(predicted[i], best);
+        }
+    }
+
+    [Fact]
     public void Up_down_fine_tuning_raises_the_label_accuracy_of_a_briefly_pretrained_net()
     {
         var train = Prototypes(600, 1);

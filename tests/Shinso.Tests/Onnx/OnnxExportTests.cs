@@ -5,6 +5,7 @@ using Shinso.Layers;
 using Shinso.Models.Boltzmann;
 using Shinso.Models.FeedForward;
 using Shinso.Onnx;
+using Shinso.Random;
 using Shinso.Tests.Boltzmann;
 using Shinso.Tests.Cli;
 using Shinso.Training;
@@ -170,6 +171,67 @@ public sealed class OnnxExportTests : IDisposable
         Assert.Equal(("hidden", "visible_mean"), (ort.InputName, ort.OutputName));
     }
 
+    /// <summary>
+    /// A deep belief net with every parameter drawn from a seeded Gaussian (weights std 0.5, biases std 0.3), so that
+    /// the up pass, the top RBM's shared input and each label's weights and bias all move the label probabilities.
+    /// </summary>
+    private DeepBeliefNet RandomDbn(int[] sizes, int labels, VisibleUnits units, ulong seed)
+    {
+        var be = _parity.Backend;
+        var dbn = new DeepBeliefNet(be, sizes, labels, units, seed);
+        ulong stream = 0;
+        void Draw(Shinso.Tensors.Tensor t, float std) => be.SampleGaussian(new RandomStream(seed, 100 + stream++), 0, 0f, std, t);
+        foreach (var layer in dbn.Layers)
+        {
+            Draw(layer.RecognitionWeights, 0.5f);
+            Draw(layer.RecognitionBias, 0.3f);
+            Draw(layer.GenerativeWeights, 0.5f);
+            Draw(layer.GenerativeBias, 0.3f);
+        }
+        Draw(dbn.Top.PenultimateWeights, 0.5f);
+        Draw(dbn.Top.LabelWeights, 0.5f);
+        Draw(dbn.Top.PenultimateBias, 0.3f);
+        Draw(dbn.Top.LabelBias, 0.3f);
+        Draw(dbn.Top.TopBias, 0.3f);
+        return dbn;
+    }
+
+    [Theory]
+    [InlineData(new[] { 20, 12, 10 }, VisibleUnits.Bernoulli, DenseOperator.Gemm, 13)]
+    [InlineData(new[] { 20, 16, 12, 10 }, VisibleUnits.Bernoulli, DenseOperator.MatMulAdd, 17)]
+    [InlineData(new[] { 20, 16, 12, 10 }, VisibleUnits.Gaussian, DenseOperator.Gemm, 15)]
+    public void A_dbn_exports_as_its_deterministic_up_pass_classifier(int[] sizes, VisibleUnits units, DenseOperator dense, int opset)
+    {
+        const int labels = 3, batch = 9;
+        var dbn = RandomDbn(sizes, labels, units, 111);
+        string path = _parity.NewPath("dbn-classifier");
+        OnnxExporter.Export(dbn, path, new OnnxExportOptions { Opset = opset, Dense = dense });
+        var report = _parity.Tools.Check(path);
+        Assert.Equal(opset, (int)report["opsets"]![""]!);
+        Assert.Equal("dbn", (string?)report["metadata"]!["shinso.kind"]);
+        Assert.Equal("classifier", (string?)report["metadata"]!["shinso.part"]);
+        Assert.Equal(DbnModelFile.ArchitectureJson(dbn).ToJsonString(), (string?)report["metadata"]!["shinso.architecture"]);
+        Assert.Contains($"top RBM {sizes[^2]}+{labels}x{sizes[^1]}, free-energy softmax", (string)report["graph_name"]!);
+        Assert.Equal($$"""[{"name":"visible","dims":["batch",{{sizes[0]}}]}]""", report["inputs"]!.ToJsonString());
+        Assert.Equal($$"""[{"name":"label_probabilities","dims":["batch",{{labels}}]}]""", report["outputs"]!.ToJsonString());
+
+        var x = OnnxParity.RandomValues(batch * sizes[0], 12, units == VisibleUnits.Bernoulli ? 0f : -2f, units == VisibleUnits.Bernoulli ? 1f : 2f);
+        var expected = dbn.LabelProbabilities(x);
+        // The test is only as strong as its probabilities are spread: no label may take (almost) all the mass everywhere.
+        Assert.Contains(expected, q => q > 0.05f && q < 0.95f);
+        var ort = _parity.Tools.Run(path, x, [batch, sizes[0]]);
+        Assert.Equal([batch, labels], ort.Dims);
+        OnnxParity.AssertClose(expected, ort.Output, $"dbn classifier (opset {opset}, {dense}, {units})");
+        var predicted = dbn.Classify(x);
+        for (int i = 0; i < batch; i++)
+        {
+            var row = ort.Output.AsSpan(i * labels, labels);
+            int best = 0;
+            for (int k = 1; k < labels; k++) if (row[k] > row[best]) best = k;
+            Assert.Equal(predicted[i], best);
+        }
+    }
+
     [Fact]
     public void The_graph_records_architecture_version_ir_opset_and_a_dynamic_batch()
     {
@@ -247,7 +309,7 @@ public sealed class OnnxExportTests : IDisposable
         var e = Assert.Throws<ModelFileException>(() => OnnxExporter.ExportModelFile(model, Path.Combine(_parity.Folder, "sampler.onnx")));
         Assert.Equal("kind", e.Field);
         Assert.Contains("'gibbs-sampler' model has no feed-forward form", e.Message);
-        Assert.Contains("feedforward, rbm", e.Message);
+        Assert.Contains("feedforward, rbm, dbn", e.Message);
         Assert.False(File.Exists(Path.Combine(_parity.Folder, "sampler.onnx")));
 
         var (code, _, stderr) = CliTests.Shinso("export", model, "--onnx", Path.Combine(_parity.Folder, "sampler.onnx"));
@@ -292,6 +354,29 @@ public sealed class OnnxExportTests : IDisposable
         var probabilities = _parity.Backend.Allocate(3, 9);
         rbm.HiddenProbabilities(OnnxParity.Upload(_parity.Backend, v, [3, 16]), probabilities);
         OnnxParity.AssertClose(OnnxParity.Download(probabilities), _parity.Tools.Run(encoderOnnx, v, [3, 16]).Output, "cli rbm encoder");
+    }
+
+    [Fact]
+    public void The_export_command_writes_a_saved_dbn_as_its_classifier()
+    {
+        var dbn = RandomDbn([20, 12, 10], 3, VisibleUnits.Bernoulli, 121);
+        string dbnFile = Path.Combine(_parity.Folder, "dbn.shinso");
+        DbnModelFile.Save(dbn, dbnFile);
+        string onnx = Path.Combine(_parity.Folder, "cli-dbn.onnx");
+        var (code, stdout, stderr) = CliTests.Shinso("export", dbnFile, "--onnx", onnx, "--opset", "14", "--json");
+        Assert.True(code == 0, stderr);
+        // The console wraps the line at its width.
+        Assert.Contains("dbn up-pass classifier, opset 14", System.Text.RegularExpressions.Regex.Replace(stderr, @"\s+", " "));
+        Assert.Equal("dbn", (string?)JsonNode.Parse(stdout.Trim().Split('\n')[^1])!["kind"]);
+        var report = _parity.Tools.Check(onnx);
+        Assert.Equal(14, (int)report["opsets"]![""]!);
+        Assert.Equal("dbn", (string?)report["metadata"]!["shinso.kind"]);
+        var x = OnnxParity.RandomValues(5 * 20, 13, 0f, 1f);
+        OnnxParity.AssertClose(dbn.LabelProbabilities(x), _parity.Tools.Run(onnx, x, [5, 20]).Output, "cli dbn classifier");
+
+        (code, _, stderr) = CliTests.Shinso("export", dbnFile, "--onnx", Path.Combine(_parity.Folder, "dbn-part.onnx"), "--part", "decoder");
+        Assert.Equal(2, code);
+        Assert.Contains("--part: applies to rbm models only", stderr);
     }
 
     [Theory]

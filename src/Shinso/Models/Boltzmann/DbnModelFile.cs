@@ -23,16 +23,9 @@ public static class DbnModelFile
     public static ModelDocument ToDocument(DeepBeliefNet dbn, JsonObject? hyperParameters = null, JsonObject? metadata = null)
     {
         ArgumentNullException.ThrowIfNull(dbn);
-        var layers = new JsonArray();
-        foreach (int n in dbn.LayerSizes) layers.Add(n);
         var doc = new ModelDocument(Kind)
         {
-            Architecture = new JsonObject
-            {
-                ["layers"] = layers,
-                ["labels"] = dbn.LabelCount,
-                ["visible_units"] = dbn.BottomUnits == VisibleUnits.Bernoulli ? "bernoulli" : "gaussian",
-            },
+            Architecture = ArchitectureJson(dbn),
             HyperParameters = hyperParameters ?? [],
             Metadata = metadata ?? [],
         };
@@ -51,6 +44,20 @@ public static class DbnModelFile
         doc.Add("top.label_bias", dbn.Top.LabelBias);
         doc.Add("top.hidden_bias", dbn.Top.TopBias);
         return doc;
+    }
+
+    /// <summary>The architecture object of <paramref name="dbn"/>: layer sizes, label count and the data units' type.</summary>
+    public static JsonObject ArchitectureJson(DeepBeliefNet dbn)
+    {
+        ArgumentNullException.ThrowIfNull(dbn);
+        var layers = new JsonArray();
+        foreach (int n in dbn.LayerSizes) layers.Add(n);
+        return new JsonObject
+        {
+            ["layers"] = layers,
+            ["labels"] = dbn.LabelCount,
+            ["visible_units"] = dbn.BottomUnits == VisibleUnits.Bernoulli ? "bernoulli" : "gaussian",
+        };
     }
 
     /// <summary>Writes <paramref name="dbn"/> to <paramref name="path"/> (atomically: temp file, then rename).</summary>

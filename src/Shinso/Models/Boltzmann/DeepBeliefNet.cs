@@ -223,6 +223,42 @@ public sealed class DeepBeliefNet
         return predictions;
     }
 
+    /// <summary>
+    /// The label probabilities of host samples (row-major, <c>N x n_0</c>) after the deterministic up pass:
+    /// <c>p(k | x) = softmax_k(-F(p(x), k))</c>, the free energies of the labels in the top RBM (see
+    /// <see cref="AssociativeMemory.LabelScores"/>). <see cref="Classify"/> picks the most probable label.
+    /// </summary>
+    /// <returns>Row-major <c>N x</c> <see cref="LabelCount"/> probabilities; each row sums to 1.</returns>
+    /// <exception cref="ArgumentException">The data is not a whole number of valid samples.</exception>
+    public float[] LabelProbabilities(ReadOnlySpan<float> data, int batchSize = 500)
+    {
+        ValidateData(data);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        int n = data.Length / VisibleCount, labels = LabelCount;
+        var probabilities = new float[n * labels];
+        var scores = new float[labels * batchSize];
+        var exponentials = new double[labels];
+        for (int start = 0; start < n; start += batchSize)
+        {
+            int rows = Math.Min(batchSize, n - start);
+            var batch = Scratch(rows, VisibleCount, 0);
+            Backend.Upload(data.Slice(start * VisibleCount, rows * VisibleCount), batch);
+            var s = Scratch(labels, rows, 1);
+            Top.LabelScores(Penultimate(batch), s);
+            var host = scores.AsSpan(0, labels * rows);
+            Backend.Download(s, host);
+            for (int i = 0; i < rows; i++)
+            {
+                // The scores are -F up to a term shared by all labels, which the softmax cancels.
+                double max = double.NegativeInfinity, sum = 0;
+                for (int k = 0; k < labels; k++) max = Math.Max(max, host[k * rows + i]);
+                for (int k = 0; k < labels; k++) sum += exponentials[k] = Math.Exp(host[k * rows + i] - max);
+                for (int k = 0; k < labels; k++) probabilities[(start + i) * labels + k] = (float)(exponentials[k] / sum);
+            }
+        }
+        return probabilities;
+    }
+
     /// <summary>The fraction of <paramref name="data"/>'s samples that <see cref="Classify"/> labels correctly.</summary>
     public double Accuracy(Dataset data)
     {
