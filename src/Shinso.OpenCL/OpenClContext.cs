@@ -38,8 +38,6 @@ internal sealed unsafe class OpenClContext : IDisposable
 
     public nint Queue => _queue;
 
-    public nint Context => _context;
-
     /// <summary>A kernel of the main program.</summary>
     public nint Kernel(string name) => Kernel("main", "", name);
 
@@ -107,10 +105,6 @@ internal sealed unsafe class OpenClContext : IDisposable
         using var reader = new StreamReader(stream, Encoding.UTF8);
         return reader.ReadToEnd();
     }
-
-    /// <summary>The names of every embedded kernel file.</summary>
-    public static IEnumerable<string> KernelFiles() =>
-        typeof(OpenClContext).Assembly.GetManifestResourceNames().Where(n => n.StartsWith("kernels/", StringComparison.Ordinal)).Select(n => n["kernels/".Length..]);
 
     public BufferHandle CreateBuffer(long bytes)
     {

@@ -88,21 +88,21 @@ public static unsafe class OpenClDevices
         return devices;
     }
 
-    private static string PlatformString(nint platform, uint name)
-    {
-        nuint size = 0;
-        OpenClException.Check(clGetPlatformInfo(platform, name, 0, null, &size), "clGetPlatformInfo");
-        var bytes = new byte[(int)size];
-        fixed (byte* b = bytes) OpenClException.Check(clGetPlatformInfo(platform, name, size, b, null), "clGetPlatformInfo");
-        return Encoding.UTF8.GetString(bytes).TrimEnd('\0').Trim();
-    }
+    private delegate int InfoQuery(nuint size, void* value, nuint* sizeReturned);
 
-    private static string DeviceString(nint device, uint name)
+    private static string PlatformString(nint platform, uint name) =>
+        InfoString((size, value, returned) => clGetPlatformInfo(platform, name, size, value, returned), "clGetPlatformInfo");
+
+    private static string DeviceString(nint device, uint name) =>
+        InfoString((size, value, returned) => clGetDeviceInfo(device, name, size, value, returned), "clGetDeviceInfo");
+
+    // OpenCL's two-call idiom: ask for the size, then for the null-terminated text.
+    private static string InfoString(InfoQuery query, string call)
     {
         nuint size = 0;
-        OpenClException.Check(clGetDeviceInfo(device, name, 0, null, &size), "clGetDeviceInfo");
+        OpenClException.Check(query(0, null, &size), call);
         var bytes = new byte[(int)size];
-        fixed (byte* b = bytes) OpenClException.Check(clGetDeviceInfo(device, name, size, b, null), "clGetDeviceInfo");
+        fixed (byte* b = bytes) OpenClException.Check(query(size, b, null), call);
         return Encoding.UTF8.GetString(bytes).TrimEnd('\0').Trim();
     }
 

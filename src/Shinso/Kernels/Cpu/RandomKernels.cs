@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using Shinso.Backends;
 using Shinso.Random;
 
 namespace Shinso.Kernels.Cpu;
@@ -81,8 +82,7 @@ public static unsafe class RandomKernels
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="keepProbability"/> is not in (0, 1].</exception>
     public static void DropoutMask(RandomStream stream, ulong counter, float keepProbability, Span<float> mask, CpuKernelOptions options = default)
     {
-        if (!(keepProbability > 0f && keepProbability <= 1f))
-            throw new ArgumentOutOfRangeException(nameof(keepProbability), keepProbability, "The keep probability must be in (0, 1].");
+        BackendArguments.KeepProbability(keepProbability);
         fixed (float* m = mask)
             Run(new DropoutOperator(m, keepProbability, 1f / keepProbability), stream, counter, mask.Length, options, UniformGrain);
     }
