@@ -17,6 +17,62 @@ internal static class BenchCommand
         command.Subcommands.Add(BenchGemmCommand.Create());
         command.Subcommands.Add(BenchRbmCommand.Create());
         command.Subcommands.Add(CreateTrain());
+        command.Subcommands.Add(CreateInfer());
+        return command;
+    }
+
+    /// <summary>
+    /// <c>shinso bench infer</c>: latency of one prediction call as a user makes it (host input uploaded, forward pass
+    /// with the output nonlinearity, predictions downloaded), timed like ../shared/peers/ort_bench.cjs: warm-up, then
+    /// samples of at least --min-time seconds, best and median milliseconds per batch.
+    /// </summary>
+    private static Command CreateInfer()
+    {
+        var model = new Option<string>("--model") { Description = $"A preset: {string.Join(", ", Presets.Names)}", Required = true };
+        var batch = new Option<int>("--batch") { Description = "Images per prediction call", DefaultValueFactory = _ => 1 };
+        var threads = CommonOptions.Threads();
+        var path = CommonOptions.Path();
+        var repeat = new Option<int>("--repeat") { Description = "Timed samples", DefaultValueFactory = _ => 7 };
+        var minTime = new Option<double>("--min-time") { Description = "Seconds per timed sample", DefaultValueFactory = _ => 0.2 };
+        var json = CommonOptions.Json();
+        var command = new Command("infer", "Inference latency (upload, forward, download) of a preset's net, ms per batch");
+        foreach (var o in new Option[] { model, batch, threads, path, repeat, minTime, json }) command.Options.Add(o);
+        command.SetAction(r =>
+        {
+            string name = r.GetValue(model)!;
+            var config = Presets.Find(name) ?? throw new UsageException($"--model: unknown preset '{name}'; expected one of {string.Join(", ", Presets.Names)}.");
+            int b = r.GetValue(batch);
+            if (b < 1) throw new UsageException($"--batch must be >= 1, got {b}.");
+            using var backend = CommonOptions.CreateBackend(r, r.GetValue(threads), r.GetValue(path)!);
+            var net = new FeedForwardNet(backend, config.Architecture, 1);
+            int inputs = config.Architecture.InputLength, outputs = config.Architecture.OutputLength;
+            var host = new float[b * inputs];
+            var random = new System.Random(7);
+            for (int i = 0; i < host.Length; i++) host[i] = random.NextSingle();
+            var predictions = new float[b * outputs];
+            var x = backend.Allocate(b, inputs);
+            void Predict()
+            {
+                backend.Upload(host, x);
+                backend.Download(net.Predict(x), predictions);
+            }
+            var (best, median) = Timing.BestAndMedian(Predict, r.GetValue(repeat), r.GetValue(minTime));
+            if (r.GetValue(json))
+            {
+                Console.WriteLine(new JsonObject
+                {
+                    ["benchmark"] = "infer", ["model"] = name, ["batch"] = b,
+                    ["ms_per_batch_best"] = Math.Round(best * 1e3, 4), ["ms_per_batch_median"] = Math.Round(median * 1e3, 4),
+                    ["samples_per_second_best"] = Math.Round(b / best, 1),
+                }.WithBackend(backend).ToJsonString());
+            }
+            else
+            {
+                Console.WriteLine($"infer {name} batch {b}, {CommonOptions.Describe(backend)}: " +
+                                  $"{best * 1e3:F4} ms/batch best, {median * 1e3:F4} median ({b / best:N0} samples/s)");
+            }
+            return 0;
+        });
         return command;
     }
 
@@ -86,5 +142,28 @@ internal static class BenchCommand
             return 0;
         });
         return command;
+    }
+}
+
+/// <summary>timeit-style timing: the mean seconds per call over repeated samples of at least a minimum duration.</summary>
+internal static class Timing
+{
+    /// <summary>Warms up, calibrates the calls per sample, then returns the best and median seconds per call.</summary>
+    public static (double Best, double Median) BestAndMedian(Action call, int repeat, double minSeconds)
+    {
+        for (int i = 0; i < 5; i++) call();
+        var clock = Stopwatch.StartNew();
+        call();
+        double one = Math.Max(clock.Elapsed.TotalSeconds, 1e-7);
+        int number = Math.Max(1, (int)(minSeconds / one));
+        var samples = new double[Math.Max(1, repeat)];
+        for (int s = 0; s < samples.Length; s++)
+        {
+            clock.Restart();
+            for (int i = 0; i < number; i++) call();
+            samples[s] = clock.Elapsed.TotalSeconds / number;
+        }
+        Array.Sort(samples);
+        return (samples[0], samples[samples.Length / 2]);
     }
 }

@@ -89,59 +89,109 @@ internal static class BoltzmannRuns
     /// Trains a DBN preset: greedy layer-wise, up-down, then backprop on the converted net, reporting test accuracy after
     /// each; saves <c>dbn.shinso</c> (the generative model), <c>model.shinso</c> (the fine-tuned classifier) and <c>summary.json</c>.
     /// </summary>
+    /// <remarks>
+    /// <c>dbn.shinso</c> is rewritten after every greedy stage and every up-down epoch, and <c>checkpoint.shinso</c> after
+    /// every backprop epoch, so with <paramref name="resume"/> a killed run continues from the last of those and ends with
+    /// the same parameters as an uninterrupted one (a greedy stage that was cut off is trained again from its start).
+    /// </remarks>
     public static JsonObject TrainDbn(string name, DbnPreset preset, IBackend backend, string dataDirectory, string dataDescription, string outDirectory,
-        bool interactive)
+        bool interactive, bool resume = false)
     {
         var total = Stopwatch.StartNew();
         Progress($"data: {dataDescription}");
         var (train, test) = FashionMnist.Load(dataDirectory);
         var g = preset.Greedy;
-        var dbn = new DeepBeliefNet(backend, preset.LayerSizes, train.ClassCount, seed: g.Layer.Seed);
+        string dbnPath = Path.Combine(outDirectory, "dbn.shinso");
+        var stage = resume ? DbnRunStage.Load(dbnPath, preset, backend) : null;
+        var dbn = stage?.Dbn ?? new DeepBeliefNet(backend, preset.LayerSizes, train.ClassCount, seed: g.Layer.Seed);
+        var progress = stage?.Progress ?? new JsonObject { ["data"] = dataDescription, ["greedy_stages_done"] = 0, ["updown_epochs_done"] = 0 };
         Progress($"model: {name} — DBN {string.Join("-", preset.LayerSizes)} + {train.ClassCount} labels; greedy CD-1 {g.LayerEpochs} epochs per layer, " +
                  $"top {g.TopEpochs}; up-down {preset.UpDownEpochs} epochs ({preset.UpDown.TopGibbsSteps} top Gibbs steps, lr {preset.UpDown.LearningRate}); " +
                  $"backprop {preset.Backprop.Training.Epochs} epochs (hidden dropout {preset.BackpropDropout}); backend {backend.Name}");
+        Directory.CreateDirectory(outDirectory);
+        void SaveStage() => DbnModelFile.Save(dbn, dbnPath, metadata: progress.DeepClone().AsObject());
+
+        // A backprop checkpoint continues only if it started from the DBN as it is now: a resumed run that trains more
+        // greedy or up-down epochs converts the new DBN afresh.
+        bool generativeChanged = false;
+        int stages = dbn.Layers.Count + 1, stagesDone = (int)progress["greedy_stages_done"]!;
+        if (stagesDone > 0) Progress($"resuming {outDirectory}: {stagesDone} of {stages} greedy stages done");
         var clock = Stopwatch.StartNew();
-        GreedyLayerwiseTraining.Train(dbn, train, g, (layer, report) =>
+        if (stagesDone < stages)
         {
-            int epochs = layer == "top" ? g.TopEpochs : g.LayerEpochs;
-            Progress($"greedy {layer}: epoch {report.Epoch + 1,3}/{epochs}, reconstruction error {report.ReconstructionError:F3}, {report.Seconds:F1} s");
-        });
-        double greedySeconds = clock.Elapsed.TotalSeconds;
-        double greedyAccuracy = dbn.Accuracy(test);
+            generativeChanged = true;
+            double before = Seconds(progress, "greedy_seconds");
+            GreedyLayerwiseTraining.Train(dbn, train, g, (layer, report) =>
+            {
+                int epochs = layer == "top" ? g.TopEpochs : g.LayerEpochs;
+                Progress($"greedy {layer}: epoch {report.Epoch + 1,3}/{epochs}, reconstruction error {report.ReconstructionError:F3}, {report.Seconds:F1} s");
+            }, stagesDone, done =>
+            {
+                progress["greedy_stages_done"] = done + 1;
+                progress["greedy_seconds"] = before + clock.Elapsed.TotalSeconds;
+                if (done + 1 == stages) progress["greedy_test_accuracy"] = dbn.Accuracy(test);
+                SaveStage();
+            });
+        }
+        double greedySeconds = Seconds(progress, "greedy_seconds");
+        double greedyAccuracy = (double)progress["greedy_test_accuracy"]!;
         Progress($"greedy: test accuracy {greedyAccuracy:P2} ({greedySeconds:F0} s)");
 
-        clock.Restart();
-        double upDownAccuracy = greedyAccuracy;
-        if (preset.UpDownEpochs > 0)
+        int upDownDone = (int)progress["updown_epochs_done"]!;
+        if (preset.UpDownEpochs > 0 && upDownDone < preset.UpDownEpochs)
         {
-            var upDown = new UpDownTrainer(dbn, preset.UpDown);
-            for (int e = 0; e < preset.UpDownEpochs; e++)
+            generativeChanged = true;
+            if (upDownDone > 0) Progress($"resuming up-down after epoch {upDownDone}");
+            double before = Seconds(progress, "updown_seconds");
+            clock.Restart();
+            var upDown = new UpDownTrainer(dbn, preset.UpDown) { Counter = (ulong?)progress["updown_counter"] ?? 0 };
+            for (int e = upDownDone; e < preset.UpDownEpochs; e++)
             {
                 var report = upDown.TrainEpoch(train, e);
                 Progress($"up-down: epoch {e + 1,3}/{preset.UpDownEpochs}, generative reconstruction error {report.ReconstructionError:F3}, {report.Seconds:F1} s");
+                progress["updown_epochs_done"] = e + 1;
+                progress["updown_counter"] = upDown.Counter;
+                progress["updown_seconds"] = before + clock.Elapsed.TotalSeconds;
+                if (e + 1 == preset.UpDownEpochs)
+                {
+                    progress["updown_test_accuracy"] = dbn.Accuracy(test);
+                    Progress($"up-down: test accuracy {(double)progress["updown_test_accuracy"]!:P2} ({Seconds(progress, "updown_seconds"):F0} s)");
+                }
+                SaveStage();
             }
-            upDownAccuracy = dbn.Accuracy(test);
-            Progress($"up-down: test accuracy {upDownAccuracy:P2} ({clock.Elapsed.TotalSeconds:F0} s)");
         }
-        double upDownSeconds = clock.Elapsed.TotalSeconds;
-        Directory.CreateDirectory(outDirectory);
-        string dbnPath = Path.Combine(outDirectory, "dbn.shinso");
-        DbnModelFile.Save(dbn, dbnPath, metadata: new JsonObject
+        else if (upDownDone > 0)
         {
-            ["data"] = dataDescription, ["greedy_test_accuracy"] = greedyAccuracy, ["updown_test_accuracy"] = upDownAccuracy,
-        });
+            Progress($"up-down: test accuracy {(double?)progress["updown_test_accuracy"] ?? double.NaN:P2} ({Seconds(progress, "updown_seconds"):F0} s, {upDownDone} epochs)");
+        }
+        double upDownSeconds = Seconds(progress, "updown_seconds");
+        double upDownAccuracy = (double?)progress["updown_test_accuracy"] ?? greedyAccuracy;
 
         clock.Restart();
-        var net = dbn.ToFeedForwardNet(preset.Backprop.Training.Seed, preset.BackpropDropout);
-        var config = preset.Backprop with { Architecture = net.Spec };
-        var optimizer = config.CreateOptimizer();
-        var trainer = new Trainer(net, optimizer, config.Training)
+        FeedForwardNet net;
+        Shinso.Optimizers.Optimizer optimizer;
+        TrainingState? state = null;
+        var config = preset.Backprop;
+        if (resume && !generativeChanged && File.Exists(Path.Combine(outDirectory, Checkpoint.FileName)))
         {
-            EpochCompleted = m =>
-            {
-                if (interactive) Console.Error.Write("\r\u001b[2K");
-                Progress($"backprop: epoch {m.Epoch,3}/{config.Training.Epochs}, loss {m.TrainLoss:F4}, {m.Seconds:F1} s");
-            },
+            var restored = Checkpoint.Load(outDirectory, backend);
+            config = restored.Config with { Training = restored.Config.Training with { Epochs = config.Training.Epochs } };
+            (net, optimizer, state) = (restored.Net, restored.Optimizer, restored.State);
+            Progress($"resuming backprop after epoch {state.EpochsDone}");
+        }
+        else
+        {
+            net = dbn.ToFeedForwardNet(preset.Backprop.Training.Seed, preset.BackpropDropout, outputFromLabels: preset.OutputFromLabels);
+            config = config with { Architecture = net.Spec };
+            optimizer = config.CreateOptimizer();
+        }
+        var trainer = new Trainer(net, optimizer, config.Training);
+        if (state is not null) trainer.State = state;
+        trainer.EpochCompleted = m =>
+        {
+            Checkpoint.Save(outDirectory, config, net, optimizer, trainer.State);
+            if (interactive) Console.Error.Write("\r\u001b[2K");
+            Progress($"backprop: epoch {m.Epoch,3}/{config.Training.Epochs}, loss {m.TrainLoss:F4}, {m.Seconds:F1} s");
         };
         if (interactive)
             trainer.BatchCompleted = (done, all) => { if (done % 20 == 0 || done == all) Console.Error.Write($"\r  backprop epoch {trainer.State.EpochsDone + 1}: {done}/{all} batches"); };
@@ -155,23 +205,51 @@ internal static class BoltzmannRuns
             backpropLoss = evaluation.Loss;
             Progress($"backprop: test accuracy {backpropAccuracy:P2} ({clock.Elapsed.TotalSeconds:F0} s)");
         }
-        double backpropSeconds = clock.Elapsed.TotalSeconds;
-        string modelPath = Path.Combine(outDirectory, "model.shinso");
-        FeedForwardModelFile.Save(net, modelPath, config.ToJson(), new JsonObject
+        double backpropSeconds = trainer.State.History.Sum(h => h.Seconds);
+        // Without backprop the converted net's output layer is untrained: there is no classifier to save.
+        string? modelPath = null;
+        if (config.Training.Epochs > 0)
         {
-            ["testAccuracy"] = backpropAccuracy, ["testLoss"] = backpropLoss, ["epochs"] = config.Training.Epochs, ["data"] = dataDescription,
-            ["pretrained"] = "dbn",
-        });
+            modelPath = Path.Combine(outDirectory, "model.shinso");
+            FeedForwardModelFile.Save(net, modelPath, config.ToJson(), new JsonObject
+            {
+                ["testAccuracy"] = backpropAccuracy, ["testLoss"] = Finite(backpropLoss), ["epochs"] = trainer.State.EpochsDone, ["data"] = dataDescription,
+                ["pretrained"] = "dbn",
+            });
+        }
         var summary = new JsonObject
         {
             ["model"] = name, ["greedy_accuracy"] = greedyAccuracy, ["updown_accuracy"] = upDownAccuracy, ["accuracy"] = backpropAccuracy,
-            ["loss"] = backpropLoss, ["greedy_seconds"] = Math.Round(greedySeconds, 1), ["updown_seconds"] = Math.Round(upDownSeconds, 1),
+            ["loss"] = Finite(backpropLoss), ["greedy_seconds"] = Math.Round(greedySeconds, 1), ["updown_seconds"] = Math.Round(upDownSeconds, 1),
             ["backprop_seconds"] = Math.Round(backpropSeconds, 1), ["seconds"] = Math.Round(total.Elapsed.TotalSeconds, 1),
             ["layer_epochs"] = g.LayerEpochs, ["top_epochs"] = g.TopEpochs, ["updown_epochs"] = preset.UpDownEpochs,
-            ["backprop_epochs"] = config.Training.Epochs, ["dbn_path"] = dbnPath, ["model_path"] = modelPath,
+            ["backprop_epochs"] = trainer.State.EpochsDone, ["dbn_path"] = dbnPath, ["model_path"] = modelPath,
             ["train_samples"] = train.Count, ["test_samples"] = test.Count,
         };
         AtomicFile.WriteAllText(Path.Combine(outDirectory, "summary.json"), summary.ToJsonString() + "\n");
         return summary;
+    }
+
+    private static double Seconds(JsonObject progress, string key) => (double?)progress[key] ?? 0;
+}
+
+/// <summary>Where a DBN run stopped, read back from its <c>dbn.shinso</c> for <c>--resume</c>.</summary>
+internal sealed record DbnRunStage(DeepBeliefNet Dbn, JsonObject Progress)
+{
+    public static DbnRunStage? Load(string path, DbnPreset preset, IBackend backend)
+    {
+        if (!File.Exists(path)) return null;
+        var doc = ModelFile.Read(path);
+        var dbn = DbnModelFile.FromDocument(doc, path, backend);
+        if (!dbn.LayerSizes.SequenceEqual(preset.LayerSizes))
+            throw new ModelFileException(path, "architecture.layers",
+                $"the run holds a {string.Join("-", dbn.LayerSizes)} DBN but the preset is {string.Join("-", preset.LayerSizes)}; resume it with the preset that started it.");
+        var meta = new StrictJson(doc.Metadata, path, "metadata");
+        int stages = meta.Int("greedy_stages_done", -1), upDown = meta.Int("updown_epochs_done", -1);
+        if (stages < 0 || stages > dbn.Layers.Count + 1 || upDown < 0)
+            throw new ModelFileException(path, "metadata.greedy_stages_done", "expected the stage counters a DBN run writes; this file was not saved by `shinso train` (start a new run).");
+        var progress = doc.Metadata.DeepClone().AsObject();
+        progress.Remove("seed");
+        return new DbnRunStage(dbn, progress);
     }
 }

@@ -37,16 +37,21 @@ internal static class TrainCommand
             string source = r.GetValue(what)!;
             if (BoltzmannPresets.FindRbm(source) is not null || BoltzmannPresets.FindDbn(source) is not null)
             {
-                if (r.GetValue(resume) is not null) throw new UsageException($"--resume: '{source}' runs are not checkpointed; start a new run.");
+                string? resumeRun = r.GetValue(resume);
+                if (resumeRun is not null && BoltzmannPresets.FindRbm(source) is not null)
+                    throw new UsageException($"--resume: '{source}' runs are not checkpointed (an RBM epoch takes seconds); start a new run.");
                 if (r.GetValue(optimizer) is not null) throw new UsageException($"--optimizer applies to feed-forward presets, not '{source}'.");
                 var (dataDir, dataDescription) = CommonOptions.ResolveData(r.GetValue(data));
                 using var energyBackend = CommonOptions.CreateBackend(r, r.GetValue(threads), r.GetValue(path)!);
-                string runDir = r.GetValue(output) ?? System.IO.Path.Combine("runs", source);
+                string runDir = resumeRun ?? r.GetValue(output) ?? System.IO.Path.Combine("runs", source);
+                if (resumeRun is not null && !File.Exists(System.IO.Path.Combine(resumeRun, "dbn.shinso")))
+                    throw new UsageException($"--resume: {resumeRun} holds no dbn.shinso; a DBN run writes it after its first greedy stage.");
                 var result = BoltzmannPresets.FindRbm(source) is { } rbmPreset
                     ? BoltzmannRuns.TrainRbm(source, Override(rbmPreset, r.GetValue(epochs), r.GetValue(batch), r.GetValue(lr), r.GetValue(seed), r.GetValue(aisRuns)),
                         energyBackend, dataDir, dataDescription, runDir)
                     : BoltzmannRuns.TrainDbn(source, Override(BoltzmannPresets.FindDbn(source)!, r.GetValue(epochs), r.GetValue(lr), r.GetValue(seed),
-                        r.GetValue(pretrainEpochs), r.GetValue(upDownEpochs)), energyBackend, dataDir, dataDescription, runDir, !Console.IsErrorRedirected);
+                        r.GetValue(pretrainEpochs), r.GetValue(upDownEpochs)), energyBackend, dataDir, dataDescription, runDir, !Console.IsErrorRedirected,
+                        resume: resumeRun is not null);
                 if (r.GetValue(json)) Console.WriteLine(result.ToJsonString());
                 return 0;
             }

@@ -98,9 +98,48 @@ public sealed class BoltzmannCliTests : IDisposable
         (w, h, _) = DecodeGreyscale(File.ReadAllBytes(filters));
         Assert.Equal((10 * 29 + 1, 10 * 29 + 1), (w, h)); // 100 of the 500 bottom filters
 
-        (code, _, stderr) = CliTests.Shinso("train", "dbn-mnist", "--resume", run);
+        (code, _, stderr) = CliTests.Shinso("train", "rbm", "--resume", run);
         Assert.Equal(2, code);
         Assert.Contains("--resume", stderr);
+    }
+
+    [Fact]
+    public void Dbn_run_resumed_in_up_down_and_in_backprop_ends_with_the_parameters_of_an_uninterrupted_run()
+    {
+        string whole = Path.Combine(_dir, "whole"), split = Path.Combine(_dir, "split");
+        string[] Args(string folderOption, string folder, int upDown, int backprop) =>
+            ["train", "dbn-mnist", "--pretrain-epochs", "1", "--updown-epochs", upDown.ToString(), "--epochs", backprop.ToString(),
+             "--data", TestData.EmbeddedSubset, "--threads", "1", folderOption, folder];
+        var (code, _, stderr) = CliTests.Shinso(Args("--out", whole, 2, 2));
+        Assert.True(code == 0, stderr);
+
+        (code, _, stderr) = CliTests.Shinso(Args("--out", split, 1, 1));
+        Assert.True(code == 0, stderr);
+        // More up-down epochs change the DBN, so the one-epoch backprop checkpoint is left behind.
+        (code, _, stderr) = CliTests.Shinso(Args("--resume", split, 2, 1));
+        Assert.True(code == 0, stderr);
+        Assert.Contains("resuming up-down after epoch 1", stderr);
+        Assert.DoesNotContain("resuming backprop", stderr);
+        (code, _, stderr) = CliTests.Shinso(Args("--resume", split, 2, 2));
+        Assert.True(code == 0, stderr);
+        Assert.Contains("resuming backprop after epoch 1", stderr);
+        Assert.DoesNotContain("greedy layer", stderr);
+
+        foreach (string file in new[] { "dbn.shinso", "model.shinso" })
+        {
+            var expected = ModelFile.Read(Path.Combine(whole, file));
+            var actual = ModelFile.Read(Path.Combine(split, file));
+            foreach (var tensor in expected.Tensors)
+            {
+                Assert.True(actual.TryGetTensor(tensor.Name, out var other), $"{file}: {tensor.Name} missing");
+                Assert.True(tensor.Data.AsSpan().SequenceEqual(other.Data), $"{file}: {tensor.Name} differs");
+            }
+        }
+
+        File.WriteAllText(Path.Combine(split, "dbn.shinso"), "not a model");
+        (code, _, stderr) = CliTests.Shinso(Args("--resume", split, 2, 2));
+        Assert.NotEqual(0, code);
+        Assert.Contains("dbn.shinso", stderr);
     }
 
     [Fact]

@@ -209,6 +209,28 @@ public class DeepBeliefNetTests
     }
 
     [Fact]
+    public void Greedy_training_resumed_after_each_stage_matches_the_uninterrupted_run()
+    {
+        var train = Prototypes(200, 1);
+        var whole = Pretrained(train, 2, 2);
+        var snapshots = new List<ModelDocument>();
+        var dbn = new DeepBeliefNet(Cpu, Sizes, Classes, seed: 5);
+        GreedyLayerwiseTraining.Train(dbn, train, Greedy(2, 2), stageCompleted: _ => snapshots.Add(DbnModelFile.ToDocument(dbn)));
+        Assert.Equal(Sizes.Length - 1, snapshots.Count); // two directed layers, then the top RBM
+        for (int done = 1; done <= snapshots.Count; done++)
+        {
+            var resumed = DbnModelFile.FromDocument(snapshots[done - 1], "snapshot", Cpu);
+            int calls = 0;
+            GreedyLayerwiseTraining.Train(resumed, train, Greedy(2, 2), completedStages: done, stageCompleted: _ => calls++);
+            Assert.Equal(snapshots.Count - done, calls);
+            var expected = AllParameters(whole);
+            var actual = AllParameters(resumed);
+            for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], actual[i]);
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => GreedyLayerwiseTraining.Train(dbn, train, Greedy(1, 1), completedStages: Sizes.Length));
+    }
+
+    [Fact]
     public void Save_and_load_round_trip_bit_exactly()
     {
         var train = Prototypes(200, 1);
@@ -349,5 +371,34 @@ public class DeepBeliefNetTests
         new Trainer(net, config.CreateOptimizer(), config.Training).Fit(SupervisedData.FromDataset(train));
         double after = Trainer.Evaluate(net, SupervisedData.FromDataset(test)).Accuracy!.Value;
         Assert.True(after > before + 0.1 && after > dbn.Accuracy(test), $"backprop: {before:P1} -> {after:P1}, DBN {dbn.Accuracy(test):P1}");
+    }
+
+    [Fact]
+    public void A_conversion_with_the_output_from_the_labels_scores_labels_by_the_top_rbm_weights()
+    {
+        var train = Prototypes(600, 1);
+        var test = Prototypes(200, 2);
+        var dbn = Pretrained(train, 10, 10);
+        var net = dbn.ToFeedForwardNet(seed: 11, hiddenDropout: 0.3f, inputDropout: 0.1f, outputFromLabels: true);
+        Assert.Equal("dropout", net.Spec.Layers[0].Type);
+        int n = 16;
+        var batch = Cpu.Allocate(n, Pixels);
+        Cpu.Upload(test.Features.AsSpan(0, n * Pixels), batch);
+        // The output is softmax(c_label + U t) with t the top units' probabilities given the up pass.
+        var pen = dbn.Penultimate(batch);
+        var top = Cpu.Allocate(n, dbn.Top.TopCount);
+        Cpu.Gemm(Transpose.None, Transpose.None, 1f, pen, dbn.Top.PenultimateWeights, 0f, top);
+        Cpu.AddRowVector(top, dbn.Top.TopBias);
+        Cpu.Activate(Activation.Sigmoid, top, top);
+        var scores = Cpu.Allocate(n, Classes);
+        Cpu.Gemm(Transpose.None, Transpose.Transposed, 1f, top, dbn.Top.LabelWeights, 0f, scores);
+        Cpu.AddRowVector(scores, dbn.Top.LabelBias);
+        Cpu.SoftmaxRows(scores, scores);
+        var want = RestrictedBoltzmannMachine.Download(scores);
+        var got = RestrictedBoltzmannMachine.Download(net.Predict(batch));
+        for (int i = 0; i < want.Length; i++) Assert.Equal(want[i], got[i], 1e-5f);
+        // Before any backprop this classifier already agrees with the DBN's free-energy one far above chance.
+        Assert.True(Trainer.Evaluate(net, SupervisedData.FromDataset(test)).Accuracy > 0.6);
+        Assert.Throws<ArgumentOutOfRangeException>(() => dbn.ToFeedForwardNet(1, inputDropout: 1f));
     }
 }

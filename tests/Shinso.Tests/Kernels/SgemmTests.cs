@@ -57,6 +57,35 @@ public class SgemmTests
         CheckAgainstNaive(new Case(14, 4133, 19, Transpose.None, Transpose.None, 2, 0, 1, 1f, 0.5f, 5), options);
     }
 
+    [Fact]
+    public void A_few_rows_multiply_bit_identically_to_the_same_rows_of_a_taller_product()
+    {
+        // Up to 16 rows with an untransposed B skip packing on AVX-512; those rows must equal the packed path's.
+        if (!CpuKernelOptions.IsSupported(SimdPath.Avx512))
+            return;
+        foreach (var options in new[] { new CpuKernelOptions(SimdPath.Avx512, 1), new CpuKernelOptions(SimdPath.Avx512, 2) })
+        foreach (var (rows, n, k, ta, beta) in new[]
+        {
+            (1, 120, 400, Transpose.None, 0f), (6, 784, 25, Transpose.None, 0f), (16, 100, 150, Transpose.Transposed, 1f),
+            (5, 2003, 600, Transpose.None, -0.5f), (3, 63, 257, Transpose.Transposed, 2f), (16, 64, 1, Transpose.None, 0f),
+        })
+        {
+            const int tall = 40;
+            var (a, b, c0) = Operands(new Case(tall, n, k, ta, Transpose.None, 1, 2, 3, 0.75f, beta, rows * 31 + n));
+            int lda = (ta == Transpose.None ? k : tall) + 1, ldb = n + 2, ldc = n + 3;
+            var full = (float[])c0.Clone();
+            Sgemm.Compute(ta, Transpose.None, tall, n, k, 0.75f, a, lda, b, ldb, beta, full, ldc, options);
+            // The same product restricted to the first rows: A's first rows (or first columns when transposed).
+            var few = (float[])c0.Clone();
+            Sgemm.Compute(ta, Transpose.None, rows, n, k, 0.75f, a, lda, b, ldb, beta, few, ldc, options);
+            for (int i = 0; i < rows; i++)
+                for (int j = 0; j < n; j++)
+                    Assert.Equal(BitConverter.SingleToInt32Bits(full[i * ldc + j]), BitConverter.SingleToInt32Bits(few[i * ldc + j]));
+            for (int j = 0; j < n; j++) // the row after the last one stays untouched
+                Assert.Equal(c0[rows * ldc + j], few[rows * ldc + j]);
+        }
+    }
+
     [Theory]
     [MemberData(nameof(SimdPaths))]
     public void One_and_two_threads_give_bit_identical_results(SimdPath path)
@@ -254,6 +283,40 @@ public class SgemmTests
         var after = new RecordingWork();
         KernelThreadPool.Run(after, 3);
         Assert.Equal(new[] { 1, 1, 1 }, after.Hits[..3]);
+    }
+
+    private sealed class CountingWork : KernelWork
+    {
+        public readonly long[] Hits = new long[8];
+        public int WrongCount;
+        public int Expected;
+
+        public override void Execute(int index, int count)
+        {
+            if (count != Expected) Interlocked.Increment(ref WrongCount);
+            Interlocked.Increment(ref Hits[index]);
+        }
+    }
+
+    [Fact]
+    public void Thread_pool_parts_claimed_by_late_workers_never_cross_into_another_call()
+    {
+        // Back-to-back calls with different work and part counts: a worker woken for one call that runs
+        // late must claim only parts of the call it read the work from.
+        var works = new[] { new CountingWork { Expected = 3 }, new CountingWork { Expected = 5 }, new CountingWork { Expected = 2 } };
+        const int rounds = 20_000;
+        for (int r = 0; r < rounds; r++)
+        {
+            var w = works[r % works.Length];
+            KernelThreadPool.Run(w, w.Expected);
+        }
+        foreach (var w in works)
+        {
+            Assert.Equal(0, w.WrongCount);
+            long calls = rounds / works.Length + (Array.IndexOf(works, w) < rounds % works.Length ? 1 : 0);
+            for (int i = 0; i < w.Hits.Length; i++)
+                Assert.Equal(i < w.Expected ? calls : 0, w.Hits[i]);
+        }
     }
 
     private static void CheckAgainstNaive(Case c, CpuKernelOptions options)

@@ -150,6 +150,8 @@ public static unsafe class Pooling
         }
 
         // Non-overlapping 2x2 windows: 16 outputs at a time from two 32-wide row loads, de-interleaved by permutes.
+        // A last block of fewer than 16 outputs (all of a 14-wide LeNet row) uses masked loads and stores, which never
+        // touch memory outside the mask: a scalar loop there mispredicts about three branches per output.
         private void Max2x2(float* x, float* y, float* arg)
         {
             int w = g.Width, oh = g.OutputHeight, ow = g.OutputWidth;
@@ -157,17 +159,34 @@ public static unsafe class Pooling
             var oddIdx = evenIdx + Vector512<int>.One;
             var twos = Vector512.Create(2f);
             var lane = Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+            var laneIndex = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+            var right = Vector512.Create((float)w);
+            var diagonal = Vector512.Create((float)(w + 1));
             for (int i = 0; i < oh; i++)
             {
                 float* r0 = x + (nint)(2 * i) * w;
                 float* r1 = r0 + w;
                 float* yo = y + (nint)i * ow;
                 float* ao = arg + (nint)i * ow;
-                int j = 0;
-                for (; j + 16 <= ow; j += 16)
+                for (int j = 0; j < ow; j += 16)
                 {
-                    var a0 = Vector512.Load(r0 + 2 * j); var a1 = Vector512.Load(r0 + 2 * j + 16);
-                    var b0 = Vector512.Load(r1 + 2 * j); var b1 = Vector512.Load(r1 + 2 * j + 16);
+                    int outputs = Math.Min(16, ow - j);
+                    Vector512<float> a0, a1, b0, b1, outMask = default;
+                    if (outputs == 16)
+                    {
+                        a0 = Vector512.Load(r0 + 2 * j); a1 = Vector512.Load(r0 + 2 * j + 16);
+                        b0 = Vector512.Load(r1 + 2 * j); b1 = Vector512.Load(r1 + 2 * j + 16);
+                    }
+                    else
+                    {
+                        var lowMask = Vector512.LessThan(laneIndex, Vector512.Create(2 * outputs)).AsSingle();
+                        var highMask = Vector512.LessThan(laneIndex, Vector512.Create(2 * outputs - 16)).AsSingle();
+                        outMask = Vector512.LessThan(laneIndex, Vector512.Create(outputs)).AsSingle();
+                        a0 = Avx512F.MaskLoad(r0 + 2 * j, lowMask, Vector512<float>.Zero);
+                        a1 = Avx512F.MaskLoad(r0 + 2 * j + 16, highMask, Vector512<float>.Zero);
+                        b0 = Avx512F.MaskLoad(r1 + 2 * j, lowMask, Vector512<float>.Zero);
+                        b1 = Avx512F.MaskLoad(r1 + 2 * j + 16, highMask, Vector512<float>.Zero);
+                    }
                     var e0 = Avx512F.PermuteVar16x32x2(a0, evenIdx, a1);
                     var o0 = Avx512F.PermuteVar16x32x2(a0, oddIdx, a1);
                     var e1 = Avx512F.PermuteVar16x32x2(b0, evenIdx, b1);
@@ -176,21 +195,19 @@ public static unsafe class Pooling
                     var best = e0;
                     var offset = Vector512<float>.Zero;
                     var m = Vector512.GreaterThan(o0, best); best = Vector512.ConditionalSelect(m, o0, best); offset = Vector512.ConditionalSelect(m, Vector512<float>.One, offset);
-                    m = Vector512.GreaterThan(e1, best); best = Vector512.ConditionalSelect(m, e1, best); offset = Vector512.ConditionalSelect(m, Vector512.Create((float)w), offset);
-                    m = Vector512.GreaterThan(o1, best); best = Vector512.ConditionalSelect(m, o1, best); offset = Vector512.ConditionalSelect(m, Vector512.Create((float)(w + 1)), offset);
-                    best.Store(yo + j);
-                    var baseIndex = Vector512.Create((float)(2 * i * w + 2 * j)) + lane * twos;
-                    (baseIndex + offset).Store(ao + j);
-                }
-                for (; j < ow; j++)
-                {
-                    float* p = r0 + 2 * j;
-                    float best = p[0]; int off = 0;
-                    if (p[1] > best) { best = p[1]; off = 1; }
-                    if (p[w] > best) { best = p[w]; off = w; }
-                    if (p[w + 1] > best) { best = p[w + 1]; off = w + 1; }
-                    yo[j] = best;
-                    ao[j] = 2 * i * w + 2 * j + off;
+                    m = Vector512.GreaterThan(e1, best); best = Vector512.ConditionalSelect(m, e1, best); offset = Vector512.ConditionalSelect(m, right, offset);
+                    m = Vector512.GreaterThan(o1, best); best = Vector512.ConditionalSelect(m, o1, best); offset = Vector512.ConditionalSelect(m, diagonal, offset);
+                    var index = Vector512.Create((float)(2 * i * w + 2 * j)) + lane * twos + offset;
+                    if (outputs == 16)
+                    {
+                        best.Store(yo + j);
+                        index.Store(ao + j);
+                    }
+                    else
+                    {
+                        Avx512F.MaskStore(yo + j, outMask, best);
+                        Avx512F.MaskStore(ao + j, outMask, index);
+                    }
                 }
             }
         }

@@ -156,7 +156,7 @@ internal static unsafe class SgemmDriver
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void WriteEdge(float* tile, int tileStride, float* c, nint ldc, int rows, int cols, float alpha, float beta)
+    internal static void WriteEdge(float* tile, int tileStride, float* c, nint ldc, int rows, int cols, float alpha, float beta)
     {
         for (int i = 0; i < rows; i++)
         {
@@ -205,6 +205,7 @@ internal sealed unsafe class SgemmWork : KernelWork
     public SgemmProblem Problem;
     public SimdPath Path;
     public bool SplitRows;
+    public bool SmallM;
 
     public static SgemmWork ForCurrentThread => t_instance ??= new SgemmWork();
 
@@ -214,6 +215,13 @@ internal sealed unsafe class SgemmWork : KernelWork
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute(int index, int count)
     {
+        if (SmallM)
+        {
+            var (start, end) = PartRange(Problem.N, SgemmSmallM.Columns, index, count);
+            if (start < end)
+                SgemmSmallM.Run(in Problem, start, end);
+            return;
+        }
         switch (Path)
         {
             case SimdPath.Avx512:

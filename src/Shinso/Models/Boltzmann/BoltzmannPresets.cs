@@ -18,8 +18,9 @@ public sealed record RbmPreset(int Hidden, bool Persistent, int Epochs, RbmTrain
 /// <param name="UpDownEpochs">Up-down epochs (0 skips it).</param>
 /// <param name="Backprop">Backprop fine-tuning of the converted net (its architecture is ignored; 0 epochs skips it).</param>
 /// <param name="BackpropDropout">Dropout rate after each hidden layer of the converted net during backprop.</param>
+/// <param name="OutputFromLabels">Start the converted net's output layer from the top RBM's label weights (see <see cref="DeepBeliefNet.ToFeedForwardNet"/>).</param>
 public sealed record DbnPreset(int[] LayerSizes, GreedyLayerwiseOptions Greedy, UpDownOptions UpDown, int UpDownEpochs, TrainingConfig Backprop,
-    float BackpropDropout = 0f);
+    float BackpropDropout = 0f, bool OutputFromLabels = false);
 
 /// <summary>The energy-based presets <c>shinso train</c> accepts next to the feed-forward ones.</summary>
 public static class BoltzmannPresets
@@ -68,11 +69,14 @@ public static class BoltzmannPresets
                 Architecture = Presets.Find("mlp-dbn-shape")!.Architecture,
                 // Constant momentum SGD overfits the converted net (30 epochs: train loss 0.19, test loss 0.33, 88.8%;
                 // a decaying rate with weight decay 1e-4 gave 88.7%), so fine-tuning uses dropout on the hidden units
-                // as Hinton et al. 2012 did for pretrained DBNs.
+                // as Hinton et al. 2012 did for pretrained DBNs. With a fresh output layer this reached 88.95% in 50
+                // epochs; starting the output layer from the top RBM's label weights reaches 89.66% in 60. Tried and
+                // not better (60 epochs, fresh output layer): dropout 0.5 + 0.2 on the inputs 88.1%, Adam 3e-4 with
+                // decay 88.7%, dropout 0.2 with a decaying rate 88.6%.
                 Optimizer = new OptimizerConfig { Name = "momentum", LearningRate = 0.1f, MomentumStart = 0.9f, MomentumEnd = 0.9f },
-                Training = new TrainingOptions { Epochs = 50, BatchSize = 100, Seed = 1 },
+                Training = new TrainingOptions { Epochs = 60, BatchSize = 100, Seed = 1 },
             },
-            BackpropDropout: 0.3f),
+            BackpropDropout: 0.3f, OutputFromLabels: true),
         _ => null,
     };
 }

@@ -45,8 +45,14 @@ public static class GreedyLayerwiseTraining
     /// <param name="data">Training data: <c>n_0</c> features in [0, 1] (Bernoulli data units) and <c>LabelCount</c> classes.</param>
     /// <param name="options">Hyper-parameters.</param>
     /// <param name="progress">Called after each epoch with the layer's name ("layer 0", ..., "top") and the report.</param>
+    /// <param name="completedStages">
+    /// Stages already trained in <paramref name="dbn"/> (a resumed run): the directed layers are stages 0..L-1 and
+    /// the top RBM is stage L. Those stages are not retrained; their recognition weights give the data of the next.
+    /// </param>
+    /// <param name="stageCompleted">Called with the stage index after each stage, when the net holds it (for a checkpoint).</param>
     /// <exception cref="ArgumentException">The data's feature or class count differs from the net's, or a value is out of range.</exception>
-    public static void Train(DeepBeliefNet dbn, Dataset data, GreedyLayerwiseOptions options, Action<string, RbmEpochReport>? progress = null)
+    public static void Train(DeepBeliefNet dbn, Dataset data, GreedyLayerwiseOptions options, Action<string, RbmEpochReport>? progress = null,
+        int completedStages = 0, Action<int>? stageCompleted = null)
     {
         ArgumentNullException.ThrowIfNull(dbn);
         ArgumentNullException.ThrowIfNull(data);
@@ -56,6 +62,8 @@ public static class GreedyLayerwiseTraining
             throw new ArgumentException($"The data has {data.FeatureCount} features but the net has {dbn.VisibleCount} data units.", nameof(data));
         if (data.ClassCount != dbn.LabelCount)
             throw new ArgumentException($"The data has {data.ClassCount} classes but the net has {dbn.LabelCount} label units.", nameof(data));
+        if (completedStages < 0 || completedStages > dbn.Layers.Count + 1)
+            throw new ArgumentOutOfRangeException(nameof(completedStages), completedStages, $"must be in 0..{dbn.Layers.Count + 1} (directed layers, then the top RBM).");
         dbn.ValidateData(data.Features, nameof(data));
         var be = dbn.Backend;
         var current = data;
@@ -63,6 +71,14 @@ public static class GreedyLayerwiseTraining
         {
             var layer = dbn.Layers[l];
             var rbm = new RestrictedBoltzmannMachine(be, layer.BelowCount, layer.AboveCount, layer.BelowUnits, seed: dbn.Seed + 100 + (ulong)l);
+            if (l < completedStages)
+            {
+                // The same kernels as after training the layer, so a resumed run sees the same data as an uninterrupted one.
+                be.Copy(layer.RecognitionWeights, rbm.Weights);
+                be.Copy(layer.RecognitionBias, rbm.HiddenBias);
+                current = HiddenProbabilities(rbm, current);
+                continue;
+            }
             var layerOptions = (l == 0 ? options.Bottom ?? options.Layer : options.Layer) with { Seed = options.Layer.Seed + (ulong)l };
             var trainer = new ContrastiveDivergence(rbm, layerOptions);
             for (int e = 0; e < options.LayerEpochs; e++)
@@ -72,13 +88,16 @@ public static class GreedyLayerwiseTraining
             }
             layer.CopyFrom(rbm, l);
             current = HiddenProbabilities(rbm, current);
+            stageCompleted?.Invoke(l);
         }
+        if (completedStages > dbn.Layers.Count) return;
         var top = new AssociativeMemoryTrainer(dbn.Top, options.Top with { Seed = options.Top.Seed + (ulong)dbn.Layers.Count });
         for (int e = 0; e < options.TopEpochs; e++)
         {
             var report = top.TrainEpoch(current.Features, current, e);
             progress?.Invoke("top", report);
         }
+        stageCompleted?.Invoke(dbn.Layers.Count);
     }
 
     /// <summary>The data set of <c>p(h | v)</c> for every sample of <paramref name="data"/> (labels kept): the next RBM's training data.</summary>
