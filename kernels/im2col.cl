@@ -1,6 +1,7 @@
 // im2col / col2im for NCHW images with zero padding, and per-channel bias. CPU twins:
 // src/Shinso/Kernels/Cpu/Im2Col.cs and Normalization.AddChannelBias / SumChannelBias.
-// Column row r = (c*KH + kh)*KW + kw, column index = oh*OW + ow, as on the CPU.
+// The column matrix is batch-wide, [C*KH*KW, N*OH*OW]: row r = (c*KH + kh)*KW + kw, column n*OH*OW + oh*OW + ow,
+// as on the CPU.
 
 // Multiply-adds are fused only where written as fma(), exactly where the CPU twin fuses them.
 #pragma OPENCL FP_CONTRACT OFF
@@ -19,7 +20,7 @@ __kernel void im2col(__global const float* img, const int io, __global float* co
     const int ih = oh * SH - PH + kh, iw = ow * SW - PW + kw;
     float v = 0.0f;
     if (ih >= 0 && ih < H && iw >= 0 && iw < W) v = img[io + n * C * H * W + (c * H + ih) * W + iw];
-    col[co + (n * rows + row) * columns + column] = v;
+    col[co + (row * images + n) * columns + column] = v;
 }
 
 // Gather form of the fold: each image element sums the column entries that read it (deterministic, no atomics).
@@ -32,7 +33,8 @@ __kernel void col2im(__global const float* col, const int co, __global float* im
     if (p >= C * H * W || n >= images) return;
     const int iw = p % W, ih = (p / W) % H, c = p / (W * H);
     const int columns = OH * OW, rows = C * KH * KW;
-    __global const float* cn = col + co + n * rows * columns;
+    __global const float* cn = col + co + n * columns;
+    const int stride = images * columns;
     float sum = 0.0f;
     for (int kh = 0; kh < KH; kh++) {
         const int y = ih + PH - kh;
@@ -44,10 +46,21 @@ __kernel void col2im(__global const float* col, const int co, __global float* im
             if (x < 0 || x % SW != 0) continue;
             const int ow = x / SW;
             if (ow >= OW) continue;
-            sum += cn[((c * KH + kh) * KW + kw) * columns + oh * OW + ow];
+            sum += cn[((c * KH + kh) * KW + kw) * stride + oh * OW + ow];
         }
     }
     img[io + n * C * H * W + p] = sum;
+}
+
+// output[j, i, :] = input[i, j, :] for input [outer, inner, rest]. CPU twin: Blas1.SwapLeadingAxes.
+__kernel void swap_leading_axes(__global const float* x, const int xo, __global float* y, const int yo,
+                                const int outer, const int inner, const int rest)
+{
+    const int e = get_global_id(0);                // element of the input row (i, j)
+    const int ij = get_global_id(1);               // i*inner + j
+    if (e >= rest || ij >= outer * inner) return;
+    const int i = ij / inner, j = ij % inner;
+    y[yo + (j * outer + i) * rest + e] = x[xo + ij * rest + e];
 }
 
 __kernel void add_channel_bias(__global float* x, const int xo, const int channels, const int spatial,

@@ -321,6 +321,15 @@ public sealed unsafe partial class OpenClBackend : IBackend
         Geometry(Launch("col2im").Tensor(columns).Tensor(images), geometry).Int(n).Run(geometry.ImageLength, n);
     }
 
+    /// <inheritdoc />
+    public void SwapLeadingAxes(Tensor input, int outer, int inner, Tensor output)
+    {
+        Device(input, nameof(input));
+        Device(output, nameof(output));
+        var (a, b, rest) = BackendArguments.SwapLeadingAxes(input, outer, inner, output);
+        Launch("swap_leading_axes").Tensor(input).Tensor(output).Int(a).Int(b).Int(rest).Run(rest, a * b);
+    }
+
     private static KernelLaunch Geometry(KernelLaunch launch, in ConvolutionGeometry g) =>
         launch.Int(g.Channels).Int(g.Height).Int(g.Width).Int(g.KernelHeight).Int(g.KernelWidth).Int(g.StrideHeight).Int(g.StrideWidth)
             .Int(g.PadHeight).Int(g.PadWidth).Int(g.OutputHeight).Int(g.OutputWidth);

@@ -63,8 +63,18 @@ public static class BackendArguments
         long needed = (long)n * g.ColumnRows * g.ColumnCount;
         if (columns.Length != needed)
             throw new ArgumentException(
-                $"columns has {columns.Length} elements but {n} images unfold to [{n}, {g.ColumnRows}, {g.ColumnCount}] = {needed}.", nameof(columns));
+                $"columns has {columns.Length} elements but {n} images unfold to [{g.ColumnRows}, {n} * {g.ColumnCount}] = {needed}.", nameof(columns));
         return n;
+    }
+
+    /// <summary>Checks <c>output = input</c> with its two leading axes swapped; returns (outer, inner, rest) of the input.</summary>
+    public static (int Outer, int Inner, int Trailing) SwapLeadingAxes(Tensor input, int outer, int inner, Tensor output)
+    {
+        if (outer < 1 || inner < 1 || input.Length % ((long)outer * inner) != 0)
+            throw new ArgumentException($"input {Tensor.ShapeText(input.Shape)} ({input.Length} values) does not split into [{outer}, {inner}, ...].", nameof(input));
+        if (output.Length != input.Length)
+            throw new ArgumentException($"output has {output.Length} elements but the input has {input.Length}.", nameof(output));
+        return (outer, inner, (int)(input.Length / ((long)outer * inner)));
     }
 
     /// <summary>The spatial size H*W of <c>[N, channels, ...]</c> images.</summary>

@@ -172,9 +172,10 @@ public sealed partial class CpuBackend : IBackend
         int n = BackendArguments.Convolution(images, geometry, columns);
         var src = Host(images, nameof(images));
         var dst = Host(columns, nameof(columns));
-        int imageLength = geometry.ImageLength, columnLength = geometry.ColumnRows * geometry.ColumnCount;
+        int imageLength = geometry.ImageLength, count = geometry.ColumnCount, stride = n * count;
+        int span = (geometry.ColumnRows - 1) * stride + count;
         for (int i = 0; i < n; i++)
-            Kernels.Cpu.Im2Col.Unfold(src.Slice(i * imageLength, imageLength), geometry, dst.Slice(i * columnLength, columnLength));
+            Kernels.Cpu.Im2Col.Unfold(src.Slice(i * imageLength, imageLength), geometry, dst.Slice(i * count, span), Options, stride);
     }
 
     /// <inheritdoc />
@@ -183,9 +184,17 @@ public sealed partial class CpuBackend : IBackend
         int n = BackendArguments.Convolution(images, geometry, columns);
         var src = Host(columns, nameof(columns));
         var dst = Host(images, nameof(images));
-        int imageLength = geometry.ImageLength, columnLength = geometry.ColumnRows * geometry.ColumnCount;
+        int imageLength = geometry.ImageLength, count = geometry.ColumnCount, stride = n * count;
+        int span = (geometry.ColumnRows - 1) * stride + count;
         for (int i = 0; i < n; i++)
-            Kernels.Cpu.Im2Col.Fold(src.Slice(i * columnLength, columnLength), geometry, dst.Slice(i * imageLength, imageLength));
+            Kernels.Cpu.Im2Col.Fold(src.Slice(i * count, span), geometry, dst.Slice(i * imageLength, imageLength), Options, stride);
+    }
+
+    /// <inheritdoc />
+    public void SwapLeadingAxes(Tensor input, int outer, int inner, Tensor output)
+    {
+        var (a, b, rest) = BackendArguments.SwapLeadingAxes(input, outer, inner, output);
+        Blas1.SwapLeadingAxes(Host(input, nameof(input)), a, b, rest, Host(output, nameof(output)));
     }
 
     /// <inheritdoc />

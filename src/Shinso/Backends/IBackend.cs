@@ -126,15 +126,22 @@ public partial interface IBackend : IDisposable
     // ---- convolution --------------------------------------------------------------------
 
     /// <summary>
-    /// Unfolds images <c>[N, C, H, W]</c> into columns <c>[N, C*KH*KW, OH*OW]</c> (zero padding).
+    /// Unfolds images <c>[N, C, H, W]</c> into one batch-wide column matrix <c>[C*KH*KW, N*OH*OW]</c> (zero padding):
+    /// image n fills columns <c>n*OH*OW .. (n+1)*OH*OW - 1</c>, so a single GEMM convolves the whole batch.
     /// </summary>
     void Im2Col(Tensor images, ConvolutionGeometry geometry, Tensor columns);
 
     /// <summary>
-    /// Folds columns <c>[N, C*KH*KW, OH*OW]</c> back into images <c>[N, C, H, W]</c>, summing
+    /// Folds a batch-wide column matrix <c>[C*KH*KW, N*OH*OW]</c> back into images <c>[N, C, H, W]</c>, summing
     /// overlapping contributions; <paramref name="images"/> is overwritten.
     /// </summary>
     void Col2Im(Tensor columns, ConvolutionGeometry geometry, Tensor images);
+
+    /// <summary>
+    /// <c>output[j, i, :] = input[i, j, :]</c> for <paramref name="input"/> viewed as <c>[outer, inner, rest]</c>: turns a
+    /// convolution's <c>[F, N, OH*OW]</c> product into <c>[N, F, OH*OW]</c> images and back.
+    /// </summary>
+    void SwapLeadingAxes(Tensor input, int outer, int inner, Tensor output);
 
     // ---- sampling (Philox4x32-10, counter based) -----------------------------------------
 

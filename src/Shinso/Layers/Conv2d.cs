@@ -9,15 +9,18 @@ namespace Shinso.Layers;
 /// a bias per filter, a stride and zero padding. Like PyTorch and cuda-convnet it computes a cross-correlation.
 /// </summary>
 /// <remarks>
-/// The forward pass unfolds the whole batch once (<c>[N, C*KH*KW, OH*OW]</c>) and runs one GEMM per image,
-/// <c>Y[n] = W * cols[n]</c>; the backward pass reuses those columns for <c>dW = sum_n dY[n] cols[n]^T</c>, then
-/// overwrites them with <c>W^T dY[n]</c> and folds them back (col2im) into dX.
+/// The forward pass unfolds the whole batch into one column matrix <c>cols = [C*KH*KW, N*OH*OW]</c> and runs one GEMM,
+/// <c>Y' = W cols</c> (<c>[F, N*OH*OW]</c>), then swaps Y's two leading axes into <c>[N, F, OH, OW]</c>. The backward pass
+/// swaps dY the other way into <c>dY'</c>, reuses the columns for <c>dW = dY' cols^T</c>, then overwrites them with
+/// <c>W^T dY'</c> and folds them back (col2im) into dX. Three GEMMs per batch, not three per image: a LeNet
+/// convolution has 6 filters over 25 inputs, too small a product to run well one image at a time.
 /// </remarks>
 public sealed class Conv2d : ILayer
 {
     private readonly IBackend _backend;
     private readonly BatchBuffer _columns;
     private readonly BatchBuffer _output;
+    private readonly BatchBuffer _product;
     private readonly BatchBuffer _inputGradient;
     private Tensor? _cols;
     private int _batch;
@@ -44,6 +47,7 @@ public sealed class Conv2d : ILayer
         Parameters = [Weight, Bias];
         _columns = new BatchBuffer(backend);
         _output = new BatchBuffer(backend);
+        _product = new BatchBuffer(backend);
         _inputGradient = new BatchBuffer(backend);
     }
 
@@ -77,11 +81,12 @@ public sealed class Conv2d : ILayer
     {
         ImageShape.Check(input.Shape[1..], Geometry.ImageLength, Kind, Geometry.Channels, Geometry.Height, Geometry.Width);
         int n = input.Rows, rows = Geometry.ColumnRows, count = Geometry.ColumnCount;
-        var cols = _columns.Get(n, [rows, count]);
+        var cols = _columns.Get(n, [rows, count]).Reshape(rows, n * count);
         _backend.Im2Col(input, Geometry, cols);
+        var product = _product.Get(n, [Filters, count]).Reshape(Filters, n * count);
+        _backend.Gemm(Transpose.None, Transpose.None, 1f, Weight.Value, cols, 0f, product);
         var y = _output.Get(n, [Filters, Geometry.OutputHeight, Geometry.OutputWidth]);
-        for (int i = 0; i < n; i++)
-            _backend.Gemm(Transpose.None, Transpose.None, 1f, Weight.Value, Image(cols, i, rows, count), 0f, Image(y, i, Filters, count));
+        _backend.SwapLeadingAxes(product, Filters, n, y);
         _backend.AddChannelBias(y, Filters, Bias.Value);
         _cols = cols;
         _batch = n;
@@ -92,24 +97,21 @@ public sealed class Conv2d : ILayer
     public Tensor? Backward(Tensor outputGradient, bool needInputGradient)
     {
         var cols = _cols ?? throw new InvalidOperationException("Backward called before Forward.");
-        int n = _batch, rows = Geometry.ColumnRows, count = Geometry.ColumnCount;
+        int n = _batch, count = Geometry.ColumnCount;
         if (outputGradient.Length != (long)n * Filters * count)
             throw new ArgumentException($"The output gradient {Tensor.ShapeText(outputGradient.Shape)} does not match the last output [{n}, {Filters}, {Geometry.OutputHeight}, {Geometry.OutputWidth}].", nameof(outputGradient));
         _backend.SumChannelBias(outputGradient, Filters, Bias.Gradient);
-        for (int i = 0; i < n; i++)
-            _backend.Gemm(Transpose.None, Transpose.Transposed, 1f, Image(outputGradient, i, Filters, count), Image(cols, i, rows, count),
-                i == 0 ? 0f : 1f, Weight.Gradient);
+        var product = _product.Get(n, [Filters, count]).Reshape(Filters, n * count);
+        _backend.SwapLeadingAxes(outputGradient, n, Filters, product);
+        _backend.Gemm(Transpose.None, Transpose.Transposed, 1f, product, cols, 0f, Weight.Gradient);
         if (!needInputGradient) return null;
-        // The columns are no longer needed: they take W^T dY per image, then fold into dX.
-        for (int i = 0; i < n; i++)
-            _backend.Gemm(Transpose.Transposed, Transpose.None, 1f, Weight.Value, Image(outputGradient, i, Filters, count), 0f, Image(cols, i, rows, count));
+        // The columns are no longer needed: they take W^T dY', then fold into dX.
+        _backend.Gemm(Transpose.Transposed, Transpose.None, 1f, Weight.Value, product, 0f, cols);
         _cols = null;
         var dx = _inputGradient.Get(n, [Geometry.Channels, Geometry.Height, Geometry.Width]);
         _backend.Col2Im(cols, Geometry, dx);
         return dx;
     }
-
-    private static Tensor Image(Tensor batch, int index, int rows, int columns) => batch.SliceRows(index, 1).Reshape(rows, columns);
 }
 
 /// <summary>Shape checks shared by the image layers.</summary>

@@ -55,6 +55,61 @@ public class Im2ColTests
     }
 
     [Fact]
+    public void The_backend_lays_a_batch_side_by_side_in_one_column_matrix_and_folds_it_back()
+    {
+        PropertyCheck.ForAll(Geometries, g =>
+        {
+            const int n = 3;
+            var random = new System.Random(g.GetHashCode());
+            var cpu = new CpuBackend(new CpuKernelOptions(Threads: 1));
+            float[] images = RandomArray(random, n * g.ImageLength, -2f, 2f);
+            var x = cpu.Allocate(n, g.ImageLength);
+            cpu.Upload(images, x);
+            int rows = g.ColumnRows, count = g.ColumnCount;
+            var columns = cpu.Allocate(rows, n * count);
+            cpu.Im2Col(x, g, columns);
+            var batch = new float[rows * n * count];
+            cpu.Download(columns, batch);
+            for (int i = 0; i < n; i++)
+            {
+                float[] expected = NaiveKernels.Unfold(images.AsSpan(i * g.ImageLength, g.ImageLength).ToArray(), g);
+                for (int r = 0; r < rows; r++)
+                    AssertBitIdentical(expected.AsSpan(r * count, count).ToArray(), batch.AsSpan((r * n + i) * count, count), $"{g} image {i} row {r}");
+            }
+            var folded = cpu.Allocate(n, g.ImageLength);
+            cpu.Col2Im(columns, g, folded);
+            var back = new float[n * g.ImageLength];
+            cpu.Download(folded, back);
+            for (int i = 0; i < n; i++)
+            {
+                var (expected, magnitude) = NaiveKernels.Fold(NaiveKernels.Unfold(images.AsSpan(i * g.ImageLength, g.ImageLength).ToArray(), g), g);
+                for (int p = 0; p < g.ImageLength; p++)
+                    AssertClose(expected[p], back[i * g.ImageLength + p], g.KernelHeight * g.KernelWidth * 6e-8 * magnitude[p], $"{g} image {i} pixel {p}");
+            }
+        }, maxTests: 60);
+    }
+
+    [Fact]
+    public void Swapping_leading_axes_moves_every_run_to_its_transposed_place()
+    {
+        var cpu = new CpuBackend(new CpuKernelOptions(Threads: 1));
+        const int outer = 3, inner = 4, rest = 5;
+        var values = Enumerable.Range(0, outer * inner * rest).Select(v => (float)v).ToArray();
+        var input = cpu.Allocate(outer, inner, rest);
+        cpu.Upload(values, input);
+        var output = cpu.Allocate(inner, outer, rest);
+        cpu.SwapLeadingAxes(input, outer, inner, output);
+        var got = new float[values.Length];
+        cpu.Download(output, got);
+        for (int i = 0; i < outer; i++)
+            for (int j = 0; j < inner; j++)
+                for (int e = 0; e < rest; e++)
+                    Assert.Equal(values[(i * inner + j) * rest + e], got[(j * outer + i) * rest + e]);
+        Assert.Throws<ArgumentException>(() => cpu.SwapLeadingAxes(input, 7, inner, output));
+        Assert.Throws<ArgumentException>(() => cpu.SwapLeadingAxes(input, outer, inner, cpu.Allocate(2, 2)));
+    }
+
+    [Fact]
     public void Fold_is_the_adjoint_of_unfold()
     {
         // <unfold(x), c> == <x, fold(c)> for any x and c.

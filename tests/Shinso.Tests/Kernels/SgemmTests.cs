@@ -55,6 +55,9 @@ public class SgemmTests
         CheckAgainstNaive(new Case(523, 45, 531, Transpose.None, Transpose.Transposed, 1, 0, 5, 1.5f, -2f, 3), options);
         CheckAgainstNaive(new Case(523, 45, 531, Transpose.Transposed, Transpose.None, 0, 2, 0, 1f, 0f, 4), options);
         CheckAgainstNaive(new Case(14, 4133, 19, Transpose.None, Transpose.None, 2, 0, 1, 1f, 0.5f, 5), options);
+        // A small C over a long K (a convolution's weight gradient): crosses the long-K path's K blocks and its masked tail.
+        CheckAgainstNaive(new Case(6, 25, 5003, Transpose.None, Transpose.Transposed, 1, 3, 2, 1f, 0f, 6), options);
+        CheckAgainstNaive(new Case(17, 70, 2051, Transpose.None, Transpose.Transposed, 0, 0, 1, -0.5f, 1.5f, 7), options);
     }
 
     [Fact]
@@ -97,6 +100,8 @@ public class SgemmTests
         {
             new Case(517, 389, 700, Transpose.None, Transpose.Transposed, 1, 2, 3, 0.5f, -1f, 11),
             new Case(30, 2003, 300, Transpose.Transposed, Transpose.None, 0, 0, 0, 1f, 0f, 12),
+            new Case(16, 150, 4000, Transpose.None, Transpose.Transposed, 0, 1, 0, 1f, 1f, 13),
+            new Case(6, 784, 25, Transpose.None, Transpose.None, 0, 0, 0, 1f, 0f, 14),
         })
         {
             var (a, b, c0) = Operands(c);

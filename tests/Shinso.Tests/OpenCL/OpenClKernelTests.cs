@@ -275,6 +275,9 @@ public class OpenClKernelTests(TwinBackends twins)
             AssertClose(images, 1e-6, 1e-6, "add channel bias");
             Cpu.SumChannelBias(images.Cpu, g.Channels, bias.Cpu); Device.SumChannelBias(images.Device, g.Channels, bias.Device);
             AssertClose(bias, 1e-5, 1e-4, "sum channel bias");
+            var swapped = twins.Pair(new float[images.Cpu.Length], g.Channels, n, g.Height * g.Width);
+            Cpu.SwapLeadingAxes(images.Cpu, n, g.Channels, swapped.Cpu); Device.SwapLeadingAxes(images.Device, n, g.Channels, swapped.Device);
+            AssertClose(swapped, 0, 0, "swap leading axes");
         }
     }
 

@@ -84,6 +84,25 @@ public static unsafe class Blas1
                 Math.Max(64, KernelParallel.ElementwiseGrain / Math.Max(1, rows)), alignment: 64);
     }
 
+    /// <summary>
+    /// <c>output[j, i, :] = input[i, j, :]</c> with <paramref name="input"/> viewed as <c>[outer, inner, rest]</c>: a copy of
+    /// <c>outer*inner</c> contiguous runs of <paramref name="rest"/> values.
+    /// </summary>
+    /// <exception cref="ArgumentException">The sizes do not fit, or the spans overlap.</exception>
+    public static void SwapLeadingAxes(ReadOnlySpan<float> input, int outer, int inner, int rest, Span<float> output)
+    {
+        if (outer < 1 || inner < 1 || rest < 1)
+            throw new ArgumentException($"outer {outer}, inner {inner} and rest {rest} must be positive.", nameof(outer));
+        long length = (long)outer * inner * rest;
+        if (input.Length != length || output.Length != length)
+            throw new ArgumentException($"input has {input.Length} and output {output.Length} elements but [{outer}, {inner}, {rest}] is {length}.", nameof(input));
+        if (input.Overlaps(output))
+            throw new ArgumentException("output must not overlap input.", nameof(output));
+        for (int i = 0; i < outer; i++)
+            for (int j = 0; j < inner; j++)
+                input.Slice((i * inner + j) * rest, rest).CopyTo(output.Slice((j * outer + i) * rest, rest));
+    }
+
     /// <summary><c>result[i] = sum_j matrix[i, j]</c>.</summary>
     /// <exception cref="ArgumentException">The sizes do not fit, or <paramref name="result"/> overlaps <paramref name="matrix"/>.</exception>
     public static void SumRows(ReadOnlySpan<float> matrix, int rows, int columns, Span<float> result, CpuKernelOptions options = default)

@@ -17,43 +17,65 @@ namespace Shinso.Kernels.Cpu;
 public static unsafe class Im2Col
 {
     /// <summary>Unfolds <paramref name="image"/> (C*H*W) into <paramref name="columns"/> ((C*KH*KW) x (OH*OW)).</summary>
+    /// <param name="image">One image, C*H*W.</param>
+    /// <param name="geometry">Input size, kernel, stride and padding.</param>
+    /// <param name="columns">The column matrix; row r starts at <c>r * columnStride</c> and only its first OH*OW entries are written.</param>
+    /// <param name="options">Thread count.</param>
+    /// <param name="columnStride">Distance between the starts of column-matrix rows (0: OH*OW, a dense matrix); a batch-wide matrix
+    /// <c>[C*KH*KW, N*OH*OW]</c> takes image n at offset <c>n*OH*OW</c> with stride <c>N*OH*OW</c>.</param>
     /// <exception cref="ArgumentException">The geometry is invalid, a span has the wrong length, or they overlap.</exception>
-    public static void Unfold(ReadOnlySpan<float> image, in ConvolutionGeometry geometry, Span<float> columns, CpuKernelOptions options = default)
+    public static void Unfold(ReadOnlySpan<float> image, in ConvolutionGeometry geometry, Span<float> columns, CpuKernelOptions options = default, int columnStride = 0)
     {
-        Check(image.Length, nameof(image), geometry, columns.Length, nameof(columns));
+        columnStride = Check(image.Length, nameof(image), geometry, columns.Length, nameof(columns), columnStride);
         if (image.Overlaps(columns))
             throw new ArgumentException("columns must not overlap image.", nameof(columns));
         fixed (float* pi = image)
         fixed (float* pc = columns)
-            KernelParallel.For(new UnfoldRange(pi, pc, geometry), geometry.Channels, options.ResolvedThreads, Grain(geometry), alignment: 1);
+            KernelParallel.For(new UnfoldRange(pi, pc, geometry, columnStride), geometry.Channels, options.ResolvedThreads, Grain(geometry), alignment: 1);
     }
 
     /// <summary>
     /// Folds <paramref name="columns"/> back into <paramref name="image"/>, which is overwritten: every image element
     /// becomes the sum of the column entries that read it (in column-row order, then column order).
     /// </summary>
+    /// <param name="columns">The column matrix, laid out as <see cref="Unfold"/> writes it.</param>
+    /// <param name="geometry">Input size, kernel, stride and padding.</param>
+    /// <param name="image">One image, C*H*W, overwritten.</param>
+    /// <param name="options">Instruction-set path and thread count.</param>
+    /// <param name="columnStride">Distance between the starts of column-matrix rows (0: OH*OW); see <see cref="Unfold"/>.</param>
     /// <exception cref="ArgumentException">The geometry is invalid, a span has the wrong length, or they overlap.</exception>
-    public static void Fold(ReadOnlySpan<float> columns, in ConvolutionGeometry geometry, Span<float> image, CpuKernelOptions options = default)
+    public static void Fold(ReadOnlySpan<float> columns, in ConvolutionGeometry geometry, Span<float> image, CpuKernelOptions options = default, int columnStride = 0)
     {
-        Check(image.Length, nameof(image), geometry, columns.Length, nameof(columns));
+        columnStride = Check(image.Length, nameof(image), geometry, columns.Length, nameof(columns), columnStride);
         if (image.Overlaps(columns))
             throw new ArgumentException("image must not overlap columns.", nameof(image));
         SimdPath path = options.ResolvedPath;
         fixed (float* pi = image)
         fixed (float* pc = columns)
-            KernelParallel.For(new FoldRange(pc, pi, geometry, path), geometry.Channels, options.ResolvedThreads, Grain(geometry), alignment: 1);
+            KernelParallel.For(new FoldRange(pc, pi, geometry, path, columnStride), geometry.Channels, options.ResolvedThreads, Grain(geometry), alignment: 1);
     }
 
-    private static void Check(int imageLength, string imageName, in ConvolutionGeometry g, int columnsLength, string columnsName)
+    private static int Check(int imageLength, string imageName, in ConvolutionGeometry g, int columnsLength, string columnsName, int columnStride)
     {
         g.Validate();
         if (imageLength != g.ImageLength)
             throw new ArgumentException(
                 $"{imageName} has {imageLength} elements but the geometry needs C*H*W = {g.ImageLength}.", imageName);
-        long needed = (long)g.ColumnRows * g.ColumnCount;
-        if (columnsLength != needed)
+        if (columnStride == 0)
+        {
+            long dense = (long)g.ColumnRows * g.ColumnCount;
+            if (columnsLength != dense)
+                throw new ArgumentException(
+                    $"{columnsName} has {columnsLength} elements but the geometry needs (C*KH*KW)*(OH*OW) = {dense}.", columnsName);
+            return g.ColumnCount;
+        }
+        if (columnStride < g.ColumnCount)
+            throw new ArgumentOutOfRangeException(nameof(columnStride), columnStride, $"must be 0 or at least OH*OW = {g.ColumnCount}.");
+        long needed = (long)(g.ColumnRows - 1) * columnStride + g.ColumnCount;
+        if (columnsLength < needed)
             throw new ArgumentException(
-                $"{columnsName} has {columnsLength} elements but the geometry needs (C*KH*KW)*(OH*OW) = {needed}.", columnsName);
+                $"{columnsName} has {columnsLength} elements but {g.ColumnRows} rows of {g.ColumnCount} with stride {columnStride} need {needed}.", columnsName);
+        return columnStride;
     }
 
     private static int Grain(in ConvolutionGeometry g) =>
@@ -73,13 +95,12 @@ public static unsafe class Im2Col
         return (lo, Math.Max(lo, hi));
     }
 
-    private readonly struct UnfoldRange(float* image, float* columns, ConvolutionGeometry g) : IRangeKernel
+    private readonly struct UnfoldRange(float* image, float* columns, ConvolutionGeometry g, nint stride) : IRangeKernel
     {
         public void Execute(nint start, nint length)
         {
             int kh = g.KernelHeight, kw = g.KernelWidth, oh = g.OutputHeight, ow = g.OutputWidth;
             int h = g.Height, w = g.Width, sh = g.StrideHeight, sw = g.StrideWidth, ph = g.PadHeight, pw = g.PadWidth;
-            nint count = (nint)oh * ow;
             for (nint c = start; c < start + length; c++)
             {
                 float* plane = image + c * h * w;
@@ -88,7 +109,7 @@ public static unsafe class Im2Col
                     (int rowLo, int rowHi) = ValidRange(ki, ph, sh, h, oh);
                     for (int kj = 0; kj < kw; kj++)
                     {
-                        float* dst = columns + ((c * kh + ki) * kw + kj) * count;
+                        float* dst = columns + ((c * kh + ki) * kw + kj) * stride;
                         (int lo, int hi) = ValidRange(kj, pw, sw, w, ow);
                         new Span<float>(dst, rowLo * ow).Clear();
                         for (int y = rowLo; y < rowHi; y++)
@@ -117,13 +138,12 @@ public static unsafe class Im2Col
         }
     }
 
-    private readonly struct FoldRange(float* columns, float* image, ConvolutionGeometry g, SimdPath path) : IRangeKernel
+    private readonly struct FoldRange(float* columns, float* image, ConvolutionGeometry g, SimdPath path, nint stride) : IRangeKernel
     {
         public void Execute(nint start, nint length)
         {
             int kh = g.KernelHeight, kw = g.KernelWidth, oh = g.OutputHeight, ow = g.OutputWidth;
             int h = g.Height, w = g.Width, sh = g.StrideHeight, sw = g.StrideWidth, ph = g.PadHeight, pw = g.PadWidth;
-            nint count = (nint)oh * ow;
             for (nint c = start; c < start + length; c++)
             {
                 float* plane = image + c * h * w;
@@ -133,7 +153,7 @@ public static unsafe class Im2Col
                     (int rowLo, int rowHi) = ValidRange(ki, ph, sh, h, oh);
                     for (int kj = 0; kj < kw; kj++)
                     {
-                        float* src = columns + ((c * kh + ki) * kw + kj) * count;
+                        float* src = columns + ((c * kh + ki) * kw + kj) * stride;
                         (int lo, int hi) = ValidRange(kj, pw, sw, w, ow);
                         if (hi <= lo)
                             continue;

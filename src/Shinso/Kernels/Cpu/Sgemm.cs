@@ -6,7 +6,8 @@ namespace Shinso.Kernels.Cpu;
 /// <remarks>
 /// The SIMD paths pack op(A) and op(B) into cache-sized panels and run a register-blocked
 /// micro-kernel (12x32 on AVX-512, 6x16 on AVX2); on AVX-512 a call with at most 16 rows and an
-/// untransposed B skips the packing (<see cref="SgemmSmallM"/>); the scalar path is a plain loop for CPUs without
+/// untransposed B skips the packing (<see cref="SgemmSmallM"/>), and so does a small A*B^T over a long K
+/// (<see cref="SgemmLongK"/>); the scalar path is a plain loop for CPUs without
 /// AVX2. Work is split over rows or columns of C only, so the result is bit-identical for any thread
 /// count on a given path.
 /// </remarks>
@@ -82,15 +83,17 @@ public static class Sgemm
                 bool splitRows = false;
                 int mr = path == SimdPath.Avx512 ? SgemmAvx512Kernel.MR : SgemmAvx2Kernel.MR;
                 int nr = path == SimdPath.Avx512 ? SgemmAvx512Kernel.NR : SgemmAvx2Kernel.NR;
-                bool smallM = SgemmSmallM.Applies(in problem, path);
-                int parts = smallM
-                    ? SmallMParts(m, n, k, options.ResolvedThreads)
+                bool longK = SgemmLongK.Applies(in problem, path);
+                bool smallM = !longK && SgemmSmallM.Applies(in problem, path);
+                int parts = longK ? ColumnParts(m, n, k, 4, options.ResolvedThreads)
+                    : smallM ? ColumnParts(m, n, k, SgemmSmallM.Columns, options.ResolvedThreads)
                     : ChooseParts(m, n, k, mr, nr, options.ResolvedThreads, out splitRows);
                 var work = SgemmWork.ForCurrentThread;
                 work.Problem = problem;
                 work.Path = path;
                 work.SplitRows = splitRows;
                 work.SmallM = smallM;
+                work.LongK = longK;
                 try
                 {
                     KernelThreadPool.Run(work, parts);
@@ -104,12 +107,12 @@ public static class Sgemm
         }
     }
 
-    /// <summary>Parts of a small-M call: column blocks of <see cref="SgemmSmallM.Columns"/>, one part per thread at most.</summary>
-    internal static int SmallMParts(int m, int n, int k, int threads)
+    /// <summary>Parts of a call split over column blocks of <paramref name="block"/>, one part per thread at most.</summary>
+    internal static int ColumnParts(int m, int n, int k, int block, int threads)
     {
         if (threads <= 1 || 2.0 * m * n * k < ParallelFlopThreshold)
             return 1;
-        return Math.Min(threads, (n + SgemmSmallM.Columns - 1) / SgemmSmallM.Columns);
+        return Math.Min(threads, (n + block - 1) / block);
     }
 
     /// <summary>How many parts to split the call into and whether to split rows (M) or columns (N) of C.</summary>

@@ -206,6 +206,7 @@ internal sealed unsafe class SgemmWork : KernelWork
     public SimdPath Path;
     public bool SplitRows;
     public bool SmallM;
+    public bool LongK;
 
     public static SgemmWork ForCurrentThread => t_instance ??= new SgemmWork();
 
@@ -215,6 +216,13 @@ internal sealed unsafe class SgemmWork : KernelWork
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute(int index, int count)
     {
+        if (LongK)
+        {
+            var (start, end) = PartRange(Problem.N, 4, index, count);
+            if (start < end)
+                SgemmLongK.Run(in Problem, start, end);
+            return;
+        }
         if (SmallM)
         {
             var (start, end) = PartRange(Problem.N, SgemmSmallM.Columns, index, count);
