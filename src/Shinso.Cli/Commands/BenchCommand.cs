@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Shinso.Layers;
 using Shinso.Models.FeedForward;
@@ -56,7 +55,7 @@ internal static class BenchCommand
                 backend.Upload(host, x);
                 backend.Download(net.Predict(x), predictions);
             }
-            var (best, median) = Timing.BestAndMedian(Predict, r.GetValue(repeat), r.GetValue(minTime));
+            var (best, median) = BenchTiming.Measure(Predict, () => { }, r.GetValue(repeat), r.GetValue(minTime));
             if (r.GetValue(json))
             {
                 Console.WriteLine(new JsonObject
@@ -112,20 +111,8 @@ internal static class BenchCommand
                 net.Backward();
                 optimizer.Step(net.Parameters, 0);
             }
-            for (int i = 0; i < 5; i++) Step();
-            var clock = Stopwatch.StartNew();
-            int calibrate = 0;
-            while (clock.Elapsed.TotalSeconds < 0.2) { Step(); calibrate++; }
-            int steps = Math.Max(1, (int)(calibrate * r.GetValue(minTime) / clock.Elapsed.TotalSeconds));
-            var rates = new List<double>();
-            for (int s = 0; s < r.GetValue(repeat); s++)
-            {
-                clock.Restart();
-                for (int i = 0; i < steps; i++) Step();
-                rates.Add(steps * (double)b / clock.Elapsed.TotalSeconds);
-            }
-            rates.Sort();
-            double best = rates[^1], median = rates[rates.Count / 2];
+            var (bestSeconds, medianSeconds) = BenchTiming.Measure(Step, () => { }, r.GetValue(repeat), r.GetValue(minTime));
+            double best = b / bestSeconds, median = b / medianSeconds;
             if (r.GetValue(json))
             {
                 Console.WriteLine(new JsonObject
@@ -145,25 +132,3 @@ internal static class BenchCommand
     }
 }
 
-/// <summary>timeit-style timing: the mean seconds per call over repeated samples of at least a minimum duration.</summary>
-internal static class Timing
-{
-    /// <summary>Warms up, calibrates the calls per sample, then returns the best and median seconds per call.</summary>
-    public static (double Best, double Median) BestAndMedian(Action call, int repeat, double minSeconds)
-    {
-        for (int i = 0; i < 5; i++) call();
-        var clock = Stopwatch.StartNew();
-        call();
-        double one = Math.Max(clock.Elapsed.TotalSeconds, 1e-7);
-        int number = Math.Max(1, (int)(minSeconds / one));
-        var samples = new double[Math.Max(1, repeat)];
-        for (int s = 0; s < samples.Length; s++)
-        {
-            clock.Restart();
-            for (int i = 0; i < number; i++) call();
-            samples[s] = clock.Elapsed.TotalSeconds / number;
-        }
-        Array.Sort(samples);
-        return (samples[0], samples[samples.Length / 2]);
-    }
-}

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Shinso.OpenCL;
@@ -111,31 +110,7 @@ public static class BenchGemmCommand
 
     private static Timing Time(Action call, Action finish, double flops, int repeat, double minTime)
     {
-        // Warm-up lets the JIT reach its final tier, the packing buffers (or device programs) their final state.
-        var warmup = Stopwatch.StartNew();
-        do
-            call();
-        while (warmup.Elapsed.TotalSeconds < Math.Min(0.2, minTime * 2));
-        finish();
-
-        long t0 = Stopwatch.GetTimestamp();
-        call();
-        finish();
-        double one = Math.Max(Stopwatch.GetElapsedTime(t0).TotalSeconds, 1e-7);
-        int calls = Math.Max(1, (int)(minTime / one));
-
-        var seconds = new double[repeat];
-        for (int s = 0; s < repeat; s++)
-        {
-            long start = Stopwatch.GetTimestamp();
-            for (int i = 0; i < calls; i++)
-                call();
-            finish();
-            seconds[s] = Stopwatch.GetElapsedTime(start).TotalSeconds / calls;
-        }
-        Array.Sort(seconds);
-        double best = seconds[0];
-        double median = repeat % 2 == 1 ? seconds[repeat / 2] : 0.5 * (seconds[repeat / 2 - 1] + seconds[repeat / 2]);
+        var (best, median) = BenchTiming.Measure(call, finish, repeat, minTime);
         return new Timing(flops / best * 1e-9, flops / median * 1e-9, best * 1e3, median * 1e3);
     }
 }
