@@ -80,20 +80,24 @@ public static class Sgemm
                     SgemmScalar.Compute(in problem);
                     return;
                 }
-                bool splitRows = false;
                 int mr = path == SimdPath.Avx512 ? SgemmAvx512Kernel.MR : SgemmAvx2Kernel.MR;
                 int nr = path == SimdPath.Avx512 ? SgemmAvx512Kernel.NR : SgemmAvx2Kernel.NR;
-                bool longK = SgemmLongK.Applies(in problem, path);
-                bool smallM = !longK && SgemmSmallM.Applies(in problem, path);
-                int parts = longK ? ColumnParts(m, n, k, 4, options.ResolvedThreads)
-                    : smallM ? ColumnParts(m, n, k, SgemmSmallM.Columns, options.ResolvedThreads)
-                    : ChooseParts(m, n, k, mr, nr, options.ResolvedThreads, out splitRows);
+                int threads = options.ResolvedThreads;
+                SgemmSplit split;
+                int parts;
+                if (SgemmLongK.Applies(in problem, path))
+                    (split, parts) = (SgemmSplit.LongK, ColumnParts(m, n, k, SgemmLongK.Columns, threads));
+                else if (SgemmSmallM.Applies(in problem, path))
+                    (split, parts) = (SgemmSplit.SmallM, ColumnParts(m, n, k, SgemmSmallM.Columns, threads));
+                else
+                {
+                    parts = ChooseParts(m, n, k, mr, nr, threads, out bool splitRows);
+                    split = splitRows ? SgemmSplit.Rows : SgemmSplit.Columns;
+                }
                 var work = SgemmWork.ForCurrentThread;
                 work.Problem = problem;
                 work.Path = path;
-                work.SplitRows = splitRows;
-                work.SmallM = smallM;
-                work.LongK = longK;
+                work.Split = split;
                 try
                 {
                     KernelThreadPool.Run(work, parts);

@@ -194,6 +194,19 @@ internal static unsafe class SgemmDriver
     internal static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 }
 
+/// <summary>How a GEMM call runs and splits between parts.</summary>
+internal enum SgemmSplit
+{
+    /// <summary>Packed path, parts take row tiles of C.</summary>
+    Rows,
+    /// <summary>Packed path, parts take column tiles of C.</summary>
+    Columns,
+    /// <summary><see cref="SgemmSmallM"/>, parts take its column blocks.</summary>
+    SmallM,
+    /// <summary><see cref="SgemmLongK"/>, parts take its column blocks.</summary>
+    LongK,
+}
+
 /// <summary>
 /// One parallel GEMM call: part i of n computes a contiguous range of row tiles (or column tiles)
 /// of C with the blocked driver. Reused per calling thread.
@@ -204,9 +217,7 @@ internal sealed unsafe class SgemmWork : KernelWork
 
     public SgemmProblem Problem;
     public SimdPath Path;
-    public bool SplitRows;
-    public bool SmallM;
-    public bool LongK;
+    public SgemmSplit Split;
 
     public static SgemmWork ForCurrentThread => t_instance ??= new SgemmWork();
 
@@ -216,14 +227,14 @@ internal sealed unsafe class SgemmWork : KernelWork
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute(int index, int count)
     {
-        if (LongK)
+        if (Split == SgemmSplit.LongK)
         {
-            var (start, end) = PartRange(Problem.N, 4, index, count);
+            var (start, end) = PartRange(Problem.N, SgemmLongK.Columns, index, count);
             if (start < end)
                 SgemmLongK.Run(in Problem, start, end);
             return;
         }
-        if (SmallM)
+        if (Split == SgemmSplit.SmallM)
         {
             var (start, end) = PartRange(Problem.N, SgemmSmallM.Columns, index, count);
             if (start < end)
@@ -247,7 +258,7 @@ internal sealed unsafe class SgemmWork : KernelWork
     private void ExecuteWith<TKernel>(int index, int count) where TKernel : struct, ISgemmMicroKernel
     {
         int m = Problem.M, n = Problem.N;
-        if (SplitRows)
+        if (Split == SgemmSplit.Rows)
         {
             var (start, end) = PartRange(m, TKernel.MR, index, count);
             if (start < end)

@@ -24,6 +24,9 @@ internal static unsafe class SgemmLongK
     /// <summary>Smallest K this path takes.</summary>
     public const int MinK = 512;
 
+    /// <summary>Columns of C per tile; parts split C on multiples of it.</summary>
+    public const int Columns = 4;
+
     private const int KBlock = 512;
 
     public static bool Applies(in SgemmProblem g, SimdPath path) =>
@@ -40,9 +43,9 @@ internal static unsafe class SgemmLongK
         for (int k0 = 0; k0 < k; k0 += KBlock)
         {
             int kc = Math.Min(KBlock, k - k0);
-            for (int j = 0; j < width; j += 4)
+            for (int j = 0; j < width; j += Columns)
             {
-                int cols = Math.Min(4, width - j);
+                int cols = Math.Min(Columns, width - j);
                 for (int i = 0; i < m; i += 4)
                 {
                     int rows = Math.Min(4, m - i);
