@@ -236,9 +236,10 @@ internal static class BoltzmannRuns
 /// <summary>Where a DBN run stopped, read back from its <c>dbn.shinso</c> for <c>--resume</c>.</summary>
 internal sealed record DbnRunStage(DeepBeliefNet Dbn, JsonObject Progress)
 {
-    public static DbnRunStage? Load(string path, DbnPreset preset, IBackend backend)
+    public static DbnRunStage Load(string path, DbnPreset preset, IBackend backend)
     {
-        if (!File.Exists(path)) return null;
+        if (!File.Exists(path))
+            throw new UsageException($"--resume: {Path.GetDirectoryName(path)} holds no dbn.shinso; a DBN run writes it after its first greedy stage.");
         var doc = ModelFile.Read(path);
         var dbn = DbnModelFile.FromDocument(doc, path, backend);
         if (!dbn.LayerSizes.SequenceEqual(preset.LayerSizes))

@@ -44,8 +44,6 @@ internal static class TrainCommand
                 var (dataDir, dataDescription) = CommonOptions.ResolveData(r.GetValue(data));
                 using var energyBackend = CommonOptions.CreateBackend(r, r.GetValue(threads), r.GetValue(path)!);
                 string runDir = resumeRun ?? r.GetValue(output) ?? System.IO.Path.Combine("runs", source);
-                if (resumeRun is not null && !File.Exists(System.IO.Path.Combine(resumeRun, "dbn.shinso")))
-                    throw new UsageException($"--resume: {resumeRun} holds no dbn.shinso; a DBN run writes it after its first greedy stage.");
                 var result = BoltzmannPresets.FindRbm(source) is { } rbmPreset
                     ? BoltzmannRuns.TrainRbm(source, Override(rbmPreset, r.GetValue(epochs), r.GetValue(batch), r.GetValue(lr), r.GetValue(seed), r.GetValue(aisRuns)),
                         energyBackend, dataDir, dataDescription, runDir)

@@ -378,16 +378,9 @@ public sealed class DeepBeliefNet
         Backend.Copy(Top.TopBias, dense[Layers.Count].Bias.Value);
         if (outputFromLabels)
         {
-            // U is [labels, top]; the dense layer wants [top, labels]. A one-time copy through the host.
-            int labels = LabelCount, top = Top.TopCount;
-            var u = new float[labels * top];
-            Backend.Download(Top.LabelWeights, u);
-            var w = new float[top * labels];
-            for (int l = 0; l < labels; l++)
-                for (int j = 0; j < top; j++)
-                    w[j * labels + l] = u[l * top + j];
+            // U is [labels, top]; the dense layer wants its transpose, [top, labels].
             var output = dense[Layers.Count + 1];
-            Backend.Upload(w, output.Weight.Value);
+            Backend.SwapLeadingAxes(Top.LabelWeights, LabelCount, Top.TopCount, output.Weight.Value);
             Backend.Copy(Top.LabelBias, output.Bias.Value);
         }
         return net;
