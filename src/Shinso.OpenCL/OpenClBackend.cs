@@ -46,6 +46,10 @@ public sealed unsafe partial class OpenClBackend : IBackend
     /// <inheritdoc />
     public string Name => $"opencl:{DeviceInfo.Index}";
 
+    /// <inheritdoc />
+    /// <remarks>64 MB: a whole training batch of the CIFAR net's first layer (30 MB) in one launch.</remarks>
+    public int ColumnChunkFloats => 1 << 24;
+
     /// <summary>Forces one GEMM tile shape (tests use it to cover every variant on small matrices).</summary>
     internal GemmTile? ForcedGemmTile { get; set; }
 

@@ -167,6 +167,11 @@ public sealed partial class CpuBackend : IBackend
         TrainingKernels.ClipColumnNorms(Host(matrix, nameof(matrix)), matrix.Rows, matrix.Columns, maxNorm, Scratch(matrix.Columns));
 
     /// <inheritdoc />
+    /// <remarks>512 KB: half of a 1 MB per-core L2, leaving room for the GEMM's product and the images beside the columns.
+    /// Keeping LeNet-5's columns in cache instead of unfolding 2 MB at a time took its training step from 6.5 to 5.0 ms.</remarks>
+    public int ColumnChunkFloats => 1 << 17;
+
+    /// <inheritdoc />
     public void Im2Col(Tensor images, ConvolutionGeometry geometry, Tensor columns)
     {
         int n = BackendArguments.Convolution(images, geometry, columns);

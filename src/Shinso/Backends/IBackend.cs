@@ -126,6 +126,13 @@ public partial interface IBackend : IDisposable
     // ---- convolution --------------------------------------------------------------------
 
     /// <summary>
+    /// How many floats of unfolded columns a convolution should hold at once: a layer unfolds its batch in chunks of
+    /// as many images as fit (at least one), and keeps only one chunk. The CPU sizes a chunk to stay in a core's
+    /// cache, so the columns are written and read there instead of through memory; a GPU takes a whole batch per launch.
+    /// </summary>
+    int ColumnChunkFloats { get; }
+
+    /// <summary>
     /// Unfolds images <c>[N, C, H, W]</c> into one batch-wide column matrix <c>[C*KH*KW, N*OH*OW]</c> (zero padding):
     /// image n fills columns <c>n*OH*OW .. (n+1)*OH*OW - 1</c>, so a single GEMM convolves the whole batch.
     /// </summary>

@@ -30,6 +30,7 @@ public interface ILayer
     /// <summary>
     /// Given dLoss/dOutput for the batch of the last <see cref="Forward"/>, writes the parameter
     /// gradients and returns dLoss/dInput (or null when <paramref name="needInputGradient"/> is false).
+    /// Layers may read the input of that forward pass again, so it must not have changed since.
     /// </summary>
     Tensor? Backward(Tensor outputGradient, bool needInputGradient);
 }

@@ -54,6 +54,32 @@ public class Im2ColTests
         }, maxTests: 150);
     }
 
+    /// <summary>
+    /// Planes whose zero-bordered copy is too large for the stack (102x102 here) and wide ones with several vector
+    /// blocks per row take other stride-1 routes than the small generated shapes.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(AllPaths))]
+    public void Large_and_wide_padded_planes_unfold_and_fold_like_the_twin(SimdPath path)
+    {
+        foreach (var g in new[] { new ConvolutionGeometry(1, 100, 100, 3, 3, 1, 1, 1, 1), new ConvolutionGeometry(2, 9, 70, 5, 5, 1, 1, 2, 2), new ConvolutionGeometry(1, 40, 37, 4, 3, 1, 1, 2, 1) })
+        {
+            float[] image = RandomArray(new System.Random(g.Width), g.ImageLength, -2f, 2f);
+            float[] expected = NaiveKernels.Unfold(image, g);
+            var columns = Guarded(Enumerable.Repeat(float.NaN, expected.Length).ToArray());
+            Im2Col.Unfold(image, g, Window(columns), new CpuKernelOptions(path, 1));
+            AssertGuards(columns, g.ToString());
+            AssertBitIdentical(expected, Window(columns), g.ToString());
+
+            (double[] folded, double[] magnitude) = NaiveKernels.Fold(expected, g);
+            var back = Guarded(Enumerable.Repeat(float.NaN, g.ImageLength).ToArray());
+            Im2Col.Fold(expected, g, Window(back), new CpuKernelOptions(path, 1));
+            AssertGuards(back, g.ToString());
+            for (int i = 0; i < g.ImageLength; i++)
+                AssertClose(folded[i], Window(back)[i], g.KernelHeight * g.KernelWidth * 6e-8 * magnitude[i], $"{g} pixel {i}");
+        }
+    }
+
     [Fact]
     public void The_backend_lays_a_batch_side_by_side_in_one_column_matrix_and_folds_it_back()
     {

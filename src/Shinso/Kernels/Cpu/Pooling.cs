@@ -21,7 +21,7 @@ public static unsafe class Pooling
         Check(input.Length, output.Length, images, g);
         if (argmax.Length != output.Length) throw new ArgumentException($"argmax has {argmax.Length} elements but the output has {output.Length}.", nameof(argmax));
         fixed (float* x = input) fixed (float* y = output) fixed (float* a = argmax)
-            Run(new PoolRange(Op.MaxForward, g, x, y, a, null, false, 0f, options.ResolvedPath == SimdPath.Avx512), images, g, options);
+            Run(new PoolRange(Op.MaxForward, g, x, y, a, null, false, 0f, options.ResolvedPath), images, g, options);
     }
 
     /// <summary>Scatters <paramref name="outputGradient"/> to the recorded maxima; <paramref name="inputGradient"/> is overwritten.</summary>
@@ -30,7 +30,7 @@ public static unsafe class Pooling
         Check(inputGradient.Length, outputGradient.Length, images, g);
         if (argmax.Length != outputGradient.Length) throw new ArgumentException($"argmax has {argmax.Length} elements but the output gradient has {outputGradient.Length}.", nameof(argmax));
         fixed (float* dy = outputGradient) fixed (float* a = argmax) fixed (float* dx = inputGradient)
-            Run(new PoolRange(Op.MaxBackward, g, null, dy, a, dx, false, 0f, false), images, g, options);
+            Run(new PoolRange(Op.MaxBackward, g, null, dy, a, dx, false, 0f, SimdPath.Scalar), images, g, options);
     }
 
     /// <summary>Average pooling (see <see cref="IBackend.AvgPoolForward"/> for the divisor).</summary>
@@ -38,7 +38,7 @@ public static unsafe class Pooling
     {
         Check(input.Length, output.Length, images, g);
         fixed (float* x = input) fixed (float* y = output)
-            Run(new PoolRange(Op.AvgForward, g, x, y, null, null, countIncludePad, 0f, false), images, g, options);
+            Run(new PoolRange(Op.AvgForward, g, x, y, null, null, countIncludePad, 0f, SimdPath.Scalar), images, g, options);
     }
 
     /// <summary>The gradient of <see cref="AvgForward"/>; <paramref name="inputGradient"/> is overwritten.</summary>
@@ -46,7 +46,7 @@ public static unsafe class Pooling
     {
         Check(inputGradient.Length, outputGradient.Length, images, g);
         fixed (float* dy = outputGradient) fixed (float* dx = inputGradient)
-            Run(new PoolRange(Op.AvgBackward, g, null, dy, null, dx, countIncludePad, 0f, false), images, g, options);
+            Run(new PoolRange(Op.AvgBackward, g, null, dy, null, dx, countIncludePad, 0f, SimdPath.Scalar), images, g, options);
     }
 
     /// <summary>Lp pooling, <c>(sum |x|^p)^(1/p)</c> over each window.</summary>
@@ -55,7 +55,7 @@ public static unsafe class Pooling
         Check(input.Length, output.Length, images, g);
         CheckP(p);
         fixed (float* x = input) fixed (float* y = output)
-            Run(new PoolRange(Op.LpForward, g, x, y, null, null, false, p, false), images, g, options);
+            Run(new PoolRange(Op.LpForward, g, x, y, null, null, false, p, SimdPath.Scalar), images, g, options);
     }
 
     /// <summary>The gradient of <see cref="LpForward"/>; <paramref name="inputGradient"/> is overwritten.</summary>
@@ -66,7 +66,7 @@ public static unsafe class Pooling
         Check(inputGradient.Length, outputGradient.Length, images, g);
         CheckP(p);
         fixed (float* x = input) fixed (float* y = output) fixed (float* dy = outputGradient) fixed (float* dx = inputGradient)
-            Run(new PoolRange(Op.LpBackward, g, x, dy, y, dx, false, p, false), images, g, options);
+            Run(new PoolRange(Op.LpBackward, g, x, dy, y, dx, false, p, SimdPath.Scalar), images, g, options);
     }
 
     private static void CheckP(float p) => BackendArguments.LpExponent(p);
@@ -90,7 +90,7 @@ public static unsafe class Pooling
         return (Math.Max(start, 0), Math.Min(end, size), padEnd - start);
     }
 
-    private readonly struct PoolRange(Op op, PoolingGeometry g, float* x, float* y, float* aux, float* dx, bool includePad, float p, bool avx512) : IRangeKernel
+    private readonly struct PoolRange(Op op, PoolingGeometry g, float* x, float* y, float* aux, float* dx, bool includePad, float p, SimdPath path) : IRangeKernel
     {
         public void Execute(nint start, nint length)
         {
@@ -117,10 +117,20 @@ public static unsafe class Pooling
         private void MaxPlane(float* x, float* y, float* arg)
         {
             int w = g.Width, oh = g.OutputHeight, ow = g.OutputWidth;
-            if (avx512 && g.KernelHeight == 2 && g.KernelWidth == 2 && g.StrideHeight == 2 && g.StrideWidth == 2
+            if (path == SimdPath.Avx512 && g.KernelHeight == 2 && g.KernelWidth == 2 && g.StrideHeight == 2 && g.StrideWidth == 2
                 && g.PadHeight == 0 && g.PadWidth == 0 && 2 * oh <= g.Height && 2 * ow <= w)
             {
                 Max2x2(x, y, arg);
+                return;
+            }
+            if (path == SimdPath.Avx512 && g.StrideWidth <= 2)
+            {
+                MaxStrided512(x, y, arg);
+                return;
+            }
+            if (path != SimdPath.Scalar)
+            {
+                MaxGathered(x, y, arg);
                 return;
             }
             for (int i = 0; i < oh; i++)
@@ -162,6 +172,7 @@ public static unsafe class Pooling
             var laneIndex = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
             var right = Vector512.Create((float)w);
             var diagonal = Vector512.Create((float)(w + 1));
+            var negativeInfinity = Vector512.Create(float.NegativeInfinity);
             for (int i = 0; i < oh; i++)
             {
                 float* r0 = x + (nint)(2 * i) * w;
@@ -192,7 +203,8 @@ public static unsafe class Pooling
                     var e1 = Avx512F.PermuteVar16x32x2(b0, evenIdx, b1);
                     var o1 = Avx512F.PermuteVar16x32x2(b0, oddIdx, b1);
                     // Same tie order as the scalar loop: (0,0), (0,1), (1,0), (1,1); a later one wins only if strictly larger.
-                    var best = e0;
+                    // Starting from -inf rather than e0 keeps the scalar loop's rule that NaN never wins.
+                    var best = Vector512.ConditionalSelect(Vector512.GreaterThan(e0, negativeInfinity), e0, negativeInfinity);
                     var offset = Vector512<float>.Zero;
                     var m = Vector512.GreaterThan(o0, best); best = Vector512.ConditionalSelect(m, o0, best); offset = Vector512.ConditionalSelect(m, Vector512<float>.One, offset);
                     m = Vector512.GreaterThan(e1, best); best = Vector512.ConditionalSelect(m, e1, best); offset = Vector512.ConditionalSelect(m, right, offset);
@@ -207,6 +219,116 @@ public static unsafe class Pooling
                     {
                         Avx512F.MaskStore(yo + j, outMask, best);
                         Avx512F.MaskStore(ao + j, outMask, index);
+                    }
+                }
+            }
+        }
+
+        // Any window, stride and padding: 8 outputs of a row at a time, each window element fetched for all 8 by one
+        // masked gather (columns in the padding read as -inf and touch no memory). Elements are visited in the scalar
+        // loop's row-major order with the same strict comparison, so values and argmax indices match it exactly; the
+        // scalar loop's data-dependent branch mispredicts on about every other element of random data (21 ms of a
+        // 107 ms cuda-convnet CIFAR step went to its 3/2 max-pool).
+        private void MaxGathered(float* x, float* y, float* arg)
+        {
+            int w = g.Width, oh = g.OutputHeight, ow = g.OutputWidth, kw = g.KernelWidth;
+            var lanes = Vector256<int>.Indices;
+            var negativeInfinity = Vector256.Create(float.NegativeInfinity);
+            var width = Vector256.Create(w);
+            for (int j0 = 0; j0 < ow; j0 += 8)
+            {
+                int outputs = Math.Min(8, ow - j0);
+                var active = Vector256.LessThan(lanes, Vector256.Create(outputs));
+                var start = (lanes + Vector256.Create(j0)) * Vector256.Create(g.StrideWidth) - Vector256.Create(g.PadWidth);
+                var firstColumn = Vector256.ConvertToSingle(Vector256.Max(start, Vector256<int>.Zero));
+                for (int i = 0; i < oh; i++)
+                {
+                    var (h0, h1, _) = Window(i, g.StrideHeight, g.PadHeight, g.KernelHeight, g.Height);
+                    var best = negativeInfinity;
+                    var index = Vector256.Create((float)(h0 * w)) + firstColumn;
+                    for (int r = h0; r < h1; r++)
+                    {
+                        float* row = x + (nint)r * w;
+                        var rowStart = Vector256.Create((float)(r * w));
+                        for (int kc = 0; kc < kw; kc++)
+                        {
+                            var column = start + Vector256.Create(kc);
+                            var inside = active & Vector256.GreaterThanOrEqual(column, Vector256<int>.Zero) & Vector256.LessThan(column, width);
+                            var value = Avx2.GatherMaskVector256(negativeInfinity, row, column, inside.AsSingle(), 4);
+                            var larger = Vector256.GreaterThan(value, best);
+                            best = Vector256.ConditionalSelect(larger, value, best);
+                            index = Vector256.ConditionalSelect(larger, rowStart + Vector256.ConvertToSingle(column), index);
+                        }
+                    }
+                    float* yo = y + (nint)i * ow + j0, ao = arg + (nint)i * ow + j0;
+                    if (outputs == 8)
+                    {
+                        best.Store(yo);
+                        index.Store(ao);
+                    }
+                    else
+                    {
+                        Avx.MaskStore(yo, active.AsSingle(), best);
+                        Avx.MaskStore(ao, active.AsSingle(), index);
+                    }
+                }
+            }
+        }
+
+        // Horizontal stride 1 or 2 on AVX-512: 16 outputs of a row at a time. For each window element the 16 (or 32)
+        // consecutive input columns it needs are two masked loads (columns in the padding read as -inf and touch no
+        // memory), de-interleaved by one permute for stride 2. Same visiting order and comparison as the scalar loop.
+        private void MaxStrided512(float* x, float* y, float* arg)
+        {
+            int w = g.Width, oh = g.OutputHeight, ow = g.OutputWidth, kw = g.KernelWidth, sw = g.StrideWidth;
+            var lanes = Vector512<int>.Indices;
+            var pick = lanes * Vector512.Create(sw);
+            var negativeInfinity = Vector512.Create(float.NegativeInfinity);
+            var width = Vector512.Create(w);
+            for (int j0 = 0; j0 < ow; j0 += 16)
+            {
+                int outputs = Math.Min(16, ow - j0);
+                var active = Vector512.LessThan(lanes, Vector512.Create(outputs));
+                int first = j0 * sw - g.PadWidth;
+                var start = Vector512.ConvertToSingle(pick + Vector512.Create(first));
+                var firstColumn = Vector512.Max(start, Vector512<float>.Zero);
+                for (int i = 0; i < oh; i++)
+                {
+                    var (h0, h1, _) = Window(i, g.StrideHeight, g.PadHeight, g.KernelHeight, g.Height);
+                    var best = negativeInfinity;
+                    var index = Vector512.Create((float)(h0 * w)) + firstColumn;
+                    for (int r = h0; r < h1; r++)
+                    {
+                        float* row = x + (nint)r * w;
+                        var rowStart = Vector512.Create((float)(r * w)) + start;
+                        for (int kc = 0; kc < kw; kc++)
+                        {
+                            int column = first + kc;
+                            var low = lanes + Vector512.Create(column);
+                            var lowInside = Vector512.GreaterThanOrEqual(low, Vector512<int>.Zero) & Vector512.LessThan(low, width);
+                            var value = Avx512F.MaskLoad(row + column, lowInside.AsSingle(), negativeInfinity);
+                            if (sw == 2)
+                            {
+                                var high = low + Vector512.Create(16);
+                                var highInside = Vector512.GreaterThanOrEqual(high, Vector512<int>.Zero) & Vector512.LessThan(high, width);
+                                var upper = Avx512F.MaskLoad(row + column + 16, highInside.AsSingle(), negativeInfinity);
+                                value = Avx512F.PermuteVar16x32x2(value, pick, upper);
+                            }
+                            var larger = Vector512.GreaterThan(value, best);
+                            best = Vector512.ConditionalSelect(larger, value, best);
+                            index = Vector512.ConditionalSelect(larger, rowStart + Vector512.Create((float)kc), index);
+                        }
+                    }
+                    float* yo = y + (nint)i * ow + j0, ao = arg + (nint)i * ow + j0;
+                    if (outputs == 16)
+                    {
+                        best.Store(yo);
+                        index.Store(ao);
+                    }
+                    else
+                    {
+                        Avx512F.MaskStore(yo, active.AsSingle(), best);
+                        Avx512F.MaskStore(ao, active.AsSingle(), index);
                     }
                 }
             }
