@@ -174,25 +174,15 @@ public sealed partial class CpuBackend : IBackend
     /// <inheritdoc />
     public void Im2Col(Tensor images, ConvolutionGeometry geometry, Tensor columns)
     {
-        int n = BackendArguments.Convolution(images, geometry, columns);
-        var src = Host(images, nameof(images));
-        var dst = Host(columns, nameof(columns));
-        int imageLength = geometry.ImageLength, count = geometry.ColumnCount, stride = n * count;
-        int span = (geometry.ColumnRows - 1) * stride + count;
-        for (int i = 0; i < n; i++)
-            Kernels.Cpu.Im2Col.Unfold(src.Slice(i * imageLength, imageLength), geometry, dst.Slice(i * count, span), Options, stride);
+        BackendArguments.Convolution(images, geometry, columns);
+        Kernels.Cpu.Im2Col.Unfold(Host(images, nameof(images)), geometry, Host(columns, nameof(columns)), Options);
     }
 
     /// <inheritdoc />
     public void Col2Im(Tensor columns, ConvolutionGeometry geometry, Tensor images)
     {
-        int n = BackendArguments.Convolution(images, geometry, columns);
-        var src = Host(columns, nameof(columns));
-        var dst = Host(images, nameof(images));
-        int imageLength = geometry.ImageLength, count = geometry.ColumnCount, stride = n * count;
-        int span = (geometry.ColumnRows - 1) * stride + count;
-        for (int i = 0; i < n; i++)
-            Kernels.Cpu.Im2Col.Fold(src.Slice(i * count, span), geometry, dst.Slice(i * imageLength, imageLength), Options, stride);
+        BackendArguments.Convolution(images, geometry, columns);
+        Kernels.Cpu.Im2Col.Fold(Host(columns, nameof(columns)), geometry, Host(images, nameof(images)), Options);
     }
 
     /// <inheritdoc />

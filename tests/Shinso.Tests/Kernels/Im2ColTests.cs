@@ -179,7 +179,7 @@ public class Im2ColTests
     {
         var g = new ConvolutionGeometry(2, 5, 5, 3, 3);
         var e = Assert.Throws<ArgumentException>(() => Im2Col.Unfold(new float[49], g, new float[g.ColumnRows * g.ColumnCount]));
-        Assert.Equal("image", e.ParamName);
+        Assert.Equal("images", e.ParamName);
         Assert.Contains("49", e.Message);
         e = Assert.Throws<ArgumentException>(() => Im2Col.Fold(new float[3], g, new float[50]));
         Assert.Equal("columns", e.ParamName);

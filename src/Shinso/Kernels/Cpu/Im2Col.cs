@@ -21,67 +21,60 @@ namespace Shinso.Kernels.Cpu;
 /// </remarks>
 public static unsafe class Im2Col
 {
-    /// <summary>Unfolds <paramref name="image"/> (C*H*W) into <paramref name="columns"/> ((C*KH*KW) x (OH*OW)).</summary>
-    /// <param name="image">One image, C*H*W.</param>
+    /// <summary>
+    /// Unfolds a batch of images <c>[N, C, H, W]</c> into one column matrix <c>[C*KH*KW, N*OH*OW]</c>: image n fills
+    /// columns <c>n*OH*OW .. (n+1)*OH*OW - 1</c> (N = 1 gives the single-image matrix <c>[C*KH*KW, OH*OW]</c>).
+    /// </summary>
+    /// <param name="images">N whole images, N*C*H*W floats.</param>
     /// <param name="geometry">Input size, kernel, stride and padding.</param>
-    /// <param name="columns">The column matrix; row r starts at <c>r * columnStride</c> and only its first OH*OW entries are written.</param>
+    /// <param name="columns">The column matrix, overwritten.</param>
     /// <param name="options">Instruction-set path and thread count.</param>
-    /// <param name="columnStride">Distance between the starts of column-matrix rows (0: OH*OW, a dense matrix); a batch-wide matrix
-    /// <c>[C*KH*KW, N*OH*OW]</c> takes image n at offset <c>n*OH*OW</c> with stride <c>N*OH*OW</c>.</param>
     /// <exception cref="ArgumentException">The geometry is invalid, a span has the wrong length, or they overlap.</exception>
-    public static void Unfold(ReadOnlySpan<float> image, in ConvolutionGeometry geometry, Span<float> columns, CpuKernelOptions options = default, int columnStride = 0)
+    public static void Unfold(ReadOnlySpan<float> images, in ConvolutionGeometry geometry, Span<float> columns, CpuKernelOptions options = default)
     {
-        columnStride = Check(image.Length, nameof(image), geometry, columns.Length, nameof(columns), columnStride);
-        if (image.Overlaps(columns))
-            throw new ArgumentException("columns must not overlap image.", nameof(columns));
+        int count = Check(images.Length, nameof(images), geometry, columns.Length, nameof(columns));
+        if (images.Overlaps(columns))
+            throw new ArgumentException("columns must not overlap images.", nameof(columns));
         SimdPath path = options.ResolvedPath;
-        fixed (float* pi = image)
+        fixed (float* pi = images)
         fixed (float* pc = columns)
-            KernelParallel.For(new UnfoldRange(pi, pc, geometry, path, columnStride), geometry.Channels, options.ResolvedThreads, Grain(geometry), alignment: 1);
+            KernelParallel.For(new UnfoldRange(pi, pc, geometry, path, count), (nint)count * geometry.Channels, options.ResolvedThreads, Grain(geometry), alignment: 1);
     }
 
     /// <summary>
-    /// Folds <paramref name="columns"/> back into <paramref name="image"/>, which is overwritten: every image element
-    /// becomes the sum of the column entries that read it (in column-row order, then column order).
+    /// Folds a column matrix laid out as <see cref="Unfold"/> writes it back into <paramref name="images"/>, which are
+    /// overwritten: every image element becomes the sum of the column entries that read it (in column-row order, then
+    /// column order).
     /// </summary>
-    /// <param name="columns">The column matrix, laid out as <see cref="Unfold"/> writes it.</param>
+    /// <param name="columns">The column matrix <c>[C*KH*KW, N*OH*OW]</c>.</param>
     /// <param name="geometry">Input size, kernel, stride and padding.</param>
-    /// <param name="image">One image, C*H*W, overwritten.</param>
+    /// <param name="images">N whole images, N*C*H*W floats, overwritten.</param>
     /// <param name="options">Instruction-set path and thread count.</param>
-    /// <param name="columnStride">Distance between the starts of column-matrix rows (0: OH*OW); see <see cref="Unfold"/>.</param>
     /// <exception cref="ArgumentException">The geometry is invalid, a span has the wrong length, or they overlap.</exception>
-    public static void Fold(ReadOnlySpan<float> columns, in ConvolutionGeometry geometry, Span<float> image, CpuKernelOptions options = default, int columnStride = 0)
+    public static void Fold(ReadOnlySpan<float> columns, in ConvolutionGeometry geometry, Span<float> images, CpuKernelOptions options = default)
     {
-        columnStride = Check(image.Length, nameof(image), geometry, columns.Length, nameof(columns), columnStride);
-        if (image.Overlaps(columns))
-            throw new ArgumentException("image must not overlap columns.", nameof(image));
+        int count = Check(images.Length, nameof(images), geometry, columns.Length, nameof(columns));
+        if (images.Overlaps(columns))
+            throw new ArgumentException("images must not overlap columns.", nameof(images));
         SimdPath path = options.ResolvedPath;
-        fixed (float* pi = image)
+        fixed (float* pi = images)
         fixed (float* pc = columns)
-            KernelParallel.For(new FoldRange(pc, pi, geometry, path, columnStride), geometry.Channels, options.ResolvedThreads, Grain(geometry), alignment: 1);
+            KernelParallel.For(new FoldRange(pc, pi, geometry, path, count), (nint)count * geometry.Channels, options.ResolvedThreads, Grain(geometry), alignment: 1);
     }
 
-    private static int Check(int imageLength, string imageName, in ConvolutionGeometry g, int columnsLength, string columnsName, int columnStride)
+    /// <summary>Checks the sizes and returns the number of images N.</summary>
+    private static int Check(int imagesLength, string imagesName, in ConvolutionGeometry g, int columnsLength, string columnsName)
     {
         g.Validate();
-        if (imageLength != g.ImageLength)
+        if (imagesLength == 0 || imagesLength % g.ImageLength != 0)
             throw new ArgumentException(
-                $"{imageName} has {imageLength} elements but the geometry needs C*H*W = {g.ImageLength}.", imageName);
-        if (columnStride == 0)
-        {
-            long dense = (long)g.ColumnRows * g.ColumnCount;
-            if (columnsLength != dense)
-                throw new ArgumentException(
-                    $"{columnsName} has {columnsLength} elements but the geometry needs (C*KH*KW)*(OH*OW) = {dense}.", columnsName);
-            return g.ColumnCount;
-        }
-        if (columnStride < g.ColumnCount)
-            throw new ArgumentOutOfRangeException(nameof(columnStride), columnStride, $"must be 0 or at least OH*OW = {g.ColumnCount}.");
-        long needed = (long)(g.ColumnRows - 1) * columnStride + g.ColumnCount;
-        if (columnsLength < needed)
+                $"{imagesName} has {imagesLength} elements, not a positive whole number of C*H*W = {g.ImageLength} images.", imagesName);
+        int n = imagesLength / g.ImageLength;
+        long needed = (long)g.ColumnRows * n * g.ColumnCount;
+        if (columnsLength != needed)
             throw new ArgumentException(
-                $"{columnsName} has {columnsLength} elements but {g.ColumnRows} rows of {g.ColumnCount} with stride {columnStride} need {needed}.", columnsName);
-        return columnStride;
+                $"{columnsName} has {columnsLength} elements but {n} image(s) need (C*KH*KW)*(N*OH*OW) = {needed}.", columnsName);
+        return n;
     }
 
     private static int Grain(in ConvolutionGeometry g) =>
@@ -221,10 +214,17 @@ public static unsafe class Im2Col
     /// <summary>The largest zero-bordered plane (floats, on the stack) the stride-1 unfold copies a padded channel into.</summary>
     private const int MaxPaddedPlane = 8192;
 
-    private readonly struct UnfoldRange(float* image, float* columns, ConvolutionGeometry g, SimdPath path, nint stride) : IRangeKernel
+    /// <summary>Where plane q (channel q % C of image q / C) starts in the column matrix: its image's block of columns in its channel's first row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float* PlaneColumns(float* columns, in ConvolutionGeometry g, nint q, nint stride) =>
+        columns + q / g.Channels * g.ColumnCount + q % g.Channels * g.KernelHeight * g.KernelWidth * stride;
+
+    /// <summary>Unfolds planes [start, start + length) of the batch; plane q is channel q % C of image q / C.</summary>
+    private readonly struct UnfoldRange(float* image, float* columns, ConvolutionGeometry g, SimdPath path, int images) : IRangeKernel
     {
         public void Execute(nint start, nint length)
         {
+            nint stride = (nint)images * g.ColumnCount;
             int kh = g.KernelHeight, kw = g.KernelWidth, oh = g.OutputHeight, ow = g.OutputWidth;
             int h = g.Height, w = g.Width, sh = g.StrideHeight, sw = g.StrideWidth, ph = g.PadHeight, pw = g.PadWidth;
             int paddedWidth = w + 2 * pw, paddedLength = (h + 2 * ph) * paddedWidth;
@@ -239,22 +239,24 @@ public static unsafe class Im2Col
                 new Span<float>(padded, paddedLength).Clear();
                 for (nint c = start; c < start + length; c++)
                 {
+                    float* planeColumns = PlaneColumns(columns, g, c, stride);
                     CopyRows(image + c * h * w, w, padded + ph * paddedWidth + pw, paddedWidth, h, w, path);
                     for (int ki = 0; ki < kh; ki++)
                         for (int kj = 0; kj < kw; kj++)
-                            CopyRows(padded + ki * paddedWidth + kj, paddedWidth, columns + ((c * kh + ki) * kw + kj) * stride, ow, oh, ow, path);
+                            CopyRows(padded + ki * paddedWidth + kj, paddedWidth, planeColumns + (ki * kw + kj) * stride, ow, oh, ow, path);
                 }
                 return;
             }
             for (nint c = start; c < start + length; c++)
             {
                 float* plane = image + c * h * w;
+                float* planeColumns = PlaneColumns(columns, g, c, stride);
                 for (int ki = 0; ki < kh; ki++)
                 {
                     (int rowLo, int rowHi) = ValidRange(ki, ph, sh, h, oh);
                     for (int kj = 0; kj < kw; kj++)
                     {
-                        float* dst = columns + ((c * kh + ki) * kw + kj) * stride;
+                        float* dst = planeColumns + (ki * kw + kj) * stride;
                         (int lo, int hi) = ValidRange(kj, pw, sw, w, ow);
                         new Span<float>(dst, rowLo * ow).Clear();
                         if (sw == 1 && lo == 0 && hi == ow)
@@ -300,10 +302,12 @@ public static unsafe class Im2Col
     /// <summary>The widest kernel the register-summed fold handles (its per-column masks live on the stack).</summary>
     private const int MaxGatherKernel = 32;
 
-    private readonly struct FoldRange(float* columns, float* image, ConvolutionGeometry g, SimdPath path, nint stride) : IRangeKernel
+    /// <summary>Folds back planes [start, start + length) of the batch, numbered as in <see cref="UnfoldRange"/>.</summary>
+    private readonly struct FoldRange(float* columns, float* image, ConvolutionGeometry g, SimdPath path, int images) : IRangeKernel
     {
         public void Execute(nint start, nint length)
         {
+            nint stride = (nint)images * g.ColumnCount;
             int kh = g.KernelHeight, kw = g.KernelWidth, oh = g.OutputHeight, ow = g.OutputWidth;
             int h = g.Height, w = g.Width, sh = g.StrideHeight, sw = g.StrideWidth, ph = g.PadHeight, pw = g.PadWidth;
             if (sw == 1 && sh == 1 && kw <= MaxGatherKernel && path != SimdPath.Scalar)
@@ -311,22 +315,23 @@ public static unsafe class Im2Col
                 for (nint c = start; c < start + length; c++)
                 {
                     if (path == SimdPath.Avx512)
-                        GatherPlane512(columns + c * kh * kw * stride, image + c * h * w);
+                        GatherPlane512(PlaneColumns(columns, g, c, stride), image + c * h * w, stride);
                     else
-                        GatherPlane256(columns + c * kh * kw * stride, image + c * h * w);
+                        GatherPlane256(PlaneColumns(columns, g, c, stride), image + c * h * w, stride);
                 }
                 return;
             }
             for (nint c = start; c < start + length; c++)
             {
                 float* plane = image + c * h * w;
+                float* planeColumns = PlaneColumns(columns, g, c, stride);
                 new Span<float>(plane, h * w).Clear();
                 for (int ki = 0; ki < kh; ki++)
                 {
                     (int rowLo, int rowHi) = ValidRange(ki, ph, sh, h, oh);
                     for (int kj = 0; kj < kw; kj++)
                     {
-                        float* src = columns + ((c * kh + ki) * kw + kj) * stride;
+                        float* src = planeColumns + (ki * kw + kj) * stride;
                         (int lo, int hi) = ValidRange(kj, pw, sw, w, ow);
                         if (hi <= lo)
                             continue;
@@ -354,7 +359,7 @@ public static unsafe class Im2Col
         // that column exists. A vector of 16 (or 8) neighbouring ix is summed in a register over (ki, kj), in the same
         // order as the scatter above, and stored once: the scatter's read-add-store at one-float offsets stalls on store
         // forwarding at every step (7.2 -> 1.5 us per 6x12x12 LeNet image).
-        private void GatherPlane512(float* cols, float* plane)
+        private void GatherPlane512(float* cols, float* plane, nint stride)
         {
             int kh = g.KernelHeight, kw = g.KernelWidth, oh = g.OutputHeight, ow = g.OutputWidth;
             int h = g.Height, w = g.Width, ph = g.PadHeight, pw = g.PadWidth;
@@ -383,7 +388,7 @@ public static unsafe class Im2Col
             }
         }
 
-        private void GatherPlane256(float* cols, float* plane)
+        private void GatherPlane256(float* cols, float* plane, nint stride)
         {
             int kh = g.KernelHeight, kw = g.KernelWidth, oh = g.OutputHeight, ow = g.OutputWidth;
             int h = g.Height, w = g.Width, ph = g.PadHeight, pw = g.PadWidth;
