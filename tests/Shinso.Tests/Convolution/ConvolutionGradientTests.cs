@@ -30,7 +30,7 @@ public class ConvolutionGradientTests
     public void Conv2d_gradients_match_finite_differences()
     {
         var shapes =
-            from batch in Gen.Choose(1, 2)
+            from batch in Gen.Choose(1, 3)
             from c in Gen.Choose(1, 3)
             from h in Gen.Choose(3, 7)
             from w in Gen.Choose(3, 7)
@@ -38,11 +38,13 @@ public class ConvolutionGradientTests
             from k in Gen.Choose(1, 3)
             from stride in Gen.Choose(1, 2)
             from pad in Gen.Choose(0, 2)
+            from chunked in Gen.Elements(true, false)
             from seed in Gen.Choose(0, 100000)
-            select (batch, c, h, w, f, k, stride, pad, seed);
+            select (batch, c, h, w, f, k, stride, pad, chunked, seed);
         PropertyCheck.ForAll(shapes, s =>
         {
-            var backend = new CpuBackend();
+            // A chunk of one float holds one image: the backward pass then unfolds every image but the last again.
+            var backend = s.chunked ? new CpuBackend { ColumnChunkFloats = 1 } : new CpuBackend();
             var layer = new Conv2d(backend, s.c, s.h, s.w, s.f, s.k, s.stride, s.pad);
             WeightInitializer.Initialize(layer.Weight.Value, WeightInit.GlorotNormal, new RandomStream((ulong)s.seed, 1), s.c * s.k * s.k, s.f * s.k * s.k);
             backend.SampleGaussian(new RandomStream((ulong)s.seed, 2), 0, 0f, 0.5f, layer.Bias.Value);

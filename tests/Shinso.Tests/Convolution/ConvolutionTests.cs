@@ -3,6 +3,7 @@ using FsCheck.Fluent;
 using Shinso.Backends;
 using Shinso.Data;
 using Shinso.IO;
+using Shinso.Kernels.Cpu;
 using Shinso.Layers;
 using Shinso.Models.FeedForward;
 using Shinso.Random;
@@ -60,6 +61,31 @@ public class ConvolutionTests
             Assert.Equal(new[] { s.n, s.f, layer.Geometry.OutputHeight, layer.Geometry.OutputWidth }, y.Shape.ToArray());
             AssertAllClose(expected, y.Span, 1e-4, "conv");
         }, maxTests: 60);
+    }
+
+    [Fact]
+    public void Conv2d_gives_the_same_results_in_chunks_of_one_image_as_in_one_chunk()
+    {
+        const int n = 5;
+        var whole = new CpuBackend(new CpuKernelOptions(Threads: 1));
+        var chunked = new CpuBackend(new CpuKernelOptions(Threads: 1)) { ColumnChunkFloats = 1 };
+        var results = new List<(float[] Y, float[] Dx, float[] Dw, float[] Db)>();
+        foreach (var backend in new[] { whole, chunked })
+        {
+            var layer = new Conv2d(backend, 3, 9, 8, 4, 3, 1, 1);
+            WeightInitializer.Initialize(layer.Weight.Value, WeightInit.GlorotNormal, new RandomStream(5, 1), 27, 36);
+            backend.SampleGaussian(new RandomStream(5, 2), 0, 0f, 0.5f, layer.Bias.Value);
+            var x = backend.FromArray(Gaussian(n * 3 * 9 * 8, 6), n, 3, 9, 8);
+            var y = layer.Forward(x, new ForwardContext(true, new RandomStream(1, 1), 0)).Span.ToArray();
+            var dy = backend.FromArray(Gaussian(y.Length, 7), n, 4, 9, 8);
+            var dx = layer.Backward(dy, true)!.Span.ToArray();
+            results.Add((y, dx, layer.Weight.Gradient.Span.ToArray(), layer.Bias.Gradient.Span.ToArray()));
+        }
+        Assert.Equal(results[0].Y, results[1].Y);
+        Assert.Equal(results[0].Dx, results[1].Dx);
+        Assert.Equal(results[0].Db, results[1].Db);
+        // The weight gradient sums over chunks in another order, so only its rounding may differ.
+        AssertAllClose(results[0].Dw, results[1].Dw, 1e-5, "dW");
     }
 
     [Theory]
