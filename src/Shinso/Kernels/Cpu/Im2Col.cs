@@ -6,18 +6,17 @@ using Shinso.Backends;
 namespace Shinso.Kernels.Cpu;
 
 /// <summary>
-/// Im2col and col2im for one CHW image: the column matrix has <c>C*KH*KW</c> rows (row
-/// <c>c*KH*KW + kh*KW + kw</c>) and <c>OH*OW</c> columns (column <c>oh*OW + ow</c>), and entry (row, column) is
-/// <c>image[c, oh*SH - PH + kh, ow*SW - PW + kw]</c>, or 0 where that falls in the zero padding.
+/// Im2col and col2im for a batch of CHW images: the column matrix has <c>C*KH*KW</c> rows (row
+/// <c>c*KH*KW + kh*KW + kw</c>) and <c>N*OH*OW</c> columns (column <c>n*OH*OW + oh*OW + ow</c>), and entry (row, column)
+/// is <c>image n[c, oh*SH - PH + kh, ow*SW - PW + kw]</c>, or 0 where that falls in the zero padding.
 /// </summary>
 /// <remarks>
-/// For each (c, kh, kw) the range of output columns that reads inside the image is computed once, so
-/// the inner loops carry no bounds tests: padding is written as zero runs around a contiguous copy
-/// (stride 1) or a strided gather. Channels run in parallel; each output element is written by one
-/// thread in a fixed order, so results do not depend on the thread count. With stride 1 every copy and every
-/// fold-back is a run of at most OW floats (24 for LeNet's first layer, 8 for its second): those runs move as whole
-/// vectors with one masked tail instead of going through a general copy or add, whose call and dispatch cost
-/// more than the run itself.
+/// (Image, channel) planes run in parallel; each output element is written by one thread in a fixed order, so results
+/// do not depend on the thread count. With stride 1 on a vector path, the rows of the column matrix are copied in
+/// whole vector pieces (from a zero-bordered copy of the plane when there is padding), and col2im sums each vector of
+/// an image row in a register over the kernel window; a run of OW floats is short (24 for LeNet's first layer, 8 for
+/// its second), so per-run calls and masked stores would cost more than the data. Otherwise, for each (c, kh, kw)
+/// the range of output columns that reads inside the image is computed once, so the scalar loops carry no bounds tests.
 /// </remarks>
 public static unsafe class Im2Col
 {
@@ -151,66 +150,6 @@ public static unsafe class Im2Col
         }
     }
 
-    /// <summary>
-    /// dst[0..count) = src[0..count) in unmasked pieces of 16, 8, 4 and 1 floats: masked loads and stores cost several
-    /// times a plain one here, and a 24-float LeNet row is exactly one 512-bit and one 256-bit piece.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CopyRun(float* src, float* dst, int count, SimdPath path)
-    {
-        int i = 0;
-        if (path == SimdPath.Avx512)
-        {
-            for (; i + 16 <= count; i += 16)
-                Vector512.Load(src + i).Store(dst + i);
-        }
-        if (path != SimdPath.Scalar)
-        {
-            for (; i + 8 <= count; i += 8)
-                Vector256.Load(src + i).Store(dst + i);
-            if (i + 4 <= count)
-            {
-                Vector128.Load(src + i).Store(dst + i);
-                i += 4;
-            }
-        }
-        for (; i < count; i++)
-            dst[i] = src[i];
-    }
-
-    /// <summary>dst[0..count) += src[0..count), vectorised like <see cref="CopyRun"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AddRun(float* src, float* dst, int count, SimdPath path)
-    {
-        int i = 0;
-        if (path == SimdPath.Avx512)
-        {
-            for (; i + 16 <= count; i += 16)
-                (Vector512.Load(dst + i) + Vector512.Load(src + i)).Store(dst + i);
-            if (i < count)
-            {
-                var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count - i)).AsSingle();
-                var sum = Avx512F.MaskLoad(dst + i, mask, Vector512<float>.Zero) + Avx512F.MaskLoad(src + i, mask, Vector512<float>.Zero);
-                Avx512F.MaskStore(dst + i, mask, sum);
-            }
-        }
-        else if (path == SimdPath.Avx2)
-        {
-            for (; i + 8 <= count; i += 8)
-                (Vector256.Load(dst + i) + Vector256.Load(src + i)).Store(dst + i);
-            if (i < count)
-            {
-                var mask = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(count - i)).AsSingle();
-                Avx.MaskStore(dst + i, mask, Avx.MaskLoad(dst + i, mask) + Avx.MaskLoad(src + i, mask));
-            }
-        }
-        else
-        {
-            for (; i < count; i++)
-                dst[i] += src[i];
-        }
-    }
-
     /// <summary>The largest zero-bordered plane (floats, on the stack) the stride-1 unfold copies a padded channel into.</summary>
     private const int MaxPaddedPlane = 8192;
 
@@ -279,16 +218,9 @@ public static unsafe class Im2Col
                             float* src = plane + (nint)(y * sh - ph + ki) * w + (kj - pw);
                             if (lo > 0)
                                 new Span<float>(d, lo).Clear();
-                            if (sw == 1)
-                            {
-                                CopyRun(src + lo, d + lo, hi - lo, path);
-                            }
-                            else
-                            {
-                                float* s = src + (nint)lo * sw;
-                                for (int x = lo; x < hi; x++, s += sw)
-                                    d[x] = *s;
-                            }
+                            float* s = src + (nint)lo * sw;
+                            for (int x = lo; x < hi; x++, s += sw)
+                                d[x] = *s;
                             if (hi < ow)
                                 new Span<float>(d + hi, ow - hi).Clear();
                         }
@@ -300,7 +232,7 @@ public static unsafe class Im2Col
     }
 
     /// <summary>The widest kernel the register-summed fold handles (its per-column masks live on the stack).</summary>
-    private const int MaxGatherKernel = 32;
+    private const int MaxGatherKernel = 64;
 
     /// <summary>Folds back planes [start, start + length) of the batch, numbered as in <see cref="UnfoldRange"/>.</summary>
     private readonly struct FoldRange(float* columns, float* image, ConvolutionGeometry g, SimdPath path, int images) : IRangeKernel
@@ -338,17 +270,9 @@ public static unsafe class Im2Col
                         for (int y = rowLo; y < rowHi; y++)
                         {
                             float* s = src + (nint)y * ow;
-                            float* dst = plane + (nint)(y * sh - ph + ki) * w + (kj - pw);
-                            if (sw == 1)
-                            {
-                                AddRun(s + lo, dst + lo, hi - lo, path);
-                            }
-                            else
-                            {
-                                float* d = dst + (nint)lo * sw;
-                                for (int x = lo; x < hi; x++, d += sw)
-                                    *d += s[x];
-                            }
+                            float* d = plane + (nint)(y * sh - ph + ki) * w + (kj - pw) + (nint)lo * sw;
+                            for (int x = lo; x < hi; x++, d += sw)
+                                *d += s[x];
                         }
                     }
                 }
