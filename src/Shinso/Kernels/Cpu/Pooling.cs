@@ -9,7 +9,9 @@ namespace Shinso.Kernels.Cpu;
 /// Max, average and Lp pooling over NCHW images, forward and backward. Planes (image, channel) run in
 /// parallel; every output element is produced by one thread in a fixed order, so results do not depend
 /// on the thread count. Window bounds are clipped once per output row and column, so the inner loops carry
-/// no bounds tests; non-overlapping 2x2 max pooling without padding (LeNet) has an AVX-512 path.
+/// no bounds tests. Max pooling, whose scalar loop branches on the data, is vectorised across output columns on
+/// every SIMD path: non-overlapping 2x2 windows (LeNet) and horizontal strides 1-2 (cuda-convnet's 3/2) by
+/// AVX-512 loads and permutes, any other window by AVX2 gathers. All of them pick the scalar loop's element.
 /// </summary>
 public static unsafe class Pooling
 {
