@@ -140,37 +140,10 @@ internal static unsafe class SgemmPack
         }
     }
 
+    // The AVX2 path's 16-wide panels (the AVX-512 path's 32-wide ones are packed by PackRowsAcross32).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void CopyRowsWide(float* src, nint ld, int kc, float* dst, int width)
     {
-        if (width == 32 && Avx512F.IsSupported)
-        {
-            // The AVX-512 path's panels: one 128-byte row per k, two zmm moves. Unrolled so the copy
-            // runs at load/store-port speed, since with small m this copy is a visible share of the call.
-            int p2 = 0;
-            for (; p2 + 2 <= kc; p2 += 2)
-            {
-                float* s0 = src + p2 * ld;
-                float* s1 = s0 + ld;
-                float* d = dst + (nint)p2 * 32;
-                var x0 = Vector512.Load(s0);
-                var x1 = Vector512.Load(s0 + 16);
-                var x2 = Vector512.Load(s1);
-                var x3 = Vector512.Load(s1 + 16);
-                Vector512.StoreAligned(x0, d);
-                Vector512.StoreAligned(x1, d + 16);
-                Vector512.StoreAligned(x2, d + 32);
-                Vector512.StoreAligned(x3, d + 48);
-            }
-            if (p2 < kc)
-            {
-                float* s0 = src + p2 * ld;
-                float* d = dst + (nint)p2 * 32;
-                Vector512.StoreAligned(Vector512.Load(s0), d);
-                Vector512.StoreAligned(Vector512.Load(s0 + 16), d + 16);
-            }
-            return;
-        }
         for (int p = 0; p < kc; p++)
         {
             float* s = src + p * ld;
