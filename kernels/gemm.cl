@@ -82,3 +82,147 @@ void sgemm(const int M, const int N, const int K, const float alpha,
         }
     }
 }
+
+#if VECTOR
+// The same product with float4 traffic, for tiles whose WORK_M and WORK_N are multiples of 4. Each item owns
+// (WORK_M/4) x (WORK_N/4) sub-blocks of 4 x 4, strided by the group's extent times 4, so one local-memory read
+// of a float4 feeds 4 x WORK_N (or WORK_M x 4) multiply-adds: the scalar kernel's one local read per 4 fma
+// left local-memory issue, not arithmetic, as the limit. Global tiles come in as float4 along each matrix's
+// contiguous axis, into registers, while the group multiplies the other of two local buffers, so one barrier
+// per k-slice separates loading from use. The host launches this kernel only when the offsets and leading
+// dimensions of A and B are multiples of 4 (float4 loads stay aligned); edges of M, N and K go through a
+// guarded scalar path. Each C element sums its k terms in the same order, with fma, as the scalar kernel.
+
+#define VECS_M (TILE_M / 4)
+#define VECS_N (TILE_N / 4)
+#define A_LOADS (TILE_M * TILE_K / 4 / GROUP_SIZE)
+#define B_LOADS (TILE_N * TILE_K / 4 / GROUP_SIZE)
+
+// Four consecutive floats starting at row r, column c of a rows x cols row-major matrix whose leading dimension
+// and base are multiples of 4; zeros past the matrix.
+inline float4 load4(__global const float* restrict p, const int ld, const int rows, const int cols, const int r, const int c)
+{
+    if (r >= rows) return (float4)(0.0f);
+    __global const float* q = p + r * ld + c;
+    if (c + 3 < cols) return *(__global const float4*)q;
+    float4 v = (float4)(0.0f);
+    if (c < cols) v.s0 = q[0];
+    if (c + 1 < cols) v.s1 = q[1];
+    if (c + 2 < cols) v.s2 = q[2];
+    return v;
+}
+
+// Loads this item's share of the k-slice starting at k0: a tile of op(X) holding TILE rows of X's outer axis
+// (m for A, n for B). With X stored outer-major (A plain, B transposed) each float4 runs along k; with X stored
+// k-major it runs along the outer axis.
+#define LOAD_SLICE(X, ld, trans, outer0, OUTER, TILE, LOADS, regs)                                       \
+    for (int i = 0; i < LOADS; i++) {                                                                  \
+        const int l = tid + i * GROUP_SIZE;                                                            \
+        if (trans) regs[i] = load4(X, ld, K, OUTER, k0 + l / (TILE / 4), outer0 + (l % (TILE / 4)) * 4); \
+        else       regs[i] = load4(X, ld, OUTER, K, outer0 + l / (TILE_K / 4), k0 + (l % (TILE_K / 4)) * 4); \
+    }
+
+// Stores the loaded share into local buffer `slice` as [k][outer]: k-major loads go in whole, outer-major
+// loads are transposed on the way.
+#define STORE_SLICE(Xs, trans, TILE, LOADS, regs)                                                        \
+    for (int i = 0; i < LOADS; i++) {                                                                  \
+        const int l = tid + i * GROUP_SIZE;                                                            \
+        if (trans) Xs[l / (TILE / 4)][l % (TILE / 4)] = regs[i];                                       \
+        else {                                                                                         \
+            const int o = l / (TILE_K / 4), k = (l % (TILE_K / 4)) * 4;                                \
+            ((__local float*)Xs[k])[o] = regs[i].s0;                                                   \
+            ((__local float*)Xs[k + 1])[o] = regs[i].s1;                                               \
+            ((__local float*)Xs[k + 2])[o] = regs[i].s2;                                               \
+            ((__local float*)Xs[k + 3])[o] = regs[i].s3;                                               \
+        }                                                                                              \
+    }
+
+__kernel __attribute__((reqd_work_group_size(GROUP_N, GROUP_M, 1)))
+void sgemm_vec(const int M, const int N, const int K, const float alpha,
+               __global const float* restrict A, const int ao, const int lda, const int transA,
+               __global const float* restrict B, const int bo, const int ldb, const int transB,
+               const float beta, __global float* C, const int co, const int ldc)
+{
+    __local float4 As[2][TILE_K][VECS_M];
+    __local float4 Bs[2][TILE_K][VECS_N];
+
+    const int tx = get_local_id(0), ty = get_local_id(1);
+    const int tid = ty * GROUP_N + tx;
+    const int m0 = get_group_id(1) * TILE_M, n0 = get_group_id(0) * TILE_N;
+
+    float4 acc[WORK_M][WORK_N / 4];
+    for (int i = 0; i < WORK_M; i++)
+        for (int j = 0; j < WORK_N / 4; j++)
+            acc[i][j] = (float4)(0.0f);
+
+    A += ao;
+    B += bo;
+    // op(A) rows are A's rows (m) unless transposed; op(B) columns are B's columns (n) unless transposed,
+    // so B is "outer-major" exactly when it is transposed.
+    float4 ra[A_LOADS], rb[B_LOADS];
+    int k0 = 0;
+    LOAD_SLICE(A, lda, transA, m0, M, TILE_M, A_LOADS, ra)
+    LOAD_SLICE(B, ldb, !transB, n0, N, TILE_N, B_LOADS, rb)
+    STORE_SLICE(As[0], transA, TILE_M, A_LOADS, ra)
+    STORE_SLICE(Bs[0], !transB, TILE_N, B_LOADS, rb)
+    barrier(CLK_LOCAL_MEM_FENCE);
+
+    for (int slice = 0; k0 < K; slice ^= 1) {
+        const int next = k0 + TILE_K;
+        if (next < K) {
+            k0 = next;
+            LOAD_SLICE(A, lda, transA, m0, M, TILE_M, A_LOADS, ra)
+            LOAD_SLICE(B, ldb, !transB, n0, N, TILE_N, B_LOADS, rb)
+        }
+
+        #pragma unroll
+        for (int kk = 0; kk < TILE_K; kk++) {
+            float4 a[WORK_M / 4], b[WORK_N / 4];
+            #pragma unroll
+            for (int i = 0; i < WORK_M / 4; i++) a[i] = As[slice][kk][ty + i * GROUP_M];
+            #pragma unroll
+            for (int j = 0; j < WORK_N / 4; j++) b[j] = Bs[slice][kk][tx + j * GROUP_N];
+            #pragma unroll
+            for (int i = 0; i < WORK_M / 4; i++)
+                #pragma unroll
+                for (int j = 0; j < WORK_N / 4; j++) {
+                    acc[4 * i][j]     = fma((float4)(a[i].s0), b[j], acc[4 * i][j]);
+                    acc[4 * i + 1][j] = fma((float4)(a[i].s1), b[j], acc[4 * i + 1][j]);
+                    acc[4 * i + 2][j] = fma((float4)(a[i].s2), b[j], acc[4 * i + 2][j]);
+                    acc[4 * i + 3][j] = fma((float4)(a[i].s3), b[j], acc[4 * i + 3][j]);
+                }
+        }
+
+        if (next < K) {
+            STORE_SLICE(As[slice ^ 1], transA, TILE_M, A_LOADS, ra)
+            STORE_SLICE(Bs[slice ^ 1], !transB, TILE_N, B_LOADS, rb)
+        } else {
+            k0 = K;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+
+    C += co;
+    const bool aligned = ((co | ldc) & 3) == 0;
+    for (int i = 0; i < WORK_M; i++) {
+        const int gm = m0 + (ty + (i / 4) * GROUP_M) * 4 + (i % 4);
+        if (gm >= M) continue;
+        for (int j = 0; j < WORK_N / 4; j++) {
+            const int gn = n0 + (tx + j * GROUP_N) * 4;
+            if (gn >= N) continue;
+            __global float* c = C + gm * ldc + gn;
+            const float4 v = acc[i][j];
+            // beta == 0 must not read C, so NaNs in an uninitialised C do not propagate.
+            if (aligned && gn + 3 < N) {
+                __global float4* c4 = (__global float4*)c;
+                const float4 old = beta == 0.0f ? (float4)(0.0f) : beta * *c4;
+                *c4 = fma((float4)(alpha), v, old);
+            } else {
+                const float r[4] = { v.s0, v.s1, v.s2, v.s3 };
+                for (int e = 0; e < 4 && gn + e < N; e++)
+                    c[e] = fma(alpha, r[e], beta == 0.0f ? 0.0f : beta * c[e]);
+            }
+        }
+    }
+}
+#endif

@@ -53,6 +53,9 @@ public sealed unsafe partial class OpenClBackend : IBackend
     /// <summary>Forces one GEMM tile shape (tests use it to cover every variant on small matrices).</summary>
     internal GemmTile? ForcedGemmTile { get; set; }
 
+    /// <summary>The kernel the last <see cref="Gemm"/> ran, <c>sgemm</c> or <c>sgemm_vec</c> (tests check which path they covered).</summary>
+    internal string? LastGemmKernel { get; private set; }
+
     /// <summary>Waits until every enqueued kernel has finished (for timing).</summary>
     public void Synchronize() => _context.Finish();
 
@@ -117,7 +120,11 @@ public sealed unsafe partial class OpenClBackend : IBackend
         var (m, n, k) = BackendArguments.Gemm(transA, transB, a, b, c);
         if (m == 0 || n == 0) return;
         GemmTile tile = ForcedGemmTile ?? GemmTile.For(m, n, DeviceInfo.ComputeUnits);
-        new KernelLaunch(_context.GemmKernel(tile.CompilerOptions), _context.Queue, "sgemm", 0)
+        if (tile.LocalMemoryBytes > (long)DeviceInfo.LocalMemoryBytes)
+            throw new ArgumentException($"GEMM tile {tile} needs {tile.LocalMemoryBytes} bytes of local memory; {DeviceInfo.Name} has {DeviceInfo.LocalMemoryBytes}.");
+        string kernel = tile.Vector && GemmTile.AllowsFloat4(a.Offset, a.Columns) && GemmTile.AllowsFloat4(b.Offset, b.Columns) ? "sgemm_vec" : "sgemm";
+        LastGemmKernel = kernel;
+        new KernelLaunch(_context.GemmKernel(tile.CompilerOptions, kernel), _context.Queue, kernel, 0)
             .Int(m).Int(n).Int(k).Float(alpha)
             .Tensor(a).Int(a.Columns).Int(transA == Transpose.None ? 0 : 1)
             .Tensor(b).Int(b.Columns).Int(transB == Transpose.None ? 0 : 1)

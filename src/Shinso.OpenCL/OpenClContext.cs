@@ -42,7 +42,7 @@ internal sealed unsafe class OpenClContext : IDisposable
     public nint Kernel(string name) => Kernel("main", "", name);
 
     /// <summary>A kernel of the GEMM program compiled with <paramref name="options"/> (the tile shape).</summary>
-    public nint GemmKernel(string options) => Kernel("gemm", options, "sgemm");
+    public nint GemmKernel(string options, string name) => Kernel("gemm", options, name);
 
     private nint Kernel(string program, string options, string name)
     {

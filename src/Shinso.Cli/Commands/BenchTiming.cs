@@ -15,11 +15,15 @@ internal static class BenchTiming
     public static (double BestSeconds, double MedianSeconds) Measure(Action call, Action finish, int repeat, double minTime)
     {
         // Warm-up lets the JIT reach its final tier, the packing buffers (or device programs) their final state.
+        // Each call is waited for: a device queue accepts calls far faster than it runs them, so a warm-up timed
+        // by enqueueing alone could queue minutes of work.
         var warmup = Stopwatch.StartNew();
         do
+        {
             call();
+            finish();
+        }
         while (warmup.Elapsed.TotalSeconds < Math.Min(0.2, minTime * 2));
-        finish();
 
         long t0 = Stopwatch.GetTimestamp();
         call();

@@ -13,17 +13,27 @@ public class OpenClKernelTests(TwinBackends twins)
     private CpuBackend Cpu => twins.Cpu;
     private OpenClBackend Device => twins.Device;
 
-    public static TheoryData<string> GemmTiles() => new() { "auto", "large", "medium", "small" };
+    public static TheoryData<string> GemmTiles() => new() { "auto", "large", "large-vector", "medium", "medium-vector", "small" };
+
+    private static GemmTile? Tile(string name) => name switch
+    {
+        "large" => GemmTile.Large, "large-vector" => GemmTile.LargeVector,
+        "medium" => GemmTile.Medium, "medium-vector" => GemmTile.MediumVector,
+        "small" => GemmTile.Small, _ => null,
+    };
 
     [Theory]
     [MemberData(nameof(GemmTiles))]
     public void Gemm_matches_the_cpu_for_every_transpose_pair_and_edge_shape(string tile)
     {
-        Device.ForcedGemmTile = tile switch { "large" => GemmTile.Large, "medium" => GemmTile.Medium, "small" => GemmTile.Small, _ => null };
+        Device.ForcedGemmTile = Tile(tile);
         try
         {
             var random = new System.Random(11);
-            int[][] shapes = [[1, 1, 1], [7, 5, 3], [33, 17, 65], [100, 20, 784], [129, 130, 31], [64, 128, 16]];
+            // Shapes whose dimensions are all multiples of 4 take sgemm_vec under a vector tile, the others sgemm:
+            // partial tiles in M, N and K, several k-slices, and K shorter than one slice.
+            int[][] shapes = [[1, 1, 1], [7, 5, 3], [33, 17, 65], [100, 20, 784], [129, 130, 31], [64, 128, 16],
+                              [132, 260, 36], [4, 8, 4], [128, 128, 48], [200, 68, 100]];
             foreach (var s in shapes)
             foreach (var ta in new[] { Transpose.None, Transpose.Transposed })
             foreach (var tb in new[] { Transpose.None, Transpose.Transposed })
@@ -35,6 +45,8 @@ public class OpenClKernelTests(TwinBackends twins)
                 float beta = random.Next(3) == 0 ? 0f : 0.5f;
                 Cpu.Gemm(ta, tb, 1.25f, a.Cpu, b.Cpu, beta, c.Cpu);
                 Device.Gemm(ta, tb, 1.25f, a.Device, b.Device, beta, c.Device);
+                if (Device.ForcedGemmTile is { Vector: true })
+                    Assert.Equal(a.Cpu.Columns % 4 == 0 && b.Cpu.Columns % 4 == 0 ? "sgemm_vec" : "sgemm", Device.LastGemmKernel);
                 AssertClose(c, 1e-5, 2e-5 * k, $"gemm {tile} {m}x{n}x{k} {ta}/{tb}");
             }
         }
@@ -42,6 +54,58 @@ public class OpenClKernelTests(TwinBackends twins)
         {
             Device.ForcedGemmTile = null;
         }
+    }
+
+    [Theory]
+    [InlineData("large-vector")]
+    [InlineData("medium-vector")]
+    public void Gemm_vector_kernel_runs_on_aligned_views_and_falls_back_on_unaligned_ones(string tile)
+    {
+        Device.ForcedGemmTile = Tile(tile);
+        try
+        {
+            var random = new System.Random(13);
+            // Row views of A (10 x k), B and C (10 x n): when A's and B's offsets and widths are multiples of 4 the
+            // float4 kernel runs, whatever C is (an unaligned C only changes how it stores); otherwise sgemm runs.
+            // B is stored as (rows, columns), transposed when the flag says so; every view starts at row `first`.
+            (int[] A, int[] B, bool TransB, int[] C, string Kernel)[] cases =
+            [
+                ([12, 8, 1], [9, 12, 1], false, [12, 12, 1], "sgemm_vec"),
+                ([12, 8, 2], [11, 8, 1], true, [13, 10, 3], "sgemm_vec"),
+                ([12, 6, 1], [7, 12, 1], false, [12, 12, 1], "sgemm"),
+                ([12, 8, 1], [9, 10, 1], false, [12, 10, 1], "sgemm"),
+            ];
+            foreach (var (ashape, bshape, transB, cshape, kernel) in cases)
+            {
+                int m = 10, k = ashape[1], n = cshape[1];
+                var tb = transB ? Transpose.Transposed : Transpose.None;
+                int bRows = transB ? n : k;
+                var a = twins.Random(random, -1, 1, ashape[0], ashape[1]);
+                var b = twins.Random(random, -1, 1, bshape[0], bshape[1]);
+                var c = twins.Random(random, -1, 1, cshape[0], cshape[1]);
+                Cpu.Gemm(Transpose.None, tb, 0.75f, a.Cpu.SliceRows(ashape[2], m), b.Cpu.SliceRows(bshape[2], bRows), 0.5f, c.Cpu.SliceRows(cshape[2], m));
+                Device.Gemm(Transpose.None, tb, 0.75f, a.Device.SliceRows(ashape[2], m), b.Device.SliceRows(bshape[2], bRows), 0.5f, c.Device.SliceRows(cshape[2], m));
+                Assert.Equal(kernel, Device.LastGemmKernel);
+                AssertClose(c, 1e-5, 2e-5 * k, $"gemm {tile} view A {string.Join('x', ashape)} B {string.Join('x', bshape)} C {string.Join('x', cshape)}");
+            }
+        }
+        finally
+        {
+            Device.ForcedGemmTile = null;
+        }
+    }
+
+    [Fact]
+    public void Gemm_tile_knob_reads_scalar_and_vector_shapes_and_rejects_bad_ones()
+    {
+        Assert.Null(GemmTile.Parse(" "));
+        Assert.Equal(GemmTile.Large, GemmTile.Parse("128,128,32,8,8"));
+        Assert.Equal(GemmTile.Large, GemmTile.Parse("128, 128, 32, 8, 8, scalar"));
+        Assert.Equal(GemmTile.LargeVector, GemmTile.Parse("128,128,16,8,8,vector"));
+        Assert.Contains("five positive integers", Assert.Throws<ArgumentException>(() => GemmTile.Parse("128,128,16,8")).Message);
+        Assert.Contains("five positive integers", Assert.Throws<ArgumentException>(() => GemmTile.Parse("128,128,16,8,8,wide")).Message);
+        Assert.Contains("divisible by 4", Assert.Throws<ArgumentException>(() => GemmTile.Parse("32,32,16,2,2,vector")).Message);
+        Assert.Contains("at most 1024 items", Assert.Throws<ArgumentException>(() => GemmTile.Parse("128,128,16,3,8")).Message);
     }
 
     [Fact]
