@@ -70,16 +70,26 @@ __kernel void add_channel_bias(__global float* x, const int xo, const int channe
     if (i < n) x[xo + i] += bias[bo + (i / spatial) % channels];
 }
 
-// One item per channel walks every image's plane.
-__kernel void sum_channel_bias(__global const float* g, const int go, const int channels, const int spatial, const int images,
-                               __global float* r, const int ro)
+// One work-group per channel: its items stride over every image's plane, then add their sums in a tree. A single
+// item per channel would leave a GPU with a handful of threads each walking up to 100,000 floats.
+#define CHANNEL_SUM_GROUP 256
+
+__kernel __attribute__((reqd_work_group_size(CHANNEL_SUM_GROUP, 1, 1)))
+void sum_channel_bias(__global const float* g, const int go, const int channels, const int spatial, const int images,
+                      __global float* r, const int ro)
 {
-    const int c = get_global_id(0);
-    if (c >= channels) return;
+    __local float partial[CHANNEL_SUM_GROUP];
+    const int c = get_group_id(0), t = get_local_id(0);
     float sum = 0.0f;
     for (int n = 0; n < images; n++) {
         __global const float* plane = g + go + (n * channels + c) * spatial;
-        for (int s = 0; s < spatial; s++) sum += plane[s];
+        for (int s = t; s < spatial; s += CHANNEL_SUM_GROUP) sum += plane[s];
     }
-    r[ro + c] = sum;
+    partial[t] = sum;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int stride = CHANNEL_SUM_GROUP / 2; stride > 0; stride >>= 1) {
+        if (t < stride) partial[t] += partial[t + stride];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (t == 0) r[ro + c] = partial[0];
 }

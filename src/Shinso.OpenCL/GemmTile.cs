@@ -3,8 +3,8 @@ namespace Shinso.OpenCL;
 /// <summary>
 /// One compiled shape of the tiled SGEMM kernels (kernels/gemm.cl): a work-group computes a
 /// <see cref="TileM"/> x <see cref="TileN"/> block of C, each item a <see cref="WorkM"/> x <see cref="WorkN"/> register block.
-/// A <see cref="Vector"/> shape also builds <c>sgemm_vec</c>, which moves A, B and C as float4 and double-buffers its
-/// local tiles; the host runs it when A and B allow aligned float4 loads and the scalar <c>sgemm</c> otherwise.
+/// A <see cref="Vector"/> shape runs <c>sgemm_vec</c>, which moves A, B and C as float4 and double-buffers its
+/// local tiles; the others run the scalar <c>sgemm</c>.
 /// </summary>
 internal readonly record struct GemmTile(int TileM, int TileN, int TileK, int WorkM, int WorkN, bool Vector = false)
 {
@@ -25,6 +25,12 @@ internal readonly record struct GemmTile(int TileM, int TileN, int TileK, int Wo
 
     /// <summary>The medium block through <c>sgemm_vec</c>: one float4 sub-block per item.</summary>
     public static readonly GemmTile MediumVector = new(64, 64, 16, 4, 4, Vector: true);
+
+    /// <summary>
+    /// 32 x 128 blocks, 4 x 8 per item, through <c>sgemm_vec</c>: for a C of few rows and many columns, such as a
+    /// convolution's output (6 to 64 channels by every pixel of the batch), where a 128-row block would be mostly padding.
+    /// </summary>
+    public static readonly GemmTile NarrowVector = new(32, 128, 16, 4, 8, Vector: true);
 
     /// <summary>32 x 32 blocks, 2 x 2 per item: enough work-groups to fill a GPU on minibatch-sized products.</summary>
     public static readonly GemmTile Small = new(32, 32, 16, 2, 2);
@@ -75,18 +81,45 @@ internal readonly record struct GemmTile(int TileM, int TileN, int TileK, int Wo
     public string CompilerOptions =>
         $"-D TILE_M={TileM} -D TILE_N={TileN} -D TILE_K={TileK} -D WORK_M={WorkM} -D WORK_N={WorkN}" + (Vector ? " -D VECTOR=1" : "");
 
-    /// <summary>The largest tile that still gives every compute unit about two work-groups, as float4 traffic where it has a vector twin.</summary>
+    /// <summary>
+    /// The largest tile that still gives every compute unit about two work-groups, as float4 traffic where it has a
+    /// vector twin; a C of at most 32 rows takes the narrow tile, which pads it to 32 rows rather than 128.
+    /// </summary>
     public static GemmTile For(int m, int n, uint computeUnits)
     {
         long want = 2L * Math.Max(1u, computeUnits);
+        if (m <= NarrowVector.TileM && Blocks(m, n, NarrowVector) >= want) return NarrowVector;
         if (Blocks(m, n, Large) >= want) return LargeVector;
         if (Blocks(m, n, Medium) >= want) return MediumVector;
         return Small;
     }
 
+    /// <summary>Split K only from this length on: shorter products are cheap whatever their shape.</summary>
+    public const int SplitKMinimum = 2048;
+
+    /// <summary>Each k-range of a split product is at least this long, so a part's work outweighs summing it.</summary>
+    public const int SplitKMinimumChunk = 256;
+
     /// <summary>
-    /// Whether <c>sgemm_vec</c> may read an operand: its element offset and leading dimension are multiples of 4, so every
-    /// float4 it loads is 16-byte aligned (buffers themselves are aligned far beyond that).
+    /// The k-range each work-group takes: <paramref name="k"/> itself (no split) unless C's blocks would leave most
+    /// compute units idle and K is long, as in a convolution's weight gradient (LeNet's first layer: a 6 x 25 C over
+    /// K = 78,400, one block). Then K is cut into ranges, a multiple of <see cref="TileK"/> long, so that the blocks
+    /// times the ranges give every compute unit about two work-groups.
+    /// </summary>
+    public static int SplitKChunk(int m, int n, int k, GemmTile tile, uint computeUnits)
+    {
+        long blocks = Blocks(m, n, tile), want = 2L * Math.Max(1u, computeUnits);
+        if (k < SplitKMinimum || blocks * 2 > want) return k;
+        long parts = Math.Min((want + blocks - 1) / blocks, k / SplitKMinimumChunk);
+        if (parts < 2) return k;
+        long chunk = (k + parts - 1) / parts;
+        return (int)((chunk + tile.TileK - 1) / tile.TileK * tile.TileK);
+    }
+
+    /// <summary>
+    /// Whether <c>sgemm_vec</c> may read an operand as aligned float4: its element offset and leading dimension are
+    /// multiples of 4, so every float4 is 16-byte aligned (buffers themselves are aligned far beyond that).
+    /// Otherwise it reads through vload4.
     /// </summary>
     public static bool AllowsFloat4(int offset, int leadingDimension) => ((offset | leadingDimension) & 3) == 0;
 

@@ -8,7 +8,7 @@ namespace Shinso.OpenCL;
 /// Sets a kernel's arguments in order and enqueues it: <c>Launch("axpy").Float(a).Tensor(x).Tensor(y).Int(n).Run(n)</c>.
 /// A tensor is two arguments, its buffer and its element offset.
 /// </summary>
-internal readonly unsafe struct KernelLaunch(nint kernel, nint queue, string name, uint index)
+internal readonly unsafe struct KernelLaunch(nint kernel, OpenClContext context, string name, uint index)
 {
     /// <summary>Work-items per group for the one-item-per-element kernels.</summary>
     public const int GroupSize = 64;
@@ -17,7 +17,7 @@ internal readonly unsafe struct KernelLaunch(nint kernel, nint queue, string nam
     {
         int status = clSetKernelArg(kernel, index, size, value);
         if (status != 0) OpenClException.Check(status, $"clSetKernelArg({name}, {index})");
-        return new KernelLaunch(kernel, queue, name, index + 1);
+        return new KernelLaunch(kernel, context, name, index + 1);
     }
 
     public KernelLaunch Tensor(Tensor t)
@@ -59,7 +59,10 @@ internal readonly unsafe struct KernelLaunch(nint kernel, nint queue, string nam
         local[0] = (nuint)localX;
         local[1] = (nuint)localY;
         local[2] = 1;
-        int status = clEnqueueNDRangeKernel(queue, kernel, 3, null, global, local, 0, null, null);
+        var profiler = context.Profiler;
+        nint evt = 0;
+        int status = clEnqueueNDRangeKernel(context.Queue, kernel, 3, null, global, local, 0, null, profiler is null ? null : &evt);
         if (status != 0) OpenClException.Check(status, $"clEnqueueNDRangeKernel({name})");
+        profiler?.Record(name, evt);
     }
 }

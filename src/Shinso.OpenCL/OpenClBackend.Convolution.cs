@@ -15,6 +15,9 @@ public sealed partial class OpenClBackend
         Launch("add_channel_bias").Tensor(images).Int(channels).Int(spatial).Tensor(bias).Int(images.Length).Run(images.Length);
     }
 
+    /// <summary>Work-group size of <c>sum_channel_bias</c> (<c>CHANNEL_SUM_GROUP</c> in kernels/im2col.cl).</summary>
+    private const int ChannelSumGroup = 256;
+
     /// <inheritdoc />
     public void SumChannelBias(Tensor gradient, int channels, Tensor result)
     {
@@ -22,7 +25,8 @@ public sealed partial class OpenClBackend
         Device(result, nameof(result));
         int spatial = BackendArguments.Spatial(gradient, channels, nameof(gradient));
         BackendArguments.ChannelVector(result, channels, nameof(result));
-        Launch("sum_channel_bias").Tensor(gradient).Int(channels).Int(spatial).Int(gradient.Length / (channels * spatial)).Tensor(result).Run(channels);
+        Launch("sum_channel_bias").Tensor(gradient).Int(channels).Int(spatial).Int(gradient.Length / (channels * spatial)).Tensor(result)
+            .Run((long)channels * ChannelSumGroup, 1, 1, ChannelSumGroup, 1);
     }
 
     /// <inheritdoc />

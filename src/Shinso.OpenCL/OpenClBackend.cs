@@ -53,8 +53,14 @@ public sealed unsafe partial class OpenClBackend : IBackend
     /// <summary>Forces one GEMM tile shape (tests use it to cover every variant on small matrices).</summary>
     internal GemmTile? ForcedGemmTile { get; set; }
 
-    /// <summary>The kernel the last <see cref="Gemm"/> ran, <c>sgemm</c> or <c>sgemm_vec</c> (tests check which path they covered).</summary>
+    /// <summary>
+    /// The kernel the last <see cref="Gemm"/> ran: <c>sgemm</c>, <c>sgemm_vec</c>, or <c>sgemm_vec (vload4)</c> when A or B
+    /// is not 4-aligned (tests check which path they covered).
+    /// </summary>
     internal string? LastGemmKernel { get; private set; }
+
+    /// <summary>How many k-ranges the last <see cref="Gemm"/> was split into (1: not split).</summary>
+    internal int LastGemmParts { get; private set; }
 
     /// <summary>Waits until every enqueued kernel has finished (for timing).</summary>
     public void Synchronize() => _context.Finish();
@@ -122,14 +128,33 @@ public sealed unsafe partial class OpenClBackend : IBackend
         GemmTile tile = ForcedGemmTile ?? GemmTile.For(m, n, DeviceInfo.ComputeUnits);
         if (tile.LocalMemoryBytes > (long)DeviceInfo.LocalMemoryBytes)
             throw new ArgumentException($"GEMM tile {tile} needs {tile.LocalMemoryBytes} bytes of local memory; {DeviceInfo.Name} has {DeviceInfo.LocalMemoryBytes}.");
-        string kernel = tile.Vector && GemmTile.AllowsFloat4(a.Offset, a.Columns) && GemmTile.AllowsFloat4(b.Offset, b.Columns) ? "sgemm_vec" : "sgemm";
-        LastGemmKernel = kernel;
-        new KernelLaunch(_context.GemmKernel(tile.CompilerOptions, kernel), _context.Queue, kernel, 0)
-            .Int(m).Int(n).Int(k).Float(alpha)
+        string kernel = tile.Vector ? "sgemm_vec" : "sgemm";
+        bool alignedA = GemmTile.AllowsFloat4(a.Offset, a.Columns), alignedB = GemmTile.AllowsFloat4(b.Offset, b.Columns);
+        // The launch's name tells the profiler which load path the vector kernel took.
+        string name = tile.Vector && !(alignedA && alignedB) ? "sgemm_vec (vload4)" : kernel;
+        int kChunk = GemmTile.SplitKChunk(m, n, k, tile, DeviceInfo.ComputeUnits);
+        int parts = kChunk >= k ? 1 : (k + kChunk - 1) / kChunk;
+        LastGemmKernel = name;
+        LastGemmParts = parts;
+        var launch = new KernelLaunch(_context.GemmKernel(tile.CompilerOptions, kernel), _context, name, 0)
+            .Int(m).Int(n).Int(k)
+            .Float(parts == 1 ? alpha : 1f)
             .Tensor(a).Int(a.Columns).Int(transA == Transpose.None ? 0 : 1)
-            .Tensor(b).Int(b.Columns).Int(transB == Transpose.None ? 0 : 1)
-            .Float(beta).Tensor(c).Int(c.Columns)
-            .Run((long)(n + tile.TileN - 1) / tile.TileN * tile.GroupN, (long)(m + tile.TileM - 1) / tile.TileM * tile.GroupM, 1, tile.GroupN, tile.GroupM);
+            .Tensor(b).Int(b.Columns).Int(transB == Transpose.None ? 0 : 1);
+        if (parts == 1)
+            launch = launch.Float(beta).Tensor(c).Int(c.Columns).Int(Math.Max(k, 1)).Int(0);
+        else
+        {
+            // Each part writes its own m x n block of scratch; sum_gemm_parts then applies alpha and beta.
+            var scratch = Scratch("gemmParts", (long)parts * m * n);
+            launch = launch.Float(0f).Buffer(scratch).Int(0).Int(n).Int(kChunk).Int(m * n);
+        }
+        if (tile.Vector) launch = launch.Int(alignedA ? 1 : 0).Int(alignedB ? 1 : 0);
+        launch.Run((long)(n + tile.TileN - 1) / tile.TileN * tile.GroupN, (long)(m + tile.TileM - 1) / tile.TileM * tile.GroupM, parts, tile.GroupN, tile.GroupM);
+        if (parts > 1)
+            new KernelLaunch(_context.GemmKernel(tile.CompilerOptions, "sum_gemm_parts"), _context, "sum_gemm_parts", 0)
+                .Buffer(Scratch("gemmParts", (long)parts * m * n)).Int(parts).Int(m).Int(n).Float(alpha).Float(beta).Tensor(c).Int(c.Columns)
+                .Run(n, m);
     }
 
     /// <inheritdoc />
@@ -471,7 +496,7 @@ public sealed unsafe partial class OpenClBackend : IBackend
     private KernelLaunch Launch(string kernel)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return new KernelLaunch(_context.Kernel(kernel), _context.Queue, kernel, 0);
+        return new KernelLaunch(_context.Kernel(kernel), _context, kernel, 0);
     }
 
     private DeviceStorage Device(Tensor t, string argument)

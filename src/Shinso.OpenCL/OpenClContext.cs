@@ -15,6 +15,14 @@ internal sealed unsafe class OpenClContext : IDisposable
     private static readonly string[] MainProgramFiles =
         ["philox.cl", "elementwise.cl", "softmax.cl", "optimizers.cl", "im2col.cl", "pooling.cl", "normalization.cl"];
 
+    /// <summary>
+    /// Tuning knob: compiler options added to every program build, such as NVIDIA's <c>-cl-nv-verbose</c> or
+    /// <c>-cl-nv-maxrregcount=128</c>. While it is set, each build's log goes to standard error, which is where
+    /// <c>-cl-nv-verbose</c> reports registers and spills per kernel.
+    /// </summary>
+    public const string BuildOptionsVariable = "SHINSO_OPENCL_BUILD_OPTIONS";
+
+    private readonly string _extraOptions = Environment.GetEnvironmentVariable(BuildOptionsVariable)?.Trim() ?? "";
     private readonly Dictionary<string, nint> _programs = new();
     private readonly Dictionary<(string Program, string Kernel), nint> _kernels = new();
     private nint _context, _queue;
@@ -30,11 +38,17 @@ internal sealed unsafe class OpenClContext : IDisposable
         properties[2] = 0;
         _context = clCreateContext(properties, 1, &handle, 0, 0, &error);
         OpenClException.Check(error, "clCreateContext");
-        _queue = clCreateCommandQueue(_context, handle, 0, &error);
+        if (Environment.GetEnvironmentVariable(KernelProfiler.EnvironmentVariable) is "1" or "true") Profiler = new KernelProfiler();
+        _queue = clCreateCommandQueue(_context, handle, Profiler is null ? 0ul : CL_QUEUE_PROFILING_ENABLE, &error);
         OpenClException.Check(error, "clCreateCommandQueue");
     }
 
     public OpenClDeviceInfo Device { get; }
+
+    private const ulong CL_QUEUE_PROFILING_ENABLE = 1ul << 1;
+
+    /// <summary>Times every kernel launch when <c>SHINSO_OPENCL_PROFILE=1</c>; null otherwise.</summary>
+    public KernelProfiler? Profiler { get; }
 
     public nint Queue => _queue;
 
@@ -74,16 +88,19 @@ internal sealed unsafe class OpenClContext : IDisposable
         }
         OpenClException.Check(error, "clCreateProgramWithSource");
         nint device = Device.DeviceHandle;
-        byte[] flags = Encoding.UTF8.GetBytes(("-cl-std=CL1.2 " + options).Trim() + "\0");
+        string allOptions = $"-cl-std=CL1.2 {options} {_extraOptions}".Trim();
+        byte[] flags = Encoding.UTF8.GetBytes(allOptions + "\0");
         int status;
         fixed (byte* f = flags) status = clBuildProgram(built, 1, &device, f, 0, 0);
         if (status != 0)
         {
             string log = BuildLog(built, device);
             clReleaseProgram(built);
-            if (status == -11) throw new OpenClBuildException(program + ".cl " + options, Device.Name, log);
+            if (status == -11) throw new OpenClBuildException(program + ".cl " + allOptions, Device.Name, log);
             OpenClException.Check(status, "clBuildProgram");
         }
+        if (_extraOptions.Length > 0)
+            Console.Error.WriteLine($"OpenCL build of {program}.cl on {Device.Name} with '{allOptions}':\n{BuildLog(built, device)}");
         _programs[key] = built;
         return built;
     }
@@ -122,7 +139,13 @@ internal sealed unsafe class OpenClContext : IDisposable
         _kernels.Clear();
         foreach (nint program in _programs.Values) clReleaseProgram(program);
         _programs.Clear();
-        if (_queue != 0) { clFinish(_queue); clReleaseCommandQueue(_queue); _queue = 0; }
+        if (_queue != 0)
+        {
+            clFinish(_queue);
+            if (Profiler is not null) Console.Error.Write(Profiler.Report(Device.Name));
+            clReleaseCommandQueue(_queue);
+            _queue = 0;
+        }
         if (_context != 0) { clReleaseContext(_context); _context = 0; }
     }
 }

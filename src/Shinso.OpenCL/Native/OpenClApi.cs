@@ -34,6 +34,9 @@ internal static unsafe partial class OpenClApi
     [LibraryImport(Library)] public static partial int clEnqueueCopyBuffer(nint queue, nint source, nint destination, nuint sourceOffset, nuint destinationOffset, nuint size, uint numEvents, nint* waitList, nint* evt);
     [LibraryImport(Library)] public static partial int clEnqueueFillBuffer(nint queue, nint buffer, void* pattern, nuint patternSize, nuint offset, nuint size, uint numEvents, nint* waitList, nint* evt);
     [LibraryImport(Library)] public static partial int clFinish(nint queue);
+    [LibraryImport(Library)] public static partial int clWaitForEvents(uint numEvents, nint* events);
+    [LibraryImport(Library)] public static partial int clGetEventProfilingInfo(nint evt, uint name, nuint size, void* value, nuint* sizeReturned);
+    [LibraryImport(Library)] public static partial int clReleaseEvent(nint evt);
 
     // cl_platform_info / cl_device_info / cl_program_build_info / cl_kernel_work_group_info names.
     public const uint CL_PLATFORM_VERSION = 0x0901, CL_PLATFORM_NAME = 0x0902, CL_PLATFORM_VENDOR = 0x0903;

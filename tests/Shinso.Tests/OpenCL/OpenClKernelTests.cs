@@ -13,11 +13,11 @@ public class OpenClKernelTests(TwinBackends twins)
     private CpuBackend Cpu => twins.Cpu;
     private OpenClBackend Device => twins.Device;
 
-    public static TheoryData<string> GemmTiles() => new() { "auto", "large", "large-vector", "medium", "medium-vector", "small" };
+    public static TheoryData<string> GemmTiles() => new() { "auto", "large", "large-vector", "medium", "medium-vector", "narrow-vector", "small" };
 
     private static GemmTile? Tile(string name) => name switch
     {
-        "large" => GemmTile.Large, "large-vector" => GemmTile.LargeVector,
+        "large" => GemmTile.Large, "large-vector" => GemmTile.LargeVector, "narrow-vector" => GemmTile.NarrowVector,
         "medium" => GemmTile.Medium, "medium-vector" => GemmTile.MediumVector,
         "small" => GemmTile.Small, _ => null,
     };
@@ -31,9 +31,10 @@ public class OpenClKernelTests(TwinBackends twins)
         {
             var random = new System.Random(11);
             // Shapes whose dimensions are all multiples of 4 take sgemm_vec under a vector tile, the others sgemm:
-            // partial tiles in M, N and K, several k-slices, and K shorter than one slice.
+            // partial tiles in M, N and K, several k-slices, and K shorter than one slice. The last two are one
+            // block of C over a long K, which every device splits into k-ranges (the second with a ragged last range).
             int[][] shapes = [[1, 1, 1], [7, 5, 3], [33, 17, 65], [100, 20, 784], [129, 130, 31], [64, 128, 16],
-                              [132, 260, 36], [4, 8, 4], [128, 128, 48], [200, 68, 100]];
+                              [132, 260, 36], [4, 8, 4], [128, 128, 48], [200, 68, 100], [6, 24, 5000], [20, 13, 4099]];
             foreach (var s in shapes)
             foreach (var ta in new[] { Transpose.None, Transpose.Transposed })
             foreach (var tb in new[] { Transpose.None, Transpose.Transposed })
@@ -46,7 +47,8 @@ public class OpenClKernelTests(TwinBackends twins)
                 Cpu.Gemm(ta, tb, 1.25f, a.Cpu, b.Cpu, beta, c.Cpu);
                 Device.Gemm(ta, tb, 1.25f, a.Device, b.Device, beta, c.Device);
                 if (Device.ForcedGemmTile is { Vector: true })
-                    Assert.Equal(a.Cpu.Columns % 4 == 0 && b.Cpu.Columns % 4 == 0 ? "sgemm_vec" : "sgemm", Device.LastGemmKernel);
+                    Assert.Equal(a.Cpu.Columns % 4 == 0 && b.Cpu.Columns % 4 == 0 ? "sgemm_vec" : "sgemm_vec (vload4)", Device.LastGemmKernel);
+                Assert.Equal(k >= GemmTile.SplitKMinimum, Device.LastGemmParts > 1);
                 AssertClose(c, 1e-5, 2e-5 * k, $"gemm {tile} {m}x{n}x{k} {ta}/{tb}");
             }
         }
@@ -59,21 +61,22 @@ public class OpenClKernelTests(TwinBackends twins)
     [Theory]
     [InlineData("large-vector")]
     [InlineData("medium-vector")]
-    public void Gemm_vector_kernel_runs_on_aligned_views_and_falls_back_on_unaligned_ones(string tile)
+    [InlineData("narrow-vector")]
+    public void Gemm_vector_kernel_loads_aligned_views_as_float4_and_others_through_vload4(string tile)
     {
         Device.ForcedGemmTile = Tile(tile);
         try
         {
             var random = new System.Random(13);
             // Row views of A (10 x k), B and C (10 x n): when A's and B's offsets and widths are multiples of 4 the
-            // float4 kernel runs, whatever C is (an unaligned C only changes how it stores); otherwise sgemm runs.
+            // kernel loads aligned float4, whatever C is (an unaligned C only changes how it stores); otherwise vload4.
             // B is stored as (rows, columns), transposed when the flag says so; every view starts at row `first`.
             (int[] A, int[] B, bool TransB, int[] C, string Kernel)[] cases =
             [
                 ([12, 8, 1], [9, 12, 1], false, [12, 12, 1], "sgemm_vec"),
                 ([12, 8, 2], [11, 8, 1], true, [13, 10, 3], "sgemm_vec"),
-                ([12, 6, 1], [7, 12, 1], false, [12, 12, 1], "sgemm"),
-                ([12, 8, 1], [9, 10, 1], false, [12, 10, 1], "sgemm"),
+                ([12, 6, 1], [7, 12, 1], false, [12, 12, 1], "sgemm_vec (vload4)"),
+                ([12, 8, 1], [9, 10, 1], false, [12, 10, 1], "sgemm_vec (vload4)"),
             ];
             foreach (var (ashape, bshape, transB, cshape, kernel) in cases)
             {
@@ -93,6 +96,34 @@ public class OpenClKernelTests(TwinBackends twins)
         {
             Device.ForcedGemmTile = null;
         }
+    }
+
+    [Fact]
+    public void Gemm_tile_choice_follows_the_shape_of_c_and_the_compute_units()
+    {
+        Assert.Equal(GemmTile.LargeVector, GemmTile.For(4096, 4096, 132));
+        Assert.Equal(GemmTile.MediumVector, GemmTile.For(2048, 1024, 132));
+        Assert.Equal(GemmTile.Small, GemmTile.For(100, 500, 132));
+        // LeNet's first convolution, 6 channels by 100 x 28 x 28 pixels: 32-row blocks, not 128-row ones.
+        Assert.Equal(GemmTile.NarrowVector, GemmTile.For(6, 78_400, 132));
+        Assert.Equal(GemmTile.LargeVector, GemmTile.For(33, 78_400, 132));
+    }
+
+    [Fact]
+    public void Gemm_splits_k_only_for_small_products_over_a_long_k()
+    {
+        // LeNet's first-layer weight gradient on a 132-unit GPU: one block, cut into ranges for about 264 groups.
+        int chunk = GemmTile.SplitKChunk(6, 25, 78_400, GemmTile.Small, 132);
+        Assert.Equal(0, chunk % GemmTile.Small.TileK);
+        Assert.InRange((78_400 + chunk - 1) / chunk, 150, 264);
+        Assert.True(chunk >= GemmTile.SplitKMinimumChunk);
+        // Ranges never shorter than the minimum, and a ragged last range still covers K.
+        int few = GemmTile.SplitKChunk(6, 25, 2_100, GemmTile.Small, 132);
+        Assert.True(few >= GemmTile.SplitKMinimumChunk && (2_100 + few - 1) / few * few >= 2_100);
+        // No split for short K, or when C already has a block for every compute unit.
+        Assert.Equal(2_000, GemmTile.SplitKChunk(6, 25, 2_000, GemmTile.Small, 132));
+        Assert.Equal(50_000, GemmTile.SplitKChunk(4096, 4096, 50_000, GemmTile.LargeVector, 132));
+        Assert.Equal(50_000, GemmTile.SplitKChunk(100, 500, 50_000, GemmTile.Small, 2));
     }
 
     [Fact]
