@@ -3,7 +3,8 @@
 #   device run, carry [".gpu"], command `bash perf/device/measure.sh`
 # It unpacks the publish, puts the NVIDIA OpenCL driver behind Debian's ICD loader, runs the OpenCL conformance
 # tests on the GPU, sweeps SGEMM kernels and tile shapes at 4096^3, and times training on the GPU and on the
-# machine's CPU cores. Every figure is one JSON line in $OUT/results.jsonl (also printed); logs go to $OUT.
+# machine's CPU cores, and profiles the networks' kernels. Every figure is one JSON line in $OUT/results.jsonl (also
+# printed); logs go to $OUT (seven files, inside the eight a call brings back).
 # About 6 minutes on an H100; each step has its own time limit so the whole stays inside one 10-minute call.
 # The optional argument is the square SGEMM size swept (default 4096).
 set -uo pipefail
@@ -68,5 +69,11 @@ for model in mlp-dbn-shape mlp-dropout lenet5 cifar-18pct; do
   record "" "$cli" bench train --model $model --backend opencl --repeat 3 --min-time 1 --json
   record "" "$cli" bench train --model $model --backend cpu --threads "$cores" --repeat 3 --min-time 1 --json
 done
+# Device time per kernel for one short run of each network (SHINSO_OPENCL_PROFILE), all in profile.txt.
+for model in mlp-dbn-shape lenet5 cifar-18pct; do
+  echo "== $model" >> "$out/profile.txt"
+  SHINSO_OPENCL_PROFILE=1 timeout 60 "$cli" bench train --model $model --backend opencl --repeat 1 --min-time 0.5 --json >> "$out/profile.txt" 2>&1
+done
+head -12 "$out/profile.txt"
 record "" "$cli" bench rbm --backend opencl --repeat 3 --json
 record "" "$cli" bench rbm --backend cpu --threads "$cores" --repeat 3 --json
