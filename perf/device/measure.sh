@@ -59,6 +59,9 @@ for tile in "" "128,128,16,8,8,vector" "128,128,8,8,8,vector" "128,64,16,8,8,vec
       "$cli" bench gemm --m "$size" --n "$size" --k "$size" $flags --backend opencl --repeat 5 --min-time 0.3 --json
   done
 done
+# The default tile again with registers capped at 128, enough for two 256-item groups per NVIDIA multiprocessor.
+SHINSO_OPENCL_BUILD_OPTIONS=-cl-nv-maxrregcount=128 record '"tile":"auto","build":"-cl-nv-maxrregcount=128"' \
+  "$cli" bench gemm --m "$size" --n "$size" --k "$size" --backend opencl --repeat 5 --min-time 0.3 --json
 for square in 1024 2048 8192; do
   [ "$square" -le "$size" ] || [ "$size" -ge 4096 ] || continue
   record '"tile":"auto"' "$cli" bench gemm --m $square --n $square --k $square --backend opencl --repeat 5 --min-time 0.3 --json
