@@ -9,8 +9,9 @@ namespace Shinso.OpenCL;
 internal readonly record struct GemmTile(int TileM, int TileN, int TileK, int WorkM, int WorkN, bool Vector = false)
 {
     /// <summary>
-    /// 128 x 128 blocks, 8 x 8 per item, 32-deep k-slices: the large-matrix scalar shape. On an H100 at 4096^3 this ran at
-    /// 28.8 TFLOP/s against 27.6 with 16-deep and 25.7 with 8-deep slices; 64-wide tiles, 4 x 8 items or 16 x 8 items were slower.
+    /// 128 x 128 blocks, 8 x 8 per item, 32-deep k-slices: the large-matrix scalar shape, no longer chosen by <see cref="For"/>
+    /// but kept as the baseline <see cref="LargeVector"/> is compared with. On an H100 at 4096^3 this ran at 28.8 TFLOP/s against
+    /// 27.6 with 16-deep and 25.7 with 8-deep slices; 64-wide tiles, 4 x 8 items or 16 x 8 items were slower.
     /// </summary>
     public static readonly GemmTile Large = new(128, 128, 32, 8, 8);
 

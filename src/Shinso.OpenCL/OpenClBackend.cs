@@ -141,19 +141,16 @@ public sealed unsafe partial class OpenClBackend : IBackend
             .Float(parts == 1 ? alpha : 1f)
             .Tensor(a).Int(a.Columns).Int(transA == Transpose.None ? 0 : 1)
             .Tensor(b).Int(b.Columns).Int(transB == Transpose.None ? 0 : 1);
-        if (parts == 1)
-            launch = launch.Float(beta).Tensor(c).Int(c.Columns).Int(Math.Max(k, 1)).Int(0);
-        else
-        {
-            // Each part writes its own m x n block of scratch; sum_gemm_parts then applies alpha and beta.
-            var scratch = Scratch("gemmParts", (long)parts * m * n);
-            launch = launch.Float(0f).Buffer(scratch).Int(0).Int(n).Int(kChunk).Int(m * n);
-        }
+        // A split product writes each part's m x n block to scratch; sum_gemm_parts then applies alpha and beta.
+        BufferHandle? scratch = parts > 1 ? Scratch("gemmParts", (long)parts * m * n) : null;
+        launch = scratch is null
+            ? launch.Float(beta).Tensor(c).Int(c.Columns).Int(Math.Max(k, 1)).Int(0)
+            : launch.Float(0f).Buffer(scratch).Int(0).Int(n).Int(kChunk).Int(m * n);
         if (tile.Vector) launch = launch.Int(alignedA ? 1 : 0).Int(alignedB ? 1 : 0);
         launch.Run((long)(n + tile.TileN - 1) / tile.TileN * tile.GroupN, (long)(m + tile.TileM - 1) / tile.TileM * tile.GroupM, parts, tile.GroupN, tile.GroupM);
-        if (parts > 1)
+        if (scratch is not null)
             new KernelLaunch(_context.GemmKernel(tile.CompilerOptions, "sum_gemm_parts"), _context, "sum_gemm_parts", 0)
-                .Buffer(Scratch("gemmParts", (long)parts * m * n)).Int(parts).Int(m).Int(n).Float(alpha).Float(beta).Tensor(c).Int(c.Columns)
+                .Buffer(scratch).Int(parts).Int(m).Int(n).Float(alpha).Float(beta).Tensor(c).Int(c.Columns)
                 .Run(n, m);
     }
 
