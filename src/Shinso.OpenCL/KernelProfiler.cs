@@ -6,9 +6,10 @@ using static Shinso.OpenCL.Native.OpenClApi;
 namespace Shinso.OpenCL;
 
 /// <summary>
-/// Device time per kernel, from OpenCL profiling events: with <c>SHINSO_OPENCL_PROFILE=1</c> the queue records
-/// when each launch started and ended on the device, and the backend prints the totals to standard error when it
-/// is disposed. Events are read back in batches, so profiling adds a wait per batch, not per launch.
+/// Device time per kernel, from OpenCL profiling events: the queue records when each launch started and ended on
+/// the device (<see cref="OpenClBackend.KernelProfile"/>; with <c>SHINSO_OPENCL_PROFILE=1</c> the backend prints the
+/// totals to standard error when it is disposed). Events are read back in batches, so profiling adds a wait per
+/// batch, not per launch.
 /// </summary>
 internal sealed unsafe class KernelProfiler
 {

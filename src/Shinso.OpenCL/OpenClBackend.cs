@@ -25,8 +25,11 @@ public sealed unsafe partial class OpenClBackend : IBackend
     private bool _disposed;
 
     /// <summary>Opens device <paramref name="deviceIndex"/> of <see cref="OpenClDevices.List"/>.</summary>
+    /// <param name="deviceIndex">The device's number in <see cref="OpenClDevices.List"/>.</param>
+    /// <param name="profileKernels">Time every kernel launch on the device (see <see cref="KernelProfile"/>); also turned on by
+    /// <c>SHINSO_OPENCL_PROFILE=1</c>, which prints the profile to standard error when the backend is disposed.</param>
     /// <exception cref="OpenClException">OpenCL is missing, the device does not exist, or the kernels do not build (the message says why).</exception>
-    public OpenClBackend(int deviceIndex = 0)
+    public OpenClBackend(int deviceIndex = 0, bool profileKernels = false)
     {
         var devices = OpenClDevices.List();
         if (deviceIndex < 0 || deviceIndex >= devices.Count)
@@ -34,7 +37,7 @@ public sealed unsafe partial class OpenClBackend : IBackend
                 $"OpenCL device {deviceIndex} does not exist; this machine has {devices.Count}: " +
                 string.Join("; ", devices.Select(d => $"{d.Index}: {d.Name} ({d.Platform})")) + ".");
         DeviceInfo = devices[deviceIndex];
-        _context = new OpenClContext(DeviceInfo);
+        _context = new OpenClContext(DeviceInfo, profileKernels);
         // Build the main program now so a compiler problem surfaces when the backend is created.
         _context.Kernel("fill");
         ForcedGemmTile = GemmTile.Parse(Environment.GetEnvironmentVariable(GemmTile.EnvironmentVariable));
@@ -61,6 +64,15 @@ public sealed unsafe partial class OpenClBackend : IBackend
 
     /// <summary>How many k-ranges the last <see cref="Gemm"/> was split into (1: not split).</summary>
     internal int LastGemmParts { get; private set; }
+
+    /// <summary>
+    /// Device time per kernel since the backend opened, as a table (launches, total ms, share, µs per launch), longest
+    /// first. Waits for the queued launches.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The backend was not opened with kernel profiling.</exception>
+    public string KernelProfile() =>
+        (_context.Profiler ?? throw new InvalidOperationException(
+            $"Kernel profiling is off: open the backend with profileKernels: true or set {KernelProfiler.EnvironmentVariable}=1.")).Report(DeviceInfo.Name);
 
     /// <summary>Waits until every enqueued kernel has finished (for timing).</summary>
     public void Synchronize() => _context.Finish();

@@ -27,7 +27,7 @@ internal sealed unsafe class OpenClContext : IDisposable
     private readonly Dictionary<(string Program, string Kernel), nint> _kernels = new();
     private nint _context, _queue;
 
-    public OpenClContext(OpenClDeviceInfo device)
+    public OpenClContext(OpenClDeviceInfo device, bool profileKernels)
     {
         Device = device;
         nint handle = device.DeviceHandle;
@@ -38,7 +38,8 @@ internal sealed unsafe class OpenClContext : IDisposable
         properties[2] = 0;
         _context = clCreateContext(properties, 1, &handle, 0, 0, &error);
         OpenClException.Check(error, "clCreateContext");
-        if (Environment.GetEnvironmentVariable(KernelProfiler.EnvironmentVariable) is "1" or "true") Profiler = new KernelProfiler();
+        _printProfile = Environment.GetEnvironmentVariable(KernelProfiler.EnvironmentVariable) is "1" or "true";
+        if (profileKernels || _printProfile) Profiler = new KernelProfiler();
         _queue = clCreateCommandQueue(_context, handle, Profiler is null ? 0ul : CL_QUEUE_PROFILING_ENABLE, &error);
         OpenClException.Check(error, "clCreateCommandQueue");
     }
@@ -47,8 +48,11 @@ internal sealed unsafe class OpenClContext : IDisposable
 
     private const ulong CL_QUEUE_PROFILING_ENABLE = 1ul << 1;
 
-    /// <summary>Times every kernel launch when <c>SHINSO_OPENCL_PROFILE=1</c>; null otherwise.</summary>
+    /// <summary>Times every kernel launch when asked to or when <c>SHINSO_OPENCL_PROFILE=1</c>; null otherwise.</summary>
     public KernelProfiler? Profiler { get; }
+
+    /// <summary>Whether the profile goes to standard error at <see cref="Dispose"/> (<c>SHINSO_OPENCL_PROFILE=1</c>).</summary>
+    private readonly bool _printProfile;
 
     public nint Queue => _queue;
 
@@ -142,7 +146,7 @@ internal sealed unsafe class OpenClContext : IDisposable
         if (_queue != 0)
         {
             clFinish(_queue);
-            if (Profiler is not null) Console.Error.Write(Profiler.Report(Device.Name));
+            if (_printProfile) Console.Error.Write(Profiler!.Report(Device.Name));
             clReleaseCommandQueue(_queue);
             _queue = 0;
         }

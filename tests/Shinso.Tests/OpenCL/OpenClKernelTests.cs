@@ -127,6 +127,23 @@ public class OpenClKernelTests(TwinBackends twins)
     }
 
     [Fact]
+    public void Kernel_profile_counts_every_launch_by_kernel()
+    {
+        Assert.Throws<InvalidOperationException>(() => Device.KernelProfile());
+        using var profiled = new OpenClBackend(Device.DeviceInfo.Index, profileKernels: true);
+        var a = profiled.Allocate(64, 32);           // Allocate fills with zeros: one fill launch each
+        var b = profiled.Allocate(32, 48);
+        var c = profiled.Allocate(64, 48);
+        for (int i = 0; i < 3; i++) profiled.Gemm(Transpose.None, Transpose.None, 1f, a, b, 0f, c);
+        string report = profiled.KernelProfile();
+        string[] lines = report.Split('\n');
+        string Row(string kernel) => Assert.Single(lines, l => l.TrimStart().StartsWith(kernel + " ", StringComparison.Ordinal));
+        Assert.Equal("3", Row(profiled.LastGemmKernel!).Split(' ', StringSplitOptions.RemoveEmptyEntries)[^4]);
+        Assert.Equal("3", Row("fill").Split(' ', StringSplitOptions.RemoveEmptyEntries)[^4]);
+        Assert.Contains("6 launches", lines[0]);
+    }
+
+    [Fact]
     public void Gemm_tile_knob_reads_scalar_and_vector_shapes_and_rejects_bad_ones()
     {
         Assert.Null(GemmTile.Parse(" "));
