@@ -159,8 +159,11 @@ void sgemm_vec(const int M, const int N, const int K, const float alpha,
     const int tid = ty * GROUP_N + tx;
     const int m0 = get_group_id(1) * TILE_M, n0 = get_group_id(0) * TILE_N;
 
+    // Every loop over acc is unrolled, so the accumulators live in registers.
     float4 acc[WORK_M][WORK_N / 4];
+    #pragma unroll
     for (int i = 0; i < WORK_M; i++)
+        #pragma unroll
         for (int j = 0; j < WORK_N / 4; j++)
             acc[i][j] = (float4)(0.0f);
 
@@ -214,9 +217,11 @@ void sgemm_vec(const int M, const int N, const int K, const float alpha,
 
     C += co + get_group_id(2) * partStride;
     const bool aligned = ((co + get_group_id(2) * partStride) & 3) == 0 && (ldc & 3) == 0;
+    #pragma unroll
     for (int i = 0; i < WORK_M; i++) {
         const int gm = m0 + (ty + (i / 4) * GROUP_M) * 4 + (i % 4);
         if (gm >= M) continue;
+        #pragma unroll
         for (int j = 0; j < WORK_N / 4; j++) {
             const int gn = n0 + (tx + j * GROUP_N) * 4;
             if (gn >= N) continue;
@@ -228,9 +233,11 @@ void sgemm_vec(const int M, const int N, const int K, const float alpha,
                 const float4 old = beta == 0.0f ? (float4)(0.0f) : beta * *c4;
                 *c4 = fma((float4)(alpha), v, old);
             } else {
-                const float r[4] = { v.s0, v.s1, v.s2, v.s3 };
-                for (int e = 0; e < 4 && gn + e < N; e++)
-                    c[e] = fma(alpha, r[e], beta == 0.0f ? 0.0f : beta * c[e]);
+                // Element by element, written out so no component is indexed at run time (which could put v in memory).
+                c[0] = fma(alpha, v.s0, beta == 0.0f ? 0.0f : beta * c[0]);
+                if (gn + 1 < N) c[1] = fma(alpha, v.s1, beta == 0.0f ? 0.0f : beta * c[1]);
+                if (gn + 2 < N) c[2] = fma(alpha, v.s2, beta == 0.0f ? 0.0f : beta * c[2]);
+                if (gn + 3 < N) c[3] = fma(alpha, v.s3, beta == 0.0f ? 0.0f : beta * c[3]);
             }
         }
     }
