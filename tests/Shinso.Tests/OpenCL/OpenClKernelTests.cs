@@ -150,6 +150,9 @@ public class OpenClKernelTests(TwinBackends twins)
         Assert.Equal(GemmTile.Large, GemmTile.Parse("128,128,32,8,8"));
         Assert.Equal(GemmTile.Large, GemmTile.Parse("128, 128, 32, 8, 8, scalar"));
         Assert.Equal(GemmTile.LargeVector, GemmTile.Parse("128,128,16,8,8,vector"));
+        // The built-in vector shapes meet the rules the knob checks (float4 loads divide evenly among the items).
+        foreach (var t in new[] { GemmTile.LargeVector, GemmTile.MediumVector, GemmTile.NarrowVector })
+            Assert.Equal(t, GemmTile.Parse($"{t.TileM},{t.TileN},{t.TileK},{t.WorkM},{t.WorkN},vector"));
         Assert.Contains("five positive integers", Assert.Throws<ArgumentException>(() => GemmTile.Parse("128,128,16,8")).Message);
         Assert.Contains("five positive integers", Assert.Throws<ArgumentException>(() => GemmTile.Parse("128,128,16,8,8,wide")).Message);
         Assert.Contains("divisible by 4", Assert.Throws<ArgumentException>(() => GemmTile.Parse("32,32,16,2,2,vector")).Message);
