@@ -13,13 +13,13 @@ public class OpenClKernelTests(TwinBackends twins)
     private CpuBackend Cpu => twins.Cpu;
     private OpenClBackend Device => twins.Device;
 
-    public static TheoryData<string> GemmTiles() => new() { "auto", "large", "large-vector", "medium", "medium-vector", "narrow-vector", "small" };
+    public static TheoryData<string> GemmTiles() => new() { "auto", "large", "large-vector", "medium", "medium-vector", "narrow-vector", "small", "small-vector" };
 
     private static GemmTile? Tile(string name) => name switch
     {
         "large" => GemmTile.Large, "large-vector" => GemmTile.LargeVector, "narrow-vector" => GemmTile.NarrowVector,
         "medium" => GemmTile.Medium, "medium-vector" => GemmTile.MediumVector,
-        "small" => GemmTile.Small, _ => null,
+        "small" => GemmTile.Small, "small-vector" => GemmTile.SmallVector, _ => null,
     };
 
     [Theory]
@@ -62,6 +62,7 @@ public class OpenClKernelTests(TwinBackends twins)
     [InlineData("large-vector")]
     [InlineData("medium-vector")]
     [InlineData("narrow-vector")]
+    [InlineData("small-vector")]
     public void Gemm_vector_kernel_loads_aligned_views_as_float4_and_others_through_vload4(string tile)
     {
         Device.ForcedGemmTile = Tile(tile);
@@ -103,7 +104,7 @@ public class OpenClKernelTests(TwinBackends twins)
     {
         Assert.Equal(GemmTile.LargeVector, GemmTile.For(4096, 4096, 132));
         Assert.Equal(GemmTile.MediumVector, GemmTile.For(2048, 1024, 132));
-        Assert.Equal(GemmTile.Small, GemmTile.For(100, 500, 132));
+        Assert.Equal(GemmTile.SmallVector, GemmTile.For(100, 500, 132));
         // LeNet's first convolution, 6 channels by 100 x 28 x 28 pixels: 32-row blocks, not 128-row ones.
         Assert.Equal(GemmTile.NarrowVector, GemmTile.For(6, 78_400, 132));
         Assert.Equal(GemmTile.LargeVector, GemmTile.For(33, 78_400, 132));
@@ -113,17 +114,17 @@ public class OpenClKernelTests(TwinBackends twins)
     public void Gemm_splits_k_only_for_small_products_over_a_long_k()
     {
         // LeNet's first-layer weight gradient on a 132-unit GPU: one block, cut into ranges for about 264 groups.
-        int chunk = GemmTile.SplitKChunk(6, 25, 78_400, GemmTile.Small, 132);
-        Assert.Equal(0, chunk % GemmTile.Small.TileK);
+        int chunk = GemmTile.SplitKChunk(6, 25, 78_400, GemmTile.SmallVector, 132);
+        Assert.Equal(0, chunk % GemmTile.SmallVector.TileK);
         Assert.InRange((78_400 + chunk - 1) / chunk, 150, 264);
         Assert.True(chunk >= GemmTile.SplitKMinimumChunk);
         // Ranges never shorter than the minimum, and a ragged last range still covers K.
-        int few = GemmTile.SplitKChunk(6, 25, 2_100, GemmTile.Small, 132);
+        int few = GemmTile.SplitKChunk(6, 25, 2_100, GemmTile.SmallVector, 132);
         Assert.True(few >= GemmTile.SplitKMinimumChunk && (2_100 + few - 1) / few * few >= 2_100);
         // No split for short K, or when C already has a block for every compute unit.
-        Assert.Equal(2_000, GemmTile.SplitKChunk(6, 25, 2_000, GemmTile.Small, 132));
+        Assert.Equal(2_000, GemmTile.SplitKChunk(6, 25, 2_000, GemmTile.SmallVector, 132));
         Assert.Equal(50_000, GemmTile.SplitKChunk(4096, 4096, 50_000, GemmTile.LargeVector, 132));
-        Assert.Equal(50_000, GemmTile.SplitKChunk(100, 500, 50_000, GemmTile.Small, 2));
+        Assert.Equal(50_000, GemmTile.SplitKChunk(100, 500, 50_000, GemmTile.SmallVector, 2));
     }
 
     [Fact]
@@ -151,7 +152,7 @@ public class OpenClKernelTests(TwinBackends twins)
         Assert.Equal(GemmTile.Large, GemmTile.Parse("128, 128, 32, 8, 8, scalar"));
         Assert.Equal(GemmTile.LargeVector, GemmTile.Parse("128,128,16,8,8,vector"));
         // The built-in vector shapes meet the rules the knob checks (float4 loads divide evenly among the items).
-        foreach (var t in new[] { GemmTile.LargeVector, GemmTile.MediumVector, GemmTile.NarrowVector })
+        foreach (var t in new[] { GemmTile.LargeVector, GemmTile.MediumVector, GemmTile.NarrowVector, GemmTile.SmallVector })
             Assert.Equal(t, GemmTile.Parse($"{t.TileM},{t.TileN},{t.TileK},{t.WorkM},{t.WorkN},vector"));
         Assert.Contains("five positive integers", Assert.Throws<ArgumentException>(() => GemmTile.Parse("128,128,16,8")).Message);
         Assert.Contains("five positive integers", Assert.Throws<ArgumentException>(() => GemmTile.Parse("128,128,16,8,8,wide")).Message);
