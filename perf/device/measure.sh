@@ -66,7 +66,14 @@ for square in 1024 2048 8192; do
   [ "$square" -le "$size" ] || [ "$size" -ge 4096 ] || continue
   record '"tile":"auto"' "$cli" bench gemm --m $square --n $square --k $square --backend opencl --repeat 5 --min-time 0.3 --json
 done
-record '"tile":"auto"' "$cli" bench gemm --m 100 --n 500 --k 784 --backend opencl --repeat 5 --min-time 0.3 --json
+# Mid-sized and minibatch products, where the tile choice matters most: the default against each small/medium tile.
+for shape in "1024 1024 1024" "100 500 784" "6 25 78400"; do
+  read -r m n k <<< "$shape"
+  for tile in "" "64,64,16,4,4,vector" "32,32,16,4,4,vector" "32,32,16,2,2"; do
+    SHINSO_OPENCL_GEMM_TILE="$tile" record "\"tile\":\"${tile:-auto}\"" \
+      "$cli" bench gemm --m "$m" --n "$n" --k "$k" --backend opencl --repeat 5 --min-time 0.3 --json
+  done
+done
 
 for model in mlp-dbn-shape mlp-dropout lenet5 cifar-18pct; do
   record "" "$cli" bench train --model $model --backend opencl --repeat 3 --min-time 1 --json
