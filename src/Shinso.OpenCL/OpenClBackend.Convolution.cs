@@ -5,6 +5,69 @@ namespace Shinso.OpenCL;
 
 public sealed partial class OpenClBackend
 {
+    private Tensor? _convolutionColumns, _convolutionProduct;
+
+    /// <inheritdoc />
+    /// <remarks>A batch whose columns fit in <see cref="ColumnChunkFloats"/> is one chunk: one launch per step.</remarks>
+    public void ConvolutionForward(Tensor input, ConvolutionGeometry geometry, Tensor weight, Tensor bias, Tensor output)
+    {
+        var (n, f) = BackendArguments.ConvolutionLayer(input, geometry, weight, bias, output, nameof(output));
+        int chunk = ConvolutionChunk(geometry, n, f);
+        var y = output.Reshape(n, f * geometry.ColumnCount);
+        for (int start = 0; start < n; start += chunk)
+        {
+            int images = Math.Min(chunk, n - start);
+            var (columns, product) = ConvolutionViews(geometry, images, f);
+            Im2Col(input.SliceRows(start, images), geometry, columns);
+            Gemm(Transpose.None, Transpose.None, 1f, weight, columns, 0f, product);
+            SwapLeadingAxes(product, f, images, y.SliceRows(start, images));
+        }
+        AddChannelBias(output, f, bias);
+    }
+
+    /// <inheritdoc />
+    public void ConvolutionBackward(Tensor input, ConvolutionGeometry geometry, Tensor weight, Tensor outputGradient,
+        Tensor weightGradient, Tensor biasGradient, Tensor? inputGradient)
+    {
+        var (n, f) = BackendArguments.ConvolutionLayer(input, geometry, weight, biasGradient, outputGradient, nameof(outputGradient), nameof(biasGradient));
+        BackendArguments.SameLength(weight, weightGradient, nameof(weight), nameof(weightGradient));
+        if (inputGradient is not null) BackendArguments.SameLength(input, inputGradient, nameof(input), nameof(inputGradient));
+        SumChannelBias(outputGradient, f, biasGradient);
+        int chunk = ConvolutionChunk(geometry, n, f);
+        var dy = outputGradient.Reshape(n, f * geometry.ColumnCount);
+        var dw = weightGradient.Reshape(f, geometry.ColumnRows);
+        for (int start = 0; start < n; start += chunk)
+        {
+            int images = Math.Min(chunk, n - start);
+            var (columns, product) = ConvolutionViews(geometry, images, f);
+            Im2Col(input.SliceRows(start, images), geometry, columns);
+            SwapLeadingAxes(dy.SliceRows(start, images), images, f, product);
+            Gemm(Transpose.None, Transpose.Transposed, 1f, product, columns, start == 0 ? 0f : 1f, dw);
+            if (inputGradient is null) continue;
+            // The columns are no longer needed: they take W^T dY, then fold into dX.
+            Gemm(Transpose.Transposed, Transpose.None, 1f, weight, product, 0f, columns);
+            Col2Im(columns, geometry, inputGradient.SliceRows(start, images));
+        }
+    }
+
+    private int ConvolutionChunk(in ConvolutionGeometry g, int images, int filters)
+    {
+        int chunk = (int)Math.Clamp(ColumnChunkFloats / ((long)g.ColumnRows * g.ColumnCount), 1, images);
+        long columns = (long)chunk * g.ColumnRows * g.ColumnCount, product = (long)chunk * filters * g.ColumnCount;
+        if (_convolutionColumns is null || _convolutionColumns.Length < columns)
+            _convolutionColumns = Allocate(checked((int)columns));
+        if (_convolutionProduct is null || _convolutionProduct.Length < product)
+            _convolutionProduct = Allocate(checked((int)product));
+        return chunk;
+    }
+
+    /// <summary>The workspace as a chunk's column matrix <c>[C*KH*KW, images*OH*OW]</c> and product <c>[F, images*OH*OW]</c>.</summary>
+    private (Tensor Columns, Tensor Product) ConvolutionViews(in ConvolutionGeometry g, int images, int filters)
+    {
+        int width = images * g.ColumnCount;
+        return (_convolutionColumns!.SliceRows(0, g.ColumnRows * width).Reshape(g.ColumnRows, width),
+                _convolutionProduct!.SliceRows(0, filters * width).Reshape(filters, width));
+    }
     /// <inheritdoc />
     public void AddChannelBias(Tensor images, int channels, Tensor bias)
     {

@@ -67,6 +67,28 @@ public static class BackendArguments
         return n;
     }
 
+    /// <summary>
+    /// Checks a convolution layer's tensors: input <c>[N, C, H, W]</c>, weight <c>[F, C*KH*KW]</c>, bias <c>[F]</c> and
+    /// output (or its gradient) <c>[N, F, OH, OW]</c>; returns N and F.
+    /// </summary>
+    public static (int Images, int Filters) ConvolutionLayer(Tensor input, ConvolutionGeometry g, Tensor weight, Tensor bias,
+        Tensor output, string outputName, string biasName = "bias")
+    {
+        g.Validate();
+        int n = input.Rows;
+        if (n < 1 || input.Columns != g.ImageLength)
+            throw new ArgumentException($"input {Tensor.ShapeText(input.Shape)} does not hold [N, {g.Channels}, {g.Height}, {g.Width}] images.", nameof(input));
+        int f = weight.Rows;
+        if (f < 1 || weight.Columns != g.ColumnRows)
+            throw new ArgumentException($"weight {Tensor.ShapeText(weight.Shape)} is not [F, C*KH*KW = {g.ColumnRows}].", nameof(weight));
+        if (bias.Length != f)
+            throw new ArgumentException($"{biasName} has {bias.Length} elements but there are {f} filters.", biasName);
+        if (output.Rows != n || output.Columns != (long)f * g.ColumnCount)
+            throw new ArgumentException(
+                $"{outputName} {Tensor.ShapeText(output.Shape)} is not [{n}, {f}, {g.OutputHeight}, {g.OutputWidth}].", outputName);
+        return (n, f);
+    }
+
     /// <summary>Checks <c>output = input</c> with its two leading axes swapped; returns (outer, inner, rest) of the input.</summary>
     public static (int Outer, int Inner, int Trailing) SwapLeadingAxes(Tensor input, int outer, int inner, Tensor output)
     {

@@ -6,6 +6,28 @@ namespace Shinso.Backends;
 public sealed partial class CpuBackend
 {
     private float[] _normalizationScratch = [];
+    private readonly ConvolutionWorkspace _convolution = new();
+
+    /// <inheritdoc />
+    /// <remarks>Threads take whole chunks of images (<see cref="BatchConvolution"/>), so each chunk's columns stay in one core's cache.</remarks>
+    public void ConvolutionForward(Tensor input, ConvolutionGeometry geometry, Tensor weight, Tensor bias, Tensor output)
+    {
+        var (n, _) = BackendArguments.ConvolutionLayer(input, geometry, weight, bias, output, nameof(output));
+        BatchConvolution.Forward(Host(input, nameof(input)), n, geometry, Host(weight, nameof(weight)), Host(bias, nameof(bias)),
+            Host(output, nameof(output)), ColumnChunkFloats, _convolution, Options);
+    }
+
+    /// <inheritdoc />
+    public void ConvolutionBackward(Tensor input, ConvolutionGeometry geometry, Tensor weight, Tensor outputGradient,
+        Tensor weightGradient, Tensor biasGradient, Tensor? inputGradient)
+    {
+        var (n, _) = BackendArguments.ConvolutionLayer(input, geometry, weight, biasGradient, outputGradient, nameof(outputGradient), nameof(biasGradient));
+        BackendArguments.SameLength(weight, weightGradient, nameof(weight), nameof(weightGradient));
+        if (inputGradient is not null) BackendArguments.SameLength(input, inputGradient, nameof(input), nameof(inputGradient));
+        BatchConvolution.Backward(Host(input, nameof(input)), n, geometry, Host(weight, nameof(weight)), Host(outputGradient, nameof(outputGradient)),
+            Host(weightGradient, nameof(weightGradient)), Host(biasGradient, nameof(biasGradient)),
+            inputGradient is null ? Span<float>.Empty : Host(inputGradient, nameof(inputGradient)), ColumnChunkFloats, _convolution, Options);
+    }
 
     /// <inheritdoc />
     public void AddChannelBias(Tensor images, int channels, Tensor bias) =>

@@ -126,11 +126,30 @@ public partial interface IBackend : IDisposable
     // ---- convolution --------------------------------------------------------------------
 
     /// <summary>
-    /// How many floats of unfolded columns a convolution should hold at once: a layer unfolds its batch in chunks of
-    /// as many images as fit (at least one), and keeps only one chunk. The CPU sizes a chunk to stay in a core's
-    /// cache, so the columns are written and read there instead of through memory; a GPU takes a whole batch per launch.
+    /// How many floats of unfolded columns <see cref="ConvolutionForward"/> and <see cref="ConvolutionBackward"/> hold
+    /// at once per thread: they unfold the batch in chunks of as many images as fit (at least one). The CPU sizes a
+    /// chunk to stay in a core's cache, so the columns are written and read there instead of through memory; a GPU
+    /// takes a whole batch per launch.
     /// </summary>
     int ColumnChunkFloats { get; }
+
+    /// <summary>
+    /// A convolution layer's forward pass, <c>output[n, f] = bias[f] + sum_c weight[f, c] (*) input[n, c]</c>
+    /// (cross-correlation with the geometry's stride and zero padding), by im2col and GEMM on chunks of
+    /// <see cref="ColumnChunkFloats"/>: <paramref name="input"/> <c>[N, C, H, W]</c>, <paramref name="weight"/>
+    /// <c>[F, C*KH*KW]</c> with each row in <see cref="Im2Col"/>'s order, <paramref name="bias"/> <c>[F]</c>,
+    /// <paramref name="output"/> <c>[N, F, OH, OW]</c> (overwritten).
+    /// </summary>
+    void ConvolutionForward(Tensor input, ConvolutionGeometry geometry, Tensor weight, Tensor bias, Tensor output);
+
+    /// <summary>
+    /// The gradients of <see cref="ConvolutionForward"/> given <paramref name="outputGradient"/> <c>[N, F, OH, OW]</c>:
+    /// <paramref name="weightGradient"/> (shaped as the weight) and <paramref name="biasGradient"/> are overwritten with
+    /// their sums over the batch, and <paramref name="inputGradient"/> (shaped as the input), when given, with
+    /// dLoss/dInput. The result does not depend on the thread count.
+    /// </summary>
+    void ConvolutionBackward(Tensor input, ConvolutionGeometry geometry, Tensor weight, Tensor outputGradient,
+        Tensor weightGradient, Tensor biasGradient, Tensor? inputGradient);
 
     /// <summary>
     /// Unfolds images <c>[N, C, H, W]</c> into one batch-wide column matrix <c>[C*KH*KW, N*OH*OW]</c> (zero padding):

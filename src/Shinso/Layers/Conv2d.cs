@@ -9,24 +9,15 @@ namespace Shinso.Layers;
 /// a bias per filter, a stride and zero padding. Like PyTorch and cuda-convnet it computes a cross-correlation.
 /// </summary>
 /// <remarks>
-/// The batch runs in chunks of as many images as keep the chunk's columns within the backend's
-/// <see cref="IBackend.ColumnChunkFloats"/>, and only one chunk's columns are kept. The forward pass unfolds a chunk of
-/// n images into one column matrix <c>cols = [C*KH*KW, n*OH*OW]</c> and runs one GEMM, <c>Y' = W cols</c>
-/// (<c>[F, n*OH*OW]</c>), then swaps Y's two leading axes into <c>[n, F, OH, OW]</c>. The backward pass walks the chunks
-/// last to first: it unfolds the chunk again (except the last, still in the buffer), swaps dY into <c>dY'</c>, accumulates
-/// <c>dW += dY' cols^T</c>, then overwrites the columns with <c>W^T dY'</c> and folds them back (col2im) into dX.
-/// Unfolding twice costs less than keeping a batch's columns: a LeNet batch's are 5.8 MB, which would be written to and
-/// read back from memory, while a chunk of them stays in cache (6.5 -> 5.0 ms per LeNet-5 training step). One image
-/// at a time is too small a product to run well (14k samples/s against 18.7k in chunks of 26).
-/// The layer reads its forward input again in the backward pass, so that input must not change in between (as for
-/// every layer that keeps its input for the gradient).
+/// The passes are the backend's <see cref="IBackend.ConvolutionForward"/> and <see cref="IBackend.ConvolutionBackward"/>:
+/// im2col and GEMM on chunks of images whose columns fit in <see cref="IBackend.ColumnChunkFloats"/>. The layer reads
+/// its forward input again in the backward pass, so that input must not change in between (as for every layer that
+/// keeps its input for the gradient).
 /// </remarks>
 public sealed class Conv2d : ILayer
 {
     private readonly IBackend _backend;
-    private readonly BatchBuffer _columns;
     private readonly BatchBuffer _output;
-    private readonly BatchBuffer _product;
     private readonly BatchBuffer _inputGradient;
     private Tensor? _input;
 
@@ -50,9 +41,7 @@ public sealed class Conv2d : ILayer
         Weight = new Parameter(name + ".weight", backend.Allocate(filters, Geometry.ColumnRows), ParameterRole.Weight);
         Bias = new Parameter(name + ".bias", backend.Allocate(filters), ParameterRole.Bias);
         Parameters = [Weight, Bias];
-        _columns = new BatchBuffer(backend);
         _output = new BatchBuffer(backend);
-        _product = new BatchBuffer(backend);
         _inputGradient = new BatchBuffer(backend);
     }
 
@@ -85,21 +74,8 @@ public sealed class Conv2d : ILayer
     public Tensor Forward(Tensor input, in ForwardContext context)
     {
         ImageShape.Check(input.Shape[1..], Geometry.ImageLength, Kind, Geometry.Channels, Geometry.Height, Geometry.Width);
-        int n = input.Rows, rows = Geometry.ColumnRows, count = Geometry.ColumnCount;
-        int chunk = Chunk(n);
-        var cols = _columns.Get(chunk, [rows * count]);
-        var product = _product.Get(chunk, [Filters * count]);
-        var y = _output.Get(n, [Filters, Geometry.OutputHeight, Geometry.OutputWidth]);
-        for (int start = 0; start < n; start += chunk)
-        {
-            int images = Math.Min(chunk, n - start);
-            var c = cols.SliceRows(0, images).Reshape(rows, images * count);
-            var p = product.SliceRows(0, images).Reshape(Filters, images * count);
-            _backend.Im2Col(input.SliceRows(start, images), Geometry, c);
-            _backend.Gemm(Transpose.None, Transpose.None, 1f, Weight.Value, c, 0f, p);
-            _backend.SwapLeadingAxes(p, Filters, images, y.SliceRows(start, images));
-        }
-        _backend.AddChannelBias(y, Filters, Bias.Value);
+        var y = _output.Get(input.Rows, [Filters, Geometry.OutputHeight, Geometry.OutputWidth]);
+        _backend.ConvolutionForward(input, Geometry, Weight.Value, Bias.Value, y);
         _input = input;
         return y;
     }
@@ -108,36 +84,15 @@ public sealed class Conv2d : ILayer
     public Tensor? Backward(Tensor outputGradient, bool needInputGradient)
     {
         var input = _input ?? throw new InvalidOperationException("Backward called before Forward.");
-        int n = input.Rows, rows = Geometry.ColumnRows, count = Geometry.ColumnCount;
-        if (outputGradient.Length != (long)n * Filters * count)
+        int n = input.Rows;
+        if (outputGradient.Length != (long)n * Filters * Geometry.ColumnCount)
             throw new ArgumentException($"The output gradient {Tensor.ShapeText(outputGradient.Shape)} does not match the last output [{n}, {Filters}, {Geometry.OutputHeight}, {Geometry.OutputWidth}].", nameof(outputGradient));
-        _backend.SumChannelBias(outputGradient, Filters, Bias.Gradient);
-        var gradient = outputGradient.Reshape(n, Filters * count);
-        int chunk = Chunk(n);
-        var cols = _columns.Get(chunk, [rows * count]);
-        var product = _product.Get(chunk, [Filters * count]);
         var dx = needInputGradient ? _inputGradient.Get(n, [Geometry.Channels, Geometry.Height, Geometry.Width]) : null;
-        // Backwards through the chunks: the forward pass's last chunk is still unfolded in the buffer.
-        int last = (n - 1) / chunk * chunk;
-        for (int start = last; start >= 0; start -= chunk)
-        {
-            int images = Math.Min(chunk, n - start);
-            var c = cols.SliceRows(0, images).Reshape(rows, images * count);
-            var p = product.SliceRows(0, images).Reshape(Filters, images * count);
-            if (start != last)
-                _backend.Im2Col(input.SliceRows(start, images), Geometry, c);
-            _backend.SwapLeadingAxes(gradient.SliceRows(start, images), images, Filters, p);
-            _backend.Gemm(Transpose.None, Transpose.Transposed, 1f, p, c, start == last ? 0f : 1f, Weight.Gradient);
-            if (dx is null) continue;
-            // These columns are no longer needed: they take W^T dY', then fold into dX.
-            _backend.Gemm(Transpose.Transposed, Transpose.None, 1f, Weight.Value, p, 0f, c);
-            _backend.Col2Im(c, Geometry, dx.SliceRows(start, images));
-        }
+        _backend.ConvolutionBackward(input, Geometry, Weight.Value, outputGradient.Reshape(n, Filters * Geometry.ColumnCount),
+            Weight.Gradient, Bias.Gradient, dx);
         _input = null;
         return dx;
     }
-
-    private int Chunk(int batch) => (int)Math.Clamp(_backend.ColumnChunkFloats / ((long)Geometry.ColumnRows * Geometry.ColumnCount), 1, batch);
 }
 
 /// <summary>Shape checks shared by the image layers.</summary>

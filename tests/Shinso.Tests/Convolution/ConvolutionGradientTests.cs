@@ -43,7 +43,7 @@ public class ConvolutionGradientTests
             select (batch, c, h, w, f, k, stride, pad, chunked, seed);
         PropertyCheck.ForAll(shapes, s =>
         {
-            // A chunk of one float holds one image: the backward pass then unfolds every image but the last again.
+            // A chunk of one float holds one image: every image is its own chunk and its own group of the weight gradient.
             var backend = s.chunked ? new CpuBackend { ColumnChunkFloats = 1 } : new CpuBackend();
             var layer = new Conv2d(backend, s.c, s.h, s.w, s.f, s.k, s.stride, s.pad);
             WeightInitializer.Initialize(layer.Weight.Value, WeightInit.GlorotNormal, new RandomStream((ulong)s.seed, 1), s.c * s.k * s.k, s.f * s.k * s.k);

@@ -29,6 +29,37 @@ internal static class NaiveConvolution
         return y;
     }
 
+    /// <summary>
+    /// The gradients of <see cref="Convolve"/> by definition: every (image, filter, output position, input tap) term adds
+    /// dY times the input to dW, dY times the weight to dX, and dY to db.
+    /// </summary>
+    public static (float[] Dx, float[] Dw, float[] Db) ConvolveBackward(float[] x, int n, ConvolutionGeometry g, float[] w, float[] dy, int filters)
+    {
+        int oh = g.OutputHeight, ow = g.OutputWidth;
+        var dx = new double[x.Length];
+        var dw = new double[w.Length];
+        var db = new double[filters];
+        for (int s = 0; s < n; s++)
+        for (int f = 0; f < filters; f++)
+        for (int i = 0; i < oh; i++)
+        for (int j = 0; j < ow; j++)
+        {
+            double d = dy[((s * filters + f) * oh + i) * ow + j];
+            db[f] += d;
+            for (int c = 0; c < g.Channels; c++)
+            for (int p = 0; p < g.KernelHeight; p++)
+            for (int q = 0; q < g.KernelWidth; q++)
+            {
+                int r = i * g.StrideHeight - g.PadHeight + p, col = j * g.StrideWidth - g.PadWidth + q;
+                if (r < 0 || r >= g.Height || col < 0 || col >= g.Width) continue;
+                int wi = ((f * g.Channels + c) * g.KernelHeight + p) * g.KernelWidth + q, xi = ((s * g.Channels + c) * g.Height + r) * g.Width + col;
+                dw[wi] += d * x[xi];
+                dx[xi] += d * w[wi];
+            }
+        }
+        return (Array.ConvertAll(dx, v => (float)v), Array.ConvertAll(dw, v => (float)v), Array.ConvertAll(db, v => (float)v));
+    }
+
     /// <summary>Pooling by definition; kind 0 max, 1 average (count_include_pad as PyTorch), 2 Lp.</summary>
     public static float[] Pool(float[] x, int n, PoolingGeometry g, int kind, float p = 2f)
     {
