@@ -52,7 +52,7 @@ public sealed partial class OpenClBackend
 
     private int ConvolutionChunk(in ConvolutionGeometry g, int images, int filters)
     {
-        int chunk = (int)Math.Clamp(ColumnChunkFloats / ((long)g.ColumnRows * g.ColumnCount), 1, images);
+        int chunk = g.ChunkImages(images, ColumnChunkFloats);
         long columns = (long)chunk * g.ColumnRows * g.ColumnCount, product = (long)chunk * filters * g.ColumnCount;
         if (_convolutionColumns is null || _convolutionColumns.Length < columns)
             _convolutionColumns = Allocate(checked((int)columns));

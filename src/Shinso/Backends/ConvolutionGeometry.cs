@@ -31,6 +31,13 @@ public readonly record struct ConvolutionGeometry(
     /// <summary>Columns of the column matrix: <c>OH*OW</c>.</summary>
     public int ColumnCount => OutputHeight * OutputWidth;
 
+    /// <summary>
+    /// Images per chunk of a batch of <paramref name="images"/> whose columns must fit in <paramref name="chunkFloats"/>
+    /// floats (<see cref="IBackend.ColumnChunkFloats"/>): as many as fit, at least one, at most the batch.
+    /// </summary>
+    public int ChunkImages(int images, int chunkFloats) =>
+        (int)Math.Clamp(chunkFloats / ((long)ColumnRows * ColumnCount), 1, Math.Max(1, images));
+
     /// <summary>Elements of one input image: <c>C*H*W</c>.</summary>
     public int ImageLength => Channels * Height * Width;
 

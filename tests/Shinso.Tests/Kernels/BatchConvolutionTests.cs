@@ -101,7 +101,7 @@ public class BatchConvolutionTests
     {
         var lenetFirst = new ConvolutionGeometry(1, 28, 28, 5, 5, 1, 1, 2, 2);
         // 100 images in chunks of 6 (512 KB of columns): 17 chunks, one group each.
-        Assert.Equal(6, BatchConvolution.ChunkImages(lenetFirst, 100, 1 << 17));
+        Assert.Equal(6, lenetFirst.ChunkImages(100, 1 << 17));
         Assert.Equal(17, BatchConvolution.Groups(17, 6, lenetFirst));
         // Never more than MaxGroups, and every group gets a chunk: 100 chunks in runs of 4 make 25 groups.
         Assert.Equal(25, BatchConvolution.Groups(100, 6, lenetFirst));
