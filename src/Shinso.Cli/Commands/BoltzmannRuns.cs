@@ -18,10 +18,11 @@ internal static class BoltzmannRuns
     private static void Progress(string line) => CommonOptions.Err.MarkupLine(Markup.Escape(line));
 
     /// <summary>Trains an RBM preset, estimates its test log-likelihood by AIS, saves <c>model.shinso</c> and <c>summary.json</c>.</summary>
-    public static JsonObject TrainRbm(string name, RbmPreset preset, IBackend backend, string dataDirectory, string dataDescription, string outDirectory)
+    public static JsonObject TrainRbm(string name, RbmPreset preset, IBackend backend, LoadedData data, string outDirectory)
     {
+        string dataDescription = data.Description;
         Progress($"data: {dataDescription} (binarised at {preset.BinarizeThreshold})");
-        var (train, test) = FashionMnist.Load(dataDirectory);
+        var (train, test) = (data.Train, data.Test);
         train = train.Binarize(preset.BinarizeThreshold);
         test = test.Binarize(preset.BinarizeThreshold);
         var o = preset.Options;
@@ -94,15 +95,20 @@ internal static class BoltzmannRuns
     /// every backprop epoch, so with <paramref name="resume"/> a killed run continues from the last of those and ends with
     /// the same parameters as an uninterrupted one (a greedy stage that was cut off is trained again from its start).
     /// </remarks>
-    public static JsonObject TrainDbn(string name, DbnPreset preset, IBackend backend, string dataDirectory, string dataDescription, string outDirectory,
-        bool interactive, bool resume = false)
+    public static JsonObject TrainDbn(string name, DbnPreset preset, IBackend backend, LoadedData data, string outDirectory,
+        bool interactive, DbnResume? resume = null)
     {
         var total = Stopwatch.StartNew();
+        string dataDescription = data.Description;
         Progress($"data: {dataDescription}");
-        var (train, test) = FashionMnist.Load(dataDirectory);
+        var (train, test) = (data.Train, data.Test);
+        if (train.FeatureCount != preset.LayerSizes[0])
+            throw new UsageException($"--data: samples are {string.Join("x", train.SampleShape)} ({train.FeatureCount} features) but {name}'s bottom layer has {preset.LayerSizes[0]} units.");
         var g = preset.Greedy;
         string dbnPath = Path.Combine(outDirectory, "dbn.shinso");
-        var stage = resume ? DbnRunStage.Load(dbnPath, preset, backend) : null;
+        var stage = resume is not null ? DbnRunStage.Load(dbnPath, preset, backend, resume.Seed) : null;
+        // A resumed run continues every phase with the seed it started with.
+        if (stage is not null) preset = Seeded(preset, stage.Dbn.Seed);
         var dbn = stage?.Dbn ?? new DeepBeliefNet(backend, preset.LayerSizes, train.ClassCount, seed: g.Layer.Seed);
         var progress = stage?.Progress ?? new JsonObject { ["data"] = dataDescription, ["greedy_stages_done"] = 0, ["updown_epochs_done"] = 0 };
         Progress($"model: {name} — DBN {string.Join("-", preset.LayerSizes)} + {train.ClassCount} labels; greedy CD-1 {g.LayerEpochs} epochs per layer, " +
@@ -172,12 +178,15 @@ internal static class BoltzmannRuns
         Shinso.Optimizers.Optimizer optimizer;
         TrainingState? state = null;
         var config = preset.Backprop;
-        if (resume && !generativeChanged && File.Exists(Path.Combine(outDirectory, Checkpoint.FileName)))
+        if (resume is not null && !generativeChanged && File.Exists(Path.Combine(outDirectory, Checkpoint.FileName)))
         {
-            var restored = Checkpoint.Load(outDirectory, backend);
-            config = restored.Config with { Training = restored.Config.Training with { Epochs = config.Training.Epochs } };
+            var overrides = resume.Backprop with { Epochs = config.Training.Epochs };
+            var restored = Checkpoint.Load(outDirectory, backend, saved => TrainingRun.Resume(overrides, saved));
+            config = restored.Config;
             (net, optimizer, state) = (restored.Net, restored.Optimizer, restored.State);
             Progress($"resuming backprop after epoch {state.EpochsDone}");
+            foreach (var change in ResumeOverrides.Changes(restored.SavedConfig, config))
+                Progress($"resume: backprop {change} from epoch {state.EpochsDone + 1} on");
         }
         else
         {
@@ -230,13 +239,24 @@ internal static class BoltzmannRuns
         return summary;
     }
 
+    /// <summary><paramref name="preset"/> with every phase seeded by <paramref name="seed"/>.</summary>
+    public static DbnPreset Seeded(DbnPreset preset, ulong seed) => preset with
+    {
+        Greedy = preset.Greedy with { Layer = preset.Greedy.Layer with { Seed = seed }, Top = preset.Greedy.Top with { Seed = seed } },
+        UpDown = preset.UpDown with { Seed = seed },
+        Backprop = preset.Backprop with { Training = preset.Backprop.Training with { Seed = seed } },
+    };
+
     private static double Seconds(JsonObject progress, string key) => (double?)progress[key] ?? 0;
 }
+
+/// <summary>A request to resume a DBN run, with the changes asked for its backprop phase (the phases before it keep their preset).</summary>
+internal sealed record DbnResume(ResumeOverrides Backprop, ulong? Seed);
 
 /// <summary>Where a DBN run stopped, read back from its <c>dbn.shinso</c> for <c>--resume</c>.</summary>
 internal sealed record DbnRunStage(DeepBeliefNet Dbn, JsonObject Progress)
 {
-    public static DbnRunStage Load(string path, DbnPreset preset, IBackend backend)
+    public static DbnRunStage Load(string path, DbnPreset preset, IBackend backend, ulong? askedSeed)
     {
         if (!File.Exists(path))
             throw new UsageException($"--resume: {Path.GetDirectoryName(path)} holds no dbn.shinso; a DBN run writes it after its first greedy stage.");
@@ -245,6 +265,9 @@ internal sealed record DbnRunStage(DeepBeliefNet Dbn, JsonObject Progress)
         if (!dbn.LayerSizes.SequenceEqual(preset.LayerSizes))
             throw new ModelFileException(path, "architecture.layers",
                 $"the run holds a {string.Join("-", dbn.LayerSizes)} DBN but the preset is {string.Join("-", preset.LayerSizes)}; resume it with the preset that started it.");
+        if (askedSeed is { } asked && dbn.Seed != asked)
+            throw new UsageException($"--seed: the run in {Path.GetDirectoryName(path)} was started with seed {dbn.Seed}, which fixes its initial weights and samples; " +
+                                     "a resumed run keeps it (start a new run for another seed).");
         var meta = new StrictJson(doc.Metadata, path, "metadata");
         int stages = meta.Int("greedy_stages_done", -1), upDown = meta.Int("updown_epochs_done", -1);
         if (stages < 0 || stages > dbn.Layers.Count + 1 || upDown < 0)

@@ -23,7 +23,14 @@ internal static class CommonOptions
 
     public static Option<string?> Data() => new("--data")
     {
-        Description = "Folder with the Fashion-MNIST IDX files (default: the Debian package's folder if installed, else the embedded subset)",
+        Description = "The data, detected by content: an IDX folder (MNIST, Fashion-MNIST; raw or .gz), a CIFAR-10 binary folder, " +
+                      "an .npz with x_train/y_train/x_test/y_test, or a CSV (label first) with --test-data " +
+                      "(default: the Debian package's Fashion-MNIST if installed, else the embedded subset)",
+    };
+
+    public static Option<string?> TestData() => new("--test-data")
+    {
+        Description = "The test split's CSV file, when --data is a CSV file",
     };
 
     /// <summary>Progress and human-readable output; stdout is kept for results.</summary>
@@ -88,6 +95,38 @@ internal static class CommonOptions
         if (Directory.Exists(Shinso.Data.FashionMnist.DefaultDirectory))
             return (Shinso.Data.FashionMnist.DefaultDirectory, $"{Shinso.Data.FashionMnist.DefaultDirectory} (Debian package)");
         return (Shinso.Data.FashionMnist.EmbeddedSubsetDirectory, "the embedded Fashion-MNIST subset (10,000 train / 2,000 test)");
+    }
+
+    /// <summary>
+    /// The training and test splits that --data and --test-data name, detected by content; without --data, Fashion-MNIST
+    /// from the Debian package or the embedded subset. The description names the format for the progress line.
+    /// </summary>
+    public static Shinso.Data.LoadedData LoadData(string? data, string? testData)
+    {
+        if (data is null)
+        {
+            if (testData is not null) throw new UsageException("--test-data: applies with --data CSV-FILE (the training split's CSV).");
+            var (directory, description) = ResolveData(null);
+            var (train, test) = Shinso.Data.FashionMnist.Load(directory);
+            return new Shinso.Data.LoadedData(train, test, Shinso.Data.DataFormat.Idx, description);
+        }
+        try
+        {
+            return Shinso.Data.DataSource.Load(data, testData);
+        }
+        catch (ArgumentException e) when (e.ParamName == "testPath")
+        {
+            throw new UsageException((testData is null ? "--data: " : "--test-data: ") + e.Message.Replace($" (Parameter '{e.ParamName}')", ""));
+        }
+    }
+
+    /// <summary>A usage error unless <paramref name="data"/>'s samples have <paramref name="features"/> features (the model's input).</summary>
+    public static void RequireFeatures(Shinso.Data.LoadedData data, int features, string model)
+    {
+        int have = data.Train.FeatureCount;
+        if (have != features)
+            throw new UsageException($"--data: samples are {string.Join("x", data.Train.SampleShape)} ({have} features) but {model} takes {features} inputs; " +
+                                     "pick a model whose input fits the data.");
     }
 }
 

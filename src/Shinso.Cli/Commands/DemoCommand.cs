@@ -42,8 +42,9 @@ internal static class DemoCommand
             };
             string outDir = r.GetValue(output)!;
             using var backend = CommonOptions.CreateBackend(r, r.GetValue(threads), "auto");
-            var summary = BoltzmannRuns.TrainDbn("dbn-mnist", preset, backend, FashionMnist.EmbeddedSubsetDirectory,
-                "the embedded Fashion-MNIST subset (10,000 train / 2,000 test)", outDir, !Console.IsErrorRedirected);
+            var (train, test) = FashionMnist.Load(FashionMnist.EmbeddedSubsetDirectory);
+            var data = new LoadedData(train, test, DataFormat.Idx, "the embedded Fashion-MNIST subset (10,000 train / 2,000 test)");
+            var summary = BoltzmannRuns.TrainDbn("dbn-mnist", preset, backend, data, outDir, !Console.IsErrorRedirected);
             var dbn = DbnModelFile.Load(summary["dbn_path"]!.GetValue<string>(), backend);
             string samplesPath = Path.Combine(outDir, "samples.png");
             var images = SampleCommand.GenerateDbn(dbn, 10, k, new RandomStream(1, 0x474E));

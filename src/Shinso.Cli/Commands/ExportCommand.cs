@@ -2,7 +2,7 @@ using Spectre.Console;
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using Shinso.IO;
-using Shinso.Models.Boltzmann;
+using Shinso.Cli.ModelKinds;
 using Shinso.Onnx;
 
 namespace Shinso.Cli.Commands;
@@ -37,9 +37,12 @@ internal static class ExportCommand
             if (version < OnnxExporter.MinOpset || version > OnnxExporter.MaxOpset)
                 throw new UsageException($"--opset: expected {OnnxExporter.MinOpset} to {OnnxExporter.MaxOpset}, got {version}.");
             string kind = ModelFile.ReadHeader(file).Kind;
+            var modelKind = ModelKindRegistry.ForFile(file, kind, ModelAction.Export);
             string? chosenPart = r.GetValue(part);
-            if (chosenPart is not null && kind != RbmModelFile.Kind)
-                throw new UsageException($"--part: applies to rbm models only; {file} holds a '{kind}' model.");
+            if (chosenPart is not null && !modelKind.ExportParts.Contains(chosenPart))
+                throw new UsageException(modelKind.ExportParts.Count == 0
+                    ? $"--part: applies to {string.Join(", ", ModelKindRegistry.All.Where(k => k.ExportParts.Count > 0).Select(k => k.FileKind))} models only; {file} holds a '{kind}' model."
+                    : $"--part: expected {string.Join(" or ", modelKind.ExportParts)}, got '{chosenPart}'.");
             var options = new OnnxExportOptions
             {
                 Opset = version,
@@ -57,8 +60,7 @@ internal static class ExportCommand
                 },
             };
             OnnxExporter.ExportModelFile(file, output, options);
-            string what = kind == RbmModelFile.Kind ? $"rbm {chosenPart ?? "encoder"}"
-                : kind == DbnModelFile.Kind ? "dbn up-pass classifier" : kind;
+            string what = modelKind.ExportedForm(kind, chosenPart);
             CommonOptions.Err.MarkupLine($"wrote [bold]{Markup.Escape(output)}[/] ({Markup.Escape(what)}, opset {version})");
             if (r.GetValue(json))
                 Console.WriteLine(new JsonObject { ["model"] = file, ["onnx"] = output, ["kind"] = kind, ["opset"] = version }.ToJsonString());

@@ -1,3 +1,4 @@
+using Shinso.Cli.ModelKinds;
 using System.CommandLine;
 using System.Diagnostics;
 using Shinso.Backends;
@@ -21,11 +22,12 @@ internal static class SampleCommand
         var steps = new Option<int>("--steps") { Description = "Gibbs steps (RBM chains, or the DBN's top RBM)", DefaultValueFactory = _ => 1000 };
         var from = new Option<string>("--from") { Description = "RBM chains start from 'random' bits or 'data' (binarised test images)", DefaultValueFactory = _ => "random" };
         var data = CommonOptions.Data();
+        var testData = CommonOptions.TestData();
         var seed = CommonOptions.Seed();
         var threads = CommonOptions.Threads();
         var command = new Command("sample", "Draw samples from an RBM or a deep belief net, or its filters, as PNG image grids");
         command.Arguments.Add(model);
-        foreach (var o in new Option[] { output, filters, count, steps, from, data, seed, threads }) command.Options.Add(o);
+        foreach (var o in new Option[] { output, filters, count, steps, from, data, testData, seed, threads }) command.Options.Add(o);
         command.SetAction(r =>
         {
             string file = r.GetValue(model)!;
@@ -38,46 +40,10 @@ internal static class SampleCommand
             string start = r.GetValue(from)!;
             if (start is not ("random" or "data")) throw new UsageException($"--from must be 'random' or 'data', not '{start}'.");
             ulong s = r.GetValue(seed) ?? 1;
-            using var backend = CommonOptions.CreateBackend(r, r.GetValue(threads), "auto");
             var document = ModelFile.Read(file);
-            switch (document.Kind)
-            {
-                case RbmModelFile.Kind:
-                {
-                    var rbm = RbmModelFile.FromDocument(document, file, backend);
-                    if (n == 0) n = 100;
-                    if (samplesPath is not null)
-                    {
-                        float[] starts = start == "data" ? DataStarts(r.GetValue(data), n, rbm.VisibleCount) : RandomBits(n * rbm.VisibleCount, s);
-                        var images = SampleRbm(rbm, starts, n, k, new RandomStream(s, 0x53414D));
-                        Write(samplesPath, images, n, rbm.VisibleCount, (int)Math.Ceiling(Math.Sqrt(n)), false);
-                    }
-                    if (filtersPath is not null) Write(filtersPath, Transposed(rbm.Weights, rbm.VisibleCount, rbm.HiddenCount, n), Math.Min(n, rbm.HiddenCount),
-                        rbm.VisibleCount, (int)Math.Ceiling(Math.Sqrt(Math.Min(n, rbm.HiddenCount))), true);
-                    break;
-                }
-                case DbnModelFile.Kind:
-                {
-                    var dbn = DbnModelFile.FromDocument(document, file, backend);
-                    if (n == 0) n = 10;
-                    if (samplesPath is not null)
-                    {
-                        var images = GenerateDbn(dbn, n, k, new RandomStream(s, 0x474E));
-                        // One row per label.
-                        Write(samplesPath, images, n * dbn.LabelCount, dbn.VisibleCount, n, false);
-                    }
-                    if (filtersPath is not null)
-                    {
-                        var bottom = dbn.Layers[0];
-                        int shown = Math.Min(100, bottom.AboveCount);
-                        Write(filtersPath, Transposed(bottom.RecognitionWeights, bottom.BelowCount, bottom.AboveCount, shown), shown, bottom.BelowCount, 10, true);
-                    }
-                    break;
-                }
-                default:
-                    throw new UsageException($"{file}: sample draws from 'rbm' and 'dbn' models; this file holds a '{document.Kind}' model.");
-            }
-            return 0;
+            var kind = ModelKindRegistry.ForFile(file, document.Kind, ModelAction.Sample);
+            using var backend = CommonOptions.CreateBackend(r, r.GetValue(threads), "auto");
+            return kind.Sample(new SampleArguments(file, document, backend, samplesPath, filtersPath, n, k, start, r.GetValue(data), r.GetValue(testData), s));
         });
         return command;
     }
@@ -119,7 +85,7 @@ internal static class SampleCommand
         return all;
     }
 
-    private static float[] RandomBits(int n, ulong seed)
+    internal static float[] RandomBits(int n, ulong seed)
     {
         var u = new float[n];
         Shinso.Kernels.Cpu.RandomKernels.Uniform(new RandomStream(seed, 0x5354), 0, u);
@@ -127,17 +93,16 @@ internal static class SampleCommand
         return u;
     }
 
-    private static float[] DataStarts(string? dataOption, int n, int visible)
+    internal static float[] DataStarts(string? dataOption, string? testDataOption, int n, int visible)
     {
-        var (dir, _) = CommonOptions.ResolveData(dataOption);
-        var (_, test) = FashionMnist.Load(dir);
+        var test = CommonOptions.LoadData(dataOption, testDataOption).Test;
         if (test.FeatureCount != visible) throw new UsageException($"The data has {test.FeatureCount} features per image but the model has {visible} visible units.");
         if (test.Count < n) throw new UsageException($"--count {n} chains need {n} test images; the data has {test.Count}.");
         return test.Binarize().Features.AsSpan(0, n * visible).ToArray();
     }
 
     /// <summary>The first <paramref name="count"/> columns of a [rows, columns] weight matrix, one row each.</summary>
-    private static float[] Transposed(Shinso.Tensors.Tensor weights, int rows, int columns, int count)
+    internal static float[] Transposed(Shinso.Tensors.Tensor weights, int rows, int columns, int count)
     {
         count = Math.Min(count, columns);
         var w = RestrictedBoltzmannMachine.Download(weights);
@@ -147,7 +112,7 @@ internal static class SampleCommand
         return t;
     }
 
-    private static void Write(string path, float[] images, int count, int visible, int columns, bool normalizeEach)
+    internal static void Write(string path, float[] images, int count, int visible, int columns, bool normalizeEach)
     {
         int side = (int)Math.Round(Math.Sqrt(visible));
         var (h, w) = side * side == visible ? (side, side) : (1, visible);

@@ -27,23 +27,25 @@ internal sealed record RunSummary(string Name, double TestAccuracy, double TestL
 /// </summary>
 internal static class TrainingRun
 {
-    public static RunSummary Execute(string name, TrainingConfig config, IBackend backend, string dataDirectory,
-        string dataDescription, string outDirectory, bool resume, Action<EpochMetrics>? epochCompleted = null)
+    public static RunSummary Execute(string name, TrainingConfig config, IBackend backend, LoadedData data,
+        string outDirectory, ResumeOverrides? resume, Action<EpochMetrics>? epochCompleted = null)
     {
         var err = CommonOptions.Err;
+        string dataDescription = data.Description;
         err.MarkupLine($"[grey]data:[/] {Markup.Escape(dataDescription)}");
-        var (train, test) = FashionMnist.Load(dataDirectory);
+        var (train, test) = (data.Train, data.Test);
 
         FeedForwardNet net;
         Shinso.Optimizers.Optimizer optimizer;
         TrainingState? state = null;
-        if (resume)
+        if (resume is not null)
         {
-            var restored = Checkpoint.Load(outDirectory, backend);
-            // The run continues with its saved config; only the epoch budget may be extended.
-            config = restored.Config with { Training = restored.Config.Training with { Epochs = config.Training.Epochs } };
+            var restored = Checkpoint.Load(outDirectory, backend, saved => Resume(resume, saved));
+            config = restored.Config;
             (net, optimizer, state) = (restored.Net, restored.Optimizer, restored.State);
             err.MarkupLine($"[grey]resuming[/] {Markup.Escape(outDirectory)} after epoch {state.EpochsDone} (step {state.Step})");
+            foreach (var change in ResumeOverrides.Changes(restored.SavedConfig, config))
+                err.MarkupLine($"[grey]resume:[/] {Markup.Escape(change)} from epoch {state.EpochsDone + 1} on");
         }
         else
         {
@@ -51,6 +53,10 @@ internal static class TrainingRun
             optimizer = config.CreateOptimizer();
         }
 
+        CommonOptions.RequireFeatures(data, config.Architecture.InputLength, name);
+        if (train.ClassCount != config.Architecture.OutputLength)
+            throw new UsageException($"--data: the data has {train.ClassCount} classes but {name} has {config.Architecture.OutputLength} outputs; " +
+                                     "use a config whose last layer has one unit per class.");
         if (config.Normalize)
         {
             var (normalized, statistics) = train.Normalize();
@@ -108,6 +114,13 @@ internal static class TrainingRun
             clock.Elapsed.TotalSeconds, samplesPerSecond, modelPath, trainData.Count, testData.Count);
         AtomicFile.WriteAllText(Path.Combine(outDirectory, "summary.json"), summary.ToJson().ToJsonString() + "\n");
         return summary;
+    }
+
+    /// <summary>Applies the resume overrides; a refused one is a usage error naming the flag.</summary>
+    public static TrainingConfig Resume(ResumeOverrides overrides, TrainingConfig saved)
+    {
+        try { return overrides.Apply(saved, name => "--" + name); }
+        catch (ArgumentException e) { throw new UsageException(e.Message); }
     }
 
     public static string Describe(FeedForwardSpec spec)

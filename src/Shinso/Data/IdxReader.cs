@@ -7,21 +7,13 @@ namespace Shinso.Data;
 /// A malformed IDX file. The message names the file, the field that is wrong
 /// (e.g. <c>magic number</c>, <c>dimension 2</c>, <c>payload</c>) and what was expected against what was found.
 /// </summary>
-public sealed class IdxFormatException : FormatException
+public sealed class IdxFormatException : DataFormatException
 {
     /// <summary>Creates the exception; the message is <c>"{path}: {field}: {detail}"</c>.</summary>
     public IdxFormatException(string path, string field, string detail, Exception? innerException = null)
-        : base($"{path}: {field}: {detail}", innerException)
+        : base(path, field, detail, innerException)
     {
-        FilePath = path;
-        Field = field;
     }
-
-    /// <summary>The file that failed to read.</summary>
-    public string FilePath { get; }
-
-    /// <summary>The part of the file that is wrong, e.g. <c>magic number</c> or <c>payload</c>.</summary>
-    public string Field { get; }
 }
 
 /// <summary>The contents of one IDX file: its dimensions (outermost first) and its unsigned-byte payload.</summary>

@@ -45,26 +45,36 @@ public static class Checkpoint
     }
 
     /// <summary>A run restored from <c>directory/checkpoint.shinso</c>.</summary>
-    public sealed record Restored(TrainingConfig Config, FeedForwardNet Net, Optimizer Optimizer, TrainingState State);
+    /// <param name="Config">The config the run continues with: the saved one with any overrides applied.</param>
+    /// <param name="Net">The network.</param>
+    /// <param name="Optimizer">The optimizer, its state restored.</param>
+    /// <param name="State">The loop's position.</param>
+    /// <param name="SavedConfig">The config as the checkpoint holds it.</param>
+    public sealed record Restored(TrainingConfig Config, FeedForwardNet Net, Optimizer Optimizer, TrainingState State, TrainingConfig SavedConfig);
 
     /// <summary>Restores the run saved in <paramref name="directory"/> onto <paramref name="backend"/>.</summary>
-    public static Restored Load(string directory, IBackend backend)
+    /// <param name="directory">The run folder.</param>
+    /// <param name="backend">Where the parameters go.</param>
+    /// <param name="overrides">Changes to the saved config (see <see cref="ResumeOverrides"/>), applied before the optimizer is built.</param>
+    /// <exception cref="ArgumentException">An override is refused.</exception>
+    public static Restored Load(string directory, IBackend backend, Func<TrainingConfig, TrainingConfig>? overrides = null)
     {
         string path = Path.Combine(directory, FileName);
         if (!File.Exists(path))
             throw new FileNotFoundException($"{path}: no checkpoint to resume from (a run writes one after its first epoch).", path);
         var doc = ModelFile.Read(path);
         if (doc.Kind != Kind) throw new ModelFileException(path, "kind", $"expected '{Kind}', found '{doc.Kind}'.");
-        var config = TrainingConfig.FromJson(doc.HyperParameters, path + " (hyper-parameters)");
+        var saved = TrainingConfig.FromJson(doc.HyperParameters, path + " (hyper-parameters)");
+        var config = overrides is null ? saved : overrides(saved);
         var net = FeedForwardModelFile.FromDocument(doc, path, backend);
         var optimizer = config.CreateOptimizer();
         var meta = new StrictJson(doc.Metadata, path, "metadata");
         optimizer.StepCount = (long)meta.ULong("optimizerSteps", 0);
         foreach (var (name, tensor) in optimizer.State(net.Parameters))
         {
-            if (!doc.TryGetTensor("optimizer/" + name, out var saved))
+            if (!doc.TryGetTensor("optimizer/" + name, out var savedState))
                 throw new ModelFileException(path, $"tensor 'optimizer/{name}'", $"is missing; a {optimizer.Kind} checkpoint needs it.");
-            saved.CopyTo(tensor);
+            savedState.CopyTo(tensor);
         }
         var state = new TrainingState
         {
@@ -78,7 +88,7 @@ public static class Checkpoint
             foreach (var m in history) state.History.Add(MetricsFromJson(m!));
         foreach (var t in doc.Tensors)
             if (t.Name.StartsWith("best/", StringComparison.Ordinal)) state.BestParameters[t.Name["best/".Length..]] = t.Data;
-        return new Restored(config, net, optimizer, state);
+        return new Restored(config, net, optimizer, state, saved);
     }
 
     /// <summary>The metrics of an epoch as JSON (as written in checkpoints and <c>--json</c> output).</summary>

@@ -1,0 +1,82 @@
+using System.Text.Json.Nodes;
+using Shinso.Cli.Commands;
+using Shinso.Models.Boltzmann;
+using Shinso.Random;
+using Spectre.Console;
+
+namespace Shinso.Cli.ModelKinds;
+
+/// <summary>Restricted Boltzmann machines: CD-k and PCD presets, AIS evaluation, Gibbs samples, ONNX encoder or decoder.</summary>
+internal sealed class RbmKind : ModelKind
+{
+    public override string FileKind => RbmModelFile.Kind;
+
+    public override string Description => "restricted Boltzmann machine";
+
+    public override IReadOnlyList<ModelAction> Actions { get; } = [ModelAction.Train, ModelAction.Eval, ModelAction.Sample, ModelAction.Export];
+
+    public override IReadOnlyList<string> Presets => BoltzmannPresets.RbmNames;
+
+    public override string ExportedForm(string fileKind, string? part) => $"rbm {part ?? ExportParts[0]}";
+
+    public override IReadOnlyList<string> ExportParts { get; } = ["encoder", "decoder"];
+
+    public override int Train(TrainArguments a)
+    {
+        if (a.Resume is not null) throw new UsageException($"--resume: '{a.Source}' runs are not checkpointed (an RBM epoch takes seconds); start a new run.");
+        if (a.Optimizer is not null) throw new UsageException($"--optimizer applies to feed-forward presets, not '{a.Source}'.");
+        if (a.PretrainEpochs is not null || a.UpDownEpochs is not null)
+            throw new UsageException($"--pretrain-epochs and --updown-epochs apply to deep belief net presets, not '{a.Source}'.");
+        var preset = BoltzmannPresets.FindRbm(a.Source)!;
+        if (a.Epochs is < 0) throw new UsageException($"--epochs must be >= 0, got {a.Epochs}.");
+        if (a.Batch is < 1) throw new UsageException($"--batch must be >= 1 for an RBM, got {a.Batch}.");
+        if (a.LearningRate is { } rate && !(rate > 0)) throw new UsageException($"--lr must be positive, got {rate}.");
+        if (a.AisRuns is < 2) throw new UsageException($"--ais-runs must be >= 2, got {a.AisRuns}.");
+        var options = preset.Options;
+        if (a.Batch is { } b) options = options with { BatchSize = b };
+        if (a.LearningRate is { } l) options = options with { LearningRate = l };
+        if (a.Seed is { } s) options = options with { Seed = s };
+        preset = preset with { Epochs = a.Epochs ?? preset.Epochs, Options = options, AisRuns = a.AisRuns ?? preset.AisRuns };
+        var data = CommonOptions.LoadData(a.Data, a.TestData);
+        using var backend = a.CreateBackend();
+        var result = BoltzmannRuns.TrainRbm(a.Source, preset, backend, data, a.RunDirectory(a.Source));
+        if (a.Json) Console.WriteLine(result.ToJsonString());
+        return 0;
+    }
+
+    public override int Eval(EvalArguments a)
+    {
+        if (a.AisRuns < 2) throw new UsageException($"--ais-runs must be >= 2, got {a.AisRuns}.");
+        var data = CommonOptions.LoadData(a.Data, a.TestData);
+        CommonOptions.Err.MarkupLine($"[grey]data:[/] {Spectre.Console.Markup.Escape(data.Description)}");
+        var rbm = RbmModelFile.Load(a.File, a.Backend);
+        if (data.Train.FeatureCount != rbm.VisibleCount)
+            throw new UsageException($"--data: samples have {data.Train.FeatureCount} features but {a.File} has {rbm.VisibleCount} visible units.");
+        float threshold = a.Header.Metadata["binarize_threshold"] is JsonValue t && t.TryGetValue<float>(out float f) ? f : 0.5f;
+        var result = BoltzmannRuns.RbmLikelihood(rbm, data.Train.Binarize(threshold), data.Test.Binarize(threshold), a.AisRuns, a.Seed ?? 1);
+        result["model"] = a.File;
+        if (a.Json) Console.WriteLine(result.ToJsonString());
+        return 0;
+    }
+
+    public override int Sample(SampleArguments a)
+    {
+        var rbm = RbmModelFile.FromDocument(a.Document, a.File, a.Backend);
+        int n = a.Count == 0 ? 100 : a.Count;
+        if (a.SamplesPath is not null)
+        {
+            float[] starts = a.From == "data"
+                ? SampleCommand.DataStarts(a.Data, a.TestData, n, rbm.VisibleCount)
+                : SampleCommand.RandomBits(n * rbm.VisibleCount, a.Seed);
+            var images = SampleCommand.SampleRbm(rbm, starts, n, a.Steps, new RandomStream(a.Seed, 0x53414D));
+            SampleCommand.Write(a.SamplesPath, images, n, rbm.VisibleCount, (int)Math.Ceiling(Math.Sqrt(n)), false);
+        }
+        if (a.FiltersPath is not null)
+        {
+            int shown = Math.Min(n, rbm.HiddenCount);
+            SampleCommand.Write(a.FiltersPath, SampleCommand.Transposed(rbm.Weights, rbm.VisibleCount, rbm.HiddenCount, n), shown,
+                rbm.VisibleCount, (int)Math.Ceiling(Math.Sqrt(shown)), true);
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,129 @@
+using System.Text.Json.Nodes;
+using Shinso.Data;
+using Shinso.Tests.Data;
+
+namespace Shinso.Tests.Cli;
+
+/// <summary>The CLI on every data format, resume flags that apply or are refused, and actions a model kind lacks.</summary>
+public sealed class DataAndKindCliTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private static (int, string, string) Shinso(params string[] args) => CliTests.Shinso(args);
+
+    private static JsonObject LastJsonLine(string stdout) => (JsonObject)JsonNode.Parse(stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1])!;
+
+    /// <summary>The first training and test images of the embedded subset as an .npz of uint8 and as two CSV files of bytes.</summary>
+    private (string Npz, string TrainCsv, string TestCsv) SubsetAsNpzAndCsv(int trainCount, int testCount)
+    {
+        var (train, test) = FashionMnist.Load(TestData.EmbeddedSubset, trainCount, testCount);
+        static byte[] Pixels(Dataset d) => [.. d.Features.Select(v => (byte)MathF.Round(v * 255f))];
+        static long[] Labels(Dataset d) => [.. d.Labels.Select(l => (long)l)];
+        string npz = _dir.File("subset.npz");
+        NumpyFiles.Archive(npz,
+            ("x_train", NumpyFiles.Array("|u1", [train.Count, 28, 28], Pixels(train))), ("y_train", NumpyFiles.Array("<i8", [train.Count], NumpyFiles.Int64s(Labels(train)))),
+            ("x_test", NumpyFiles.Array("|u1", [test.Count, 28, 28], Pixels(test))), ("y_test", NumpyFiles.Array("<i8", [test.Count], NumpyFiles.Int64s(Labels(test)))));
+        string Csv(Dataset d, string name)
+        {
+            string path = _dir.File(name);
+            var pixels = Pixels(d);
+            using var writer = new StreamWriter(path);
+            writer.WriteLine("label," + string.Join(",", Enumerable.Range(0, 784).Select(i => $"pixel{i}")));
+            for (int s = 0; s < d.Count; s++) writer.WriteLine(d.Labels[s] + "," + string.Join(",", pixels.Skip(s * 784).Take(784)));
+            return path;
+        }
+        return (npz, Csv(train, "train.csv"), Csv(test, "test.csv"));
+    }
+
+    [Fact]
+    public void The_same_images_as_npz_and_as_csv_train_to_the_same_model_and_the_progress_line_names_the_format()
+    {
+        var (npz, trainCsv, testCsv) = SubsetAsNpzAndCsv(600, 200);
+        var (code, stdout, stderr) = Shinso("train", "linreg", "--epochs", "2", "--data", npz, "--out", _dir.File("npz"), "--json", "--threads", "1");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("NumPy .npz", stderr);
+        var fromNpz = LastJsonLine(stdout);
+        (code, stdout, stderr) = Shinso("train", "linreg", "--epochs", "2", "--data", trainCsv, "--test-data", testCsv, "--out", _dir.File("csv"), "--json", "--threads", "1");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("data: CSV", stderr);
+        var fromCsv = LastJsonLine(stdout);
+        Assert.Equal(600, (int)fromNpz["train_samples"]!);
+        Assert.Equal(200, (int)fromCsv["test_samples"]!);
+        Assert.Equal((double)fromNpz["accuracy"]!, (double)fromCsv["accuracy"]!);
+        Assert.Equal((double)fromNpz["loss"]!, (double)fromCsv["loss"]!);
+
+        // eval reads a format other than the one trained on.
+        (code, stdout, stderr) = Shinso("eval", _dir.File("npz/model.shinso"), "--data", trainCsv, "--test-data", testCsv, "--json");
+        Assert.True(code == 0, stderr);
+        Assert.Equal((double)fromNpz["accuracy"]!, (double)LastJsonLine(stdout)["accuracy"]!, 6);
+
+        // A CSV without its test split, and a model whose input does not fit, are one-line usage errors.
+        (code, _, stderr) = Shinso("train", "linreg", "--data", trainCsv, "--out", _dir.File("x"));
+        Assert.Equal(2, code);
+        Assert.Contains("--test-data", stderr);
+    }
+
+    [Fact]
+    public void Cifar_18pct_trains_on_a_cifar10_folder_and_lenet5_refuses_its_shape()
+    {
+        string cifar = Directory.CreateDirectory(_dir.File("cifar")).FullName;
+        var rng = new System.Random(3);
+        foreach (var name in Cifar10.TrainFiles.Append(Cifar10.TestFile))
+        {
+            var bytes = new byte[20 * Cifar10.RecordLength];
+            rng.NextBytes(bytes);
+            for (int r = 0; r < 20; r++) bytes[r * Cifar10.RecordLength] = (byte)(r % 10);
+            File.WriteAllBytes(Path.Combine(cifar, name), bytes);
+        }
+        var (code, stdout, stderr) = Shinso("train", "cifar-18pct", "--epochs", "1", "--batch", "25", "--data", cifar, "--out", _dir.File("c"), "--json", "--threads", "1");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("CIFAR-10 binary folder", stderr);
+        Assert.Equal(100, (int)LastJsonLine(stdout)["train_samples"]!);
+
+        (code, _, stderr) = Shinso("train", "lenet5", "--epochs", "1", "--data", cifar, "--out", _dir.File("l"));
+        Assert.Equal(2, code);
+        Assert.Contains("3x32x32", stderr);
+        Assert.Contains("784", stderr);
+    }
+
+    [Fact]
+    public void Resume_applies_batch_and_learning_rate_from_the_next_epoch_and_refuses_a_new_seed_or_optimizer()
+    {
+        string run = _dir.File("run");
+        var (code, _, stderr) = Shinso("train", "linreg", "--epochs", "1", "--data", TestData.EmbeddedSubset, "--out", run, "--threads", "1");
+        Assert.True(code == 0, stderr);
+
+        (code, _, stderr) = Shinso("train", "linreg", "--epochs", "2", "--data", TestData.EmbeddedSubset, "--resume", run, "--seed", "9");
+        Assert.Equal(2, code);
+        Assert.Contains("--seed", stderr);
+        Assert.Contains("seed 1", stderr);
+        (code, _, stderr) = Shinso("train", "linreg", "--epochs", "2", "--data", TestData.EmbeddedSubset, "--resume", run, "--optimizer", "adam");
+        Assert.Equal(2, code);
+        Assert.Contains("--optimizer", stderr);
+
+        (code, var stdout, stderr) = Shinso("train", "linreg", "--epochs", "2", "--data", TestData.EmbeddedSubset, "--resume", run,
+            "--batch", "50", "--lr", "0.005", "--json", "--threads", "1");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("batch 100 -> 50 from epoch 2 on", stderr);
+        Assert.Contains("learning rate 0.01 -> 0.005 from epoch 2 on", stderr);
+        var epochTwo = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!).First(j => (int?)j["epoch"] == 2);
+        Assert.Equal(0.005, (double)epochTwo["learningRate"]!, 6);
+    }
+
+    [Fact]
+    public void An_action_a_model_kind_lacks_names_the_kind_and_what_it_supports()
+    {
+        string run = _dir.File("net");
+        var (code, _, stderr) = Shinso("train", "linreg", "--epochs", "1", "--data", TestData.EmbeddedSubset, "--out", run, "--threads", "1");
+        Assert.True(code == 0, stderr);
+        (code, _, stderr) = Shinso("sample", Path.Combine(run, "model.shinso"), "--out", _dir.File("s.png"));
+        Assert.Equal(2, code);
+        Assert.Contains("'feedforward' model", stderr);
+        Assert.Contains("supports train, eval, export, not sample", stderr);
+        (code, _, stderr) = Shinso("export", Path.Combine(run, "model.shinso"), "--onnx", _dir.File("m.onnx"), "--part", "decoder");
+        Assert.Equal(2, code);
+        Assert.Contains("--part: applies to rbm models only", stderr);
+    }
+}
