@@ -7,64 +7,6 @@ using Shinso.Tensors;
 
 namespace Shinso.Training;
 
-/// <summary>How a <see cref="Trainer"/> runs.</summary>
-public sealed record TrainingOptions
-{
-    /// <summary>Epochs to train in total (a resumed run counts the epochs already done).</summary>
-    public int Epochs { get; init; } = 10;
-
-    /// <summary>Samples per update: 1 is online learning, 0 (or at least the set size) is full-batch.</summary>
-    public int BatchSize { get; init; } = 100;
-
-    /// <summary>Seeds the shuffling and the dropout masks.</summary>
-    public ulong Seed { get; init; } = 1;
-
-    /// <summary>Stop when the validation loss has not improved for this many epochs (0: never stop early).</summary>
-    public int Patience { get; init; }
-}
-
-/// <summary>The figures of one epoch.</summary>
-/// <param name="Epoch">1-based epoch number.</param>
-/// <param name="TrainLoss">Mean training loss over the epoch's batches (with dropout active).</param>
-/// <param name="TrainAccuracy">Training accuracy over the epoch's batches, for classification.</param>
-/// <param name="ValidationLoss">Loss on the validation set, when there is one.</param>
-/// <param name="ValidationAccuracy">Accuracy on the validation set, for classification.</param>
-/// <param name="Seconds">Wall time of the epoch's training pass.</param>
-/// <param name="SamplesPerSecond">Training samples per second.</param>
-/// <param name="LearningRate">The learning rate used.</param>
-public sealed record EpochMetrics(int Epoch, double TrainLoss, double? TrainAccuracy, double? ValidationLoss,
-    double? ValidationAccuracy, double Seconds, double SamplesPerSecond, float LearningRate);
-
-/// <summary>Everything a resumed run needs besides the parameters and optimizer state.</summary>
-public sealed class TrainingState
-{
-    /// <summary>Epochs completed.</summary>
-    public int EpochsDone { get; set; }
-
-    /// <summary>Updates performed (addresses the dropout masks).</summary>
-    public long Step { get; set; }
-
-    /// <summary>The best validation loss so far (early stopping).</summary>
-    public double BestValidationLoss { get; set; } = double.PositiveInfinity;
-
-    /// <summary>The epoch that reached it.</summary>
-    public int BestEpoch { get; set; }
-
-    /// <summary>True once early stopping has fired.</summary>
-    public bool Stopped { get; set; }
-
-    /// <summary>The metrics of every epoch so far.</summary>
-    public List<EpochMetrics> History { get; } = [];
-
-    /// <summary>Parameter values at the best epoch (host copies), when early stopping is on.</summary>
-    public Dictionary<string, float[]> BestParameters { get; } = [];
-}
-
-/// <summary>Loss and accuracy of a model on a data set.</summary>
-/// <param name="Loss">Mean loss.</param>
-/// <param name="Accuracy">Fraction classified correctly, for classification data.</param>
-public readonly record struct Evaluation(double Loss, double? Accuracy);
-
 /// <summary>
 /// The training loop shared by the feed-forward models: seeded shuffling, minibatches uploaded once
 /// per step, forward, fused loss, backward, one optimizer update, metrics as scalars.

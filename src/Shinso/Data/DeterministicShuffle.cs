@@ -1,0 +1,91 @@
+using Shinso.Random;
+
+namespace Shinso.Data;
+
+/// <summary>
+/// Seeded shuffles for host-side data preparation: a Fisher-Yates shuffle driven by SplitMix64
+/// with unbiased bounded draws, so a (count, seed) pair gives the same permutation on every
+/// platform and .NET version (unlike <see cref="System.Random"/>, whose seeded sequence is not
+/// guaranteed across versions).
+/// </summary>
+public static class DeterministicShuffle
+{
+    /// <summary>A permutation of <c>[0, count)</c> determined by <paramref name="seed"/>.</summary>
+    public static int[] Permutation(int count, ulong seed)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        var result = new int[count];
+        for (int i = 0; i < count; i++) result[i] = i;
+        Shuffle(result, seed);
+        return result;
+    }
+
+    /// <summary>The permutation for epoch <paramref name="epoch"/> of a run seeded with <paramref name="seed"/>.</summary>
+    public static int[] EpochPermutation(int count, int epoch, ulong seed)
+    {
+        ulong epochState = (ulong)(uint)epoch ^ 0xD1B54A32D192ED03UL;
+        return Permutation(count, Mix(seed) ^ Mix(Next(ref epochState)));
+    }
+
+    /// <summary>Shuffles <paramref name="items"/> in place (Fisher-Yates) with a generator seeded by <paramref name="seed"/>.</summary>
+    public static void Shuffle<T>(Span<T> items, ulong seed)
+    {
+        ulong state = seed;
+        for (int i = items.Length - 1; i > 0; i--)
+        {
+            int j = Below(ref state, (uint)(i + 1));
+            (items[i], items[j]) = (items[j], items[i]);
+        }
+    }
+
+    private static ulong Next(ref ulong state)
+    {
+        state += 0x9E3779B97F4A7C15UL;
+        return Mix(state);
+    }
+
+    private static ulong Mix(ulong z)
+    {
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+
+    /// <summary>An unbiased draw from [0, bound) (Lemire's multiply-and-reject).</summary>
+    private static int Below(ref ulong state, uint bound)
+    {
+        ulong product = (ulong)(uint)(Next(ref state) >> 32) * bound;
+        uint low = (uint)product;
+        if (low < bound)
+        {
+            uint threshold = (0u - bound) % bound;
+            while (low < threshold)
+            {
+                product = (ulong)(uint)(Next(ref state) >> 32) * bound;
+                low = (uint)product;
+            }
+        }
+        return (int)(product >> 32);
+    }
+}
+
+/// <summary>Uniform [0, 1) floats from a <see cref="RandomStream"/>: element k is position <c>counter + k</c> (Philox4x32-10).</summary>
+internal static class UniformSource
+{
+    public static void Fill(RandomStream stream, ulong counter, Span<float> destination)
+    {
+        PhiloxBlock block = default;
+        ulong loadedBlock = ulong.MaxValue;
+        for (int k = 0; k < destination.Length; k++)
+        {
+            ulong position = counter + (ulong)k;
+            ulong blockIndex = position / 4;
+            if (blockIndex != loadedBlock || k == 0)
+            {
+                block = Philox4x32.Generate(stream, blockIndex);
+                loadedBlock = blockIndex;
+            }
+            destination[k] = Philox4x32.ToUniform(block[(int)(position % 4)]);
+        }
+    }
+}

@@ -1,0 +1,13 @@
+using System.Diagnostics;
+using Shinso.Layers;
+using Shinso.Models.FeedForward;
+using Shinso.Optimizers;
+using Shinso.Random;
+using Shinso.Tensors;
+
+namespace Shinso.Training;
+
+/// <summary>Loss and accuracy of a model on a data set.</summary>
+/// <param name="Loss">Mean loss.</param>
+/// <param name="Accuracy">Fraction classified correctly, for classification data.</param>
+public readonly record struct Evaluation(double Loss, double? Accuracy);

@@ -1,0 +1,24 @@
+using System.Diagnostics;
+using Shinso.Layers;
+using Shinso.Models.FeedForward;
+using Shinso.Optimizers;
+using Shinso.Random;
+using Shinso.Tensors;
+
+namespace Shinso.Training;
+
+/// <summary>How a <see cref="Trainer"/> runs.</summary>
+public sealed record TrainingOptions
+{
+    /// <summary>Epochs to train in total (a resumed run counts the epochs already done).</summary>
+    public int Epochs { get; init; } = 10;
+
+    /// <summary>Samples per update: 1 is online learning, 0 (or at least the set size) is full-batch.</summary>
+    public int BatchSize { get; init; } = 100;
+
+    /// <summary>Seeds the shuffling and the dropout masks.</summary>
+    public ulong Seed { get; init; } = 1;
+
+    /// <summary>Stop when the validation loss has not improved for this many epochs (0: never stop early).</summary>
+    public int Patience { get; init; }
+}
