@@ -18,7 +18,7 @@ namespace Shinso.Models.Boltzmann;
 /// </remarks>
 public sealed class AssociativeMemory
 {
-    private readonly Dictionary<(int Rows, int Columns, int Slot), Tensor> _scratch = [];
+    private Workspace? _workspace;
 
     /// <summary>Creates the top RBM with weights from N(0, <paramref name="initialWeightStd"/>^2) and zero biases.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A size is not positive, or there are fewer than two labels.</exception>
@@ -112,8 +112,8 @@ public sealed class AssociativeMemory
         int n = penultimate.Rows;
         if (scores.Rows != LabelCount || scores.Columns != n)
             throw new ArgumentException($"scores has shape {Tensor.ShapeText(scores.Shape)}; expected [{LabelCount}, {n}].", nameof(scores));
-        var shared = Scratch(n, TopCount, 0);
-        var withLabel = Scratch(n, TopCount, 1);
+        var shared = Workspace.Get("label-scores-shared", n, TopCount);
+        var withLabel = Workspace.Get("label-scores-with-label", n, TopCount);
         Backend.Gemm(Transpose.None, Transpose.None, 1f, penultimate, PenultimateWeights, 0f, shared);
         Backend.AddRowVector(shared, TopBias);
         var labelBias = new float[LabelCount];
@@ -141,12 +141,8 @@ public sealed class AssociativeMemory
         Backend.Upload(RestrictedBoltzmannMachine.Download(other.TopBias), TopBias);
     }
 
-    internal Tensor Scratch(int rows, int columns, int slot)
-    {
-        if (!_scratch.TryGetValue((rows, columns, slot), out var t))
-            _scratch[(rows, columns, slot)] = t = Backend.Allocate(rows, columns);
-        return t;
-    }
+    /// <summary>The model's scratch tensors, by purpose.</summary>
+    internal Workspace Workspace => _workspace ??= new Workspace(Backend);
 
     private static void Check(Tensor t, int columns, string name)
     {
@@ -274,7 +270,7 @@ public sealed class AssociativeMemoryTrainer
         {
             m.PenultimateInput(_topSample, _negPenMean);
             be.SigmoidBernoulli(Stream, Take(RestrictedBoltzmannMachine.BlocksFor(_negPen.Length)), _negPenMean, _negPenMean, _negPen);
-            if (s == 0) error = 2.0 * be.SquaredError(_negPenMean, _pen, m.Scratch(b, m.PenultimateCount, 2));
+            if (s == 0) error = 2.0 * be.SquaredError(_negPenMean, _pen, m.Workspace.Get("reconstruction-error", b, m.PenultimateCount));
             m.LabelProbabilities(_topSample, _negLab);
             m.TopInput(_negPen, _negLab, _negTop);
             if (s < Options.GibbsSteps - 1)

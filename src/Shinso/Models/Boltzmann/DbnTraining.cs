@@ -111,8 +111,8 @@ public static class GreedyLayerwiseTraining
         for (int start = 0; start < data.Count; start += batchSize)
         {
             int rows = Math.Min(batchSize, data.Count - start);
-            var v = rbm.Scratch(rows, nv, 20);
-            var h = rbm.Scratch(rows, nh, 21);
+            var v = rbm.Workspace.Get("batch-visible", rows, nv);
+            var h = rbm.Workspace.Get("batch-hidden", rows, nh);
             be.Upload(data.Features.AsSpan(start * nv, rows * nv), v);
             rbm.HiddenProbabilities(v, h);
             be.Download(h, features.AsSpan(start * nh, rows * nh));

@@ -96,7 +96,7 @@ public sealed class BeliefLayer
 /// </remarks>
 public sealed class DeepBeliefNet
 {
-    private readonly Dictionary<(int Rows, int Columns, int Slot), Tensor> _scratch = [];
+    private Workspace? _workspace;
     private readonly int[] _sizes;
 
     /// <summary>Creates a net with small random weights (N(0, 0.01^2)) and zero biases.</summary>
@@ -186,7 +186,7 @@ public sealed class DeepBeliefNet
         var x = data;
         for (int l = 0; l < Layers.Count; l++)
         {
-            var y = Scratch(data.Rows, Layers[l].AboveCount, 10 + l);
+            var y = Workspace.Get("up-pass", l, data.Rows, Layers[l].AboveCount);
             Layers[l].UpInput(Backend, x, y);
             Backend.Activate(Activation.Sigmoid, y, y);
             x = y;
@@ -206,9 +206,9 @@ public sealed class DeepBeliefNet
         for (int start = 0; start < n; start += batchSize)
         {
             int rows = Math.Min(batchSize, n - start);
-            var batch = Scratch(rows, VisibleCount, 0);
+            var batch = Workspace.Get("classify-batch", rows, VisibleCount);
             Backend.Upload(data.Slice(start * VisibleCount, rows * VisibleCount), batch);
-            var s = Scratch(LabelCount, rows, 1);
+            var s = Workspace.Get("label-scores", LabelCount, rows);
             Top.LabelScores(Penultimate(batch), s);
             var host = scores.AsSpan(0, LabelCount * rows);
             Backend.Download(s, host);
@@ -241,9 +241,9 @@ public sealed class DeepBeliefNet
         for (int start = 0; start < n; start += batchSize)
         {
             int rows = Math.Min(batchSize, n - start);
-            var batch = Scratch(rows, VisibleCount, 0);
+            var batch = Workspace.Get("classify-batch", rows, VisibleCount);
             Backend.Upload(data.Slice(start * VisibleCount, rows * VisibleCount), batch);
-            var s = Scratch(labels, rows, 1);
+            var s = Workspace.Get("label-scores", labels, rows);
             Top.LabelScores(Penultimate(batch), s);
             var host = scores.AsSpan(0, labels * rows);
             Backend.Download(s, host);
@@ -284,14 +284,14 @@ public sealed class DeepBeliefNet
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         ArgumentOutOfRangeException.ThrowIfNegative(gibbsSteps);
         var be = Backend;
-        var labels = Scratch(count, LabelCount, 2);
+        var labels = Workspace.Get("generate-labels", count, LabelCount);
         var oneHot = new float[count * LabelCount];
         for (int i = 0; i < count; i++) oneHot[i * LabelCount + label] = 1f;
         be.Upload(oneHot, labels);
-        var pen = Scratch(count, Top.PenultimateCount, 3);
-        var penProb = Scratch(count, Top.PenultimateCount, 4);
-        var top = Scratch(count, Top.TopCount, 5);
-        var topProb = Scratch(count, Top.TopCount, 6);
+        var pen = Workspace.Get("generate-penultimate", count, Top.PenultimateCount);
+        var penProb = Workspace.Get("generate-penultimate-probabilities", count, Top.PenultimateCount);
+        var top = Workspace.Get("generate-top", count, Top.TopCount);
+        var topProb = Workspace.Get("generate-top-probabilities", count, Top.TopCount);
         be.Fill(penProb, 0f);
         be.AddRowVector(penProb, Top.PenultimateBias);
         counter = SampleSigmoid(penProb, pen, stream, counter);
@@ -318,14 +318,14 @@ public sealed class DeepBeliefNet
         for (int l = Layers.Count - 1; l >= 0; l--)
         {
             var layer = Layers[l];
-            var mean = Scratch(x.Rows, layer.BelowCount, 20 + l);
+            var mean = Workspace.Get("down-pass-mean", l, x.Rows, layer.BelowCount);
             layer.DownInput(Backend, x, mean);
             if (l == 0)
             {
                 if (layer.BelowUnits == VisibleUnits.Bernoulli) Backend.Activate(Activation.Sigmoid, mean, mean);
                 return mean;
             }
-            var sample = Scratch(x.Rows, layer.BelowCount, 30 + l);
+            var sample = Workspace.Get("down-pass-sample", l, x.Rows, layer.BelowCount);
             counter = SampleSigmoid(mean, sample, stream, counter);
             x = sample;
         }
@@ -386,10 +386,6 @@ public sealed class DeepBeliefNet
         return net;
     }
 
-    internal Tensor Scratch(int rows, int columns, int slot)
-    {
-        if (!_scratch.TryGetValue((rows, columns, slot), out var t))
-            _scratch[(rows, columns, slot)] = t = Backend.Allocate(rows, columns);
-        return t;
-    }
+    /// <summary>The model's scratch tensors, by purpose.</summary>
+    internal Workspace Workspace => _workspace ??= new Workspace(Backend);
 }

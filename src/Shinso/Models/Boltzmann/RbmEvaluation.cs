@@ -206,10 +206,10 @@ public static class RbmEvaluation
         for (int start = 0; start < n; start += batchSize)
         {
             int rows = Math.Min(batchSize, n - start);
-            var v = rbm.Scratch(rows, nv, 20);
-            var h = rbm.Scratch(rows, rbm.HiddenCount, 21);
-            var mean = rbm.Scratch(rows, nv, 22);
-            var grad = rbm.Scratch(rows, nv, 23);
+            var v = rbm.Workspace.Get("batch-visible", rows, nv);
+            var h = rbm.Workspace.Get("batch-hidden", rows, rbm.HiddenCount);
+            var mean = rbm.Workspace.Get("batch-visible-mean", rows, nv);
+            var grad = rbm.Workspace.Get("batch-gradient", rows, nv);
             rbm.Backend.Upload(data.Slice(start * nv, rows * nv), v);
             rbm.HiddenProbabilities(v, h);
             rbm.VisibleMean(h, mean);
@@ -227,8 +227,8 @@ public static class RbmEvaluation
         for (int start = 0; start < n; start += batchSize)
         {
             int rows = Math.Min(batchSize, n - start);
-            var v = rbm.Scratch(rows, nv, 24);
-            var f = rbm.Scratch(rows, 1, 25);
+            var v = rbm.Workspace.Get("free-energy-visible", rows, nv);
+            var f = rbm.Workspace.Get("free-energy", rows, 1);
             rbm.Backend.Upload(data.Slice(start * nv, rows * nv), v);
             rbm.FreeEnergy(v, f.Reshape(rows));
             rbm.Backend.Download(f, result.AsSpan(start, rows));

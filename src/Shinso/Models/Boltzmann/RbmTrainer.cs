@@ -240,7 +240,7 @@ public abstract class RbmTrainer
     /// <summary>Mean over rows of the squared distance between the data and <paramref name="mean"/> (one pass).</summary>
     protected double ReconstructionError(Tensor mean)
     {
-        var scratch = Rbm.Scratch(mean.Rows, mean.Columns, 10);
+        var scratch = Rbm.Workspace.Get("reconstruction-error", mean.Rows, mean.Columns);
         return 2.0 * Rbm.Backend.SquaredError(mean, DataVisible, scratch);
     }
 
@@ -260,11 +260,11 @@ public abstract class RbmTrainer
         // Sigma statistics need the unscaled visible values and the drives h W^T, before the weights move.
         if (Rbm.LearnSigma)
         {
-            var drive = Rbm.Scratch(b, Rbm.VisibleCount, 11);
+            var drive = Rbm.Workspace.Get("sigma-drive", b, Rbm.VisibleCount);
             be.Gemm(Transpose.None, Transpose.Transposed, 1f, DataHidden, Rbm.Weights, 0f, drive);
             be.GaussianScaleStatistics(DataVisible, drive, Rbm.VisibleBias, Rbm.Sigma, _gradS, 0f);
             be.ScaleShift(_gradS, 1f / b, 0f, _gradS);
-            var driveNeg = Rbm.Scratch(c, Rbm.VisibleCount, 12);
+            var driveNeg = Rbm.Workspace.Get("sigma-drive-negative", c, Rbm.VisibleCount);
             be.Gemm(Transpose.None, Transpose.Transposed, -1f, negHiddenNegated, Rbm.Weights, 0f, driveNeg);
             be.GaussianScaleStatistics(negVisible, driveNeg, Rbm.VisibleBias, Rbm.Sigma, _tmpB, 0f);
             be.Axpy(-1f / c, _tmpB, _gradS);
@@ -304,7 +304,7 @@ public abstract class RbmTrainer
         Tensor posV = DataVisible, negV = negVisible, stackV = _stackV;
         if (Rbm.HasScaledVisible)
         {
-            var scaled = Rbm.Scratch(2 * b, Rbm.VisibleCount, 13);
+            var scaled = Rbm.Workspace.Get("scaled-stacked-visible", 2 * b, Rbm.VisibleCount);
             if (stacked)
             {
                 be.ScaleColumns(_stackV, Rbm.InverseSigma, scaled);
@@ -314,7 +314,7 @@ public abstract class RbmTrainer
             {
                 posV = scaled.SliceRows(0, b);
                 be.ScaleColumns(DataVisible, Rbm.InverseSigma, posV);
-                negV = Rbm.Scratch(c, Rbm.VisibleCount, 14);
+                negV = Rbm.Workspace.Get("scaled-negative-visible", c, Rbm.VisibleCount);
                 be.ScaleColumns(negVisible, Rbm.InverseSigma, negV);
             }
         }

@@ -33,7 +33,7 @@ public enum VisibleUnits
 /// </remarks>
 public sealed class RestrictedBoltzmannMachine
 {
-    private readonly Dictionary<(int Rows, int Columns, int Slot), Tensor> _scratch = [];
+    private Workspace? _workspace;
 
     /// <summary>Creates an RBM with weights drawn from N(0, <paramref name="initialWeightStd"/>^2) (Hinton's guide: 0.01) and zero biases.</summary>
     /// <param name="backend">The backend that owns the parameters.</param>
@@ -155,7 +155,7 @@ public sealed class RestrictedBoltzmannMachine
         var v = visible;
         if (HasScaledVisible)
         {
-            v = Scratch(visible.Rows, VisibleCount, 0);
+            v = Workspace.Get("scaled-visible", visible.Rows, VisibleCount);
             Backend.ScaleColumns(visible, InverseSigma, v);
         }
         Backend.Gemm(Transpose.None, Transpose.None, 1f, v, Weights, 0f, preActivation);
@@ -219,9 +219,9 @@ public sealed class RestrictedBoltzmannMachine
     public ulong Gibbs(Tensor visible, int steps, RandomStream stream, ulong counter)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(steps);
-        var hp = Scratch(visible.Rows, HiddenCount, 1);
-        var hs = Scratch(visible.Rows, HiddenCount, 2);
-        var vm = Scratch(visible.Rows, VisibleCount, 3);
+        var hp = Workspace.Get("gibbs-hidden-probabilities", visible.Rows, HiddenCount);
+        var hs = Workspace.Get("gibbs-hidden-samples", visible.Rows, HiddenCount);
+        var vm = Workspace.Get("gibbs-visible-mean", visible.Rows, VisibleCount);
         for (int s = 0; s < steps; s++)
         {
             counter += SampleHidden(visible, stream, counter, hp, hs);
@@ -235,10 +235,10 @@ public sealed class RestrictedBoltzmannMachine
     {
         CheckRows(visible, VisibleCount, nameof(visible));
         if (result.Length != visible.Rows) throw new ArgumentException($"result has {result.Length} elements, expected {visible.Rows}.", nameof(result));
-        var pre = Scratch(visible.Rows, HiddenCount, 4);
+        var pre = Workspace.Get("hidden-input", visible.Rows, HiddenCount);
         HiddenInput(visible, pre);
         Backend.SoftplusSumRows(pre, 1f, result);
-        var visibleTerm = Scratch(visible.Rows, 1, 5);
+        var visibleTerm = Workspace.Get("visible-energy-term", visible.Rows, 1);
         VisibleEnergy(visible, visibleTerm);
         // F = visibleTerm - softplus sums
         Backend.Axpby(1f, visibleTerm.Reshape(visible.Rows), -1f, result);
@@ -251,11 +251,11 @@ public sealed class RestrictedBoltzmannMachine
         CheckRows(hidden, HiddenCount, nameof(hidden));
         if (hidden.Rows != visible.Rows) throw new ArgumentException($"hidden has {hidden.Rows} rows but visible has {visible.Rows}.", nameof(hidden));
         if (result.Length != visible.Rows) throw new ArgumentException($"result has {result.Length} elements, expected {visible.Rows}.", nameof(result));
-        var pre = Scratch(visible.Rows, HiddenCount, 4);
+        var pre = Workspace.Get("hidden-input", visible.Rows, HiddenCount);
         HiddenInput(visible, pre); // c + (v/sigma) W
         Backend.Multiply(pre, hidden, pre);
         Backend.SumRows(pre, result);
-        var visibleTerm = Scratch(visible.Rows, 1, 5);
+        var visibleTerm = Workspace.Get("visible-energy-term", visible.Rows, 1);
         VisibleEnergy(visible, visibleTerm);
         Backend.Axpby(1f, visibleTerm.Reshape(visible.Rows), -1f, result);
     }
@@ -268,8 +268,8 @@ public sealed class RestrictedBoltzmannMachine
             Backend.Gemm(Transpose.None, Transpose.None, -1f, visible, VisibleBias.Reshape(VisibleCount, 1), 0f, result);
             return;
         }
-        var d = Scratch(visible.Rows, VisibleCount, 6);
-        var negBias = Scratch(1, VisibleCount, 7);
+        var d = Workspace.Get("visible-deviation", visible.Rows, VisibleCount);
+        var negBias = Workspace.Get("negated-visible-bias", 1, VisibleCount);
         Backend.ScaleShift(VisibleBias, -1f, 0f, negBias.Reshape(VisibleCount));
         Backend.Copy(visible, d);
         Backend.AddRowVector(d, negBias.Reshape(VisibleCount));
@@ -301,12 +301,8 @@ public sealed class RestrictedBoltzmannMachine
         return data;
     }
 
-    internal Tensor Scratch(int rows, int columns, int slot)
-    {
-        if (!_scratch.TryGetValue((rows, columns, slot), out var t))
-            _scratch[(rows, columns, slot)] = t = Backend.Allocate(rows, columns);
-        return t;
-    }
+    /// <summary>The model's scratch tensors, by purpose.</summary>
+    internal Workspace Workspace => _workspace ??= new Workspace(Backend);
 
     private static void CheckRows(Tensor t, int columns, string name)
     {
