@@ -1,5 +1,3 @@
-using Shinso.Random;
-
 namespace Shinso.Data;
 
 /// <summary>Per-feature mean and standard deviation, computed on one data set and applied to any other.</summary>

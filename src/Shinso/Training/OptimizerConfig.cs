@@ -1,7 +1,5 @@
 using System.Text.Json.Nodes;
 using Shinso.IO;
-using Shinso.Layers;
-using Shinso.Models.FeedForward;
 using Shinso.Optimizers;
 
 namespace Shinso.Training;

@@ -1,10 +1,3 @@
-using System.Diagnostics;
-using Shinso.Layers;
-using Shinso.Models.FeedForward;
-using Shinso.Optimizers;
-using Shinso.Random;
-using Shinso.Tensors;
-
 namespace Shinso.Training;
 
 /// <summary>How a <see cref="Trainer"/> runs.</summary>
