@@ -17,7 +17,7 @@ try
     return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
 catch (Exception e) when (e is UsageException or FormatException or FileNotFoundException or DirectoryNotFoundException
-                              or InvalidDataException or ArgumentException or PlatformNotSupportedException
+                              or InvalidDataException or IOException or UnauthorizedAccessException or ArgumentException or PlatformNotSupportedException
                               or Shinso.OpenCL.Native.OpenClException)
 {
     Console.Error.WriteLine($"shinso: {e.Message}");

@@ -104,13 +104,24 @@ internal static class BoltzmannRuns
         var (train, test) = (data.Train, data.Test);
         if (train.FeatureCount != preset.LayerSizes[0])
             throw new UsageException($"--data: samples are {string.Join("x", train.SampleShape)} ({train.FeatureCount} features) but {name}'s bottom layer has {preset.LayerSizes[0]} units.");
-        var g = preset.Greedy;
         string dbnPath = Path.Combine(outDirectory, "dbn.shinso");
         var stage = resume is not null ? DbnRunStage.Load(dbnPath, preset, backend, resume.Seed) : null;
-        // A resumed run continues every phase with the seed it started with.
-        if (stage is not null) preset = Seeded(preset, stage.Dbn.Seed);
+        if (stage is not null)
+        {
+            // A resumed run continues every phase with the seed it started with, and each phase with the budget it was
+            // given unless a flag asks for another.
+            preset = Seeded(preset, stage.Dbn.Seed);
+            preset = PlannedBudgets(preset, stage.Progress, resume!);
+        }
+        var g = preset.Greedy;
         var dbn = stage?.Dbn ?? new DeepBeliefNet(backend, preset.LayerSizes, train.ClassCount, seed: g.Layer.Seed);
+        if (dbn.LabelCount != train.ClassCount)
+            throw new UsageException($"--data: the data has {train.ClassCount} classes but the run's DBN has {dbn.LabelCount} label units.");
         var progress = stage?.Progress ?? new JsonObject { ["data"] = dataDescription, ["greedy_stages_done"] = 0, ["updown_epochs_done"] = 0 };
+        progress["planned_layer_epochs"] = g.LayerEpochs;
+        progress["planned_top_epochs"] = g.TopEpochs;
+        progress["planned_updown_epochs"] = preset.UpDownEpochs;
+        progress["planned_backprop_epochs"] = preset.Backprop.Training.Epochs;
         Progress($"model: {name} — DBN {string.Join("-", preset.LayerSizes)} + {train.ClassCount} labels; greedy CD-1 {g.LayerEpochs} epochs per layer, " +
                  $"top {g.TopEpochs}; up-down {preset.UpDownEpochs} epochs ({preset.UpDown.TopGibbsSteps} top Gibbs steps, lr {preset.UpDown.LearningRate}); " +
                  $"backprop {preset.Backprop.Training.Epochs} epochs (hidden dropout {preset.BackpropDropout}); backend {backend.Name}");
@@ -178,14 +189,19 @@ internal static class BoltzmannRuns
         Shinso.Optimizers.Optimizer optimizer;
         TrainingState? state = null;
         var config = preset.Backprop;
-        if (resume is not null && !generativeChanged && File.Exists(Path.Combine(outDirectory, Checkpoint.FileName)))
+        bool checkpointed = File.Exists(Path.Combine(outDirectory, Checkpoint.FileName));
+        if (resume is not null && generativeChanged && checkpointed)
+            Progress("resume: the backprop checkpoint belongs to the DBN before this run's new greedy or up-down epochs; backprop starts again from the new DBN");
+        if (resume is not null && !generativeChanged && checkpointed)
         {
             var overrides = resume.Backprop with { Epochs = config.Training.Epochs };
             var restored = Checkpoint.Load(outDirectory, backend, saved => TrainingRun.Resume(overrides, saved));
             config = restored.Config;
             (net, optimizer, state) = (restored.Net, restored.Optimizer, restored.State);
             Progress($"resuming backprop after epoch {state.EpochsDone}");
-            foreach (var change in ResumeOverrides.Changes(restored.SavedConfig, config))
+            try { ResumeOverrides.CheckBudget(config, state.EpochsDone, "--epochs"); }
+            catch (ArgumentException e) { throw new UsageException(e.Message); }
+            foreach (var change in ResumeOverrides.Changes(restored.SavedConfig, config, state.EpochsDone))
                 Progress($"resume: backprop {change} from epoch {state.EpochsDone + 1} on");
         }
         else
@@ -239,6 +255,30 @@ internal static class BoltzmannRuns
         return summary;
     }
 
+    /// <summary>
+    /// The phase budgets a resumed run continues with: those the run was started with (saved in <c>dbn.shinso</c>), except
+    /// where a flag asks for another, which is reported.
+    /// </summary>
+    private static DbnPreset PlannedBudgets(DbnPreset preset, JsonObject progress, DbnResume resume)
+    {
+        int? Saved(string key) => progress[key] is JsonValue v && v.TryGetValue<int>(out int n) ? n : null;
+        void Report(string what, int? saved, int now)
+        {
+            if (saved is { } before && before != now) Progress($"resume: {what} {before} -> {now}");
+        }
+        var g = preset.Greedy;
+        if (resume.PretrainEpochs is null)
+            g = g with { LayerEpochs = Saved("planned_layer_epochs") ?? g.LayerEpochs, TopEpochs = Saved("planned_top_epochs") ?? g.TopEpochs };
+        else
+            Report("greedy epochs per layer", Saved("planned_layer_epochs"), g.LayerEpochs);
+        int upDown = resume.UpDownEpochs is null ? Saved("planned_updown_epochs") ?? preset.UpDownEpochs : preset.UpDownEpochs;
+        if (resume.UpDownEpochs is not null) Report("up-down epochs", Saved("planned_updown_epochs"), upDown);
+        var training = preset.Backprop.Training;
+        if (resume.Backprop.Epochs is null) training = training with { Epochs = Saved("planned_backprop_epochs") ?? training.Epochs };
+        else Report("backprop epochs", Saved("planned_backprop_epochs"), training.Epochs);
+        return preset with { Greedy = g, UpDownEpochs = upDown, Backprop = preset.Backprop with { Training = training } };
+    }
+
     /// <summary><paramref name="preset"/> with every phase seeded by <paramref name="seed"/>.</summary>
     public static DbnPreset Seeded(DbnPreset preset, ulong seed) => preset with
     {
@@ -251,7 +291,11 @@ internal static class BoltzmannRuns
 }
 
 /// <summary>A request to resume a DBN run, with the changes asked for its backprop phase (the phases before it keep their preset).</summary>
-internal sealed record DbnResume(ResumeOverrides Backprop, ulong? Seed);
+/// <param name="Backprop">Changes typed for the backprop phase (null: keep what the run was given).</param>
+/// <param name="Seed">The seed typed, refused unless it is the run's.</param>
+/// <param name="PretrainEpochs">--pretrain-epochs as typed.</param>
+/// <param name="UpDownEpochs">--updown-epochs as typed.</param>
+internal sealed record DbnResume(ResumeOverrides Backprop, ulong? Seed, int? PretrainEpochs, int? UpDownEpochs);
 
 /// <summary>Where a DBN run stopped, read back from its <c>dbn.shinso</c> for <c>--resume</c>.</summary>
 internal sealed record DbnRunStage(DeepBeliefNet Dbn, JsonObject Progress)

@@ -34,7 +34,15 @@ internal static class CommonOptions
     };
 
     /// <summary>Progress and human-readable output; stdout is kept for results.</summary>
-    public static IAnsiConsole Err { get; } = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+    public static IAnsiConsole Err { get; } = CreateErr();
+
+    private static IAnsiConsole CreateErr()
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        // Logs and pipes get whole lines: Spectre would otherwise wrap them at 80 columns, splitting paths and messages.
+        if (Console.IsErrorRedirected) console.Profile.Width = 4096;
+        return console;
+    }
 
     public static SimdPath ParsePath(string text) => text switch
     {
@@ -110,6 +118,8 @@ internal static class CommonOptions
             var (train, test) = Shinso.Data.FashionMnist.Load(directory);
             return new Shinso.Data.LoadedData(train, test, Shinso.Data.DataFormat.Idx, description);
         }
+        if (data.Length == 0) throw new UsageException("--data: expected a folder or file, got an empty path.");
+        if (testData is { Length: 0 }) throw new UsageException("--test-data: expected a CSV file, got an empty path.");
         try
         {
             return Shinso.Data.DataSource.Load(data, testData);

@@ -44,7 +44,9 @@ internal static class TrainingRun
             config = restored.Config;
             (net, optimizer, state) = (restored.Net, restored.Optimizer, restored.State);
             err.MarkupLine($"[grey]resuming[/] {Markup.Escape(outDirectory)} after epoch {state.EpochsDone} (step {state.Step})");
-            foreach (var change in ResumeOverrides.Changes(restored.SavedConfig, config))
+            try { ResumeOverrides.CheckBudget(config, state.EpochsDone, "--epochs"); }
+            catch (ArgumentException e) { throw new UsageException(e.Message); }
+            foreach (var change in ResumeOverrides.Changes(restored.SavedConfig, config, state.EpochsDone))
                 err.MarkupLine($"[grey]resume:[/] {Markup.Escape(change)} from epoch {state.EpochsDone + 1} on");
         }
         else
@@ -54,9 +56,11 @@ internal static class TrainingRun
         }
 
         CommonOptions.RequireFeatures(data, config.Architecture.InputLength, name);
-        if (train.ClassCount != config.Architecture.OutputLength)
-            throw new UsageException($"--data: the data has {train.ClassCount} classes but {name} has {config.Architecture.OutputLength} outputs; " +
+        int outputs = config.Architecture.OutputLength;
+        if (Math.Max(train.ClassCount, test.ClassCount) > outputs)
+            throw new UsageException($"--data: the data has {Math.Max(train.ClassCount, test.ClassCount)} classes but {name} has {outputs} outputs; " +
                                      "use a config whose last layer has one unit per class.");
+        (train, test) = (train.WithClassCount(outputs), test.WithClassCount(outputs));
         if (config.Normalize)
         {
             var (normalized, statistics) = train.Normalize();

@@ -27,7 +27,8 @@ internal sealed class DbnKind : ModelKind
         var preset = Override(BoltzmannPresets.FindDbn(a.Source)!, a);
         if (a.LearningRate is not null || a.Batch is not null)
             CommonOptions.Err.MarkupLine("[grey]--lr and --batch apply to the backprop phase; greedy pretraining and up-down keep the preset's.[/]");
-        var resume = a.Resume is null ? null : new DbnResume(new ResumeOverrides { BatchSize = a.Batch, LearningRate = a.LearningRate }, a.Seed);
+        var resume = a.Resume is null ? null : new DbnResume(new ResumeOverrides { Epochs = a.Epochs, BatchSize = a.Batch, LearningRate = a.LearningRate }, a.Seed,
+            a.PretrainEpochs, a.UpDownEpochs);
         var data = CommonOptions.LoadData(a.Data, a.TestData);
         using var backend = a.CreateBackend();
         var result = BoltzmannRuns.TrainDbn(a.Source, preset, backend, data, a.RunDirectory(a.Source), !Console.IsErrorRedirected, resume);

@@ -34,7 +34,7 @@ internal sealed class FeedForwardKind : ModelKind
             // Only what the user typed reaches the saved run: every flag either applies from the next epoch or is refused.
             overrides = new ResumeOverrides
             {
-                Epochs = a.Epochs ?? config.Training.Epochs, BatchSize = a.Batch, LearningRate = a.LearningRate, Seed = a.Seed, Optimizer = a.Optimizer,
+                Epochs = a.Epochs, BatchSize = a.Batch, LearningRate = a.LearningRate, Seed = a.Seed, Optimizer = a.Optimizer,
             };
         }
         else
@@ -66,8 +66,9 @@ internal sealed class FeedForwardKind : ModelKind
         var loaded = CommonOptions.LoadData(a.Data, a.TestData);
         CommonOptions.RequireFeatures(loaded, net.Spec.InputLength, a.File);
         var test = loaded.Test;
-        if (test.ClassCount != net.Spec.OutputLength)
+        if (test.ClassCount > net.Spec.OutputLength)
             throw new UsageException($"--data: the data has {test.ClassCount} classes but {a.File} has {net.Spec.OutputLength} outputs.");
+        test = test.WithClassCount(net.Spec.OutputLength);
         var evaluation = Trainer.Evaluate(net, SupervisedData.FromDataset(test));
         CommonOptions.Err.MarkupLine($"[grey]data:[/] {Markup.Escape(loaded.Description)}");
         CommonOptions.Err.MarkupLine($"test accuracy [bold]{evaluation.Accuracy:P2}[/], loss {evaluation.Loss:F4} on {test.Count} images");

@@ -5,7 +5,7 @@ namespace Shinso.Data;
 /// <summary>
 /// A labelled table read from CSV: one sample per line, the integer class label in the first column and the
 /// features after it (the layout of the common <c>mnist_train.csv</c>). A first line whose label field is not a
-/// number is a header and is skipped; blank lines are skipped.
+/// number (or that numbers the columns 0, 1, 2, ... as pandas does) is a header and is skipped; blank lines are skipped.
 /// </summary>
 public sealed class CsvTable
 {
@@ -56,7 +56,7 @@ public sealed class CsvTable
             if (text.IsEmpty) continue;
             int fields = 1;
             foreach (char c in text) if (c == ',') fields++;
-            if (columns < 0 && !header && !IsNumber(FirstField(text)))
+            if (columns < 0 && !header && (!IsNumber(FirstField(text)) || IsColumnNumbering(text)))
             {
                 header = true;
                 continue;
@@ -78,13 +78,13 @@ public sealed class CsvTable
                 var field = Unquote(text[range].Trim());
                 if (column == 1)
                 {
-                    if (!int.TryParse(field, NumberStyles.Integer, CultureInfo.InvariantCulture, out int label) || label < 0)
+                    if (!int.TryParse(field, NumberStyles.Integer, CultureInfo.InvariantCulture, out int label) || label < 0 || label > MaxLabel)
                     {
                         if (double.TryParse(field, NumberStyles.Float, CultureInfo.InvariantCulture, out double asReal) && asReal >= 0
-                            && asReal == Math.Floor(asReal) && asReal <= int.MaxValue)
+                            && asReal == Math.Floor(asReal) && asReal <= MaxLabel)
                             label = (int)asReal;
                         else
-                            throw new DataFormatException(path, $"line {lineNumber}, column 1 (label)", $"is '{field}'; expected a class label 0, 1, 2, ...");
+                            throw new DataFormatException(path, $"line {lineNumber}, column 1 (label)", $"is '{field}'; expected a class label 0, 1, 2, ... (at most {MaxLabel})");
                     }
                     labels.Add(label);
                     continue;
@@ -109,6 +109,28 @@ public sealed class CsvTable
             for (int i = 0; i < features.Length; i++) features[i] = Values[i] / divisor;
         }
         return new Dataset(features, Labels, classCount, FeatureCount);
+    }
+
+    /// <summary>The largest class label accepted (a larger one is far more likely a misplaced feature than a class).</summary>
+    public const int MaxLabel = 65_535;
+
+    /// <summary>A first row <c>0,1,...,n-1</c> or <c>1,...,n</c> of ten or more columns: the column names pandas writes for an unnamed frame.</summary>
+    private static bool IsColumnNumbering(ReadOnlySpan<char> line)
+    {
+        int expected = -1, column = 0;
+        foreach (var range in line.Split(','))
+        {
+            if (!int.TryParse(Unquote(line[range].Trim()), NumberStyles.None, CultureInfo.InvariantCulture, out int value)) return false;
+            if (column == 0)
+            {
+                if (value is not (0 or 1)) return false;
+                expected = value;
+            }
+            else if (value != expected + column) return false;
+            column++;
+        }
+        // Ten columns or more: a short data row such as 0,1,2 stays data.
+        return column >= 10;
     }
 
     private static ReadOnlySpan<char> FirstField(ReadOnlySpan<char> line)

@@ -102,6 +102,8 @@ public static class DataSource
                     $"missing; the archive holds [{string.Join(", ", arrays.Keys.Order())}] and must hold {string.Join(", ", NpzKeys)}");
         var (xTrain, yTrain, xTest, yTest) = (arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"]);
         int[] trainLabels = Labels(path, yTrain, xTrain), testLabels = Labels(path, yTest, xTest);
+        if (xTest.Type != xTrain.Type)
+            throw new DataFormatException(path, "x_test: descr", $"element type {xTest.Type} but x_train's is {xTrain.Type}; both splits must be stored alike so they are scaled alike");
         var trainShape = SampleShape(path, xTrain);
         var testShape = SampleShape(path, xTest);
         if (!trainShape.SequenceEqual(testShape))
@@ -180,7 +182,7 @@ public static class DataSource
         var train = CsvTable.Read(trainPath);
         var test = CsvTable.Read(testPath);
         if (test.FeatureCount != train.FeatureCount)
-            throw new DataFormatException(testPath, "line 1", $"has {test.FeatureCount} features per row but the training file {trainPath} has {train.FeatureCount}");
+            throw new DataFormatException(testPath, "rows", $"have {test.FeatureCount} features each but the training file {trainPath} has {train.FeatureCount}");
         int classes = Math.Max(train.Labels.Max(), test.Labels.Max()) + 1;
         // Pixel tables (mnist_train.csv) store bytes; scale them as the binary formats are scaled so the presets' settings carry over.
         bool bytes = train.IsByteValued && test.IsByteValued && (train.Values.Any(v => v > 1f) || test.Values.Any(v => v > 1f));

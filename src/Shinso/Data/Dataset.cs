@@ -112,6 +112,13 @@ public sealed class Dataset
         return new Dataset(features, labels, classCount, [rows, cols]);
     }
 
+    /// <summary>
+    /// The same samples with <paramref name="classCount"/> classes, e.g. a subset that lacks the last classes given the
+    /// class count of the model it feeds (one-hot targets get that many columns).
+    /// </summary>
+    /// <exception cref="ArgumentException">A label is not below <paramref name="classCount"/>.</exception>
+    public Dataset WithClassCount(int classCount) => classCount == ClassCount ? this : new Dataset(Features, Labels, classCount, _sampleShape);
+
     /// <summary>The number of samples in each class (length <see cref="ClassCount"/>).</summary>
     public int[] ClassCounts()
     {

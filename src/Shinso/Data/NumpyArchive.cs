@@ -146,9 +146,9 @@ public static class NumpyArchive
             {
                 if (!entry.FullName.EndsWith(".npy", StringComparison.Ordinal)) continue;
                 string name = entry.FullName[..^4];
-                using var stream = entry.Open();
                 try
                 {
+                    using var stream = entry.Open();
                     arrays[name] = ReadArray(stream, path, name);
                 }
                 catch (InvalidDataException e)
@@ -194,7 +194,13 @@ public static class NumpyArchive
             throw new DataFormatException(path, $"{name}: fortran_order", "the array is in Fortran order; save it in C order (np.ascontiguousarray)");
         int[] shape = ParseShape(DictionaryValue(header, "shape", path, name), path, name);
         long count = 1;
-        foreach (int d in shape) count *= d;
+        foreach (int d in shape)
+        {
+            // Bounded before multiplying, so no shape can wrap the count.
+            if (d > 0 && count > Array.MaxLength / d)
+                throw new DataFormatException(path, $"{name}: shape", $"{Text(shape)} has more elements than one array holds");
+            count *= d;
+        }
         long bytes = count * elementSize;
         if (bytes > Array.MaxLength) throw new DataFormatException(path, $"{name}: shape", $"{Text(shape)} of {elementSize}-byte elements does not fit in one array");
         var data = new byte[bytes];

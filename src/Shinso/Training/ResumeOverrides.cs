@@ -47,12 +47,30 @@ public sealed record ResumeOverrides
         return config;
     }
 
-    /// <summary>The changes between <paramref name="saved"/> and <paramref name="applied"/>, one phrase each (e.g. <c>batch 100 -> 50</c>).</summary>
-    public static IEnumerable<string> Changes(TrainingConfig saved, TrainingConfig applied)
+    /// <summary>
+    /// The changes between <paramref name="saved"/> and <paramref name="applied"/>, one phrase each (e.g. <c>batch 100 -> 50</c>).
+    /// A new learning rate under a decaying schedule also gives the rate epoch <paramref name="nextEpoch"/> (0-based) runs at.
+    /// </summary>
+    public static IEnumerable<string> Changes(TrainingConfig saved, TrainingConfig applied, int nextEpoch = 0)
     {
         if (saved.Training.Epochs != applied.Training.Epochs) yield return $"epochs {saved.Training.Epochs} -> {applied.Training.Epochs}";
         if (saved.Training.BatchSize != applied.Training.BatchSize) yield return $"batch {saved.Training.BatchSize} -> {applied.Training.BatchSize}";
         if (saved.Optimizer.LearningRate != applied.Optimizer.LearningRate)
-            yield return string.Create(CultureInfo.InvariantCulture, $"learning rate {saved.Optimizer.LearningRate} -> {applied.Optimizer.LearningRate}");
+        {
+            string change = string.Create(CultureInfo.InvariantCulture, $"learning rate {saved.Optimizer.LearningRate} -> {applied.Optimizer.LearningRate}");
+            float next = applied.Optimizer.Create().LearningRate.At(nextEpoch);
+            if (next != applied.Optimizer.LearningRate)
+                change += string.Create(CultureInfo.InvariantCulture, $" (the {applied.Optimizer.Schedule} schedule's start; epoch {nextEpoch + 1} runs at {next:G4})");
+            yield return change;
+        }
+    }
+
+    /// <summary>An error unless <paramref name="config"/>'s epoch budget is at least <paramref name="epochsDone"/>.</summary>
+    /// <exception cref="ArgumentException">The budget is below the epochs already trained; the message names <paramref name="option"/>.</exception>
+    public static void CheckBudget(TrainingConfig config, int epochsDone, string option = "epochs")
+    {
+        if (config.Training.Epochs < epochsDone)
+            throw new ArgumentException($"{option}: the run has already trained {epochsDone} epochs, more than the {config.Training.Epochs} asked for; " +
+                                        $"give at least {epochsDone}.");
     }
 }

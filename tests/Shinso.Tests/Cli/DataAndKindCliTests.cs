@@ -59,7 +59,7 @@ public sealed class DataAndKindCliTests : IDisposable
         Assert.True(code == 0, stderr);
         Assert.Equal((double)fromNpz["accuracy"]!, (double)LastJsonLine(stdout)["accuracy"]!, 6);
 
-        // A CSV without its test split, and a model whose input does not fit, are one-line usage errors.
+        // A CSV without its test split is a one-line usage error.
         (code, _, stderr) = Shinso("train", "linreg", "--data", trainCsv, "--out", _dir.File("x"));
         Assert.Equal(2, code);
         Assert.Contains("--test-data", stderr);
@@ -110,6 +110,54 @@ public sealed class DataAndKindCliTests : IDisposable
         Assert.Contains("learning rate 0.01 -> 0.005 from epoch 2 on", stderr);
         var epochTwo = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!).First(j => (int?)j["epoch"] == 2);
         Assert.Equal(0.005, (double)epochTwo["learningRate"]!, 6);
+        // 10,000 images: 100 steps of 100 in epoch 1, then 200 of 50 in epoch 2.
+        var checkpoint = global::Shinso.IO.ModelFile.ReadHeader(Path.Combine(run, "checkpoint.shinso"));
+        Assert.Equal(300, (long)checkpoint.Metadata["step"]!);
+
+        // Without --epochs the saved budget holds (2, not the preset's 20); a budget below the epochs done is refused.
+        (code, stdout, stderr) = Shinso("train", "linreg", "--data", TestData.EmbeddedSubset, "--resume", run, "--json", "--threads", "1");
+        Assert.True(code == 0, stderr);
+        Assert.Equal(2, (int)LastJsonLine(stdout)["epochs"]!);
+        (code, _, stderr) = Shinso("train", "linreg", "--epochs", "1", "--data", TestData.EmbeddedSubset, "--resume", run);
+        Assert.Equal(2, code);
+        Assert.Contains("already trained 2 epochs", stderr);
+    }
+
+    [Fact]
+    public void A_new_learning_rate_under_a_decaying_schedule_says_what_the_next_epoch_runs_at()
+    {
+        string config = _dir.File("decay.json");
+        File.WriteAllText(config, """
+            { "architecture": { "input": [784], "loss": "softmax-cross-entropy", "layers": [ { "type": "dense", "units": 10 } ] },
+              "optimizer": { "name": "sgd", "lr": 0.1, "schedule": "exponential", "decayFactor": 0.5 },
+              "training": { "epochs": 1, "batch": 500 } }
+            """);
+        string run = _dir.File("decay");
+        var (code, _, stderr) = Shinso("train", config, "--data", TestData.EmbeddedSubset, "--out", run, "--threads", "1");
+        Assert.True(code == 0, stderr);
+        (code, var stdout, stderr) = Shinso("train", config, "--epochs", "2", "--lr", "0.2", "--data", TestData.EmbeddedSubset, "--resume", run, "--json", "--threads", "1");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("learning rate 0.1 -> 0.2 (the exponential schedule's start; epoch 2 runs at 0.1)", stderr);
+        var epochTwo = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!).First(j => (int?)j["epoch"] == 2);
+        Assert.Equal(0.1, (double)epochTwo["learningRate"]!, 6);
+    }
+
+    [Fact]
+    public void A_resumed_dbn_run_keeps_the_phase_budgets_it_was_started_with()
+    {
+        var (npz, _, _) = SubsetAsNpzAndCsv(500, 100);
+        string run = _dir.File("dbn");
+        string[] common = ["--data", npz, "--threads", "1"];
+        var (code, _, stderr) = Shinso(["train", "dbn-mnist", "--pretrain-epochs", "1", "--updown-epochs", "0", "--epochs", "1", "--out", run, .. common]);
+        Assert.True(code == 0, stderr);
+        (code, _, stderr) = Shinso(["train", "dbn-mnist", "--resume", run, .. common]);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("resuming backprop after epoch 1", stderr);
+        Assert.DoesNotContain("up-down: epoch", stderr);
+        Assert.DoesNotContain("greedy layer", stderr);
+        (code, _, stderr) = Shinso(["train", "dbn-mnist", "--resume", run, "--seed", "4", .. common]);
+        Assert.Equal(2, code);
+        Assert.Contains("started with seed 1", stderr);
     }
 
     [Fact]

@@ -125,6 +125,39 @@ public sealed class DataSourceTests : IDisposable
     }
 
     [Fact]
+    public void A_header_that_numbers_the_columns_is_a_header_not_a_sample()
+    {
+        string train = _dir.File("train.csv"), test = _dir.File("test.csv");
+        string numbering = string.Join(",", Enumerable.Range(0, 12)), pixels = string.Join(",", Enumerable.Range(0, 11).Select(i => i * 20));
+        File.WriteAllText(train, $"{numbering}\r\n3,{pixels}\r\n1,{pixels}\r\n");
+        File.WriteAllText(test, $"{numbering}\n2,{pixels}\n");
+        var data = DataSource.Load(train, test);
+        Assert.Equal([3, 1], data.Train.Labels);
+        Assert.Equal([2], data.Test.Labels);
+        Assert.Equal(11, data.Train.FeatureCount);
+        Assert.Equal(200 / 255f, data.Train.Features[10]);
+    }
+
+    [Fact]
+    public void Npz_splits_of_different_element_types_are_refused()
+    {
+        var y = NumpyFiles.Array("|u1", [1], [0]);
+        string path = Npz("mixed.npz",
+            ("x_train", NumpyFiles.Array("|u1", [1, 2], [0, 255])), ("y_train", y),
+            ("x_test", NumpyFiles.Array("<f4", [1, 2], NumpyFiles.Floats([0, 1]))), ("y_test", y));
+        var e = Assert.ThrowsAny<DataFormatException>(() => DataSource.Load(path));
+        Assert.Equal("x_test: descr", e.Field);
+    }
+
+    [Fact]
+    public void A_shape_too_large_for_one_array_is_refused_before_allocating()
+    {
+        string path = Npz("huge.npz", ("x_train", NumpyFiles.Array("<f4", [65536, 65536, 65536], [])));
+        var e = Assert.ThrowsAny<DataFormatException>(() => NumpyArchive.ReadArchive(path));
+        Assert.Equal("x_train: shape", e.Field);
+    }
+
+    [Fact]
     public void A_csv_of_real_features_is_read_as_written()
     {
         string train = _dir.File("train.csv"), test = _dir.File("test.csv");
@@ -141,6 +174,7 @@ public sealed class DataSourceTests : IDisposable
     [InlineData("0,1,2\n-1,2,3\n", "line 2, column 1 (label)")]
     [InlineData("0,1,2\n0.5,2,3\n", "line 2, column 1 (label)")]
     [InlineData("label,a,b\n", "rows")]
+    [InlineData("0,1,2\n70000,2,3\n", "line 2, column 1 (label)")]
     public void A_malformed_csv_names_the_line_and_column(string text, string field)
     {
         string train = _dir.File("bad.csv"), test = _dir.File("test.csv");
