@@ -163,19 +163,7 @@ public static class OnnxExporter
         var text = new StringBuilder().Append('[').AppendJoin('x', spec.InputShape).Append(']');
         foreach (var l in spec.Layers)
         {
-            text.Append(' ').Append(l.Type);
-            switch (l.Type)
-            {
-                case "dense": text.Append(l.Units); break;
-                case "conv": text.Append(CultureInfo.InvariantCulture, $"{l.Units}k{l.Kernel}s{l.Stride}p{l.Pad}"); break;
-                case "maxpool" or "avgpool" or "lppool":
-                    text.Append(CultureInfo.InvariantCulture, $"{l.Kernel}s{l.Stride}p{l.Pad}");
-                    if (l.Ceil) text.Append("ceil");
-                    if (l.Type == "lppool") text.Append(CultureInfo.InvariantCulture, $"P{l.P}");
-                    break;
-                case "lrn" or "lcn": text.Append(l.Size); break;
-                case "dropout": text.Append(l.Rate.ToString(CultureInfo.InvariantCulture)); break;
-            }
+            text.Append(' ').Append(l.Summary);
         }
         return text.Append(" | ").Append(spec.Loss).ToString();
     }

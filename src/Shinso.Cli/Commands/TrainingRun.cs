@@ -131,12 +131,7 @@ internal static class TrainingRun
     {
         var parts = new List<string> { string.Join("x", spec.InputShape) };
         foreach (var l in spec.Layers)
-            parts.Add(l.Type switch
-            {
-                "dense" => l.Units.ToString(),
-                "dropout" => $"dropout {l.Rate}",
-                _ => l.Type,
-            });
+            parts.Add(l.Description);
         return string.Join(" → ", parts) + $" ({spec.Loss})";
     }
 }

@@ -258,7 +258,7 @@ public class ConvolutionTests
         Assert.Contains("Layer 0", e.Message);
         var spec = Parse("""{"input":[2,9,9],"layers":[{"type":"lcn","size":5},{"type":"lppool","size":3,"stride":2,"ceil":true,"p":3},{"type":"lrn","size":3},{"type":"flatten"},{"type":"dense","units":3}]}""");
         Assert.Equal([2, 4, 4], spec.SampleShapes()[1]);
-        Assert.Equal(1.25f, spec.Layers[0].Sigma);
+        Assert.Equal(1.25f, ((LcnSpec)spec.Layers[0]).Sigma);
     }
 
     private static byte[] Record(int label, int seed)

@@ -1,0 +1,38 @@
+using Shinso.Backends;
+using Shinso.IO;
+using Shinso.Layers;
+
+namespace Shinso.Models.FeedForward;
+
+/// <summary>An elementwise activation (JSON <c>sigmoid</c>, <c>tanh</c>, <c>relu</c>, <c>abs</c>; no fields).</summary>
+/// <param name="Function">The function.</param>
+public sealed record ActivationSpec(Activation Function) : LayerSpec
+{
+    /// <summary>The registrations, one per function.</summary>
+    public static IReadOnlyList<LayerKind> Kinds { get; } =
+        [.. new[] { Activation.Sigmoid, Activation.Tanh, Activation.Relu, Activation.AbsoluteValue }.Select(f =>
+            new LayerKind(NameOf(f), json => Read(json, f), new ActivationSpec(f), HasFields: false))];
+
+    /// <inheritdoc />
+    public override string Type => NameOf(Function);
+
+    private static string NameOf(Activation function) => function switch
+    {
+        Activation.Sigmoid => "sigmoid",
+        Activation.Tanh => "tanh",
+        Activation.Relu => "relu",
+        Activation.AbsoluteValue => "abs",
+        _ => throw new ArgumentOutOfRangeException(nameof(function), function, "has no layer kind."),
+    };
+
+    /// <inheritdoc />
+    public override int[] OutputShape(int[] input, int index) => input;
+
+    internal override ILayer Build(LayerBuildContext context) => new ActivationLayer(context.Backend, Function);
+
+    private static LayerSpec Read(StrictJson json, Activation function)
+    {
+        json.RejectUnknownKeys("type");
+        return new ActivationSpec(function);
+    }
+}

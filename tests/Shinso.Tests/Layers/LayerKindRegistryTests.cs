@@ -1,0 +1,102 @@
+using System.Reflection;
+using System.Text.Json.Nodes;
+using Shinso.Backends;
+using Shinso.IO;
+using Shinso.Layers;
+using Shinso.Models.FeedForward;
+using Shinso.Tests.Convolution;
+
+namespace Shinso.Tests.Layers;
+
+/// <summary>
+/// Every registered layer kind has a JSON form that reads back, a finite-difference gradient check, an OpenCL parity
+/// test (<see cref="OpenCL.LayerKindOpenClTests"/>) and an ONNX form (<see cref="Onnx.LayerKindOnnxTests"/>); a kind
+/// registered without them fails here.
+/// </summary>
+public sealed class LayerKindRegistryTests
+{
+    /// <summary>[2, 6, 6] images through a convolution (so gradients reach parameters through the kind), the kind, then a classifier.</summary>
+    internal static FeedForwardSpec NetAround(LayerSpec layer) =>
+        new([2, 6, 6], [LayerSpec.Conv(2, 3, pad: 1), layer, LayerSpec.Of("flatten"), LayerSpec.Dense(3)], "softmax-cross-entropy");
+
+    public static TheoryData<string> Kinds() => [.. LayerKinds.All.Select(k => k.Name)];
+
+    /// <summary>The finite-difference test of each kind: the test method, and the theory argument that selects the kind when it is one of several.</summary>
+    private static readonly Dictionary<string, (Type Class, string Method, object? Argument)> GradientChecks = new()
+    {
+        ["dense"] = (typeof(GradientCheckTests), nameof(GradientCheckTests.Dense_gradients_match_finite_differences), null),
+        ["conv"] = (typeof(ConvolutionGradientTests), nameof(ConvolutionGradientTests.Conv2d_gradients_match_finite_differences), null),
+        ["maxpool"] = (typeof(ConvolutionGradientTests), nameof(ConvolutionGradientTests.Pooling_gradients_match_finite_differences), PoolingKind.Max),
+        ["avgpool"] = (typeof(ConvolutionGradientTests), nameof(ConvolutionGradientTests.Pooling_gradients_match_finite_differences), PoolingKind.Average),
+        ["lppool"] = (typeof(ConvolutionGradientTests), nameof(ConvolutionGradientTests.Pooling_gradients_match_finite_differences), PoolingKind.Lp),
+        ["lrn"] = (typeof(ConvolutionGradientTests), nameof(ConvolutionGradientTests.Lrn_gradients_match_finite_differences), null),
+        ["lcn"] = (typeof(ConvolutionGradientTests), nameof(ConvolutionGradientTests.Lcn_gradients_match_finite_differences), null),
+        ["flatten"] = (typeof(ConvolutionGradientTests), nameof(ConvolutionGradientTests.Flatten_passes_values_and_gradients_through), null),
+        ["sigmoid"] = (typeof(GradientCheckTests), nameof(GradientCheckTests.Activation_gradients_match_finite_differences), Activation.Sigmoid),
+        ["tanh"] = (typeof(GradientCheckTests), nameof(GradientCheckTests.Activation_gradients_match_finite_differences), Activation.Tanh),
+        ["relu"] = (typeof(GradientCheckTests), nameof(GradientCheckTests.Activation_gradients_match_finite_differences), Activation.Relu),
+        ["abs"] = (typeof(GradientCheckTests), nameof(GradientCheckTests.Activation_gradients_match_finite_differences), Activation.AbsoluteValue),
+        ["dropout"] = (typeof(GradientCheckTests), nameof(GradientCheckTests.Dropout_gradients_match_finite_differences_for_a_fixed_mask), null),
+        ["softmax"] = (typeof(GradientCheckTests), nameof(GradientCheckTests.Softmax_layer_gradients_match_finite_differences), null),
+    };
+
+    [Fact]
+    public void Every_registered_kind_has_a_gradient_check_and_no_check_names_an_unregistered_kind()
+    {
+        var registered = LayerKinds.All.Select(k => k.Name).ToHashSet();
+        Assert.Empty(registered.Except(GradientChecks.Keys));
+        Assert.Empty(GradientChecks.Keys.Except(registered));
+        foreach (var (kind, (type, name, argument)) in GradientChecks)
+        {
+            var method = type.GetMethod(name, BindingFlags.Public | BindingFlags.Instance)
+                         ?? throw new InvalidOperationException($"{kind}: {type.Name}.{name} does not exist.");
+            Assert.True(method.GetCustomAttributes<FactAttribute>().Any(), $"{kind}: {type.Name}.{name} is not a test.");
+            if (argument is null) continue;
+            var cases = method.GetCustomAttributes<InlineDataAttribute>().Select(a => a.GetData(method).Single()[0]);
+            Assert.True(cases.Contains(argument), $"{kind}: {type.Name}.{name} has no case for {argument}.");
+        }
+    }
+
+    [Fact]
+    public void Kind_names_are_unique_and_the_ones_without_fields_are_what_LayerSpec_Of_builds()
+    {
+        Assert.Equal(LayerKinds.All.Count, LayerKinds.All.Select(k => k.Name).Distinct().Count());
+        foreach (var kind in LayerKinds.All)
+        {
+            Assert.Equal(kind.Name, kind.Example.Type);
+            if (kind.HasFields) Assert.Throws<ArgumentException>(() => LayerSpec.Of(kind.Name));
+            else Assert.Equal(kind.Example, LayerSpec.Of(kind.Name));
+        }
+        Assert.Throws<ArgumentException>(() => LayerSpec.Of("sparse-coding"));
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void A_kind_reads_back_from_its_json_and_builds_with_the_shape_it_declares(string name)
+    {
+        var spec = NetAround(LayerKinds.Find(name)!.Example);
+        var json = spec.ToJson();
+        var back = FeedForwardSpec.FromJson(new StrictJson(JsonNode.Parse(json.ToJsonString()), "arch.json"));
+        Assert.Equal(spec.Layers, back.Layers);
+        Assert.Equal(json.ToJsonString(), back.ToJson().ToJsonString());
+
+        using var backend = new CpuBackend();
+        var net = new FeedForwardNet(backend, back, seed: 3);
+        var x = backend.Allocate(4, spec.InputLength);
+        var y = net.Predict(x);
+        Assert.Equal([4, 3], y.Shape.ToArray());
+        Assert.Equal(3, spec.OutputLength);
+    }
+
+    [Fact]
+    public void An_unknown_type_or_key_is_an_error_naming_it()
+    {
+        static FormatException Parse(string layer) => Assert.Throws<FormatException>(() => FeedForwardSpec.FromJson(new StrictJson(
+            JsonNode.Parse($$"""{"input":[2,6,6],"layers":[{{layer}},{"type":"dense","units":2}]}"""), "arch.json")));
+        var e = Parse("""{"type":"maxout"}""");
+        Assert.Contains("layers[0].type", e.Message);
+        Assert.Contains(LayerKinds.Names, e.Message);
+        foreach (var kind in LayerKinds.All.Where(k => !k.HasFields))
+            Assert.Contains("layers[0].units", Parse($$"""{"type":"{{kind.Name}}","units":3}""").Message);
+    }
+}
