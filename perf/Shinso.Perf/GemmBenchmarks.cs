@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using Shinso.Backends;
 using Shinso.Kernels.Cpu;
+using Shinso.Operations;
 
 namespace Shinso.Perf;
 

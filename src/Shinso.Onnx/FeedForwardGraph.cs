@@ -3,6 +3,7 @@ using Shinso.IO;
 using Shinso.Layers;
 using Shinso.Losses;
 using static Shinso.Onnx.OnnxGraphBuilder;
+using Shinso.Operations;
 
 namespace Shinso.Onnx;
 

@@ -1,5 +1,6 @@
 using Shinso.Backends;
 using Shinso.Tensors;
+using Shinso.Operations;
 
 namespace Shinso.OpenCL;
 

@@ -3,6 +3,7 @@ using Shinso.OpenCL.Native;
 using Shinso.Random;
 using Shinso.Tensors;
 using static Shinso.OpenCL.Native.OpenClApi;
+using Shinso.Operations;
 
 namespace Shinso.OpenCL;
 

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Shinso.OpenCL;
 using Shinso.Backends;
 using Shinso.Kernels.Cpu;
+using Shinso.Operations;
 
 namespace Shinso.Cli.Commands;
 

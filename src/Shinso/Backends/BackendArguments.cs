@@ -1,4 +1,5 @@
 using Shinso.Tensors;
+using Shinso.Operations;
 
 namespace Shinso.Backends;
 
@@ -115,21 +116,13 @@ public static class BackendArguments
     }
 
     /// <summary>Checks pooling input and output against the geometry for <paramref name="images"/> images.</summary>
-    public static void Pooling(int inputLength, int outputLength, int images, in PoolingGeometry g)
-    {
-        g.Validate();
-        if (images < 0) throw new ArgumentException($"Image count must be >= 0, got {images}.", nameof(images));
-        if (inputLength != (long)images * g.InputLength)
-            throw new ArgumentException($"The input has {inputLength} elements but {images} images of [{g.Channels}, {g.Height}, {g.Width}] need {(long)images * g.InputLength}.", "input");
-        if (outputLength != (long)images * g.OutputLength)
-            throw new ArgumentException($"The output has {outputLength} elements but {images} pooled images of [{g.Channels}, {g.OutputHeight}, {g.OutputWidth}] need {(long)images * g.OutputLength}.", "output");
-    }
+    public static void Pooling(int inputLength, int outputLength, int images, in PoolingGeometry g) => OperationArguments.Pooling(inputLength, outputLength, images, g);
 
     /// <summary>Checks the exponent of Lp pooling.</summary>
-    public static void LpExponent(float p)
-    {
-        if (!(p >= 1f) || !float.IsFinite(p)) throw new ArgumentException($"Lp pooling needs a finite p >= 1, got {p}.", nameof(p));
-    }
+    public static void LpExponent(float p) => OperationArguments.LpExponent(p);
+
+    /// <summary>Checks a keep probability for dropout.</summary>
+    public static void KeepProbability(float keepProbability) => OperationArguments.KeepProbability(keepProbability);
 
     /// <summary>Checks local contrast normalization tensors against the geometry.</summary>
     public static int Lcn(Tensor input, Tensor output, Tensor deviation, in LcnGeometry g)
@@ -143,10 +136,5 @@ public static class BackendArguments
         return images;
     }
 
-    /// <summary>Checks a keep probability for dropout.</summary>
-    public static void KeepProbability(float keepProbability)
-    {
-        if (!(keepProbability > 0f && keepProbability <= 1f))
-            throw new ArgumentOutOfRangeException(nameof(keepProbability), keepProbability, "The keep probability must be in (0, 1].");
-    }
+
 }

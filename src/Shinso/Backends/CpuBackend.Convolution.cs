@@ -1,5 +1,6 @@
 using Shinso.Kernels.Cpu;
 using Shinso.Tensors;
+using Shinso.Operations;
 
 namespace Shinso.Backends;
 

@@ -1,6 +1,7 @@
 using Shinso.Kernels.Cpu;
 using Shinso.Random;
 using Shinso.Tensors;
+using Shinso.Operations;
 
 namespace Shinso.Backends;
 

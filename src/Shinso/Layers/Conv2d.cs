@@ -1,5 +1,6 @@
 using Shinso.Backends;
 using Shinso.Tensors;
+using Shinso.Operations;
 
 namespace Shinso.Layers;
 
@@ -9,8 +10,8 @@ namespace Shinso.Layers;
 /// a bias per filter, a stride and zero padding. Like PyTorch and cuda-convnet it computes a cross-correlation.
 /// </summary>
 /// <remarks>
-/// The passes are the backend's <see cref="IBackend.ConvolutionForward"/> and <see cref="IBackend.ConvolutionBackward"/>:
-/// im2col and GEMM on chunks of images whose columns fit in <see cref="IBackend.ColumnChunkFloats"/>. The layer reads
+/// The passes are the backend's <see cref="IConvolution.ConvolutionForward"/> and <see cref="IConvolution.ConvolutionBackward"/>:
+/// im2col and GEMM on chunks of images whose columns fit in <see cref="IConvolution.ColumnChunkFloats"/>. The layer reads
 /// its forward input again in the backward pass, so that input must not change in between (as for every layer that
 /// keeps its input for the gradient).
 /// </remarks>

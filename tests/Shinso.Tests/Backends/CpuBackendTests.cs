@@ -1,5 +1,6 @@
 using Shinso.Backends;
 using Shinso.Kernels.Cpu;
+using Shinso.Operations;
 
 namespace Shinso.Tests.Backends;
 

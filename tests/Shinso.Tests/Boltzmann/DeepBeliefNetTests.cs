@@ -7,6 +7,7 @@ using Shinso.Models.Boltzmann;
 using Shinso.Random;
 using Shinso.Tensors;
 using Shinso.Training;
+using Shinso.Operations;
 
 namespace Shinso.Tests.Boltzmann;
 

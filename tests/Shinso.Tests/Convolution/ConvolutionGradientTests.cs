@@ -3,6 +3,7 @@ using Shinso.Backends;
 using Shinso.Layers;
 using Shinso.Random;
 using Shinso.Tests.Kernels;
+using Shinso.Operations;
 
 namespace Shinso.Tests.Convolution;
 

@@ -10,6 +10,7 @@ using Shinso.Random;
 using Shinso.Tests.Data;
 using Shinso.Tests.Kernels;
 using Shinso.Training;
+using Shinso.Operations;
 
 namespace Shinso.Tests.Convolution;
 

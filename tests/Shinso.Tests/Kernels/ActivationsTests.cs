@@ -1,6 +1,8 @@
 using Shinso.Backends;
 using Shinso.Kernels.Cpu;
 using static Shinso.Tests.Kernels.KernelTestData;
+using Shinso.Operations;
+using Shinso.Numerics;
 
 namespace Shinso.Tests.Kernels;
 

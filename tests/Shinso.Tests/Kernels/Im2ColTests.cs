@@ -2,6 +2,7 @@ using FsCheck.Fluent;
 using Shinso.Backends;
 using Shinso.Kernels.Cpu;
 using static Shinso.Tests.Kernels.KernelTestData;
+using Shinso.Operations;
 
 namespace Shinso.Tests.Kernels;
 

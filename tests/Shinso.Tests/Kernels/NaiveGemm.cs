@@ -1,4 +1,5 @@
 using Shinso.Backends;
+using Shinso.Operations;
 
 namespace Shinso.Tests.Kernels;
 

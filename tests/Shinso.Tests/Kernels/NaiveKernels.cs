@@ -1,6 +1,7 @@
 using Shinso.Backends;
 using Shinso.Kernels.Cpu;
 using Shinso.Random;
+using Shinso.Operations;
 
 namespace Shinso.Tests.Kernels;
 

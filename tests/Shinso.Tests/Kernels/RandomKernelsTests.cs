@@ -2,6 +2,7 @@ using Shinso.Backends;
 using Shinso.Kernels.Cpu;
 using Shinso.Random;
 using static Shinso.Tests.Kernels.KernelTestData;
+using Shinso.Operations;
 
 namespace Shinso.Tests.Kernels;
 

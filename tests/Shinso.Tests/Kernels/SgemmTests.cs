@@ -2,6 +2,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using Shinso.Backends;
 using Shinso.Kernels.Cpu;
+using Shinso.Operations;
 
 namespace Shinso.Tests.Kernels;
 

@@ -4,6 +4,7 @@ using Shinso.Layers;
 using Shinso.Losses;
 using Shinso.Random;
 using Shinso.Tensors;
+using Shinso.Operations;
 
 namespace Shinso.Tests.Layers;
 

@@ -5,6 +5,7 @@ using Shinso.IO;
 using Shinso.Layers;
 using Shinso.Models.FeedForward;
 using Shinso.Tests.Convolution;
+using Shinso.Operations;
 
 namespace Shinso.Tests.Layers;
 

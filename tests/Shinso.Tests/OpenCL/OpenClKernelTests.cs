@@ -3,6 +3,7 @@ using Shinso.OpenCL;
 using Shinso.Random;
 using Shinso.Tensors;
 using static Shinso.Tests.OpenCL.TwinBackends;
+using Shinso.Operations;
 
 namespace Shinso.Tests.OpenCL;
 

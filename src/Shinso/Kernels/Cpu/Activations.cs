@@ -1,11 +1,12 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
-using Shinso.Backends;
+using Shinso.Operations;
+using Shinso.Numerics;
 
 namespace Shinso.Kernels.Cpu;
 
-/// <summary>Elementwise activation functions and their derivatives (see <see cref="IBackend.Activate"/>).</summary>
+/// <summary>Elementwise activation functions and their derivatives (see <c>IBackend.Activate</c>).</summary>
 /// <remarks>
 /// Sigmoid and tanh use the kernels' own exp (Cephes, about 1-2 ulp), identical on every path; sigmoid is
 /// an exact 0 or 1 where e^-x overflows or underflows, so it is finite for every non-NaN input.

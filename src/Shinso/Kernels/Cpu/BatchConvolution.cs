@@ -1,5 +1,5 @@
 using System.Numerics.Tensors;
-using Shinso.Backends;
+using Shinso.Operations;
 
 namespace Shinso.Kernels.Cpu;
 
@@ -40,7 +40,7 @@ public static unsafe class BatchConvolution
 
     /// <summary>
     /// <c>output[n, f] = bias[f] + weight[f] · im2col(input[n])</c> for <paramref name="images"/> images: see
-    /// <see cref="IBackend.ConvolutionForward"/>.
+    /// <c>IBackend.ConvolutionForward</c>.
     /// </summary>
     /// <param name="input">N images of <c>[C, H, W]</c>.</param>
     /// <param name="images">N.</param>
@@ -72,7 +72,7 @@ public static unsafe class BatchConvolution
     }
 
     /// <summary>
-    /// The gradients of <see cref="Forward"/> for <paramref name="outputGradient"/>: see <see cref="IBackend.ConvolutionBackward"/>.
+    /// The gradients of <see cref="Forward"/> for <paramref name="outputGradient"/>: see <c>IBackend.ConvolutionBackward</c>.
     /// </summary>
     /// <param name="input">The N images the forward pass saw.</param>
     /// <param name="images">N.</param>

@@ -6,7 +6,7 @@ namespace Shinso.Kernels.Cpu;
 
 /// <summary>
 /// Fused optimizer updates (one pass over parameters, gradient and state), with the formulas of the
-/// corresponding <see cref="Backends.IBackend"/> methods. Every path performs the same float operations
+/// corresponding <c>IBackend</c> methods. Every path performs the same float operations
 /// with the same fused multiply-adds, so the results are bit-identical across paths and thread counts.
 /// </summary>
 /// <remarks>

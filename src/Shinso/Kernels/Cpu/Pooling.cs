@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
-using Shinso.Backends;
+using Shinso.Operations;
 
 namespace Shinso.Kernels.Cpu;
 
@@ -35,7 +35,7 @@ public static unsafe class Pooling
             Run(new PoolRange(Op.MaxBackward, g, null, dy, a, dx, false, 0f, SimdPath.Scalar), images, g, options);
     }
 
-    /// <summary>Average pooling (see <see cref="IBackend.AvgPoolForward"/> for the divisor).</summary>
+    /// <summary>Average pooling (see <c>IBackend.AvgPoolForward</c> for the divisor).</summary>
     public static void AvgForward(ReadOnlySpan<float> input, int images, in PoolingGeometry g, bool countIncludePad, Span<float> output, CpuKernelOptions options = default)
     {
         Check(input.Length, output.Length, images, g);
@@ -71,10 +71,10 @@ public static unsafe class Pooling
             Run(new PoolRange(Op.LpBackward, g, x, dy, y, dx, false, p, SimdPath.Scalar), images, g, options);
     }
 
-    private static void CheckP(float p) => BackendArguments.LpExponent(p);
+    private static void CheckP(float p) => OperationArguments.LpExponent(p);
 
     private static void Check(int inputLength, int outputLength, int images, in PoolingGeometry g) =>
-        BackendArguments.Pooling(inputLength, outputLength, images, g);
+        OperationArguments.Pooling(inputLength, outputLength, images, g);
 
     private static void Run(in PoolRange kernel, int images, in PoolingGeometry g, CpuKernelOptions options)
     {

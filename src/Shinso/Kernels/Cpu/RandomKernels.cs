@@ -1,8 +1,9 @@
+using Shinso.Operations;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
-using Shinso.Backends;
 using Shinso.Random;
+using Shinso.Numerics;
 
 namespace Shinso.Kernels.Cpu;
 
@@ -82,7 +83,7 @@ public static unsafe class RandomKernels
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="keepProbability"/> is not in (0, 1].</exception>
     public static void DropoutMask(RandomStream stream, ulong counter, float keepProbability, Span<float> mask, CpuKernelOptions options = default)
     {
-        BackendArguments.KeepProbability(keepProbability);
+        OperationArguments.KeepProbability(keepProbability);
         fixed (float* m = mask)
             Run(new DropoutOperator(m, keepProbability, 1f / keepProbability), stream, counter, mask.Length, options, UniformGrain);
     }

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using Shinso.Backends;
+using Shinso.Operations;
 
 namespace Shinso.Kernels.Cpu;
 

@@ -1,4 +1,4 @@
-using Shinso.Backends;
+using Shinso.Operations;
 
 namespace Shinso.Kernels.Cpu;
 

@@ -5,6 +5,7 @@ using Shinso.Layers;
 using Shinso.Models.FeedForward;
 using Shinso.Random;
 using Shinso.Tensors;
+using Shinso.Operations;
 
 namespace Shinso.Models.Boltzmann;
 

@@ -1,6 +1,7 @@
 using Shinso.Backends;
 using Shinso.Random;
 using Shinso.Tensors;
+using Shinso.Operations;
 
 namespace Shinso.Models.Boltzmann;
 

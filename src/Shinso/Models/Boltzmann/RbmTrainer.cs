@@ -3,6 +3,7 @@ using Shinso.Backends;
 using Shinso.Data;
 using Shinso.Random;
 using Shinso.Tensors;
+using Shinso.Operations;
 
 namespace Shinso.Models.Boltzmann;
 

@@ -2,6 +2,7 @@ using Shinso.Backends;
 using Shinso.Layers;
 using Shinso.Losses;
 using Shinso.Tensors;
+using Shinso.Operations;
 
 namespace Shinso.Models.FeedForward;
 

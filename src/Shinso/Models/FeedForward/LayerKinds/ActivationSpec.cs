@@ -1,6 +1,7 @@
 using Shinso.Backends;
 using Shinso.IO;
 using Shinso.Layers;
+using Shinso.Operations;
 
 namespace Shinso.Models.FeedForward;
 

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Shinso.Backends;
 using Shinso.IO;
 using Shinso.Layers;
+using Shinso.Operations;
 
 namespace Shinso.Models.FeedForward;
 

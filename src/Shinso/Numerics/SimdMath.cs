@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
-namespace Shinso.Kernels.Cpu;
+namespace Shinso.Numerics;
 
 /// <summary>
 /// Float transcendental functions written once per width (scalar, 256-bit, 512-bit) with the same

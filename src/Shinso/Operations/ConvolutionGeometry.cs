@@ -1,4 +1,4 @@
-namespace Shinso.Backends;
+namespace Shinso.Operations;
 
 /// <summary>
 /// The geometry of a 2-D convolution or pooling window over one NCHW image:
@@ -33,7 +33,7 @@ public readonly record struct ConvolutionGeometry(
 
     /// <summary>
     /// Images per chunk of a batch of <paramref name="images"/> whose columns must fit in <paramref name="chunkFloats"/>
-    /// floats (<see cref="IBackend.ColumnChunkFloats"/>): as many as fit, at least one, at most the batch.
+    /// floats (<c>IBackend.ColumnChunkFloats</c>): as many as fit, at least one, at most the batch.
     /// </summary>
     public int ChunkImages(int images, int chunkFloats) =>
         (int)Math.Clamp(chunkFloats / ((long)ColumnRows * ColumnCount), 1, Math.Max(1, images));

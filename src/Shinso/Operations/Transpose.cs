@@ -1,4 +1,4 @@
-namespace Shinso.Backends;
+namespace Shinso.Operations;
 
 /// <summary>Whether a GEMM operand is used as stored or transposed.</summary>
 public enum Transpose

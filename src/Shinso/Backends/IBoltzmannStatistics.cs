@@ -2,17 +2,14 @@ using Shinso.Tensors;
 
 namespace Shinso.Backends;
 
-/// <summary>Operations for restricted Boltzmann machines (free energies, Gaussian visible units, CD statistics).</summary>
-public partial interface IBackend
+/// <summary>Operations for restricted Boltzmann machines: free energies, Gaussian visible units, CD statistics. One capability of an <see cref="IBackend"/>.</summary>
+public interface IBoltzmannStatistics
 {
     /// <summary>
     /// <c>result[i] = sum_j softplus(scale * x[i, j])</c>, <c>softplus(y) = log(1 + e^y)</c>, stable for any finite input.
     /// The hidden part of an RBM's free energy; <paramref name="scale"/> is the inverse temperature in AIS.
     /// </summary>
     void SoftplusSumRows(Tensor x, float scale, Tensor result);
-
-    /// <summary><c>result[i, j] = matrix[i, j] * scale[j]</c> (for example <c>v / sigma</c> for Gaussian units); may run in place.</summary>
-    void ScaleColumns(Tensor matrix, Tensor scale, Tensor result);
 
     /// <summary><c>y = scale * sigmoid(x)</c>, elementwise; may run in place (with scale -1, the negative-phase statistics of CD).</summary>
     void ScaledSigmoid(Tensor x, float scale, Tensor y);

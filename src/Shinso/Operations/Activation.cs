@@ -1,4 +1,4 @@
-namespace Shinso.Backends;
+namespace Shinso.Operations;
 
 /// <summary>Elementwise activation functions the backends implement.</summary>
 public enum Activation
