@@ -398,6 +398,44 @@ public class OpenClKernelTests(TwinBackends twins)
         }
     }
 
+    [Fact]
+    public void Convolution_forward_and_backward_passes_match_the_cpu()
+    {
+        var random = new System.Random(6);
+        (ConvolutionGeometry Geometry, int Filters, int Images)[] cases =
+        [
+            (new(1, 28, 28, 5, 5, 1, 1, 2, 2), 6, 4),
+            (new(3, 13, 11, 3, 3, 2, 2, 1, 1), 5, 3),
+            (new(2, 8, 9, 2, 3, 1, 2, 0, 1), 7, 2),
+        ];
+        foreach (var (g, filters, n) in cases)
+        {
+            string what = $"{g.Channels}x{g.Height}x{g.Width} k{g.KernelHeight}x{g.KernelWidth} s{g.StrideHeight} -> {filters}";
+            var input = twins.Random(random, -1, 1, n, g.Channels, g.Height, g.Width);
+            var weight = twins.Random(random, -0.5f, 0.5f, filters, g.ColumnRows);
+            var bias = twins.Random(random, -0.5f, 0.5f, filters);
+            var output = twins.Pair(new float[n * filters * g.ColumnCount], n, filters, g.OutputHeight, g.OutputWidth);
+            Cpu.ConvolutionForward(input.Cpu, g, weight.Cpu, bias.Cpu, output.Cpu);
+            Device.ConvolutionForward(input.Device, g, weight.Device, bias.Device, output.Device);
+            AssertClose(output, 1e-5, 1e-5, $"convolution forward {what}");
+
+            var outputGradient = twins.Random(random, -1, 1, n, filters, g.OutputHeight, g.OutputWidth);
+            var weightGradient = twins.Pair(new float[filters * g.ColumnRows], filters, g.ColumnRows);
+            var biasGradient = twins.Pair(new float[filters], filters);
+            var inputGradient = twins.Pair(new float[input.Cpu.Length], n, g.Channels, g.Height, g.Width);
+            Cpu.ConvolutionBackward(input.Cpu, g, weight.Cpu, outputGradient.Cpu, weightGradient.Cpu, biasGradient.Cpu, inputGradient.Cpu);
+            Device.ConvolutionBackward(input.Device, g, weight.Device, outputGradient.Device, weightGradient.Device, biasGradient.Device, inputGradient.Device);
+            AssertClose(weightGradient, 1e-4, 1e-4, $"convolution weight gradient {what}");
+            AssertClose(biasGradient, 1e-4, 1e-4, $"convolution bias gradient {what}");
+            AssertClose(inputGradient, 1e-5, 1e-5, $"convolution input gradient {what}");
+
+            // Without an input gradient (a first layer) the parameter gradients are the same.
+            var weightOnly = twins.Pair(new float[filters * g.ColumnRows], filters, g.ColumnRows);
+            Device.ConvolutionBackward(input.Device, g, weight.Device, outputGradient.Device, weightOnly.Device, biasGradient.Device, null);
+            TwinBackends.AssertClose(TwinBackends.Read(weightGradient.Cpu), TwinBackends.Read(weightOnly.Device), 1e-4, 1e-4, $"first-layer weight gradient {what}");
+        }
+    }
+
     public static TheoryData<int> PoolingCases() => new() { 0, 1, 2, 3 };
 
     [Theory]
