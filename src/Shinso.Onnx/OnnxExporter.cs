@@ -37,8 +37,19 @@ public static class OnnxExporter
     /// <summary>The newest operator set the exporter writes (the newest that IR version 8 and Debian's onnx 1.12 checker know).</summary>
     public const int MaxOpset = 17;
 
-    /// <summary>The model-file kinds <see cref="ExportModelFile"/> accepts (plus <c>feedforward-*</c> variants).</summary>
-    public static IReadOnlyList<string> ExportableKinds { get; } = [FeedForwardModelFile.Kind, RbmModelFile.Kind, DbnModelFile.Kind];
+    /// <summary>How a model document of one kind becomes its feed-forward form (source names the file in errors).</summary>
+    private delegate FeedForwardForm FormReader(ModelDocument document, string kind, string source, IBackend backend, RbmPart rbmPart);
+
+    /// <summary>Every exportable model-file kind, registered once (with variants: <c>KIND-*</c> too, such as checkpoints); a new family with a feed-forward form adds one entry.</summary>
+    private static readonly (string Kind, bool WithVariants, FormReader Read)[] Forms =
+    [
+        (FeedForwardModelFile.Kind, true, (d, kind, source, be, _) => FeedForwardForm.Of(FeedForwardModelFile.FromDocument(d, source, be), kind)),
+        (RbmModelFile.Kind, false, (d, _, source, be, part) => FeedForwardForm.Of(RbmModelFile.FromDocument(d, source, be), part)),
+        (DbnModelFile.Kind, false, (d, _, source, be, _) => FeedForwardForm.Of(DbnModelFile.FromDocument(d, source, be))),
+    ];
+
+    /// <summary>The model-file kinds <see cref="ExportModelFile"/> accepts (plus <c>feedforward-*</c> variants, such as checkpoints).</summary>
+    public static IReadOnlyList<string> ExportableKinds { get; } = [.. Forms.Select(f => f.Kind)];
 
     /// <summary>Writes <paramref name="net"/>'s predictions (dropout left out, the loss's output function applied) to <paramref name="path"/>.</summary>
     /// <param name="net">The network.</param>
@@ -98,7 +109,7 @@ public static class OnnxExporter
 
     /// <summary>
     /// The feed-forward form of a model document: a <c>feedforward</c> (or <c>feedforward-*</c>) net as it is, an
-    /// <c>rbm</c> as its encoder or decoder, a <c>dbn</c> as its deterministic up-pass classifier. Each new model family with a feed-forward form adds its case here.
+    /// <c>rbm</c> as its encoder or decoder, a <c>dbn</c> as its deterministic up-pass classifier. Each new model family with a feed-forward form adds one entry to the registry of forms.
     /// </summary>
     /// <param name="document">The model file's content.</param>
     /// <param name="source">The file it came from, for error messages.</param>
@@ -109,12 +120,9 @@ public static class OnnxExporter
     {
         ArgumentNullException.ThrowIfNull(document);
         string kind = document.Kind;
-        if (kind == FeedForwardModelFile.Kind || kind.StartsWith(FeedForwardModelFile.Kind + "-", StringComparison.Ordinal))
-            return FeedForwardForm.Of(FeedForwardModelFile.FromDocument(document, source, backend), kind);
-        if (kind == RbmModelFile.Kind)
-            return FeedForwardForm.Of(RbmModelFile.FromDocument(document, source, backend), rbmPart);
-        if (kind == DbnModelFile.Kind)
-            return FeedForwardForm.Of(DbnModelFile.FromDocument(document, source, backend));
+        foreach (var (registered, withVariants, read) in Forms)
+            if (kind == registered || (withVariants && kind.StartsWith(registered + "-", StringComparison.Ordinal)))
+                return read(document, kind, source, backend, rbmPart);
         throw new ModelFileException(source, "kind",
             $"a '{kind}' model has no feed-forward form, so it cannot be exported to ONNX; exportable kinds: {string.Join(", ", ExportableKinds)}.");
     }
