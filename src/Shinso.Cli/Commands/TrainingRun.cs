@@ -45,7 +45,7 @@ internal static class TrainingRun
             (net, optimizer, state) = (restored.Net, restored.Optimizer, restored.State);
             err.MarkupLine($"[grey]resuming[/] {Markup.Escape(outDirectory)} after epoch {state.EpochsDone} (step {state.Step})");
             try { ResumeOverrides.CheckBudget(config, state.EpochsDone, "--epochs"); }
-            catch (ArgumentException e) { throw new UsageException(e.Message); }
+            catch (ResumeRefusedException e) { throw new UsageException(e.Message); }
             foreach (var change in ResumeOverrides.Changes(restored.SavedConfig, config, state.EpochsDone))
                 err.MarkupLine($"[grey]resume:[/] {Markup.Escape(change)} from epoch {state.EpochsDone + 1} on");
         }
@@ -124,7 +124,7 @@ internal static class TrainingRun
     public static TrainingConfig Resume(ResumeOverrides overrides, TrainingConfig saved)
     {
         try { return overrides.Apply(saved, name => "--" + name); }
-        catch (ArgumentException e) { throw new UsageException(e.Message); }
+        catch (ResumeRefusedException e) { throw new UsageException(e.Message); }
     }
 
     public static string Describe(FeedForwardSpec spec)

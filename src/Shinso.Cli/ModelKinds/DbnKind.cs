@@ -50,7 +50,7 @@ internal sealed class DbnKind : ModelKind
         if (a.LearningRate is { } l) backprop = backprop with { Optimizer = backprop.Optimizer with { LearningRate = l } };
         if (a.Batch is { } size) backprop = backprop with { Training = backprop.Training with { BatchSize = size } };
         var result = preset with { Greedy = greedy, UpDownEpochs = a.UpDownEpochs ?? preset.UpDownEpochs, Backprop = backprop };
-        return a.Seed is { } s ? BoltzmannRuns.Seeded(result, s) : result;
+        return a.Seed is { } s ? DbnRun.Seeded(result, s) : result;
     }
 
     public override int Eval(EvalArguments a)

@@ -2,6 +2,9 @@ using System.Globalization;
 
 namespace Shinso.Training;
 
+/// <summary>A resumed run asked for a change it cannot make (a new seed or update rule, a smaller budget, no saved state); the message names the option.</summary>
+public sealed class ResumeRefusedException(string message) : ArgumentException(message);
+
 /// <summary>
 /// What a resumed run is asked to change in the config saved in its checkpoint. The epoch budget, the minibatch size
 /// and the learning rate apply from the next epoch on; the seed and the update rule define what the checkpoint holds
@@ -28,16 +31,16 @@ public sealed record ResumeOverrides
     /// <paramref name="saved"/> with the changes applied. Each name in an error is the option's own (<paramref name="optionNames"/>
     /// maps <c>seed</c>, <c>optimizer</c> to how the caller spells them, e.g. <c>--seed</c>).
     /// </summary>
-    /// <exception cref="ArgumentException">A refused change: the message names the option and says why.</exception>
+    /// <exception cref="ResumeRefusedException">A refused change: the message names the option and says why.</exception>
     public TrainingConfig Apply(TrainingConfig saved, Func<string, string>? optionNames = null)
     {
         ArgumentNullException.ThrowIfNull(saved);
         string Option(string name) => optionNames?.Invoke(name) ?? name;
         if (Seed is { } seed && seed != saved.Training.Seed)
-            throw new ArgumentException($"{Option("seed")}: the run was started with seed {saved.Training.Seed}, which fixes its shuffles and dropout masks; " +
+            throw new ResumeRefusedException($"{Option("seed")}: the run was started with seed {saved.Training.Seed}, which fixes its shuffles and dropout masks; " +
                                         "a resumed run keeps it (start a new run for another seed).");
         if (Optimizer is { } optimizer && optimizer != saved.Optimizer.Name)
-            throw new ArgumentException($"{Option("optimizer")}: the run trains with {saved.Optimizer.Name} and its checkpoint holds that rule's state; " +
+            throw new ResumeRefusedException($"{Option("optimizer")}: the run trains with {saved.Optimizer.Name} and its checkpoint holds that rule's state; " +
                                         $"it cannot continue with {optimizer} (start a new run).");
         var training = saved.Training;
         if (Epochs is { } epochs) training = training with { Epochs = epochs };
@@ -66,11 +69,11 @@ public sealed record ResumeOverrides
     }
 
     /// <summary>An error unless <paramref name="config"/>'s epoch budget is at least <paramref name="epochsDone"/>.</summary>
-    /// <exception cref="ArgumentException">The budget is below the epochs already trained; the message names <paramref name="option"/>.</exception>
+    /// <exception cref="ResumeRefusedException">The budget is below the epochs already trained; the message names <paramref name="option"/>.</exception>
     public static void CheckBudget(TrainingConfig config, int epochsDone, string option = "epochs")
     {
         if (config.Training.Epochs < epochsDone)
-            throw new ArgumentException($"{option}: the run has already trained {epochsDone} epochs, more than the {config.Training.Epochs} asked for; " +
+            throw new ResumeRefusedException($"{option}: the run has already trained {epochsDone} epochs, more than the {config.Training.Epochs} asked for; " +
                                         $"give at least {epochsDone}.");
     }
 }

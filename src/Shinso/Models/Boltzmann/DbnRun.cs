@@ -1,0 +1,272 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Shinso.Backends;
+using Shinso.Data;
+using Shinso.IO;
+using Shinso.Models.FeedForward;
+using Shinso.Training;
+
+namespace Shinso.Models.Boltzmann;
+
+/// <summary>How a <see cref="DbnRun"/> reports and resumes.</summary>
+public sealed record DbnRunOptions
+{
+    /// <summary>Continue the run saved in the folder (null: start afresh).</summary>
+    public DbnResume? Resume { get; init; }
+
+    /// <summary>Where the data came from, saved in the model files' metadata.</summary>
+    public string DataDescription { get; init; } = "";
+
+    /// <summary>Receives one line per stage, epoch and result.</summary>
+    public Action<string>? Progress { get; init; }
+
+    /// <summary>Called after every backprop batch with (1-based epoch, batches done, batches per epoch).</summary>
+    public Action<int, int, int>? BackpropBatchCompleted { get; init; }
+
+    /// <summary>How errors name an option (<c>seed</c>, <c>epochs</c>, <c>resume</c>, <c>data</c>); the CLI spells them <c>--seed</c>.</summary>
+    public Func<string, string> OptionName { get; init; } = name => name;
+}
+
+/// <summary>
+/// A deep belief net run as a sequence of phases, each resumable: greedy layer-wise training (Hinton, Osindero &amp; Teh
+/// 2006), up-down fine-tuning, then backprop on the converted net through the shared <see cref="Trainer"/>.
+/// </summary>
+public static class DbnRun
+{
+    /// <summary>
+    /// Trains a DBN preset: greedy layer-wise, up-down, then backprop on the converted net, reporting test accuracy after
+    /// each; saves <c>dbn.shinso</c> (the generative model), <c>model.shinso</c> (the fine-tuned classifier) and <c>summary.json</c>.
+    /// </summary>
+    /// <remarks>
+    /// <c>dbn.shinso</c> is rewritten after every greedy stage and every up-down epoch, and <c>checkpoint.shinso</c> after
+    /// every backprop epoch, so with <see cref="DbnRunOptions.Resume"/> a killed run continues from the last of those and ends with
+    /// the same parameters as an uninterrupted one (a greedy stage that was cut off is trained again from its start).
+    /// </remarks>
+    public static JsonObject Run(string name, DbnPreset preset, IBackend backend, Dataset train, Dataset test, string outDirectory, DbnRunOptions? options = null)
+    {
+        options ??= new DbnRunOptions();
+        var resume = options.Resume;
+        void Progress(string line) => options.Progress?.Invoke(line);
+        string Option(string option) => options.OptionName(option);
+        var total = Stopwatch.StartNew();
+        string dataDescription = options.DataDescription;
+        if (train.FeatureCount != preset.LayerSizes[0])
+            throw new ArgumentException($"{Option("data")}: samples are {string.Join("x", train.SampleShape)} ({train.FeatureCount} features) but {name}'s bottom layer has {preset.LayerSizes[0]} units.", nameof(train));
+        string dbnPath = Path.Combine(outDirectory, "dbn.shinso");
+        var stage = resume is not null ? DbnRunStage.Load(dbnPath, preset, backend, resume.Seed, Option) : null;
+        if (stage is not null)
+        {
+            // A resumed run continues every phase with the seed it started with, and each phase with the budget it was
+            // given unless a flag asks for another.
+            preset = Seeded(preset, stage.Dbn.Seed);
+            preset = PlannedBudgets(preset, stage.Progress, resume!, Progress);
+        }
+        var g = preset.Greedy;
+        var dbn = stage?.Dbn ?? new DeepBeliefNet(backend, preset.LayerSizes, train.ClassCount, seed: g.Layer.Seed);
+        if (dbn.LabelCount != train.ClassCount)
+            throw new ArgumentException($"{Option("data")}: the data has {train.ClassCount} classes but the run's DBN has {dbn.LabelCount} label units.", nameof(train));
+        var progress = stage?.Progress ?? new JsonObject { ["data"] = dataDescription, ["greedy_stages_done"] = 0, ["updown_epochs_done"] = 0 };
+        progress["planned_layer_epochs"] = g.LayerEpochs;
+        progress["planned_top_epochs"] = g.TopEpochs;
+        progress["planned_updown_epochs"] = preset.UpDownEpochs;
+        progress["planned_backprop_epochs"] = preset.Backprop.Training.Epochs;
+        Progress($"model: {name} — DBN {string.Join("-", preset.LayerSizes)} + {train.ClassCount} labels; greedy CD-1 {g.LayerEpochs} epochs per layer, " +
+                 $"top {g.TopEpochs}; up-down {preset.UpDownEpochs} epochs ({preset.UpDown.TopGibbsSteps} top Gibbs steps, lr {preset.UpDown.LearningRate}); " +
+                 $"backprop {preset.Backprop.Training.Epochs} epochs (hidden dropout {preset.BackpropDropout}); backend {backend.Name}");
+        Directory.CreateDirectory(outDirectory);
+        void SaveStage() => DbnModelFile.Save(dbn, dbnPath, metadata: progress.DeepClone().AsObject());
+
+        // A backprop checkpoint continues only if it started from the DBN as it is now: a resumed run that trains more
+        // greedy or up-down epochs converts the new DBN afresh.
+        bool generativeChanged = false;
+        int stages = dbn.Layers.Count + 1, stagesDone = (int)progress["greedy_stages_done"]!;
+        if (stagesDone > 0) Progress($"resuming {outDirectory}: {stagesDone} of {stages} greedy stages done");
+        var clock = Stopwatch.StartNew();
+        if (stagesDone < stages)
+        {
+            generativeChanged = true;
+            double before = Seconds(progress, "greedy_seconds");
+            GreedyLayerwiseTraining.Train(dbn, train, g, (layer, report) =>
+            {
+                int epochs = layer == "top" ? g.TopEpochs : g.LayerEpochs;
+                Progress($"greedy {layer}: epoch {report.Epoch + 1,3}/{epochs}, reconstruction error {report.ReconstructionError:F3}, {report.Seconds:F1} s");
+            }, stagesDone, done =>
+            {
+                progress["greedy_stages_done"] = done + 1;
+                progress["greedy_seconds"] = before + clock.Elapsed.TotalSeconds;
+                if (done + 1 == stages) progress["greedy_test_accuracy"] = dbn.Accuracy(test);
+                SaveStage();
+            });
+        }
+        double greedySeconds = Seconds(progress, "greedy_seconds");
+        double greedyAccuracy = (double)progress["greedy_test_accuracy"]!;
+        Progress($"greedy: test accuracy {greedyAccuracy:P2} ({greedySeconds:F0} s)");
+
+        int upDownDone = (int)progress["updown_epochs_done"]!;
+        if (preset.UpDownEpochs > 0 && upDownDone < preset.UpDownEpochs)
+        {
+            generativeChanged = true;
+            if (upDownDone > 0) Progress($"resuming up-down after epoch {upDownDone}");
+            double before = Seconds(progress, "updown_seconds");
+            clock.Restart();
+            var upDown = new UpDownTrainer(dbn, preset.UpDown) { Counter = (ulong?)progress["updown_counter"] ?? 0 };
+            for (int e = upDownDone; e < preset.UpDownEpochs; e++)
+            {
+                var report = upDown.TrainEpoch(train, e);
+                Progress($"up-down: epoch {e + 1,3}/{preset.UpDownEpochs}, generative reconstruction error {report.ReconstructionError:F3}, {report.Seconds:F1} s");
+                progress["updown_epochs_done"] = e + 1;
+                progress["updown_counter"] = upDown.Counter;
+                progress["updown_seconds"] = before + clock.Elapsed.TotalSeconds;
+                if (e + 1 == preset.UpDownEpochs)
+                {
+                    progress["updown_test_accuracy"] = dbn.Accuracy(test);
+                    Progress($"up-down: test accuracy {(double)progress["updown_test_accuracy"]!:P2} ({Seconds(progress, "updown_seconds"):F0} s)");
+                }
+                SaveStage();
+            }
+        }
+        else if (upDownDone > 0)
+        {
+            Progress($"up-down: test accuracy {(double?)progress["updown_test_accuracy"] ?? double.NaN:P2} ({Seconds(progress, "updown_seconds"):F0} s, {upDownDone} epochs)");
+        }
+        double upDownSeconds = Seconds(progress, "updown_seconds");
+        double upDownAccuracy = (double?)progress["updown_test_accuracy"] ?? greedyAccuracy;
+
+        clock.Restart();
+        FeedForwardNet net;
+        Shinso.Optimizers.Optimizer optimizer;
+        TrainingState? state = null;
+        var config = preset.Backprop;
+        bool checkpointed = File.Exists(Path.Combine(outDirectory, Checkpoint.FileName));
+        if (resume is not null && generativeChanged && checkpointed)
+            Progress("resume: the backprop checkpoint belongs to the DBN before this run's new greedy or up-down epochs; backprop starts again from the new DBN");
+        if (resume is not null && !generativeChanged && checkpointed)
+        {
+            var overrides = resume.Backprop with { Epochs = config.Training.Epochs };
+            var restored = Checkpoint.Load(outDirectory, backend, saved => overrides.Apply(saved, options.OptionName));
+            config = restored.Config;
+            (net, optimizer, state) = (restored.Net, restored.Optimizer, restored.State);
+            Progress($"resuming backprop after epoch {state.EpochsDone}");
+            ResumeOverrides.CheckBudget(config, state.EpochsDone, Option("epochs"));
+            foreach (var change in ResumeOverrides.Changes(restored.SavedConfig, config, state.EpochsDone))
+                Progress($"resume: backprop {change} from epoch {state.EpochsDone + 1} on");
+        }
+        else
+        {
+            net = dbn.ToFeedForwardNet(preset.Backprop.Training.Seed, preset.BackpropDropout, outputFromLabels: preset.OutputFromLabels);
+            config = config with { Architecture = net.Spec };
+            optimizer = config.CreateOptimizer();
+        }
+        var trainer = new Trainer(net, optimizer, config.Training);
+        if (state is not null) trainer.State = state;
+        trainer.EpochCompleted = m =>
+        {
+            Checkpoint.Save(outDirectory, config, net, optimizer, trainer.State);
+            Progress($"backprop: epoch {m.Epoch,3}/{config.Training.Epochs}, loss {m.TrainLoss:F4}, {m.Seconds:F1} s");
+        };
+        if (options.BackpropBatchCompleted is { } batchCompleted)
+            trainer.BatchCompleted = (done, all) => batchCompleted(trainer.State.EpochsDone + 1, done, all);
+        double backpropAccuracy = upDownAccuracy;
+        double backpropLoss = double.NaN;
+        if (config.Training.Epochs > 0)
+        {
+            trainer.Fit(SupervisedData.FromDataset(train));
+            var evaluation = Trainer.Evaluate(net, SupervisedData.FromDataset(test));
+            backpropAccuracy = evaluation.Accuracy ?? double.NaN;
+            backpropLoss = evaluation.Loss;
+            Progress($"backprop: test accuracy {backpropAccuracy:P2} ({clock.Elapsed.TotalSeconds:F0} s)");
+        }
+        double backpropSeconds = trainer.State.History.Sum(h => h.Seconds);
+        // Without backprop the converted net's output layer is untrained: there is no classifier to save.
+        string? modelPath = null;
+        if (config.Training.Epochs > 0)
+        {
+            modelPath = Path.Combine(outDirectory, "model.shinso");
+            FeedForwardModelFile.Save(net, modelPath, config.ToJson(), new JsonObject
+            {
+                ["testAccuracy"] = backpropAccuracy, ["testLoss"] = Finite(backpropLoss), ["epochs"] = trainer.State.EpochsDone, ["data"] = dataDescription,
+                ["pretrained"] = "dbn",
+            });
+        }
+        var summary = new JsonObject
+        {
+            ["model"] = name, ["greedy_accuracy"] = greedyAccuracy, ["updown_accuracy"] = upDownAccuracy, ["accuracy"] = backpropAccuracy,
+            ["loss"] = Finite(backpropLoss), ["greedy_seconds"] = Math.Round(greedySeconds, 1), ["updown_seconds"] = Math.Round(upDownSeconds, 1),
+            ["backprop_seconds"] = Math.Round(backpropSeconds, 1), ["seconds"] = Math.Round(total.Elapsed.TotalSeconds, 1),
+            ["layer_epochs"] = g.LayerEpochs, ["top_epochs"] = g.TopEpochs, ["updown_epochs"] = preset.UpDownEpochs,
+            ["backprop_epochs"] = trainer.State.EpochsDone, ["dbn_path"] = dbnPath, ["model_path"] = modelPath,
+            ["train_samples"] = train.Count, ["test_samples"] = test.Count,
+        };
+        AtomicFile.WriteAllText(Path.Combine(outDirectory, "summary.json"), summary.ToJsonString() + "\n");
+        return summary;
+    }
+
+    /// <summary>
+    /// The phase budgets a resumed run continues with: those the run was started with (saved in <c>dbn.shinso</c>), except
+    /// where a flag asks for another, which is reported.
+    /// </summary>
+    private static DbnPreset PlannedBudgets(DbnPreset preset, JsonObject progress, DbnResume resume, Action<string> Progress)
+    {
+        int? Saved(string key) => progress[key] is JsonValue v && v.TryGetValue<int>(out int n) ? n : null;
+        void Report(string what, int? saved, int now)
+        {
+            if (saved is { } before && before != now) Progress($"resume: {what} {before} -> {now}");
+        }
+        var g = preset.Greedy;
+        if (resume.PretrainEpochs is null)
+            g = g with { LayerEpochs = Saved("planned_layer_epochs") ?? g.LayerEpochs, TopEpochs = Saved("planned_top_epochs") ?? g.TopEpochs };
+        else
+            Report("greedy epochs per layer", Saved("planned_layer_epochs"), g.LayerEpochs);
+        int upDown = resume.UpDownEpochs is null ? Saved("planned_updown_epochs") ?? preset.UpDownEpochs : preset.UpDownEpochs;
+        if (resume.UpDownEpochs is not null) Report("up-down epochs", Saved("planned_updown_epochs"), upDown);
+        var training = preset.Backprop.Training;
+        if (resume.Backprop.Epochs is null) training = training with { Epochs = Saved("planned_backprop_epochs") ?? training.Epochs };
+        else Report("backprop epochs", Saved("planned_backprop_epochs"), training.Epochs);
+        return preset with { Greedy = g, UpDownEpochs = upDown, Backprop = preset.Backprop with { Training = training } };
+    }
+
+    /// <summary><paramref name="preset"/> with every phase seeded by <paramref name="seed"/>.</summary>
+    public static DbnPreset Seeded(DbnPreset preset, ulong seed) => preset with
+    {
+        Greedy = preset.Greedy with { Layer = preset.Greedy.Layer with { Seed = seed }, Top = preset.Greedy.Top with { Seed = seed } },
+        UpDown = preset.UpDown with { Seed = seed },
+        Backprop = preset.Backprop with { Training = preset.Backprop.Training with { Seed = seed } },
+    };
+
+    private static double Seconds(JsonObject progress, string key) => (double?)progress[key] ?? 0;
+
+    /// <summary>JSON has no infinities; a non-finite figure is written as null.</summary>
+    private static JsonNode? Finite(double x) => double.IsFinite(x) ? JsonValue.Create(x) : null;
+}
+
+/// <summary>A request to resume a DBN run, with the changes asked for its backprop phase (the phases before it keep their preset).</summary>
+/// <param name="Backprop">Changes typed for the backprop phase (null: keep what the run was given).</param>
+/// <param name="Seed">The seed typed, refused unless it is the run's.</param>
+/// <param name="PretrainEpochs">--pretrain-epochs as typed.</param>
+/// <param name="UpDownEpochs">--updown-epochs as typed.</param>
+public sealed record DbnResume(ResumeOverrides Backprop, ulong? Seed, int? PretrainEpochs, int? UpDownEpochs);
+
+/// <summary>Where a DBN run stopped, read back from its <c>dbn.shinso</c> for <c>--resume</c>.</summary>
+internal sealed record DbnRunStage(DeepBeliefNet Dbn, JsonObject Progress)
+{
+    public static DbnRunStage Load(string path, DbnPreset preset, IBackend backend, ulong? askedSeed, Func<string, string> option)
+    {
+        if (!File.Exists(path))
+            throw new ResumeRefusedException($"{option("resume")}: {Path.GetDirectoryName(path)} holds no dbn.shinso; a DBN run writes it after its first greedy stage.");
+        var doc = ModelFile.Read(path);
+        var dbn = DbnModelFile.FromDocument(doc, path, backend);
+        if (!dbn.LayerSizes.SequenceEqual(preset.LayerSizes))
+            throw new ModelFileException(path, "architecture.layers",
+                $"the run holds a {string.Join("-", dbn.LayerSizes)} DBN but the preset is {string.Join("-", preset.LayerSizes)}; resume it with the preset that started it.");
+        if (askedSeed is { } asked && dbn.Seed != asked)
+            throw new ResumeRefusedException($"{option("seed")}: the run in {Path.GetDirectoryName(path)} was started with seed {dbn.Seed}, which fixes its initial weights and samples; " +
+                                     "a resumed run keeps it (start a new run for another seed).");
+        var meta = new StrictJson(doc.Metadata, path, "metadata");
+        int stages = meta.Int("greedy_stages_done", -1), upDown = meta.Int("updown_epochs_done", -1);
+        if (stages < 0 || stages > dbn.Layers.Count + 1 || upDown < 0)
+            throw new ModelFileException(path, "metadata.greedy_stages_done", "expected the stage counters a DBN run writes; this file was not saved by a DBN run (start a new run).");
+        var progress = doc.Metadata.DeepClone().AsObject();
+        progress.Remove("seed");
+        return new DbnRunStage(dbn, progress);
+    }
+}
