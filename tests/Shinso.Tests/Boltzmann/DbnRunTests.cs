@@ -1,0 +1,69 @@
+using Shinso.Backends;
+using Shinso.Data;
+using Shinso.IO;
+using Shinso.Kernels.Cpu;
+using Shinso.Models.Boltzmann;
+using Shinso.Tests.Data;
+using Shinso.Training;
+
+namespace Shinso.Tests.Boltzmann;
+
+/// <summary>A DBN run's phases and their resume, in the library without the CLI.</summary>
+public sealed class DbnRunTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private static DbnPreset Small(int upDownEpochs, int backpropEpochs)
+    {
+        var preset = BoltzmannPresets.FindDbn("dbn-mnist")!;
+        return preset with
+        {
+            LayerSizes = [784, 40, 40, 60],
+            Greedy = preset.Greedy with { LayerEpochs = 1, TopEpochs = 1 },
+            UpDownEpochs = upDownEpochs,
+            Backprop = preset.Backprop with { Training = preset.Backprop.Training with { Epochs = backpropEpochs } },
+        };
+    }
+
+    [Fact]
+    public void A_run_stopped_after_each_phase_and_resumed_ends_with_the_parameters_of_an_uninterrupted_one()
+    {
+        var (train, test) = FashionMnist.Load(TestData.EmbeddedSubset, 400, 100);
+        using var backend = new CpuBackend(new CpuKernelOptions(SimdPath.Auto, Threads: 1));
+        string whole = _dir.File("whole"), split = _dir.File("split");
+        var lines = new List<string>();
+        DbnRun.Run("small", Small(2, 2), backend, train, test, whole);
+
+        DbnRun.Run("small", Small(1, 0), backend, train, test, split);
+        DbnRun.Run("small", Small(2, 1), backend, train, test, split,
+            new DbnRunOptions { Resume = new DbnResume(new ResumeOverrides { Epochs = 1 }, null, null, 2), Progress = lines.Add });
+        Assert.Contains("resuming up-down after epoch 1", lines);
+        lines.Clear();
+        // Budgets not asked for again come from the run: two up-down epochs, as saved.
+        var summary = DbnRun.Run("small", Small(0, 2), backend, train, test, split,
+            new DbnRunOptions { Resume = new DbnResume(new ResumeOverrides { Epochs = 2 }, null, null, null), Progress = lines.Add });
+        Assert.Contains("resuming backprop after epoch 1", lines);
+        Assert.DoesNotContain(lines, l => l.StartsWith("up-down: epoch", StringComparison.Ordinal));
+        Assert.Equal(2, (int)summary["updown_epochs"]!);
+
+        foreach (string file in new[] { "dbn.shinso", "model.shinso" })
+        {
+            var expected = ModelFile.Read(Path.Combine(whole, file));
+            var actual = ModelFile.Read(Path.Combine(split, file));
+            foreach (var tensor in expected.Tensors)
+            {
+                Assert.True(actual.TryGetTensor(tensor.Name, out var other), $"{file}: {tensor.Name} missing");
+                Assert.True(tensor.Data.AsSpan().SequenceEqual(other.Data), $"{file}: {tensor.Name} differs");
+            }
+        }
+
+        var e = Assert.Throws<ResumeRefusedException>(() => DbnRun.Run("small", Small(2, 2), backend, train, test, split,
+            new DbnRunOptions { Resume = new DbnResume(new ResumeOverrides(), 7, null, null) }));
+        Assert.StartsWith("seed:", e.Message);
+        e = Assert.Throws<ResumeRefusedException>(() => DbnRun.Run("small", Small(2, 2), backend, train, test, _dir.File("empty"),
+            new DbnRunOptions { Resume = new DbnResume(new ResumeOverrides(), null, null, null) }));
+        Assert.StartsWith("resume:", e.Message);
+    }
+}
