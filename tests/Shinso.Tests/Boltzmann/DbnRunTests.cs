@@ -1,6 +1,5 @@
 using Shinso.Backends;
 using Shinso.Data;
-using Shinso.IO;
 using Shinso.Kernels.Cpu;
 using Shinso.Models.Boltzmann;
 using Shinso.Tests.Data;
@@ -49,15 +48,7 @@ public sealed class DbnRunTests : IDisposable
         Assert.Equal(2, (int)summary["updown_epochs"]!);
 
         foreach (string file in new[] { "dbn.shinso", "model.shinso" })
-        {
-            var expected = ModelFile.Read(Path.Combine(whole, file));
-            var actual = ModelFile.Read(Path.Combine(split, file));
-            foreach (var tensor in expected.Tensors)
-            {
-                Assert.True(actual.TryGetTensor(tensor.Name, out var other), $"{file}: {tensor.Name} missing");
-                Assert.True(tensor.Data.AsSpan().SequenceEqual(other.Data), $"{file}: {tensor.Name} differs");
-            }
-        }
+            IO.ModelFileAssert.SameTensors(Path.Combine(whole, file), Path.Combine(split, file), file);
 
         var e = Assert.Throws<ResumeRefusedException>(() => DbnRun.Run("small", Small(2, 2), backend, train, test, split,
             new DbnRunOptions { Resume = new DbnResume(new ResumeOverrides(), 7, null, null) }));

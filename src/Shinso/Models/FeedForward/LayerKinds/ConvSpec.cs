@@ -40,19 +40,8 @@ public sealed record ConvSpec(int Filters, int Kernel, int Stride = 1, int Pad =
         return conv;
     }
 
-    private ConvolutionGeometry Geometry(int[] shape, int index)
-    {
-        var g = new ConvolutionGeometry(shape[0], shape[1], shape[2], Kernel, Kernel, Stride, Stride, Pad, Pad);
-        try
-        {
-            g.Validate();
-        }
-        catch (ArgumentException e)
-        {
-            throw new ArgumentException($"Layer {index} (conv) on [{shape[0]}, {shape[1]}, {shape[2]}]: {e.Message}", nameof(shape), e);
-        }
-        return g;
-    }
+    private ConvolutionGeometry Geometry(int[] shape, int index) =>
+        Validated(new ConvolutionGeometry(shape[0], shape[1], shape[2], Kernel, Kernel, Stride, Stride, Pad, Pad), g => g.Validate(), shape, index);
 
     private protected override void WriteFields(JsonObject json)
     {

@@ -82,6 +82,20 @@ public abstract record LayerSpec
         ? shape
         : throw new ArgumentException($"Layer {index} ({Type}) needs [channels, height, width] samples but gets {Tensors.Tensor.ShapeText(shape)}.", nameof(shape));
 
+    /// <summary><paramref name="geometry"/> once <paramref name="validate"/> accepts it; its error otherwise, prefixed with the layer and its input.</summary>
+    private protected TGeometry Validated<TGeometry>(TGeometry geometry, Action<TGeometry> validate, int[] shape, int index)
+    {
+        try
+        {
+            validate(geometry);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"Layer {index} ({Type}) on [{shape[0]}, {shape[1]}, {shape[2]}]: {e.Message}", nameof(shape), e);
+        }
+        return geometry;
+    }
+
     private protected static int Product(int[] shape)
     {
         int n = 1;

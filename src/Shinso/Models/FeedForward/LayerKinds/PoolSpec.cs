@@ -58,19 +58,8 @@ public sealed record PoolSpec(PoolingKind Pooling, int Size, int Stride, int Pad
     internal override ILayer Build(LayerBuildContext context) =>
         new Pool2d(context.Backend, Pooling, Geometry(context.InputShape, context.Index), P);
 
-    private PoolingGeometry Geometry(int[] shape, int index)
-    {
-        var g = new PoolingGeometry(shape[0], shape[1], shape[2], Size, Size, Stride, Stride, Pad, Pad, Ceil);
-        try
-        {
-            g.Validate();
-        }
-        catch (ArgumentException e)
-        {
-            throw new ArgumentException($"Layer {index} ({Type}) on [{shape[0]}, {shape[1]}, {shape[2]}]: {e.Message}", nameof(shape), e);
-        }
-        return g;
-    }
+    private PoolingGeometry Geometry(int[] shape, int index) =>
+        Validated(new PoolingGeometry(shape[0], shape[1], shape[2], Size, Size, Stride, Stride, Pad, Pad, Ceil), g => g.Validate(), shape, index);
 
     private protected override void WriteFields(JsonObject json)
     {
