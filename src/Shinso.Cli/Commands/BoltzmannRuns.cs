@@ -115,9 +115,9 @@ internal static class BoltzmannRuns
         {
             throw new UsageException(e.Message);
         }
-        catch (ArgumentException e) when (e.Message.StartsWith("--data:", StringComparison.Ordinal))
+        catch (DataMismatchException e)
         {
-            throw new UsageException(e.Message.Replace($" (Parameter '{e.ParamName}')", ""));
+            throw new UsageException(e.Message);
         }
     }
 

@@ -20,3 +20,6 @@ public class DataFormatException : FormatException
     /// <summary>The part of the file that is wrong, e.g. <c>magic number</c>, <c>x_train: descr</c> or <c>line 3, column 2</c>.</summary>
     public string Field { get; }
 }
+
+/// <summary>A data set that is well formed but does not fit the model asked for (its sample shape or class count); the message names both.</summary>
+public sealed class DataMismatchException(string message) : ArgumentException(message);

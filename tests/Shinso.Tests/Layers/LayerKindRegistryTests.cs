@@ -69,6 +69,9 @@ public sealed class LayerKindRegistryTests
             else Assert.Equal(kind.Example, LayerSpec.Of(kind.Name));
         }
         Assert.Throws<ArgumentException>(() => LayerSpec.Of("sparse-coding"));
+        Assert.Throws<ArgumentException>(() => LayerSpec.Pool("dense", 2));
+        Assert.Equal(PoolingKind.Lp, ((PoolSpec)LayerSpec.Pool("lppool", 3, p: 3f)).Pooling);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ActivationSpec(Activation.Identity));
     }
 
     [Theory]

@@ -51,7 +51,7 @@ public static class DbnRun
         var total = Stopwatch.StartNew();
         string dataDescription = options.DataDescription;
         if (train.FeatureCount != preset.LayerSizes[0])
-            throw new ArgumentException($"{Option("data")}: samples are {string.Join("x", train.SampleShape)} ({train.FeatureCount} features) but {name}'s bottom layer has {preset.LayerSizes[0]} units.", nameof(train));
+            throw new DataMismatchException($"{Option("data")}: samples are {string.Join("x", train.SampleShape)} ({train.FeatureCount} features) but {name}'s bottom layer has {preset.LayerSizes[0]} units.");
         string dbnPath = Path.Combine(outDirectory, "dbn.shinso");
         var stage = resume is not null ? DbnRunStage.Load(dbnPath, preset, backend, resume.Seed, Option) : null;
         if (stage is not null)
@@ -64,7 +64,7 @@ public static class DbnRun
         var g = preset.Greedy;
         var dbn = stage?.Dbn ?? new DeepBeliefNet(backend, preset.LayerSizes, train.ClassCount, seed: g.Layer.Seed);
         if (dbn.LabelCount != train.ClassCount)
-            throw new ArgumentException($"{Option("data")}: the data has {train.ClassCount} classes but the run's DBN has {dbn.LabelCount} label units.", nameof(train));
+            throw new DataMismatchException($"{Option("data")}: the data has {train.ClassCount} classes but the run's DBN has {dbn.LabelCount} label units.");
         var progress = stage?.Progress ?? new JsonObject { ["data"] = dataDescription, ["greedy_stages_done"] = 0, ["updown_epochs_done"] = 0 };
         progress["planned_layer_epochs"] = g.LayerEpochs;
         progress["planned_top_epochs"] = g.TopEpochs;
@@ -264,7 +264,7 @@ internal sealed record DbnRunStage(DeepBeliefNet Dbn, JsonObject Progress)
         var meta = new StrictJson(doc.Metadata, path, "metadata");
         int stages = meta.Int("greedy_stages_done", -1), upDown = meta.Int("updown_epochs_done", -1);
         if (stages < 0 || stages > dbn.Layers.Count + 1 || upDown < 0)
-            throw new ModelFileException(path, "metadata.greedy_stages_done", "expected the stage counters a DBN run writes; this file was not saved by a DBN run (start a new run).");
+            throw new ModelFileException(path, "metadata.greedy_stages_done", "expected the stage counters a DBN run writes; this file was not saved by a DBN run such as `shinso train dbn-mnist` (start a new run).");
         var progress = doc.Metadata.DeepClone().AsObject();
         progress.Remove("seed");
         return new DbnRunStage(dbn, progress);

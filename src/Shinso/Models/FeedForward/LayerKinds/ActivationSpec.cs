@@ -9,6 +9,11 @@ namespace Shinso.Models.FeedForward;
 /// <param name="Function">The function.</param>
 public sealed record ActivationSpec(Activation Function) : LayerSpec
 {
+    /// <summary>The function; only those with a layer kind (not the identity).</summary>
+    public Activation Function { get; init; } = Function is Activation.Sigmoid or Activation.Tanh or Activation.Relu or Activation.AbsoluteValue
+        ? Function
+        : throw new ArgumentOutOfRangeException(nameof(Function), Function, "has no activation layer kind; expected sigmoid, tanh, relu or abs.");
+
     /// <summary>The registrations, one per function.</summary>
     public static IReadOnlyList<LayerKind> Kinds { get; } =
         [.. new[] { Activation.Sigmoid, Activation.Tanh, Activation.Relu, Activation.AbsoluteValue }.Select(f =>

@@ -53,8 +53,11 @@ public abstract record LayerSpec
         new ConvSpec(filters, kernel, stride, pad, init, sigma);
 
     /// <summary>A pooling layer: <paramref name="type"/> is maxpool, avgpool or lppool; the stride defaults to the window.</summary>
+    /// <exception cref="ArgumentException"><paramref name="type"/> is not a pooling kind.</exception>
     public static LayerSpec Pool(string type, int size, int stride = 0, int pad = 0, bool ceil = false, float p = 2f) =>
-        new PoolSpec(PoolSpec.KindOf(type), size, stride > 0 ? stride : size, pad, ceil, p);
+        LayerKinds.Find(type)?.Example is PoolSpec kind
+            ? new PoolSpec(kind.Pooling, size, stride > 0 ? stride : size, pad, ceil, p)
+            : throw new ArgumentException($"'{type}' is not a pooling layer; expected {string.Join(", ", PoolSpec.Kinds.Select(k => k.Name))}.", nameof(type));
 
     /// <summary>Local response normalization across <paramref name="size"/> channels (ONNX LRN).</summary>
     public static LayerSpec Lrn(int size, float alpha = 1e-4f, float beta = 0.75f, float bias = 1f) => new LrnSpec(size, alpha, beta, bias);

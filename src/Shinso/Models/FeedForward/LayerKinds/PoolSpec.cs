@@ -31,16 +31,6 @@ public sealed record PoolSpec(PoolingKind Pooling, int Size, int Stride, int Pad
     public override string Summary => string.Create(CultureInfo.InvariantCulture, $"{Type}{Size}s{Stride}p{Pad}") + (Ceil ? "ceil" : "")
         + (Pooling == PoolingKind.Lp ? string.Create(CultureInfo.InvariantCulture, $"P{P}") : "");
 
-    /// <summary>The pooling kind of a JSON name.</summary>
-    /// <exception cref="ArgumentException">Not maxpool, avgpool or lppool.</exception>
-    public static PoolingKind KindOf(string type) => type switch
-    {
-        "maxpool" => PoolingKind.Max,
-        "avgpool" => PoolingKind.Average,
-        "lppool" => PoolingKind.Lp,
-        _ => throw new ArgumentException($"'{type}' is not a pooling layer; expected maxpool, avgpool or lppool.", nameof(type)),
-    };
-
     private static string NameOf(PoolingKind kind) => kind switch
     {
         PoolingKind.Max => "maxpool",
