@@ -34,6 +34,19 @@ public class ReadmeExampleTests
         Assert.True(result.Success, "README example does not compile:\n" + string.Join("\n", errors));
     }
 
+    [Fact]
+    public void The_readme_names_every_registered_layer_kind_and_no_other()
+    {
+        string readme = File.ReadAllText(FindReadme());
+        int start = readme.IndexOf("<!-- layer-kinds -->", StringComparison.Ordinal);
+        Assert.True(start >= 0, "README.md has no <!-- layer-kinds --> paragraph.");
+        string paragraph = readme[start..readme.IndexOf("\n\n", start, StringComparison.Ordinal)];
+        var named = System.Text.RegularExpressions.Regex.Matches(paragraph, "`([a-z]+)`").Select(m => m.Groups[1].Value).Where(n => n != "type").ToHashSet();
+        var registered = Shinso.Models.FeedForward.LayerKinds.All.Select(k => k.Name).ToHashSet();
+        Assert.True(named.SetEquals(registered),
+            $"README lists [{string.Join(", ", named.Order())}] but the registry has [{string.Join(", ", registered.Order())}].");
+    }
+
     private static string FindReadme()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
