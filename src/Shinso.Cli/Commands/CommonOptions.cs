@@ -130,6 +130,18 @@ internal static class CommonOptions
         }
     }
 
+    /// <summary>
+    /// <paramref name="data"/> with one class per output of <paramref name="model"/> (a subset that lacks the last classes
+    /// is widened); a usage error when the data has more classes than the model has outputs.
+    /// </summary>
+    public static Shinso.Data.Dataset FitClasses(Shinso.Data.Dataset data, int outputs, string model, int? classes = null)
+    {
+        int have = classes ?? data.ClassCount;
+        if (have > outputs)
+            throw new UsageException($"--data: the data has {have} classes but {model} has {outputs} outputs; use a config whose last layer has one unit per class.");
+        return data.WithClassCount(outputs);
+    }
+
     /// <summary>A usage error unless <paramref name="data"/>'s samples have <paramref name="features"/> features (the model's input).</summary>
     public static void RequireFeatures(Shinso.Data.LoadedData data, int features, string model)
     {

@@ -56,11 +56,8 @@ internal static class TrainingRun
         }
 
         CommonOptions.RequireFeatures(data, config.Architecture.InputLength, name);
-        int outputs = config.Architecture.OutputLength;
-        if (Math.Max(train.ClassCount, test.ClassCount) > outputs)
-            throw new UsageException($"--data: the data has {Math.Max(train.ClassCount, test.ClassCount)} classes but {name} has {outputs} outputs; " +
-                                     "use a config whose last layer has one unit per class.");
-        (train, test) = (train.WithClassCount(outputs), test.WithClassCount(outputs));
+        int outputs = config.Architecture.OutputLength, classes = Math.Max(train.ClassCount, test.ClassCount);
+        (train, test) = (CommonOptions.FitClasses(train, outputs, name, classes), CommonOptions.FitClasses(test, outputs, name, classes));
         if (config.Normalize)
         {
             var (normalized, statistics) = train.Normalize();

@@ -65,10 +65,7 @@ internal sealed class FeedForwardKind : ModelKind
         var net = FeedForwardModelFile.Load(a.File, a.Backend);
         var loaded = CommonOptions.LoadData(a.Data, a.TestData);
         CommonOptions.RequireFeatures(loaded, net.Spec.InputLength, a.File);
-        var test = loaded.Test;
-        if (test.ClassCount > net.Spec.OutputLength)
-            throw new UsageException($"--data: the data has {test.ClassCount} classes but {a.File} has {net.Spec.OutputLength} outputs.");
-        test = test.WithClassCount(net.Spec.OutputLength);
+        var test = CommonOptions.FitClasses(loaded.Test, net.Spec.OutputLength, a.File);
         var evaluation = Trainer.Evaluate(net, SupervisedData.FromDataset(test));
         CommonOptions.Err.MarkupLine($"[grey]data:[/] {Markup.Escape(loaded.Description)}");
         CommonOptions.Err.MarkupLine($"test accuracy [bold]{evaluation.Accuracy:P2}[/], loss {evaluation.Loss:F4} on {test.Count} images");

@@ -9,8 +9,9 @@ namespace Shinso.Data;
 /// </summary>
 public sealed class CsvTable
 {
-    private CsvTable(string path, float[] values, int[] labels, int featureCount, bool byteValued, bool hadHeader)
+    private CsvTable(string path, float[] values, int[] labels, int featureCount, bool byteValued, float maxValue, bool hadHeader)
     {
+        MaxValue = maxValue;
         Path = path;
         Values = values;
         Labels = labels;
@@ -34,6 +35,9 @@ public sealed class CsvTable
     /// <summary>Whether every feature is a whole number in 0..255 (pixels written as bytes).</summary>
     public bool IsByteValued { get; }
 
+    /// <summary>The largest feature value.</summary>
+    public float MaxValue { get; }
+
     /// <summary>Whether the first line was a header.</summary>
     public bool HadHeader { get; }
 
@@ -48,6 +52,7 @@ public sealed class CsvTable
         var labels = new List<int>();
         int columns = -1;
         bool byteValued = true, header = false;
+        float maxValue = float.NegativeInfinity;
         int lineNumber = 0;
         foreach (string line in File.ReadLines(path))
         {
@@ -92,11 +97,12 @@ public sealed class CsvTable
                 if (!float.TryParse(field, NumberStyles.Float, CultureInfo.InvariantCulture, out float value) || !float.IsFinite(value))
                     throw new DataFormatException(path, $"line {lineNumber}, column {column}", $"is '{field}'; expected a finite number");
                 if (byteValued && !(value >= 0f && value <= 255f && value == MathF.Floor(value))) byteValued = false;
+                if (value > maxValue) maxValue = value;
                 values.Add(value);
             }
         }
         if (labels.Count == 0) throw new DataFormatException(path, "rows", "the file holds no data rows");
-        return new CsvTable(path, values.ToArray(), labels.ToArray(), columns - 1, byteValued, header);
+        return new CsvTable(path, values.ToArray(), labels.ToArray(), columns - 1, byteValued, maxValue, header);
     }
 
     /// <summary>The table as a data set of flat samples; every feature is divided by <paramref name="divisor"/>.</summary>

@@ -113,14 +113,20 @@ public static class DataSource
         string? note = xTrain.Type == NumpyType.UInt8 ? "uint8 scaled to [0, 1]" : null;
         bool channelsLast = IsChannelsLast(trainShape);
         if (channelsLast) note = (note is null ? "" : note + ", ") + "channels-last images transposed to channels-first";
-        var train = ToDataset(xTrain, trainLabels, classes, trainShape, channelsLast);
-        var test = ToDataset(xTest, testLabels, classes, testShape, channelsLast);
+        var train = ToDataset(path, xTrain, trainLabels, classes, trainShape, channelsLast);
+        var test = ToDataset(path, xTest, testLabels, classes, testShape, channelsLast);
         return Describe((train, test), DataFormat.Npz, path, note);
     }
 
-    private static Dataset ToDataset(NumpyArray x, int[] labels, int classes, int[] shape, bool channelsLast)
+    private static Dataset ToDataset(string path, NumpyArray x, int[] labels, int classes, int[] shape, bool channelsLast)
     {
         var features = x.ToFloats(x.Type == NumpyType.UInt8 ? 255f : 1f);
+        if (x.Type != NumpyType.UInt8)
+        {
+            for (int i = 0; i < features.Length; i++)
+                if (!float.IsFinite(features[i]))
+                    throw new DataFormatException(path, $"{x.Name}: element {i}", $"is {features[i]}; features must be finite");
+        }
         if (!channelsLast) return new Dataset(features, labels, classes, shape);
         int h = shape[0], w = shape[1], c = shape[2], plane = h * w, sample = plane * c;
         var chw = new float[features.Length];
@@ -145,13 +151,6 @@ public static class DataSource
             throw new DataFormatException(path, $"{x.Name}: shape", $"is {NumpyArchive.Text(x.Shape)}; expected (samples, ...) with at least one sample");
         var shape = x.Shape.Skip(1).ToArray();
         if (shape.Any(d => d == 0)) throw new DataFormatException(path, $"{x.Name}: shape", $"is {NumpyArchive.Text(x.Shape)}; a sample has no features");
-        if (x.Type != NumpyType.UInt8)
-        {
-            var values = x.ToFloats();
-            for (int i = 0; i < values.Length; i++)
-                if (!float.IsFinite(values[i]))
-                    throw new DataFormatException(path, $"{x.Name}: element {i}", $"is {values[i]}; features must be finite");
-        }
         return shape;
     }
 
@@ -185,7 +184,7 @@ public static class DataSource
             throw new DataFormatException(testPath, "rows", $"have {test.FeatureCount} features each but the training file {trainPath} has {train.FeatureCount}");
         int classes = Math.Max(train.Labels.Max(), test.Labels.Max()) + 1;
         // Pixel tables (mnist_train.csv) store bytes; scale them as the binary formats are scaled so the presets' settings carry over.
-        bool bytes = train.IsByteValued && test.IsByteValued && (train.Values.Any(v => v > 1f) || test.Values.Any(v => v > 1f));
+        bool bytes = train.IsByteValued && test.IsByteValued && Math.Max(train.MaxValue, test.MaxValue) > 1f;
         float divisor = bytes ? 255f : 1f;
         var data = (train.ToDataset(classes, divisor), test.ToDataset(classes, divisor));
         return Describe(data, DataFormat.Csv, $"{trainPath} + {testPath}", bytes ? "whole numbers 0..255 scaled to [0, 1]" : null);

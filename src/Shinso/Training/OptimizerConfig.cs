@@ -57,15 +57,18 @@ public sealed record OptimizerConfig
         _ => throw new ArgumentException($"Unknown optimizer '{name}'; expected one of {Names}.", nameof(name)),
     };
 
+    /// <summary>The learning rate per epoch that <see cref="Schedule"/> and its settings describe.</summary>
+    public ISchedule CreateLearningRateSchedule() => Schedule switch
+    {
+        "step" => new StepDecaySchedule(LearningRate, DecayFactor, DecayEvery),
+        "exponential" => new ExponentialDecaySchedule(LearningRate, DecayFactor),
+        _ => new ConstantSchedule(LearningRate),
+    };
+
     /// <summary>Creates the optimizer.</summary>
     public Optimizer Create()
     {
-        ISchedule lr = Schedule switch
-        {
-            "step" => new StepDecaySchedule(LearningRate, DecayFactor, DecayEvery),
-            "exponential" => new ExponentialDecaySchedule(LearningRate, DecayFactor),
-            _ => new ConstantSchedule(LearningRate),
-        };
+        ISchedule lr = CreateLearningRateSchedule();
         ISchedule momentum = new LinearRampSchedule(MomentumStart, MomentumEnd, MomentumRampEpochs);
         return Name switch
         {

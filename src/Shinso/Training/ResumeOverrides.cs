@@ -61,7 +61,7 @@ public sealed record ResumeOverrides
         if (saved.Optimizer.LearningRate != applied.Optimizer.LearningRate)
         {
             string change = string.Create(CultureInfo.InvariantCulture, $"learning rate {saved.Optimizer.LearningRate} -> {applied.Optimizer.LearningRate}");
-            float next = applied.Optimizer.Create().LearningRate.At(nextEpoch);
+            float next = applied.Optimizer.CreateLearningRateSchedule().At(nextEpoch);
             if (next != applied.Optimizer.LearningRate)
                 change += string.Create(CultureInfo.InvariantCulture, $" (the {applied.Optimizer.Schedule} schedule's start; epoch {nextEpoch + 1} runs at {next:G4})");
             yield return change;

@@ -205,12 +205,12 @@ public static class DbnRun
     /// The phase budgets a resumed run continues with: those the run was started with (saved in <c>dbn.shinso</c>), except
     /// where a flag asks for another, which is reported.
     /// </summary>
-    private static DbnPreset PlannedBudgets(DbnPreset preset, JsonObject progress, DbnResume resume, Action<string> Progress)
+    private static DbnPreset PlannedBudgets(DbnPreset preset, JsonObject progress, DbnResume resume, Action<string> report)
     {
         int? Saved(string key) => progress[key] is JsonValue v && v.TryGetValue<int>(out int n) ? n : null;
         void Report(string what, int? saved, int now)
         {
-            if (saved is { } before && before != now) Progress($"resume: {what} {before} -> {now}");
+            if (saved is { } before && before != now) report($"resume: {what} {before} -> {now}");
         }
         var g = preset.Greedy;
         if (resume.PretrainEpochs is null)

@@ -2,7 +2,6 @@ using System.Text.Json.Nodes;
 using Shinso.Backends;
 using Shinso.IO;
 using Shinso.Layers;
-using Shinso.Random;
 
 namespace Shinso.Models.FeedForward;
 
