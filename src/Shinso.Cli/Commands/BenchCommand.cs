@@ -98,11 +98,12 @@ internal static class BenchCommand
             int inputs = config.Architecture.InputLength, outputs = config.Architecture.OutputLength;
             var x = backend.Allocate(b, inputs);
             var t = backend.Allocate(b, outputs);
-            backend.SampleUniform(new RandomStream(7, 1), 0, x);
+            var benchStreams = RandomStream.Root(1);
+            backend.SampleUniform(benchStreams.Derive("bench-inputs"), 0, x);
             var oneHot = new float[b * outputs];
             for (int i = 0; i < b; i++) oneHot[i * outputs + i % outputs] = 1f;
             backend.Upload(oneHot, t);
-            var random = new RandomStream(1, 2);
+            var random = benchStreams.Derive("stochastic-layers");
             long step = 0;
             void Step()
             {

@@ -83,8 +83,9 @@ public static class BenchGemmCommand
         var a = device.Allocate(ta ? [k, m] : [m, k]);
         var b = device.Allocate(tb ? [n, k] : [k, n]);
         var c = device.Allocate(m, n);
-        device.SampleUniform(new Shinso.Random.RandomStream(12345, 1), 0, a);
-        device.SampleUniform(new Shinso.Random.RandomStream(12345, 2), 0, b);
+        var benchStreams = Shinso.Random.RandomStream.Root(12345);
+        device.SampleUniform(benchStreams.Derive("gemm-left"), 0, a);
+        device.SampleUniform(benchStreams.Derive("gemm-right"), 0, b);
         device.ScaleShift(a, 2f, -1f, a);
         device.ScaleShift(b, 2f, -1f, b);
         return Time(() => device.Gemm(transA, transB, 1f, a, b, 0f, c), device.Synchronize, 2.0 * m * n * k, repeat, minTime);

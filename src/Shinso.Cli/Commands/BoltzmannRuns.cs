@@ -69,7 +69,7 @@ internal static class BoltzmannRuns
         double testLogP = RbmEvaluation.AverageLogProbability(rbm, test.Features, ais.LogZ);
         double trainLogP = RbmEvaluation.AverageLogProbability(rbm, train.Features.AsSpan(0, Math.Min(train.Count, 10_000) * train.FeatureCount), ais.LogZ);
         double recon = RbmEvaluation.ReconstructionError(rbm, test.Features);
-        var pl = RbmEvaluation.PseudoLikelihood(rbm, test.Features, new Shinso.Random.RandomStream(seed, 0x504C));
+        var pl = RbmEvaluation.PseudoLikelihood(rbm, test.Features, Shinso.Random.RandomStream.Root(seed).Derive("pseudo-likelihood"));
         Progress(string.Create(CultureInfo.InvariantCulture,
             $"AIS log Z {ais.LogZ:F2} (3 sigma: {ais.LogZLow:F2} .. {ais.LogZHigh:F2}), {clock.Elapsed.TotalSeconds:F0} s; " +
             $"average log-probability: test {testLogP:F2} nats, train {trainLogP:F2}; test reconstruction error {recon:F2}, pseudo-likelihood {pl.Average():F2}"));

@@ -47,7 +47,7 @@ internal static class DemoCommand
             var summary = BoltzmannRuns.TrainDbn("dbn-mnist", preset, backend, data, outDir, !Console.IsErrorRedirected);
             var dbn = DbnModelFile.Load(summary["dbn_path"]!.GetValue<string>(), backend);
             string samplesPath = Path.Combine(outDir, "samples.png");
-            var images = SampleCommand.GenerateDbn(dbn, 10, k, new RandomStream(1, 0x474E));
+            var images = SampleCommand.GenerateDbn(dbn, 10, k, RandomStream.Root(1).Derive("dbn-samples"));
             PngImage.WriteGrid(samplesPath, images, 10 * dbn.LabelCount, FashionMnist.ImageRows, FashionMnist.ImageColumns, 10);
             summary["samples_path"] = samplesPath;
             summary["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1);

@@ -78,7 +78,7 @@ internal static class SampleCommand
         var clock = Stopwatch.StartNew();
         for (int label = 0; label < dbn.LabelCount; label++)
         {
-            var images = dbn.Generate(label, perLabel, steps, new RandomStream(stream.Seed, stream.Stream + (ulong)label));
+            var images = dbn.Generate(label, perLabel, steps, stream.Derive("label", label));
             images.CopyTo(all.AsSpan(label * perLabel * dbn.VisibleCount));
             CommonOptions.Err.MarkupLine(Markup.Escape($"generate: label {label + 1}/{dbn.LabelCount} ({clock.Elapsed.TotalSeconds:F1} s)"));
         }
@@ -88,7 +88,7 @@ internal static class SampleCommand
     internal static float[] RandomBits(int n, ulong seed)
     {
         var u = new float[n];
-        Shinso.Kernels.Cpu.RandomKernels.Uniform(new RandomStream(seed, 0x5354), 0, u);
+        Shinso.Kernels.Cpu.RandomKernels.Uniform(RandomStream.Root(seed).Derive("start-bits"), 0, u);
         for (int i = 0; i < n; i++) u[i] = u[i] < 0.5f ? 1f : 0f;
         return u;
     }

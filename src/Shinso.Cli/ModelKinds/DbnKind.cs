@@ -73,7 +73,7 @@ internal sealed class DbnKind : ModelKind
         int n = a.Count == 0 ? 10 : a.Count;
         if (a.SamplesPath is not null)
         {
-            var images = SampleCommand.GenerateDbn(dbn, n, a.Steps, new RandomStream(a.Seed, 0x474E));
+            var images = SampleCommand.GenerateDbn(dbn, n, a.Steps, RandomStream.Root(a.Seed).Derive("dbn-samples"));
             // One row per label.
             SampleCommand.Write(a.SamplesPath, images, n * dbn.LabelCount, dbn.VisibleCount, n, false);
         }

@@ -68,7 +68,7 @@ internal sealed class RbmKind : ModelKind
             float[] starts = a.From == "data"
                 ? SampleCommand.DataStarts(a.Data, a.TestData, n, rbm.VisibleCount)
                 : SampleCommand.RandomBits(n * rbm.VisibleCount, a.Seed);
-            var images = SampleCommand.SampleRbm(rbm, starts, n, a.Steps, new RandomStream(a.Seed, 0x53414D));
+            var images = SampleCommand.SampleRbm(rbm, starts, n, a.Steps, RandomStream.Root(a.Seed).Derive("rbm-samples"));
             SampleCommand.Write(a.SamplesPath, images, n, rbm.VisibleCount, (int)Math.Ceiling(Math.Sqrt(n)), false);
         }
         if (a.FiltersPath is not null)

@@ -201,26 +201,44 @@ public sealed partial class CpuBackend : IBackend
         Blas1.SwapLeadingAxes(Host(input, nameof(input)), a, b, rest, Host(output, nameof(output)));
     }
 
+    /// <summary>Told of every sampling call (method, stream, first block, elements), so tests can audit which Philox blocks a run reads.</summary>
+    internal Action<string, RandomStream, ulong, int>? DrawObserver { get; set; }
+
     /// <inheritdoc />
-    public void SampleUniform(RandomStream stream, ulong counter, Tensor destination) =>
+    public void SampleUniform(RandomStream stream, ulong counter, Tensor destination)
+    {
+        DrawObserver?.Invoke(nameof(SampleUniform), stream, counter, destination.Length);
         RandomKernels.Uniform(stream, counter, Host(destination, nameof(destination)), Options);
+    }
 
     /// <inheritdoc />
-    public void SampleGaussian(RandomStream stream, ulong counter, float mean, float standardDeviation, Tensor destination) =>
+    public void SampleGaussian(RandomStream stream, ulong counter, float mean, float standardDeviation, Tensor destination)
+    {
+        DrawObserver?.Invoke(nameof(SampleGaussian), stream, counter, destination.Length);
         RandomKernels.Gaussian(stream, counter, mean, standardDeviation, Host(destination, nameof(destination)), Options);
+    }
 
     /// <inheritdoc />
-    public void SampleBernoulli(RandomStream stream, ulong counter, Tensor probabilities, Tensor samples) =>
+    public void SampleBernoulli(RandomStream stream, ulong counter, Tensor probabilities, Tensor samples)
+    {
+        DrawObserver?.Invoke(nameof(SampleBernoulli), stream, counter, samples.Length);
         RandomKernels.Bernoulli(stream, counter, Host(probabilities, nameof(probabilities)), Host(samples, nameof(samples)), Options);
+    }
 
     /// <inheritdoc />
-    public void SigmoidBernoulli(RandomStream stream, ulong counter, Tensor preActivation, Tensor probabilities, Tensor samples) =>
+    public void SigmoidBernoulli(RandomStream stream, ulong counter, Tensor preActivation, Tensor probabilities, Tensor samples)
+    {
+        DrawObserver?.Invoke(nameof(SigmoidBernoulli), stream, counter, samples.Length);
         RandomKernels.SigmoidBernoulli(stream, counter, Host(preActivation, nameof(preActivation)),
             Host(probabilities, nameof(probabilities)), Host(samples, nameof(samples)), Options);
+    }
 
     /// <inheritdoc />
-    public void SampleDropoutMask(RandomStream stream, ulong counter, float keepProbability, Tensor mask) =>
+    public void SampleDropoutMask(RandomStream stream, ulong counter, float keepProbability, Tensor mask)
+    {
+        DrawObserver?.Invoke(nameof(SampleDropoutMask), stream, counter, mask.Length);
         RandomKernels.DropoutMask(stream, counter, keepProbability, Host(mask, nameof(mask)), Options);
+    }
 
     /// <inheritdoc />
     public void MomentumUpdate(Tensor parameters, Tensor gradient, Tensor velocity, float learningRate, float momentum) =>

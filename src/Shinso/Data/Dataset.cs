@@ -181,12 +181,18 @@ public sealed class Dataset
     /// (<see cref="DeterministicShuffle"/>); both parts keep the original order of their samples.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="validationFraction"/> is outside [0, 1].</exception>
-    public (Dataset Train, Dataset Validation) Split(double validationFraction, ulong seed)
+    public (Dataset Train, Dataset Validation) Split(double validationFraction, ulong seed) =>
+        Split(validationFraction, RandomStream.Root(seed).Derive("validation-split"));
+
+    /// <summary>As <see cref="Split(double, ulong)"/>, with the shuffle seeded by words 0-1 of block 0 of <paramref name="split"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="validationFraction"/> is outside [0, 1].</exception>
+    public (Dataset Train, Dataset Validation) Split(double validationFraction, RandomStream split)
     {
         if (!(validationFraction >= 0 && validationFraction <= 1))
             throw new ArgumentOutOfRangeException(nameof(validationFraction), $"The validation fraction must lie in [0, 1]; {validationFraction} was given.");
         int validationCount = (int)Math.Round(Count * validationFraction, MidpointRounding.AwayFromZero);
-        var order = DeterministicShuffle.Permutation(Count, seed);
+        var block = Philox4x32.Generate(split, 0);
+        var order = DeterministicShuffle.Permutation(Count, block.X0 | (ulong)block.X1 << 32);
         var validation = order.AsSpan(0, validationCount);
         var train = order.AsSpan(validationCount);
         validation.Sort();
@@ -214,8 +220,11 @@ public sealed class Dataset
 
     /// <summary>
     /// The order in which to visit the samples in epoch <paramref name="epoch"/>: a permutation of
-    /// <c>[0, Count)</c> that depends only on (<paramref name="seed"/>, <paramref name="epoch"/>, Count).
+    /// <c>[0, Count)</c> that depends only on (<paramref name="order"/>, <paramref name="epoch"/>, Count).
     /// </summary>
+    public int[] EpochPermutation(int epoch, RandomStream order) => DeterministicShuffle.EpochPermutation(Count, epoch, order);
+
+    /// <summary>The epoch order of a run seeded with <paramref name="seed"/> (its <c>epoch-order</c> stream).</summary>
     public int[] EpochPermutation(int epoch, ulong seed) => DeterministicShuffle.EpochPermutation(Count, epoch, seed);
 
     /// <summary>

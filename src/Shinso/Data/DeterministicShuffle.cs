@@ -1,3 +1,5 @@
+using Shinso.Random;
+
 namespace Shinso.Data;
 
 /// <summary>
@@ -18,11 +20,22 @@ public static class DeterministicShuffle
         return result;
     }
 
-    /// <summary>The permutation for epoch <paramref name="epoch"/> of a run seeded with <paramref name="seed"/>.</summary>
-    public static int[] EpochPermutation(int count, int epoch, ulong seed)
+    /// <summary>The permutation for epoch <paramref name="epoch"/> of a run seeded with <paramref name="seed"/> (its <c>epoch-order</c> stream).</summary>
+    public static int[] EpochPermutation(int count, int epoch, ulong seed) =>
+        EpochPermutation(count, epoch, RandomStream.Root(seed).Derive(EpochOrderPurpose));
+
+    /// <summary>The purpose name of the stream that orders a run's epochs.</summary>
+    public const string EpochOrderPurpose = "epoch-order";
+
+    /// <summary>
+    /// The permutation for epoch <paramref name="epoch"/> of a run whose sample order comes from <paramref name="order"/>:
+    /// the shuffle is seeded by words 0-1 of the stream's Philox block <paramref name="epoch"/>.
+    /// </summary>
+    public static int[] EpochPermutation(int count, int epoch, RandomStream order)
     {
-        ulong epochState = (ulong)(uint)epoch ^ 0xD1B54A32D192ED03UL;
-        return Permutation(count, Mix(seed) ^ Mix(Next(ref epochState)));
+        ArgumentOutOfRangeException.ThrowIfNegative(epoch);
+        var block = Philox4x32.Generate(order, (ulong)epoch);
+        return Permutation(count, block.X0 | (ulong)block.X1 << 32);
     }
 
     /// <summary>Shuffles <paramref name="items"/> in place (Fisher-Yates) with a generator seeded by <paramref name="seed"/>.</summary>

@@ -1,4 +1,5 @@
 using Shinso.Backends;
+using Shinso.Random;
 using Shinso.Tensors;
 
 namespace Shinso.Layers;
@@ -6,8 +7,8 @@ namespace Shinso.Layers;
 /// <summary>
 /// Dropout (Srivastava et al., JMLR 2014) with inverted scaling: during training each unit is kept
 /// with probability <c>1 - rate</c> and scaled by <c>1/(1 - rate)</c>, so inference is the identity.
-/// Masks come from Philox addressed by (layer stream, training step), so runs are reproducible
-/// and a resumed run draws the same masks.
+/// Masks come from Philox addressed by (the layer's <c>dropout-mask</c> stream under the training run's stream,
+/// training step), so runs are reproducible and a resumed run draws the same masks.
 /// </summary>
 public sealed class Dropout : ILayer
 {
@@ -17,17 +18,19 @@ public sealed class Dropout : ILayer
     private readonly BatchBuffer _inputGradient;
     private Tensor? _lastMask;
     private Tensor? _input;
+    private RandomStream _maskParent, _maskStream;
 
     /// <summary>Creates a dropout layer dropping a fraction <paramref name="rate"/> of units.</summary>
     /// <param name="backend">The backend.</param>
     /// <param name="rate">Drop probability in [0, 1).</param>
-    /// <param name="streamId">The Philox stream of this layer (unique within a model).</param>
-    public Dropout(IBackend backend, float rate, ulong streamId)
+    /// <param name="maskIndex">Selects this layer's mask stream, <c>Derive("dropout-mask", maskIndex)</c> of the run's stream (unique within a model: the layer's position).</param>
+    public Dropout(IBackend backend, float rate, int maskIndex)
     {
         if (!(rate >= 0f && rate < 1f)) throw new ArgumentOutOfRangeException(nameof(rate), $"Dropout rate must be in [0, 1), got {rate}.");
         _backend = backend;
         Rate = rate;
-        StreamId = streamId;
+        ArgumentOutOfRangeException.ThrowIfNegative(maskIndex);
+        MaskIndex = maskIndex;
         _mask = new BatchBuffer(backend);
         _output = new BatchBuffer(backend);
         _inputGradient = new BatchBuffer(backend);
@@ -36,8 +39,8 @@ public sealed class Dropout : ILayer
     /// <summary>The probability of dropping a unit.</summary>
     public float Rate { get; }
 
-    /// <summary>The Philox stream this layer draws its masks from.</summary>
-    public ulong StreamId { get; }
+    /// <summary>The index of this layer's mask stream under the run's stream.</summary>
+    public int MaskIndex { get; }
 
     /// <inheritdoc />
     public string Kind => "dropout";
@@ -60,7 +63,12 @@ public sealed class Dropout : ILayer
         var mask = _mask.Get(input.Rows, input.Shape[1..]);
         // One disjoint block range per step: a step never needs more than 2^32 numbers per layer.
         ulong counter = (ulong)context.Step << 30;
-        _backend.SampleDropoutMask(context.Random with { Stream = context.Random.Stream ^ StreamId }, counter, 1f - Rate, mask);
+        if (context.Random != _maskParent)
+        {
+            _maskParent = context.Random;
+            _maskStream = context.Random.Derive("dropout-mask", MaskIndex);
+        }
+        _backend.SampleDropoutMask(_maskStream, counter, 1f - Rate, mask);
         var y = _output.Get(input.Rows, input.Shape[1..]);
         _backend.Multiply(input, mask, y);
         _lastMask = mask;

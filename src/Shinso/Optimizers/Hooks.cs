@@ -10,6 +10,9 @@ public interface IOptimizerHook
 
     /// <summary>Runs after the update rule.</summary>
     void AfterUpdate(IReadOnlyList<Parameter> parameters);
+
+    /// <summary>Whether <see cref="BeforeUpdate"/> needs every gradient formed (so pending gradient products cannot be fused).</summary>
+    bool ReadsGradients => true;
 }
 
 /// <summary>
@@ -21,15 +24,19 @@ public sealed class WeightDecay(float lambda) : IOptimizerHook
     /// <summary>The penalty coefficient.</summary>
     public float Lambda { get; } = lambda >= 0f ? lambda : throw new ArgumentOutOfRangeException(nameof(lambda), $"Weight decay must be >= 0, got {lambda}.");
 
-    /// <inheritdoc />
+    /// <summary>Adds <c>lambda*W</c> to the gradient of every weight; a weight with pending gradient products gets the
+    /// penalty from the rule's fused update instead (<see cref="Optimizer.Step"/>).</summary>
     public void BeforeUpdate(IReadOnlyList<Parameter> parameters)
     {
         foreach (var p in parameters)
-            if (p.Role == ParameterRole.Weight) p.Value.Backend.Axpy(Lambda, p.Value, p.Gradient);
+            if (p.Role == ParameterRole.Weight && p.GradientProductCount == 0) p.Value.Backend.Axpy(Lambda, p.Value, p.Gradient);
     }
 
     /// <inheritdoc />
     public void AfterUpdate(IReadOnlyList<Parameter> parameters) { }
+
+    /// <inheritdoc />
+    public bool ReadsGradients => false;
 }
 
 /// <summary>
@@ -50,6 +57,9 @@ public sealed class MaxNorm(float maxNorm) : IOptimizerHook
         foreach (var p in parameters)
             if (p.Role == ParameterRole.Weight) p.Value.Backend.ClipColumnNorms(p.Value, Limit);
     }
+
+    /// <inheritdoc />
+    public bool ReadsGradients => false;
 }
 
 /// <summary>Gradient clipping by global norm (Pascanu et al. 2013): if ||g|| &gt; c, every gradient is scaled by c/||g||.</summary>

@@ -30,18 +30,52 @@ public abstract class Optimizer
     /// <summary>Names of the state tensors this rule keeps per parameter (e.g. <c>velocity</c>).</summary>
     protected abstract string[] StateNames { get; }
 
-    /// <summary>Applies one update to every parameter from its current gradient.</summary>
+    /// <summary>
+    /// Applies one update to every parameter from its current gradient, or from its pending gradient products
+    /// (<see cref="Parameter.SetGradientProducts"/>): the rule fuses those into its state when it can and every hook allows
+    /// it (<see cref="IOptimizerHook.ReadsGradients"/>), otherwise they are formed into the gradient first.
+    /// </summary>
     public void Step(IReadOnlyList<Parameter> parameters, int epoch)
     {
+        bool fuse = FusesGradientProducts;
+        float weightDecay = 0f;
+        foreach (var hook in Hooks)
+        {
+            if (hook.ReadsGradients) fuse = false;
+            if (hook is WeightDecay decay) weightDecay += decay.Lambda;
+        }
+        if (!fuse)
+            foreach (var p in parameters)
+                if (p.GradientProductCount > 0) p.FormGradient();
         foreach (var hook in Hooks) hook.BeforeUpdate(parameters);
         StepCount++;
         float lr = LearningRate.At(epoch);
-        foreach (var p in parameters) Update(p, StateOf(p), lr, epoch);
+        foreach (var p in parameters)
+        {
+            float rate = lr * p.LearningRateScale;
+            if (p.GradientProductCount > 0)
+            {
+                UpdateFromGradientProducts(p, StateOf(p), rate, p.Role == ParameterRole.Weight ? weightDecay : 0f, epoch);
+                p.ClearGradientProducts();
+            }
+            else Update(p, StateOf(p), rate, epoch);
+        }
         foreach (var hook in Hooks) hook.AfterUpdate(parameters);
     }
 
     /// <summary>Applies the rule to one parameter.</summary>
     protected abstract void Update(Parameter parameter, Tensor[] state, float learningRate, int epoch);
+
+    /// <summary>Whether <see cref="UpdateFromGradientProducts"/> is overridden, so a step need not form product gradients.</summary>
+    protected virtual bool FusesGradientProducts => false;
+
+    /// <summary>
+    /// Applies the rule to a parameter whose gradient is its pending products plus <c>weightDecay * theta</c>
+    /// (the <see cref="WeightDecay"/> hooks, which leave such parameters to the rule). Rules that can write the products
+    /// straight into their state override this and <see cref="FusesGradientProducts"/>.
+    /// </summary>
+    protected virtual void UpdateFromGradientProducts(Parameter parameter, Tensor[] state, float learningRate, float weightDecay, int epoch) =>
+        throw new NotSupportedException($"{Kind} forms product gradients before its update.");
 
     /// <summary>The state tensors of <paramref name="parameters"/> with names <c>parameter/state</c>, for checkpoints.</summary>
     public IEnumerable<(string Name, Tensor Value)> State(IReadOnlyList<Parameter> parameters)
@@ -79,6 +113,21 @@ public sealed class Sgd(ISchedule learningRate) : Optimizer(learningRate)
     /// <inheritdoc />
     protected override void Update(Parameter p, Tensor[] state, float lr, int epoch) =>
         p.Value.Backend.Axpy(-lr, p.Gradient, p.Value);
+
+    /// <inheritdoc />
+    protected override bool FusesGradientProducts => true;
+
+    /// <summary><c>theta = (1 - eta*lambda) theta - eta * sum_k s_k L_k^T R_k</c>: the GEMMs accumulate into the parameter.</summary>
+    protected override void UpdateFromGradientProducts(Parameter p, Tensor[] state, float lr, float weightDecay, int epoch)
+    {
+        var be = p.Value.Backend;
+        if (weightDecay != 0f) be.ScaleShift(p.Value, 1f - lr * weightDecay, 0f, p.Value);
+        for (int k = 0; k < p.GradientProductCount; k++)
+        {
+            var t = p.GradientProduct(k);
+            be.Gemm(Operations.Transpose.Transposed, Operations.Transpose.None, -lr * t.Scale, t.Left, t.Right, 1f, p.Value);
+        }
+    }
 }
 
 /// <summary>
@@ -99,6 +148,27 @@ public sealed class Momentum(ISchedule learningRate, ISchedule momentum) : Optim
     /// <inheritdoc />
     protected override void Update(Parameter p, Tensor[] state, float lr, int epoch) =>
         p.Value.Backend.MomentumUpdate(p.Value, p.Gradient, state[0], lr, MomentumSchedule.At(epoch));
+
+    /// <inheritdoc />
+    protected override bool FusesGradientProducts => true;
+
+    /// <summary>
+    /// <c>v = mu v - eta sum_k s_k L_k^T R_k - eta lambda theta; theta += v</c>: the first GEMM scales the velocity by mu
+    /// as it accumulates, so the gradient matrix is never formed (the fused CD update).
+    /// </summary>
+    protected override void UpdateFromGradientProducts(Parameter p, Tensor[] state, float lr, float weightDecay, int epoch)
+    {
+        var be = p.Value.Backend;
+        var velocity = state[0];
+        float mu = MomentumSchedule.At(epoch);
+        for (int k = 0; k < p.GradientProductCount; k++)
+        {
+            var t = p.GradientProduct(k);
+            be.Gemm(Operations.Transpose.Transposed, Operations.Transpose.None, -lr * t.Scale, t.Left, t.Right, k == 0 ? mu : 1f, velocity);
+        }
+        if (weightDecay != 0f) be.Axpy(-lr * weightDecay, p.Value, velocity);
+        be.Axpy(1f, velocity, p.Value);
+    }
 }
 
 /// <summary>

@@ -46,3 +46,16 @@ public sealed record LinearRampSchedule(float Start, float End, int Epochs) : IS
     /// <inheritdoc />
     public float At(int epoch) => epoch >= Epochs ? End : Start + (End - Start) * epoch / Math.Max(1, Epochs);
 }
+
+/// <summary>
+/// One value before epoch <paramref name="SwitchEpoch"/>, another from it on: the momentum schedule of Hinton's practical guide
+/// for RBMs (0.5 for the first five epochs, then 0.9).
+/// </summary>
+/// <param name="Before">The value in epochs before <paramref name="SwitchEpoch"/>.</param>
+/// <param name="After">The value from epoch <paramref name="SwitchEpoch"/> on.</param>
+/// <param name="SwitchEpoch">The first (0-based) epoch of <paramref name="After"/>.</param>
+public sealed record SwitchSchedule(float Before, float After, int SwitchEpoch) : ISchedule
+{
+    /// <inheritdoc />
+    public float At(int epoch) => epoch < SwitchEpoch ? Before : After;
+}

@@ -49,7 +49,7 @@ public sealed class Trainer
         var hostPredictions = new float[batch * train.TargetLength];
         var inputs = backend.Allocate(batch, train.InputLength);
         var targets = backend.Allocate(batch, train.TargetLength);
-        var random = new RandomStream(_options.Seed, 0x5EED_D80F);
+        var random = RandomStream.Root(_options.Seed).Derive("stochastic-layers");
 
         while (State.EpochsDone < _options.Epochs && !State.Stopped)
         {

@@ -179,13 +179,14 @@ public class DeepBeliefNetTests
         var (train, statistics) = Prototypes(600, 1).Normalize();
         var test = Prototypes(600, 2).Normalize(statistics);
         var dbn = new DeepBeliefNet(Cpu, Sizes, Classes, VisibleUnits.Gaussian, seed: 5);
-        // Gaussian units learn slower (rate 0.01, Hinton's guide): 30 epochs for the bottom layer.
+        // Gaussian units need a rate 1-2 orders below the binary 0.1 (Hinton's guide, section 13.2) and 30 epochs here;
+        // with batches of 20 and momentum 0.9, 0.01 diverges for some seeds (44-97% over seeds 3-10), 0.003 gives 93-98%.
         GreedyLayerwiseTraining.Train(dbn, train, Greedy(30, 10) with
         {
-            Bottom = new RbmTrainingOptions { LearningRate = 0.01f, BatchSize = 20, Seed = 3 },
+            Bottom = new RbmTrainingOptions { LearningRate = 0.003f, BatchSize = 20, Seed = 3 },
         });
         double accuracy = dbn.Accuracy(test);
-        Assert.True(accuracy > 0.9, $"Gaussian-bottom DBN accuracy {accuracy:P1} (seeded run: 96.8%)");
+        Assert.True(accuracy > 0.9, $"Gaussian-bottom DBN accuracy {accuracy:P1} (seeded run: 96.0%)");
         // The data layer of the generative model is the Gaussian mean: generated values are not squashed into [0, 1].
         var images = dbn.Generate(0, 20, 20, new RandomStream(2, 2));
         Assert.Contains(images, x => x < 0f || x > 1f);

@@ -77,7 +77,7 @@ public class GradientCheckTests
         PropertyCheck.ForAll(Shapes, s =>
         {
             var backend = new CpuBackend();
-            var layer = new Dropout(backend, 0.4f, streamId: 3);
+            var layer = new Dropout(backend, 0.4f, maskIndex: 3);
             // Training mode with a fixed step: the same mask on every evaluation.
             var context = new ForwardContext(true, new RandomStream((ulong)s.Seed, 0), 5);
             CheckLayer(backend, layer, s.Batch, s.Inputs, s.Inputs, (ulong)s.Seed, skipNear: null, context);

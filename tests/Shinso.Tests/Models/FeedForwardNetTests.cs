@@ -135,14 +135,15 @@ public class FeedForwardNetTests
         {
             Architecture = new FeedForwardSpec([784], [LayerSpec.Dense(64, WeightInit.HeNormal), LayerSpec.Of("relu"), LayerSpec.Dense(10)], "softmax-cross-entropy"),
             Optimizer = new OptimizerConfig { Name = "momentum", LearningRate = 0.05f },
-            Training = new TrainingOptions { Epochs = 3, BatchSize = 50, Seed = 1 },
+            Training = new TrainingOptions { Epochs = 5, BatchSize = 50, Seed = 1 },
         };
         var backend = new CpuBackend();
         var net = new FeedForwardNet(backend, config.Architecture, 1);
         var state = new Trainer(net, config.CreateOptimizer(), config.Training).Fit(SupervisedData.FromDataset(train));
         Assert.True(state.History[^1].TrainLoss < state.History[0].TrainLoss);
         var evaluation = Trainer.Evaluate(net, SupervisedData.FromDataset(test));
-        // Chance is 10%; a 64-unit net reaches ~80% on Fashion-MNIST within a few epochs.
+        // Chance is 10%; a 64-unit net reaches ~80% on Fashion-MNIST within a few epochs
+        // (five epochs: 78.8-82.7% over seeds 1-8; three gave 72.6-80.5%, too close to the bound).
         Assert.True(evaluation.Accuracy > 0.75, $"test accuracy {evaluation.Accuracy:P1}");
     }
 

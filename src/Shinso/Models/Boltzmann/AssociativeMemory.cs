@@ -1,4 +1,5 @@
 using Shinso.Backends;
+using Shinso.Layers;
 using Shinso.Random;
 using Shinso.Tensors;
 using Shinso.Operations;
@@ -24,6 +25,12 @@ public sealed class AssociativeMemory
     /// <summary>Creates the top RBM with weights from N(0, <paramref name="initialWeightStd"/>^2) and zero biases.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A size is not positive, or there are fewer than two labels.</exception>
     public AssociativeMemory(IBackend backend, int penultimateCount, int labelCount, int topCount, ulong seed = 0, float initialWeightStd = 0.01f)
+        : this(backend, penultimateCount, labelCount, topCount, RandomStream.Root(seed), initialWeightStd)
+    {
+    }
+
+    /// <summary>As the public constructor, with the initial weights drawn from streams derived from <paramref name="streams"/> (the top of a DBN).</summary>
+    internal AssociativeMemory(IBackend backend, int penultimateCount, int labelCount, int topCount, RandomStream streams, float initialWeightStd = 0.01f)
     {
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(penultimateCount);
@@ -40,8 +47,8 @@ public sealed class AssociativeMemory
         TopBias = backend.Allocate(topCount);
         if (initialWeightStd != 0f)
         {
-            backend.SampleGaussian(new RandomStream(seed, 0), 0, 0f, initialWeightStd, PenultimateWeights);
-            backend.SampleGaussian(new RandomStream(seed, 1), 0, 0f, initialWeightStd, LabelWeights);
+            backend.SampleGaussian(streams.Derive("penultimate-weights"), 0, 0f, initialWeightStd, PenultimateWeights);
+            backend.SampleGaussian(streams.Derive("label-weights"), 0, 0f, initialWeightStd, LabelWeights);
         }
     }
 
@@ -153,8 +160,8 @@ public sealed class AssociativeMemory
 }
 
 /// <summary>
-/// CD-k for the <see cref="AssociativeMemory"/> on (penultimate features, one-hot labels) pairs, with the momentum
-/// schedule and weight decay of <see cref="RbmTrainingOptions"/>.
+/// CD-k for the <see cref="AssociativeMemory"/> on (penultimate features, one-hot labels) pairs; the shared optimizer of
+/// <see cref="RbmTrainingOptions.CreateOptimizer"/> applies the momentum schedule and weight decay.
 /// </summary>
 /// <remarks>
 /// The negative phase samples the binary penultimate units and uses the label group's softmax probabilities, as the
@@ -165,11 +172,17 @@ public sealed class AssociativeMemory
 public sealed class AssociativeMemoryTrainer
 {
     private readonly Tensor _pen, _lab, _topProb, _topSample, _negPen, _negPenMean, _negLab, _negTop;
-    private readonly Tensor _velP, _velL, _velA, _velD, _velC, _gradA, _gradD, _gradC, _tmpA, _tmpD, _tmpC;
+    private readonly Tensor _tmpA, _tmpD, _tmpC;
+    private readonly Parameter _penultimateWeights, _labelWeights, _penultimateBias, _labelBias, _topBias;
+    private readonly Parameter[] _parameters;
+    private readonly RandomStream _epochOrder;
     private float[]? _validated;
 
     /// <summary>Creates a trainer; <see cref="RbmTrainingOptions.PersistentChains"/> and sigma settings are ignored.</summary>
-    public AssociativeMemoryTrainer(AssociativeMemory memory, RbmTrainingOptions options)
+    /// <param name="memory">The memory to train.</param>
+    /// <param name="options">The hyper-parameters.</param>
+    /// <param name="streams">The stream the sampler and the epoch order are derived from; <c>Root(options.Seed)</c> when null.</param>
+    public AssociativeMemoryTrainer(AssociativeMemory memory, RbmTrainingOptions options, RandomStream? streams = null)
     {
         ArgumentNullException.ThrowIfNull(memory);
         ArgumentNullException.ThrowIfNull(options);
@@ -186,18 +199,19 @@ public sealed class AssociativeMemoryTrainer
         _negPenMean = be.Allocate(b, np);
         _negLab = be.Allocate(b, nl);
         _negTop = be.Allocate(b, nt);
-        _velP = be.Allocate(np, nt);
-        _velL = be.Allocate(nl, nt);
-        _velA = be.Allocate(np);
-        _velD = be.Allocate(nl);
-        _velC = be.Allocate(nt);
-        _gradA = be.Allocate(np);
-        _gradD = be.Allocate(nl);
-        _gradC = be.Allocate(nt);
+        _penultimateWeights = new Parameter("penultimate-weights", memory.PenultimateWeights, ParameterRole.Weight);
+        _labelWeights = new Parameter("label-weights", memory.LabelWeights, ParameterRole.Weight);
+        _penultimateBias = new Parameter("penultimate-bias", memory.PenultimateBias, ParameterRole.Bias);
+        _labelBias = new Parameter("label-bias", memory.LabelBias, ParameterRole.Bias);
+        _topBias = new Parameter("top-bias", memory.TopBias, ParameterRole.Bias);
+        _parameters = [_penultimateWeights, _labelWeights, _penultimateBias, _labelBias, _topBias];
+        Optimizer = options.CreateOptimizer();
         _tmpA = be.Allocate(np);
         _tmpD = be.Allocate(nl);
         _tmpC = be.Allocate(nt);
-        Stream = new RandomStream(options.Seed, 0x544F50);
+        var root = streams ?? RandomStream.Root(options.Seed);
+        Stream = root.Derive("gibbs");
+        _epochOrder = root.Derive(Data.DeterministicShuffle.EpochOrderPurpose);
     }
 
     /// <summary>The memory being trained.</summary>
@@ -212,7 +226,13 @@ public sealed class AssociativeMemoryTrainer
     /// <summary>The next unused Philox block of <see cref="Stream"/>.</summary>
     public ulong Counter { get; set; }
 
-    /// <summary>Trains one epoch over (<paramref name="features"/>, <paramref name="labels"/>) in the order of <see cref="Data.Dataset.EpochPermutation"/>.</summary>
+    /// <summary>The shared optimizer that applies the gradients (momentum schedule and weight decay from the options).</summary>
+    public Optimizers.Optimizer Optimizer { get; }
+
+    /// <summary>The memory's parameters as the optimizer sees them.</summary>
+    public IReadOnlyList<Parameter> Parameters => _parameters;
+
+    /// <summary>Trains one epoch over (<paramref name="features"/>, <paramref name="labels"/>) in the order of <see cref="Data.Dataset.EpochPermutation(int, RandomStream)"/>.</summary>
     /// <param name="features">Penultimate-layer values in [0, 1], <c>labels.Count x PenultimateCount</c> row-major.</param>
     /// <param name="labels">The data set whose labels (and order) are used; its features are not read.</param>
     /// <param name="epoch">The 0-based epoch (selects the momentum and the permutation).</param>
@@ -237,10 +257,9 @@ public sealed class AssociativeMemoryTrainer
         }
         var clock = System.Diagnostics.Stopwatch.StartNew();
         int b = Options.BatchSize, np = m.PenultimateCount;
-        int[] order = labels.EpochPermutation(epoch, Options.Seed);
+        int[] order = labels.EpochPermutation(epoch, _epochOrder);
         var hostPen = new float[b * np];
         var hostLab = new float[b * m.LabelCount];
-        float momentum = Options.MomentumAt(epoch);
         double error = 0;
         int updates = 0;
         for (int start = 0; start + b <= order.Length; start += b)
@@ -250,18 +269,17 @@ public sealed class AssociativeMemoryTrainer
             labels.CopyOneHot(indices, hostLab);
             m.Backend.Upload(hostPen, _pen);
             m.Backend.Upload(hostLab, _lab);
-            error += Step(momentum);
+            error += Step(epoch);
             updates++;
         }
         return new RbmEpochReport(epoch, updates, error / Math.Max(1, updates), clock.Elapsed.TotalSeconds);
     }
 
-    private double Step(float mu)
+    private double Step(int epoch)
     {
         var m = Memory;
         var be = m.Backend;
         int b = Options.BatchSize;
-        float lr = Options.LearningRate, wd = Options.WeightDecay;
 
         // Positive phase: t ~ p(t | p, y).
         m.TopInput(_pen, _lab, _topProb);
@@ -280,34 +298,24 @@ public sealed class AssociativeMemoryTrainer
                 be.Activate(Activation.Sigmoid, _negTop, _negTop);
         }
 
-        // V = mu V + (lr/B)(pos - neg) - lr*wd*W; W += V.
-        float r = lr / b;
-        UpdateWeights(m.PenultimateWeights, _velP, _pen, _negPen, r, mu, lr * wd);
-        UpdateWeights(m.LabelWeights, _velL, _lab, _negLab, r, mu, lr * wd);
-        UpdateBias(m.PenultimateBias, _velA, _gradA, _tmpA, _pen, _negPen, lr, mu);
-        UpdateBias(m.LabelBias, _velD, _gradD, _tmpD, _lab, _negLab, lr, mu);
-        UpdateBias(m.TopBias, _velC, _gradC, _tmpC, _topProb, _negTop, lr, mu);
+        // Gradients are descent directions, -(positive - negative) / B; the optimizer fuses the weight products into its velocity.
+        float r = 1f / b;
+        _penultimateWeights.SetGradientProducts(new GradientTerm(_pen, _topProb, -r), new GradientTerm(_negPen, _negTop, r));
+        _labelWeights.SetGradientProducts(new GradientTerm(_lab, _topProb, -r), new GradientTerm(_negLab, _negTop, r));
+        BiasGradient(_penultimateBias.Gradient, _tmpA, _pen, _negPen);
+        BiasGradient(_labelBias.Gradient, _tmpD, _lab, _negLab);
+        BiasGradient(_topBias.Gradient, _tmpC, _topProb, _negTop);
+        Optimizer.Step(_parameters, epoch);
         return error;
     }
 
-    private void UpdateWeights(Tensor weights, Tensor velocity, Tensor positiveVisible, Tensor negativeVisible, float rate, float mu, float decay)
-    {
-        var be = Memory.Backend;
-        be.Gemm(Transpose.Transposed, Transpose.None, rate, positiveVisible, _topProb, mu, velocity);
-        be.Gemm(Transpose.Transposed, Transpose.None, -rate, negativeVisible, _negTop, 1f, velocity);
-        if (decay != 0f) be.Axpy(-decay, weights, velocity);
-        be.Axpy(1f, velocity, weights);
-    }
-
-    private void UpdateBias(Tensor bias, Tensor velocity, Tensor gradient, Tensor scratch, Tensor positive, Tensor negative, float lr, float mu)
+    private void BiasGradient(Tensor gradient, Tensor scratch, Tensor positive, Tensor negative)
     {
         var be = Memory.Backend;
         int b = Options.BatchSize;
         be.SumColumns(positive, gradient);
         be.SumColumns(negative, scratch);
-        be.Axpby(-1f / b, scratch, 1f / b, gradient);
-        // MomentumUpdate computes v = mu v - eta g; theta += v: a negated rate ascends the likelihood.
-        be.MomentumUpdate(bias, gradient, velocity, -lr, mu);
+        be.Axpby(1f / b, scratch, -1f / b, gradient);
     }
 
     private ulong Take(ulong blocks)

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using Shinso.Backends;
 using Shinso.Data;
+using Shinso.Layers;
+using Shinso.Optimizers;
 using Shinso.Random;
 using Shinso.Tensors;
 using Shinso.Operations;
@@ -71,7 +73,8 @@ public static class GreedyLayerwiseTraining
         for (int l = 0; l < dbn.Layers.Count; l++)
         {
             var layer = dbn.Layers[l];
-            var rbm = new RestrictedBoltzmannMachine(be, layer.BelowCount, layer.AboveCount, layer.BelowUnits, seed: dbn.Seed + 100 + (ulong)l);
+            var stage = RandomStream.Root(dbn.Seed).Derive("greedy-layer", l);
+            var rbm = new RestrictedBoltzmannMachine(be, layer.BelowCount, layer.AboveCount, layer.BelowUnits, learnSigma: false, dbn.Seed, stage.Derive("rbm-weights"));
             if (l < completedStages)
             {
                 // The same kernels as after training the layer, so a resumed run sees the same data as an uninterrupted one.
@@ -80,8 +83,8 @@ public static class GreedyLayerwiseTraining
                 current = HiddenProbabilities(rbm, current);
                 continue;
             }
-            var layerOptions = (l == 0 ? options.Bottom ?? options.Layer : options.Layer) with { Seed = options.Layer.Seed + (ulong)l };
-            var trainer = new ContrastiveDivergence(rbm, layerOptions);
+            var layerOptions = l == 0 ? options.Bottom ?? options.Layer : options.Layer;
+            var trainer = new ContrastiveDivergence(rbm, layerOptions, RandomStream.Root(options.Layer.Seed).Derive("greedy-layer", l));
             for (int e = 0; e < options.LayerEpochs; e++)
             {
                 var report = trainer.TrainEpoch(current, e); // not inside progress?.Invoke(...): a null callback would skip it
@@ -92,7 +95,7 @@ public static class GreedyLayerwiseTraining
             stageCompleted?.Invoke(l);
         }
         if (completedStages > dbn.Layers.Count) return;
-        var top = new AssociativeMemoryTrainer(dbn.Top, options.Top with { Seed = options.Top.Seed + (ulong)dbn.Layers.Count });
+        var top = new AssociativeMemoryTrainer(dbn.Top, options.Top, RandomStream.Root(options.Top.Seed).Derive("greedy-layer", dbn.Layers.Count));
         for (int e = 0; e < options.TopEpochs; e++)
         {
             var report = top.TrainEpoch(current.Features, current, e);
@@ -168,7 +171,7 @@ public sealed record UpDownEpochReport(int Epoch, int Updates, double Reconstruc
 public sealed class UpDownTrainer
 {
     private readonly DeepBeliefNet _dbn;
-    private readonly Tensor[] _wake, _sleep, _generativePrediction, _recognitionPrediction, _biasScratch;
+    private readonly Tensor[] _wake, _sleep, _generativePrediction, _recognitionPrediction;
     private readonly Tensor _labels, _wakeTop, _negPen, _negLab, _negTop, _topPre, _penPre, _topScratch, _penScratch, _labScratch;
 
     /// <summary>Creates a trainer for <paramref name="dbn"/>.</summary>
@@ -184,12 +187,10 @@ public sealed class UpDownTrainer
         var sizes = dbn.LayerSizes;
         _wake = new Tensor[L + 1];
         _sleep = new Tensor[L + 1];
-        _biasScratch = new Tensor[L + 1];
         for (int l = 0; l <= L; l++)
         {
             _wake[l] = be.Allocate(b, sizes[l]);
             _sleep[l] = be.Allocate(b, sizes[l]);
-            _biasScratch[l] = be.Allocate(sizes[l]);
         }
         _generativePrediction = new Tensor[L];
         _recognitionPrediction = new Tensor[L];
@@ -209,7 +210,29 @@ public sealed class UpDownTrainer
         _topScratch = be.Allocate(top.TopCount);
         _penScratch = be.Allocate(top.PenultimateCount);
         _labScratch = be.Allocate(top.LabelCount);
-        Stream = new RandomStream(options.Seed, 0x5550444E);
+        var root = RandomStream.Root(options.Seed).Derive("up-down");
+        Stream = root.Derive("gibbs");
+        _epochOrder = root.Derive(DeterministicShuffle.EpochOrderPurpose);
+        _topPenultimateWeights = new Parameter("top/penultimate-weights", top.PenultimateWeights, ParameterRole.Weight);
+        _topLabelWeights = new Parameter("top/label-weights", top.LabelWeights, ParameterRole.Weight);
+        _topBias = new Parameter("top/top-bias", top.TopBias, ParameterRole.Bias);
+        _topPenultimateBias = new Parameter("top/penultimate-bias", top.PenultimateBias, ParameterRole.Bias);
+        _topLabelBias = new Parameter("top/label-bias", top.LabelBias, ParameterRole.Bias);
+        _generativeWeights = new Parameter[L];
+        _generativeBias = new Parameter[L];
+        _recognitionWeights = new Parameter[L];
+        _recognitionBias = new Parameter[L];
+        var parameters = new List<Parameter> { _topPenultimateWeights, _topLabelWeights, _topBias, _topPenultimateBias, _topLabelBias };
+        for (int l = 0; l < L; l++)
+        {
+            var layer = dbn.Layers[l];
+            parameters.Add(_generativeWeights[l] = new Parameter($"layer{l}/generative-weights", layer.GenerativeWeights, ParameterRole.Weight));
+            parameters.Add(_generativeBias[l] = new Parameter($"layer{l}/generative-bias", layer.GenerativeBias, ParameterRole.Bias));
+            parameters.Add(_recognitionWeights[l] = new Parameter($"layer{l}/recognition-weights", layer.RecognitionWeights, ParameterRole.Weight));
+            parameters.Add(_recognitionBias[l] = new Parameter($"layer{l}/recognition-bias", layer.RecognitionBias, ParameterRole.Bias));
+        }
+        _parameters = [.. parameters];
+        Optimizer = new Sgd(new ConstantSchedule(options.LearningRate));
     }
 
     /// <summary>The hyper-parameters.</summary>
@@ -221,7 +244,13 @@ public sealed class UpDownTrainer
     /// <summary>The next unused Philox block of <see cref="Stream"/>.</summary>
     public ulong Counter { get; set; }
 
-    /// <summary>Trains one epoch over <paramref name="data"/> in the order <see cref="Dataset.EpochPermutation"/>(epoch, seed) gives.</summary>
+    /// <summary>The shared optimizer (plain SGD at <see cref="UpDownOptions.LearningRate"/>, as in the paper's code).</summary>
+    public Optimizer Optimizer { get; }
+
+    /// <summary>Every parameter up-down moves: the top RBM's, then each directed layer's generative and recognition weights and biases.</summary>
+    public IReadOnlyList<Parameter> Parameters => _parameters;
+
+    /// <summary>Trains one epoch over <paramref name="data"/> in the order <see cref="Dataset.EpochPermutation(int, RandomStream)"/> gives for the run's <c>epoch-order</c> stream.</summary>
     /// <exception cref="ArgumentException">The data does not fit the net, or a value is out of range.</exception>
     public UpDownEpochReport TrainEpoch(Dataset data, int epoch)
     {
@@ -237,7 +266,7 @@ public sealed class UpDownTrainer
         }
         var clock = Stopwatch.StartNew();
         int b = Options.BatchSize, nv = _dbn.VisibleCount;
-        int[] order = data.EpochPermutation(epoch, Options.Seed);
+        int[] order = data.EpochPermutation(epoch, _epochOrder);
         var hostData = new float[b * nv];
         var hostLabels = new float[b * _dbn.LabelCount];
         var labelIndices = new int[b];
@@ -256,6 +285,10 @@ public sealed class UpDownTrainer
         return new UpDownEpochReport(epoch, updates, error / Math.Max(1, updates), clock.Elapsed.TotalSeconds);
     }
 
+    private readonly RandomStream _epochOrder;
+    private readonly Parameter[] _parameters;
+    private readonly Parameter _topPenultimateWeights, _topLabelWeights, _topBias, _topPenultimateBias, _topLabelBias;
+    private readonly Parameter[] _generativeWeights, _generativeBias, _recognitionWeights, _recognitionBias;
     private float[]? _validated;
 
     private double Step()
@@ -264,7 +297,7 @@ public sealed class UpDownTrainer
         var layers = _dbn.Layers;
         var top = _dbn.Top;
         int L = layers.Count, b = Options.BatchSize;
-        float r = Options.LearningRate / b;
+        float r = 1f / b;
 
         // Wake (up) pass: binary states at every layer above the data.
         for (int l = 0; l < L; l++)
@@ -315,38 +348,35 @@ public sealed class UpDownTrainer
             be.Axpby(1f, _sleep[l + 1], -1f, pr);
         }
 
-        // Top RBM: wake statistics minus Gibbs statistics.
-        be.Gemm(Transpose.Transposed, Transpose.None, r, _wake[L], _wakeTop, 1f, top.PenultimateWeights);
-        be.Gemm(Transpose.Transposed, Transpose.None, -r, _negPen, _negTop, 1f, top.PenultimateWeights);
-        be.Gemm(Transpose.Transposed, Transpose.None, r, _labels, _wakeTop, 1f, top.LabelWeights);
-        be.Gemm(Transpose.Transposed, Transpose.None, -r, _negLab, _negTop, 1f, top.LabelWeights);
-        BiasStep(top.TopBias, _wakeTop, _negTop, _topScratch, r);
-        BiasStep(top.PenultimateBias, _wake[L], _negPen, _penScratch, r);
-        BiasStep(top.LabelBias, _labels, _negLab, _labScratch, r);
-
-        // Generative and recognition weights.
+        // Gradients (descent directions, -1/B times the statistics): the top RBM's wake minus Gibbs statistics, the
+        // generative and recognition deltas times the states; SGD accumulates the weight products straight into the weights.
+        _topPenultimateWeights.SetGradientProducts(new GradientTerm(_wake[L], _wakeTop, -r), new GradientTerm(_negPen, _negTop, r));
+        _topLabelWeights.SetGradientProducts(new GradientTerm(_labels, _wakeTop, -r), new GradientTerm(_negLab, _negTop, r));
+        BiasGradient(_topBias.Gradient, _wakeTop, _negTop, _topScratch, r);
+        BiasGradient(_topPenultimateBias.Gradient, _wake[L], _negPen, _penScratch, r);
+        BiasGradient(_topLabelBias.Gradient, _labels, _negLab, _labScratch, r);
         for (int l = 0; l < L; l++)
         {
             var pg = _generativePrediction[l];
-            be.Gemm(Transpose.Transposed, Transpose.None, r, pg, _wake[l + 1], 1f, layers[l].GenerativeWeights);
-            be.SumColumns(pg, _biasScratch[l]);
-            be.Axpy(r, _biasScratch[l], layers[l].GenerativeBias);
+            _generativeWeights[l].SetGradientProducts(new GradientTerm(pg, _wake[l + 1], -r));
+            be.SumColumns(pg, _generativeBias[l].Gradient);
+            be.ScaleShift(_generativeBias[l].Gradient, -r, 0f, _generativeBias[l].Gradient);
             var pr = _recognitionPrediction[l];
-            be.Gemm(Transpose.Transposed, Transpose.None, r, _sleep[l], pr, 1f, layers[l].RecognitionWeights);
-            be.SumColumns(pr, _biasScratch[l + 1]);
-            be.Axpy(r, _biasScratch[l + 1], layers[l].RecognitionBias);
+            _recognitionWeights[l].SetGradientProducts(new GradientTerm(_sleep[l], pr, -r));
+            be.SumColumns(pr, _recognitionBias[l].Gradient);
+            be.ScaleShift(_recognitionBias[l].Gradient, -r, 0f, _recognitionBias[l].Gradient);
         }
+        Optimizer.Step(_parameters, 0);
         return error;
     }
 
-    /// <summary><c>bias += r (sum of positive rows - sum of negative rows)</c>.</summary>
-    private void BiasStep(Tensor bias, Tensor positive, Tensor negative, Tensor scratch, float r)
+    /// <summary><c>gradient = r (sum of negative rows - sum of positive rows)</c>.</summary>
+    private void BiasGradient(Tensor gradient, Tensor positive, Tensor negative, Tensor scratch, float r)
     {
         var be = _dbn.Backend;
-        be.SumColumns(positive, scratch);
-        be.Axpy(r, scratch, bias);
+        be.SumColumns(positive, gradient);
         be.SumColumns(negative, scratch);
-        be.Axpy(-r, scratch, bias);
+        be.Axpby(r, scratch, -r, gradient);
     }
 
     private void Sample(Tensor preActivation, Tensor samples)

@@ -124,11 +124,11 @@ public sealed class DeepBeliefNet
         for (int l = 0; l < lower; l++)
         {
             layers[l] = new BeliefLayer(backend, _sizes[l], _sizes[l + 1], l == 0 ? bottomUnits : VisibleUnits.Bernoulli);
-            backend.SampleGaussian(new RandomStream(seed, 10 + (ulong)l), 0, 0f, 0.01f, layers[l].RecognitionWeights);
+            backend.SampleGaussian(RandomStream.Root(seed).Derive("recognition-weights", l), 0, 0f, 0.01f, layers[l].RecognitionWeights);
             backend.Copy(layers[l].RecognitionWeights, layers[l].GenerativeWeights);
         }
         Layers = layers;
-        Top = new AssociativeMemory(backend, _sizes[^2], labelCount, _sizes[^1], seed ^ 0x544F50UL);
+        Top = new AssociativeMemory(backend, _sizes[^2], labelCount, _sizes[^1], RandomStream.Root(seed).Derive("associative-memory"));
     }
 
     /// <summary>The backend holding the parameters.</summary>

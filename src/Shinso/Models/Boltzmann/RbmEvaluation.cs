@@ -106,7 +106,7 @@ public static class AnnealedImportanceSampling
         int m = options.Runs, nv = rbm.VisibleCount, nh = rbm.HiddenCount;
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(m);
         var be = rbm.Backend;
-        var stream = new RandomStream(options.Seed, 0x414953);
+        var stream = RandomStream.Root(options.Seed).Derive("ais");
         ulong counter = 0;
 
         var biasA = be.Allocate(nv);

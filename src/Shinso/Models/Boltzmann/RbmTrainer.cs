@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Shinso.Backends;
 using Shinso.Data;
+using Shinso.Layers;
 using Shinso.Random;
 using Shinso.Tensors;
 using Shinso.Operations;
@@ -58,8 +59,18 @@ public sealed record RbmTrainingOptions
     /// <summary>Seed of the minibatch order and of the Gibbs sampler.</summary>
     public ulong Seed { get; init; } = 1;
 
-    /// <summary>The momentum used in 0-based <paramref name="epoch"/>.</summary>
-    public float MomentumAt(int epoch) => epoch < MomentumSwitchEpoch ? InitialMomentum : FinalMomentum;
+    /// <summary>
+    /// The shared optimizer these options describe: classical momentum at <see cref="LearningRate"/> with the
+    /// <see cref="InitialMomentum"/> -> <see cref="FinalMomentum"/> switch, and a <see cref="Optimizers.WeightDecay"/> hook when
+    /// <see cref="WeightDecay"/> is set. Trainers hand it gradients (descent directions, the negated statistics).
+    /// </summary>
+    public Optimizers.Optimizer CreateOptimizer()
+    {
+        var optimizer = new Optimizers.Momentum(new Optimizers.ConstantSchedule(LearningRate),
+            new Optimizers.SwitchSchedule(InitialMomentum, FinalMomentum, MomentumSwitchEpoch));
+        if (WeightDecay > 0) optimizer.Hooks.Add(new Optimizers.WeightDecay(WeightDecay));
+        return optimizer;
+    }
 
     internal void Validate()
     {
@@ -83,8 +94,8 @@ public sealed record RbmTrainingOptions
 public sealed record RbmEpochReport(int Epoch, int Updates, double ReconstructionError, double Seconds);
 
 /// <summary>
-/// The common part of contrastive-divergence trainers: minibatches, the momentum schedule, weight decay,
-/// the sparsity penalty and the parameter update.
+/// The common part of contrastive-divergence trainers: minibatches, the sparsity penalty and the gradient of the
+/// parameters, which the shared <see cref="Optimizers.Optimizer"/> of <see cref="RbmTrainingOptions.CreateOptimizer"/> applies.
 /// </summary>
 /// <remarks>
 /// <para>Statistics (Hinton's guide, section 3): the positive phase uses the hidden probabilities <c>p(h|v_data)</c>
@@ -93,17 +104,26 @@ public sealed record RbmEpochReport(int Epoch, int Updates, double Reconstructio
 /// <c>[v_data; v_neg]^T [p_data; -p_neg]</c>, where the negated negative statistics come out of the fused
 /// scaled sigmoid, and the sampling steps use the fused sigmoid+Bernoulli op, so a CD-1 update makes five
 /// GEMMs and no extra pass over the weights when momentum and weight decay are off.</para>
-/// <para>Update: <c>V = mu V + (eta/B) grad; W += V - eta*lambda*W</c> (classical momentum; with mu = 0 and no
-/// decay the GEMM accumulates straight into W).</para>
+/// <para>The weight gradient is handed to the optimizer as that GEMM product (<see cref="Parameter.SetGradientProducts"/>),
+/// so classical momentum forms <c>V = mu V + (eta/B) stats - eta*lambda*W; W += V</c> with the GEMM accumulating
+/// straight into V: the fused CD update is the optimizer's choice, not a second path here.</para>
 /// </remarks>
 public abstract class RbmTrainer
 {
-    private readonly Tensor _stackV, _stackH, _hSample, _vMean, _velW;
-    private readonly Tensor _gradB, _gradC, _velB, _velC, _tmpB, _tmpC, _gradS, _velS;
+    private readonly Tensor _stackV, _stackH, _hSample, _vMean, _tmpB, _tmpC;
+    private readonly Parameter _weights, _visibleBias, _hiddenBias;
+    private readonly Parameter? _logSigma;
+    private readonly Parameter[] _parameters;
+    private int _epoch;
+    private readonly RandomStream _epochOrder;
     private float[]? _validated;
 
     /// <summary>Creates a trainer for <paramref name="rbm"/>.</summary>
-    protected RbmTrainer(RestrictedBoltzmannMachine rbm, RbmTrainingOptions options)
+    /// <param name="rbm">The machine to train.</param>
+    /// <param name="options">The hyper-parameters.</param>
+    /// <param name="streams">The stream the sampler and the epoch order are derived from; <c>Root(options.Seed)</c> when null
+    /// (a stage of a larger run passes its own, e.g. <c>Derive("greedy-layer", l)</c>).</param>
+    protected RbmTrainer(RestrictedBoltzmannMachine rbm, RbmTrainingOptions options, RandomStream? streams)
     {
         ArgumentNullException.ThrowIfNull(rbm);
         ArgumentNullException.ThrowIfNull(options);
@@ -116,17 +136,25 @@ public abstract class RbmTrainer
         _stackH = be.Allocate(2 * b, nh);
         _hSample = be.Allocate(b, nh);
         _vMean = be.Allocate(b, nv);
-        _velW = be.Allocate(nv, nh);
-        _gradB = be.Allocate(nv);
-        _gradC = be.Allocate(nh);
-        _velB = be.Allocate(nv);
-        _velC = be.Allocate(nh);
         _tmpB = be.Allocate(nv);
         _tmpC = be.Allocate(nh);
-        _gradS = be.Allocate(nv);
-        _velS = be.Allocate(nv);
-        Stream = new RandomStream(options.Seed, 0x52424D);
+        _weights = new Parameter("weights", rbm.Weights, ParameterRole.Weight);
+        _visibleBias = new Parameter("visible-bias", rbm.VisibleBias, ParameterRole.Bias);
+        _hiddenBias = new Parameter("hidden-bias", rbm.HiddenBias, ParameterRole.Bias);
+        if (rbm.LearnSigma)
+        {
+            _logSigma = new Parameter("log-sigma", rbm.LogSigma, ParameterRole.Bias) { LearningRateScale = options.SigmaLearningRateFactor };
+            _parameters = [_weights, _hiddenBias, _visibleBias, _logSigma];
+        }
+        else _parameters = [_weights, _hiddenBias, _visibleBias];
+        Optimizer = options.CreateOptimizer();
+        Streams = streams ?? RandomStream.Root(options.Seed);
+        Stream = Streams.Derive("gibbs");
+        _epochOrder = Streams.Derive(DeterministicShuffle.EpochOrderPurpose);
     }
+
+    /// <summary>The stream this trainer's streams are derived from.</summary>
+    public RandomStream Streams { get; }
 
     /// <summary>The machine being trained.</summary>
     public RestrictedBoltzmannMachine Rbm { get; }
@@ -140,8 +168,11 @@ public abstract class RbmTrainer
     /// <summary>The next unused Philox block of <see cref="Stream"/> (save it to resume a run exactly).</summary>
     public ulong Counter { get; set; }
 
-    /// <summary>Momentum of the next update.</summary>
-    public float Momentum { get; set; }
+    /// <summary>The shared optimizer that applies the gradients (momentum schedule and weight decay from the options).</summary>
+    public Optimizers.Optimizer Optimizer { get; }
+
+    /// <summary>The RBM's parameters as the optimizer sees them: weights, hidden and visible biases, and log sigma when learned.</summary>
+    public IReadOnlyList<Parameter> Parameters => _parameters;
 
     /// <summary>Minibatch rows, [B, visible] (the top half of the stacked statistics buffer).</summary>
     protected Tensor DataVisible => _stackV.SliceRows(0, Options.BatchSize);
@@ -161,7 +192,7 @@ public abstract class RbmTrainer
     /// <summary>Visible conditional means of the last reconstruction, [B, visible].</summary>
     protected Tensor VisibleMean => _vMean;
 
-    /// <summary>Trains one epoch over <paramref name="data"/> in the order <see cref="Dataset.EpochPermutation"/>(epoch, seed) gives.</summary>
+    /// <summary>Trains one epoch over <paramref name="data"/> in the order <see cref="Dataset.EpochPermutation(int, RandomStream)"/> gives for the trainer's <c>epoch-order</c> stream.</summary>
     /// <exception cref="ArgumentException">The feature count differs from the visible count, or a value is out of range for the visible units.</exception>
     public RbmEpochReport TrainEpoch(Dataset data, int epoch)
     {
@@ -174,9 +205,9 @@ public abstract class RbmTrainer
             _validated = data.Features;
         }
         var clock = Stopwatch.StartNew();
-        Momentum = Options.MomentumAt(epoch);
+        _epoch = epoch;
         int b = Options.BatchSize;
-        int[] order = data.EpochPermutation(epoch, Options.Seed);
+        int[] order = data.EpochPermutation(epoch, _epochOrder);
         var labels = new int[b];
         float[]? host = DataVisible.IsHost ? null : new float[b * Rbm.VisibleCount];
         double error = 0;
@@ -196,7 +227,7 @@ public abstract class RbmTrainer
         return new RbmEpochReport(epoch, updates, Options.TrackReconstructionError ? error / Math.Max(1, updates) : double.NaN, clock.Elapsed.TotalSeconds);
     }
 
-    /// <summary>One update on a minibatch [B, visible] already on the backend (copied into the trainer's buffer; values are not validated).</summary>
+    /// <summary>One update on a minibatch [B, visible] already on the backend (copied into the trainer's buffer; values are not validated), with the schedules at the epoch of the last <see cref="TrainEpoch"/> (0 before any).</summary>
     /// <returns>The batch's reconstruction error (mean over samples of the squared distance), or NaN when not tracked.</returns>
     public double TrainBatch(Tensor batch)
     {
@@ -246,62 +277,65 @@ public abstract class RbmTrainer
     }
 
     /// <summary>
-    /// Applies the update from the positive statistics (<see cref="DataVisible"/>, <see cref="DataHidden"/>) and the
-    /// negative ones (<paramref name="negVisible"/>, <paramref name="negHiddenNegated"/> holding <c>-p(h | v_neg)</c>).
-    /// When the negative buffers are the bottom halves of the stacked buffers, the weight statistics take one GEMM.
+    /// Hands the optimizer the gradient of the positive statistics (<see cref="DataVisible"/>, <see cref="DataHidden"/>) and the
+    /// negative ones (<paramref name="negVisible"/>, <paramref name="negHiddenNegated"/> holding <c>-p(h | v_neg)</c>) and steps it.
+    /// The gradient is the descent direction, <c>-(positive - negative) / batch</c>. When the negative buffers are the bottom
+    /// halves of the stacked buffers, the weight gradient is one GEMM product.
     /// </summary>
     protected void Update(Tensor negVisible, Tensor negHiddenNegated)
     {
         var be = Rbm.Backend;
         int b = Options.BatchSize, c = negVisible.Rows;
-        float lr = Options.LearningRate, mu = Momentum, wd = Options.WeightDecay;
         bool stacked = ReferenceEquals(negVisible.Storage, _stackV.Storage) && negVisible.Offset == StackedNegativeVisible.Offset
                        && ReferenceEquals(negHiddenNegated.Storage, _stackH.Storage) && negHiddenNegated.Offset == StackedNegativeHidden.Offset;
+        var gradC = _hiddenBias.Gradient;
+        var gradB = _visibleBias.Gradient;
 
         // Sigma statistics need the unscaled visible values and the drives h W^T, before the weights move.
-        if (Rbm.LearnSigma)
+        if (_logSigma is not null)
         {
+            var gradS = _logSigma.Gradient;
             var drive = Rbm.Workspace.Get("sigma-drive", b, Rbm.VisibleCount);
             be.Gemm(Transpose.None, Transpose.Transposed, 1f, DataHidden, Rbm.Weights, 0f, drive);
-            be.GaussianScaleStatistics(DataVisible, drive, Rbm.VisibleBias, Rbm.Sigma, _gradS, 0f);
-            be.ScaleShift(_gradS, 1f / b, 0f, _gradS);
+            be.GaussianScaleStatistics(DataVisible, drive, Rbm.VisibleBias, Rbm.Sigma, gradS, 0f);
+            be.ScaleShift(gradS, -1f / b, 0f, gradS);
             var driveNeg = Rbm.Workspace.Get("sigma-drive-negative", c, Rbm.VisibleCount);
             be.Gemm(Transpose.None, Transpose.Transposed, -1f, negHiddenNegated, Rbm.Weights, 0f, driveNeg);
             be.GaussianScaleStatistics(negVisible, driveNeg, Rbm.VisibleBias, Rbm.Sigma, _tmpB, 0f);
-            be.Axpy(-1f / c, _tmpB, _gradS);
+            be.Axpy(1f / c, _tmpB, gradS);
         }
 
-        // Bias statistics.
+        // Bias gradients.
         if (stacked)
         {
-            be.SumColumns(_stackH, _gradC);
-            be.ScaleShift(_gradC, 1f / b, 0f, _gradC);
+            be.SumColumns(_stackH, gradC);
+            be.ScaleShift(gradC, -1f / b, 0f, gradC);
         }
         else
         {
-            be.SumColumns(DataHidden, _gradC);
-            be.ScaleShift(_gradC, 1f / b, 0f, _gradC);
+            be.SumColumns(DataHidden, gradC);
+            be.ScaleShift(gradC, -1f / b, 0f, gradC);
             be.SumColumns(negHiddenNegated, _tmpC);
-            be.Axpy(1f / c, _tmpC, _gradC);
+            be.Axpy(-1f / c, _tmpC, gradC);
         }
         if (Options.SparsityTarget > 0 && Options.SparsityCost > 0)
         {
             be.SumColumns(DataHidden, _tmpC);
-            be.Axpy(-Options.SparsityCost / b, _tmpC, _gradC);
-            be.ScaleShift(_gradC, 1f, Options.SparsityCost * Options.SparsityTarget, _gradC);
+            be.Axpy(Options.SparsityCost / b, _tmpC, gradC);
+            be.ScaleShift(gradC, 1f, -Options.SparsityCost * Options.SparsityTarget, gradC);
         }
-        be.SumColumns(DataVisible, _gradB);
-        be.ScaleShift(_gradB, 1f / b, 0f, _gradB);
+        be.SumColumns(DataVisible, gradB);
+        be.ScaleShift(gradB, -1f / b, 0f, gradB);
         be.SumColumns(negVisible, _tmpB);
-        be.Axpy(-1f / c, _tmpB, _gradB);
+        be.Axpy(1f / c, _tmpB, gradB);
         if (Rbm.LearnSigma)
         {
-            var g = _gradB.Reshape(1, Rbm.VisibleCount);
+            var g = gradB.Reshape(1, Rbm.VisibleCount);
             be.ScaleColumns(g, Rbm.InverseSigma, g);
             be.ScaleColumns(g, Rbm.InverseSigma, g);
         }
 
-        // Weight statistics: with learned sigma the interaction is (v / sigma)^T h.
+        // Weight gradient: with learned sigma the interaction is (v / sigma)^T h.
         Tensor posV = DataVisible, negV = negVisible, stackV = _stackV;
         if (Rbm.HasScaledVisible)
         {
@@ -319,29 +353,11 @@ public abstract class RbmTrainer
                 be.ScaleColumns(negVisible, Rbm.InverseSigma, negV);
             }
         }
-        bool direct = mu == 0f && wd == 0f;
-        Tensor target = direct ? Rbm.Weights : _velW;
-        float beta = direct ? 1f : mu;
-        if (stacked) be.Gemm(Transpose.Transposed, Transpose.None, lr / b, stackV, _stackH, beta, target);
-        else
-        {
-            be.Gemm(Transpose.Transposed, Transpose.None, lr / b, posV, DataHidden, beta, target);
-            be.Gemm(Transpose.Transposed, Transpose.None, lr / c, negV, negHiddenNegated, 1f, target);
-        }
-        if (!direct)
-        {
-            if (wd != 0f) be.Axpy(-lr * wd, Rbm.Weights, _velW); // V -= lr*wd*W
-            be.Axpy(1f, _velW, Rbm.Weights);
-        }
+        if (stacked) _weights.SetGradientProducts(new GradientTerm(stackV, _stackH, -1f / b));
+        else _weights.SetGradientProducts(new GradientTerm(posV, DataHidden, -1f / b), new GradientTerm(negV, negHiddenNegated, -1f / c));
 
-        // Biases: V = mu V + lr g; theta += V (MomentumUpdate with a negated rate).
-        be.MomentumUpdate(Rbm.HiddenBias, _gradC, _velC, -lr, mu);
-        be.MomentumUpdate(Rbm.VisibleBias, _gradB, _velB, -lr, mu);
-        if (Rbm.LearnSigma)
-        {
-            be.MomentumUpdate(Rbm.LogSigma, _gradS, _velS, -lr * Options.SigmaLearningRateFactor, mu);
-            Rbm.RefreshSigma();
-        }
+        Optimizer.Step(_parameters, _epoch);
+        if (_logSigma is not null) Rbm.RefreshSigma();
     }
 }
 
@@ -351,7 +367,10 @@ public abstract class RbmTrainer
 public sealed class ContrastiveDivergence : RbmTrainer
 {
     /// <summary>Creates a CD-k trainer (k = <see cref="RbmTrainingOptions.GibbsSteps"/>).</summary>
-    public ContrastiveDivergence(RestrictedBoltzmannMachine rbm, RbmTrainingOptions options) : base(rbm, options) { }
+    /// <param name="rbm">The machine to train.</param>
+    /// <param name="options">The hyper-parameters.</param>
+    /// <param name="streams">The stream the trainer's streams are derived from; <c>Root(options.Seed)</c> when null.</param>
+    public ContrastiveDivergence(RestrictedBoltzmannMachine rbm, RbmTrainingOptions options, RandomStream? streams = null) : base(rbm, options, streams) { }
 
     /// <inheritdoc />
     protected override double Step()
@@ -389,7 +408,10 @@ public sealed class PersistentContrastiveDivergence : RbmTrainer
     private readonly Tensor _chainHidden, _negV, _negH, _negMean;
 
     /// <summary>Creates a PCD trainer with <see cref="RbmTrainingOptions.PersistentChains"/> chains (0: one per minibatch sample).</summary>
-    public PersistentContrastiveDivergence(RestrictedBoltzmannMachine rbm, RbmTrainingOptions options) : base(rbm, options)
+    /// <param name="rbm">The machine to train.</param>
+    /// <param name="options">The hyper-parameters.</param>
+    /// <param name="streams">The stream the trainer's streams are derived from; <c>Root(options.Seed)</c> when null.</param>
+    public PersistentContrastiveDivergence(RestrictedBoltzmannMachine rbm, RbmTrainingOptions options, RandomStream? streams = null) : base(rbm, options, streams)
     {
         int chains = ChainCount;
         var be = rbm.Backend;

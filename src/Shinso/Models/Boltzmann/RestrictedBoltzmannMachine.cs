@@ -42,11 +42,18 @@ public sealed class RestrictedBoltzmannMachine
     /// <param name="hiddenCount">Number of hidden units.</param>
     /// <param name="visibleUnits">Bernoulli or Gaussian visible units.</param>
     /// <param name="learnSigma">For Gaussian units, whether the trainers learn each unit's standard deviation (otherwise sigma = 1).</param>
-    /// <param name="seed">Seed of the initial weights (stream 0 of the seed).</param>
+    /// <param name="seed">Seed of the initial weights (their stream is <c>Root(seed).Derive("rbm-weights")</c>).</param>
     /// <param name="initialWeightStd">Standard deviation of the initial weights.</param>
     /// <exception cref="ArgumentOutOfRangeException">A size is not positive, or sigma learning is asked for Bernoulli units.</exception>
     public RestrictedBoltzmannMachine(IBackend backend, int visibleCount, int hiddenCount, VisibleUnits visibleUnits = VisibleUnits.Bernoulli,
         bool learnSigma = false, ulong seed = 0, float initialWeightStd = 0.01f)
+        : this(backend, visibleCount, hiddenCount, visibleUnits, learnSigma, seed, RandomStream.Root(seed).Derive("rbm-weights"), initialWeightStd)
+    {
+    }
+
+    /// <summary>As the public constructor, with the initial weights drawn from <paramref name="weightStream"/> (an RBM that is one stage of a larger run).</summary>
+    internal RestrictedBoltzmannMachine(IBackend backend, int visibleCount, int hiddenCount, VisibleUnits visibleUnits,
+        bool learnSigma, ulong seed, RandomStream weightStream, float initialWeightStd = 0.01f)
     {
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(visibleCount);
@@ -65,7 +72,7 @@ public sealed class RestrictedBoltzmannMachine
         LogSigma = backend.Allocate(visibleCount);
         Sigma = backend.Allocate(visibleCount);
         InverseSigma = backend.Allocate(visibleCount);
-        if (initialWeightStd != 0f) backend.SampleGaussian(new RandomStream(seed, 0), 0, 0f, initialWeightStd, Weights);
+        if (initialWeightStd != 0f) backend.SampleGaussian(weightStream, 0, 0f, initialWeightStd, Weights);
         RefreshSigma();
     }
 

@@ -24,7 +24,7 @@ public sealed record DropoutSpec(float Rate) : LayerSpec
     /// <inheritdoc />
     public override int[] OutputShape(int[] input, int index) => input;
 
-    internal override ILayer Build(LayerBuildContext context) => new Dropout(context.Backend, Rate, streamId: context.MaskStreamId);
+    internal override ILayer Build(LayerBuildContext context) => new Dropout(context.Backend, Rate, maskIndex: context.Index);
 
     private protected override void WriteFields(JsonObject json) => json["rate"] = Rate;
 

@@ -128,9 +128,6 @@ internal readonly record struct LayerBuildContext(IBackend Backend, int[] InputS
         }
     }
 
-    /// <summary>The stream of the layer's initial weights (stream 2i; biases start at zero).</summary>
-    public RandomStream WeightStream => new(Seed, (ulong)(2 * Index));
-
-    /// <summary>The stream id of the layer's dropout masks (2i + 1, under the training run's seed).</summary>
-    public ulong MaskStreamId => (ulong)(2 * Index + 1);
+    /// <summary>The stream of the layer's initial weights, <c>Root(seed).Derive("layer-weights", index)</c> (biases start at zero).</summary>
+    public RandomStream WeightStream => RandomStream.Root(Seed).Derive("layer-weights", Index);
 }
