@@ -17,9 +17,9 @@ public class SamplingBenchmarks
     public SimdPath Path { get; set; }
 
     [GlobalSetup]
-    public void Setup() => RandomKernels.Gaussian(new RandomStream(1, 1), 0, 0f, 2f, _x);
+    public void Setup() => RandomKernels.Gaussian(RandomStream.Root(1).Derive("bench-inputs"), 0, 0f, 2f, _x);
 
     [Benchmark]
     public void SigmoidBernoulli() =>
-        RandomKernels.SigmoidBernoulli(new RandomStream(2, 3), _counter += 20000, _x, _p, _s, new CpuKernelOptions(Path, 1));
+        RandomKernels.SigmoidBernoulli(RandomStream.Root(2).Derive("gibbs"), _counter += 20000, _x, _p, _s, new CpuKernelOptions(Path, 1));
 }

@@ -31,7 +31,7 @@ public class TrainingBenchmarks
         _optimizer = config.CreateOptimizer();
         _x = backend.Allocate(100, config.Architecture.InputLength);
         _t = backend.Allocate(100, config.Architecture.OutputLength);
-        backend.SampleUniform(new RandomStream(1, 1), 0, _x);
+        backend.SampleUniform(RandomStream.Root(1).Derive("bench-inputs"), 0, _x);
         var oneHot = new float[_t.Length];
         for (int i = 0; i < 100; i++) oneHot[i * 10 + i % 10] = 1f;
         backend.Upload(oneHot, _t);
@@ -40,7 +40,7 @@ public class TrainingBenchmarks
     [Benchmark(OperationsPerInvoke = 100)]
     public void TrainingStepPerSample()
     {
-        _net.Forward(_x, new ForwardContext(true, new RandomStream(1, 2), _step++));
+        _net.Forward(_x, new ForwardContext(true, RandomStream.Root(1).Derive("stochastic-layers"), _step++));
         _net.ComputeLoss(_t, out _);
         _net.Backward();
         _optimizer.Step(_net.Parameters, 0);

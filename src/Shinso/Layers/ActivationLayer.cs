@@ -60,4 +60,15 @@ public sealed class ActivationLayer : ILayer
         _backend.ActivationBackward(Function, x, _lastOutput!, outputGradient, dx);
         return dx;
     }
+
+    /// <inheritdoc />
+    public string WriteInference(IInferenceGraph graph, string input, IReadOnlyList<int> inputShape, string name) => Function switch
+    {
+        Activation.Sigmoid => graph.Node("Sigmoid", name, [input]),
+        Activation.Tanh => graph.Node("Tanh", name, [input]),
+        Activation.Relu => graph.Node("Relu", name, [input]),
+        Activation.AbsoluteValue => graph.Node("Abs", name, [input]),
+        Activation.Identity => input,
+        _ => throw new NotSupportedException($"The activation {Function} has no inference graph form."),
+    };
 }

@@ -1,6 +1,7 @@
 using Shinso.Backends;
 using Shinso.Tensors;
 using Shinso.Operations;
+using static Shinso.Layers.GraphAttribute;
 
 namespace Shinso.Layers;
 
@@ -93,6 +94,19 @@ public sealed class Conv2d : ILayer
             Weight.Gradient, Bias.Gradient, dx);
         _input = null;
         return dx;
+    }
+
+    /// <inheritdoc />
+    public string WriteInference(IInferenceGraph graph, string input, IReadOnlyList<int> inputShape, string name)
+    {
+        var g = Geometry;
+        // Shinso's [F, C*KH*KW] rows are filters in (c, kh, kw) order: the same bytes as ONNX's [F, C, KH, KW].
+        string w = graph.Initializer(Weight.Name, [Filters, g.Channels, g.KernelHeight, g.KernelWidth], InferenceForms.Host(Weight.Value));
+        string b = graph.Initializer(Bias.Name, [Filters], InferenceForms.Host(Bias.Value));
+        return graph.Node("Conv", name, [input, w, b],
+            Ints("kernel_shape", g.KernelHeight, g.KernelWidth),
+            Ints("strides", g.StrideHeight, g.StrideWidth),
+            Ints("pads", g.PadHeight, g.PadWidth, g.PadHeight, g.PadWidth));
     }
 }
 

@@ -1,6 +1,7 @@
 using Shinso.Backends;
 using Shinso.Tensors;
 using Shinso.Operations;
+using static Shinso.Layers.GraphAttribute;
 
 namespace Shinso.Layers;
 
@@ -87,5 +88,17 @@ public sealed class Dense : ILayer
         if (n != Inputs)
             throw new ArgumentException(
                 $"Dense layer expects {Inputs} input features per sample but got shape {Tensor.ShapeText(sampleShape)} ({n}).", "input");
+    }
+
+    /// <inheritdoc />
+    public string WriteInference(IInferenceGraph graph, string input, IReadOnlyList<int> inputShape, string name)
+    {
+        // Shinso's dense layer reads any sample shape as a vector; ONNX's Gemm and MatMul need [N, features].
+        string x = inputShape.Count > 1 ? graph.Node("Flatten", name + "_flatten", [input], Int("axis", 1)) : input;
+        string w = graph.Initializer(Weight.Name, [Inputs, Units], InferenceForms.Host(Weight.Value));
+        string b = graph.Initializer(Bias.Name, [Units], InferenceForms.Host(Bias.Value));
+        if (graph.DenseAsGemm) return graph.Node("Gemm", name, [x, w, b]);
+        string product = graph.Node("MatMul", name + "_matmul", [x, w]);
+        return graph.Node("Add", name, [product, b]);
     }
 }

@@ -18,7 +18,8 @@ public sealed class Dropout : ILayer
     private readonly BatchBuffer _inputGradient;
     private Tensor? _lastMask;
     private Tensor? _input;
-    private RandomStream _maskParent, _maskStream;
+    private RandomStream? _maskParent;
+    private RandomStream _maskStream;
 
     /// <summary>Creates a dropout layer dropping a fraction <paramref name="rate"/> of units.</summary>
     /// <param name="backend">The backend.</param>
@@ -84,4 +85,7 @@ public sealed class Dropout : ILayer
         _backend.Multiply(outputGradient, _lastMask, dx);
         return dx;
     }
+
+    /// <summary>The identity: inverted dropout scales at training time, so inference passes the input through.</summary>
+    public string WriteInference(IInferenceGraph graph, string input, IReadOnlyList<int> inputShape, string name) => input;
 }

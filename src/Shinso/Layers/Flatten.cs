@@ -1,4 +1,5 @@
 using Shinso.Tensors;
+using static Shinso.Layers.GraphAttribute;
 
 namespace Shinso.Layers;
 
@@ -36,4 +37,8 @@ public sealed class Flatten : ILayer
         shape[0] = outputGradient.Rows;
         return outputGradient.Reshape(shape);
     }
+
+    /// <inheritdoc />
+    public string WriteInference(IInferenceGraph graph, string input, IReadOnlyList<int> inputShape, string name) =>
+        inputShape.Count > 1 ? graph.Node("Flatten", name, [input], Int("axis", 1)) : input;
 }

@@ -33,6 +33,17 @@ public interface ILayer
     /// Layers may read the input of that forward pass again, so it must not have changed since.
     /// </summary>
     Tensor? Backward(Tensor outputGradient, bool needInputGradient);
+
+    /// <summary>
+    /// Writes the layer's inference form into <paramref name="graph"/> with the standard operators of the same definition
+    /// (composed where ONNX has no single one) and returns the name of its output value.
+    /// </summary>
+    /// <param name="graph">The graph being written.</param>
+    /// <param name="input">The name of the input value, [batch, ...<paramref name="inputShape"/>].</param>
+    /// <param name="inputShape">The shape of one input sample.</param>
+    /// <param name="name">A prefix for the names of the nodes and constants the layer adds, e.g. <c>layer3_conv</c>.</param>
+    /// <exception cref="NotSupportedException">The layer's configuration has no such form (the message says why).</exception>
+    string WriteInference(IInferenceGraph graph, string input, IReadOnlyList<int> inputShape, string name);
 }
 
 /// <summary>What a forward pass needs besides its input.</summary>

@@ -1,6 +1,7 @@
 using Shinso.Backends;
 using Shinso.Tensors;
 using Shinso.Operations;
+using static Shinso.Layers.GraphAttribute;
 
 namespace Shinso.Layers;
 
@@ -65,5 +66,68 @@ public sealed class LocalContrastNormalization : ILayer
         var dx = _inputGradient.Get(y.Rows, [Geometry.Channels, Geometry.Height, Geometry.Width]);
         _backend.LcnBackward(y, _lastDeviation!, outputGradient, Geometry, dx);
         return dx;
+    }
+
+    /// <summary>
+    /// Local contrast normalization (see <see cref="LcnGeometry"/>) from standard operators: one single-output
+    /// <c>Conv</c> with the separable Gaussian over every channel computes the channel sum and the blur at once;
+    /// multiplying by the constant <c>1 / (C * coverage)</c> map makes it the local mean L.
+    /// <c>v = x - L(x)</c>, <c>s = sqrt(L(v^2))</c>, <c>y = v / max(mean(s), s)</c>.
+    /// </summary>
+    public string WriteInference(IInferenceGraph graph, string input, IReadOnlyList<int> inputShape, string name)
+    {
+        var g = Geometry;
+        string x = input;
+        var (window, normalizer) = InferenceConstants(g);
+        int r = g.Size / 2;
+        string w = graph.Initializer(name + "_window", [1, g.Channels, g.Size, g.Size], window);
+        string scale = graph.Initializer(name + "_normalizer", [1, 1, g.Height, g.Width], normalizer);
+        var kernel = Ints("kernel_shape", g.Size, g.Size);
+        var pads = Ints("pads", r, r, r, r);
+        string mean = graph.Node("Mul", name + "_mean", [graph.Node("Conv", name + "_sum", [x, w], kernel, pads), scale]);
+        string centred = graph.Node("Sub", name + "_centred", [x, mean]);
+        string squares = graph.Node("Mul", name + "_squares", [centred, centred]);
+        string variance = graph.Node("Mul", name + "_variance", [graph.Node("Conv", name + "_square_sum", [squares, w], kernel, pads), scale]);
+        string deviation = graph.Node("Sqrt", name + "_deviation", [variance]);
+        string floor = graph.Node("ReduceMean", name + "_mean_deviation", [deviation], Ints("axes", 1, 2, 3), Int("keepdims", 1));
+        string divisor = graph.Node("Max", name + "_divisor", [deviation, floor]);
+        return graph.Node("Div", name, [centred, divisor]);
+    }
+
+    /// <summary>
+    /// The Gaussian window over all channels, <c>[1, C, S, S]</c>, and the per-position normalizer
+    /// <c>1 / (C * coverage_h * coverage_w)</c>, <c>[1, 1, H, W]</c>, computed as Shinso's LCN kernel computes them.
+    /// </summary>
+    internal static (float[] Window, float[] Normalizer) InferenceConstants(LcnGeometry g)
+    {
+        int r = g.Size / 2;
+        var gaussian = new float[g.Size];
+        float sum = 0f;
+        for (int i = 0; i < g.Size; i++) sum += gaussian[i] = MathF.Exp(-(i - r) * (i - r) / (2f * g.Sigma * g.Sigma));
+        for (int i = 0; i < g.Size; i++) gaussian[i] /= sum;
+        var window = new float[g.Channels * g.Size * g.Size];
+        for (int c = 0; c < g.Channels; c++)
+            for (int p = 0; p < g.Size; p++)
+                for (int q = 0; q < g.Size; q++) window[(c * g.Size + p) * g.Size + q] = gaussian[p] * gaussian[q];
+        var coverageH = Coverage(gaussian, g.Height, r);
+        var coverageW = Coverage(gaussian, g.Width, r);
+        var normalizer = new float[g.PlaneLength];
+        for (int i = 0; i < g.Height; i++)
+            for (int j = 0; j < g.Width; j++) normalizer[i * g.Width + j] = 1f / (g.Channels * coverageH[i] * coverageW[j]);
+        return (window, normalizer);
+    }
+
+    /// <summary>The Gaussian weight inside the image along one axis, per position (the window clipped at the borders).</summary>
+    private static float[] Coverage(float[] gaussian, int length, int r)
+    {
+        var coverage = new float[length];
+        for (int i = 0; i < length; i++)
+        {
+            float sum = 0f;
+            for (int q = -r; q <= r; q++)
+                if (i + q >= 0 && i + q < length) sum += gaussian[q + r];
+            coverage[i] = sum;
+        }
+        return coverage;
     }
 }

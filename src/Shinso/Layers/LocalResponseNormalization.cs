@@ -1,6 +1,7 @@
 using Shinso.Backends;
 using Shinso.Tensors;
 using Shinso.Operations;
+using static Shinso.Layers.GraphAttribute;
 
 namespace Shinso.Layers;
 
@@ -80,5 +81,29 @@ public sealed class LocalResponseNormalization : ILayer
         var dx = _inputGradient.Get(x.Rows, [Channels, Height, Width]);
         _backend.LrnBackward(x, _lastOutput!, _lastScale!, outputGradient, Channels, Settings, dx);
         return dx;
+    }
+
+    /// <summary>
+    /// ONNX <c>LRN</c> where ONNX Runtime runs it (odd sizes). ONNX Runtime refuses even sizes, which ONNX allows, so
+    /// those are composed: the windowed channel sum of squares is a 1x1 <c>Conv</c> with a banded 0/1 matrix, then
+    /// <c>y = x / (bias + alpha/size * sum)^beta</c>.
+    /// </summary>
+    public string WriteInference(IInferenceGraph graph, string input, IReadOnlyList<int> inputShape, string name)
+    {
+        var p = Settings;
+        string x = input;
+        if (p.Size % 2 == 1)
+            return graph.Node("LRN", name, [x], Int("size", p.Size), Float("alpha", p.Alpha), Float("beta", p.Beta), Float("bias", p.Bias));
+        int channels = Channels;
+        var band = new float[channels * channels];
+        for (int c = 0; c < channels; c++)
+            for (int j = Math.Max(0, c - p.Before); j <= Math.Min(channels - 1, c + p.After); j++) band[c * channels + j] = 1f;
+        string squares = graph.Node("Mul", name + "_squares", [x, x]);
+        string sum = graph.Node("Conv", name + "_window_sum", [squares, graph.Initializer(name + "_band", [channels, channels, 1, 1], band)],
+            Ints("kernel_shape", 1, 1));
+        string scaled = graph.Node("Mul", name + "_scaled", [sum, graph.Initializer(name + "_alpha_over_size", [], [p.Alpha / p.Size])]);
+        string scale = graph.Node("Add", name + "_scale", [scaled, graph.Initializer(name + "_bias", [], [p.Bias])]);
+        string denominator = graph.Node("Pow", name + "_denominator", [scale, graph.Initializer(name + "_beta", [], [p.Beta])]);
+        return graph.Node("Div", name, [x, denominator]);
     }
 }

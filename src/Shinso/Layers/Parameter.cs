@@ -22,13 +22,14 @@ public sealed class Parameter
 {
     private GradientTerm _term0, _term1;
 
-    /// <summary>Creates a parameter and a zeroed gradient of the same shape on the value's backend.</summary>
+    private Tensor? _gradient;
+
+    /// <summary>Creates a parameter; its gradient, a zeroed tensor of the same shape on the value's backend, is allocated on first use.</summary>
     public Parameter(string name, Tensor value, ParameterRole role)
     {
         Name = name;
         Value = value;
         Role = role;
-        Gradient = value.Backend.Allocate(value.Shape.ToArray());
     }
 
     /// <summary>A unique name within its model, e.g. <c>layer0.weight</c>; used in model files.</summary>
@@ -37,8 +38,11 @@ public sealed class Parameter
     /// <summary>The current value.</summary>
     public Tensor Value { get; }
 
-    /// <summary>The gradient of the objective, written by the last backward pass.</summary>
-    public Tensor Gradient { get; }
+    /// <summary>
+    /// The gradient of the objective, written by the last backward pass (a parameter whose gradient is always fused from
+    /// products never has it written, nor allocated).
+    /// </summary>
+    public Tensor Gradient => _gradient ??= Value.Backend.Allocate(Value.Shape.ToArray());
 
     /// <summary>Weight or bias.</summary>
     public ParameterRole Role { get; }

@@ -1,6 +1,7 @@
 using Shinso.Backends;
 using Shinso.Tensors;
 using Shinso.Operations;
+using static Shinso.Layers.GraphAttribute;
 
 namespace Shinso.Layers;
 
@@ -108,5 +109,78 @@ public sealed class Pool2d : ILayer
             default: _backend.LpPoolBackward(x, _lastOutput!, outputGradient, Geometry, P, dx); break;
         }
         return dx;
+    }
+
+    /// <inheritdoc />
+    public string WriteInference(IInferenceGraph graph, string input, IReadOnlyList<int> inputShape, string name)
+    {
+        var g = Geometry;
+        string x = input;
+        if (PoolingKind == PoolingKind.Lp) return WriteLpPool(graph, x, g, P, name);
+        var kernel = Ints("kernel_shape", g.KernelHeight, g.KernelWidth);
+        var strides = Ints("strides", g.StrideHeight, g.StrideWidth);
+        bool max = PoolingKind == PoolingKind.Max;
+        if (!g.CeilMode || CeilModeAgrees(g))
+        {
+            var pads = Ints("pads", g.PadHeight, g.PadWidth, g.PadHeight, g.PadWidth);
+            var ceil = Int("ceil_mode", g.CeilMode ? 1 : 0);
+            // Shinso's average counts the zero padding (PyTorch's default), which ONNX spells count_include_pad=1.
+            return max
+                ? graph.Node("MaxPool", name, [x], kernel, strides, pads, ceil)
+                : graph.Node("AveragePool", name, [x], kernel, strides, pads, ceil, Int("count_include_pad", 1));
+        }
+        // Shinso drops a last window that would start in the bottom/right padding (PyTorch's rule); ONNX's ceil mode
+        // up to opset 17 keeps it. Floor mode with the end padding stretched to reach exactly Shinso's last window
+        // gives Shinso's windows. Max pooling ignores padding, so asymmetric pads suffice.
+        int bottom = EndPadding(g.Height, g.KernelHeight, g.StrideHeight, g.PadHeight, g.OutputHeight);
+        int right = EndPadding(g.Width, g.KernelWidth, g.StrideWidth, g.PadWidth, g.OutputWidth);
+        if (max) return graph.Node("MaxPool", name, [x], kernel, strides, Ints("pads", g.PadHeight, g.PadWidth, bottom, right));
+        // The average's divisor counts Shinso's zero padding but not the overhang beyond it: make that padding real zeros
+        // (Pad), then pool without counting the stretched end padding (count_include_pad=0).
+        string padded = graph.Node("Pad", name + "_pad", [x,
+            graph.Int64Initializer(name + "_pads", 0, 0, g.PadHeight, g.PadWidth, 0, 0, g.PadHeight, g.PadWidth)]);
+        return graph.Node("AveragePool", name, [padded], kernel, strides,
+            Ints("pads", 0, 0, Math.Max(0, bottom - g.PadHeight), Math.Max(0, right - g.PadWidth)), Int("count_include_pad", 0));
+    }
+
+    /// <summary>Whether ONNX's ceil-mode output size (opsets up to 17: <c>ceil((size + 2 pad - kernel) / stride) + 1</c>) is Shinso's in both directions.</summary>
+    private static bool CeilModeAgrees(PoolingGeometry g) =>
+        OnnxCeilSize(g.Height, g.KernelHeight, g.StrideHeight, g.PadHeight) == g.OutputHeight
+        && OnnxCeilSize(g.Width, g.KernelWidth, g.StrideWidth, g.PadWidth) == g.OutputWidth;
+
+    private static int OnnxCeilSize(int size, int kernel, int stride, int pad) => (size + 2 * pad - kernel + stride - 1) / stride + 1;
+
+    /// <summary>
+    /// The end padding that makes floor-mode pooling produce exactly <paramref name="outputs"/> windows, the last ending
+    /// where Shinso's does: <c>(outputs - 1) * stride + kernel - size - pad</c>, at least 0. It is below the kernel size,
+    /// as Shinso's last window starts inside the image or its leading padding.
+    /// </summary>
+    private static int EndPadding(int size, int kernel, int stride, int pad, int outputs) =>
+        Math.Max(0, (outputs - 1) * stride + kernel - size - pad);
+
+    /// <summary>
+    /// ONNX <c>LpPool</c> up to opset 17 takes an integer p and has no ceil mode. A fractional p becomes
+    /// <c>Pow(LpPool_{p=1}(|x|^p), 1/p)</c>; ceil mode becomes explicit zero padding of the bottom and right edges up to
+    /// the last window (padding adds zero to an Lp sum, so this is exact), followed by floor-mode pooling.
+    /// </summary>
+    private static string WriteLpPool(IInferenceGraph graph, string x, PoolingGeometry g, float p, string name)
+    {
+        long[] pads = [g.PadHeight, g.PadWidth, g.PadHeight, g.PadWidth];
+        if (g.CeilMode)
+        {
+            int bottom = EndPadding(g.Height, g.KernelHeight, g.StrideHeight, g.PadHeight, g.OutputHeight);
+            int right = EndPadding(g.Width, g.KernelWidth, g.StrideWidth, g.PadWidth, g.OutputWidth);
+            // Pad's pads list every axis's begin, then every axis's end: [N, C, H, W] begins, then ends.
+            string padding = graph.Int64Initializer(name + "_pads", 0, 0, g.PadHeight, g.PadWidth, 0, 0, bottom, right);
+            x = graph.Node("Pad", name + "_pad", [x, padding]);
+            pads = [0, 0, 0, 0];
+        }
+        var kernel = Ints("kernel_shape", g.KernelHeight, g.KernelWidth);
+        var strides = Ints("strides", g.StrideHeight, g.StrideWidth);
+        if (p == MathF.Round(p)) return graph.Node("LpPool", name, [x], kernel, strides, Ints("pads", pads), Int("p", (long)p));
+        string magnitude = graph.Node("Abs", name + "_abs", [x]);
+        string powered = graph.Node("Pow", name + "_pow", [magnitude, graph.Initializer(name + "_p", [], [p])]);
+        string sum = graph.Node("LpPool", name + "_sum", [powered], kernel, strides, Ints("pads", pads), Int("p", 1));
+        return graph.Node("Pow", name, [sum, graph.Initializer(name + "_inverse_p", [], [1f / p])]);
     }
 }

@@ -11,8 +11,12 @@ public interface IOptimizerHook
     /// <summary>Runs after the update rule.</summary>
     void AfterUpdate(IReadOnlyList<Parameter> parameters);
 
-    /// <summary>Whether <see cref="BeforeUpdate"/> needs every gradient formed (so pending gradient products cannot be fused).</summary>
-    bool ReadsGradients => true;
+    /// <summary>
+    /// Whether <see cref="BeforeUpdate"/> reads or changes gradients, so every pending gradient product must be formed first
+    /// (the default). A hook that says false must leave parameters with pending products alone: only
+    /// <see cref="WeightDecay"/>'s penalty is folded into a fused rule, by <see cref="Optimizer.Step"/>.
+    /// </summary>
+    bool NeedsFormedGradients => true;
 }
 
 /// <summary>
@@ -36,7 +40,7 @@ public sealed class WeightDecay(float lambda) : IOptimizerHook
     public void AfterUpdate(IReadOnlyList<Parameter> parameters) { }
 
     /// <inheritdoc />
-    public bool ReadsGradients => false;
+    public bool NeedsFormedGradients => false;
 }
 
 /// <summary>
@@ -59,7 +63,7 @@ public sealed class MaxNorm(float maxNorm) : IOptimizerHook
     }
 
     /// <inheritdoc />
-    public bool ReadsGradients => false;
+    public bool NeedsFormedGradients => false;
 }
 
 /// <summary>Gradient clipping by global norm (Pascanu et al. 2013): if ||g|| &gt; c, every gradient is scaled by c/||g||.</summary>

@@ -33,7 +33,7 @@ public abstract class Optimizer
     /// <summary>
     /// Applies one update to every parameter from its current gradient, or from its pending gradient products
     /// (<see cref="Parameter.SetGradientProducts"/>): the rule fuses those into its state when it can and every hook allows
-    /// it (<see cref="IOptimizerHook.ReadsGradients"/>), otherwise they are formed into the gradient first.
+    /// it (<see cref="IOptimizerHook.NeedsFormedGradients"/>), otherwise they are formed into the gradient first.
     /// </summary>
     public void Step(IReadOnlyList<Parameter> parameters, int epoch)
     {
@@ -41,24 +41,29 @@ public abstract class Optimizer
         float weightDecay = 0f;
         foreach (var hook in Hooks)
         {
-            if (hook.ReadsGradients) fuse = false;
+            if (hook.NeedsFormedGradients) fuse = false;
             if (hook is WeightDecay decay) weightDecay += decay.Lambda;
         }
         if (!fuse)
             foreach (var p in parameters)
                 if (p.GradientProductCount > 0) p.FormGradient();
-        foreach (var hook in Hooks) hook.BeforeUpdate(parameters);
-        StepCount++;
-        float lr = LearningRate.At(epoch);
-        foreach (var p in parameters)
+        try
         {
-            float rate = lr * p.LearningRateScale;
-            if (p.GradientProductCount > 0)
+            foreach (var hook in Hooks) hook.BeforeUpdate(parameters);
+            StepCount++;
+            float lr = LearningRate.At(epoch);
+            foreach (var p in parameters)
             {
-                UpdateFromGradientProducts(p, StateOf(p), rate, p.Role == ParameterRole.Weight ? weightDecay : 0f, epoch);
-                p.ClearGradientProducts();
+                float rate = lr * p.LearningRateScale;
+                if (p.GradientProductCount > 0)
+                    UpdateFromGradientProducts(p, StateOf(p), rate, p.Role == ParameterRole.Weight ? weightDecay : 0f, epoch);
+                else Update(p, StateOf(p), rate, epoch);
             }
-            else Update(p, StateOf(p), rate, epoch);
+        }
+        finally
+        {
+            // Products name the gradient source's buffers, which its next batch overwrites: never leave one pending.
+            foreach (var p in parameters) p.ClearGradientProducts();
         }
         foreach (var hook in Hooks) hook.AfterUpdate(parameters);
     }

@@ -29,7 +29,8 @@ public readonly record struct PhiloxBlock(uint X0, uint X1, uint X2, uint X3)
 /// </summary>
 /// <remarks>
 /// <para>
-/// The mapping used by the whole project: for a <see cref="RandomStream"/>(Seed, Stream) and block index b, the
+/// The mapping used for drawing (<see cref="RandomStream.Derive"/> uses the generator differently, to make child streams):
+/// for a <see cref="RandomStream"/>(Seed, Stream) and block index b, the
 /// key is <c>(lo32(Seed), hi32(Seed))</c> and the counter is <c>(lo32(b), hi32(b), lo32(Stream), hi32(Stream))</c>.
 /// Stream position p is word <c>p % 4</c> of block <c>p / 4</c>.
 /// </para>

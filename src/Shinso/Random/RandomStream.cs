@@ -25,8 +25,9 @@ public readonly record struct RandomStream(ulong Seed, ulong Stream)
     /// </summary>
     /// <remarks>
     /// For a fixed key Philox is a bijection of the counter, so children of one parent (and of parents that share a key)
-    /// with different (purpose, index) are different streams, never overlapping ones; streams under different keys
-    /// coincide with probability 2^-128.
+    /// with different indices or purpose hashes are different streams, never overlapping ones; streams under different keys
+    /// coincide with probability 2^-128. The derivation reads the block that a hand-made stream
+    /// <c>(Seed, hash | index &lt;&lt; 32)</c> would draw at position <c>Stream * 4</c>; streams are only ever derived, so none is.
     /// </remarks>
     /// <exception cref="ArgumentException"><paramref name="purpose"/> is empty.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is negative.</exception>

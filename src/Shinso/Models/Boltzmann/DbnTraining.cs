@@ -12,7 +12,8 @@ namespace Shinso.Models.Boltzmann;
 /// <summary>Hyper-parameters of greedy layer-wise training of a <see cref="DeepBeliefNet"/>.</summary>
 public sealed record GreedyLayerwiseOptions
 {
-    /// <summary>CD options of the directed layers' RBMs (the seed is offset by the layer index).</summary>
+    /// <summary>CD options of the directed layers' RBMs and of the bottom one; stage l samples and shuffles from
+    /// <c>Root(Layer.Seed).Derive("greedy-layer", l)</c>.</summary>
     public RbmTrainingOptions Layer { get; init; } = new();
 
     /// <summary>CD options of the bottom RBM when they differ (Gaussian data wants a learning rate near 0.001); null: <see cref="Layer"/>.</summary>
@@ -164,15 +165,20 @@ public sealed record UpDownEpochReport(int Epoch, int Updates, double Reconstruc
 /// <remarks>
 /// Per minibatch, with states s (up pass) and t (down pass), and every prediction made with the parameters from
 /// before the update, as in the appendix code:
-/// <c>G_l += r (s_l - sigmoid(g_l + s_{l+1} G_l^T))^T s_{l+1}</c>,
-/// <c>R_l += r t_l^T (t_{l+1} - sigmoid(r_l + t_l R_l))</c>, and the top RBM moves by the difference of its
-/// wake and Gibbs statistics (binary states, label probabilities on the negative side).
+/// <c>G_l += (eta/B) (s_l - sigmoid(g_l + s_{l+1} G_l^T))^T s_{l+1}</c>,
+/// <c>R_l += (eta/B) t_l^T (t_{l+1} - sigmoid(r_l + t_l R_l))</c>, and the top RBM moves by the difference of its
+/// wake and Gibbs statistics (binary states, label probabilities on the negative side). The trainer states these as
+/// gradients (their negatives, weight terms as GEMM products) and plain SGD applies them.
 /// </remarks>
 public sealed class UpDownTrainer
 {
     private readonly DeepBeliefNet _dbn;
     private readonly Tensor[] _wake, _sleep, _generativePrediction, _recognitionPrediction;
     private readonly Tensor _labels, _wakeTop, _negPen, _negLab, _negTop, _topPre, _penPre, _topScratch, _penScratch, _labScratch;
+    private readonly RandomStream _epochOrder;
+    private readonly Parameter[] _parameters;
+    private readonly Parameter _topPenultimateWeights, _topLabelWeights, _topBias, _topPenultimateBias, _topLabelBias;
+    private readonly Parameter[] _generativeWeights, _generativeBias, _recognitionWeights, _recognitionBias;
 
     /// <summary>Creates a trainer for <paramref name="dbn"/>.</summary>
     public UpDownTrainer(DeepBeliefNet dbn, UpDownOptions options)
@@ -285,10 +291,6 @@ public sealed class UpDownTrainer
         return new UpDownEpochReport(epoch, updates, error / Math.Max(1, updates), clock.Elapsed.TotalSeconds);
     }
 
-    private readonly RandomStream _epochOrder;
-    private readonly Parameter[] _parameters;
-    private readonly Parameter _topPenultimateWeights, _topLabelWeights, _topBias, _topPenultimateBias, _topLabelBias;
-    private readonly Parameter[] _generativeWeights, _generativeBias, _recognitionWeights, _recognitionBias;
     private float[]? _validated;
 
     private double Step()

@@ -344,7 +344,8 @@ public sealed class DeepBeliefNet
     /// directed layer (R, r), one for the top RBM's penultimate-to-top weights (P, c), and a fresh dense layer of
     /// <see cref="LabelCount"/> units (small Gaussian weights from <paramref name="seed"/>) under softmax cross-entropy.
     /// </summary>
-    /// <param name="seed">Seed of the fresh output layer and of the dropout masks.</param>
+    /// <param name="seed">Seed of the net's initial weights (only the fresh output layer keeps them); the dropout masks come from
+    /// the training run's seed.</param>
     /// <param name="hiddenDropout">Dropout rate after every sigmoid layer during fine-tuning (Hinton et al. 2012 fine-tune
     /// pretrained DBNs with dropout); 0 for none.</param>
     /// <param name="inputDropout">Dropout rate on the data units during fine-tuning; 0 for none.</param>

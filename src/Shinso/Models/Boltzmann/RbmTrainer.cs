@@ -56,18 +56,22 @@ public sealed record RbmTrainingOptions
     /// <summary>Whether each update also measures the reconstruction error (costs one pass, and one GEMM in PCD).</summary>
     public bool TrackReconstructionError { get; init; } = true;
 
-    /// <summary>Seed of the minibatch order and of the Gibbs sampler.</summary>
+    /// <summary>Seed of the minibatch order and of the Gibbs sampler (their streams are derived from <c>Root(Seed)</c>, unless the
+    /// trainer is given a parent stream, as each stage of a DBN is).</summary>
     public ulong Seed { get; init; } = 1;
 
     /// <summary>
     /// The shared optimizer these options describe: classical momentum at <see cref="LearningRate"/> with the
-    /// <see cref="InitialMomentum"/> -> <see cref="FinalMomentum"/> switch, and a <see cref="Optimizers.WeightDecay"/> hook when
-    /// <see cref="WeightDecay"/> is set. Trainers hand it gradients (descent directions, the negated statistics).
+    /// <see cref="InitialMomentum"/> -> <see cref="FinalMomentum"/> switch (plain SGD when both are 0, so the weight GEMM
+    /// accumulates straight into the weights), and a <see cref="Optimizers.WeightDecay"/> hook when <see cref="WeightDecay"/>
+    /// is set. Trainers hand it gradients (descent directions, the negated statistics).
     /// </summary>
     public Optimizers.Optimizer CreateOptimizer()
     {
-        var optimizer = new Optimizers.Momentum(new Optimizers.ConstantSchedule(LearningRate),
-            new Optimizers.SwitchSchedule(InitialMomentum, FinalMomentum, MomentumSwitchEpoch));
+        var rate = new Optimizers.ConstantSchedule(LearningRate);
+        Optimizers.Optimizer optimizer = InitialMomentum == 0f && FinalMomentum == 0f
+            ? new Optimizers.Sgd(rate)
+            : new Optimizers.Momentum(rate, new Optimizers.SwitchSchedule(InitialMomentum, FinalMomentum, MomentumSwitchEpoch));
         if (WeightDecay > 0) optimizer.Hooks.Add(new Optimizers.WeightDecay(WeightDecay));
         return optimizer;
     }
@@ -103,7 +107,8 @@ public sealed record RbmEpochReport(int Epoch, int Updates, double Reconstructio
 /// samples only drive the chain. The weight gradient of a batch is one GEMM over the stacked batch:
 /// <c>[v_data; v_neg]^T [p_data; -p_neg]</c>, where the negated negative statistics come out of the fused
 /// scaled sigmoid, and the sampling steps use the fused sigmoid+Bernoulli op, so a CD-1 update makes five
-/// GEMMs and no extra pass over the weights when momentum and weight decay are off.</para>
+/// GEMMs and no extra pass over the weights when momentum and weight decay are off (plain SGD then accumulates the GEMM
+/// straight into W).</para>
 /// <para>The weight gradient is handed to the optimizer as that GEMM product (<see cref="Parameter.SetGradientProducts"/>),
 /// so classical momentum forms <c>V = mu V + (eta/B) stats - eta*lambda*W; W += V</c> with the GEMM accumulating
 /// straight into V: the fused CD update is the optimizer's choice, not a second path here.</para>
@@ -153,7 +158,7 @@ public abstract class RbmTrainer
         _epochOrder = Streams.Derive(DeterministicShuffle.EpochOrderPurpose);
     }
 
-    /// <summary>The stream this trainer's streams are derived from.</summary>
+    /// <summary>The parent of this trainer's streams (<c>gibbs</c>, <c>epoch-order</c>).</summary>
     public RandomStream Streams { get; }
 
     /// <summary>The machine being trained.</summary>

@@ -91,7 +91,8 @@ public sealed class RestrictedBoltzmannMachine
     /// <summary>Whether Gaussian standard deviations are learned.</summary>
     public bool LearnSigma { get; }
 
-    /// <summary>The seed the weights were initialised from.</summary>
+    /// <summary>The seed of the run the machine belongs to: its weights came from <c>Root(Seed).Derive("rbm-weights")</c>, or,
+    /// for a stage of a DBN, from that stage's stream under the DBN's seed.</summary>
     public ulong Seed { get; }
 
     /// <summary>Weights, [visible, hidden].</summary>
