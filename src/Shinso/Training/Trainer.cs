@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Shinso.Layers;
 using Shinso.Models.FeedForward;
 using Shinso.Optimizers;
@@ -8,8 +7,9 @@ using Shinso.Tensors;
 namespace Shinso.Training;
 
 /// <summary>
-/// The training loop shared by the feed-forward models: seeded shuffling, minibatches uploaded once
-/// per step, forward, fused loss, backward, one optimizer update, metrics as scalars.
+/// Training of the feed-forward models on the shared <see cref="EpochLoop"/>: each step uploads its minibatch once, runs
+/// forward, the fused loss, backward and one optimizer update, and reads back scalars; around the epochs, validation,
+/// early stopping and the per-epoch callback that writes checkpoints.
 /// </summary>
 public sealed class Trainer
 {
@@ -43,45 +43,40 @@ public sealed class Trainer
         if (validation is not null) CheckData(validation, nameof(validation));
         var backend = _net.Backend;
         int batch = _options.BatchSize == 0 ? train.Count : Math.Min(_options.BatchSize, train.Count);
-        int batches = (train.Count + batch - 1) / batch;
         var hostInputs = new float[batch * train.InputLength];
         var hostTargets = new float[batch * train.TargetLength];
         var hostPredictions = new float[batch * train.TargetLength];
         var inputs = backend.Allocate(batch, train.InputLength);
         var targets = backend.Allocate(batch, train.TargetLength);
         var random = RandomStream.Root(_options.Seed).Derive("stochastic-layers");
+        var plan = new MinibatchPlan(train.Count, _options.BatchSize, DropPartialBatch: false,
+            RandomStream.Root(_options.Seed).Derive(Data.DeterministicShuffle.EpochOrderPurpose));
+
+        BatchOutcome Step(ReadOnlySpan<int> indices, int epoch)
+        {
+            int rows = indices.Length;
+            var (x, t) = UploadBatch(train, indices, hostInputs, hostTargets, inputs, targets);
+            _net.Forward(x, new ForwardContext(true, random, State.Step));
+            float loss = _net.ComputeLoss(t, out var predictions);
+            _net.Backward();
+            _optimizer.Step(_net.Parameters, epoch);
+            State.Step++;
+            long correct = 0;
+            if (train.Labels is not null)
+            {
+                backend.Download(predictions, hostPredictions.AsSpan(0, rows * train.TargetLength));
+                correct = CountCorrect(hostPredictions, train.TargetLength, train.Labels, indices);
+            }
+            return new BatchOutcome((double)loss * rows, correct);
+        }
 
         while (State.EpochsDone < _options.Epochs && !State.Stopped)
         {
             cancellation.ThrowIfCancellationRequested();
             int epoch = State.EpochsDone;
-            var order = DeterministicOrder(train.Count, epoch);
-            var clock = Stopwatch.StartNew();
-            double lossSum = 0;
-            long correct = 0;
-            for (int b = 0; b < batches; b++)
-            {
-                int start = b * batch;
-                int rows = Math.Min(batch, train.Count - start);
-                var indices = order.AsSpan(start, rows);
-                var (x, t) = UploadBatch(train, indices, hostInputs, hostTargets, inputs, targets);
-
-                _net.Forward(x, new ForwardContext(true, random, State.Step));
-                float loss = _net.ComputeLoss(t, out var predictions);
-                _net.Backward();
-                _optimizer.Step(_net.Parameters, epoch);
-                State.Step++;
-
-                lossSum += (double)loss * rows;
-                if (train.Labels is not null)
-                {
-                    backend.Download(predictions, hostPredictions.AsSpan(0, rows * train.TargetLength));
-                    correct += CountCorrect(hostPredictions, train.TargetLength, train.Labels, indices);
-                }
-                BatchCompleted?.Invoke(b + 1, batches);
-            }
-            clock.Stop();
-            double seconds = clock.Elapsed.TotalSeconds;
+            var outcome = EpochLoop.Run(Step, plan, epoch, BatchCompleted, cancellation);
+            double lossSum = outcome.LossSum, seconds = outcome.Seconds;
+            long correct = outcome.Correct;
             Evaluation? val = validation is null ? null : Evaluate(_net, validation, Math.Max(batch, 100));
             var metrics = new EpochMetrics(epoch + 1, lossSum / train.Count,
                 train.Labels is null ? null : (double)correct / train.Count,
@@ -143,19 +138,6 @@ public sealed class Trainer
         int best = 0;
         for (int j = 1; j < row.Length; j++) if (row[j] > row[best]) best = j;
         return best;
-    }
-
-    private int[] DeterministicOrder(int count, int epoch)
-    {
-        // Online and minibatch learning visit the samples in a fresh seeded order each epoch;
-        // full-batch gradients do not depend on the order.
-        if (_options.BatchSize == 0 || _options.BatchSize >= count)
-        {
-            var identity = new int[count];
-            for (int i = 0; i < count; i++) identity[i] = i;
-            return identity;
-        }
-        return Data.DeterministicShuffle.EpochPermutation(count, epoch, _options.Seed);
     }
 
     private void TrackEarlyStopping(double validationLoss)

@@ -255,24 +255,19 @@ public sealed class AssociativeMemoryTrainer
                                                 "the range [0, 1] expected for the binary penultimate units.", nameof(features));
             _validated = features;
         }
-        var clock = System.Diagnostics.Stopwatch.StartNew();
         int b = Options.BatchSize, np = m.PenultimateCount;
-        int[] order = labels.EpochPermutation(epoch, _epochOrder);
         var hostPen = new float[b * np];
         var hostLab = new float[b * m.LabelCount];
-        double error = 0;
-        int updates = 0;
-        for (int start = 0; start + b <= order.Length; start += b)
+        Training.BatchOutcome Batch(ReadOnlySpan<int> indices, int e)
         {
-            var indices = order.AsSpan(start, b);
             for (int i = 0; i < b; i++) features.AsSpan(indices[i] * np, np).CopyTo(hostPen.AsSpan(i * np, np));
             labels.CopyOneHot(indices, hostLab);
             m.Backend.Upload(hostPen, _pen);
             m.Backend.Upload(hostLab, _lab);
-            error += Step(epoch);
-            updates++;
+            return new Training.BatchOutcome(Step(e) * b, 0);
         }
-        return new RbmEpochReport(epoch, updates, error / Math.Max(1, updates), clock.Elapsed.TotalSeconds);
+        var outcome = Training.EpochLoop.Run(Batch, new Training.MinibatchPlan(labels.Count, b, DropPartialBatch: true, _epochOrder), epoch);
+        return new RbmEpochReport(epoch, outcome.Updates, outcome.Updates == 0 ? 0 : outcome.MeanLoss, outcome.Seconds);
     }
 
     private double Step(int epoch)

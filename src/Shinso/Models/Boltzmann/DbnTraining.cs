@@ -1,10 +1,10 @@
-using System.Diagnostics;
 using Shinso.Backends;
 using Shinso.Data;
 using Shinso.Layers;
 using Shinso.Optimizers;
 using Shinso.Random;
 using Shinso.Tensors;
+using Shinso.Training;
 using Shinso.Operations;
 
 namespace Shinso.Models.Boltzmann;
@@ -176,6 +176,7 @@ public sealed class UpDownTrainer
     private readonly Tensor[] _wake, _sleep, _generativePrediction, _recognitionPrediction;
     private readonly Tensor _labels, _wakeTop, _negPen, _negLab, _negTop, _topPre, _penPre, _topScratch, _penScratch, _labScratch;
     private readonly RandomStream _epochOrder;
+    private float[]? _validated;
     private readonly Parameter[] _parameters;
     private readonly Parameter _topPenultimateWeights, _topLabelWeights, _topBias, _topPenultimateBias, _topLabelBias;
     private readonly Parameter[] _generativeWeights, _generativeBias, _recognitionWeights, _recognitionBias;
@@ -270,28 +271,21 @@ public sealed class UpDownTrainer
             _dbn.ValidateData(data.Features, nameof(data));
             _validated = data.Features;
         }
-        var clock = Stopwatch.StartNew();
         int b = Options.BatchSize, nv = _dbn.VisibleCount;
-        int[] order = data.EpochPermutation(epoch, _epochOrder);
         var hostData = new float[b * nv];
         var hostLabels = new float[b * _dbn.LabelCount];
         var labelIndices = new int[b];
-        double error = 0;
-        int updates = 0;
-        for (int start = 0; start + b <= order.Length; start += b)
+        BatchOutcome Batch(ReadOnlySpan<int> indices, int _)
         {
-            var indices = order.AsSpan(start, b);
             data.CopyBatch(indices, hostData, labelIndices);
             data.CopyOneHot(indices, hostLabels);
             _dbn.Backend.Upload(hostData, _wake[0]);
             _dbn.Backend.Upload(hostLabels, _labels);
-            error += Step();
-            updates++;
+            return new BatchOutcome(Step() * b, 0);
         }
-        return new UpDownEpochReport(epoch, updates, error / Math.Max(1, updates), clock.Elapsed.TotalSeconds);
+        var outcome = EpochLoop.Run(Batch, new MinibatchPlan(data.Count, b, DropPartialBatch: true, _epochOrder), epoch);
+        return new UpDownEpochReport(epoch, outcome.Updates, outcome.Updates == 0 ? 0 : outcome.MeanLoss, outcome.Seconds);
     }
-
-    private float[]? _validated;
 
     private double Step()
     {

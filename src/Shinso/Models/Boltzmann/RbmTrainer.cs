@@ -1,9 +1,9 @@
-using System.Diagnostics;
 using Shinso.Backends;
 using Shinso.Data;
 using Shinso.Layers;
 using Shinso.Random;
 using Shinso.Tensors;
+using Shinso.Training;
 using Shinso.Operations;
 
 namespace Shinso.Models.Boltzmann;
@@ -209,27 +209,22 @@ public abstract class RbmTrainer
             Rbm.ValidateData(data.Features, nameof(data));
             _validated = data.Features;
         }
-        var clock = Stopwatch.StartNew();
         _epoch = epoch;
         int b = Options.BatchSize;
-        int[] order = data.EpochPermutation(epoch, _epochOrder);
         var labels = new int[b];
         float[]? host = DataVisible.IsHost ? null : new float[b * Rbm.VisibleCount];
-        double error = 0;
-        int updates = 0;
-        for (int start = 0; start + b <= order.Length; start += b)
+        BatchOutcome Batch(ReadOnlySpan<int> indices, int _)
         {
-            var indices = order.AsSpan(start, b);
             if (host is null) data.CopyBatch(indices, DataVisible.Span, labels);
             else
             {
                 data.CopyBatch(indices, host, labels);
                 Rbm.Backend.Upload(host, DataVisible);
             }
-            error += Step();
-            updates++;
+            return new BatchOutcome(Step() * b, 0);
         }
-        return new RbmEpochReport(epoch, updates, Options.TrackReconstructionError ? error / Math.Max(1, updates) : double.NaN, clock.Elapsed.TotalSeconds);
+        var outcome = EpochLoop.Run(Batch, new MinibatchPlan(data.Count, b, DropPartialBatch: true, _epochOrder), epoch);
+        return new RbmEpochReport(epoch, outcome.Updates, !Options.TrackReconstructionError ? double.NaN : outcome.Updates == 0 ? 0 : outcome.MeanLoss, outcome.Seconds);
     }
 
     /// <summary>One update on a minibatch [B, visible] already on the backend (copied into the trainer's buffer; values are not validated), with the schedules at the epoch of the last <see cref="TrainEpoch"/> (0 before any).</summary>
