@@ -18,7 +18,7 @@ internal static class BoltzmannRuns
     private static void Progress(string line) => CommonOptions.Err.MarkupLine(Markup.Escape(line));
 
     /// <summary>Trains an RBM preset, estimates its test log-likelihood by AIS, saves <c>model.shinso</c> and <c>summary.json</c>.</summary>
-    public static JsonObject TrainRbm(string name, RbmPreset preset, IBackend backend, LoadedData data, string outDirectory)
+    public static JsonObject TrainRbm(string name, RbmPreset preset, IBackend backend, LoadedData data, string outDirectory, ResumeOverrides? resume = null)
     {
         string dataDescription = data.Description;
         Progress($"data: {dataDescription} (binarised at {preset.BinarizeThreshold})");
@@ -26,21 +26,24 @@ internal static class BoltzmannRuns
         train = train.Binarize(preset.BinarizeThreshold);
         test = test.Binarize(preset.BinarizeThreshold);
         var o = preset.Options;
-        Progress($"model: {name} — RBM {train.FeatureCount}-{preset.Hidden}, {(preset.Persistent ? $"PCD-{o.GibbsSteps} with {(o.PersistentChains == 0 ? o.BatchSize : o.PersistentChains)} chains" : $"CD-{o.GibbsSteps}")}, " +
+        if (resume is not null) Progress($"model: {name} — resuming the run in {outDirectory} with its saved seed, batch, rate and budget");
+        else Progress($"model: {name} — RBM {train.FeatureCount}-{preset.Hidden}, {(preset.Persistent ? $"PCD-{o.GibbsSteps} with {(o.PersistentChains == 0 ? o.BatchSize : o.PersistentChains)} chains" : $"CD-{o.GibbsSteps}")}, " +
                  $"lr {o.LearningRate}, batch {o.BatchSize}, weight decay {o.WeightDecay}, {preset.Epochs} epochs, seed {o.Seed}, backend {backend.Name}");
-        var rbm = new RestrictedBoltzmannMachine(backend, train.FeatureCount, preset.Hidden, seed: o.Seed);
-        RbmTrainer trainer = preset.Persistent ? new PersistentContrastiveDivergence(rbm, o) : new ContrastiveDivergence(rbm, o);
         var clock = Stopwatch.StartNew();
-        for (int e = 0; e < preset.Epochs; e++)
+        RestrictedBoltzmannMachine rbm;
+        try
         {
-            var report = trainer.TrainEpoch(train, e);
-            Progress($"epoch {e + 1,3}/{preset.Epochs}: reconstruction error {report.ReconstructionError:F3}, {report.Seconds:F1} s");
+            (rbm, preset) = RbmRun.Train(preset, backend, train, outDirectory, resume, Progress, option => "--" + option);
         }
+        catch (Exception e) when (e is ResumeRefusedException or DataMismatchException)
+        {
+            throw new UsageException(e.Message);
+        }
+        o = preset.Options;
         double trainSeconds = clock.Elapsed.TotalSeconds;
-        Directory.CreateDirectory(outDirectory);
         string modelPath = Path.Combine(outDirectory, "model.shinso");
         var metadata = new JsonObject { ["data"] = dataDescription, ["binarize_threshold"] = preset.BinarizeThreshold, ["epochs"] = preset.Epochs };
-        RbmModelFile.Save(rbm, modelPath, RbmHyperParameters(preset), metadata);
+        RbmModelFile.Save(rbm, modelPath, RbmRun.HyperParameters(preset), metadata);
         var summary = RbmLikelihood(rbm, train, test, preset.AisRuns, o.Seed);
         summary["model"] = name;
         summary["epochs"] = preset.Epochs;
@@ -49,13 +52,6 @@ internal static class BoltzmannRuns
         AtomicFile.WriteAllText(Path.Combine(outDirectory, "summary.json"), summary.ToJsonString() + "\n");
         return summary;
     }
-
-    private static JsonObject RbmHyperParameters(RbmPreset p) => new()
-    {
-        ["algorithm"] = p.Persistent ? "pcd" : "cd", ["gibbs_steps"] = p.Options.GibbsSteps, ["learning_rate"] = p.Options.LearningRate,
-        ["batch"] = p.Options.BatchSize, ["weight_decay"] = p.Options.WeightDecay, ["persistent_chains"] = p.Options.PersistentChains,
-        ["seed"] = p.Options.Seed,
-    };
 
     /// <summary>
     /// AIS (paper's schedule, base rates from the training data) and the average test log-probability, with the

@@ -23,7 +23,6 @@ internal sealed class RbmKind : ModelKind
 
     public override int Train(TrainArguments a)
     {
-        if (a.Resume is not null) throw new UsageException($"--resume: '{a.Source}' runs are not checkpointed (an RBM epoch takes seconds); start a new run.");
         if (a.Optimizer is not null) throw new UsageException($"--optimizer applies to feed-forward presets, not '{a.Source}'.");
         if (a.PretrainEpochs is not null || a.UpDownEpochs is not null)
             throw new UsageException($"--pretrain-epochs and --updown-epochs apply to deep belief net presets, not '{a.Source}'.");
@@ -32,14 +31,20 @@ internal sealed class RbmKind : ModelKind
         if (a.Batch is < 1) throw new UsageException($"--batch must be >= 1 for an RBM, got {a.Batch}.");
         if (a.LearningRate is { } rate && !(rate > 0)) throw new UsageException($"--lr must be positive, got {rate}.");
         if (a.AisRuns is < 2) throw new UsageException($"--ais-runs must be >= 2, got {a.AisRuns}.");
+        // A resumed run takes its seed, batch, rate and budget from its checkpoint, with these flags as changes to them.
+        var resume = a.Resume is null ? null : new Shinso.Training.ResumeOverrides { Epochs = a.Epochs, BatchSize = a.Batch, LearningRate = a.LearningRate, Seed = a.Seed };
         var options = preset.Options;
-        if (a.Batch is { } b) options = options with { BatchSize = b };
-        if (a.LearningRate is { } l) options = options with { LearningRate = l };
-        if (a.Seed is { } s) options = options with { Seed = s };
-        preset = preset with { Epochs = a.Epochs ?? preset.Epochs, Options = options, AisRuns = a.AisRuns ?? preset.AisRuns };
+        if (resume is null)
+        {
+            if (a.Batch is { } b) options = options with { BatchSize = b };
+            if (a.LearningRate is { } l) options = options with { LearningRate = l };
+            if (a.Seed is { } s) options = options with { Seed = s };
+            preset = preset with { Epochs = a.Epochs ?? preset.Epochs };
+        }
+        preset = preset with { Options = options, AisRuns = a.AisRuns ?? preset.AisRuns };
         var data = CommonOptions.LoadData(a.Data, a.TestData);
         using var backend = a.CreateBackend();
-        var result = BoltzmannRuns.TrainRbm(a.Source, preset, backend, data, a.RunDirectory(a.Source));
+        var result = BoltzmannRuns.TrainRbm(a.Source, preset, backend, data, a.RunDirectory(a.Source), resume);
         if (a.Json) Console.WriteLine(result.ToJsonString());
         return 0;
     }

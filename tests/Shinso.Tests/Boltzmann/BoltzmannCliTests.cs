@@ -167,5 +167,14 @@ public sealed class BoltzmannCliTests : IDisposable
         Assert.True(code == 0, stderr);
         var (w, h, _) = DecodeGreyscale(File.ReadAllBytes(samples));
         Assert.Equal((2 * 29 + 1, 2 * 29 + 1), (w, h));
+
+        // The run resumes from its checkpoint with a larger budget; a new seed is refused.
+        (code, _, stderr) = CliTests.Shinso("train", "rbm", "--resume", run, "--epochs", "2", "--ais-runs", "4", "--data", TestData.EmbeddedSubset);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("resuming after epoch 1; from epoch 2: epochs 1 -> 2", stderr);
+        Assert.Contains("epoch   2/2", stderr);
+        (code, _, stderr) = CliTests.Shinso("train", "rbm", "--resume", run, "--seed", "5", "--data", TestData.EmbeddedSubset);
+        Assert.Equal(2, code);
+        Assert.Contains("--seed: the run was started with seed 1", stderr);
     }
 }

@@ -1,0 +1,70 @@
+using Shinso.Backends;
+using Shinso.Data;
+using Shinso.IO;
+using Shinso.Kernels.Cpu;
+using Shinso.Models.Boltzmann;
+using Shinso.Tests.Data;
+using Shinso.Training;
+
+namespace Shinso.Tests.Boltzmann;
+
+/// <summary>An RBM run's checkpoints: a resumed run ends with the parameters of an uninterrupted one.</summary>
+public sealed class RbmRunTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private static RbmPreset Small(string name, int epochs) => BoltzmannPresets.FindRbm(name)! with { Hidden = 24, Epochs = epochs };
+
+    [Theory]
+    [InlineData("rbm")]
+    [InlineData("rbm-pcd")]
+    public void A_run_stopped_after_each_epoch_and_resumed_ends_with_the_parameters_of_an_uninterrupted_one(string name)
+    {
+        var (train, _) = FashionMnist.Load(TestData.EmbeddedSubset, 300, 10);
+        train = train.Binarize(0.5f);
+        using var backend = new CpuBackend(new CpuKernelOptions(SimdPath.Auto, Threads: 1));
+        // Seven epochs cross the momentum switch at epoch 5, so the velocities and the schedule's position must survive.
+        string whole = _dir.File(name + "-whole"), split = _dir.File(name + "-split");
+        var (straight, _) = RbmRun.Train(Small(name, 7), backend, train, whole);
+        RbmRun.Train(Small(name, 3), backend, train, split);
+        var lines = new List<string>();
+        RbmRun.Train(Small(name, 3), backend, train, split, new ResumeOverrides { Epochs = 5 }, lines.Add);
+        Assert.Equal("resuming after epoch 3; from epoch 4: epochs 3 -> 5", lines[0]);
+        var (resumed, preset) = RbmRun.Train(Small(name, 3), backend, train, split, new ResumeOverrides { Epochs = 7 });
+        Assert.Equal(7, preset.Epochs);
+        foreach (var (a, b) in new[] { (straight.Weights, resumed.Weights), (straight.VisibleBias, resumed.VisibleBias), (straight.HiddenBias, resumed.HiddenBias) })
+            Assert.True(a.Span.SequenceEqual(b.Span), $"{name}: the resumed machine differs from the uninterrupted one");
+        // Resuming a finished run with no new budget trains nothing and changes nothing.
+        var (again, _) = RbmRun.Train(Small(name, 3), backend, train, split, new ResumeOverrides());
+        Assert.True(again.Weights.Span.SequenceEqual(straight.Weights.Span));
+    }
+
+    [Fact]
+    public void A_resume_that_cannot_continue_the_run_is_refused_naming_the_option()
+    {
+        var (train, _) = FashionMnist.Load(TestData.EmbeddedSubset, 200, 10);
+        train = train.Binarize(0.5f);
+        using var backend = new CpuBackend(new CpuKernelOptions(SimdPath.Auto, Threads: 1));
+        string pcd = _dir.File("pcd");
+        RbmRun.Train(Small("rbm-pcd", 1), backend, train, pcd);
+        string Option(string o) => "--" + o;
+        var e = Assert.Throws<ResumeRefusedException>(() => RbmRun.Train(Small("rbm-pcd", 1), backend, train, pcd, new ResumeOverrides { Seed = 9 }, optionName: Option));
+        Assert.StartsWith("--seed: the run was started with seed 1", e.Message);
+        e = Assert.Throws<ResumeRefusedException>(() => RbmRun.Train(Small("rbm-pcd", 1), backend, train, pcd, new ResumeOverrides { BatchSize = 50 }, optionName: Option));
+        Assert.StartsWith("--batch:", e.Message);
+        e = Assert.Throws<ResumeRefusedException>(() => RbmRun.Train(Small("rbm", 1), backend, train, pcd, new ResumeOverrides(), optionName: Option));
+        Assert.Contains("trains by pcd, not cd", e.Message);
+        e = Assert.Throws<ResumeRefusedException>(() => RbmRun.Train(Small("rbm", 1), backend, train, _dir.File("none"), new ResumeOverrides(), optionName: Option));
+        Assert.StartsWith("--resume:", e.Message);
+        // A CD run may change its batch and rate from the next epoch.
+        string cd = _dir.File("cd");
+        RbmRun.Train(Small("rbm", 1), backend, train, cd);
+        var lines = new List<string>();
+        var (_, preset) = RbmRun.Train(Small("rbm", 1), backend, train, cd, new ResumeOverrides { Epochs = 2, BatchSize = 50, LearningRate = 0.05f }, lines.Add);
+        Assert.Equal((50, 0.05f, 2), (preset.Options.BatchSize, preset.Options.LearningRate, preset.Epochs));
+        Assert.Equal("resuming after epoch 1; from epoch 2: epochs 1 -> 2, batch 100 -> 50, learning rate 0.1 -> 0.05", lines[0]);
+        Assert.Equal(RbmRun.CheckpointFileName, Path.GetFileName(Directory.GetFiles(cd).Single()));
+    }
+}
