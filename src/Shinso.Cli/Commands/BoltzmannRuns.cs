@@ -26,14 +26,11 @@ internal static class BoltzmannRuns
         train = train.Binarize(preset.BinarizeThreshold);
         test = test.Binarize(preset.BinarizeThreshold);
         var o = preset.Options;
-        if (resume is not null) Progress($"model: {name} — resuming the run in {outDirectory} with its saved seed, batch, rate and budget");
-        else Progress($"model: {name} — RBM {train.FeatureCount}-{preset.Hidden}, {(preset.Persistent ? $"PCD-{o.GibbsSteps} with {(o.PersistentChains == 0 ? o.BatchSize : o.PersistentChains)} chains" : $"CD-{o.GibbsSteps}")}, " +
-                 $"lr {o.LearningRate}, batch {o.BatchSize}, weight decay {o.WeightDecay}, {preset.Epochs} epochs, seed {o.Seed}, backend {backend.Name}");
         var clock = Stopwatch.StartNew();
         RestrictedBoltzmannMachine rbm;
         try
         {
-            (rbm, preset) = RbmRun.Train(preset, backend, train, outDirectory, resume, Progress, option => "--" + option);
+            (rbm, preset) = RbmRun.Train(name, preset, backend, train, outDirectory, resume, Progress, option => "--" + option);
         }
         catch (Exception e) when (e is ResumeRefusedException or DataMismatchException)
         {

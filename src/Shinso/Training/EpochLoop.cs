@@ -24,7 +24,8 @@ public readonly record struct BatchOutcome(double LossSum, long Correct);
 /// <param name="DropPartialBatch">Whether the last <c>SampleCount % BatchSize</c> samples of an epoch's order are skipped
 /// (learners with fixed-size buffers: the Boltzmann trainers) or form a smaller last batch (backprop).</param>
 /// <param name="Order">The stream of the epoch orders: epoch e visits <see cref="DeterministicShuffle.EpochPermutation(int, int, RandomStream)"/>(count, e,
-/// Order). A single batch that may hold every sample visits them in their stored order, since its update does not depend on it.</param>
+/// Order). When the partial batch is kept and one batch holds every sample, the samples are visited in their stored order,
+/// since that update does not depend on it.</param>
 public sealed record MinibatchPlan(int SampleCount, int BatchSize, bool DropPartialBatch, RandomStream Order)
 {
     /// <summary>Samples per update in this plan.</summary>

@@ -37,6 +37,8 @@ public sealed class Trainer
     public Action<int, int>? BatchCompleted { get; set; }
 
     /// <summary>Trains until <see cref="TrainingOptions.Epochs"/> epochs are done or early stopping fires.</summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> was signalled; it is checked before every
+    /// update, so the net may be part-way through an epoch (the last checkpoint is the consistent state to resume from).</exception>
     public TrainingState Fit(SupervisedData train, SupervisedData? validation = null, CancellationToken cancellation = default)
     {
         CheckData(train, nameof(train));

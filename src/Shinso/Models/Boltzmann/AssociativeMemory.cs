@@ -236,9 +236,10 @@ public sealed class AssociativeMemoryTrainer
     /// <param name="features">Penultimate-layer values in [0, 1], <c>labels.Count x PenultimateCount</c> row-major.</param>
     /// <param name="labels">The data set whose labels (and order) are used; its features are not read.</param>
     /// <param name="epoch">The 0-based epoch (selects the momentum and the permutation).</param>
+    /// <param name="cancellation">Checked before every update.</param>
     /// <returns>The epoch's report; its reconstruction error is that of the penultimate units.</returns>
     /// <exception cref="ArgumentException">The sizes do not fit the memory, or a feature is outside [0, 1].</exception>
-    public RbmEpochReport TrainEpoch(float[] features, Data.Dataset labels, int epoch)
+    public RbmEpochReport TrainEpoch(float[] features, Data.Dataset labels, int epoch, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(features);
         ArgumentNullException.ThrowIfNull(labels);
@@ -266,7 +267,7 @@ public sealed class AssociativeMemoryTrainer
             m.Backend.Upload(hostLab, _lab);
             return new Training.BatchOutcome(Step(e) * b, 0);
         }
-        var outcome = Training.EpochLoop.Run(Batch, new Training.MinibatchPlan(labels.Count, b, DropPartialBatch: true, _epochOrder), epoch);
+        var outcome = Training.EpochLoop.Run(Batch, new Training.MinibatchPlan(labels.Count, b, DropPartialBatch: true, _epochOrder), epoch, cancellation: cancellation);
         return new RbmEpochReport(epoch, outcome.Updates, outcome.Updates == 0 ? 0 : outcome.MeanLoss, outcome.Seconds);
     }
 

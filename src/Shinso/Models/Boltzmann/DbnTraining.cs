@@ -259,7 +259,10 @@ public sealed class UpDownTrainer
 
     /// <summary>Trains one epoch over <paramref name="data"/> in the order <see cref="Dataset.EpochPermutation(int, RandomStream)"/> gives for the run's <c>epoch-order</c> stream.</summary>
     /// <exception cref="ArgumentException">The data does not fit the net, or a value is out of range.</exception>
-    public UpDownEpochReport TrainEpoch(Dataset data, int epoch)
+    /// <param name="data">The training data with its labels.</param>
+    /// <param name="epoch">The 0-based epoch: selects the order.</param>
+    /// <param name="cancellation">Checked before every update.</param>
+    public UpDownEpochReport TrainEpoch(Dataset data, int epoch, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(data);
         if (data.FeatureCount != _dbn.VisibleCount)
@@ -283,7 +286,7 @@ public sealed class UpDownTrainer
             _dbn.Backend.Upload(hostLabels, _labels);
             return new BatchOutcome(Step() * b, 0);
         }
-        var outcome = EpochLoop.Run(Batch, new MinibatchPlan(data.Count, b, DropPartialBatch: true, _epochOrder), epoch);
+        var outcome = EpochLoop.Run(Batch, new MinibatchPlan(data.Count, b, DropPartialBatch: true, _epochOrder), epoch, cancellation: cancellation);
         return new UpDownEpochReport(epoch, outcome.Updates, outcome.Updates == 0 ? 0 : outcome.MeanLoss, outcome.Seconds);
     }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 using Shinso.Backends;
 using Shinso.Data;
@@ -19,19 +20,24 @@ public static class RbmRun
     private const string CheckpointKind = RbmModelFile.Kind + "-checkpoint";
 
     /// <summary>Trains <paramref name="preset"/> on <paramref name="train"/> (binary or [0, 1] features), checkpointing into <paramref name="outDirectory"/>.</summary>
-    /// <param name="preset">The run; on resume its options other than the batch size and learning rate must be the saved run's.</param>
+    /// <param name="name">The preset's name, for the progress line.</param>
+    /// <param name="preset">The run; on resume its hidden size and every hyper-parameter but the batch size, learning rate and
+    /// epochs must be the saved run's (a different one is refused).</param>
     /// <param name="backend">Where the machine lives.</param>
     /// <param name="train">The training data.</param>
     /// <param name="outDirectory">The run folder (created; <see cref="CheckpointFileName"/> is rewritten after every epoch).</param>
-    /// <param name="resume">Null for a new run; otherwise the changes asked of the saved run: epochs, batch (CD only) and learning
-    /// rate apply from the next epoch, a different seed is refused.</param>
-    /// <param name="progress">Receives one line per epoch (and one on resume).</param>
-    /// <param name="optionName">How errors spell an option (<c>seed</c>, <c>batch</c>, <c>resume</c>).</param>
+    /// <param name="resume">Null for a new run; otherwise the changes asked of the saved run: the epoch budget (at least the
+    /// epochs done), the batch (not for PCD with one chain per batch sample) and the learning rate apply from the next epoch;
+    /// a different seed or update rule, another algorithm or other hyper-parameters are refused.</param>
+    /// <param name="progress">Receives the model line, one line per epoch, and one on resume.</param>
+    /// <param name="optionName">How errors spell an option (<c>seed</c>, <c>batch</c>, <c>epochs</c>, <c>optimizer</c>, <c>resume</c>, <c>data</c>).</param>
+    /// <param name="cancellation">Checked before every update; a cancelled run resumes from its last checkpoint.</param>
     /// <returns>The trained machine and the preset as run (saved values and overrides applied).</returns>
     /// <exception cref="ResumeRefusedException">A change cannot be made, or the folder holds no RBM run's checkpoint.</exception>
+    /// <exception cref="DataMismatchException">The data's samples do not fit the saved machine.</exception>
     /// <exception cref="ModelFileException">The checkpoint is damaged.</exception>
-    public static (RestrictedBoltzmannMachine Rbm, RbmPreset Preset) Train(RbmPreset preset, IBackend backend, Dataset train, string outDirectory,
-        ResumeOverrides? resume = null, Action<string>? progress = null, Func<string, string>? optionName = null)
+    public static (RestrictedBoltzmannMachine Rbm, RbmPreset Preset) Train(string name, RbmPreset preset, IBackend backend, Dataset train, string outDirectory,
+        ResumeOverrides? resume = null, Action<string>? progress = null, Func<string, string>? optionName = null, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(preset);
         ArgumentNullException.ThrowIfNull(backend);
@@ -54,29 +60,36 @@ public static class RbmRun
             if (doc.Kind != CheckpointKind)
                 throw new ResumeRefusedException($"{Option("resume")}: {path} is a '{doc.Kind}' checkpoint, not an RBM run's ('{CheckpointKind}'); resume it with its own preset.");
             var meta = new StrictJson(doc.Metadata, path, "metadata");
-            preset = Resumed(preset, doc, meta, resume, Option, path, progress);
+            start = meta.Int("epochs_done");
+            if (start < 0) throw new ModelFileException(path, "metadata.epochs_done", $"must be >= 0, found {start}.");
+            preset = Resumed(preset, doc, meta, start, resume, Option, path, progress);
             doc.Kind = RbmModelFile.Kind;
             rbm = RbmModelFile.FromDocument(doc, path, backend);
+            if (rbm.HiddenCount != preset.Hidden)
+                throw new ResumeRefusedException($"{Option("resume")}: the run in {outDirectory} has {rbm.HiddenCount} hidden units, not the preset's {preset.Hidden}; resume it with its own preset.");
             if (rbm.VisibleCount != train.FeatureCount)
                 throw new DataMismatchException($"{Option("data")}: samples have {train.FeatureCount} features but the run in {outDirectory} has {rbm.VisibleCount} visible units.");
             trainer = CreateTrainer(preset, rbm);
-            start = meta.Int("epochs_done");
             trainer.Counter = meta.ULong("sampler_counter", 0);
             trainer.Optimizer.StepCount = (long)meta.ULong("optimizer_steps", 0);
-            foreach (var (name, tensor) in trainer.Optimizer.State(trainer.Parameters)) Restore(doc, path, "optimizer/" + name, tensor);
+            foreach (var (stateName, tensor) in trainer.Optimizer.State(trainer.Parameters)) Restore(doc, path, "optimizer/" + stateName, tensor);
             if (trainer is PersistentContrastiveDivergence pcd) Restore(doc, path, "chains/hidden", pcd.ChainHidden);
         }
+        var o = preset.Options;
+        progress?.Invoke($"model: {name} — RBM {rbm.VisibleCount}-{rbm.HiddenCount}, " +
+                         (preset.Persistent ? $"PCD-{o.GibbsSteps} with {(o.PersistentChains == 0 ? o.BatchSize : o.PersistentChains)} chains" : $"CD-{o.GibbsSteps}") +
+                         string.Create(CultureInfo.InvariantCulture, $", lr {o.LearningRate}, batch {o.BatchSize}, weight decay {o.WeightDecay}, {preset.Epochs} epochs, seed {o.Seed}, backend {backend.Name}"));
         Directory.CreateDirectory(outDirectory);
         for (int e = start; e < preset.Epochs; e++)
         {
-            var report = trainer.TrainEpoch(train, e);
+            var report = trainer.TrainEpoch(train, e, cancellation);
             progress?.Invoke($"epoch {e + 1,3}/{preset.Epochs}: reconstruction error {report.ReconstructionError:F3}, {report.Seconds:F1} s");
             SaveCheckpoint(path, preset, rbm, trainer, e + 1);
         }
         return (rbm, preset);
     }
 
-    /// <summary>The hyper-parameters a run's files record.</summary>
+    /// <summary>The hyper-parameters a run's files record (all of them: a resumed run is checked against them).</summary>
     public static JsonObject HyperParameters(RbmPreset preset)
     {
         ArgumentNullException.ThrowIfNull(preset);
@@ -85,8 +98,14 @@ public static class RbmRun
         {
             ["algorithm"] = preset.Persistent ? "pcd" : "cd", ["gibbs_steps"] = o.GibbsSteps, ["learning_rate"] = o.LearningRate,
             ["batch"] = o.BatchSize, ["weight_decay"] = o.WeightDecay, ["persistent_chains"] = o.PersistentChains, ["seed"] = o.Seed,
+            ["initial_momentum"] = o.InitialMomentum, ["final_momentum"] = o.FinalMomentum, ["momentum_switch_epoch"] = o.MomentumSwitchEpoch,
+            ["sparsity_target"] = o.SparsityTarget, ["sparsity_cost"] = o.SparsityCost, ["sample_visible"] = o.SampleVisible,
+            ["sigma_learning_rate_factor"] = o.SigmaLearningRateFactor,
         };
     }
+
+    /// <summary>The hyper-parameters a resume may change (from the next epoch) or takes from the checkpoint.</summary>
+    private static readonly string[] Changeable = ["learning_rate", "batch", "seed"];
 
     private static RbmTrainer CreateTrainer(RbmPreset preset, RestrictedBoltzmannMachine rbm) =>
         preset.Persistent ? new PersistentContrastiveDivergence(rbm, preset.Options) : new ContrastiveDivergence(rbm, preset.Options);
@@ -104,33 +123,46 @@ public static class RbmRun
         ModelFile.Write(path, doc);
     }
 
-    /// <summary>The preset the resumed run continues with: the saved seed, batch, rate and epoch budget, then the overrides.</summary>
-    private static RbmPreset Resumed(RbmPreset preset, ModelDocument doc, StrictJson saved, ResumeOverrides resume, Func<string, string> option, string path,
-        Action<string>? progress)
+    /// <summary>The preset the resumed run continues with: the saved seed, batch, rate and budget, then the overrides.</summary>
+    private static RbmPreset Resumed(RbmPreset preset, ModelDocument doc, StrictJson saved, int done, ResumeOverrides resume, Func<string, string> option,
+        string path, Action<string>? progress)
     {
+        string folder = Path.GetDirectoryName(path) ?? path;
         ulong seed = saved.ULong("seed", preset.Options.Seed);
         var h = new StrictJson(doc.HyperParameters, path, "hyper-parameters");
         string algorithm = h.String("algorithm");
         string asked = preset.Persistent ? "pcd" : "cd";
         if (algorithm != asked)
-            throw new ResumeRefusedException($"{option("resume")}: the run in {Path.GetDirectoryName(path)} trains by {algorithm}, not {asked}; resume it with its own preset.");
+            throw new ResumeRefusedException($"{option("resume")}: the run in {folder} trains by {algorithm}, not {asked}; resume it with its own preset.");
         if (resume.Seed is { } s && s != seed)
             throw new ResumeRefusedException($"{option("seed")}: the run was started with seed {seed}, which fixes its initial weights, shuffles and Gibbs samples; " +
                                              "a resumed run keeps it (start a new run for another seed).");
+        if (resume.Optimizer is not null)
+            throw new ResumeRefusedException($"{option("optimizer")}: an RBM run trains with its momentum schedule and its checkpoint holds that state; start a new run.");
+        // Every other hyper-parameter shapes the saved state or the run's definition: it must be the saved run's.
+        foreach (var (key, value) in HyperParameters(preset))
+        {
+            if (Array.IndexOf(Changeable, key) >= 0 || key == "algorithm") continue;
+            var recorded = doc.HyperParameters[key];
+            if (recorded is null || !JsonNode.DeepEquals(recorded, value))
+                throw new ResumeRefusedException($"{option("resume")}: the run in {folder} was trained with {key} {recorded?.ToJsonString() ?? "(not recorded)"}, " +
+                                                 $"the preset asks for {value?.ToJsonString()}; resume it with the preset it was started with.");
+        }
         int savedBatch = h.Int("batch");
         float savedRate = h.Float("learning_rate");
         int savedEpochs = saved.Int("planned_epochs");
         int batch = resume.BatchSize ?? savedBatch;
-        if (batch != savedBatch && preset.Persistent)
-            throw new ResumeRefusedException($"{option("batch")}: the persistent chains of the run in {Path.GetDirectoryName(path)} were sized for batch {savedBatch}; " +
-                                             "a PCD run keeps its batch (start a new run for another).");
+        if (batch != savedBatch && preset.Persistent && preset.Options.PersistentChains == 0)
+            throw new ResumeRefusedException($"{option("batch")}: the run in {folder} keeps one persistent chain per batch sample ({savedBatch} chains); " +
+                                             "it cannot continue with another batch (start a new run).");
         float rate = resume.LearningRate ?? savedRate;
         int epochs = resume.Epochs ?? savedEpochs;
-        int done = saved.Int("epochs_done");
+        if (epochs < done)
+            throw new ResumeRefusedException($"{option("epochs")}: the run has already trained {done} epochs, more than the {epochs} asked for; give at least {done}.");
         var changes = new List<string>();
         if (epochs != savedEpochs) changes.Add($"epochs {savedEpochs} -> {epochs}");
         if (batch != savedBatch) changes.Add($"batch {savedBatch} -> {batch}");
-        if (rate != savedRate) changes.Add($"learning rate {savedRate} -> {rate}");
+        if (rate != savedRate) changes.Add(string.Create(CultureInfo.InvariantCulture, $"learning rate {savedRate} -> {rate}"));
         progress?.Invoke($"resuming after epoch {done}" + (changes.Count > 0 ? $"; from epoch {done + 1}: {string.Join(", ", changes)}" : ""));
         return preset with { Epochs = epochs, Options = preset.Options with { Seed = seed, BatchSize = batch, LearningRate = rate } };
     }

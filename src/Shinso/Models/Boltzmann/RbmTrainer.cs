@@ -199,7 +199,10 @@ public abstract class RbmTrainer
 
     /// <summary>Trains one epoch over <paramref name="data"/> in the order <see cref="Dataset.EpochPermutation(int, RandomStream)"/> gives for the trainer's <c>epoch-order</c> stream.</summary>
     /// <exception cref="ArgumentException">The feature count differs from the visible count, or a value is out of range for the visible units.</exception>
-    public RbmEpochReport TrainEpoch(Dataset data, int epoch)
+    /// <param name="data">The training data (values in the visible units' range).</param>
+    /// <param name="epoch">The 0-based epoch: selects the order and the schedules.</param>
+    /// <param name="cancellation">Checked before every update.</param>
+    public RbmEpochReport TrainEpoch(Dataset data, int epoch, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(data);
         if (data.FeatureCount != Rbm.VisibleCount)
@@ -223,7 +226,7 @@ public abstract class RbmTrainer
             }
             return new BatchOutcome(Step() * b, 0);
         }
-        var outcome = EpochLoop.Run(Batch, new MinibatchPlan(data.Count, b, DropPartialBatch: true, _epochOrder), epoch);
+        var outcome = EpochLoop.Run(Batch, new MinibatchPlan(data.Count, b, DropPartialBatch: true, _epochOrder), epoch, cancellation: cancellation);
         return new RbmEpochReport(epoch, outcome.Updates, !Options.TrackReconstructionError ? double.NaN : outcome.Updates == 0 ? 0 : outcome.MeanLoss, outcome.Seconds);
     }
 
