@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Shinso.Backends;
 using Shinso.IO;
+using Shinso.Layers;
 using Shinso.Models.FeedForward;
 using Shinso.Optimizers;
 
@@ -25,9 +26,24 @@ public static class Checkpoint
         Directory.CreateDirectory(directory);
         var doc = FeedForwardModelFile.ToDocument(net, config.ToJson());
         doc.Kind = Kind;
+        doc.Metadata["optimizer"] = optimizer.Kind;
+        AddRunState(doc, state, net.Parameters, optimizer);
+        ModelFile.Write(Path.Combine(directory, FileName), doc);
+    }
+
+    /// <summary>
+    /// Adds a run's position to a checkpoint document: the <see cref="TrainingState"/> (epochs, step, early-stopping record,
+    /// history) in the metadata, the best parameters as <c>best/NAME</c> tensors and the optimizer's step count and state as
+    /// <c>optimizer/NAME/STATE</c> tensors. Every family's checkpoint holds these the same way.
+    /// </summary>
+    public static void AddRunState(ModelDocument doc, TrainingState state, IReadOnlyList<Parameter> parameters, Optimizer optimizer)
+    {
+        ArgumentNullException.ThrowIfNull(doc);
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(optimizer);
         doc.Metadata["epochsDone"] = state.EpochsDone;
         doc.Metadata["step"] = state.Step;
-        doc.Metadata["optimizer"] = optimizer.Kind;
         doc.Metadata["optimizerSteps"] = optimizer.StepCount;
         doc.Metadata["bestValidationLoss"] = double.IsFinite(state.BestValidationLoss) ? state.BestValidationLoss : null;
         doc.Metadata["bestEpoch"] = state.BestEpoch;
@@ -35,13 +51,53 @@ public static class Checkpoint
         var history = new JsonArray();
         foreach (var m in state.History) history.Add(MetricsJson(m));
         doc.Metadata["history"] = history;
-        foreach (var (name, tensor) in optimizer.State(net.Parameters)) doc.Add("optimizer/" + name, tensor);
+        foreach (var (name, tensor) in optimizer.State(parameters)) doc.Add("optimizer/" + name, tensor);
         foreach (var (name, values) in state.BestParameters)
         {
-            var p = net.Parameters.First(q => q.Name == name);
+            var p = parameters.First(q => q.Name == name);
             doc.Add("best/" + name, p.Value.Shape.ToArray(), values);
         }
-        ModelFile.Write(Path.Combine(directory, FileName), doc);
+    }
+
+    /// <summary>
+    /// Reads what <see cref="AddRunState"/> wrote: restores <paramref name="optimizer"/>'s step count and state for
+    /// <paramref name="parameters"/> and returns the run's <see cref="TrainingState"/>.
+    /// </summary>
+    /// <exception cref="ModelFileException">A state tensor is missing or does not fit, or a counter is invalid.</exception>
+    public static TrainingState ReadRunState(ModelDocument doc, string path, IReadOnlyList<Parameter> parameters, Optimizer optimizer)
+    {
+        ArgumentNullException.ThrowIfNull(doc);
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(optimizer);
+        var meta = new StrictJson(doc.Metadata, path, "metadata");
+        optimizer.StepCount = (long)meta.ULong("optimizerSteps", 0);
+        foreach (var (name, tensor) in optimizer.State(parameters))
+        {
+            if (!doc.TryGetTensor("optimizer/" + name, out var savedState))
+                throw new ModelFileException(path, $"tensor 'optimizer/{name}'", $"is missing; a {optimizer.Kind} checkpoint needs it.");
+            try
+            {
+                savedState.CopyTo(tensor);
+            }
+            catch (ArgumentException e)
+            {
+                throw new ModelFileException(path, $"tensor 'optimizer/{name}'", e.Message);
+            }
+        }
+        var state = new TrainingState
+        {
+            EpochsDone = meta.Int("epochsDone"),
+            Step = (long)meta.ULong("step", 0),
+            BestEpoch = meta.Int("bestEpoch", 0),
+            Stopped = meta.Bool("stopped", false),
+        };
+        if (state.EpochsDone < 0) throw new ModelFileException(path, "metadata.epochsDone", $"must be >= 0, found {state.EpochsDone}.");
+        if (doc.Metadata["bestValidationLoss"] is JsonValue best && best.TryGetValue<double>(out double b)) state.BestValidationLoss = b;
+        if (doc.Metadata["history"] is JsonArray history)
+            foreach (var m in history) state.History.Add(MetricsFromJson(m!));
+        foreach (var t in doc.Tensors)
+            if (t.Name.StartsWith("best/", StringComparison.Ordinal)) state.BestParameters[t.Name["best/".Length..]] = t.Data;
+        return state;
     }
 
     /// <summary>A run restored from <c>directory/checkpoint.shinso</c>.</summary>
@@ -68,38 +124,20 @@ public static class Checkpoint
         var config = overrides is null ? saved : overrides(saved);
         var net = FeedForwardModelFile.FromDocument(doc, path, backend);
         var optimizer = config.CreateOptimizer();
-        var meta = new StrictJson(doc.Metadata, path, "metadata");
-        optimizer.StepCount = (long)meta.ULong("optimizerSteps", 0);
-        foreach (var (name, tensor) in optimizer.State(net.Parameters))
-        {
-            if (!doc.TryGetTensor("optimizer/" + name, out var savedState))
-                throw new ModelFileException(path, $"tensor 'optimizer/{name}'", $"is missing; a {optimizer.Kind} checkpoint needs it.");
-            savedState.CopyTo(tensor);
-        }
-        var state = new TrainingState
-        {
-            EpochsDone = meta.Int("epochsDone"),
-            Step = (long)meta.ULong("step", 0),
-            BestEpoch = meta.Int("bestEpoch", 0),
-            Stopped = meta.Bool("stopped", false),
-        };
-        if (doc.Metadata["bestValidationLoss"] is JsonValue best && best.TryGetValue<double>(out double b)) state.BestValidationLoss = b;
-        if (doc.Metadata["history"] is JsonArray history)
-            foreach (var m in history) state.History.Add(MetricsFromJson(m!));
-        foreach (var t in doc.Tensors)
-            if (t.Name.StartsWith("best/", StringComparison.Ordinal)) state.BestParameters[t.Name["best/".Length..]] = t.Data;
+        var state = ReadRunState(doc, path, net.Parameters, optimizer);
         return new Restored(config, net, optimizer, state, saved);
     }
 
     /// <summary>The metrics of an epoch as JSON (as written in checkpoints and <c>--json</c> output).</summary>
     public static JsonObject MetricsJson(EpochMetrics m) => new()
     {
-        ["epoch"] = m.Epoch, ["trainLoss"] = m.TrainLoss, ["trainAccuracy"] = m.TrainAccuracy,
+        // JSON has no NaN: a loss that was not measured (an RBM run not tracking its reconstruction error) is null.
+        ["epoch"] = m.Epoch, ["trainLoss"] = double.IsFinite(m.TrainLoss) ? m.TrainLoss : null, ["trainAccuracy"] = m.TrainAccuracy,
         ["validationLoss"] = m.ValidationLoss, ["validationAccuracy"] = m.ValidationAccuracy,
         ["seconds"] = m.Seconds, ["samplesPerSecond"] = m.SamplesPerSecond, ["learningRate"] = m.LearningRate,
     };
 
     private static EpochMetrics MetricsFromJson(JsonNode n) => new(
-        (int)n["epoch"]!, (double)n["trainLoss"]!, (double?)n["trainAccuracy"], (double?)n["validationLoss"],
+        (int)n["epoch"]!, (double?)n["trainLoss"] ?? double.NaN, (double?)n["trainAccuracy"], (double?)n["validationLoss"],
         (double?)n["validationAccuracy"], (double)n["seconds"]!, (double)n["samplesPerSecond"]!, (float)n["learningRate"]!);
 }

@@ -8,8 +8,8 @@ namespace Shinso.Training;
 
 /// <summary>
 /// Training of the feed-forward models on the shared <see cref="EpochLoop"/>: each step uploads its minibatch once, runs
-/// forward, the fused loss, backward and one optimizer update, and reads back scalars; around the epochs, validation,
-/// early stopping and the per-epoch callback that writes checkpoints.
+/// forward, the fused loss, backward and one optimizer update, and reads back scalars; the epochs, validation, early
+/// stopping and the per-epoch callback that writes checkpoints are <see cref="EpochRunner"/>'s.
 /// </summary>
 public sealed class Trainer
 {
@@ -72,24 +72,16 @@ public sealed class Trainer
             return new BatchOutcome((double)loss * rows, correct);
         }
 
-        while (State.EpochsDone < _options.Epochs && !State.Stopped)
+        EpochMetrics TrainEpoch(int epoch)
         {
-            cancellation.ThrowIfCancellationRequested();
-            int epoch = State.EpochsDone;
             var outcome = EpochLoop.Run(Step, plan, epoch, BatchCompleted, cancellation);
-            double lossSum = outcome.LossSum, seconds = outcome.Seconds;
-            long correct = outcome.Correct;
-            Evaluation? val = validation is null ? null : Evaluate(_net, validation, Math.Max(batch, 100));
-            var metrics = new EpochMetrics(epoch + 1, lossSum / train.Count,
-                train.Labels is null ? null : (double)correct / train.Count,
-                val?.Loss, val?.Accuracy, seconds, train.Count / Math.Max(seconds, 1e-9), _optimizer.LearningRate.At(epoch));
-            State.EpochsDone++;
-            State.History.Add(metrics);
-            if (val is { } v && _options.Patience > 0) TrackEarlyStopping(v.Loss);
-            EpochCompleted?.Invoke(metrics);
+            return new EpochMetrics(epoch + 1, outcome.LossSum / train.Count,
+                train.Labels is null ? null : (double)outcome.Correct / train.Count,
+                null, null, outcome.Seconds, train.Count / Math.Max(outcome.Seconds, 1e-9), _optimizer.LearningRate.At(epoch));
         }
-        if (State.Stopped) RestoreBest();
-        return State;
+
+        Func<Evaluation>? validate = validation is null ? null : () => Evaluate(_net, validation, Math.Max(batch, 100));
+        return EpochRunner.Run(State, _net.Parameters, _options.Epochs, _options.Patience, TrainEpoch, validate, EpochCompleted, cancellation);
     }
 
     /// <summary>Mean loss and accuracy of <paramref name="net"/> on <paramref name="data"/>, with dropout off.</summary>
@@ -140,31 +132,6 @@ public sealed class Trainer
         int best = 0;
         for (int j = 1; j < row.Length; j++) if (row[j] > row[best]) best = j;
         return best;
-    }
-
-    private void TrackEarlyStopping(double validationLoss)
-    {
-        if (validationLoss < State.BestValidationLoss)
-        {
-            State.BestValidationLoss = validationLoss;
-            State.BestEpoch = State.EpochsDone;
-            foreach (var p in _net.Parameters)
-            {
-                var copy = new float[p.Value.Length];
-                _net.Backend.Download(p.Value, copy);
-                State.BestParameters[p.Name] = copy;
-            }
-        }
-        else if (State.EpochsDone - State.BestEpoch >= _options.Patience)
-        {
-            State.Stopped = true;
-        }
-    }
-
-    private void RestoreBest()
-    {
-        foreach (var p in _net.Parameters)
-            if (State.BestParameters.TryGetValue(p.Name, out var best)) _net.Backend.Upload(best, p.Value);
     }
 
     private static long CountCorrect(float[] predictions, int classes, int[] labels, ReadOnlySpan<int> indices)

@@ -22,17 +22,21 @@ public sealed class RbmRunTests : IDisposable
     [InlineData("rbm-pcd")]
     public void A_run_stopped_after_each_epoch_and_resumed_ends_with_the_parameters_of_an_uninterrupted_one(string name)
     {
-        var (train, _) = FashionMnist.Load(TestData.EmbeddedSubset, 300, 10);
+        var (train, held) = FashionMnist.Load(TestData.EmbeddedSubset, 300, 100);
         train = train.Binarize(0.5f);
+        held = held.Binarize(0.5f);
         using var backend = new CpuBackend(new CpuKernelOptions(SimdPath.Auto, Threads: 1));
-        // Seven epochs cross the momentum switch at epoch 5, so the velocities and the schedule's position must survive.
+        // Seven epochs cross the momentum switch at epoch 5, so the velocities and the schedule's position must survive;
+        // the validation record (patience 5, never reached) survives too.
         string whole = _dir.File(name + "-whole"), split = _dir.File(name + "-split");
-        var (straight, _) = RbmRun.Train("small", Small(name, 7), backend, train, whole);
-        RbmRun.Train("small", Small(name, 3), backend, train, split);
+        var straightLines = new List<string>();
+        var (straight, _) = RbmRun.Train("small", Small(name, 7), backend, train, whole, progress: straightLines.Add, validation: held, patience: 5);
+        Assert.Contains(straightLines, l => l.StartsWith("epoch   7/7: reconstruction error", StringComparison.Ordinal) && l.Contains(", validation "));
+        RbmRun.Train("small", Small(name, 3), backend, train, split, validation: held, patience: 5);
         var lines = new List<string>();
-        RbmRun.Train("small", Small(name, 3), backend, train, split, new ResumeOverrides { Epochs = 5 }, lines.Add);
+        RbmRun.Train("small", Small(name, 3), backend, train, split, new ResumeOverrides { Epochs = 5 }, lines.Add, validation: held, patience: 5);
         Assert.Equal("resuming after epoch 3; from epoch 4: epochs 3 -> 5", lines[0]);
-        var (resumed, preset) = RbmRun.Train("small", Small(name, 3), backend, train, split, new ResumeOverrides { Epochs = 7 });
+        var (resumed, preset) = RbmRun.Train("small", Small(name, 3), backend, train, split, new ResumeOverrides { Epochs = 7 }, validation: held, patience: 5);
         Assert.Equal(7, preset.Epochs);
         foreach (var (a, b) in new[] { (straight.Weights, resumed.Weights), (straight.VisibleBias, resumed.VisibleBias), (straight.HiddenBias, resumed.HiddenBias) })
             Assert.True(a.Span.SequenceEqual(b.Span), $"{name}: the resumed machine differs from the uninterrupted one");

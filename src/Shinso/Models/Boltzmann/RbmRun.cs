@@ -8,9 +8,10 @@ using Shinso.Training;
 namespace Shinso.Models.Boltzmann;
 
 /// <summary>
-/// An RBM preset's training as a resumable run: the epochs of CD-k or PCD, with a checkpoint after each holding the
-/// machine, the optimizer's velocities, the sampler's position and (PCD) the persistent chains, so a resumed run ends
-/// with exactly the parameters of an uninterrupted one.
+/// An RBM preset's training as a resumable run on the shared <see cref="EpochRunner"/>: the epochs of CD-k or PCD, an
+/// optional validation set with early stopping, and a checkpoint after each epoch holding the machine, the optimizer's
+/// velocities, the run's state, the sampler's position and (PCD) the persistent chains, so a resumed run ends with exactly
+/// the parameters of an uninterrupted one.
 /// </summary>
 public static class RbmRun
 {
@@ -32,12 +33,16 @@ public static class RbmRun
     /// <param name="progress">Receives the model line, one line per epoch, and one on resume.</param>
     /// <param name="optionName">How errors spell an option (<c>seed</c>, <c>batch</c>, <c>epochs</c>, <c>optimizer</c>, <c>resume</c>, <c>data</c>).</param>
     /// <param name="cancellation">Checked before every update; a cancelled run resumes from its last checkpoint.</param>
+    /// <param name="validation">Held-out data whose mean-field reconstruction error is measured after every epoch, or null.</param>
+    /// <param name="patience">With <paramref name="validation"/>: epochs without a lower validation error before the run stops
+    /// and keeps its best epoch's parameters (0: never stop early).</param>
     /// <returns>The trained machine and the preset as run (saved values and overrides applied).</returns>
     /// <exception cref="ResumeRefusedException">A change cannot be made, or the folder holds no RBM run's checkpoint.</exception>
     /// <exception cref="DataMismatchException">The data's samples do not fit the saved machine.</exception>
     /// <exception cref="ModelFileException">The checkpoint is damaged.</exception>
     public static (RestrictedBoltzmannMachine Rbm, RbmPreset Preset) Train(string name, RbmPreset preset, IBackend backend, Dataset train, string outDirectory,
-        ResumeOverrides? resume = null, Action<string>? progress = null, Func<string, string>? optionName = null, CancellationToken cancellation = default)
+        ResumeOverrides? resume = null, Action<string>? progress = null, Func<string, string>? optionName = null, CancellationToken cancellation = default,
+        Dataset? validation = null, int patience = 0)
     {
         ArgumentNullException.ThrowIfNull(preset);
         ArgumentNullException.ThrowIfNull(backend);
@@ -46,11 +51,13 @@ public static class RbmRun
         string path = Path.Combine(outDirectory, CheckpointFileName);
         RestrictedBoltzmannMachine rbm;
         RbmTrainer trainer;
-        int start = 0;
+        TrainingState state;
+        ArgumentOutOfRangeException.ThrowIfNegative(patience);
         if (resume is null)
         {
             rbm = new RestrictedBoltzmannMachine(backend, train.FeatureCount, preset.Hidden, seed: preset.Options.Seed);
             trainer = CreateTrainer(preset, rbm);
+            state = new TrainingState();
         }
         else
         {
@@ -60,9 +67,9 @@ public static class RbmRun
             if (doc.Kind != CheckpointKind)
                 throw new ResumeRefusedException($"{Option("resume")}: {path} is a '{doc.Kind}' checkpoint, not an RBM run's ('{CheckpointKind}'); resume it with its own preset.");
             var meta = new StrictJson(doc.Metadata, path, "metadata");
-            start = meta.Int("epochs_done");
-            if (start < 0) throw new ModelFileException(path, "metadata.epochs_done", $"must be >= 0, found {start}.");
-            preset = Resumed(preset, doc, meta, start, resume, Option, path, progress);
+            int done = meta.Int("epochsDone");
+            if (done < 0) throw new ModelFileException(path, "metadata.epochsDone", $"must be >= 0, found {done}.");
+            preset = Resumed(preset, doc, meta, done, resume, Option, path, progress);
             doc.Kind = RbmModelFile.Kind;
             rbm = RbmModelFile.FromDocument(doc, path, backend);
             if (rbm.HiddenCount != preset.Hidden)
@@ -70,21 +77,36 @@ public static class RbmRun
             if (rbm.VisibleCount != train.FeatureCount)
                 throw new DataMismatchException($"{Option("data")}: samples have {train.FeatureCount} features but the run in {outDirectory} has {rbm.VisibleCount} visible units.");
             trainer = CreateTrainer(preset, rbm);
+            state = Checkpoint.ReadRunState(doc, path, trainer.Parameters, trainer.Optimizer);
             trainer.Counter = meta.ULong("sampler_counter", 0);
-            trainer.Optimizer.StepCount = (long)meta.ULong("optimizer_steps", 0);
-            foreach (var (stateName, tensor) in trainer.Optimizer.State(trainer.Parameters)) Restore(doc, path, "optimizer/" + stateName, tensor);
             if (trainer is PersistentContrastiveDivergence pcd) Restore(doc, path, "chains/hidden", pcd.ChainHidden);
         }
         var o = preset.Options;
         progress?.Invoke($"model: {name} — RBM {rbm.VisibleCount}-{rbm.HiddenCount}, " +
                          (preset.Persistent ? $"PCD-{o.GibbsSteps} with {(o.PersistentChains == 0 ? o.BatchSize : o.PersistentChains)} chains" : $"CD-{o.GibbsSteps}") +
                          string.Create(CultureInfo.InvariantCulture, $", lr {o.LearningRate}, batch {o.BatchSize}, weight decay {o.WeightDecay}, {preset.Epochs} epochs, seed {o.Seed}, backend {backend.Name}"));
+        if (validation is not null && validation.FeatureCount != rbm.VisibleCount)
+            throw new DataMismatchException($"{Option("data")}: validation samples have {validation.FeatureCount} features but the machine has {rbm.VisibleCount} visible units.");
         Directory.CreateDirectory(outDirectory);
-        for (int e = start; e < preset.Epochs; e++)
+        EpochMetrics TrainEpoch(int epoch)
         {
-            var report = trainer.TrainEpoch(train, e, cancellation);
-            progress?.Invoke($"epoch {e + 1,3}/{preset.Epochs}: reconstruction error {report.ReconstructionError:F3}, {report.Seconds:F1} s");
-            SaveCheckpoint(path, preset, rbm, trainer, e + 1);
+            var report = trainer.TrainEpoch(train, epoch, cancellation);
+            int samples = report.Updates * preset.Options.BatchSize;
+            return new EpochMetrics(epoch + 1, report.ReconstructionError, null, null, null, report.Seconds, samples / Math.Max(report.Seconds, 1e-9),
+                preset.Options.LearningRate);
+        }
+        Func<Evaluation>? validate = validation is null ? null : () => new Evaluation(RbmEvaluation.ReconstructionError(rbm, validation.Features), null);
+        void EpochCompleted(EpochMetrics m)
+        {
+            string held = m.ValidationLoss is { } v ? string.Create(CultureInfo.InvariantCulture, $", validation {v:F3}") : "";
+            progress?.Invoke(string.Create(CultureInfo.InvariantCulture, $"epoch {m.Epoch,3}/{preset.Epochs}: reconstruction error {m.TrainLoss:F3}{held}, {m.Seconds:F1} s"));
+            SaveCheckpoint(path, preset, rbm, trainer, state);
+        }
+        EpochRunner.Run(state, trainer.Parameters, preset.Epochs, validation is null ? 0 : patience, TrainEpoch, validate, EpochCompleted, cancellation);
+        if (state.Stopped)
+        {
+            rbm.RefreshSigma();
+            progress?.Invoke($"early stopping after epoch {state.EpochsDone}: the best validation error was epoch {state.BestEpoch}'s");
         }
         return (rbm, preset);
     }
@@ -110,15 +132,14 @@ public static class RbmRun
     private static RbmTrainer CreateTrainer(RbmPreset preset, RestrictedBoltzmannMachine rbm) =>
         preset.Persistent ? new PersistentContrastiveDivergence(rbm, preset.Options) : new ContrastiveDivergence(rbm, preset.Options);
 
-    private static void SaveCheckpoint(string path, RbmPreset preset, RestrictedBoltzmannMachine rbm, RbmTrainer trainer, int epochsDone)
+    private static void SaveCheckpoint(string path, RbmPreset preset, RestrictedBoltzmannMachine rbm, RbmTrainer trainer, TrainingState state)
     {
         var doc = RbmModelFile.ToDocument(rbm, HyperParameters(preset), new JsonObject
         {
-            ["epochs_done"] = epochsDone, ["planned_epochs"] = preset.Epochs, ["sampler_counter"] = trainer.Counter,
-            ["optimizer_steps"] = trainer.Optimizer.StepCount,
+            ["planned_epochs"] = preset.Epochs, ["sampler_counter"] = trainer.Counter,
         });
         doc.Kind = CheckpointKind;
-        foreach (var (name, tensor) in trainer.Optimizer.State(trainer.Parameters)) doc.Add("optimizer/" + name, tensor);
+        Checkpoint.AddRunState(doc, state, trainer.Parameters, trainer.Optimizer);
         if (trainer is PersistentContrastiveDivergence pcd) doc.Add("chains/hidden", pcd.ChainHidden);
         ModelFile.Write(path, doc);
     }

@@ -1,0 +1,72 @@
+using Shinso.Layers;
+
+namespace Shinso.Training;
+
+/// <summary>
+/// The epochs of a run, for every family: the budget, validation after each epoch, early stopping with the best
+/// parameters restored, the per-epoch callback that writes a checkpoint, and cancellation. Each epoch itself is the
+/// family's, run on <see cref="EpochLoop"/>; the run's position is a <see cref="TrainingState"/>, so a run resumes by
+/// handing back the state its checkpoint holds.
+/// </summary>
+public static class EpochRunner
+{
+    /// <summary>Trains epochs until <paramref name="epochs"/> are done or early stopping fires.</summary>
+    /// <param name="state">The run's position (epochs done, early-stopping record, history); updated in place.</param>
+    /// <param name="parameters">The parameters early stopping snapshots (host copies) and restores.</param>
+    /// <param name="epochs">The budget: epochs in all, counting those already done.</param>
+    /// <param name="patience">Epochs without a lower validation loss before stopping; 0 turns early stopping off.</param>
+    /// <param name="trainEpoch">Trains 0-based epoch e and returns its training figures (validation fields null).</param>
+    /// <param name="validate">The validation loss and accuracy after an epoch; null when the run has no validation set.</param>
+    /// <param name="epochCompleted">Called after every epoch with its figures, validation included (checkpoints are written here).</param>
+    /// <param name="cancellation">Checked before every epoch (and, through <see cref="EpochLoop"/>, before every update).</param>
+    /// <returns><paramref name="state"/>.</returns>
+    /// <exception cref="OperationCanceledException">Cancellation was requested.</exception>
+    public static TrainingState Run(TrainingState state, IReadOnlyList<Parameter> parameters, int epochs, int patience,
+        Func<int, EpochMetrics> trainEpoch, Func<Evaluation>? validate, Action<EpochMetrics>? epochCompleted, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(trainEpoch);
+        ArgumentOutOfRangeException.ThrowIfNegative(epochs);
+        ArgumentOutOfRangeException.ThrowIfNegative(patience);
+        while (state.EpochsDone < epochs && !state.Stopped)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            int epoch = state.EpochsDone;
+            var metrics = trainEpoch(epoch);
+            Evaluation? validation = validate?.Invoke();
+            if (validation is { } v) metrics = metrics with { ValidationLoss = v.Loss, ValidationAccuracy = v.Accuracy };
+            state.EpochsDone++;
+            state.History.Add(metrics);
+            if (validation is { } val && patience > 0) TrackEarlyStopping(state, parameters, val.Loss, patience);
+            epochCompleted?.Invoke(metrics);
+        }
+        if (state.Stopped) RestoreBest(state, parameters);
+        return state;
+    }
+
+    private static void TrackEarlyStopping(TrainingState state, IReadOnlyList<Parameter> parameters, double validationLoss, int patience)
+    {
+        if (validationLoss < state.BestValidationLoss)
+        {
+            state.BestValidationLoss = validationLoss;
+            state.BestEpoch = state.EpochsDone;
+            foreach (var p in parameters)
+            {
+                var copy = new float[p.Value.Length];
+                p.Value.Backend.Download(p.Value, copy);
+                state.BestParameters[p.Name] = copy;
+            }
+        }
+        else if (state.EpochsDone - state.BestEpoch >= patience)
+        {
+            state.Stopped = true;
+        }
+    }
+
+    private static void RestoreBest(TrainingState state, IReadOnlyList<Parameter> parameters)
+    {
+        foreach (var p in parameters)
+            if (state.BestParameters.TryGetValue(p.Name, out var best)) p.Value.Backend.Upload(best, p.Value);
+    }
+}
