@@ -110,20 +110,26 @@ public static class DbnRun
             double before = Seconds(progress, "updown_seconds");
             clock.Restart();
             var upDown = new UpDownTrainer(dbn, preset.UpDown) { Counter = (ulong?)progress["updown_counter"] ?? 0 };
-            for (int e = upDownDone; e < preset.UpDownEpochs; e++)
+            EpochMetrics UpDownEpoch(int e)
             {
                 var report = upDown.TrainEpoch(train, e);
-                Progress($"up-down: epoch {e + 1,3}/{preset.UpDownEpochs}, generative reconstruction error {report.ReconstructionError:F3}, {report.Seconds:F1} s");
-                progress["updown_epochs_done"] = e + 1;
+                return new EpochMetrics(e + 1, report.ReconstructionError, null, null, null, report.Seconds,
+                    report.Updates * preset.UpDown.BatchSize / Math.Max(report.Seconds, 1e-9), preset.UpDown.LearningRate);
+            }
+            void UpDownCompleted(EpochMetrics m)
+            {
+                Progress($"up-down: epoch {m.Epoch,3}/{preset.UpDownEpochs}, generative reconstruction error {m.TrainLoss:F3}, {m.Seconds:F1} s");
+                progress["updown_epochs_done"] = m.Epoch;
                 progress["updown_counter"] = upDown.Counter;
                 progress["updown_seconds"] = before + clock.Elapsed.TotalSeconds;
-                if (e + 1 == preset.UpDownEpochs)
+                if (m.Epoch == preset.UpDownEpochs)
                 {
                     progress["updown_test_accuracy"] = dbn.Accuracy(test);
                     Progress($"up-down: test accuracy {(double)progress["updown_test_accuracy"]!:P2} ({Seconds(progress, "updown_seconds"):F0} s)");
                 }
                 SaveStage();
             }
+            EpochRunner.Run(new TrainingState { EpochsDone = upDownDone }, upDown.Parameters, preset.UpDownEpochs, patience: 0, UpDownEpoch, null, UpDownCompleted);
         }
         else if (upDownDone > 0)
         {

@@ -86,23 +86,28 @@ public static class GreedyLayerwiseTraining
             }
             var layerOptions = l == 0 ? options.Bottom ?? options.Layer : options.Layer;
             var trainer = new ContrastiveDivergence(rbm, layerOptions, RandomStream.Root(options.Layer.Seed).Derive("greedy-layer", l));
-            for (int e = 0; e < options.LayerEpochs; e++)
-            {
-                var report = trainer.TrainEpoch(current, e); // not inside progress?.Invoke(...): a null callback would skip it
-                progress?.Invoke($"layer {l}", report);
-            }
+            var stageData = current;
+            string stageName = $"layer {l}";
+            EpochRunner.Run(new TrainingState(), trainer.Parameters, options.LayerEpochs, patience: 0,
+                e => Metrics(trainer.TrainEpoch(stageData, e), layerOptions, stageName, progress), null, null);
             layer.CopyFrom(rbm, l);
             current = HiddenProbabilities(rbm, current);
             stageCompleted?.Invoke(l);
         }
         if (completedStages > dbn.Layers.Count) return;
         var top = new AssociativeMemoryTrainer(dbn.Top, options.Top, RandomStream.Root(options.Top.Seed).Derive("greedy-layer", dbn.Layers.Count));
-        for (int e = 0; e < options.TopEpochs; e++)
-        {
-            var report = top.TrainEpoch(current.Features, current, e);
-            progress?.Invoke("top", report);
-        }
+        var topData = current;
+        EpochRunner.Run(new TrainingState(), top.Parameters, options.TopEpochs, patience: 0,
+            e => Metrics(top.TrainEpoch(topData.Features, topData, e), options.Top, "top", progress), null, null);
         stageCompleted?.Invoke(dbn.Layers.Count);
+    }
+
+    /// <summary>Reports a greedy epoch and turns it into the epoch driver's figures.</summary>
+    private static EpochMetrics Metrics(RbmEpochReport report, RbmTrainingOptions options, string stage, Action<string, RbmEpochReport>? progress)
+    {
+        progress?.Invoke(stage, report);
+        return new EpochMetrics(report.Epoch + 1, report.ReconstructionError, null, null, null, report.Seconds,
+            report.Updates * options.BatchSize / Math.Max(report.Seconds, 1e-9), options.LearningRate);
     }
 
     /// <summary>The data set of <c>p(h | v)</c> for every sample of <paramref name="data"/> (labels kept): the next RBM's training data.</summary>
