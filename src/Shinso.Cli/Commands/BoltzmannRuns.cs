@@ -25,7 +25,6 @@ internal static class BoltzmannRuns
         var (train, test) = (data.Train, data.Test);
         train = train.Binarize(preset.BinarizeThreshold);
         test = test.Binarize(preset.BinarizeThreshold);
-        var o = preset.Options;
         var clock = Stopwatch.StartNew();
         RestrictedBoltzmannMachine rbm;
         try
@@ -36,7 +35,7 @@ internal static class BoltzmannRuns
         {
             throw new UsageException(e.Message);
         }
-        o = preset.Options;
+        var o = preset.Options;
         double trainSeconds = clock.Elapsed.TotalSeconds;
         string modelPath = Path.Combine(outDirectory, "model.shinso");
         var metadata = new JsonObject { ["data"] = dataDescription, ["binarize_threshold"] = preset.BinarizeThreshold, ["epochs"] = preset.Epochs };

@@ -96,7 +96,17 @@ public static class Checkpoint
         if (doc.Metadata["history"] is JsonArray history)
             foreach (var m in history) state.History.Add(MetricsFromJson(m!));
         foreach (var t in doc.Tensors)
-            if (t.Name.StartsWith("best/", StringComparison.Ordinal)) state.BestParameters[t.Name["best/".Length..]] = t.Data;
+        {
+            if (!t.Name.StartsWith("best/", StringComparison.Ordinal)) continue;
+            string name = t.Name["best/".Length..];
+            Parameter? p = null;
+            foreach (var q in parameters)
+                if (q.Name == name) p = q;
+            if (p is null) throw new ModelFileException(path, $"tensor '{t.Name}'", "names no parameter of the model.");
+            if (t.Data.Length != p.Value.Length)
+                throw new ModelFileException(path, $"tensor '{t.Name}'", $"holds {t.Data.Length} values; the parameter has {p.Value.Length}.");
+            state.BestParameters[name] = t.Data;
+        }
         return state;
     }
 
@@ -131,11 +141,14 @@ public static class Checkpoint
     /// <summary>The metrics of an epoch as JSON (as written in checkpoints and <c>--json</c> output).</summary>
     public static JsonObject MetricsJson(EpochMetrics m) => new()
     {
-        // JSON has no NaN: a loss that was not measured (an RBM run not tracking its reconstruction error) is null.
-        ["epoch"] = m.Epoch, ["trainLoss"] = double.IsFinite(m.TrainLoss) ? m.TrainLoss : null, ["trainAccuracy"] = m.TrainAccuracy,
-        ["validationLoss"] = m.ValidationLoss, ["validationAccuracy"] = m.ValidationAccuracy,
+        // JSON has no NaN or infinity: a figure that was not measured (an RBM run not tracking its reconstruction error) or
+        // that diverged is written as null.
+        ["epoch"] = m.Epoch, ["trainLoss"] = Finite(m.TrainLoss), ["trainAccuracy"] = Finite(m.TrainAccuracy),
+        ["validationLoss"] = Finite(m.ValidationLoss), ["validationAccuracy"] = Finite(m.ValidationAccuracy),
         ["seconds"] = m.Seconds, ["samplesPerSecond"] = m.SamplesPerSecond, ["learningRate"] = m.LearningRate,
     };
+
+    private static double? Finite(double? x) => x is { } v && double.IsFinite(v) ? v : null;
 
     private static EpochMetrics MetricsFromJson(JsonNode n) => new(
         (int)n["epoch"]!, (double?)n["trainLoss"] ?? double.NaN, (double?)n["trainAccuracy"], (double?)n["validationLoss"],

@@ -57,9 +57,8 @@ public readonly record struct EpochOutcome(int Updates, int Samples, double Loss
 
 /// <summary>
 /// The epoch loop every family trains through: the epoch's seeded order, its minibatches (full, mini or online),
-/// cancellation between updates, a progress callback after each, and the epoch's summed metrics. Epochs, validation,
-/// early stopping and checkpoints are the caller's (<see cref="Trainer.Fit"/>, the Boltzmann trainers' <c>TrainEpoch</c>,
-/// the phases of a DBN run).
+/// cancellation between updates, a progress callback after each, and the epoch's summed metrics. The epochs around it,
+/// validation, early stopping and checkpoints are <see cref="EpochRunner"/>'s.
 /// </summary>
 public static class EpochLoop
 {

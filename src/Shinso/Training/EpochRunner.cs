@@ -6,7 +6,9 @@ namespace Shinso.Training;
 /// The epochs of a run, for every family: the budget, validation after each epoch, early stopping with the best
 /// parameters restored, the per-epoch callback that writes a checkpoint, and cancellation. Each epoch itself is the
 /// family's, run on <see cref="EpochLoop"/>; the run's position is a <see cref="TrainingState"/>, so a run resumes by
-/// handing back the state its checkpoint holds.
+/// handing back the state its checkpoint holds. A model with values derived from its parameters (an RBM's sigma from its
+/// log sigma) refreshes them after a run that stopped early, since the best parameters are restored as stored.
+/// A validation loss that is NaN never counts as an improvement.
 /// </summary>
 public static class EpochRunner
 {
@@ -18,7 +20,8 @@ public static class EpochRunner
     /// <param name="trainEpoch">Trains 0-based epoch e and returns its training figures (validation fields null).</param>
     /// <param name="validate">The validation loss and accuracy after an epoch; null when the run has no validation set.</param>
     /// <param name="epochCompleted">Called after every epoch with its figures, validation included (checkpoints are written here).</param>
-    /// <param name="cancellation">Checked before every epoch (and, through <see cref="EpochLoop"/>, before every update).</param>
+    /// <param name="cancellation">Checked before every epoch; <paramref name="trainEpoch"/> passes it on to <see cref="EpochLoop"/> to
+    /// check it before every update.</param>
     /// <returns><paramref name="state"/>.</returns>
     /// <exception cref="OperationCanceledException">Cancellation was requested.</exception>
     public static TrainingState Run(TrainingState state, IReadOnlyList<Parameter> parameters, int epochs, int patience,

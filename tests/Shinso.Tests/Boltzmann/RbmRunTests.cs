@@ -41,8 +41,11 @@ public sealed class RbmRunTests : IDisposable
         foreach (var (a, b) in new[] { (straight.Weights, resumed.Weights), (straight.VisibleBias, resumed.VisibleBias), (straight.HiddenBias, resumed.HiddenBias) })
             Assert.True(a.Span.SequenceEqual(b.Span), $"{name}: the resumed machine differs from the uninterrupted one");
         // Resuming a finished run with no new budget trains nothing and changes nothing.
-        var (again, _) = RbmRun.Train("small", Small(name, 3), backend, train, split, new ResumeOverrides());
+        var (again, _) = RbmRun.Train("small", Small(name, 3), backend, train, split, new ResumeOverrides(), validation: held, patience: 5);
         Assert.True(again.Weights.Span.SequenceEqual(straight.Weights.Span));
+        // Without its validation set the run's early stopping would change: refused.
+        var e = Assert.Throws<ResumeRefusedException>(() => RbmRun.Train("small", Small(name, 3), backend, train, split, new ResumeOverrides()));
+        Assert.Contains("with a validation set and patience 5", e.Message);
     }
 
     [Fact]

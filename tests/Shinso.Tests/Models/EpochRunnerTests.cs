@@ -10,7 +10,7 @@ public class EpochRunnerTests
     [Fact]
     public void Early_stopping_fires_after_the_patience_and_restores_the_best_epochs_parameters()
     {
-        var backend = new CpuBackend();
+        using var backend = new CpuBackend();
         var p = new Parameter("w", backend.Allocate(2), ParameterRole.Weight);
         double[] validationLosses = [3.0, 2.0, 2.5, 2.6, 1.0];
         var completed = new List<EpochMetrics>();

@@ -47,7 +47,7 @@ public static class RbmRun
         ArgumentNullException.ThrowIfNull(preset);
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentNullException.ThrowIfNull(train);
-        string Option(string name) => optionName?.Invoke(name) ?? name;
+        string Option(string option) => optionName?.Invoke(option) ?? option;
         string path = Path.Combine(outDirectory, CheckpointFileName);
         RestrictedBoltzmannMachine rbm;
         RbmTrainer trainer;
@@ -70,6 +70,14 @@ public static class RbmRun
             int done = meta.Int("epochsDone");
             if (done < 0) throw new ModelFileException(path, "metadata.epochsDone", $"must be >= 0, found {done}.");
             preset = Resumed(preset, doc, meta, done, resume, Option, path, progress);
+            bool savedValidation = meta.Bool("validation", false);
+            int savedPatience = meta.Int("patience", 0);
+            if (savedValidation != (validation is not null) || savedPatience != (validation is null ? 0 : patience))
+                throw new ResumeRefusedException($"{Option("resume")}: the run in {outDirectory} was trained " +
+                                                 (savedValidation ? $"with a validation set and patience {savedPatience}" : "without a validation set") +
+                                                 "; resume it the same way, or its early stopping would change.");
+            if (meta.Bool("stopped", false))
+                progress?.Invoke($"the run stopped early after epoch {done}; it keeps its best epoch's parameters and trains no more");
             doc.Kind = RbmModelFile.Kind;
             rbm = RbmModelFile.FromDocument(doc, path, backend);
             if (rbm.HiddenCount != preset.Hidden)
@@ -100,13 +108,15 @@ public static class RbmRun
         {
             string held = m.ValidationLoss is { } v ? string.Create(CultureInfo.InvariantCulture, $", validation {v:F3}") : "";
             progress?.Invoke(string.Create(CultureInfo.InvariantCulture, $"epoch {m.Epoch,3}/{preset.Epochs}: reconstruction error {m.TrainLoss:F3}{held}, {m.Seconds:F1} s"));
-            SaveCheckpoint(path, preset, rbm, trainer, state);
+            SaveCheckpoint(path, preset, rbm, trainer, state, validation is not null, validation is null ? 0 : patience);
         }
         EpochRunner.Run(state, trainer.Parameters, preset.Epochs, validation is null ? 0 : patience, TrainEpoch, validate, EpochCompleted, cancellation);
         if (state.Stopped)
         {
             rbm.RefreshSigma();
-            progress?.Invoke($"early stopping after epoch {state.EpochsDone}: the best validation error was epoch {state.BestEpoch}'s");
+            progress?.Invoke(state.BestEpoch > 0
+                ? $"early stopping after epoch {state.EpochsDone}: keeping epoch {state.BestEpoch}'s parameters, the lowest validation error"
+                : $"early stopping after epoch {state.EpochsDone}: no epoch gave a finite validation error");
         }
         return (rbm, preset);
     }
@@ -132,11 +142,12 @@ public static class RbmRun
     private static RbmTrainer CreateTrainer(RbmPreset preset, RestrictedBoltzmannMachine rbm) =>
         preset.Persistent ? new PersistentContrastiveDivergence(rbm, preset.Options) : new ContrastiveDivergence(rbm, preset.Options);
 
-    private static void SaveCheckpoint(string path, RbmPreset preset, RestrictedBoltzmannMachine rbm, RbmTrainer trainer, TrainingState state)
+    private static void SaveCheckpoint(string path, RbmPreset preset, RestrictedBoltzmannMachine rbm, RbmTrainer trainer, TrainingState state,
+        bool validated, int patience)
     {
         var doc = RbmModelFile.ToDocument(rbm, HyperParameters(preset), new JsonObject
         {
-            ["planned_epochs"] = preset.Epochs, ["sampler_counter"] = trainer.Counter,
+            ["planned_epochs"] = preset.Epochs, ["sampler_counter"] = trainer.Counter, ["validation"] = validated, ["patience"] = patience,
         });
         doc.Kind = CheckpointKind;
         Checkpoint.AddRunState(doc, state, trainer.Parameters, trainer.Optimizer);
