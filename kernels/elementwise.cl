@@ -10,6 +10,7 @@
 #define ACT_TANH 2
 #define ACT_RELU 3
 #define ACT_ABS 4
+#define ACT_STEP 5
 
 __kernel void fill(__global float* x, const int xo, const float value, const int n)
 {
@@ -93,6 +94,7 @@ inline float activate(const int f, const float x)
         case ACT_TANH: return tanh(x);
         case ACT_RELU: return x > 0.0f ? x : 0.0f;
         case ACT_ABS: return fabs(x);
+        case ACT_STEP: return x >= 0.0f ? 1.0f : 0.0f;
         default: return x;
     }
 }
@@ -103,7 +105,7 @@ __kernel void activation_forward(const int f, __global const float* x, const int
     if (i < n) y[yo + i] = activate(f, x[xo + i]);
 }
 
-// Sigmoid and tanh read the derivative from the output y; ReLU and |x| from the input x.
+// Sigmoid and tanh read the derivative from the output y; ReLU and |x| from the input x; the step has none.
 __kernel void activation_backward(const int f, __global const float* x, const int xo, __global const float* y, const int yo,
                                   __global const float* dy, const int dyo, __global float* dx, const int dxo, const int n)
 {
@@ -116,6 +118,7 @@ __kernel void activation_backward(const int f, __global const float* x, const in
         case ACT_TANH: { const float v = y[yo + i]; r = g * fma(-v, v, 1.0f); break; }
         case ACT_RELU: r = x[xo + i] > 0.0f ? g : 0.0f; break;
         case ACT_ABS: { const float v = x[xo + i]; r = v > 0.0f ? g : v < 0.0f ? -g : 0.0f; break; }
+        case ACT_STEP: r = 0.0f; break;
         default: r = g; break;
     }
     dx[dxo + i] = r;

@@ -32,6 +32,7 @@ public sealed class ActivationLayer : ILayer
         Activation.Tanh => "tanh",
         Activation.Relu => "relu",
         Activation.AbsoluteValue => "abs",
+        Activation.Step => "step",
         _ => "identity",
     };
 
@@ -68,6 +69,9 @@ public sealed class ActivationLayer : ILayer
         Activation.Tanh => graph.Node("Tanh", name, [input]),
         Activation.Relu => graph.Node("Relu", name, [input]),
         Activation.AbsoluteValue => graph.Node("Abs", name, [input]),
+        // ONNX has no step: x >= 0 as a boolean, cast to float (Cast's to = 1 is FLOAT).
+        Activation.Step => graph.Node("Cast", name, [graph.Node("GreaterOrEqual", name + "_fires", [input, graph.Initializer(name + "_zero", [], [0f])])],
+            GraphAttribute.Int("to", 1)),
         Activation.Identity => input,
         _ => throw new NotSupportedException($"The activation {Function} has no inference graph form."),
     };

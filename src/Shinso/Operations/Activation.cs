@@ -13,4 +13,9 @@ public enum Activation
     Relu,
     /// <summary>f(x) = |x| (Jarrett et al. 2009 rectification); f'(0) is taken as 0.</summary>
     AbsoluteValue,
+    /// <summary>
+    /// f(x) = 1 where x &gt;= 0, else 0 (NaN gives 0): McCulloch and Pitts' threshold unit (1943), whose threshold is minus
+    /// its bias. f' = 0 wherever it exists, so backprop passes no gradient through it; Rosenblatt's rule trains it.
+    /// </summary>
+    Step,
 }

@@ -20,6 +20,7 @@ internal static class NaiveKernels
         Activation.Tanh => Math.Tanh(x),
         Activation.Relu => x > 0 ? x : 0.0,
         Activation.AbsoluteValue => Math.Abs(x),
+        Activation.Step => x >= 0 ? 1.0 : 0.0,
         _ => throw new ArgumentOutOfRangeException(nameof(f)),
     };
 
@@ -30,6 +31,7 @@ internal static class NaiveKernels
         Activation.Tanh => dy * (1.0 - y * y),
         Activation.Relu => x > 0 ? dy : 0.0,
         Activation.AbsoluteValue => x > 0 ? dy : x < 0 ? -dy : 0.0,
+        Activation.Step => 0.0,
         _ => throw new ArgumentOutOfRangeException(nameof(f)),
     };
 

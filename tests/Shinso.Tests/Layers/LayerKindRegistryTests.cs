@@ -37,6 +37,7 @@ public sealed class LayerKindRegistryTests
         ["tanh"] = (typeof(GradientCheckTests), nameof(GradientCheckTests.Activation_gradients_match_finite_differences), Activation.Tanh),
         ["relu"] = (typeof(GradientCheckTests), nameof(GradientCheckTests.Activation_gradients_match_finite_differences), Activation.Relu),
         ["abs"] = (typeof(GradientCheckTests), nameof(GradientCheckTests.Activation_gradients_match_finite_differences), Activation.AbsoluteValue),
+        ["step"] = (typeof(GradientCheckTests), nameof(GradientCheckTests.Activation_gradients_match_finite_differences), Activation.Step),
         ["dropout"] = (typeof(GradientCheckTests), nameof(GradientCheckTests.Dropout_gradients_match_finite_differences_for_a_fixed_mask), null),
         ["softmax"] = (typeof(GradientCheckTests), nameof(GradientCheckTests.Softmax_layer_gradients_match_finite_differences), null),
     };

@@ -227,6 +227,7 @@ public class OpenClKernelTests(TwinBackends twins)
     [InlineData(Activation.Tanh)]
     [InlineData(Activation.Relu)]
     [InlineData(Activation.AbsoluteValue)]
+    [InlineData(Activation.Step)]
     public void Activations_and_their_derivatives_match_the_cpu(Activation function)
     {
         var random = new System.Random((int)function);

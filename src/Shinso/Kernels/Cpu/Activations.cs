@@ -37,6 +37,9 @@ public static class Activations
             case Activation.AbsoluteValue:
                 ElementwiseRunner.Unary(default(AbsOperator), x, y, options);
                 break;
+            case Activation.Step:
+                ElementwiseRunner.Unary(default(StepOperator), x, y, options);
+                break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(function), function, "Unknown activation.");
         }
@@ -45,7 +48,7 @@ public static class Activations
     /// <summary>
     /// <c>dx = dy * f'(x)</c> elementwise. Sigmoid (<c>y(1-y)</c>) and tanh (<c>1-y^2</c>) read the derivative from
     /// the output <paramref name="y"/>; ReLU (<c>x &gt; 0</c>) and absolute value (<c>sign x</c>) read it from the input
-    /// <paramref name="x"/>, with derivative 0 at 0. <paramref name="dx"/> may be <paramref name="dy"/> itself.
+    /// <paramref name="x"/>, with derivative 0 at 0; the step's derivative is 0. <paramref name="dx"/> may be <paramref name="dy"/> itself.
     /// All four spans must have the same length, also those the function does not read.
     /// </summary>
     /// <exception cref="ArgumentException">The lengths differ or dx overlaps an input other than exactly.</exception>
@@ -77,6 +80,9 @@ public static class Activations
                 KernelChecks.NoPartialOverlap(x, nameof(x), dx, nameof(dx));
                 ElementwiseRunner.Binary(default(AbsDerivativeOperator), x, dy, dx, options);
                 break;
+            case Activation.Step:
+                dx.Clear();
+                break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(function), function, "Unknown activation.");
         }
@@ -103,6 +109,15 @@ internal readonly struct ReluOperator : IUnaryOperator
     public float Invoke(float x) => 0f > x ? 0f : x;
     public Vector256<float> Invoke(Vector256<float> x) => Avx.Max(Vector256<float>.Zero, x);
     public Vector512<float> Invoke(Vector512<float> x) => Avx512F.Max(Vector512<float>.Zero, x);
+}
+
+/// <summary>x &gt;= 0 ? 1 : 0; the ordered compare makes NaN 0 and -0 1.</summary>
+internal readonly struct StepOperator : IUnaryOperator
+{
+    public float Invoke(float x) => x >= 0f ? 1f : 0f;
+    public Vector256<float> Invoke(Vector256<float> x) => Avx.And(Avx.CompareGreaterThanOrEqual(x, Vector256<float>.Zero), Vector256<float>.One);
+    public Vector512<float> Invoke(Vector512<float> x) =>
+        Avx512F.And(Avx512F.CompareGreaterThanOrEqual(x, Vector512<float>.Zero).AsUInt32(), Vector512<float>.One.AsUInt32()).AsSingle();
 }
 
 internal readonly struct AbsOperator : IUnaryOperator

@@ -10,13 +10,13 @@ namespace Shinso.Models.FeedForward;
 public sealed record ActivationSpec(Activation Function) : LayerSpec
 {
     /// <summary>The function; only those with a layer kind (not the identity).</summary>
-    public Activation Function { get; init; } = Function is Activation.Sigmoid or Activation.Tanh or Activation.Relu or Activation.AbsoluteValue
+    public Activation Function { get; init; } = Function is Activation.Sigmoid or Activation.Tanh or Activation.Relu or Activation.AbsoluteValue or Activation.Step
         ? Function
-        : throw new ArgumentOutOfRangeException(nameof(Function), Function, "has no activation layer kind; expected sigmoid, tanh, relu or abs.");
+        : throw new ArgumentOutOfRangeException(nameof(Function), Function, "has no activation layer kind; expected sigmoid, tanh, relu, abs or step.");
 
     /// <summary>The registrations, one per function.</summary>
     public static IReadOnlyList<LayerKind> Kinds { get; } =
-        [.. new[] { Activation.Sigmoid, Activation.Tanh, Activation.Relu, Activation.AbsoluteValue }.Select(f =>
+        [.. new[] { Activation.Sigmoid, Activation.Tanh, Activation.Relu, Activation.AbsoluteValue, Activation.Step }.Select(f =>
             new LayerKind(NameOf(f), json => Read(json, f), new ActivationSpec(f), HasFields: false))];
 
     /// <inheritdoc />
@@ -28,6 +28,7 @@ public sealed record ActivationSpec(Activation Function) : LayerSpec
         Activation.Tanh => "tanh",
         Activation.Relu => "relu",
         Activation.AbsoluteValue => "abs",
+        Activation.Step => "step",
         _ => throw new ArgumentOutOfRangeException(nameof(function), function, "has no layer kind."),
     };
 
