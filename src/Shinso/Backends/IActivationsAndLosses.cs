@@ -11,7 +11,7 @@ public interface IActivationsAndLosses
 
     /// <summary>
     /// <c>dx = dy * f'(x)</c>, elementwise. Sigmoid and tanh read the derivative from the output
-    /// <paramref name="y"/>; ReLU and absolute value read it from the input <paramref name="x"/>.
+    /// <paramref name="y"/>; ReLU and absolute value read it from the input <paramref name="x"/>; the step has none (dx = 0).
     /// </summary>
     void ActivationBackward(Activation function, Tensor x, Tensor y, Tensor dy, Tensor dx);
 

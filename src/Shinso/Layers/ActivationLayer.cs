@@ -4,7 +4,7 @@ using Shinso.Operations;
 
 namespace Shinso.Layers;
 
-/// <summary>An elementwise nonlinearity (sigmoid, tanh, ReLU, absolute value).</summary>
+/// <summary>An elementwise nonlinearity (sigmoid, tanh, ReLU, absolute value, or the threshold step).</summary>
 public sealed class ActivationLayer : ILayer
 {
     private readonly IBackend _backend;

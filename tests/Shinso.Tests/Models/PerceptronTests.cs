@@ -1,6 +1,6 @@
 using Shinso.Backends;
 using Shinso.Data;
-using Shinso.Models.Perceptron;
+using Shinso.Models.Perceptrons;
 using Shinso.Tests.Data;
 using Shinso.Training;
 

@@ -1,4 +1,4 @@
-using Shinso.Models.Perceptron;
+using Shinso.Models.Perceptrons;
 using Shinso.Onnx;
 using Shinso.Tests.Models;
 

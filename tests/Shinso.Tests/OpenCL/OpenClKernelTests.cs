@@ -242,6 +242,19 @@ public class OpenClKernelTests(TwinBackends twins)
     }
 
     [Fact]
+    public void The_step_agrees_with_the_cpu_at_its_boundary()
+    {
+        float[] specials = [float.NaN, -0f, 0f, float.PositiveInfinity, float.NegativeInfinity, 1e-45f, -1e-45f, 1f, -1f];
+        var x = twins.Pair(specials, 1, specials.Length);
+        var y = twins.Pair(new float[specials.Length], 1, specials.Length);
+        Cpu.Activate(Activation.Step, x.Cpu, y.Cpu); Device.Activate(Activation.Step, x.Device, y.Device);
+        var device = new float[specials.Length];
+        Device.Download(y.Device, device);
+        Assert.Equal(new float[] { 0, 1, 1, 1, 0, 1, 0, 1, 0 }, y.Cpu.Span.ToArray());
+        Assert.Equal(y.Cpu.Span.ToArray(), device);
+    }
+
+    [Fact]
     public void Softmax_family_and_losses_match_the_cpu_and_stay_stable_for_large_inputs()
     {
         var random = new System.Random(9);

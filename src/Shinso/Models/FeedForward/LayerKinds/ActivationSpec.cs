@@ -5,7 +5,7 @@ using Shinso.Operations;
 
 namespace Shinso.Models.FeedForward;
 
-/// <summary>An elementwise activation (JSON <c>sigmoid</c>, <c>tanh</c>, <c>relu</c>, <c>abs</c>; no fields).</summary>
+/// <summary>An elementwise activation (JSON <c>sigmoid</c>, <c>tanh</c>, <c>relu</c>, <c>abs</c>, <c>step</c>; no fields).</summary>
 /// <param name="Function">The function.</param>
 public sealed record ActivationSpec(Activation Function) : LayerSpec
 {

@@ -68,7 +68,7 @@ public abstract record LayerSpec
     /// <summary>A dropout layer.</summary>
     public static LayerSpec Dropout(float rate) => new DropoutSpec(rate);
 
-    /// <summary>A kind without fields by its name: sigmoid, tanh, relu, abs, softmax or flatten.</summary>
+    /// <summary>A kind without fields by its name: sigmoid, tanh, relu, abs, step, softmax or flatten.</summary>
     /// <exception cref="ArgumentException">The name is not such a kind.</exception>
     public static LayerSpec Of(string type) => LayerKinds.Find(type) is { HasFields: false } kind
         ? kind.Example

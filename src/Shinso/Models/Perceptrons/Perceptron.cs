@@ -6,16 +6,18 @@ using Shinso.Random;
 using Shinso.Tensors;
 using Shinso.Training;
 
-namespace Shinso.Models.Perceptron;
+namespace Shinso.Models.Perceptrons;
 
 /// <summary>
 /// Rosenblatt's perceptron (1958): threshold units <c>y = step(x W + b)</c>, one per output, trained by the perceptron rule
-/// rather than by gradient descent. With several units it is one-vs-rest: unit k says "class k", and a sample's class
-/// is the unit with the largest score <c>x W_k + b_k</c>.
+/// rather than by gradient descent. With several units it is one-vs-rest: unit k says "class k" (the net's outputs, and
+/// the exported model's, are those decisions, several of which may be 1), and <see cref="Accuracy"/> takes a sample's
+/// class as the unit with the largest score <c>x W_k + b_k</c>.
 /// </summary>
 /// <remarks>
-/// The model is a <see cref="FeedForwardNet"/> of one dense layer and a <c>step</c> layer, so it saves, evaluates and exports
-/// to ONNX (<c>Gemm</c>, <c>GreaterOrEqual</c>, <c>Cast</c>) like any feed-forward net. Weights and biases start at 0, as in
+/// The model is a <see cref="FeedForwardNet"/> of one dense layer and a <c>step</c> layer, so it saves and exports to ONNX
+/// (<c>Gemm</c>, or <c>MatMul</c> + <c>Add</c>, then <c>GreaterOrEqual</c> and <c>Cast</c>) like any feed-forward net; a saved
+/// perceptron loads back as that net (there is no perceptron model-file kind yet). Weights and biases start at 0, as in
 /// Rosenblatt's and Novikoff's analyses (the rule is invariant to a common scale, so no random start is needed).
 /// </remarks>
 public sealed class Perceptron
@@ -99,10 +101,10 @@ public sealed record PerceptronReport(int Epochs, long Updates, bool Converged, 
 
 /// <summary>
 /// The perceptron rule <c>w_k += eta (t_k - y_k) x</c>, <c>b_k += eta (t_k - y_k)</c> as a gradient source of the shared
-/// training core: each minibatch states the correction <c>-(T - Y)^T X</c> as a GEMM product and plain SGD applies it, on
-/// the shared <see cref="EpochLoop"/> in a seeded order. On linearly separable data with margin gamma and radius R (inputs
-/// with a 1 appended for the bias) it stops after at most <c>(R / gamma)^2</c> corrections (Novikoff 1962); on XOR it
-/// never stops (Minsky and Papert 1969).
+/// training core: each minibatch states its "gradient" <c>X^T (Y - T)</c> as a GEMM product and plain SGD applies it, on
+/// the shared <see cref="EpochLoop"/> in a seeded order. Online (batch 1) on linearly separable data with margin gamma and
+/// radius R (inputs with a 1 appended for the bias) it stops after at most <c>(R / gamma)^2</c> corrections (Novikoff 1962);
+/// on XOR it never stops (Minsky and Papert 1969).
 /// </summary>
 public sealed class PerceptronTrainer
 {
@@ -130,13 +132,16 @@ public sealed class PerceptronTrainer
     /// <param name="data">Inputs and 0/1 targets, one per unit (a one-hot row for one-vs-rest).</param>
     /// <param name="epochCompleted">Called after every epoch with (0-based epoch, its mistakes).</param>
     /// <param name="cancellation">Checked before every update.</param>
-    /// <exception cref="ArgumentException">The data does not fit the perceptron.</exception>
+    /// <exception cref="ArgumentException">The data does not fit the perceptron, or a target is not 0 or 1.</exception>
     public PerceptronReport Fit(SupervisedData data, Action<int, long>? epochCompleted = null, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(data);
         var net = _perceptron.Net;
         if (data.InputLength != net.Spec.InputLength || data.TargetLength != _perceptron.Units)
             throw new ArgumentException($"The data has {data.InputLength} inputs and {data.TargetLength} targets per sample; the perceptron takes {net.Spec.InputLength} and has {_perceptron.Units} units.", nameof(data));
+        for (int i = 0; i < data.Targets.Length; i++)
+            if (data.Targets[i] is not (0f or 1f))
+                throw new ArgumentException($"Target {i % data.TargetLength} of sample {i / data.TargetLength} is {data.Targets[i]}; a threshold unit's target is 0 or 1.", nameof(data));
         var be = net.Backend;
         int b = Math.Min(Options.BatchSize, Math.Max(1, data.Count));
         var hostX = new float[b * data.InputLength];
@@ -158,14 +163,13 @@ public sealed class PerceptronTrainer
             be.Upload(hostX.AsSpan(0, rows * data.InputLength), xs);
             be.Upload(hostT.AsSpan(0, rows * data.TargetLength), ts);
             be.Copy(net.Forward(xs, ForwardContext.Inference), es);
-            be.Axpby(1f, ts, -1f, es); // T - Y: +1, 0 or -1 per (sample, unit)
+            be.Axpby(-1f, ts, 1f, es); // Y - T: +1, 0 or -1 per (sample, unit)
             // Every entry is -1, 0 or 1, so the sum of squares counts the mistakes exactly.
             double mistakes = be.SumOfSquares(es);
             if (mistakes > 0)
             {
-                weight.SetGradientProducts(new GradientTerm(xs, es, -1f));
+                weight.SetGradientProducts(new GradientTerm(xs, es, 1f));
                 be.SumColumns(es, bias.Gradient);
-                be.ScaleShift(bias.Gradient, -1f, 0f, bias.Gradient);
                 _optimizer.Step(parameters, epoch);
             }
             return new BatchOutcome(mistakes, 0);

@@ -6,16 +6,19 @@ namespace Shinso.Models.ThresholdLogic;
 
 /// <summary>
 /// McCulloch and Pitts' logical calculus (1943) in threshold units: a unit fires (1) when the weighted sum of its binary
-/// inputs reaches its threshold, i.e. <c>step(w . x + b)</c> with the bias minus the threshold. One unit computes NAND, and
+/// inputs reaches its threshold, i.e. <c>step(w . x + b)</c>, the bias being minus the threshold. One unit computes NAND, and
 /// NAND gates compose into any Boolean function; these nets have hand-set weights, not learned ones.
 /// </summary>
-public static class ThresholdLogic
+public static class ThresholdCircuits
 {
     /// <summary>Weights of a two-input NAND unit: <c>step(-2a - 2b + 3)</c> is 0 only for a = b = 1.</summary>
     public static readonly (float A, float B, float Bias) NandUnit = (-2f, -2f, 3f);
 
     /// <summary>Weights of a unit that copies its first input: <c>step(2a - 1)</c> = a for binary a.</summary>
-    public static readonly (float A, float B, float Bias) CopyUnit = (2f, 0f, -1f);
+    public static readonly (float A, float B, float Bias) CopyFirstUnit = (2f, 0f, -1f);
+
+    /// <summary>Weights of a unit that copies its second input: <c>step(2b - 1)</c> = b for binary b.</summary>
+    public static readonly (float A, float B, float Bias) CopySecondUnit = (0f, 2f, -1f);
 
     /// <summary>A one-unit net: [batch, 2] binary inputs to [batch, 1], <c>NAND(a, b)</c>.</summary>
     public static FeedForwardNet Nand(IBackend backend)
@@ -34,7 +37,7 @@ public static class ThresholdLogic
     {
         var net = Net(backend, [3, 2, 1]);
         // Layer 0 outputs (g, a, b).
-        SetLayer(net, 0, [NandUnit, CopyUnit, (0f, 2f, -1f)]);
+        SetLayer(net, 0, [NandUnit, CopyFirstUnit, CopySecondUnit]);
         // Layer 1 reads (g, a, b): NAND(a, g) and NAND(b, g).
         SetLayer(net, 1, [(-2f, -2f, 0f, 3f), (-2f, 0f, -2f, 3f)]);
         SetLayer(net, 2, [NandUnit]);
