@@ -6,6 +6,7 @@ using Shinso.IO;
 using Shinso.Kernels.Cpu;
 using Shinso.Models.Boltzmann;
 using Shinso.Models.FeedForward;
+using Shinso.Models.Perceptrons;
 using Shinso.Onnx.Protos;
 
 namespace Shinso.Onnx;
@@ -46,6 +47,7 @@ public static class OnnxExporter
         (FeedForwardModelFile.Kind, true, (d, kind, source, be, _) => FeedForwardForm.Of(FeedForwardModelFile.FromDocument(d, source, be), kind)),
         (RbmModelFile.Kind, false, (d, _, source, be, part) => FeedForwardForm.Of(RbmModelFile.FromDocument(d, source, be), part)),
         (DbnModelFile.Kind, false, (d, _, source, be, _) => FeedForwardForm.Of(DbnModelFile.FromDocument(d, source, be))),
+        (PerceptronModelFile.Kind, false, (d, kind, source, be, _) => FeedForwardForm.Of(PerceptronModelFile.FromDocument(d, source, be).Net, kind)),
     ];
 
     /// <summary>The model-file kinds <see cref="ExportModelFile"/> accepts (plus <c>feedforward-*</c> variants, such as checkpoints).</summary>

@@ -12,7 +12,7 @@ internal static class ExportCommand
 {
     public static Command Create()
     {
-        var model = new Argument<string>("model") { Description = "A model file written by shinso (feedforward, rbm or dbn)" };
+        var model = new Argument<string>("model") { Description = $"A model file written by shinso ({string.Join(", ", Shinso.Onnx.OnnxExporter.ExportableKinds)})" };
         var onnx = new Option<string?>("--onnx") { Description = "The ONNX file to write" };
         var opset = new Option<int>("--opset")
         {

@@ -174,4 +174,29 @@ public sealed class DataAndKindCliTests : IDisposable
         Assert.Equal(2, code);
         Assert.Contains("--part: applies to rbm models only", stderr);
     }
+
+    [Fact]
+    public void The_perceptron_preset_trains_evaluates_exports_and_refuses_what_it_lacks()
+    {
+        string run = _dir.File("perceptron");
+        var (code, stdout, stderr) = Shinso("train", "perceptron", "--data", TestData.EmbeddedSubset, "--out", run, "--json");
+        Assert.True(code == 0, stderr);
+        var result = LastJsonLine(stdout);
+        Assert.InRange((double)result["accuracy"]!, 0.6, 1.0);
+        Assert.Equal(1, (int)result["epochs"]!);
+        Assert.Contains("epoch   1/1:", stderr);
+        string model = Path.Combine(run, "model.shinso");
+        (code, stdout, stderr) = Shinso("eval", model, "--data", TestData.EmbeddedSubset, "--json");
+        Assert.True(code == 0, stderr);
+        Assert.Equal((double)result["accuracy"]!, (double)LastJsonLine(stdout)["accuracy"]!, 9);
+        (code, _, stderr) = Shinso("export", model, "--onnx", _dir.File("perceptron.onnx"));
+        Assert.True(code == 0, stderr);
+        Assert.True(File.Exists(_dir.File("perceptron.onnx")));
+        (code, _, stderr) = Shinso("sample", model, "--out", _dir.File("p.png"));
+        Assert.Equal(2, code);
+        Assert.Contains("'perceptron' model (perceptron) supports train, eval, export, not sample", stderr);
+        (code, _, stderr) = Shinso("train", "perceptron", "--resume", run);
+        Assert.Equal(2, code);
+        Assert.Contains("--resume", stderr);
+    }
 }

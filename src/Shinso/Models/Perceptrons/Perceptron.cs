@@ -15,9 +15,9 @@ namespace Shinso.Models.Perceptrons;
 /// class as the unit with the largest score <c>x W_k + b_k</c>.
 /// </summary>
 /// <remarks>
-/// The model is a <see cref="FeedForwardNet"/> of one dense layer and a <c>step</c> layer, so it saves and exports to ONNX
-/// (<c>Gemm</c>, or <c>MatMul</c> + <c>Add</c>, then <c>GreaterOrEqual</c> and <c>Cast</c>) like any feed-forward net; a saved
-/// perceptron loads back as that net (there is no perceptron model-file kind yet). Weights and biases start at 0, as in
+/// The model is a <see cref="FeedForwardNet"/> of one dense layer and a <c>step</c> layer, so it exports to ONNX
+/// (<c>Gemm</c>, or <c>MatMul</c> + <c>Add</c>, then <c>GreaterOrEqual</c> and <c>Cast</c>) like any feed-forward net; its model
+/// file (<see cref="PerceptronModelFile"/>, kind <c>perceptron</c>) keeps it a perceptron. Weights and biases start at 0, as in
 /// Rosenblatt's and Novikoff's analyses (the rule is invariant to a common scale, so no random start is needed).
 /// </remarks>
 public sealed class Perceptron

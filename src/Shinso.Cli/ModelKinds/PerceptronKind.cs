@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Shinso.Cli.Commands;
+using Shinso.IO;
+using Shinso.Models.Perceptrons;
+using Shinso.Training;
+using Spectre.Console;
+
+namespace Shinso.Cli.ModelKinds;
+
+/// <summary>Rosenblatt's perceptron: one-vs-rest threshold units trained by the perceptron rule; accuracy; ONNX export.</summary>
+internal sealed class PerceptronKind : ModelKind
+{
+    /// <summary>The preset's name.</summary>
+    public const string PresetName = "perceptron";
+
+    public override string FileKind => PerceptronModelFile.Kind;
+
+    public override string Description => "perceptron";
+
+    public override IReadOnlyList<ModelAction> Actions { get; } = [ModelAction.Train, ModelAction.Eval, ModelAction.Export];
+
+    public override IReadOnlyList<string> Presets { get; } = [PresetName];
+
+    public override int Train(TrainArguments a)
+    {
+        if (a.Resume is not null) throw new UsageException($"--resume: '{a.Source}' runs are not checkpointed (an epoch takes about a second); start a new run.");
+        if (a.Optimizer is not null) throw new UsageException($"--optimizer: the perceptron trains by its own rule, not '{a.Optimizer}'.");
+        if (a.PretrainEpochs is not null || a.UpDownEpochs is not null || a.AisRuns is not null)
+            throw new UsageException("--pretrain-epochs, --updown-epochs and --ais-runs apply to the Boltzmann presets, not 'perceptron'.");
+        if (a.Epochs is < 0) throw new UsageException($"--epochs must be >= 0, got {a.Epochs}.");
+        if (a.Batch is < 1) throw new UsageException($"--batch must be >= 1 (1 = Rosenblatt's online rule), got {a.Batch}.");
+        if (a.LearningRate is { } rate && !(rate > 0)) throw new UsageException($"--lr must be positive, got {rate}.");
+        // One epoch: on a validation split of Fashion-MNIST's training set 1, 3, 5 and 10 epochs gave 80.98, 80.68, 77.46
+        // and 79.09 % (the online rule's last weights wander once the data is not separable).
+        var options = new PerceptronOptions { MaxEpochs = a.Epochs ?? 1, BatchSize = a.Batch ?? 1, LearningRate = a.LearningRate ?? 1f, Seed = a.Seed ?? 1 };
+        var data = CommonOptions.LoadData(a.Data, a.TestData);
+        int classes = Math.Max(data.Train.ClassCount, data.Test.ClassCount);
+        var train = data.Train.WithClassCount(classes);
+        var test = data.Test.WithClassCount(classes);
+        if (test.FeatureCount != train.FeatureCount)
+            throw new UsageException($"--test-data: test samples have {test.FeatureCount} features, training samples {train.FeatureCount}.");
+        CommonOptions.Err.MarkupLine(Markup.Escape($"data: {data.Description}"));
+        using var backend = a.CreateBackend();
+        var perceptron = new Perceptron(backend, train.FeatureCount, classes);
+        CommonOptions.Err.MarkupLine(Markup.Escape($"model: perceptron — {train.FeatureCount} inputs, {classes} threshold units (one-vs-rest), " +
+                                                   $"batch {options.BatchSize}, lr {options.LearningRate}, at most {options.MaxEpochs} epochs, seed {options.Seed}, backend {backend.Name}"));
+        var clock = Stopwatch.StartNew();
+        var report = new PerceptronTrainer(perceptron, options).Fit(SupervisedData.FromDataset(train),
+            (epoch, mistakes) => CommonOptions.Err.MarkupLine(Markup.Escape($"epoch {epoch + 1,3}/{options.MaxEpochs}: {mistakes} mistakes ({clock.Elapsed.TotalSeconds:F1} s)")));
+        double seconds = clock.Elapsed.TotalSeconds;
+        double trainAccuracy = perceptron.Accuracy(SupervisedData.FromDataset(train));
+        double accuracy = perceptron.Accuracy(SupervisedData.FromDataset(test));
+        string run = a.RunDirectory(a.Source);
+        Directory.CreateDirectory(run);
+        string modelPath = Path.Combine(run, "model.shinso");
+        var hyper = new JsonObject { ["rule"] = "rosenblatt", ["batch"] = options.BatchSize, ["learning_rate"] = options.LearningRate, ["max_epochs"] = options.MaxEpochs, ["seed"] = options.Seed };
+        PerceptronModelFile.Save(perceptron, modelPath, hyper, new JsonObject { ["data"] = data.Description });
+        var history = new JsonArray();
+        foreach (long m in report.MistakesPerEpoch) history.Add(m);
+        var summary = new JsonObject
+        {
+            ["model"] = a.Source, ["accuracy"] = accuracy, ["train_accuracy"] = trainAccuracy, ["epochs"] = report.Epochs, ["updates"] = report.Updates,
+            ["converged"] = report.Converged, ["mistakes_per_epoch"] = history, ["seconds"] = Math.Round(seconds, 2), ["model_path"] = modelPath,
+        };
+        AtomicFile.WriteAllText(Path.Combine(run, "summary.json"), summary.ToJsonString() + "\n");
+        CommonOptions.Err.MarkupLine(Markup.Escape($"test accuracy {accuracy:P2} (train {trainAccuracy:P2}) after {report.Epochs} epochs; model: {modelPath}"));
+        if (a.Json) Console.WriteLine(summary.ToJsonString());
+        return 0;
+    }
+
+    public override int Eval(EvalArguments a)
+    {
+        var data = CommonOptions.LoadData(a.Data, a.TestData);
+        var perceptron = PerceptronModelFile.Load(a.File, a.Backend);
+        if (data.Test.FeatureCount != perceptron.Scores.Inputs || data.Test.ClassCount > perceptron.Units)
+            throw new UsageException($"--data: samples have {data.Test.FeatureCount} features and {data.Test.ClassCount} classes but {a.File} takes {perceptron.Scores.Inputs} inputs with {perceptron.Units} units.");
+        double accuracy = perceptron.Accuracy(SupervisedData.FromDataset(data.Test.WithClassCount(perceptron.Units)));
+        CommonOptions.Err.MarkupLine(Markup.Escape($"test accuracy {accuracy:P2} on {data.Test.Count} samples ({data.Description})"));
+        if (a.Json) Console.WriteLine(new JsonObject { ["model"] = a.File, ["accuracy"] = accuracy }.ToJsonString());
+        return 0;
+    }
+}
