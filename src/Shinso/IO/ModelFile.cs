@@ -140,6 +140,24 @@ public sealed class ModelDocument
     /// <summary>Adds a copy of <paramref name="tensor"/>.</summary>
     public void Add(string name, Tensor tensor) => Add(NamedTensor.FromTensor(name, tensor));
 
+    /// <summary>
+    /// Copies tensor <paramref name="name"/> into <paramref name="destination"/>; a missing tensor or one of another shape is a
+    /// <see cref="ModelFileException"/> naming <paramref name="source"/>, the tensor and what needs it.
+    /// </summary>
+    /// <param name="name">The tensor's name in the file.</param>
+    /// <param name="destination">Where its values go (its shape must be the tensor's).</param>
+    /// <param name="source">The file, for messages.</param>
+    /// <param name="neededBy">What needs the tensor, for messages (<c>the architecture</c>, <c>the run's state</c>).</param>
+    public void CopyTensorTo(string name, Tensor destination, string source, string neededBy = "the architecture")
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        if (!TryGetTensor(name, out var tensor)) throw new ModelFileException(source, $"tensor '{name}'", $"is missing; {neededBy} needs it.");
+        if (!destination.Shape.SequenceEqual([.. tensor.Shape]))
+            throw new ModelFileException(source, $"tensor '{name}'",
+                $"has shape {ModelFile.ShapeText([.. tensor.Shape])} but {neededBy} needs {ModelFile.ShapeText(destination.Shape)}.");
+        tensor.CopyTo(destination);
+    }
+
     /// <summary>Finds a tensor by name.</summary>
     public bool TryGetTensor(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out NamedTensor? tensor)
     {

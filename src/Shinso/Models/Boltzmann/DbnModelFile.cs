@@ -95,26 +95,16 @@ public static class DbnModelFile
         for (int l = 0; l < dbn.Layers.Count; l++)
         {
             var layer = dbn.Layers[l];
-            Copy(doc, source, $"layer{l}.recognition_weights", layer.RecognitionWeights);
-            Copy(doc, source, $"layer{l}.recognition_bias", layer.RecognitionBias);
-            Copy(doc, source, $"layer{l}.generative_weights", layer.GenerativeWeights);
-            Copy(doc, source, $"layer{l}.generative_bias", layer.GenerativeBias);
+            doc.CopyTensorTo($"layer{l}.recognition_weights", layer.RecognitionWeights, source);
+            doc.CopyTensorTo($"layer{l}.recognition_bias", layer.RecognitionBias, source);
+            doc.CopyTensorTo($"layer{l}.generative_weights", layer.GenerativeWeights, source);
+            doc.CopyTensorTo($"layer{l}.generative_bias", layer.GenerativeBias, source);
         }
-        Copy(doc, source, "top.penultimate_weights", dbn.Top.PenultimateWeights);
-        Copy(doc, source, "top.label_weights", dbn.Top.LabelWeights);
-        Copy(doc, source, "top.penultimate_bias", dbn.Top.PenultimateBias);
-        Copy(doc, source, "top.label_bias", dbn.Top.LabelBias);
-        Copy(doc, source, "top.hidden_bias", dbn.Top.TopBias);
+        doc.CopyTensorTo("top.penultimate_weights", dbn.Top.PenultimateWeights, source);
+        doc.CopyTensorTo("top.label_weights", dbn.Top.LabelWeights, source);
+        doc.CopyTensorTo("top.penultimate_bias", dbn.Top.PenultimateBias, source);
+        doc.CopyTensorTo("top.label_bias", dbn.Top.LabelBias, source);
+        doc.CopyTensorTo("top.hidden_bias", dbn.Top.TopBias, source);
         return dbn;
-    }
-
-    private static void Copy(ModelDocument doc, string source, string name, Tensor destination)
-    {
-        if (!doc.TryGetTensor(name, out var tensor))
-            throw new ModelFileException(source, $"tensor '{name}'", "is missing; the architecture needs it.");
-        if (!destination.Shape.SequenceEqual([.. tensor.Shape]))
-            throw new ModelFileException(source, $"tensor '{name}'",
-                $"has shape {ModelFile.ShapeText([.. tensor.Shape])} but the architecture needs {ModelFile.ShapeText(destination.Shape)}.");
-        tensor.CopyTo(destination);
     }
 }

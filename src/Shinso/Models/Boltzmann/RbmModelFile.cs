@@ -89,25 +89,11 @@ public static class RbmModelFile
         if (learnSigma && kind != VisibleUnits.Gaussian)
             throw new ModelFileException(source, "architecture.learn_sigma", "only Gaussian visible units learn sigma.");
         var rbm = new RestrictedBoltzmannMachine(backend, visible, hidden, kind, learnSigma, seed, initialWeightStd: 0f);
-        Copy(doc, source, tensorPrefix + "weights", rbm.Weights);
-        Copy(doc, source, tensorPrefix + "visible_bias", rbm.VisibleBias);
-        Copy(doc, source, tensorPrefix + "hidden_bias", rbm.HiddenBias);
-        if (kind == VisibleUnits.Gaussian) Copy(doc, source, tensorPrefix + "log_sigma", rbm.LogSigma);
+        doc.CopyTensorTo(tensorPrefix + "weights", rbm.Weights, source);
+        doc.CopyTensorTo(tensorPrefix + "visible_bias", rbm.VisibleBias, source);
+        doc.CopyTensorTo(tensorPrefix + "hidden_bias", rbm.HiddenBias, source);
+        if (kind == VisibleUnits.Gaussian) doc.CopyTensorTo(tensorPrefix + "log_sigma", rbm.LogSigma, source);
         rbm.RefreshSigma();
         return rbm;
-    }
-
-    private static void Copy(ModelDocument doc, string source, string name, Shinso.Tensors.Tensor destination)
-    {
-        if (!doc.TryGetTensor(name, out var tensor))
-            throw new ModelFileException(source, $"tensor '{name}'", "is missing; the architecture needs it.");
-        try
-        {
-            tensor.CopyTo(destination);
-        }
-        catch (ArgumentException e)
-        {
-            throw new ModelFileException(source, $"tensor '{name}'", e.Message);
-        }
     }
 }

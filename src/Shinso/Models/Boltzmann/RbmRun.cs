@@ -87,7 +87,7 @@ public static class RbmRun
             trainer = CreateTrainer(preset, rbm);
             state = Checkpoint.ReadRunState(doc, path, trainer.Parameters, trainer.Optimizer);
             trainer.Counter = meta.ULong("sampler_counter", 0);
-            if (trainer is PersistentContrastiveDivergence pcd) Restore(doc, path, "chains/hidden", pcd.ChainHidden);
+            if (trainer is PersistentContrastiveDivergence pcd) doc.CopyTensorTo("chains/hidden", pcd.ChainHidden, path, "the run's state");
         }
         var o = preset.Options;
         progress?.Invoke($"model: {name} — RBM {rbm.VisibleCount}-{rbm.HiddenCount}, " +
@@ -197,18 +197,5 @@ public static class RbmRun
         if (rate != savedRate) changes.Add(string.Create(CultureInfo.InvariantCulture, $"learning rate {savedRate} -> {rate}"));
         progress?.Invoke($"resuming after epoch {done}" + (changes.Count > 0 ? $"; from epoch {done + 1}: {string.Join(", ", changes)}" : ""));
         return preset with { Epochs = epochs, Options = preset.Options with { Seed = seed, BatchSize = batch, LearningRate = rate } };
-    }
-
-    private static void Restore(ModelDocument doc, string path, string name, Tensors.Tensor destination)
-    {
-        if (!doc.TryGetTensor(name, out var saved)) throw new ModelFileException(path, $"tensor '{name}'", "is missing; the run's state needs it.");
-        try
-        {
-            saved.CopyTo(destination);
-        }
-        catch (ArgumentException e)
-        {
-            throw new ModelFileException(path, $"tensor '{name}'", e.Message);
-        }
     }
 }

@@ -39,20 +39,7 @@ public static class FeedForwardModelFile
         var spec = FeedForwardSpec.FromJson(new StrictJson(doc.Architecture, source, "architecture"));
         ulong seed = doc.Metadata.TryGetPropertyValue("seed", out var s) && s is JsonValue v && v.TryGetValue<ulong>(out ulong u) ? u : 0;
         var net = new FeedForwardNet(backend, spec, seed);
-        foreach (var p in net.Parameters)
-        {
-            string name = tensorPrefix + p.Name;
-            if (!doc.TryGetTensor(name, out var tensor))
-                throw new ModelFileException(source, $"tensor '{name}'", "is missing; the architecture needs it.");
-            try
-            {
-                tensor.CopyTo(p.Value);
-            }
-            catch (ArgumentException e)
-            {
-                throw new ModelFileException(source, $"tensor '{name}'", e.Message);
-            }
-        }
+        foreach (var p in net.Parameters) doc.CopyTensorTo(tensorPrefix + p.Name, p.Value, source);
         return net;
     }
 }

@@ -44,21 +44,8 @@ public static class PerceptronModelFile
         int inputs = architecture.Int("inputs"), units = architecture.Int("units");
         if (inputs < 1 || units < 1) throw new ModelFileException(source, "architecture", $"sizes must be positive, found inputs {inputs}, units {units}.");
         var perceptron = new Perceptron(backend, inputs, units);
-        Copy(doc, source, "weights", perceptron.Scores.Weight.Value);
-        Copy(doc, source, "bias", perceptron.Scores.Bias.Value);
+        doc.CopyTensorTo("weights", perceptron.Scores.Weight.Value, source);
+        doc.CopyTensorTo("bias", perceptron.Scores.Bias.Value, source);
         return perceptron;
-    }
-
-    private static void Copy(ModelDocument doc, string source, string name, Tensors.Tensor destination)
-    {
-        if (!doc.TryGetTensor(name, out var tensor)) throw new ModelFileException(source, $"tensor '{name}'", "is missing; the architecture needs it.");
-        try
-        {
-            tensor.CopyTo(destination);
-        }
-        catch (ArgumentException e)
-        {
-            throw new ModelFileException(source, $"tensor '{name}'", e.Message);
-        }
     }
 }
