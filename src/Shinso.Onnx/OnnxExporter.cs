@@ -47,7 +47,8 @@ public static class OnnxExporter
         (FeedForwardModelFile.Kind, true, (d, kind, source, be, _) => FeedForwardForm.Of(FeedForwardModelFile.FromDocument(d, source, be), kind)),
         (RbmModelFile.Kind, false, (d, _, source, be, part) => FeedForwardForm.Of(RbmModelFile.FromDocument(d, source, be), part)),
         (DbnModelFile.Kind, false, (d, _, source, be, _) => FeedForwardForm.Of(DbnModelFile.FromDocument(d, source, be))),
-        (PerceptronModelFile.Kind, false, (d, kind, source, be, _) => FeedForwardForm.Of(PerceptronModelFile.FromDocument(d, source, be).Net, kind)),
+        (PerceptronModelFile.Kind, false, (d, kind, source, be, _) =>
+            new FeedForwardForm(PerceptronModelFile.FromDocument(d, source, be).Net, kind, d.Architecture.DeepClone().AsObject(), "decisions")),
     ];
 
     /// <summary>The model-file kinds <see cref="ExportModelFile"/> accepts (plus <c>feedforward-*</c> variants, such as checkpoints).</summary>
@@ -111,7 +112,8 @@ public static class OnnxExporter
 
     /// <summary>
     /// The feed-forward form of a model document: a <c>feedforward</c> (or <c>feedforward-*</c>) net as it is, an
-    /// <c>rbm</c> as its encoder or decoder, a <c>dbn</c> as its deterministic up-pass classifier. Each new model family with a feed-forward form adds one entry to the registry of forms.
+    /// <c>rbm</c> as its encoder or decoder, a <c>dbn</c> as its deterministic up-pass classifier, a <c>perceptron</c> as its
+    /// threshold units' decisions. Each new model family with a feed-forward form adds one entry to the registry of forms.
     /// </summary>
     /// <param name="document">The model file's content.</param>
     /// <param name="source">The file it came from, for error messages.</param>

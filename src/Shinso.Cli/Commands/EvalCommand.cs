@@ -23,7 +23,7 @@ internal static class EvalCommand
         var json = CommonOptions.Json();
         var aisRuns = new Option<int>("--ais-runs") { Description = "RBM models: AIS runs for the log-likelihood estimate", DefaultValueFactory = _ => 100 };
         var seed = CommonOptions.Seed();
-        var command = new Command("eval", "Evaluate a saved model on a test set (--data; default Fashion-MNIST) (RBMs: AIS test log-likelihood; DBNs and nets: accuracy)");
+        var command = new Command("eval", "Evaluate a saved model on a test set (--data; default Fashion-MNIST) (RBMs: AIS test log-likelihood; DBNs, nets and perceptrons: accuracy)");
         command.Arguments.Add(model);
         foreach (var o in new Option[] { data, testData, threads, path, json, aisRuns, seed }) command.Options.Add(o);
         command.SetAction(r =>

@@ -29,7 +29,7 @@ internal static class TrainCommand
         var upDownEpochs = new Option<int?>("--updown-epochs") { Description = "DBN presets: up-down fine-tuning epochs" };
         var aisRuns = new Option<int?>("--ais-runs") { Description = "RBM presets: AIS runs for the log-likelihood estimate (default 100)" };
 
-        var command = new Command("train", "Train a feed-forward net (a preset or a JSON config), an RBM or a deep belief net on any --data set");
+        var command = new Command("train", "Train a feed-forward net (a preset or a JSON config), an RBM, a deep belief net or a perceptron on any --data set");
         command.Arguments.Add(what);
         foreach (var o in new Option[] { data, testData, epochs, batch, optimizer, lr, seed, threads, path, output, resume, json, pretrainEpochs, upDownEpochs, aisRuns })
             command.Options.Add(o);

@@ -23,7 +23,7 @@ internal sealed class FeedForwardKind : ModelKind
     public override int Train(TrainArguments a)
     {
         if (a.PretrainEpochs is not null || a.UpDownEpochs is not null || a.AisRuns is not null)
-            throw new UsageException($"--pretrain-epochs, --updown-epochs and --ais-runs apply to the {string.Join(", ", ModelKindRegistry.All.Where(k => k is not FeedForwardKind).SelectMany(k => k.Presets))} presets only.");
+            throw new UsageException($"--pretrain-epochs, --updown-epochs and --ais-runs apply to the {string.Join(", ", ModelKindRegistry.All.Where(k => k is RbmKind or DbnKind).SelectMany(k => k.Presets))} presets only.");
         var (name, config) = TrainCommand.LoadConfig(a.Source);
         if (a.Epochs is < 0) throw new UsageException($"--epochs must be >= 0, got {a.Epochs}.");
         if (a.Batch is < 0) throw new UsageException($"--batch must be >= 0 (0 = full batch), got {a.Batch}.");

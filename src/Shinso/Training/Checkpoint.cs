@@ -71,19 +71,7 @@ public static class Checkpoint
         ArgumentNullException.ThrowIfNull(optimizer);
         var meta = new StrictJson(doc.Metadata, path, "metadata");
         optimizer.StepCount = (long)meta.ULong("optimizerSteps", 0);
-        foreach (var (name, tensor) in optimizer.State(parameters))
-        {
-            if (!doc.TryGetTensor("optimizer/" + name, out var savedState))
-                throw new ModelFileException(path, $"tensor 'optimizer/{name}'", $"is missing; a {optimizer.Kind} checkpoint needs it.");
-            try
-            {
-                savedState.CopyTo(tensor);
-            }
-            catch (ArgumentException e)
-            {
-                throw new ModelFileException(path, $"tensor 'optimizer/{name}'", e.Message);
-            }
-        }
+        foreach (var (name, tensor) in optimizer.State(parameters)) doc.CopyTensorTo("optimizer/" + name, tensor, path, $"a {optimizer.Kind} checkpoint");
         var state = new TrainingState
         {
             EpochsDone = meta.Int("epochsDone"),

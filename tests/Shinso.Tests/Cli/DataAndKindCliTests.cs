@@ -194,7 +194,7 @@ public sealed class DataAndKindCliTests : IDisposable
         Assert.True(File.Exists(_dir.File("perceptron.onnx")));
         (code, _, stderr) = Shinso("sample", model, "--out", _dir.File("p.png"));
         Assert.Equal(2, code);
-        Assert.Contains("'perceptron' model (perceptron) supports train, eval, export, not sample", stderr);
+        Assert.Contains("'perceptron' model (Rosenblatt perceptron) supports train, eval, export, not sample", stderr);
         (code, _, stderr) = Shinso("train", "perceptron", "--resume", run);
         Assert.Equal(2, code);
         Assert.Contains("--resume", stderr);

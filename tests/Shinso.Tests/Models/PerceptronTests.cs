@@ -87,4 +87,29 @@ public class PerceptronTests
         // images, 70.1-78.8 % after five), so the bound leaves room.
         Assert.True(accuracy > 0.6, $"one-vs-rest perceptron test accuracy {accuracy:P1}");
     }
+
+    [Fact]
+    public void A_saved_perceptron_loads_back_bit_for_bit_and_a_damaged_file_is_refused_naming_the_tensor()
+    {
+        using var backend = new CpuBackend();
+        using var dir = new TempDirectory();
+        var (data, _, _) = Separable(100, 3, 0.1, seed: 8);
+        var perceptron = new Perceptron(backend, 3, 1);
+        new PerceptronTrainer(perceptron, new PerceptronOptions { MaxEpochs = 20 }).Fit(data);
+        string path = dir.File("p.shinso");
+        PerceptronModelFile.Save(perceptron, path);
+        var loaded = PerceptronModelFile.Load(path, backend);
+        Assert.Equal(perceptron.Scores.Weight.Value.Span.ToArray(), loaded.Scores.Weight.Value.Span.ToArray());
+        Assert.Equal(perceptron.Scores.Bias.Value.Span.ToArray(), loaded.Scores.Bias.Value.Span.ToArray());
+        Assert.Equal(perceptron.Accuracy(data), loaded.Accuracy(data));
+
+        var doc = PerceptronModelFile.ToDocument(perceptron);
+        doc.Architecture["units"] = 2; // the header no longer fits the stored weights
+        var e = Assert.Throws<Shinso.IO.ModelFileException>(() => PerceptronModelFile.FromDocument(doc, "p.shinso", backend));
+        Assert.Contains("tensor 'weights'", e.Message);
+        doc = PerceptronModelFile.ToDocument(perceptron);
+        doc.Kind = "rbm";
+        e = Assert.Throws<Shinso.IO.ModelFileException>(() => PerceptronModelFile.FromDocument(doc, "p.shinso", backend));
+        Assert.Contains("not a perceptron", e.Message);
+    }
 }

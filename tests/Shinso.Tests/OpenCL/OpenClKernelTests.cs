@@ -244,7 +244,8 @@ public class OpenClKernelTests(TwinBackends twins)
     [Fact]
     public void The_step_agrees_with_the_cpu_at_its_boundary()
     {
-        float[] specials = [float.NaN, -0f, 0f, float.PositiveInfinity, float.NegativeInfinity, 1e-45f, -1e-45f, 1f, -1f];
+        // No subnormals: an OpenCL 1.2 device may flush them to zero (the CPU paths are tested with them).
+        float[] specials = [float.NaN, -0f, 0f, float.PositiveInfinity, float.NegativeInfinity, 1e-30f, -1e-30f, 1f, -1f];
         var x = twins.Pair(specials, 1, specials.Length);
         var y = twins.Pair(new float[specials.Length], 1, specials.Length);
         Cpu.Activate(Activation.Step, x.Cpu, y.Cpu); Device.Activate(Activation.Step, x.Device, y.Device);

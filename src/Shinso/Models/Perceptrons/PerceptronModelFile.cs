@@ -43,6 +43,11 @@ public static class PerceptronModelFile
         var architecture = new StrictJson(doc.Architecture, source, "architecture");
         int inputs = architecture.Int("inputs"), units = architecture.Int("units");
         if (inputs < 1 || units < 1) throw new ModelFileException(source, "architecture", $"sizes must be positive, found inputs {inputs}, units {units}.");
+        // The stored tensors must fit the header before the header's sizes are allocated.
+        if (!doc.TryGetTensor("weights", out var w) || w.Shape.Count != 2 || w.Shape[0] != inputs || w.Shape[1] != units)
+            throw new ModelFileException(source, "tensor 'weights'", $"must be [{inputs}, {units}] as the architecture says.");
+        if (!doc.TryGetTensor("bias", out var b) || b.Shape.Count != 1 || b.Shape[0] != units)
+            throw new ModelFileException(source, "tensor 'bias'", $"must be [{units}] as the architecture says.");
         var perceptron = new Perceptron(backend, inputs, units);
         doc.CopyTensorTo("weights", perceptron.Scores.Weight.Value, source);
         doc.CopyTensorTo("bias", perceptron.Scores.Bias.Value, source);
