@@ -13,10 +13,13 @@ public interface IOptimizerHook
 
     /// <summary>
     /// Whether <see cref="BeforeUpdate"/> reads or changes gradients, so every pending gradient product must be formed first
-    /// (the default). A hook that says false must leave parameters with pending products alone: only
-    /// <see cref="WeightDecay"/>'s penalty is folded into a fused rule, by <see cref="Optimizer.Step"/>.
+    /// (the default). A hook that says false must leave parameters with pending products alone; what it would have added
+    /// to their gradients it states as <see cref="FusedWeightDecay"/>, which the fused rule applies.
     /// </summary>
     bool NeedsFormedGradients => true;
+
+    /// <summary>The L2 coefficient this hook adds to weight gradients, for a rule that fuses gradient products to apply itself (0: none).</summary>
+    float FusedWeightDecay => 0f;
 }
 
 /// <summary>
@@ -41,6 +44,9 @@ public sealed class WeightDecay(float lambda) : IOptimizerHook
 
     /// <inheritdoc />
     public bool NeedsFormedGradients => false;
+
+    /// <inheritdoc />
+    public float FusedWeightDecay => Lambda;
 }
 
 /// <summary>

@@ -42,7 +42,7 @@ public abstract class Optimizer
         foreach (var hook in Hooks)
         {
             if (hook.NeedsFormedGradients) fuse = false;
-            if (hook is WeightDecay decay) weightDecay += decay.Lambda;
+            weightDecay += hook.FusedWeightDecay;
         }
         if (!fuse)
             foreach (var p in parameters)
@@ -76,7 +76,7 @@ public abstract class Optimizer
 
     /// <summary>
     /// Applies the rule to a parameter whose gradient is its pending products plus <c>weightDecay * theta</c>
-    /// (the <see cref="WeightDecay"/> hooks, which leave such parameters to the rule). Rules that can write the products
+    /// (the hooks' <see cref="IOptimizerHook.FusedWeightDecay"/>, since they leave such parameters to the rule). Rules that can write the products
     /// straight into their state override this and <see cref="FusesGradientProducts"/>.
     /// </summary>
     protected virtual void UpdateFromGradientProducts(Parameter parameter, Tensor[] state, float learningRate, float weightDecay, int epoch) =>

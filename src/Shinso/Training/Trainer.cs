@@ -44,15 +44,15 @@ public sealed class Trainer
         CheckData(train, nameof(train));
         if (validation is not null) CheckData(validation, nameof(validation));
         var backend = _net.Backend;
-        int batch = _options.BatchSize == 0 ? train.Count : Math.Min(_options.BatchSize, train.Count);
+        var plan = new MinibatchPlan(train.Count, _options.BatchSize, DropPartialBatch: false,
+            RandomStream.Root(_options.Seed).Derive(Data.DeterministicShuffle.EpochOrderPurpose));
+        int batch = plan.EffectiveBatchSize;
         var hostInputs = new float[batch * train.InputLength];
         var hostTargets = new float[batch * train.TargetLength];
         var hostPredictions = new float[batch * train.TargetLength];
         var inputs = backend.Allocate(batch, train.InputLength);
         var targets = backend.Allocate(batch, train.TargetLength);
         var random = RandomStream.Root(_options.Seed).Derive("stochastic-layers");
-        var plan = new MinibatchPlan(train.Count, _options.BatchSize, DropPartialBatch: false,
-            RandomStream.Root(_options.Seed).Derive(Data.DeterministicShuffle.EpochOrderPurpose));
 
         BatchOutcome Step(ReadOnlySpan<int> indices, int epoch)
         {

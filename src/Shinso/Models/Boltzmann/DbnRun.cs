@@ -113,8 +113,7 @@ public static class DbnRun
             EpochMetrics UpDownEpoch(int e)
             {
                 var report = upDown.TrainEpoch(train, e);
-                return new EpochMetrics(e + 1, report.ReconstructionError, null, null, null, report.Seconds,
-                    report.Updates * preset.UpDown.BatchSize / Math.Max(report.Seconds, 1e-9), preset.UpDown.LearningRate);
+                return EpochMetrics.Unsupervised(e, report.ReconstructionError, report.Updates * preset.UpDown.BatchSize, report.Seconds, preset.UpDown.LearningRate);
             }
             void UpDownCompleted(EpochMetrics m)
             {

@@ -106,8 +106,7 @@ public static class GreedyLayerwiseTraining
     private static EpochMetrics Metrics(RbmEpochReport report, RbmTrainingOptions options, string stage, Action<string, RbmEpochReport>? progress)
     {
         progress?.Invoke(stage, report);
-        return new EpochMetrics(report.Epoch + 1, report.ReconstructionError, null, null, null, report.Seconds,
-            report.Updates * options.BatchSize / Math.Max(report.Seconds, 1e-9), options.LearningRate);
+        return EpochMetrics.Unsupervised(report.Epoch, report.ReconstructionError, report.Updates * options.BatchSize, report.Seconds, options.LearningRate);
     }
 
     /// <summary>The data set of <c>p(h | v)</c> for every sample of <paramref name="data"/> (labels kept): the next RBM's training data.</summary>

@@ -99,9 +99,7 @@ public static class RbmRun
         EpochMetrics TrainEpoch(int epoch)
         {
             var report = trainer.TrainEpoch(train, epoch, cancellation);
-            int samples = report.Updates * preset.Options.BatchSize;
-            return new EpochMetrics(epoch + 1, report.ReconstructionError, null, null, null, report.Seconds, samples / Math.Max(report.Seconds, 1e-9),
-                preset.Options.LearningRate);
+            return EpochMetrics.Unsupervised(epoch, report.ReconstructionError, report.Updates * preset.Options.BatchSize, report.Seconds, preset.Options.LearningRate);
         }
         Func<Evaluation>? validate = validation is null ? null : () => new Evaluation(RbmEvaluation.ReconstructionError(rbm, validation.Features), null);
         void EpochCompleted(EpochMetrics m)

@@ -55,8 +55,7 @@ public sealed record ConvSpec(int Filters, int Kernel, int Stride = 1, int Pad =
 
     private static LayerSpec Read(StrictJson json)
     {
-        int filters = json.Int("filters");
-        if (filters < 1) throw json.Invalid("filters", $"must be a positive integer, got {filters}.");
+        int filters = Positive(json, "filters", json.Int("filters"));
         int kernel = Positive(json, "kernel", json.Int("kernel"));
         int stride = Positive(json, "stride", json.Int("stride", 1));
         int pad = NonNegative(json, "pad", json.Int("pad", 0));

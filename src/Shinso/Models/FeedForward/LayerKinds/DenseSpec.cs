@@ -44,8 +44,7 @@ public sealed record DenseSpec(int Units, WeightInit Init = WeightInit.SmallGaus
 
     private static LayerSpec Read(StrictJson json)
     {
-        int units = json.Int("units");
-        if (units < 1) throw json.Invalid("units", $"must be a positive integer, got {units}.");
+        int units = Positive(json, "units", json.Int("units"));
         var init = WeightInitializer.Parse(json.String("init", "small-gaussian"));
         var spec = new DenseSpec(units, init, json.Float("sigma", 0.01f));
         json.RejectUnknownKeys("type, units, init, sigma");
