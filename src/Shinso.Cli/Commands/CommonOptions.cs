@@ -28,6 +28,12 @@ internal static class CommonOptions
                       "(default: the Debian package's Fashion-MNIST if installed, else the embedded subset)",
     };
 
+    public static Option<string?> Target() => new("--target")
+    {
+        Description = "Regression on a CSV table (--data FILE): the column to predict, by header name or 1-based number; " +
+                      "every other column is an input (test rows: --test-data FILE, else 20 % of the table held out)",
+    };
+
     public static Option<string?> TestData() => new("--test-data")
     {
         Description = "The test split's CSV file, when --data is a CSV file",

@@ -28,10 +28,17 @@ internal static class TrainCommand
         var pretrainEpochs = new Option<int?>("--pretrain-epochs") { Description = "DBN presets: greedy CD epochs per layer (and for the top RBM)" };
         var upDownEpochs = new Option<int?>("--updown-epochs") { Description = "DBN presets: up-down fine-tuning epochs" };
         var aisRuns = new Option<int?>("--ais-runs") { Description = "RBM presets: AIS runs for the log-likelihood estimate (default 100)" };
+        var target = CommonOptions.Target();
+        var standardize = new Option<bool?>("--standardize")
+        {
+            Description = "Standardise each input with the training rows' mean and deviation (true/false; folded into the first dense layer, " +
+                          "so the saved model takes raw inputs; default: the preset's or config's setting)",
+        };
 
-        var command = new Command("train", "Train a feed-forward net (a preset or a JSON config), an RBM, a deep belief net or a perceptron on any --data set");
+        var command = new Command("train", "Train a feed-forward net (a preset or a JSON config), an RBM, a deep belief net or a perceptron on any --data set, " +
+                                           "or fit a regression to a CSV table's --target column");
         command.Arguments.Add(what);
-        foreach (var o in new Option[] { data, testData, epochs, batch, optimizer, lr, seed, threads, path, output, resume, json, pretrainEpochs, upDownEpochs, aisRuns })
+        foreach (var o in new Option[] { data, testData, target, standardize, epochs, batch, optimizer, lr, seed, threads, path, output, resume, json, pretrainEpochs, upDownEpochs, aisRuns })
             command.Options.Add(o);
         command.SetAction(r =>
         {
@@ -39,9 +46,11 @@ internal static class TrainCommand
             // A preset names its family; a config file describes a feed-forward net.
             var kind = ModelKindRegistry.ForPreset(source) ?? (File.Exists(source) ? ModelKindRegistry.All.OfType<FeedForwardKind>().Single() : null)
                 ?? throw new UsageException($"'{source}' is neither a preset ({string.Join(", ", AllPresetNames)}) nor an existing config file.");
+            if ((r.GetValue(target) is not null || r.GetValue(standardize) is not null) && kind is not FeedForwardKind)
+                throw new UsageException($"--target and --standardize apply to feed-forward nets (a config file or {string.Join(", ", ModelKindRegistry.All.OfType<FeedForwardKind>().Single().Presets)}), not to {source}.");
             return kind.Train(new TrainArguments(r, source, r.GetValue(data), r.GetValue(testData), r.GetValue(epochs), r.GetValue(batch), r.GetValue(optimizer),
                 r.GetValue(lr), r.GetValue(seed), r.GetValue(threads), r.GetValue(path)!, r.GetValue(output), r.GetValue(resume), r.GetValue(json),
-                r.GetValue(pretrainEpochs), r.GetValue(upDownEpochs), r.GetValue(aisRuns)));
+                r.GetValue(pretrainEpochs), r.GetValue(upDownEpochs), r.GetValue(aisRuns), r.GetValue(target), r.GetValue(standardize)));
         });
         return command;
     }

@@ -10,15 +10,21 @@ using Spectre.Console;
 namespace Shinso.Cli.Commands;
 
 /// <summary>The summary of a finished run, printed as JSON with --json.</summary>
-internal sealed record RunSummary(string Name, double TestAccuracy, double TestLoss, int Epochs, double Seconds,
-    double SamplesPerSecond, string ModelPath, int TrainSamples, int TestSamples)
+/// <remarks><see cref="TestAccuracy"/> is null for regression, whose figures (MSE, R², coefficients) are in <see cref="Regression"/>.</remarks>
+internal sealed record RunSummary(string Name, double? TestAccuracy, double TestLoss, int Epochs, double Seconds,
+    double SamplesPerSecond, string ModelPath, int TrainSamples, int TestSamples, JsonObject? Regression = null, string? RegressionLine = null)
 {
-    public JsonObject ToJson() => new()
+    public JsonObject ToJson()
     {
-        ["model"] = Name, ["accuracy"] = TestAccuracy, ["loss"] = TestLoss, ["epochs"] = Epochs,
-        ["seconds"] = Seconds, ["samples_per_second"] = SamplesPerSecond, ["model_path"] = ModelPath,
-        ["train_samples"] = TrainSamples, ["test_samples"] = TestSamples,
-    };
+        var json = new JsonObject
+        {
+            ["model"] = Name, ["accuracy"] = TestAccuracy, ["loss"] = TestLoss, ["epochs"] = Epochs,
+            ["seconds"] = Seconds, ["samples_per_second"] = SamplesPerSecond, ["model_path"] = ModelPath,
+            ["train_samples"] = TrainSamples, ["test_samples"] = TestSamples,
+        };
+        if (Regression is not null) json["regression"] = Regression.DeepClone();
+        return json;
+    }
 }
 
 /// <summary>
@@ -27,13 +33,12 @@ internal sealed record RunSummary(string Name, double TestAccuracy, double TestL
 /// </summary>
 internal static class TrainingRun
 {
-    public static RunSummary Execute(string name, TrainingConfig config, IBackend backend, LoadedData data,
+    public static RunSummary Execute(string name, TrainingConfig config, IBackend backend, RunData data,
         string outDirectory, ResumeOverrides? resume, Action<EpochMetrics>? epochCompleted = null)
     {
         var err = CommonOptions.Err;
         string dataDescription = data.Description;
         err.MarkupLine($"[grey]data:[/] {Markup.Escape(dataDescription)}");
-        var (train, test) = (data.Train, data.Test);
 
         FeedForwardNet net;
         Shinso.Optimizers.Optimizer optimizer;
@@ -55,20 +60,8 @@ internal static class TrainingRun
             optimizer = config.CreateOptimizer();
         }
 
-        CommonOptions.RequireFeatures(data, config.Architecture.InputLength, name);
-        int outputs = config.Architecture.OutputLength, classes = Math.Max(train.ClassCount, test.ClassCount);
-        (train, test) = (CommonOptions.FitClasses(train, outputs, name, classes), CommonOptions.FitClasses(test, outputs, name, classes));
-        if (config.Normalize)
-        {
-            var (normalized, statistics) = train.Normalize();
-            train = normalized;
-            test = test.Normalize(statistics);
-        }
-        Dataset? validation = null;
-        if (config.ValidationFraction > 0) (train, validation) = train.Split(config.ValidationFraction, config.Training.Seed);
-        var trainData = SupervisedData.FromDataset(train);
-        var testData = SupervisedData.FromDataset(test);
-        var validationData = validation is null ? null : SupervisedData.FromDataset(validation);
+        var rows = data.Prepare(config, name);
+        var (trainData, validationData) = (rows.Train, rows.Validation);
 
         err.MarkupLine($"[grey]model:[/] {Markup.Escape(name)} — {Markup.Escape(Describe(config.Architecture))}; " +
                        $"{config.Optimizer.Name}, lr {config.Optimizer.LearningRate}, batch {config.Training.BatchSize}, " +
@@ -80,12 +73,16 @@ internal static class TrainingRun
         trainer.EpochCompleted = m =>
         {
             Checkpoint.Save(outDirectory, config, net, optimizer, trainer.State);
-            string val = m.ValidationAccuracy is { } va ? $", validation {va:P2} (loss {m.ValidationLoss:F4})" : "";
+            epochCompleted?.Invoke(m);
+            // Long runs (a table fitted over hundreds of full-batch epochs) print about twenty lines, not one an epoch.
+            int epochs = config.Training.Epochs, every = epochs <= 50 ? 1 : epochs / 20;
+            if (m.Epoch > 5 && m.Epoch % every != 0 && m.Epoch != epochs) return;
+            string val = m.ValidationAccuracy is { } va ? $", validation {va:P2} (loss {Loss(m.ValidationLoss)})"
+                : m.ValidationLoss is { } vl ? $", validation loss {Loss(vl)}" : "";
             string acc = m.TrainAccuracy is { } ta ? $", train {ta:P2}" : "";
             if (interactive) Console.Error.Write("\r\u001b[2K");
-            err.MarkupLine($"epoch {m.Epoch,3}/{config.Training.Epochs}: loss {m.TrainLoss:F4}{acc}{Markup.Escape(val)}, " +
+            err.MarkupLine($"epoch {m.Epoch,3}/{epochs}: loss {Loss(m.TrainLoss)}{acc}{Markup.Escape(val)}, " +
                            $"{m.Seconds:F1} s, {m.SamplesPerSecond:N0} samples/s");
-            epochCompleted?.Invoke(m);
         };
         if (interactive)
         {
@@ -99,7 +96,10 @@ internal static class TrainingRun
         trainer.Fit(trainData, validationData);
         clock.Stop();
 
-        var evaluation = Trainer.Evaluate(net, testData);
+        // The saved model takes raw inputs: the standardisation it trained behind goes into its first layer's weights.
+        if (rows.Standardization is { } statistics) net.AbsorbInputStandardization(statistics);
+        var evaluation = Trainer.Evaluate(net, rows.Test);
+        var (figures, figuresLine) = data.Figures(net, rows);
         Directory.CreateDirectory(outDirectory);
         string modelPath = Path.Combine(outDirectory, "model.shinso");
         var metadata = new JsonObject
@@ -107,15 +107,22 @@ internal static class TrainingRun
             ["testAccuracy"] = evaluation.Accuracy, ["testLoss"] = evaluation.Loss, ["epochs"] = trainer.State.EpochsDone,
             ["data"] = dataDescription,
         };
+        if (figures is not null) metadata["regression"] = figures.DeepClone();
         FeedForwardModelFile.Save(net, modelPath, config.ToJson(), metadata);
         var history = trainer.State.History;
         double trainSeconds = history.Sum(h => h.Seconds);
         double samplesPerSecond = trainSeconds > 0 ? (double)trainData.Count * history.Count / trainSeconds : 0;
-        var summary = new RunSummary(name, evaluation.Accuracy ?? double.NaN, evaluation.Loss, trainer.State.EpochsDone,
-            clock.Elapsed.TotalSeconds, samplesPerSecond, modelPath, trainData.Count, testData.Count);
+        var summary = new RunSummary(name, evaluation.Accuracy, evaluation.Loss, trainer.State.EpochsDone,
+            clock.Elapsed.TotalSeconds, samplesPerSecond, modelPath, trainData.Count, rows.Test.Count, figures, figuresLine);
         AtomicFile.WriteAllText(Path.Combine(outDirectory, "summary.json"), summary.ToJson().ToJsonString() + "\n");
         return summary;
     }
+
+    /// <summary>A loss for a progress line: four decimals, or four significant digits when that would hide it (a regression's
+    /// squared error in the target's units can be 1e5 or 1e-6).</summary>
+    public static string Loss(double? loss) => loss is not { } l ? "n/a"
+        : Math.Abs(l) is >= 1e-2 and < 1e4 || l == 0 ? l.ToString("F4", System.Globalization.CultureInfo.InvariantCulture)
+        : l.ToString("G4", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Applies the resume overrides; a refused one is a usage error naming the flag.</summary>
     public static TrainingConfig Resume(ResumeOverrides overrides, TrainingConfig saved)

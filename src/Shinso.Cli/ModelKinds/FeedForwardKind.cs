@@ -15,7 +15,7 @@ internal sealed class FeedForwardKind : ModelKind
 
     public override IReadOnlyList<ModelAction> Actions { get; } = [ModelAction.Train, ModelAction.Eval, ModelAction.Export];
 
-    public override IReadOnlyList<string> Presets => Training.Presets.Names;
+    public override IReadOnlyList<string> Presets { get; } = [.. Training.Presets.Names, .. Training.Presets.TableNames];
 
     /// <summary>Also <c>feedforward-checkpoint</c>: a checkpoint holds a whole net.</summary>
     public override bool Matches(string fileKind) => fileKind == FileKind || fileKind.StartsWith(FileKind + "-", StringComparison.Ordinal);
@@ -24,7 +24,26 @@ internal sealed class FeedForwardKind : ModelKind
     {
         if (a.PretrainEpochs is not null || a.UpDownEpochs is not null || a.AisRuns is not null)
             throw new UsageException($"--pretrain-epochs, --updown-epochs and --ais-runs apply to the {string.Join(", ", ModelKindRegistry.All.Where(k => k is RbmKind or DbnKind).SelectMany(k => k.Presets))} presets only.");
-        var (name, config) = TrainCommand.LoadConfig(a.Source);
+        RegressionRunData? table = null;
+        if (a.Target is not null)
+        {
+            if (a.Data is null) throw new UsageException("--target: names a column of a CSV table; give the table with --data FILE.");
+            // The held-out rows follow the run's seed: a resumed run must hold out the rows it held out before.
+            ulong splitSeed = a.Resume is not null ? Checkpoint.ReadConfig(a.Resume).Training.Seed : a.Seed ?? TableSeed(a.Source);
+            table = RegressionRunData.Load(a.Data, a.TestData, a.Target, splitSeed);
+        }
+        else if (Training.Presets.TableNames.Contains(a.Source))
+        {
+            throw new UsageException($"{a.Source}: fits a table's column; give the table and the column with --data FILE --target COLUMN.");
+        }
+        var (name, config) = table is not null && Training.Presets.FindForTable(a.Source, table.TrainTable.InputCount) is { } tablePreset
+            ? (a.Source, tablePreset)
+            : TrainCommand.LoadConfig(a.Source);
+        if (a.Standardize is { } standardize)
+        {
+            if (a.Resume is not null) throw new UsageException("--standardize: the saved run's inputs were prepared once; a resumed run keeps them.");
+            config = config with { Normalize = standardize };
+        }
         if (a.Epochs is < 0) throw new UsageException($"--epochs must be >= 0, got {a.Epochs}.");
         if (a.Batch is < 0) throw new UsageException($"--batch must be >= 0 (0 = full batch), got {a.Batch}.");
         if (a.LearningRate is { } rate && !(rate > 0)) throw new UsageException($"--lr must be positive, got {rate}.");
@@ -51,18 +70,25 @@ internal sealed class FeedForwardKind : ModelKind
             }
             if (a.LearningRate is { } l) config = config with { Optimizer = config.Optimizer with { LearningRate = l } };
         }
-        var loaded = CommonOptions.LoadData(a.Data, a.TestData);
+        RunData data = table is not null ? table : new ClassificationRunData(CommonOptions.LoadData(a.Data, a.TestData));
         using var backend = a.CreateBackend();
-        var summary = TrainingRun.Execute(name, config, backend, loaded, a.RunDirectory(name), overrides,
+        var summary = TrainingRun.Execute(name, config, backend, data, a.RunDirectory(name), overrides,
             epochCompleted: a.Json ? m => Console.WriteLine(Checkpoint.MetricsJson(m).ToJsonString()) : null);
-        CommonOptions.Err.MarkupLine($"test accuracy [bold]{summary.TestAccuracy:P2}[/] (loss {summary.TestLoss:F4}) after {summary.Epochs} epochs; model: {summary.ModelPath}");
+        if (summary.RegressionLine is { } line)
+            CommonOptions.Err.MarkupLine($"{Markup.Escape(line)} after {summary.Epochs} epochs; model: {Markup.Escape(summary.ModelPath)}");
+        else
+            CommonOptions.Err.MarkupLine($"test accuracy [bold]{summary.TestAccuracy:P2}[/] (loss {summary.TestLoss:F4}) after {summary.Epochs} epochs; model: {summary.ModelPath}");
         if (a.Json) Console.WriteLine(summary.ToJson().ToJsonString());
         return 0;
     }
 
     public override int Eval(EvalArguments a)
     {
+        if (a.Header.Kind != FileKind && a.Header.HyperParameters["training"]?["normalize"] is JsonValue normalize && normalize.GetValue<bool>())
+            throw new UsageException($"{a.File}: a checkpoint holds the weights as they were trained, on standardised inputs; " +
+                                     "evaluate the run's model.shinso, which takes raw inputs.");
         var net = FeedForwardModelFile.Load(a.File, a.Backend);
+        if (a.Target is not null) return EvalRegression(a, net);
         var loaded = CommonOptions.LoadData(a.Data, a.TestData);
         CommonOptions.RequireFeatures(loaded, net.Spec.InputLength, a.File);
         var test = CommonOptions.FitClasses(loaded.Test, net.Spec.OutputLength, a.File);
@@ -71,6 +97,43 @@ internal sealed class FeedForwardKind : ModelKind
         CommonOptions.Err.MarkupLine($"test accuracy [bold]{evaluation.Accuracy:P2}[/], loss {evaluation.Loss:F4} on {test.Count} images");
         if (a.Json)
             Console.WriteLine(new JsonObject { ["model"] = a.File, ["accuracy"] = evaluation.Accuracy, ["loss"] = evaluation.Loss, ["samples"] = test.Count }.ToJsonString());
+        return 0;
+    }
+
+    /// <summary>The seed a table run uses when --seed is not given: the preset's or the config file's.</summary>
+    private static ulong TableSeed(string source) =>
+        Training.Presets.FindForTable(source, 1)?.Training.Seed ?? TrainCommand.LoadConfig(source).Config.Training.Seed;
+
+    /// <summary>MSE and R² of a saved one-output net on a table's --target column (every other column an input).</summary>
+    private static int EvalRegression(EvalArguments a, FeedForwardNet net)
+    {
+        if (a.Data is null) throw new UsageException("--target: names a column of a CSV table; give the table with --data FILE.");
+        if (a.TestData is not null) throw new UsageException("--test-data: eval scores the one table --data names.");
+        if (net.Spec.OutputLength != 1)
+            throw new UsageException($"{a.File}: the net has {net.Spec.OutputLength} outputs; --target scores a regression net of one output.");
+        var table = Shinso.Data.NumericTable.Read(a.Data);
+        Shinso.Models.Regression.RegressionTable rows;
+        try { rows = Shinso.Models.Regression.RegressionTable.FromTable(table, a.Target!); }
+        catch (ArgumentException e) { throw new UsageException("--target: " + e.Message.Replace($" (Parameter '{e.ParamName}')", "")); }
+        // A model trained on a table names its input columns: a table with a header is read by those names, in that order.
+        if (table.HasHeader && a.Header.Metadata["regression"]?["inputs"] is JsonArray names)
+        {
+            var expected = names.Select(n => n!.GetValue<string>()).ToArray();
+            if (!expected.SequenceEqual(rows.InputNames))
+                throw new UsageException($"--data: the table's inputs are {string.Join(", ", rows.InputNames)} but {a.File} was trained on {string.Join(", ", expected)}.");
+        }
+        if (rows.InputCount != net.Spec.InputLength)
+            throw new UsageException($"--data: the table has {rows.InputCount} input columns but {a.File} takes {net.Spec.InputLength} inputs.");
+        var figures = Shinso.Models.Regression.RegressionMetrics.Of(net, rows.ToSupervisedData());
+        CommonOptions.Err.MarkupLine($"[grey]data:[/] {Markup.Escape(a.Data)}: {rows.Count} rows, target {Markup.Escape(rows.TargetName)}");
+        CommonOptions.Err.MarkupLine($"MSE [bold]{RegressionRunData.Number(figures.MeanSquaredError)}[/], R² {RegressionRunData.Number(figures.RSquared)} on {rows.Count} rows");
+        if (a.Json)
+        {
+            var json = RegressionRunData.Json(figures);
+            json["model"] = a.File;
+            json["target"] = rows.TargetName;
+            Console.WriteLine(json.ToJsonString());
+        }
         return 0;
     }
 }

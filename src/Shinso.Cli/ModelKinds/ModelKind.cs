@@ -19,7 +19,8 @@ internal enum ModelAction
 
 /// <summary>The options of <c>shinso train</c> as typed (null: not given).</summary>
 internal sealed record TrainArguments(ParseResult Parse, string Source, string? Data, string? TestData, int? Epochs, int? Batch, string? Optimizer,
-    float? LearningRate, ulong? Seed, int Threads, string Path, string? Out, string? Resume, bool Json, int? PretrainEpochs, int? UpDownEpochs, int? AisRuns)
+    float? LearningRate, ulong? Seed, int Threads, string Path, string? Out, string? Resume, bool Json, int? PretrainEpochs, int? UpDownEpochs, int? AisRuns,
+    string? Target = null, bool? Standardize = null)
 {
     /// <summary>The backend the options select.</summary>
     public IBackend CreateBackend() => Commands.CommonOptions.CreateBackend(Parse, Threads, Path);
@@ -29,7 +30,8 @@ internal sealed record TrainArguments(ParseResult Parse, string Source, string? 
 }
 
 /// <summary>The options of <c>shinso eval</c>.</summary>
-internal sealed record EvalArguments(string File, ModelHeader Header, IBackend Backend, string? Data, string? TestData, int AisRuns, ulong? Seed, bool Json);
+internal sealed record EvalArguments(string File, ModelHeader Header, IBackend Backend, string? Data, string? TestData, int AisRuns, ulong? Seed, bool Json,
+    string? Target = null);
 
 /// <summary>The options of <c>shinso sample</c>.</summary>
 internal sealed record SampleArguments(string File, ModelDocument Document, IBackend Backend, string? SamplesPath, string? FiltersPath, int Count,

@@ -191,12 +191,7 @@ public sealed class Dataset
         if (!(validationFraction >= 0 && validationFraction <= 1))
             throw new ArgumentOutOfRangeException(nameof(validationFraction), $"The validation fraction must lie in [0, 1]; {validationFraction} was given.");
         int validationCount = (int)Math.Round(Count * validationFraction, MidpointRounding.AwayFromZero);
-        var block = Philox4x32.Generate(split, 0);
-        var order = DeterministicShuffle.Permutation(Count, block.X0 | (ulong)block.X1 << 32);
-        var validation = order.AsSpan(0, validationCount);
-        var train = order.AsSpan(validationCount);
-        validation.Sort();
-        train.Sort();
+        var (validation, train) = DeterministicShuffle.SplitIndices(Count, validationCount, split);
         return (Subset(train), Subset(validation));
     }
 

@@ -38,6 +38,23 @@ public static class DeterministicShuffle
         return Permutation(count, block.X0 | (ulong)block.X1 << 32);
     }
 
+    /// <summary>
+    /// Splits <c>[0, count)</c> into <paramref name="heldCount"/> held-out indices and the rest, by the permutation seeded
+    /// with words 0-1 of block 0 of <paramref name="split"/>; both parts are sorted, so they keep the data's order.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="heldCount"/> is outside [0, count].</exception>
+    public static (int[] Held, int[] Others) SplitIndices(int count, int heldCount, RandomStream split)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(heldCount);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(heldCount, count);
+        var block = Philox4x32.Generate(split, 0);
+        var order = Permutation(count, block.X0 | (ulong)block.X1 << 32);
+        int[] held = order[..heldCount], rest = order[heldCount..];
+        Array.Sort(held);
+        Array.Sort(rest);
+        return (held, rest);
+    }
+
     /// <summary>Shuffles <paramref name="items"/> in place (Fisher-Yates) with a generator seeded by <paramref name="seed"/>.</summary>
     public static void Shuffle<T>(Span<T> items, ulong seed)
     {

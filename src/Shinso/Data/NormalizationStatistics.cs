@@ -35,6 +35,9 @@ public sealed class NormalizationStatistics
     /// <summary>The population standard deviation of each feature.</summary>
     public IReadOnlyList<float> StandardDeviation => _standardDeviation;
 
+    /// <summary>What each feature is multiplied by after centring: <c>1 / std</c>, or 1 for a feature treated as constant.</summary>
+    public IReadOnlyList<float> InverseScale => _inverseScale;
+
     /// <summary>Features whose standard deviation is at or below this are only centred.</summary>
     public float MinimumStandardDeviation { get; }
 

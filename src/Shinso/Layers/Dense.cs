@@ -81,6 +81,34 @@ public sealed class Dense : ILayer
         return dx;
     }
 
+    /// <summary>
+    /// Folds a per-input standardisation <c>z_j = (x_j - mean_j) * inverseScale_j</c> into this layer, so that it gives
+    /// on raw inputs x what it gave on standardised inputs z: <c>W'_jk = inverseScale_j W_jk</c> and
+    /// <c>b'_k = b_k - sum_j mean_j W'_jk</c> (the sum in double precision). A model trained on standardised inputs is
+    /// saved this way so that it takes the inputs in their own units and its coefficients read in those units.
+    /// </summary>
+    /// <exception cref="ArgumentException">A span's length is not <see cref="Inputs"/>.</exception>
+    public void AbsorbInputStandardization(ReadOnlySpan<float> mean, ReadOnlySpan<float> inverseScale)
+    {
+        if (mean.Length != Inputs || inverseScale.Length != Inputs)
+            throw new ArgumentException($"A standardisation of {mean.Length} means and {inverseScale.Length} scales does not fit a dense layer of {Inputs} inputs.", nameof(mean));
+        var w = InferenceForms.Host(Weight.Value);
+        var b = InferenceForms.Host(Bias.Value);
+        var shift = new double[Units];
+        for (int j = 0; j < Inputs; j++)
+        {
+            var row = w.AsSpan(j * Units, Units);
+            for (int k = 0; k < Units; k++)
+            {
+                row[k] *= inverseScale[j];
+                shift[k] += (double)mean[j] * row[k];
+            }
+        }
+        for (int k = 0; k < Units; k++) b[k] = (float)(b[k] - shift[k]);
+        _backend.Upload(w, Weight.Value);
+        _backend.Upload(b, Bias.Value);
+    }
+
     private void CheckInput(ReadOnlySpan<int> sampleShape)
     {
         long n = 1;

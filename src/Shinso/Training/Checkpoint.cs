@@ -126,6 +126,16 @@ public static class Checkpoint
         return new Restored(config, net, optimizer, state, saved);
     }
 
+    /// <summary>The config saved with the run in <paramref name="directory"/>, read from the checkpoint's header alone.</summary>
+    /// <exception cref="FileNotFoundException">The folder holds no checkpoint.</exception>
+    public static TrainingConfig ReadConfig(string directory)
+    {
+        string path = Path.Combine(directory, FileName);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"{path}: no checkpoint to resume from (a run writes one after its first epoch).", path);
+        return TrainingConfig.FromJson(ModelFile.ReadHeader(path).HyperParameters, path + " (hyper-parameters)");
+    }
+
     /// <summary>The metrics of an epoch as JSON (as written in checkpoints and <c>--json</c> output).</summary>
     public static JsonObject MetricsJson(EpochMetrics m) => new()
     {

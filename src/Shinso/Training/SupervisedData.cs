@@ -54,6 +54,18 @@ public sealed class SupervisedData
         return new SupervisedData(dataset.Features, dataset.FeatureCount, oneHot, dataset.ClassCount, dataset.Labels);
     }
 
+    /// <summary>A copy whose inputs are standardised with <paramref name="statistics"/> (computed on a training set).</summary>
+    /// <exception cref="ArgumentException">The statistics are for another number of inputs.</exception>
+    public SupervisedData Standardized(NormalizationStatistics statistics)
+    {
+        ArgumentNullException.ThrowIfNull(statistics);
+        if (statistics.FeatureCount != InputLength)
+            throw new ArgumentException($"Statistics of {statistics.FeatureCount} features do not fit rows of {InputLength} inputs.", nameof(statistics));
+        var inputs = (float[])Inputs.Clone();
+        statistics.Apply(inputs);
+        return new SupervisedData(inputs, InputLength, Targets, TargetLength, Labels);
+    }
+
     /// <summary>Copies the rows named by <paramref name="indices"/> into batch buffers.</summary>
     public void CopyBatch(ReadOnlySpan<int> indices, Span<float> inputs, Span<float> targets)
     {

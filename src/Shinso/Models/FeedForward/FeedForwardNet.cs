@@ -104,6 +104,28 @@ public sealed class FeedForwardNet
         return predictions;
     }
 
+    /// <summary>
+    /// Folds the input standardisation the net was trained behind into its first layer (see
+    /// <see cref="Dense.AbsorbInputStandardization"/>), so that the net takes raw inputs from now on.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The first layer is not dense: only an affine first layer absorbs the standardisation exactly.</exception>
+    /// <exception cref="ArgumentException">The statistics are for another number of inputs.</exception>
+    public void AbsorbInputStandardization(Data.NormalizationStatistics statistics)
+    {
+        ArgumentNullException.ThrowIfNull(statistics);
+        if (_layers.Length == 0 || _layers[0] is not Dense first)
+            throw new InvalidOperationException(
+                $"Input standardisation is folded into the first layer's weights, so the first layer must be dense; this net starts with a '{(_layers.Length == 0 ? "nothing" : _layers[0].Kind)}' layer.");
+        var mean = new float[statistics.FeatureCount];
+        var scale = new float[statistics.FeatureCount];
+        for (int j = 0; j < mean.Length; j++)
+        {
+            mean[j] = statistics.Mean[j];
+            scale[j] = statistics.InverseScale[j];
+        }
+        first.AbsorbInputStandardization(mean, scale);
+    }
+
     private void CheckInput(Tensor input)
     {
         if (input.Backend != Backend)

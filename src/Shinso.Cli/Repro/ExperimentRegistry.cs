@@ -1,0 +1,11 @@
+namespace Shinso.Cli.Repro;
+
+/// <summary>Every experiment <c>shinso repro</c> knows, in the order <c>repro list</c> prints them; a new one is one line here.</summary>
+internal static class ExperimentRegistry
+{
+    /// <summary>The experiments.</summary>
+    public static IReadOnlyList<Experiment> All { get; } = [new HubbleExperiment(), new LogicExperiment()];
+
+    /// <summary>The experiment called <paramref name="name"/>, or null.</summary>
+    public static Experiment? Find(string name) => All.FirstOrDefault(e => e.Name == name);
+}

@@ -1,0 +1,155 @@
+using System.Globalization;
+
+namespace Shinso.Data;
+
+/// <summary>
+/// A table of numbers read from CSV for regression: every row has the same columns and every cell is a finite number.
+/// A first line with a field that is not a number is a header that names the columns; without one the columns are
+/// named by their 1-based position (<c>column 1</c>, <c>column 2</c>, ...). Blank lines and lines whose first
+/// non-blank character is <c>#</c> (a source note) are skipped. Values are kept in double precision.
+/// </summary>
+public sealed class NumericTable
+{
+    private readonly double[] _values;
+    private readonly string[] _columnNames;
+
+    private NumericTable(string path, string[] columnNames, bool hasHeader, double[] values, int[] lineNumbers)
+    {
+        Path = path;
+        _columnNames = columnNames;
+        HasHeader = hasHeader;
+        _values = values;
+        LineNumbers = lineNumbers;
+    }
+
+    /// <summary>The file read.</summary>
+    public string Path { get; }
+
+    /// <summary>The column names: the header's, or <c>column 1</c>, <c>column 2</c>, ... when there is none.</summary>
+    public IReadOnlyList<string> ColumnNames => _columnNames;
+
+    /// <summary>Whether the first line was a header.</summary>
+    public bool HasHeader { get; }
+
+    /// <summary>The number of columns.</summary>
+    public int ColumnCount => _columnNames.Length;
+
+    /// <summary>The number of data rows.</summary>
+    public int RowCount => LineNumbers.Count;
+
+    /// <summary>The line of the file each data row was read from (1-based), for messages about a row.</summary>
+    public IReadOnlyList<int> LineNumbers { get; }
+
+    /// <summary>The cells, row-major (<see cref="RowCount"/> x <see cref="ColumnCount"/>).</summary>
+    public ReadOnlySpan<double> Values => _values;
+
+    /// <summary>The cell at <paramref name="row"/> (0-based data row) and <paramref name="column"/> (0-based).</summary>
+    public double this[int row, int column]
+    {
+        get
+        {
+            if ((uint)row >= (uint)RowCount) throw new ArgumentOutOfRangeException(nameof(row), $"Row {row} is outside [0, {RowCount}).");
+            if ((uint)column >= (uint)ColumnCount) throw new ArgumentOutOfRangeException(nameof(column), $"Column {column} is outside [0, {ColumnCount}).");
+            return _values[row * ColumnCount + column];
+        }
+    }
+
+    /// <summary>Reads <paramref name="path"/>.</summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="DataFormatException">A cell is empty (a missing value) or not a finite number, a row has another
+    /// number of columns than the first, or the file holds no data rows; the message names the line and the column.</exception>
+    public static NumericTable Read(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path)) throw new FileNotFoundException($"CSV file '{path}' does not exist.", path);
+        string[]? names = null;
+        bool header = false;
+        var values = new List<double>();
+        var lines = new List<int>();
+        int lineNumber = 0;
+        foreach (string line in File.ReadLines(path))
+        {
+            lineNumber++;
+            var text = line.AsSpan().Trim();
+            if (text.IsEmpty || text[0] == '#') continue;
+            var fields = SplitFields(text);
+            if (names is null)
+            {
+                if (fields.Exists(f => f.Length > 0 && !TryParse(f, out _)))
+                {
+                    names = fields.ConvertAll(f => f.ToString()).ToArray();
+                    header = true;
+                    for (int c = 0; c < names.Length; c++)
+                        if (names[c].Length == 0) names[c] = PositionalName(c);
+                    continue;
+                }
+                names = new string[fields.Count];
+                for (int c = 0; c < names.Length; c++) names[c] = PositionalName(c);
+            }
+            if (fields.Count != names.Length)
+            {
+                string like = header ? "the header" : "the first row";
+                throw new DataFormatException(path, $"line {lineNumber}",
+                    $"has {fields.Count} column{(fields.Count == 1 ? "" : "s")}; expected {names.Length} like {like}");
+            }
+            for (int c = 0; c < fields.Count; c++)
+            {
+                var field = fields[c];
+                if (field.Length == 0)
+                    throw new DataFormatException(path, $"line {lineNumber}, column {c + 1} ({names[c]})", "is empty (a missing value); expected a number");
+                if (!TryParse(field, out double value))
+                    throw new DataFormatException(path, $"line {lineNumber}, column {c + 1} ({names[c]})", $"is '{field}'; expected a finite number");
+                values.Add(value);
+            }
+            lines.Add(lineNumber);
+        }
+        if (lines.Count == 0) throw new DataFormatException(path, "rows", names is null ? "the file holds no data rows" : "the file holds a header but no data rows");
+        return new NumericTable(path, names!, header, values.ToArray(), lines.ToArray());
+    }
+
+    /// <summary>
+    /// The 0-based index of the column <paramref name="nameOrNumber"/> names: a header name (exact, then ignoring case),
+    /// else a 1-based column number as this table's messages count them.
+    /// </summary>
+    /// <exception cref="ArgumentException">No column has that name or number, or the name is ambiguous; the message lists the columns.</exception>
+    public int ColumnIndex(string nameOrNumber)
+    {
+        ArgumentNullException.ThrowIfNull(nameOrNumber);
+        string wanted = nameOrNumber.Trim();
+        foreach (var comparison in new[] { StringComparison.Ordinal, StringComparison.OrdinalIgnoreCase })
+        {
+            int found = -1;
+            for (int c = 0; c < ColumnCount; c++)
+            {
+                if (!string.Equals(_columnNames[c], wanted, comparison)) continue;
+                if (found >= 0)
+                    throw new ArgumentException($"{Path}: column '{wanted}' is ambiguous: columns {found + 1} and {c + 1} both have that name; give its number instead.", nameof(nameOrNumber));
+                found = c;
+            }
+            if (found >= 0) return found;
+        }
+        if (int.TryParse(wanted, NumberStyles.None, CultureInfo.InvariantCulture, out int number) && number >= 1 && number <= ColumnCount)
+            return number - 1;
+        throw new ArgumentException(
+            $"{Path}: no column '{wanted}'; the {ColumnCount} columns are {string.Join(", ", _columnNames.Select((n, i) => $"{i + 1} ({n})"))}; name one or give its 1-based number.",
+            nameof(nameOrNumber));
+    }
+
+    private static string PositionalName(int column) => $"column {column + 1}";
+
+    /// <summary>The comma-separated fields of a line, trimmed and with one pair of enclosing double quotes removed.</summary>
+    private static List<string> SplitFields(ReadOnlySpan<char> line)
+    {
+        var fields = new List<string>();
+        foreach (var range in line.Split(','))
+        {
+            var field = line[range].Trim();
+            if (field.Length >= 2 && field[0] == '"' && field[^1] == '"') field = field[1..^1].Trim();
+            fields.Add(field.ToString());
+        }
+        return fields;
+    }
+
+    private static bool TryParse(ReadOnlySpan<char> field, out double value) =>
+        double.TryParse(field, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && double.IsFinite(value);
+}

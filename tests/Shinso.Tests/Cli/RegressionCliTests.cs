@@ -1,0 +1,185 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Shinso.Models.Regression;
+using Shinso.Tests.Data;
+
+namespace Shinso.Tests.Cli;
+
+/// <summary><c>shinso train --target</c> and <c>eval --target</c> on CSV tables, their errors, and <c>shinso repro</c>.</summary>
+public sealed class RegressionCliTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private static (int, string, string) Shinso(params string[] args) => CliTests.Shinso(args);
+
+    private static JsonObject LastJsonLine(string stdout) => (JsonObject)JsonNode.Parse(stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1])!;
+
+    /// <summary>
+    /// A table y = 3 a - 5000 b + 200 + noise with a in the hundreds and b near 0.01, written with a header. Both slopes are
+    /// well determined: a float32 fit resolves a slope to about ulp(y) / (std(input) sqrt(rows)), so a slope of b near the
+    /// noise level could not be checked to 1e-4 in float32 at all.
+    /// </summary>
+    private (string Path, double[] X, double[] Y) Table(string name, int rows, int seed)
+    {
+        var random = new System.Random(seed);
+        var x = new double[rows * 2];
+        var y = new double[rows];
+        var lines = new List<string> { "a,target,b" };
+        for (int i = 0; i < rows; i++)
+        {
+            double a = 300 + 100 * random.NextDouble(), b = 0.01 * random.NextDouble();
+            x[i * 2] = a;
+            x[i * 2 + 1] = b;
+            y[i] = 3 * a - 5000 * b + 200 + random.NextDouble() - 0.5;
+            lines.Add(string.Create(CultureInfo.InvariantCulture, $"{a},{y[i]},{b}"));
+        }
+        string path = _dir.File(name);
+        File.WriteAllLines(path, lines);
+        return (path, x, y);
+    }
+
+    [Fact]
+    public void Train_fits_a_tables_target_column_and_reports_coefficients_mse_and_r_squared_and_eval_scores_it_again()
+    {
+        var (train, x, y) = Table("train.csv", 60, 1);
+        var (test, _, _) = Table("test.csv", 20, 2);
+        string run = _dir.File("run");
+        var (code, stdout, stderr) = Shinso("train", "regression", "--data", train, "--test-data", test, "--target", "target", "--out", run, "--json", "--threads", "1");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("target target from 2 inputs (a, b)", stderr);
+        var summary = LastJsonLine(stdout);
+        Assert.Null(summary["accuracy"]);
+        var figures = summary["regression"]!.AsObject();
+        Assert.Equal("target", (string)figures["target"]!);
+        Assert.Equal(60, (int)figures["train"]!["rows"]!);
+        Assert.Equal(20, (int)figures["test"]!["rows"]!);
+        Assert.True((double)figures["test"]!["r2"]! > 0.99, figures.ToJsonString());
+
+        // The reported coefficients are in the table's units and are the closed-form fit's to 1e-4 (the inputs differ in scale by 10^4).
+        var exact = LeastSquares.Fit(x, y, 60, 2);
+        Assert.Equal(exact.Coefficients[0], (double)figures["least_squares"]!["coefficients"]!["a"]!, 1e-9 * (1 + Math.Abs(exact.Coefficients[0])));
+        for (int j = 0; j < 2; j++)
+        {
+            double got = (double)figures["coefficients"]![j == 0 ? "a" : "b"]!;
+            Assert.True(Math.Abs(got - exact.Coefficients[j]) <= 1e-4 * (1 + Math.Abs(exact.Coefficients[j])), $"coefficient {j}: {got} vs {exact.Coefficients[j]}");
+        }
+        Assert.True(Math.Abs((double)figures["intercept"]! - exact.Intercept) <= 1e-4 * (1 + Math.Abs(exact.Intercept)));
+        double trainMse = (double)figures["train"]!["mse"]!, exactTrainMse = (double)figures["least_squares"]!["train"]!["mse"]!;
+        // The model's predictions are float32 near 1300 (ulp 1.2e-4) against residuals near 0.26, which moves its MSE by ~1e-4 relative.
+        Assert.True(Math.Abs(trainMse / exactTrainMse - 1) <= 1e-3, $"{trainMse} vs {exactTrainMse}");
+
+        // The saved model takes raw inputs: eval on the test table gives the test figures again.
+        (code, stdout, stderr) = Shinso("eval", Path.Combine(run, "model.shinso"), "--data", test, "--target", "target", "--json");
+        Assert.True(code == 0, stderr);
+        var scored = LastJsonLine(stdout);
+        Assert.Equal((double)figures["test"]!["mse"]!, (double)scored["mse"]!, 1e-6 * (double)scored["mse"]!);
+    }
+
+    [Fact]
+    public void Without_a_test_file_a_fifth_of_the_rows_are_held_out_and_the_target_can_be_a_column_number()
+    {
+        var (train, _, _) = Table("all.csv", 50, 3);
+        var (code, stdout, stderr) = Shinso("train", "regression", "--data", train, "--target", "2", "--batch", "10", "--epochs", "50", "--out", _dir.File("held"), "--json", "--threads", "1");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("20 % of the rows held out", stderr.Replace("\u00a0", " "));
+        var summary = LastJsonLine(stdout);
+        Assert.Equal(40, (int)summary["train_samples"]!);
+        Assert.Equal(10, (int)summary["test_samples"]!);
+        Assert.Equal(10, (int)summary["regression"]!["test"]!["rows"]!);
+    }
+
+    [Fact]
+    public void Table_errors_name_the_file_line_and_column_and_a_wrong_target_lists_the_columns()
+    {
+        string bad = _dir.File("bad.csv");
+        File.WriteAllText(bad, "x,y\n1,2\n3,\n");
+        var (code, _, stderr) = Shinso("train", "regression", "--data", bad, "--target", "y", "--out", _dir.File("bad"));
+        Assert.Equal(1, code);
+        Assert.Contains($"{bad}: line 3, column 2 (y): is empty (a missing value); expected a number", stderr);
+
+        var (good, _, _) = Table("good.csv", 10, 4);
+        (code, _, stderr) = Shinso("train", "regression", "--data", good, "--target", "velocity", "--out", _dir.File("wrong"));
+        Assert.Equal(2, code);
+        Assert.Contains("--target:", stderr);
+        Assert.Contains("no column 'velocity'", stderr);
+        Assert.Contains("1 (a), 2 (target), 3 (b)", stderr);
+
+        (code, _, stderr) = Shinso("train", "regression", "--out", _dir.File("none"));
+        Assert.Equal(2, code);
+        Assert.Contains("--data FILE --target COLUMN", stderr);
+
+        // A config whose net does not fit a single target is refused before training.
+        string config = _dir.File("two-outputs.json");
+        File.WriteAllText(config, """{"architecture": {"input": [2], "layers": [{"type": "dense", "units": 2}], "loss": "squared-error"}}""");
+        (code, _, stderr) = Shinso("train", config, "--data", good, "--target", "target", "--out", _dir.File("two"));
+        Assert.Equal(2, code);
+        Assert.Contains("needs a last dense layer of 1 unit", stderr);
+    }
+
+    [Fact]
+    public void A_config_trains_any_architecture_on_a_table()
+    {
+        var (train, _, _) = Table("mlp.csv", 60, 5);
+        string config = _dir.File("mlp.json");
+        File.WriteAllText(config, """
+            {"architecture": {"input": [2], "layers": [{"type": "dense", "units": 16, "init": "glorot-uniform"}, {"type": "tanh"}, {"type": "dense", "units": 1}],
+                              "loss": "squared-error"},
+             "optimizer": {"name": "adam", "lr": 0.01}, "training": {"epochs": 200, "batch": 10, "normalize": true}}
+            """);
+        var (code, stdout, stderr) = Shinso("train", config, "--data", train, "--target", "target", "--out", _dir.File("mlp"), "--json", "--threads", "1");
+        Assert.True(code == 0, stderr);
+        var figures = LastJsonLine(stdout)["regression"]!.AsObject();
+        Assert.False(figures.ContainsKey("coefficients")); // not a linear model
+        Assert.NotNull(figures["least_squares"]);           // the closed form stays as the baseline
+        Assert.True(double.IsFinite((double)figures["test"]!["mse"]!));
+    }
+
+    [Fact]
+    public void Repro_hubble_prints_the_closed_form_slope_beside_the_papers_and_writes_its_report_and_plot()
+    {
+        string run = _dir.File("hubble");
+        var (code, stdout, stderr) = Shinso("repro", "hubble", "--out", run, "--json", "--threads", "1");
+        Assert.True(code == 0, stderr);
+        var report = LastJsonLine(stdout);
+        Assert.Equal("hubble", (string)report["experiment"]!);
+        var figures = report["figures"]!.AsObject();
+        Assert.Equal(24, (int)figures["rows"]!);
+        // Hubble's Table 1 by the simple-regression formula: slope cov(r, v) / var(r).
+        var table = global::Shinso.Data.NumericTable.Read(Path.Combine(AppContext.BaseDirectory, "data", "hubble-1929.csv"));
+        var r = Enumerable.Range(0, 24).Select(i => table[i, 0]).ToArray();
+        var v = Enumerable.Range(0, 24).Select(i => table[i, 1]).ToArray();
+        double slope = r.Zip(v, (a, b) => (a - r.Average()) * (b - v.Average())).Sum() / r.Sum(a => (a - r.Average()) * (a - r.Average()));
+        Assert.Equal(454, Math.Round(slope));
+        Assert.Equal(slope, (double)figures["least_squares"]!["slope"]!, 1e-9);
+        Assert.Equal(slope, (double)figures["gradient_descent"]!["batch"]!["slope"]!, 1e-4 * slope);
+        Assert.Equal(500, (int)figures["paper_K"]!);
+        Assert.Contains("454.2 km/s/Mpc", stderr);
+
+        byte[] png = File.ReadAllBytes(Path.Combine(run, "hubble.png"));
+        Assert.Equal(new byte[] { 0x89, 0x50, 0x4E, 0x47 }, png[..4]);
+        string md = File.ReadAllText(Path.Combine(run, "report.md"));
+        Assert.Contains("| claim | paper figure | paper setting | ours | our setting |", md);
+        Assert.Contains("](hubble.png)", md);
+        Assert.Contains("<img src=\"hubble.png\"", File.ReadAllText(Path.Combine(run, "report.html")));
+        Assert.Equal((string)report["experiment"]!, (string)JsonNode.Parse(File.ReadAllText(Path.Combine(run, "report.json")))!["experiment"]!);
+    }
+
+    [Fact]
+    public void Repro_logic_checks_the_circuits_over_all_inputs_and_the_perceptron_on_xor()
+    {
+        var (code, stdout, stderr) = Shinso("repro", "logic", "--quick", "--out", _dir.File("logic"), "--json");
+        Assert.True(code == 0, stderr);
+        var figures = LastJsonLine(stdout)["figures"]!.AsObject();
+        Assert.Equal("1 1 1 0", (string)figures["nand"]!);
+        Assert.Equal("0 1 1 0", (string)figures["xor"]!);
+        Assert.False((bool)figures["perceptron_xor_converged"]!);
+        Assert.True((bool)figures["perceptron_and_converged"]!);
+
+        (code, stdout, stderr) = Shinso("repro", "list");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("hubble", stdout);
+        Assert.Contains("logic", stdout);
+    }
+}
