@@ -7,7 +7,7 @@ namespace Shinso.Training;
 public static class Presets
 {
     /// <summary>Preset names.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["mlp-dropout", "mlp-dbn-shape", "linreg", "lenet5", "cifar-18pct", "fashion-cnn"];
+    public static IReadOnlyList<string> Names { get; } = ["mlp-dropout", "mlp-dbn-shape", "linreg", "logistic", "lenet5", "cifar-18pct", "fashion-cnn"];
 
     /// <summary>The presets for a table of numbers (<c>--target</c>), whose input width is the table's.</summary>
     public static IReadOnlyList<string> TableNames { get; } = ["regression"];
@@ -68,6 +68,16 @@ public static class Presets
             Architecture = new FeedForwardSpec([784], [LayerSpec.Dense(10, WeightInit.SmallGaussian, 0f)], "squared-error"),
             Optimizer = new OptimizerConfig { Name = "sgd", LearningRate = 0.01f },
             Training = new TrainingOptions { Epochs = 20, BatchSize = 100, Seed = 1 },
+        },
+        // Multinomial logistic regression (softmax regression): one dense layer scored by softmax cross-entropy, the
+        // probabilistic counterpart of the perceptron's one-vs-rest threshold units. Chosen on a 50,000 / 10,000 validation
+        // split of Fashion-MNIST's training set (SGD, batch 100, 10 epochs): validation cross-entropy 0.533 / 0.436 / 0.551
+        // (accuracy 82.33 / 84.79 / 85.23 %) for lr 0.01 / 0.1 / 0.5; lr 0.5 oscillates (78-85 % from epoch to epoch).
+        "logistic" => new TrainingConfig
+        {
+            Architecture = new FeedForwardSpec([784], [LayerSpec.Dense(10, WeightInit.SmallGaussian, 0f)], "softmax-cross-entropy"),
+            Optimizer = new OptimizerConfig { Name = "sgd", LearningRate = 0.1f },
+            Training = new TrainingOptions { Epochs = 10, BatchSize = 100, Seed = 1 },
         },
         // LeCun et al. 1998's shape on 28x28 inputs with ReLU and max pooling (as the PyTorch anchor):
         // 6@5x5 pad 2 -> pool 2 -> 16@5x5 -> pool 2 -> 120 -> 84 -> 10.

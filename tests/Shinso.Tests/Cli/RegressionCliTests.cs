@@ -181,5 +181,22 @@ public sealed class RegressionCliTests : IDisposable
         Assert.True(code == 0, stderr);
         Assert.Contains("hubble", stdout);
         Assert.Contains("logic", stdout);
+        Assert.Contains("perceptron", stdout);
+    }
+
+    [Fact]
+    public void Repro_perceptron_quick_reports_the_perceptron_beside_logistic_regression_on_the_subset()
+    {
+        var (code, stdout, stderr) = Shinso("repro", "perceptron", "--quick", "--out", _dir.File("perceptron"), "--json", "--threads", "1");
+        Assert.True(code == 0, stderr);
+        var report = LastJsonLine(stdout);
+        Assert.Equal(2, report["rows"]!.AsArray().Count);
+        var figures = report["figures"]!.AsObject();
+        Assert.Equal(10_000, (int)figures["train_samples"]!);
+        Assert.Equal(2_000, (int)figures["test_samples"]!);
+        // Far above chance (10 %) for both; the shape of the report, not the papers' numbers, is what the quick run checks.
+        Assert.InRange((double)figures["perceptron_accuracy"]!, 0.5, 1.0);
+        Assert.InRange((double)figures["logistic_accuracy"]!, 0.5, 1.0);
+        Assert.Contains("logistic regression", File.ReadAllText(Path.Combine(_dir.File("perceptron"), "report.md")));
     }
 }

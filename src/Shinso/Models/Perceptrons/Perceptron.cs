@@ -90,6 +90,13 @@ public sealed record PerceptronOptions
 
     /// <summary>Seed of the order in which each epoch visits the samples.</summary>
     public ulong Seed { get; init; } = 1;
+
+    /// <summary>
+    /// The <c>perceptron</c> preset: Rosenblatt's online rule for one epoch. On a validation split of Fashion-MNIST's training
+    /// set 1, 3, 5 and 10 epochs gave 80.98, 80.68, 77.46 and 79.09 % (the online rule's last weights wander once the data
+    /// is not separable).
+    /// </summary>
+    public static PerceptronOptions Preset { get; } = new() { MaxEpochs = 1, BatchSize = 1, LearningRate = 1f, Seed = 1 };
 }
 
 /// <summary>What a perceptron run did.</summary>
