@@ -36,8 +36,10 @@ internal static class ExportCommand
             int version = r.GetValue(opset);
             if (version < OnnxExporter.MinOpset || version > OnnxExporter.MaxOpset)
                 throw new UsageException($"--opset: expected {OnnxExporter.MinOpset} to {OnnxExporter.MaxOpset}, got {version}.");
-            string kind = ModelFile.ReadHeader(file).Kind;
+            var header = ModelFile.ReadHeader(file);
+            string kind = header.Kind;
             var modelKind = ModelKindRegistry.ForFile(file, kind, ModelAction.Export);
+            modelKind.CheckInputs(file, header);
             string? chosenPart = r.GetValue(part);
             if (chosenPart is not null && !modelKind.ExportParts.Contains(chosenPart))
                 throw new UsageException(modelKind.ExportParts.Count == 0

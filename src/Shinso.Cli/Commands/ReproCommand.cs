@@ -28,21 +28,22 @@ internal static class ReproCommand
     private static Command Create(Experiment experiment)
     {
         var data = new Option<string?>("--data") { Description = $"The data to run on instead of the default ({experiment.Dataset})" };
-        var quick = new Option<bool>("--quick") { Description = "The reduced version (under two minutes on two cores)" };
+        var quick = new Option<bool>("--quick") { Description = $"The reduced version, under two minutes on two cores: {experiment.QuickVersion}" };
         var seed = CommonOptions.Seed();
         var output = new Option<string?>("--out") { Description = $"Run folder for report.md, report.html, report.json and pictures (default runs/repro-{experiment.Name})" };
         var json = CommonOptions.Json();
         var threads = CommonOptions.Threads();
         var path = CommonOptions.Path();
         var command = new Command(experiment.Name, $"{experiment.Claim} ({experiment.Paper}; about {experiment.ExpectedTime})");
-        foreach (var o in new Option[] { data, quick, seed, output, json, threads, path }) command.Options.Add(o);
+        foreach (var o in new Option[] { quick, seed, output, json, threads, path }) command.Options.Add(o);
+        if (experiment.TakesData) command.Options.Add(data);
         command.SetAction(r =>
         {
             string outDirectory = r.GetValue(output) ?? Path.Combine("runs", "repro-" + experiment.Name);
             Directory.CreateDirectory(outDirectory);
             using var backend = CommonOptions.CreateBackend(r, r.GetValue(threads), r.GetValue(path)!);
             var clock = Stopwatch.StartNew();
-            var report = experiment.Run(new ExperimentContext(r.GetValue(data), r.GetValue(quick), r.GetValue(seed) ?? 1, outDirectory, backend));
+            var report = experiment.Run(new ExperimentContext(experiment.TakesData ? r.GetValue(data) : null, r.GetValue(quick), r.GetValue(seed) ?? 1, outDirectory, backend));
             report.Figures["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 2);
             report.Figures["backend"] = CommonOptions.Describe(backend);
             report.Write(outDirectory);

@@ -9,12 +9,14 @@ using Shinso.Training;
 namespace Shinso.Cli.Commands;
 
 /// <summary>
-/// The rows of one run, ready for the trainer: <see cref="Train"/> and <see cref="Validation"/> as the net sees them
-/// while it trains (standardised when the config asks), <see cref="TrainRows"/> and <see cref="Test"/> in their own units
-/// for the figures of the saved model, which takes raw inputs once the standardisation is folded in.
+/// The rows of one run, ready for the trainer: <see cref="Fit"/> and <see cref="Validation"/> as the net sees them while
+/// it trains (standardised when the config asks), <see cref="RawFit"/> (the same rows; regression only) and
+/// <see cref="Test"/> in their own units, for the figures of the saved model, which takes raw inputs once the
+/// standardisation is folded in; <see cref="TargetStandardization"/> is the targets' (regression), folded into the last
+/// layer; <see cref="Notes"/> are printed before training (a warning starts with <c>warning:</c>).
 /// </summary>
-internal sealed record PreparedRows(SupervisedData Train, SupervisedData? Validation, SupervisedData TrainRows, SupervisedData Test,
-    NormalizationStatistics? Standardization);
+internal sealed record PreparedRows(SupervisedData Fit, SupervisedData? Validation, SupervisedData? RawFit, SupervisedData Test,
+    NormalizationStatistics? Standardization, IReadOnlyList<string> Notes, (double Mean, double Deviation)? TargetStandardization = null);
 
 /// <summary>What a feed-forward run trains on: labelled samples (classification) or a table's target column (regression).</summary>
 internal abstract class RunData
@@ -22,20 +24,29 @@ internal abstract class RunData
     /// <summary>One line for the progress output: the source, the sizes and any conversion applied.</summary>
     public abstract string Description { get; }
 
-    /// <summary>Checks that <paramref name="config"/>'s net fits the data and returns its rows, split and standardised as the config says.</summary>
-    public abstract PreparedRows Prepare(TrainingConfig config, string model);
+    /// <summary>Whether the run fits real-valued targets (its figures are MSE and R², not accuracy).</summary>
+    public abstract bool IsRegression { get; }
 
-    /// <summary>The figures beyond loss and accuracy for the summary and the model file (null: none), and a line to print.</summary>
-    public virtual (JsonObject? Figures, string? Line) Figures(FeedForwardNet net, PreparedRows rows) => (null, null);
+    /// <summary>What the run was trained on, kept in its checkpoint so that a resumed run can be checked against it (null: nothing).</summary>
+    public virtual JsonObject? Provenance => null;
 
-    /// <summary>The statistics of <paramref name="train"/>'s inputs, or null when the config does not standardise.</summary>
-    protected static NormalizationStatistics? Standardization(TrainingConfig config, SupervisedData train, string model)
+    /// <summary>Checks <paramref name="config"/>'s net against the data and returns its rows, split and standardised as the config says.</summary>
+    /// <param name="config">The run's config.</param>
+    /// <param name="run">The run's name, for messages.</param>
+    public abstract PreparedRows Prepare(TrainingConfig config, string run);
+
+    /// <summary>The figures beyond loss and accuracy for the summary and the model file (null: none), and lines to print.</summary>
+    public virtual (JsonObject? Figures, IReadOnlyList<string> Lines) Figures(FeedForwardNet net, PreparedRows rows) => (null, []);
+
+    /// <summary>A usage error when the run in a checkpoint (its <see cref="Provenance"/>, or null) was trained on other data.</summary>
+    public abstract void CheckResume(JsonObject? saved, string directory);
+
+    /// <summary>A usage error when <paramref name="config"/> standardises inputs its net cannot absorb.</summary>
+    protected static void CheckStandardization(TrainingConfig config, string run)
     {
-        if (!config.Normalize) return null;
-        if (config.Architecture.Layers.Count == 0 || config.Architecture.Layers[0] is not DenseSpec)
-            throw new UsageException($"{model}: standardised inputs are folded into the first layer's weights so that the saved model takes raw inputs; " +
-                                     "the first layer must be dense (or turn standardisation off).");
-        return NormalizationStatistics.Compute(train.Inputs, train.Count, train.InputLength);
+        if (config.Normalize && !config.Architecture.CanAbsorbInputStandardization)
+            throw new UsageException($"{run}: standardised inputs are folded into the first layer's weights so that the saved model takes raw inputs; " +
+                                     "the first layer (after any dropout or flatten) must be dense, or turn standardisation off (\"normalize\": false or --standardize false).");
     }
 }
 
@@ -44,20 +55,29 @@ internal sealed class ClassificationRunData(LoadedData data) : RunData
 {
     public override string Description => data.Description;
 
-    public override PreparedRows Prepare(TrainingConfig config, string model)
+    public override bool IsRegression => false;
+
+    public override PreparedRows Prepare(TrainingConfig config, string run)
     {
-        CommonOptions.RequireFeatures(data, config.Architecture.InputLength, model);
+        CommonOptions.RequireFeatures(data, config.Architecture.InputLength, run);
+        CheckStandardization(config, run);
         int outputs = config.Architecture.OutputLength, classes = Math.Max(data.Train.ClassCount, data.Test.ClassCount);
-        var train = CommonOptions.FitClasses(data.Train, outputs, model, classes);
-        var test = SupervisedData.FromDataset(CommonOptions.FitClasses(data.Test, outputs, model, classes));
-        var trainRows = SupervisedData.FromDataset(train);
-        var statistics = Standardization(config, trainRows, model);
-        if (statistics is not null) train = train.Normalize(statistics);
+        var train = CommonOptions.FitClasses(data.Train, outputs, run, classes);
+        var test = SupervisedData.FromDataset(CommonOptions.FitClasses(data.Test, outputs, run, classes));
+        NormalizationStatistics? statistics = null;
+        if (config.Normalize) (train, statistics) = train.Normalize();
         Dataset? validation = null;
         if (config.ValidationFraction > 0) (train, validation) = train.Split(config.ValidationFraction, config.Training.Seed);
         return new PreparedRows(SupervisedData.FromDataset(train), validation is null ? null : SupervisedData.FromDataset(validation),
-            trainRows, test, statistics);
+            null, test, statistics, []);
     }
+
+    public override void CheckResume(JsonObject? saved, string directory)
+    {
+        if (saved?["table"] is not null)
+            throw new UsageException($"--resume: {directory} fits a table's column; resume it with --data TABLE --target {saved["table"]!["target"]} as it was started.");
+    }
+
 }
 
 /// <summary>
@@ -69,75 +89,130 @@ internal sealed class RegressionRunData : RunData
     /// <summary>The share of a table held out for testing when no test file is given.</summary>
     public const double HeldOutFraction = 0.2;
 
+    /// <summary>The purpose of the stream that holds test rows out of a table.</summary>
+    public const string TestSplitPurpose = "test-split";
+
     private readonly RegressionTable _train;
     private readonly RegressionTable _test;
+    private readonly string? _testPath;
+    private RegressionTable? _fit;
 
-    private RegressionRunData(RegressionTable train, RegressionTable test, string description)
+    private RegressionRunData(RegressionTable train, RegressionTable test, string? testPath, string description)
     {
         _train = train;
         _test = test;
+        _testPath = testPath;
         Description = description;
     }
 
     public override string Description { get; }
 
-    /// <summary>The training table.</summary>
-    public RegressionTable TrainTable => _train;
+    public override bool IsRegression => true;
 
-    /// <summary>Reads <paramref name="path"/> (and <paramref name="testPath"/>), selecting <paramref name="target"/>; without a test
-    /// file, <see cref="HeldOutFraction"/> of the rows are held out by the run's <c>test-split</c> stream.</summary>
-    public static RegressionRunData Load(string path, string? testPath, string target, ulong seed)
+    public override JsonObject? Provenance => new()
     {
-        var table = NumericTable.Read(path);
-        RegressionTable all;
-        try { all = RegressionTable.FromTable(table, target); }
-        catch (ArgumentException e) { throw new UsageException("--target: " + WithoutParameter(e)); }
+        ["table"] = new JsonObject
+        {
+            ["target"] = _train.TargetName, ["inputs"] = new JsonArray([.. _train.InputNames.Select(n => (JsonNode)n)]),
+            ["train_rows"] = _train.Count, ["test_rows"] = _test.Count, ["test_data"] = _testPath,
+        },
+    };
+
+    /// <summary>
+    /// The rows of <paramref name="table"/> with the test rows from <paramref name="testPath"/> (its columns matched by name
+    /// when both files have headers, else by position) or, without a test file, <see cref="HeldOutFraction"/> of the rows
+    /// held out by the run's <c>test-split</c> stream.
+    /// </summary>
+    public static RegressionRunData Load(NumericTable source, RegressionTable table, string? testPath, ulong seed)
+    {
         RegressionTable train, test;
         string split;
         if (testPath is null)
         {
-            if (all.Count < 2) throw new UsageException($"--data: {path} holds {all.Count} row; give a test file (--test-data) or more rows.");
-            (train, test) = all.Split(HeldOutFraction, RandomStream.Root(seed).Derive("test-split"));
-            split = $"{HeldOutFraction:P0} of the rows held out for testing";
+            if (table.Count < 2) throw new UsageException($"--data: {table.Source} holds {table.Count} row; give a test file (--test-data) or more rows.");
+            (train, test) = table.Split(HeldOutFraction, RandomStream.Root(seed).Derive(TestSplitPurpose));
+            split = string.Create(CultureInfo.InvariantCulture, $"{HeldOutFraction * 100:F0} % of the rows held out for testing");
         }
         else
         {
             var testTable = NumericTable.Read(testPath);
-            (train, test) = (all, all.SameColumnsFrom(testTable, table.HasHeader && testTable.HasHeader));
-            split = $"test rows from {testPath}";
+            bool byName = source.HasHeader && testTable.HasHeader;
+            (train, test) = (table, table.SameColumnsFrom(testTable, byName));
+            split = $"test rows from {testPath} (columns matched by {(byName ? "name" : "position")})";
         }
         string description = string.Create(CultureInfo.InvariantCulture,
-            $"table {path}: {train.Count:N0} train / {test.Count:N0} test rows, target {all.TargetName} from {all.InputCount} input{(all.InputCount == 1 ? "" : "s")} " +
-            $"({string.Join(", ", all.InputNames)}); {split}");
-        return new RegressionRunData(train, test, description);
+            $"table {table.Source}: {train.Count:N0} train / {test.Count:N0} test rows, target {table.TargetName} from {table.InputCount} input{(table.InputCount == 1 ? "" : "s")} " +
+            $"({string.Join(", ", table.InputNames)}); {split}");
+        return new RegressionRunData(train, test, testPath, description);
     }
 
-    public override PreparedRows Prepare(TrainingConfig config, string model)
+    /// <summary>Reads <paramref name="path"/> and selects <paramref name="target"/>; a wrong column is a usage error listing the columns.</summary>
+    public static (NumericTable Source, RegressionTable Rows) ReadTable(string path, string target)
+    {
+        var table = NumericTable.Read(path);
+        try { return (table, RegressionTable.FromTable(table, target)); }
+        catch (ArgumentException e) { throw new UsageException("--target: " + WithoutParameter(e)); }
+    }
+
+    /// <summary>The training table (before any validation split).</summary>
+    public RegressionTable TrainTable => _train;
+
+    public override PreparedRows Prepare(TrainingConfig config, string run)
     {
         var spec = config.Architecture;
         if (spec.Loss != "squared-error")
-            throw new UsageException($"{model}: a regression on --target fits squared error; the config's loss is {spec.Loss} (set \"loss\": \"squared-error\").");
+            throw new UsageException($"{run}: a regression on --target fits squared error; the config's loss is {spec.Loss} (set \"loss\": \"squared-error\").");
         if (spec.OutputLength != 1)
-            throw new UsageException($"{model}: the net has {spec.OutputLength} outputs; a regression on one --target column needs a last dense layer of 1 unit.");
+            throw new UsageException($"{run}: the net has {spec.OutputLength} outputs; a regression on one --target column needs a last dense layer of 1 unit.");
         if (spec.InputLength != _train.InputCount)
-            throw new UsageException($"--data: the table has {_train.InputCount} input columns ({string.Join(", ", _train.InputNames)}) but {model} takes {spec.InputLength} inputs.");
-        var trainRows = _train.ToSupervisedData();
-        var statistics = Standardization(config, trainRows, model);
-        var train = statistics is null ? trainRows : trainRows.Standardized(statistics);
-        SupervisedData? validation = null;
+            throw new UsageException($"--data: the table has {_train.InputCount} input columns ({string.Join(", ", _train.InputNames)}) but {run} takes {spec.InputLength} inputs.");
+        CheckStandardization(config, run);
+        var fit = _train;
+        RegressionTable? held = null;
         if (config.ValidationFraction > 0)
+            (fit, held) = _train.Split(config.ValidationFraction, RandomStream.Root(config.Training.Seed).Derive(Dataset.ValidationSplitPurpose));
+        _fit = fit;
+        var statistics = config.Normalize ? fit.InputStatistics() : null;
+        (double Mean, double Deviation)? target = config.Normalize && spec.CanAbsorbTargetStandardization ? fit.TargetStatistics() : null;
+        var warnings = new List<string>();
+        if (target is not null)
+            warnings.Add("inputs and target standardised with the training rows' statistics: the losses below are in standardised units, " +
+                         "the figures at the end in the table's (the saved model takes and predicts raw values)");
+        if (statistics is not null)
         {
-            var (fit, held) = _train.Split(config.ValidationFraction, RandomStream.Root(config.Training.Seed).Derive("validation-split"));
-            train = statistics is null ? fit.ToSupervisedData() : fit.ToSupervisedData().Standardized(statistics);
-            validation = statistics is null ? held.ToSupervisedData() : held.ToSupervisedData().Standardized(statistics);
+            for (int j = 0; j < fit.InputCount; j++)
+            {
+                double offset = Math.Abs(statistics.Mean[j]) * statistics.InverseScale[j];
+                // The saved model takes raw float32 inputs, so a column far from zero in units of its spread loses digits there.
+                if (offset > 1e3)
+                    warnings.Add(string.Create(CultureInfo.InvariantCulture,
+                        $"warning: input '{fit.InputNames[j]}' lies {offset:G3} deviations from zero: the saved model, which takes raw float32 inputs, resolves it to about " +
+                        $"{offset * 6e-8:G2} of a deviation; subtract an offset in the table for more."));
+            }
         }
-        return new PreparedRows(train, validation, trainRows, _test.ToSupervisedData(), statistics);
+        return new PreparedRows(fit.ToSupervisedData(statistics, target), held?.ToSupervisedData(statistics, target), fit.ToSupervisedData(),
+            _test.ToSupervisedData(), statistics, warnings, target);
     }
 
-    public override (JsonObject? Figures, string? Line) Figures(FeedForwardNet net, PreparedRows rows)
+    public override void CheckResume(JsonObject? saved, string directory)
     {
-        var trainFigures = RegressionMetrics.Of(net, rows.TrainRows);
-        var testFigures = RegressionMetrics.Of(net, rows.Test);
+        if (saved?["table"] is not JsonObject table)
+            throw new UsageException($"--target: {directory} was not trained on a table; resume it without --target.");
+        var now = (JsonObject)Provenance!["table"]!;
+        foreach (var key in new[] { "target", "inputs", "train_rows", "test_rows", "test_data" })
+        {
+            if (!JsonNode.DeepEquals(table[key], now[key]))
+                throw new UsageException($"--resume: {directory} was trained with {key.Replace('_', ' ')} {table[key]?.ToJsonString() ?? "none"}, " +
+                                         $"this run has {now[key]?.ToJsonString() ?? "none"}; resume with the same --data, --test-data and --target.");
+        }
+    }
+
+    public override (JsonObject? Figures, IReadOnlyList<string> Lines) Figures(FeedForwardNet net, PreparedRows rows)
+    {
+        var fit = _fit ?? throw new InvalidOperationException("Figures before Prepare.");
+        // The net is scored against the table's double targets, as the closed form is.
+        var trainFigures = RegressionMetrics.Of(RegressionMetrics.Predictions(net, rows.RawFit!), fit.Targets);
+        var testFigures = RegressionMetrics.Of(RegressionMetrics.Predictions(net, rows.Test), _test.Targets);
         var figures = new JsonObject
         {
             ["target"] = _train.TargetName,
@@ -145,30 +220,36 @@ internal sealed class RegressionRunData : RunData
             ["train"] = Json(trainFigures),
             ["test"] = Json(testFigures),
         };
-        string line = $"test MSE {Number(testFigures.MeanSquaredError)}, R² {Number(testFigures.RSquared)} (train MSE {Number(trainFigures.MeanSquaredError)})";
-        if (LinearFit.FromNet(net) is { } fitted)
+        var lines = new List<string> { $"test MSE {Number(testFigures.MeanSquaredError)}, R² {Number(testFigures.RSquared)} (train MSE {Number(trainFigures.MeanSquaredError)})" };
+        var fitted = LinearFit.FromNet(net);
+        if (fitted is not null)
         {
             AddCoefficients(figures, fitted);
-            line += "; " + Equation(fitted);
+            lines.Add("fitted: " + Equation(fitted));
         }
         try
         {
-            // The closed form on the same training rows: what gradient descent should reach for a linear model, and a
-            // baseline for any other.
-            var exact = _train.LeastSquaresFit();
+            // The closed form on the rows gradient descent fitted: what it should reach for a linear model, a baseline for any other.
+            var exact = fit.LeastSquaresFit();
             var closedForm = new JsonObject();
             AddCoefficients(closedForm, exact);
-            closedForm["train"] = Json(RegressionMetrics.Of(exact.Predict(_train.Inputs, _train.Count), _train.Targets));
+            var exactTrain = RegressionMetrics.Of(exact.Predict(fit.Inputs, fit.Count), fit.Targets);
+            closedForm["train"] = Json(exactTrain);
             closedForm["test"] = Json(RegressionMetrics.Of(exact.Predict(_test.Inputs, _test.Count), _test.Targets));
             figures["least_squares"] = closedForm;
-            line += $"; closed-form least squares: {Equation(exact)}";
+            lines.Add("closed-form least squares: " + Equation(exact));
+            // A linear model descends to the closed form; a gap in training MSE means it stopped short (or diverged).
+            if (fitted is not null && !(Math.Abs(trainFigures.MeanSquaredError - exactTrain.MeanSquaredError) <= 1e-3 * exactTrain.MeanSquaredError + 1e-12))
+                lines.Add($"warning: gradient descent stopped short of the closed form (train MSE {Number(trainFigures.MeanSquaredError)} against " +
+                          $"{Number(exactTrain.MeanSquaredError)}); give more --epochs or a larger --lr.");
         }
         catch (ArgumentException e)
         {
             figures["least_squares"] = null;
             figures["least_squares_note"] = WithoutParameter(e);
+            lines.Add("no closed-form fit: " + WithoutParameter(e));
         }
-        return (figures, line);
+        return (figures, lines);
     }
 
     /// <summary>The fit as an equation in the columns' names, e.g. <c>velocity = 454.2 distance - 40.78</c>.</summary>
@@ -187,20 +268,24 @@ internal sealed class RegressionRunData : RunData
     private void AddCoefficients(JsonObject json, LinearFit fit)
     {
         var coefficients = new JsonObject();
-        for (int j = 0; j < fit.Coefficients.Length; j++) coefficients[_train.InputNames[j]] = fit.Coefficients[j];
+        for (int j = 0; j < fit.Coefficients.Length; j++) coefficients[_train.InputNames[j]] = Finite(fit.Coefficients[j]);
         json["coefficients"] = coefficients;
-        json["intercept"] = fit.Intercept;
+        json["intercept"] = Finite(fit.Intercept);
     }
 
-    /// <summary>MSE, R² and rows as JSON (a NaN R², from targets that are all equal, as null).</summary>
+    /// <summary>MSE, R² and rows as JSON; a figure that is not finite (R² of constant targets, a diverged fit) as null.</summary>
     public static JsonObject Json(RegressionMetrics m) => new()
     {
-        ["mse"] = m.MeanSquaredError, ["r2"] = double.IsFinite(m.RSquared) ? m.RSquared : null, ["rows"] = m.Count,
+        ["mse"] = Finite(m.MeanSquaredError), ["r2"] = Finite(m.RSquared), ["rows"] = m.Count,
     };
+
+    /// <summary>JSON has no NaN or infinity: such a figure is written as null.</summary>
+    public static double? Finite(double value) => double.IsFinite(value) ? value : null;
 
     /// <summary>Four significant digits, invariant culture.</summary>
     public static string Number(double value) => value.ToString("G4", CultureInfo.InvariantCulture);
 
-    private static string WithoutParameter(ArgumentException e) =>
+    /// <summary>An argument error's message without the " (Parameter 'x')" suffix .NET appends.</summary>
+    public static string WithoutParameter(ArgumentException e) =>
         e.ParamName is null ? e.Message : e.Message.Replace($" (Parameter '{e.ParamName}')", "");
 }

@@ -4,6 +4,7 @@ using Shinso.Backends;
 using Shinso.Data;
 using Shinso.IO;
 using Shinso.Models.FeedForward;
+using Shinso.Cli.ModelKinds;
 using Shinso.Training;
 using Spectre.Console;
 
@@ -12,13 +13,13 @@ namespace Shinso.Cli.Commands;
 /// <summary>The summary of a finished run, printed as JSON with --json.</summary>
 /// <remarks><see cref="TestAccuracy"/> is null for regression, whose figures (MSE, R², coefficients) are in <see cref="Regression"/>.</remarks>
 internal sealed record RunSummary(string Name, double? TestAccuracy, double TestLoss, int Epochs, double Seconds,
-    double SamplesPerSecond, string ModelPath, int TrainSamples, int TestSamples, JsonObject? Regression = null, string? RegressionLine = null)
+    double SamplesPerSecond, string ModelPath, int TrainSamples, int TestSamples, JsonObject? Regression = null, IReadOnlyList<string>? RegressionLines = null)
 {
     public JsonObject ToJson()
     {
         var json = new JsonObject
         {
-            ["model"] = Name, ["accuracy"] = TestAccuracy, ["loss"] = TestLoss, ["epochs"] = Epochs,
+            ["model"] = Name, ["accuracy"] = TestAccuracy, ["loss"] = RegressionRunData.Finite(TestLoss), ["epochs"] = Epochs,
             ["seconds"] = Seconds, ["samples_per_second"] = SamplesPerSecond, ["model_path"] = ModelPath,
             ["train_samples"] = TrainSamples, ["test_samples"] = TestSamples,
         };
@@ -26,6 +27,9 @@ internal sealed record RunSummary(string Name, double? TestAccuracy, double Test
         return json;
     }
 }
+
+/// <summary>A run whose loss became NaN or infinite: its checkpoints are kept, no model is saved; exit code 1.</summary>
+internal sealed class TrainingDivergedException(string message) : Exception(message);
 
 /// <summary>
 /// One supervised training run as the CLI performs it: load and prepare the data, build or resume
@@ -45,6 +49,7 @@ internal static class TrainingRun
         TrainingState? state = null;
         if (resume is not null)
         {
+            data.CheckResume(Checkpoint.ReadProvenance(outDirectory), outDirectory);
             var restored = Checkpoint.Load(outDirectory, backend, saved => Resume(resume, saved));
             config = restored.Config;
             (net, optimizer, state) = (restored.Net, restored.Optimizer, restored.State);
@@ -61,7 +66,9 @@ internal static class TrainingRun
         }
 
         var rows = data.Prepare(config, name);
-        var (trainData, validationData) = (rows.Train, rows.Validation);
+        foreach (var note in rows.Notes)
+            err.MarkupLine(note.StartsWith("warning:", StringComparison.Ordinal) ? $"[yellow]{Markup.Escape(note)}[/]" : $"[grey]note:[/] {Markup.Escape(note)}");
+        var provenance = data.Provenance;
 
         err.MarkupLine($"[grey]model:[/] {Markup.Escape(name)} — {Markup.Escape(Describe(config.Architecture))}; " +
                        $"{config.Optimizer.Name}, lr {config.Optimizer.LearningRate}, batch {config.Training.BatchSize}, " +
@@ -70,19 +77,24 @@ internal static class TrainingRun
         // A live batch counter only when a person watches stderr; logs get one line per epoch.
         bool interactive = !Console.IsErrorRedirected;
         if (state is not null) trainer.State = state;
-        trainer.EpochCompleted = m =>
+        int epochs = config.Training.Epochs, lastPrinted = 0;
+        // A table fitted over hundreds of full-batch epochs prints about twenty lines, not one an epoch.
+        int every = data.IsRegression && epochs > 50 ? epochs / 20 : 1;
+        void Print(EpochMetrics m)
         {
-            Checkpoint.Save(outDirectory, config, net, optimizer, trainer.State);
-            epochCompleted?.Invoke(m);
-            // Long runs (a table fitted over hundreds of full-batch epochs) print about twenty lines, not one an epoch.
-            int epochs = config.Training.Epochs, every = epochs <= 50 ? 1 : epochs / 20;
-            if (m.Epoch > 5 && m.Epoch % every != 0 && m.Epoch != epochs) return;
-            string val = m.ValidationAccuracy is { } va ? $", validation {va:P2} (loss {Loss(m.ValidationLoss)})"
-                : m.ValidationLoss is { } vl ? $", validation loss {Loss(vl)}" : "";
+            string val = m.ValidationAccuracy is { } va ? $", validation {va:P2} (loss {Loss(m.ValidationLoss, data.IsRegression)})"
+                : m.ValidationLoss is { } vl ? $", validation loss {Loss(vl, data.IsRegression)}" : "";
             string acc = m.TrainAccuracy is { } ta ? $", train {ta:P2}" : "";
             if (interactive) Console.Error.Write("\r\u001b[2K");
-            err.MarkupLine($"epoch {m.Epoch,3}/{epochs}: loss {Loss(m.TrainLoss)}{acc}{Markup.Escape(val)}, " +
+            err.MarkupLine($"epoch {m.Epoch,3}/{epochs}: loss {Loss(m.TrainLoss, data.IsRegression)}{acc}{Markup.Escape(val)}, " +
                            $"{m.Seconds:F1} s, {m.SamplesPerSecond:N0} samples/s");
+            lastPrinted = m.Epoch;
+        }
+        trainer.EpochCompleted = m =>
+        {
+            Checkpoint.Save(outDirectory, config, net, optimizer, trainer.State, provenance);
+            epochCompleted?.Invoke(m);
+            if (m.Epoch <= 5 || m.Epoch % every == 0 || m.Epoch == epochs || !double.IsFinite(m.TrainLoss)) Print(m);
         };
         if (interactive)
         {
@@ -93,35 +105,57 @@ internal static class TrainingRun
             };
         }
         var clock = Stopwatch.StartNew();
-        trainer.Fit(trainData, validationData);
+        trainer.Fit(rows.Fit, rows.Validation);
         clock.Stop();
+        var history = trainer.State.History;
+        // Early stopping can end on an epoch the throttle skipped: the last one is always shown.
+        if (history.Count > 0 && history[^1].Epoch != lastPrinted) Print(history[^1]);
+        if (history.Count > 0 && !double.IsFinite(history[^1].TrainLoss))
+            throw new TrainingDivergedException(
+                $"training diverged: the loss is {history[^1].TrainLoss} after epoch {history[^1].Epoch} (lr {config.Optimizer.LearningRate}); " +
+                $"lower --lr{(config.Normalize ? "" : " or standardise the inputs (--standardize true)")}. The checkpoints are in {outDirectory}; no model was saved.");
 
         // The saved model takes raw inputs: the standardisation it trained behind goes into its first layer's weights.
         if (rows.Standardization is { } statistics) net.AbsorbInputStandardization(statistics);
+        if (rows.TargetStandardization is { } target) net.AbsorbTargetStandardization([target.Mean], [target.Deviation]);
         var evaluation = Trainer.Evaluate(net, rows.Test);
-        var (figures, figuresLine) = data.Figures(net, rows);
+        var (figures, figureLines) = data.Figures(net, rows);
         Directory.CreateDirectory(outDirectory);
         string modelPath = Path.Combine(outDirectory, "model.shinso");
         var metadata = new JsonObject
         {
-            ["testAccuracy"] = evaluation.Accuracy, ["testLoss"] = evaluation.Loss, ["epochs"] = trainer.State.EpochsDone,
+            ["testAccuracy"] = evaluation.Accuracy, ["testLoss"] = RegressionRunData.Finite(evaluation.Loss), ["epochs"] = trainer.State.EpochsDone,
             ["data"] = dataDescription,
         };
+        if (rows.Standardization is { } folded) metadata[FeedForwardKind.FoldedStandardizationKey] = StandardizationJson(folded, rows.TargetStandardization);
+        if (provenance is not null) metadata["run"] = provenance.DeepClone();
         if (figures is not null) metadata["regression"] = figures.DeepClone();
         FeedForwardModelFile.Save(net, modelPath, config.ToJson(), metadata);
-        var history = trainer.State.History;
         double trainSeconds = history.Sum(h => h.Seconds);
-        double samplesPerSecond = trainSeconds > 0 ? (double)trainData.Count * history.Count / trainSeconds : 0;
+        double samplesPerSecond = trainSeconds > 0 ? (double)rows.Fit.Count * history.Count / trainSeconds : 0;
         var summary = new RunSummary(name, evaluation.Accuracy, evaluation.Loss, trainer.State.EpochsDone,
-            clock.Elapsed.TotalSeconds, samplesPerSecond, modelPath, trainData.Count, rows.Test.Count, figures, figuresLine);
+            clock.Elapsed.TotalSeconds, samplesPerSecond, modelPath, rows.Fit.Count, rows.Test.Count, figures, figures is null ? null : figureLines);
         AtomicFile.WriteAllText(Path.Combine(outDirectory, "summary.json"), summary.ToJson().ToJsonString() + "\n");
         return summary;
     }
 
-    /// <summary>A loss for a progress line: four decimals, or four significant digits when that would hide it (a regression's
-    /// squared error in the target's units can be 1e5 or 1e-6).</summary>
-    public static string Loss(double? loss) => loss is not { } l ? "n/a"
-        : Math.Abs(l) is >= 1e-2 and < 1e4 || l == 0 ? l.ToString("F4", System.Globalization.CultureInfo.InvariantCulture)
+    /// <summary>The statistics folded into a saved model's first layer, recorded beside it: the file's mark that it takes raw inputs.</summary>
+    private static JsonObject StandardizationJson(NormalizationStatistics statistics, (double Mean, double Deviation)? target)
+    {
+        var json = new JsonObject
+        {
+            ["folded"] = true,
+            ["mean"] = new JsonArray([.. statistics.Mean.Select(v => (JsonNode)v)]),
+            ["std"] = new JsonArray([.. statistics.StandardDeviation.Select(v => (JsonNode)v)]),
+        };
+        if (target is { } t) json["target"] = new JsonObject { ["mean"] = t.Mean, ["std"] = t.Deviation };
+        return json;
+    }
+
+    /// <summary>A loss for a progress line: four decimals; for a regression, whose squared error in the target's units can be
+    /// 1e5 or 1e-6, four significant digits when decimals would hide it.</summary>
+    public static string Loss(double? loss, bool regression) => loss is not { } l ? "n/a"
+        : !regression || Math.Abs(l) is >= 1e-2 and < 1e4 || l == 0 ? l.ToString("F4", System.Globalization.CultureInfo.InvariantCulture)
         : l.ToString("G4", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Applies the resume overrides; a refused one is a usage error naming the flag.</summary>

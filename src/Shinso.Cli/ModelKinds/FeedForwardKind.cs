@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Shinso.Cli.Commands;
+using Shinso.IO;
 using Shinso.Models.FeedForward;
 using Shinso.Training;
 using Spectre.Console;
@@ -25,20 +26,26 @@ internal sealed class FeedForwardKind : ModelKind
         if (a.PretrainEpochs is not null || a.UpDownEpochs is not null || a.AisRuns is not null)
             throw new UsageException($"--pretrain-epochs, --updown-epochs and --ais-runs apply to the {string.Join(", ", ModelKindRegistry.All.Where(k => k is RbmKind or DbnKind).SelectMany(k => k.Presets))} presets only.");
         RegressionRunData? table = null;
+        TrainingConfig config;
+        string name;
         if (a.Target is not null)
         {
-            if (a.Data is null) throw new UsageException("--target: names a column of a CSV table; give the table with --data FILE.");
-            // The held-out rows follow the run's seed: a resumed run must hold out the rows it held out before.
-            ulong splitSeed = a.Resume is not null ? Checkpoint.ReadConfig(a.Resume).Training.Seed : a.Seed ?? TableSeed(a.Source);
-            table = RegressionRunData.Load(a.Data, a.TestData, a.Target, splitSeed);
+            if (a.Data is null) throw new UsageException(NeedsTable);
+            var (source, all) = RegressionRunData.ReadTable(a.Data, a.Target);
+            (name, config) = Training.Presets.FindForTable(a.Source, all.InputCount) is { } tablePreset ? (a.Source, tablePreset) : TrainCommand.LoadConfig(a.Source);
+            // The held-out rows follow the run's seed: a resumed run holds out the rows it held out before.
+            ulong splitSeed = a.Resume is not null ? Checkpoint.ReadConfig(a.Resume).Training.Seed : a.Seed ?? config.Training.Seed;
+            try { table = RegressionRunData.Load(source, all, a.TestData, splitSeed); }
+            catch (Shinso.Data.DataFormatException e) when (a.TestData is not null && e.FilePath == a.TestData) { throw new UsageException("--test-data: " + e.Message); }
         }
         else if (Training.Presets.TableNames.Contains(a.Source))
         {
             throw new UsageException($"{a.Source}: fits a table's column; give the table and the column with --data FILE --target COLUMN.");
         }
-        var (name, config) = table is not null && Training.Presets.FindForTable(a.Source, table.TrainTable.InputCount) is { } tablePreset
-            ? (a.Source, tablePreset)
-            : TrainCommand.LoadConfig(a.Source);
+        else
+        {
+            (name, config) = TrainCommand.LoadConfig(a.Source);
+        }
         if (a.Standardize is { } standardize)
         {
             if (a.Resume is not null) throw new UsageException("--standardize: the saved run's inputs were prepared once; a resumed run keeps them.");
@@ -74,8 +81,12 @@ internal sealed class FeedForwardKind : ModelKind
         using var backend = a.CreateBackend();
         var summary = TrainingRun.Execute(name, config, backend, data, a.RunDirectory(name), overrides,
             epochCompleted: a.Json ? m => Console.WriteLine(Checkpoint.MetricsJson(m).ToJsonString()) : null);
-        if (summary.RegressionLine is { } line)
-            CommonOptions.Err.MarkupLine($"{Markup.Escape(line)} after {summary.Epochs} epochs; model: {Markup.Escape(summary.ModelPath)}");
+        if (summary.RegressionLines is { Count: > 0 } lines)
+        {
+            CommonOptions.Err.MarkupLine($"after {summary.Epochs} epochs: {Markup.Escape(lines[0])}; model: {Markup.Escape(summary.ModelPath)}");
+            foreach (var line in lines.Skip(1))
+                CommonOptions.Err.MarkupLine(line.StartsWith("warning:", StringComparison.Ordinal) ? $"[yellow]{Markup.Escape(line)}[/]" : Markup.Escape(line));
+        }
         else
             CommonOptions.Err.MarkupLine($"test accuracy [bold]{summary.TestAccuracy:P2}[/] (loss {summary.TestLoss:F4}) after {summary.Epochs} epochs; model: {summary.ModelPath}");
         if (a.Json) Console.WriteLine(summary.ToJson().ToJsonString());
@@ -84,9 +95,7 @@ internal sealed class FeedForwardKind : ModelKind
 
     public override int Eval(EvalArguments a)
     {
-        if (a.Header.Kind != FileKind && a.Header.HyperParameters["training"]?["normalize"] is JsonValue normalize && normalize.GetValue<bool>())
-            throw new UsageException($"{a.File}: a checkpoint holds the weights as they were trained, on standardised inputs; " +
-                                     "evaluate the run's model.shinso, which takes raw inputs.");
+        CheckInputs(a.File, a.Header);
         var net = FeedForwardModelFile.Load(a.File, a.Backend);
         if (a.Target is not null) return EvalRegression(a, net);
         var loaded = CommonOptions.LoadData(a.Data, a.TestData);
@@ -100,32 +109,52 @@ internal sealed class FeedForwardKind : ModelKind
         return 0;
     }
 
-    /// <summary>The seed a table run uses when --seed is not given: the preset's or the config file's.</summary>
-    private static ulong TableSeed(string source) =>
-        Training.Presets.FindForTable(source, 1)?.Training.Seed ?? TrainCommand.LoadConfig(source).Config.Training.Seed;
+    /// <summary>The metadata key under which a saved model records the input standardisation folded into its weights.</summary>
+    public const string FoldedStandardizationKey = "inputStandardization";
 
-    /// <summary>MSE and R² of a saved one-output net on a table's --target column (every other column an input).</summary>
+    private const string NeedsTable = "--target: names a column of a CSV table; give the table with --data FILE.";
+
+    /// <summary>
+    /// A file whose config standardises inputs takes raw inputs only when the standardisation was folded into its weights
+    /// (and recorded); a checkpoint, or a model saved before Shinso folded it, holds weights for standardised inputs and
+    /// no statistics, so evaluating or exporting it on raw inputs would be silently wrong.
+    /// </summary>
+    public override void CheckInputs(string file, ModelHeader header)
+    {
+        bool standardised = header.HyperParameters["training"]?["normalize"] is JsonValue normalize && normalize.GetValueKind() == System.Text.Json.JsonValueKind.True;
+        if (standardised && header.Metadata[FoldedStandardizationKey]?["folded"] is not JsonValue)
+            throw new UsageException($"{file}: its weights expect standardised inputs and the file does not record the statistics " +
+                                     (header.Kind == FileKind ? "(a model saved before standardisation was folded into the weights); retrain it."
+                                                              : "(a checkpoint holds the weights as they train); use the run's model.shinso, which takes raw inputs."));
+    }
+
+    /// <summary>MSE and R² of a saved one-output regression net on a table's --target column.</summary>
     private static int EvalRegression(EvalArguments a, FeedForwardNet net)
     {
-        if (a.Data is null) throw new UsageException("--target: names a column of a CSV table; give the table with --data FILE.");
-        if (a.TestData is not null) throw new UsageException("--test-data: eval scores the one table --data names.");
-        if (net.Spec.OutputLength != 1)
-            throw new UsageException($"{a.File}: the net has {net.Spec.OutputLength} outputs; --target scores a regression net of one output.");
+        if (a.Data is null) throw new UsageException(NeedsTable);
+        if (a.TestData is not null) throw new UsageException("--test-data: eval --target scores the one table --data names.");
+        if (net.Spec.OutputLength != 1 || net.Loss.Output != Shinso.Losses.OutputFunction.Identity)
+            throw new UsageException($"{a.File}: a '{net.Spec.Loss}' net of {net.Spec.OutputLength} outputs; --target scores a regression net (squared error, one output).");
+        var trained = a.Header.Metadata["regression"];
+        string? trainedTarget = trained?["target"]?.GetValue<string>();
+        var trainedInputs = trained?["inputs"] is JsonArray names ? names.Select(n => n!.GetValue<string>()).ToArray() : null;
         var table = Shinso.Data.NumericTable.Read(a.Data);
         Shinso.Models.Regression.RegressionTable rows;
-        try { rows = Shinso.Models.Regression.RegressionTable.FromTable(table, a.Target!); }
-        catch (ArgumentException e) { throw new UsageException("--target: " + e.Message.Replace($" (Parameter '{e.ParamName}')", "")); }
-        // A model trained on a table names its input columns: a table with a header is read by those names, in that order.
-        if (table.HasHeader && a.Header.Metadata["regression"]?["inputs"] is JsonArray names)
+        try
         {
-            var expected = names.Select(n => n!.GetValue<string>()).ToArray();
-            if (!expected.SequenceEqual(rows.InputNames))
-                throw new UsageException($"--data: the table's inputs are {string.Join(", ", rows.InputNames)} but {a.File} was trained on {string.Join(", ", expected)}.");
+            // A model trained on a table names its columns: a table with a header is read by those names (in any order).
+            rows = table.HasHeader && trainedInputs is not null
+                ? Shinso.Models.Regression.RegressionTable.FromTable(table, a.Target!, trainedInputs)
+                : Shinso.Models.Regression.RegressionTable.FromTable(table, a.Target!);
         }
+        catch (ArgumentException e) { throw new UsageException("--target: " + RegressionRunData.WithoutParameter(e)); }
+        if (table.HasHeader && trainedTarget is not null && !string.Equals(trainedTarget, rows.TargetName, StringComparison.OrdinalIgnoreCase))
+            throw new UsageException($"--target: {a.File} was trained to predict '{trainedTarget}', not '{rows.TargetName}'.");
         if (rows.InputCount != net.Spec.InputLength)
             throw new UsageException($"--data: the table has {rows.InputCount} input columns but {a.File} takes {net.Spec.InputLength} inputs.");
-        var figures = Shinso.Models.Regression.RegressionMetrics.Of(net, rows.ToSupervisedData());
-        CommonOptions.Err.MarkupLine($"[grey]data:[/] {Markup.Escape(a.Data)}: {rows.Count} rows, target {Markup.Escape(rows.TargetName)}");
+        var figures = Shinso.Models.Regression.RegressionMetrics.Of(
+            Shinso.Models.Regression.RegressionMetrics.Predictions(net, rows.ToSupervisedData()), rows.Targets);
+        CommonOptions.Err.MarkupLine($"[grey]data:[/] {Markup.Escape(a.Data)}: {rows.Count} rows, target {Markup.Escape(rows.TargetName)} from {Markup.Escape(string.Join(", ", rows.InputNames))}");
         CommonOptions.Err.MarkupLine($"MSE [bold]{RegressionRunData.Number(figures.MeanSquaredError)}[/], R² {RegressionRunData.Number(figures.RSquared)} on {rows.Count} rows");
         if (a.Json)
         {

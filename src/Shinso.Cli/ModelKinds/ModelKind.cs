@@ -65,6 +65,9 @@ internal abstract class ModelKind
     /// <summary>Whether a file of kind <paramref name="fileKind"/> belongs to this family.</summary>
     public virtual bool Matches(string fileKind) => fileKind == FileKind;
 
+    /// <summary>A usage error when the model in <paramref name="file"/> cannot be evaluated or exported on the inputs as given.</summary>
+    public virtual void CheckInputs(string file, ModelHeader header) { }
+
     /// <summary>Whether <paramref name="action"/> is supported.</summary>
     public bool Supports(ModelAction action) => Actions.Contains(action);
 

@@ -31,6 +31,12 @@ internal abstract class Experiment
     /// <summary>The expected run time on two cores, e.g. <c>2 s</c>.</summary>
     public abstract string ExpectedTime { get; }
 
+    /// <summary>Whether <c>--data</c> applies (an experiment on fixed inputs, such as truth tables, refuses it).</summary>
+    public virtual bool TakesData => true;
+
+    /// <summary>What <c>--quick</c> changes, for the option's help.</summary>
+    public abstract string QuickVersion { get; }
+
     /// <summary>Runs the experiment and returns its report (the caller writes it).</summary>
     public abstract ExperimentReport Run(ExperimentContext context);
 }

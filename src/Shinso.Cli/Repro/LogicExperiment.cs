@@ -26,6 +26,10 @@ internal sealed class LogicExperiment : Experiment
 
     public override string ExpectedTime => "1 s";
 
+    public override bool TakesData => false;
+
+    public override string QuickVersion => "the perceptron tries XOR for 100 epochs instead of 1,000";
+
     public override ExperimentReport Run(ExperimentContext context)
     {
         var report = new ExperimentReport(this);

@@ -23,6 +23,8 @@ internal sealed class PerceptronExperiment : Experiment
 
     public override string ExpectedTime => "5 s (quick: 1 s)";
 
+    public override string QuickVersion => "the embedded subset (10,000 training / 2,000 test images) instead of the full set";
+
     public override ExperimentReport Run(ExperimentContext context)
     {
         LoadedData data;

@@ -182,7 +182,10 @@ public sealed class Dataset
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="validationFraction"/> is outside [0, 1].</exception>
     public (Dataset Train, Dataset Validation) Split(double validationFraction, ulong seed) =>
-        Split(validationFraction, RandomStream.Root(seed).Derive("validation-split"));
+        Split(validationFraction, RandomStream.Root(seed).Derive(ValidationSplitPurpose));
+
+    /// <summary>The purpose of the stream a run's validation split is drawn from.</summary>
+    public const string ValidationSplitPurpose = "validation-split";
 
     /// <summary>As <see cref="Split(double, ulong)"/>, with the shuffle seeded by words 0-1 of block 0 of <paramref name="split"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="validationFraction"/> is outside [0, 1].</exception>

@@ -4,8 +4,8 @@ namespace Shinso.Data;
 
 /// <summary>
 /// A table of numbers read from CSV for regression: every row has the same columns and every cell is a finite number.
-/// A first line with a field that is not a number is a header that names the columns; without one the columns are
-/// named by their 1-based position (<c>column 1</c>, <c>column 2</c>, ...). Blank lines and lines whose first
+/// A first line whose fields are all names (none parses as a number) is a header that names the columns, each name its
+/// own; without one the columns are named by their 1-based position (<c>column 1</c>, <c>column 2</c>, ...). Blank lines and lines whose first
 /// non-blank character is <c>#</c> (a source note) are skipped. Values are kept in double precision.
 /// </summary>
 public sealed class NumericTable
@@ -57,7 +57,8 @@ public sealed class NumericTable
     /// <summary>Reads <paramref name="path"/>.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="DataFormatException">A cell is empty (a missing value) or not a finite number, a row has another
-    /// number of columns than the first, or the file holds no data rows; the message names the line and the column.</exception>
+    /// number of columns than the first, the first line mixes names and numbers or repeats a name, or the file holds no
+    /// data rows; the message names the line and the column.</exception>
     public static NumericTable Read(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -75,12 +76,18 @@ public sealed class NumericTable
             var fields = SplitFields(text);
             if (names is null)
             {
-                if (fields.Exists(f => f.Length > 0 && !TryParse(f, out _)))
+                // NaN, Infinity and 1e999 parse as numbers: a first row holding them is data (and an error below), not a header.
+                int numeric = fields.Count(f => IsNumber(f));
+                if (numeric < fields.Count)
                 {
-                    names = fields.ConvertAll(f => f.ToString()).ToArray();
+                    if (numeric > 0)
+                    {
+                        int c = fields.FindIndex(f => IsNumber(f));
+                        throw new DataFormatException(path, $"line {lineNumber}, column {c + 1}",
+                            $"is '{fields[c]}' on a line of column names; a header names every column and a data row has a number in every column");
+                    }
+                    names = ReadHeader(path, lineNumber, fields);
                     header = true;
-                    for (int c = 0; c < names.Length; c++)
-                        if (names[c].Length == 0) names[c] = PositionalName(c);
                     continue;
                 }
                 names = new string[fields.Count];
@@ -89,8 +96,10 @@ public sealed class NumericTable
             if (fields.Count != names.Length)
             {
                 string like = header ? "the header" : "the first row";
-                throw new DataFormatException(path, $"line {lineNumber}",
-                    $"has {fields.Count} column{(fields.Count == 1 ? "" : "s")}; expected {names.Length} like {like}");
+                // The column named is where the row departs from the expected width: its first extra or first missing cell.
+                int column = Math.Min(fields.Count, names.Length) + 1;
+                throw new DataFormatException(path, $"line {lineNumber}, column {column}",
+                    $"the row has {fields.Count} column{(fields.Count == 1 ? "" : "s")}; expected {names.Length} like {like}");
             }
             for (int c = 0; c < fields.Count; c++)
             {
@@ -108,26 +117,17 @@ public sealed class NumericTable
     }
 
     /// <summary>
-    /// The 0-based index of the column <paramref name="nameOrNumber"/> names: a header name (exact, then ignoring case),
-    /// else a 1-based column number as this table's messages count them.
+    /// The 0-based index of the column <paramref name="nameOrNumber"/> names: a header name (ignoring case), else a
+    /// 1-based column number as this table's messages count them.
     /// </summary>
-    /// <exception cref="ArgumentException">No column has that name or number, or the name is ambiguous; the message lists the columns.</exception>
+    /// <exception cref="ArgumentException">No column has that name or number; the message lists the columns.</exception>
     public int ColumnIndex(string nameOrNumber)
     {
         ArgumentNullException.ThrowIfNull(nameOrNumber);
         string wanted = nameOrNumber.Trim();
-        foreach (var comparison in new[] { StringComparison.Ordinal, StringComparison.OrdinalIgnoreCase })
-        {
-            int found = -1;
-            for (int c = 0; c < ColumnCount; c++)
-            {
-                if (!string.Equals(_columnNames[c], wanted, comparison)) continue;
-                if (found >= 0)
-                    throw new ArgumentException($"{Path}: column '{wanted}' is ambiguous: columns {found + 1} and {c + 1} both have that name; give its number instead.", nameof(nameOrNumber));
-                found = c;
-            }
-            if (found >= 0) return found;
-        }
+        // Names are unique ignoring case (Read checks them); a name is looked up before a column number.
+        int byName = Array.FindIndex(_columnNames, n => string.Equals(n, wanted, StringComparison.OrdinalIgnoreCase));
+        if (byName >= 0) return byName;
         if (int.TryParse(wanted, NumberStyles.None, CultureInfo.InvariantCulture, out int number) && number >= 1 && number <= ColumnCount)
             return number - 1;
         throw new ArgumentException(
@@ -137,7 +137,26 @@ public sealed class NumericTable
 
     private static string PositionalName(int column) => $"column {column + 1}";
 
-    /// <summary>The comma-separated fields of a line, trimmed and with one pair of enclosing double quotes removed.</summary>
+    /// <summary>The header's names; an empty one is named by its position; two columns may not share a name.</summary>
+    private static string[] ReadHeader(string path, int lineNumber, List<string> fields)
+    {
+        var names = new string[fields.Count];
+        var seen = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        for (int c = 0; c < names.Length; c++)
+        {
+            names[c] = fields[c].Length == 0 ? PositionalName(c) : fields[c];
+            if (seen.TryGetValue(names[c], out int first))
+                throw new DataFormatException(path, $"line {lineNumber}, column {c + 1}",
+                    $"is named '{names[c]}' like column {first + 1}; every column needs a name of its own (compared ignoring case)");
+            seen[names[c]] = c;
+        }
+        return names;
+    }
+
+    /// <summary>
+    /// The comma-separated fields of a line, trimmed and with one pair of enclosing double quotes removed (a table of numbers
+    /// has no commas inside its fields; a quoted name with a comma reads as two columns).
+    /// </summary>
     private static List<string> SplitFields(ReadOnlySpan<char> line)
     {
         var fields = new List<string>();
@@ -152,4 +171,6 @@ public sealed class NumericTable
 
     private static bool TryParse(ReadOnlySpan<char> field, out double value) =>
         double.TryParse(field, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && double.IsFinite(value);
+
+    private static bool IsNumber(ReadOnlySpan<char> field) => double.TryParse(field, NumberStyles.Float, CultureInfo.InvariantCulture, out _);
 }

@@ -109,6 +109,24 @@ public sealed class Dense : ILayer
         _backend.Upload(b, Bias.Value);
     }
 
+    /// <summary>
+    /// Folds a standardisation of the targets <c>t = mean + deviation * z</c> into this layer, when it is the last one of a
+    /// net trained to predict z: <c>W' = deviation W</c>, <c>b' = deviation b + mean</c> (one mean and deviation per unit).
+    /// </summary>
+    /// <exception cref="ArgumentException">A span's length is not <see cref="Units"/>.</exception>
+    public void AbsorbOutputStandardization(ReadOnlySpan<double> mean, ReadOnlySpan<double> deviation)
+    {
+        if (mean.Length != Units || deviation.Length != Units)
+            throw new ArgumentException($"A standardisation of {mean.Length} means and {deviation.Length} deviations does not fit a dense layer of {Units} units.", nameof(mean));
+        var w = InferenceForms.Host(Weight.Value);
+        var b = InferenceForms.Host(Bias.Value);
+        for (int j = 0; j < Inputs; j++)
+            for (int k = 0; k < Units; k++) w[j * Units + k] = (float)(w[j * Units + k] * deviation[k]);
+        for (int k = 0; k < Units; k++) b[k] = (float)(b[k] * deviation[k] + mean[k]);
+        _backend.Upload(w, Weight.Value);
+        _backend.Upload(b, Bias.Value);
+    }
+
     private void CheckInput(ReadOnlySpan<int> sampleShape)
     {
         long n = 1;

@@ -21,12 +21,20 @@ public static class Checkpoint
     private const string Kind = FeedForwardModelFile.Kind + "-checkpoint";
 
     /// <summary>Writes the checkpoint of a run to <c>directory/checkpoint.shinso</c>.</summary>
-    public static void Save(string directory, TrainingConfig config, FeedForwardNet net, Optimizer optimizer, TrainingState state)
+    /// <param name="directory">The run folder.</param>
+    /// <param name="config">The run's config.</param>
+    /// <param name="net">The net as it trains.</param>
+    /// <param name="optimizer">Its optimizer, whose state is saved.</param>
+    /// <param name="state">The loop's position.</param>
+    /// <param name="provenance">What the run trains on (e.g. a table's target and columns), kept under the metadata key
+    /// <c>run</c> for the caller to check a resumed run against (<see cref="ReadProvenance"/>).</param>
+    public static void Save(string directory, TrainingConfig config, FeedForwardNet net, Optimizer optimizer, TrainingState state, JsonObject? provenance = null)
     {
         Directory.CreateDirectory(directory);
         var doc = FeedForwardModelFile.ToDocument(net, config.ToJson());
         doc.Kind = Kind;
         doc.Metadata["optimizer"] = optimizer.Kind;
+        if (provenance is not null) doc.Metadata["run"] = provenance.DeepClone();
         AddRunState(doc, state, net.Parameters, optimizer);
         ModelFile.Write(Path.Combine(directory, FileName), doc);
     }
@@ -113,9 +121,7 @@ public static class Checkpoint
     /// <exception cref="ArgumentException">An override is refused.</exception>
     public static Restored Load(string directory, IBackend backend, Func<TrainingConfig, TrainingConfig>? overrides = null)
     {
-        string path = Path.Combine(directory, FileName);
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"{path}: no checkpoint to resume from (a run writes one after its first epoch).", path);
+        string path = ExistingPath(directory);
         var doc = ModelFile.Read(path);
         if (doc.Kind != Kind) throw new ModelFileException(path, "kind", $"expected '{Kind}', found '{doc.Kind}'.");
         var saved = TrainingConfig.FromJson(doc.HyperParameters, path + " (hyper-parameters)");
@@ -130,10 +136,21 @@ public static class Checkpoint
     /// <exception cref="FileNotFoundException">The folder holds no checkpoint.</exception>
     public static TrainingConfig ReadConfig(string directory)
     {
+        string path = ExistingPath(directory);
+        return TrainingConfig.FromJson(ModelFile.ReadHeader(path).HyperParameters, path + " (hyper-parameters)");
+    }
+
+    /// <summary>What <see cref="Save"/> was told the run trains on, or null.</summary>
+    /// <exception cref="FileNotFoundException">The folder holds no checkpoint.</exception>
+    public static JsonObject? ReadProvenance(string directory) =>
+        ModelFile.ReadHeader(ExistingPath(directory)).Metadata["run"] as JsonObject;
+
+    private static string ExistingPath(string directory)
+    {
         string path = Path.Combine(directory, FileName);
         if (!File.Exists(path))
             throw new FileNotFoundException($"{path}: no checkpoint to resume from (a run writes one after its first epoch).", path);
-        return TrainingConfig.FromJson(ModelFile.ReadHeader(path).HyperParameters, path + " (hyper-parameters)");
+        return path;
     }
 
     /// <summary>The metrics of an epoch as JSON (as written in checkpoints and <c>--json</c> output).</summary>

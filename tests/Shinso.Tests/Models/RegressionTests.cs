@@ -24,7 +24,7 @@ public class RegressionTests
         var beta = new double[inputs];
         for (int j = 0; j < inputs; j++)
         {
-            scale[j] = Math.Pow(10, random.NextDouble() * 4 - 2);  // 0.01 .. 100
+            scale[j] = Math.Pow(10, random.NextDouble() * 10 - 5);  // 1e-5 .. 1e5: a table's units are anything
             offset[j] = (random.NextDouble() * 2 - 1) * 5 * scale[j];
             beta[j] = (random.NextDouble() * 2 - 1) * 3 / scale[j];
         }
@@ -50,21 +50,17 @@ public class RegressionTests
     private static SupervisedData Rows(double[] x, double[] y, int inputs) =>
         new(Array.ConvertAll(x, v => (float)v), inputs, Array.ConvertAll(y, v => (float)v), 1);
 
-    /// <summary>The <c>regression</c> preset's model and optimizer on standardised inputs, with the batch size, learning rate and
-    /// epochs given, the standardisation folded in afterwards.</summary>
-    private static FeedForwardNet Descend(CpuBackend backend, SupervisedData data, int batch, float rate, int epochs, ulong seed = 1)
+    /// <summary>The <c>regression</c> preset's model and optimizer, with the batch size, learning rate and epochs given, fitted
+    /// by <see cref="GradientDescentRegression"/> (standardised inputs, folded in afterwards).</summary>
+    private static FeedForwardNet Descend(CpuBackend backend, double[] x, double[] y, int inputs, int batch, float rate, int epochs, ulong seed = 1)
     {
-        var preset = Presets.FindForTable("regression", data.InputLength)!;
+        var preset = Presets.FindForTable("regression", inputs)!;
         var config = preset with
         {
             Optimizer = preset.Optimizer with { LearningRate = rate },
             Training = preset.Training with { BatchSize = batch, Epochs = epochs, Seed = seed },
         };
-        var statistics = NormalizationStatistics.Compute(data.Inputs, data.Count, data.InputLength);
-        var net = new FeedForwardNet(backend, config.Architecture, seed);
-        new Trainer(net, config.CreateOptimizer(), config.Training).Fit(data.Standardized(statistics));
-        net.AbsorbInputStandardization(statistics);
-        return net;
+        return GradientDescentRegression.Fit(RegressionTable.FromArrays(x, y, inputs), config, backend);
     }
 
     private static void AssertClose(LinearFit expected, LinearFit actual, double tolerance)
@@ -93,19 +89,75 @@ public class RegressionTests
     }
 
     [Fact]
+    public void A_column_with_a_tiny_spread_is_scaled_like_any_other()
+    {
+        // A deviation of 1e-5 is a unit, not noise: the table's statistics scale it (only an exactly constant column is left alone).
+        using var backend = new CpuBackend();
+        var random = new System.Random(7);
+        double[] x = new double[80], y = new double[40];
+        for (int i = 0; i < 40; i++)
+        {
+            x[2 * i] = 1e-5 * Gaussian(random);
+            x[2 * i + 1] = Gaussian(random);
+            y[i] = 3e5 * x[2 * i] - 2 * x[2 * i + 1] + 1 + 0.1 * Gaussian(random);
+        }
+        var rows = RegressionTable.FromArrays(x, y, 2);
+        Assert.Equal(1e5, rows.InputStatistics().InverseScale[0], 0.5e5);
+        var net = GradientDescentRegression.Fit(rows, Presets.FindForTable("regression", 2)!, backend);
+        AssertClose(rows.LeastSquaresFit(), LinearFit.FromNet(net)!, 1e-4);
+    }
+
+    [Fact]
+    public void Near_collinear_and_zero_inputs_are_refused_and_a_table_names_the_column()
+    {
+        var random = new System.Random(9);
+        var x = new double[60];
+        var y = new double[30];
+        for (int i = 0; i < 30; i++)
+        {
+            x[2 * i] = Gaussian(random);
+            x[2 * i + 1] = x[2 * i] * 2 + 1e-7 * Gaussian(random); // R² on the first is 1 - O(1e-14)
+            y[i] = Gaussian(random);
+        }
+        var e = Assert.Throws<DegenerateInputException>(() => LeastSquares.Fit(x, y, 30, 2));
+        Assert.Equal(1, e.Input);
+        Assert.Contains("collinear", e.Message);
+        Assert.Contains("Input 1 is zero in every row", Assert.Throws<DegenerateInputException>(() => LeastSquares.Fit([0, 0, 0], [1, 2, 3], 3, 1, withIntercept: false)).Message);
+        var named = Assert.Throws<ArgumentException>(() => RegressionTable.FromArrays(x, y, 2, "t.csv").LeastSquaresFit());
+        Assert.StartsWith("t.csv: input column 'x2' (column 2) is a linear combination", named.Message);
+    }
+
+    [Fact]
+    public void A_held_out_split_is_disjoint_complete_sorted_and_follows_its_stream()
+    {
+        var stream = global::Shinso.Random.RandomStream.Root(3).Derive("test-split");
+        var (held, others) = DeterministicShuffle.SplitIndices(50, 10, stream);
+        Assert.Equal(10, held.Length);
+        Assert.Equal(Enumerable.Range(0, 50), held.Concat(others).Order());
+        Assert.Equal(held.Order(), held);
+        Assert.Equal(others.Order(), others);
+        Assert.Equal(held, DeterministicShuffle.SplitIndices(50, 10, stream).Held);
+        Assert.NotEqual(held, DeterministicShuffle.SplitIndices(50, 10, global::Shinso.Random.RandomStream.Root(4).Derive("test-split")).Held);
+        var (x, y, _, _) = Table(50, 2, 1, seed: 1);
+        var (train, test) = RegressionTable.FromArrays(x, y, 2).Split(0.2, stream);
+        Assert.Equal(held.Select(i => y[i]), test.Targets.ToArray());
+        Assert.Equal(40, train.Count);
+    }
+
+    [Fact]
     public void Collinear_or_constant_inputs_and_too_few_rows_are_errors_naming_the_input()
     {
         double[] collinear = [1, 2, 2, 4, 3, 6, 4, 8];
-        Assert.Contains("Input 2 is a linear combination", Assert.Throws<ArgumentException>(() => LeastSquares.Fit(collinear, [1, 2, 3, 4.5], 4, 2)).Message);
+        Assert.Contains("Input 2 is a linear combination", Assert.ThrowsAny<ArgumentException>(() => LeastSquares.Fit(collinear, [1, 2, 3, 4.5], 4, 2)).Message);
         double[] constant = [1, 7, 2, 7, 3, 7];
-        Assert.Contains("Input 2 is constant", Assert.Throws<ArgumentException>(() => LeastSquares.Fit(constant, [1, 2, 3], 3, 2)).Message);
+        Assert.Contains("Input 2 is constant", Assert.ThrowsAny<ArgumentException>(() => LeastSquares.Fit(constant, [1, 2, 3], 3, 2)).Message);
         Assert.Contains("at least as many rows", Assert.Throws<ArgumentException>(() => LeastSquares.Fit([1, 2], [1], 1, 2)).Message);
     }
 
     [Fact]
     public void Batch_gradient_descent_reaches_the_least_squares_solution_on_random_tables()
     {
-        // The preset as shipped (full batch, SGD lr 0.1, 500 epochs) on noisy tables whose inputs have scales from 0.01 to 100
+        // The preset as shipped (full batch, SGD lr 0.1, 500 epochs) on noisy tables whose inputs have scales from 1e-5 to 1e5
         // and offsets of several deviations: the coefficients are read in the table's units after the fold.
         var cases = from rows in Gen.Choose(12, 80)
                     from inputs in Gen.Choose(1, 4)
@@ -117,7 +169,7 @@ public class RegressionTests
             var (x, y, _, _) = Table(c.rows, c.inputs, noise: 0.5, c.seed);
             var exact = LeastSquares.Fit(x, y, c.rows, c.inputs);
             var preset = Presets.FindForTable("regression", c.inputs)!;
-            var net = Descend(backend, Rows(x, y, c.inputs), preset.Training.BatchSize, preset.Optimizer.LearningRate, preset.Training.Epochs);
+            var net = Descend(backend, x, y, c.inputs, preset.Training.BatchSize, preset.Optimizer.LearningRate, preset.Training.Epochs);
             AssertClose(exact, LinearFit.FromNet(net)!, 1e-4);
         }, maxTests: 25);
     }
@@ -131,7 +183,7 @@ public class RegressionTests
         // sample's gradient vanishes at the fit, so they converge to it too.
         using var backend = new CpuBackend();
         var (x, y, beta, alpha) = Table(60, 3, noise: 0, seed: 11);
-        var net = Descend(backend, Rows(x, y, 3), batch, rate, epochs: 300);
+        var net = Descend(backend, x, y, 3, batch, rate, epochs: 300);
         AssertClose(new LinearFit(beta, alpha), LinearFit.FromNet(net)!, 1e-4);
     }
 
@@ -157,7 +209,7 @@ public class RegressionTests
         var spec = new FeedForwardSpec([1, 4, 4], [LayerSpec.Conv(2, 3), LayerSpec.Of("flatten"), LayerSpec.Dense(1)], "squared-error");
         var net = new FeedForwardNet(backend, spec, seed: 1);
         var statistics = new NormalizationStatistics(new float[16], Enumerable.Repeat(1f, 16).ToArray());
-        Assert.Contains("first layer must be dense", Assert.Throws<InvalidOperationException>(() => net.AbsorbInputStandardization(statistics)).Message);
+        Assert.Contains("must be dense", Assert.Throws<InvalidOperationException>(() => net.AbsorbInputStandardization(statistics)).Message);
     }
 
     [Fact]

@@ -106,16 +106,22 @@ public sealed class FeedForwardNet
 
     /// <summary>
     /// Folds the input standardisation the net was trained behind into its first layer (see
-    /// <see cref="Dense.AbsorbInputStandardization"/>), so that the net takes raw inputs from now on.
+    /// <see cref="Dense.AbsorbInputStandardization"/>; dropout and flatten before it pass inputs through unchanged at
+    /// inference), so that the net takes raw inputs from now on.
     /// </summary>
-    /// <exception cref="InvalidOperationException">The first layer is not dense: only an affine first layer absorbs the standardisation exactly.</exception>
+    /// <exception cref="InvalidOperationException">The first layer that is not dropout or flatten is not dense: only an affine layer absorbs
+    /// the standardisation exactly (a convolution's zero padding would see shifted inputs).</exception>
     /// <exception cref="ArgumentException">The statistics are for another number of inputs.</exception>
     public void AbsorbInputStandardization(Data.NormalizationStatistics statistics)
     {
         ArgumentNullException.ThrowIfNull(statistics);
-        if (_layers.Length == 0 || _layers[0] is not Dense first)
+        int index = 0;
+        // Dropout and flatten are the identity at inference, so the standardisation folds exactly into a dense layer after them.
+        while (index < _layers.Length && _layers[index] is Dropout or Flatten) index++;
+        if (index == _layers.Length || _layers[index] is not Dense first)
             throw new InvalidOperationException(
-                $"Input standardisation is folded into the first layer's weights, so the first layer must be dense; this net starts with a '{(_layers.Length == 0 ? "nothing" : _layers[0].Kind)}' layer.");
+                "Input standardisation is folded into the first layer's weights, so the first layer (after any dropout or flatten) must be dense; " +
+                $"this net's is a '{(index == _layers.Length ? "nothing" : _layers[index].Kind)}' layer.");
         var mean = new float[statistics.FeatureCount];
         var scale = new float[statistics.FeatureCount];
         for (int j = 0; j < mean.Length; j++)
@@ -124,6 +130,19 @@ public sealed class FeedForwardNet
             scale[j] = statistics.InverseScale[j];
         }
         first.AbsorbInputStandardization(mean, scale);
+    }
+
+    /// <summary>
+    /// Folds the target standardisation a regression net was trained to predict into its last layer (see
+    /// <see cref="Dense.AbsorbOutputStandardization"/>), so that it predicts in the targets' units from now on.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The net does not end in a dense layer scored by squared error.</exception>
+    /// <exception cref="ArgumentException">The statistics are for another number of outputs.</exception>
+    public void AbsorbTargetStandardization(ReadOnlySpan<double> mean, ReadOnlySpan<double> deviation)
+    {
+        if (_layers.Length == 0 || _layers[^1] is not Dense last || Loss.Output != OutputFunction.Identity)
+            throw new InvalidOperationException("A target standardisation is folded into the last layer, so the net must end in a dense layer scored by squared error.");
+        last.AbsorbOutputStandardization(mean, deviation);
     }
 
     private void CheckInput(Tensor input)

@@ -36,6 +36,23 @@ public sealed record FeedForwardSpec(int[] InputShape, IReadOnlyList<LayerSpec> 
         }
     }
 
+    /// <summary>
+    /// Whether the net can take over an input standardisation by folding it into its weights: its first layer after any
+    /// dropout or flatten is dense (see <see cref="FeedForwardNet.AbsorbInputStandardization"/>).
+    /// </summary>
+    public bool CanAbsorbInputStandardization
+    {
+        get
+        {
+            foreach (var l in Layers)
+                if (l is not (DropoutSpec or FlattenSpec)) return l is DenseSpec;
+            return false;
+        }
+    }
+
+    /// <summary>Whether a regression net can take over a target standardisation: it ends in a dense layer scored by squared error.</summary>
+    public bool CanAbsorbTargetStandardization => Layers.Count > 0 && Layers[^1] is DenseSpec && Loss == "squared-error";
+
     /// <summary>The architecture as JSON (the <c>architecture</c> object of model files and configs).</summary>
     public JsonObject ToJson()
     {

@@ -6,18 +6,23 @@ namespace Shinso.Models.Regression;
 /// </summary>
 public static class LeastSquares
 {
+    /// <summary>The smallest Cholesky pivot accepted on the unit-diagonal Gram matrix: 1 - R² of an input on the ones before it.</summary>
+    public const double MinimumPivot = 1e-10;
+
     /// <summary>
     /// Minimises <c>sum_i (y_i - x_i . b - a)^2</c> over the slopes b and, when <paramref name="withIntercept"/>, the
     /// intercept a. With an intercept the inputs and targets are centred first (the normal equations of the centred
-    /// problem have the same slopes and a better condition); the Gram matrix is factored by Cholesky.
+    /// problem have the same slopes and a better condition); the Gram matrix is scaled to a unit diagonal and factored by
+    /// Cholesky.
     /// </summary>
     /// <param name="inputs">Row-major inputs, <paramref name="count"/> rows of <paramref name="inputCount"/> values.</param>
     /// <param name="targets">One target per row.</param>
     /// <param name="count">The number of rows.</param>
     /// <param name="inputCount">The number of inputs per row.</param>
     /// <param name="withIntercept">Fit a constant term (false: a line through the origin).</param>
-    /// <exception cref="ArgumentException">The lengths do not agree, there are fewer rows than unknowns, or the inputs are
-    /// collinear (the message names the first input that is a combination of the ones before it).</exception>
+    /// <exception cref="ArgumentException">The lengths do not agree or there are fewer rows than unknowns.</exception>
+    /// <exception cref="DegenerateInputException">An input is constant, or a combination of the ones before it to within
+    /// <see cref="MinimumPivot"/>.</exception>
     public static LinearFit Fit(ReadOnlySpan<double> inputs, ReadOnlySpan<double> targets, int count, int inputCount, bool withIntercept = true)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputCount);
@@ -44,10 +49,15 @@ public static class LeastSquares
         var gram = new double[k * k];
         var rhs = new double[k];
         var centred = new double[k];
+        var rawSquares = new double[k];
         for (int i = 0; i < count; i++)
         {
             var row = inputs.Slice(i * k, k);
-            for (int j = 0; j < k; j++) centred[j] = row[j] - inputMean[j];
+            for (int j = 0; j < k; j++)
+            {
+                centred[j] = row[j] - inputMean[j];
+                rawSquares[j] += row[j] * row[j];
+            }
             double y = targets[i] - targetMean;
             for (int a = 0; a < k; a++)
             {
@@ -55,7 +65,22 @@ public static class LeastSquares
                 for (int b = 0; b <= a; b++) gram[a * k + b] += centred[a] * centred[b];
             }
         }
-        var slopes = SolveSymmetricPositiveDefinite(gram, rhs, k, withIntercept);
+        // Jacobi scaling to a unit diagonal: the factorisation then sees only how collinear the inputs are, not their units.
+        var scale = new double[k];
+        for (int j = 0; j < k; j++)
+        {
+            // A constant column centres to rounding noise (its mean is not exact in binary), hence the relative test.
+            if (!(gram[j * k + j] > 1e-20 * rawSquares[j]) || rawSquares[j] == 0)
+                throw new DegenerateInputException(j, $"is {(withIntercept ? "constant over the rows" : "zero in every row")}, so its slope is not determined; drop it.");
+            scale[j] = 1 / Math.Sqrt(gram[j * k + j]);
+        }
+        for (int a = 0; a < k; a++)
+        {
+            rhs[a] *= scale[a];
+            for (int b = 0; b <= a; b++) gram[a * k + b] *= scale[a] * scale[b];
+        }
+        var slopes = SolveSymmetricPositiveDefinite(gram, rhs, k);
+        for (int j = 0; j < k; j++) slopes[j] *= scale[j];
         double intercept = 0;
         if (withIntercept)
         {
@@ -65,21 +90,22 @@ public static class LeastSquares
         return new LinearFit(slopes, intercept);
     }
 
-    /// <summary>Solves G s = r for a symmetric positive definite G given by its lower triangle (overwritten by its Cholesky factor).</summary>
-    private static double[] SolveSymmetricPositiveDefinite(double[] g, double[] r, int k, bool centred)
+    /// <summary>
+    /// Solves G s = r for a symmetric positive definite G with a unit diagonal, given by its lower triangle (overwritten by
+    /// its Cholesky factor).
+    /// </summary>
+    private static double[] SolveSymmetricPositiveDefinite(double[] g, double[] r, int k)
     {
         for (int j = 0; j < k; j++)
         {
             double diagonal = g[j * k + j];
-            double original = diagonal;
             for (int p = 0; p < j; p++) diagonal -= g[j * k + p] * g[j * k + p];
-            // A pivot lost to rounding (relative to the column's own scale) means input j adds no direction of its own.
-            if (!(diagonal > 1e-12 * Math.Max(original, double.Epsilon)))
-                throw new ArgumentException(
-                    original == 0
-                        ? $"Input {j + 1} is {(centred ? "constant over the rows" : "zero in every row")}, so its slope is not determined; drop it."
-                        : $"Input {j + 1} is a linear combination of the inputs before it (the inputs are collinear), so the slopes are not determined; drop it.",
-                    "inputs");
+            // The pivot is 1 - R² of input j on the inputs before it: below 1e-10 the slopes would carry fewer than about
+            // six correct digits (double precision times the condition number), so they are not reported as exact.
+            if (!(diagonal > MinimumPivot))
+                throw new DegenerateInputException(j,
+                    $"is a linear combination of the inputs before it (R² {1 - Math.Max(diagonal, 0):G12} on them; the inputs are collinear), " +
+                    "so the slopes are not determined; drop it.");
             double l = Math.Sqrt(diagonal);
             g[j * k + j] = l;
             for (int i = j + 1; i < k; i++)
@@ -104,4 +130,22 @@ public static class LeastSquares
         }
         return s;
     }
+}
+
+/// <summary>An input whose slope a least-squares fit cannot determine: constant, or collinear with the inputs before it.</summary>
+public sealed class DegenerateInputException : ArgumentException
+{
+    /// <summary>Creates the exception for input <paramref name="input"/> (0-based); <paramref name="problem"/> continues "Input N ...".</summary>
+    public DegenerateInputException(int input, string problem)
+        : base($"Input {input + 1} {problem}", "inputs")
+    {
+        Input = input;
+        Problem = problem;
+    }
+
+    /// <summary>The input, 0-based among the inputs.</summary>
+    public int Input { get; }
+
+    /// <summary>What is wrong with it, as a clause after its name.</summary>
+    public string Problem { get; }
 }

@@ -15,14 +15,24 @@ public sealed class RegressionTable
     private readonly double[] _targets;
     private readonly string[] _inputNames;
 
-    private RegressionTable(string source, string[] inputNames, string targetName, double[] inputs, double[] targets)
+    private readonly int[] _inputColumns;
+
+    private RegressionTable(string source, string[] inputNames, string targetName, int[] inputColumns, int targetColumn, double[] inputs, double[] targets)
     {
         Source = source;
         _inputNames = inputNames;
         TargetName = targetName;
+        _inputColumns = inputColumns;
+        TargetColumn = targetColumn;
         _inputs = inputs;
         _targets = targets;
     }
+
+    /// <summary>The 0-based column of the source table each input came from.</summary>
+    public IReadOnlyList<int> InputColumns => _inputColumns;
+
+    /// <summary>The 0-based column of the source table the target came from.</summary>
+    public int TargetColumn { get; }
 
     /// <summary>The file (or files) the rows came from.</summary>
     public string Source { get; }
@@ -57,27 +67,87 @@ public sealed class RegressionTable
         return Select(table, table.Path, inputColumns, targetColumn);
     }
 
+    /// <summary>The problem of predicting column <paramref name="target"/> from the columns named <paramref name="inputs"/>, in that order.</summary>
+    /// <exception cref="ArgumentException">A column is missing (the message lists the table's columns) or the target is among the inputs.</exception>
+    public static RegressionTable FromTable(NumericTable table, string target, IReadOnlyList<string> inputs)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        ArgumentNullException.ThrowIfNull(inputs);
+        int targetColumn = table.ColumnIndex(target);
+        var inputColumns = inputs.Select(table.ColumnIndex).ToArray();
+        if (Array.IndexOf(inputColumns, targetColumn) >= 0)
+            throw new ArgumentException($"{table.Path}: column '{table.ColumnNames[targetColumn]}' cannot be both the target and an input.", nameof(target));
+        return Select(table, table.Path, inputColumns, targetColumn);
+    }
+
+    /// <summary>A problem given as arrays: row-major <paramref name="inputs"/> (<paramref name="inputCount"/> a row) and one target a row.</summary>
+    /// <param name="inputs">The inputs, row-major.</param>
+    /// <param name="targets">One target per row.</param>
+    /// <param name="inputCount">Inputs per row.</param>
+    /// <param name="source">Where the rows came from, for messages.</param>
+    /// <exception cref="ArgumentException">The lengths do not agree.</exception>
+    public static RegressionTable FromArrays(double[] inputs, double[] targets, int inputCount, string source = "arrays")
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(targets);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputCount);
+        if (inputs.Length != (long)targets.Length * inputCount)
+            throw new ArgumentException($"{targets.Length} rows of {inputCount} inputs need {(long)targets.Length * inputCount} values, {inputs.Length} were given.", nameof(inputs));
+        var columns = Enumerable.Range(0, inputCount).ToArray();
+        return new RegressionTable(source, Array.ConvertAll(columns, c => $"x{c + 1}"), "y", columns, inputCount,
+            (double[])inputs.Clone(), (double[])targets.Clone());
+    }
+
     /// <summary>
-    /// The same problem on another table (a test split): the same columns, found by name when both tables have headers,
-    /// else by position.
+    /// The same problem on another table (a test split): the same columns, found by name when <paramref name="byName"/>
+    /// (both tables have headers), else at the same positions.
     /// </summary>
-    /// <exception cref="ArgumentException">A column is missing from <paramref name="other"/> or its column count differs.</exception>
+    /// <exception cref="DataFormatException"><paramref name="other"/> lacks one of the columns by name, or has another number of columns.</exception>
     public RegressionTable SameColumnsFrom(NumericTable other, bool byName)
     {
         ArgumentNullException.ThrowIfNull(other);
         if (!byName)
         {
-            if (other.ColumnCount != InputCount + 1)
-                throw new DataFormatException(other.Path, "columns", $"has {other.ColumnCount} columns but the training table {Source} has {InputCount + 1}");
-            int target = other.ColumnIndex(TargetName);
-            return Select(other, other.Path, Enumerable.Range(0, other.ColumnCount).Where(c => c != target).ToArray(), target);
+            int width = _inputColumns.Length + 1;
+            if (other.ColumnCount != width)
+                throw new DataFormatException(other.Path, "columns", $"has {other.ColumnCount} columns but the training table {Source} has {width}; the columns are matched by position");
+            return Select(other, other.Path, _inputColumns, TargetColumn);
         }
         int Find(string name)
         {
-            for (int c = 0; c < other.ColumnCount; c++) if (other.ColumnNames[c] == name) return c;
+            for (int c = 0; c < other.ColumnCount; c++)
+                if (string.Equals(other.ColumnNames[c], name, StringComparison.OrdinalIgnoreCase)) return c;
             throw new DataFormatException(other.Path, "header", $"has no column '{name}', which the training table {Source} has; its columns are {string.Join(", ", other.ColumnNames)}");
         }
         return Select(other, other.Path, Array.ConvertAll(_inputNames, Find), Find(TargetName));
+    }
+
+    /// <summary>
+    /// The inputs' means and deviations over these rows, in double precision. Only a column that is exactly constant is
+    /// left unscaled: a table's units are the user's, so a deviation of 1e-5 is as real as one of 1e5.
+    /// </summary>
+    public NormalizationStatistics InputStatistics()
+    {
+        int k = InputCount;
+        var mean = new double[k];
+        var squares = new double[k];
+        for (int i = 0; i < Count; i++)
+            for (int j = 0; j < k; j++) mean[j] += _inputs[i * k + j];
+        for (int j = 0; j < k; j++) mean[j] /= Count;
+        for (int i = 0; i < Count; i++)
+            for (int j = 0; j < k; j++)
+            {
+                double d = _inputs[i * k + j] - mean[j];
+                squares[j] += d * d;
+            }
+        var m = new float[k];
+        var s = new float[k];
+        for (int j = 0; j < k; j++)
+        {
+            m[j] = (float)mean[j];
+            s[j] = (float)Math.Sqrt(squares[j] / Count);
+        }
+        return new NormalizationStatistics(m, s, minimumStandardDeviation: 0f);
     }
 
     /// <summary>The rows at <paramref name="rows"/>, in that order.</summary>
@@ -93,7 +163,7 @@ public sealed class RegressionTable
             _inputs.AsSpan(i * k, k).CopyTo(inputs.AsSpan(r * k, k));
             targets[r] = _targets[i];
         }
-        return new RegressionTable(Source, _inputNames, TargetName, inputs, targets);
+        return new RegressionTable(Source, _inputNames, TargetName, _inputColumns, TargetColumn, inputs, targets);
     }
 
     /// <summary>
@@ -112,12 +182,61 @@ public sealed class RegressionTable
         return (Subset(train), Subset(test));
     }
 
-    /// <summary>The rows as float inputs and one float target each, for training.</summary>
-    public SupervisedData ToSupervisedData() =>
-        new(Array.ConvertAll(_inputs, v => (float)v), InputCount, Array.ConvertAll(_targets, v => (float)v), 1);
+    /// <summary>The targets' mean and (population) deviation over these rows; a deviation of 0 (constant targets) is reported as 1.</summary>
+    public (double Mean, double Deviation) TargetStatistics()
+    {
+        double mean = 0, squares = 0;
+        foreach (double t in _targets) mean += t;
+        mean /= Count;
+        foreach (double t in _targets) squares += (t - mean) * (t - mean);
+        double deviation = Math.Sqrt(squares / Count);
+        return (mean, deviation > 0 ? deviation : 1);
+    }
+
+    /// <summary>
+    /// The rows as float inputs and one float target each, for training; with <paramref name="standardization"/> the inputs,
+    /// and with <paramref name="target"/> the targets, are standardised in double precision from the table's values before
+    /// they are rounded to float.
+    /// </summary>
+    /// <exception cref="ArgumentException">The statistics are for another number of inputs.</exception>
+    public SupervisedData ToSupervisedData(NormalizationStatistics? standardization = null, (double Mean, double Deviation)? target = null)
+    {
+        int k = InputCount;
+        var inputs = new float[_inputs.Length];
+        if (standardization is null)
+        {
+            for (int i = 0; i < inputs.Length; i++) inputs[i] = (float)_inputs[i];
+        }
+        else
+        {
+            if (standardization.FeatureCount != k)
+                throw new ArgumentException($"Statistics of {standardization.FeatureCount} features do not fit rows of {k} inputs.", nameof(standardization));
+            for (int i = 0; i < inputs.Length; i++)
+            {
+                int j = i % k;
+                inputs[i] = (float)((_inputs[i] - standardization.Mean[j]) * standardization.InverseScale[j]);
+            }
+        }
+        var targets = target is { } t
+            ? Array.ConvertAll(_targets, v => (float)((v - t.Mean) / t.Deviation))
+            : Array.ConvertAll(_targets, v => (float)v);
+        return new SupervisedData(inputs, k, targets, 1);
+    }
 
     /// <summary>The closed-form least-squares fit of the target on the inputs (see <see cref="LeastSquares.Fit"/>).</summary>
-    public LinearFit LeastSquaresFit(bool withIntercept = true) => LeastSquares.Fit(_inputs, _targets, Count, InputCount, withIntercept);
+    /// <exception cref="ArgumentException">Too few rows, or an input (named in the message) is constant or collinear with the ones before it.</exception>
+    public LinearFit LeastSquaresFit(bool withIntercept = true)
+    {
+        try
+        {
+            return LeastSquares.Fit(_inputs, _targets, Count, InputCount, withIntercept);
+        }
+        catch (DegenerateInputException e)
+        {
+            // LeastSquares counts the inputs; the table names them and says where they stand in the file.
+            throw new ArgumentException($"{Source}: input column '{_inputNames[e.Input]}' (column {_inputColumns[e.Input] + 1}) {e.Problem}", "inputs", e);
+        }
+    }
 
     private static RegressionTable Select(NumericTable table, string source, int[] inputColumns, int targetColumn)
     {
@@ -129,6 +248,6 @@ public sealed class RegressionTable
             for (int j = 0; j < k; j++) inputs[i * k + j] = table[i, inputColumns[j]];
             targets[i] = table[i, targetColumn];
         }
-        return new RegressionTable(source, Array.ConvertAll(inputColumns, c => table.ColumnNames[c]), table.ColumnNames[targetColumn], inputs, targets);
+        return new RegressionTable(source, Array.ConvertAll(inputColumns, c => table.ColumnNames[c]), table.ColumnNames[targetColumn], inputColumns, targetColumn, inputs, targets);
     }
 }
