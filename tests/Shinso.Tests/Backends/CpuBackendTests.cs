@@ -54,9 +54,15 @@ public class CpuBackendTests
             var backend = new CpuBackend(new CpuKernelOptions(path, 1));
             var x = backend.Allocate(37);
             backend.SampleUniform(new Shinso.Random.RandomStream(3, 4), 0, x);
+            // Inputs on both sides of the kink: ReLU is the identity on [0, 1), so uniform draws alone would not test it.
+            var inputs = x.Span.ToArray().Select(u => 2f * u - 1f).ToArray();
+            backend.Upload(inputs, x);
             backend.Activate(Activation.Relu, x, x);
-            reference ??= x.Span.ToArray();
-            Assert.Equal(reference, x.Span.ToArray());
+            var outputs = x.Span.ToArray();
+            Assert.Contains(inputs, v => v < 0);
+            Assert.Equal(inputs.Select(v => v > 0 ? v : 0f), outputs);
+            reference ??= outputs;
+            Assert.Equal(reference, outputs);
         }
     }
 

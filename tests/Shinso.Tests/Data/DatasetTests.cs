@@ -205,8 +205,10 @@ public sealed class DatasetTests : IDisposable
     [Fact]
     public void ShuffleIsPinnedAcrossVersions()
     {
-        // The shuffle is SplitMix64 + Lemire + Fisher-Yates; pin it so a change is noticed.
-        Assert.Equal(DeterministicShuffle.Permutation(10, 12345), DeterministicShuffle.Permutation(10, 12345));
+        // The shuffle is SplitMix64 + Lemire + Fisher-Yates; these permutations were computed once by an independent
+        // implementation of the same three steps (Python integers, masked to 64 bits), so any change to them is noticed.
+        Assert.Equal([2, 5, 4, 7, 6, 3, 8, 0, 9, 1], DeterministicShuffle.Permutation(10, 12345));
+        Assert.Equal([9, 1, 13, 10, 0, 2, 15, 18, 5, 4, 8, 3, 6, 12, 19, 16, 7, 17, 14, 11], DeterministicShuffle.Permutation(20, 1));
         var p = DeterministicShuffle.Permutation(1000, 1);
         // Every position is about equally likely to hold a small value: a crude uniformity check.
         int lowFirstHalf = p.Take(500).Count(x => x < 500);

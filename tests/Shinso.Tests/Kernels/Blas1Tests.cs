@@ -140,7 +140,7 @@ public class Blas1Tests
     }
 
     [Fact]
-    public void Long_sums_stay_accurate_and_deterministic()
+    public void Long_sums_are_the_correctly_rounded_double_sum_on_every_path()
     {
         float[] x = RandomArray(new System.Random(8), 1_000_003, 0f, 1f);
         double exact = x.Sum(v => (double)v);
@@ -150,7 +150,6 @@ public class Blas1Tests
             var options = new CpuKernelOptions(path);
             Assert.Equal((float)exact, Blas1.Sum(x, options));
             Assert.Equal((float)squares, Blas1.SumOfSquares(x, options));
-            Assert.Equal(Blas1.Sum(x, options), Blas1.Sum(x, options));
         }
     }
 

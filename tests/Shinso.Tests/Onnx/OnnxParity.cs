@@ -54,12 +54,16 @@ internal sealed class OnnxParity : IDisposable
         var input = RandomValues(batch * net.Spec.InputLength, seed, -1f, 1f);
         var x = Upload(net.Backend, input, [batch, .. net.Spec.InputShape]);
         var expected = Download(net.Predict(x));
+        LastOutputs = expected;
         if (!allowNaN) Assert.True(Array.TrueForAll(expected, float.IsFinite), $"{name}: Shinso's outputs are not all finite.");
         var ort = _tools.Run(path, input, [batch, .. net.Spec.InputShape]);
         Assert.Equal(batch, ort.Dims[0]);
         AssertClose(expected, ort.Output, $"{name} (opset {options.Opset}, {options.Dense})");
         return report;
     }
+
+    /// <summary>Shinso's outputs in the last <see cref="ExportAndCompare"/>, for callers that bound how many cases were degenerate.</summary>
+    public float[] LastOutputs { get; private set; } = [];
 
     /// <summary>Every bias of <paramref name="net"/> set to uniform values in [-0.2, 0.2], so that bias wiring is tested (nets start with zero biases).</summary>
     public static void RandomizeBiases(FeedForwardNet net, int seed)

@@ -116,11 +116,23 @@ public sealed class OnnxPropertyTests : IDisposable
         // Random stacks can feed a constant image (e.g. ReLU of all-negative values) to local contrast normalization,
         // whose 0/0 is NaN in Shinso and must be NaN in the export too.
         _parity.ExportAndCompare(net, c.Options, c.Batch, c.Seed, "property", allowNaN: true);
+        if (!Array.TrueForAll(_parity.LastOutputs, float.IsFinite)) _degenerateCases++;
+    }
+
+    private int _degenerateCases;
+
+    /// <summary>Runs <paramref name="cases"/> and bounds how many had non-finite outputs: NaN agrees with NaN, so a run of
+    /// mostly degenerate cases would compare next to nothing.</summary>
+    private void AgreesOnMostlyFiniteCases(FsCheck.Gen<Case> cases, int count)
+    {
+        _degenerateCases = 0;
+        PropertyCheck.ForAll(cases, Agrees, maxTests: count);
+        Assert.True(_degenerateCases <= count / 10, $"{_degenerateCases} of {count} cases had non-finite outputs");
     }
 
     [Fact]
-    public void Random_dense_and_activation_stacks_agree_with_onnx_runtime() => PropertyCheck.ForAll(Mlps(), Agrees, maxTests: 50);
+    public void Random_dense_and_activation_stacks_agree_with_onnx_runtime() => AgreesOnMostlyFiniteCases(Mlps(), 50);
 
     [Fact]
-    public void Random_small_conv_stacks_agree_with_onnx_runtime() => PropertyCheck.ForAll(Cnns(), Agrees, maxTests: 50);
+    public void Random_small_conv_stacks_agree_with_onnx_runtime() => AgreesOnMostlyFiniteCases(Cnns(), 50);
 }

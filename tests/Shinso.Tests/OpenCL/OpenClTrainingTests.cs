@@ -35,6 +35,21 @@ public class OpenClTrainingTests(TwinBackends twins)
         }
     }
 
+    private static List<float[]> Snapshot(IEnumerable<Tensor> parameters) => parameters.Select(TwinBackends.Read).ToList();
+
+    /// <summary>Fails unless training moved some parameter by more than 1e-3: two trainings that did nothing would agree.</summary>
+    private static void AssertMoved(IReadOnlyList<float[]> initial, IReadOnlyList<Tensor> trained, string what)
+    {
+        Assert.Equal(initial.Count, trained.Count);
+        double moved = 0;
+        for (int i = 0; i < initial.Count; i++)
+        {
+            float[] now = TwinBackends.Read(trained[i]);
+            for (int j = 0; j < now.Length; j++) moved = Math.Max(moved, Math.Abs(now[j] - initial[i][j]));
+        }
+        Assert.True(moved > 1e-3, $"{what}: training barely moved the parameters ({moved:E3}), so agreement would prove little");
+    }
+
     private static SupervisedData Images(int count, int[] shape, int classes, int seed)
     {
         int length = shape.Aggregate(1, (a, b) => a * b);
@@ -60,13 +75,7 @@ public class OpenClTrainingTests(TwinBackends twins)
         var initial = cpu.Parameters.Select(p => TwinBackends.Read(p.Value)).ToList();
         var options = new TrainingOptions { Epochs = epochs, BatchSize = 16, Seed = 3 };
         new Trainer(cpu, optimizer(), options).Fit(data);
-        double moved = 0;
-        for (int i = 0; i < initial.Count; i++)
-        {
-            float[] now = TwinBackends.Read(cpu.Parameters[i].Value);
-            for (int j = 0; j < now.Length; j++) moved = Math.Max(moved, Math.Abs(now[j] - initial[i][j]));
-        }
-        Assert.True(moved > 1e-3, $"{what}: training barely moved the parameters ({moved:E3}), so agreement would prove little");
+        AssertMoved(initial, cpu.Parameters.Select(p => p.Value).ToList(), what);
         new Trainer(device, optimizer(), options).Fit(data);
         AssertSameParameters(cpu.Parameters.Select(p => p.Value).ToList(), device.Parameters.Select(p => p.Value).ToList(), what);
     }
@@ -128,9 +137,11 @@ public class OpenClTrainingTests(TwinBackends twins)
             foreach (IBackend backend in new IBackend[] { twins.Cpu, twins.Device })
             {
                 var rbm = new RestrictedBoltzmannMachine(backend, visible, 12, seed: 7);
+                var initial = Snapshot([rbm.Weights, rbm.VisibleBias, rbm.HiddenBias]);
                 var options = new RbmTrainingOptions { BatchSize = 20, LearningRate = 0.05f, Seed = 9, PersistentChains = persistent ? 10 : 0, SparsityTarget = 0.1f, SparsityCost = 0.01f };
                 RbmTrainer trainer = persistent ? new PersistentContrastiveDivergence(rbm, options) : new ContrastiveDivergence(rbm, options);
                 for (int epoch = 0; epoch < 3; epoch++) trainer.TrainEpoch(data, epoch);
+                AssertMoved(initial, [rbm.Weights, rbm.VisibleBias, rbm.HiddenBias], $"{(persistent ? "PCD" : "CD")} RBM on {backend.Name}");
                 models.Add(rbm);
             }
             AssertSameParameters([models[0].Weights, models[0].VisibleBias, models[0].HiddenBias],
@@ -149,8 +160,10 @@ public class OpenClTrainingTests(TwinBackends twins)
         foreach (IBackend backend in new IBackend[] { twins.Cpu, twins.Device })
         {
             var rbm = new RestrictedBoltzmannMachine(backend, visible, 8, VisibleUnits.Gaussian, learnSigma: true, seed: 3);
+            var initial = Snapshot([rbm.Weights, rbm.VisibleBias, rbm.HiddenBias, rbm.LogSigma]);
             var trainer = new ContrastiveDivergence(rbm, new RbmTrainingOptions { BatchSize = 10, LearningRate = 0.01f, Seed = 2 });
             for (int epoch = 0; epoch < 2; epoch++) trainer.TrainEpoch(data, epoch);
+            AssertMoved(initial, [rbm.Weights, rbm.VisibleBias, rbm.HiddenBias, rbm.LogSigma], $"Gaussian RBM on {backend.Name}");
             models.Add(rbm);
         }
         AssertSameParameters([models[0].Weights, models[0].VisibleBias, models[0].HiddenBias, models[0].LogSigma],
@@ -174,6 +187,7 @@ public class OpenClTrainingTests(TwinBackends twins)
         foreach (IBackend backend in new IBackend[] { twins.Cpu, twins.Device })
         {
             var dbn = new DeepBeliefNet(backend, [pixels, 12, 20], classes, seed: 5);
+            var initial = Snapshot(Parameters(dbn));
             GreedyLayerwiseTraining.Train(dbn, data, new GreedyLayerwiseOptions
             {
                 Layer = new RbmTrainingOptions { LearningRate = 0.05f, BatchSize = 20, Seed = 3 },
@@ -183,6 +197,7 @@ public class OpenClTrainingTests(TwinBackends twins)
             });
             var upDown = new UpDownTrainer(dbn, new UpDownOptions { BatchSize = 20, LearningRate = 0.01f, Seed = 7 });
             upDown.TrainEpoch(data, 0);
+            AssertMoved(initial, Parameters(dbn), $"DBN on {backend.Name}");
             models.Add(dbn);
         }
         static List<Tensor> Parameters(DeepBeliefNet d) =>
