@@ -74,8 +74,8 @@ internal sealed class ClassificationRunData(LoadedData data) : RunData
 
     public override void CheckResume(JsonObject? saved, string directory)
     {
-        if (saved?["table"] is not null)
-            throw new UsageException($"--resume: {directory} fits a table's column; resume it with --data TABLE --target {saved["table"]!["target"]} as it was started.");
+        if (saved?["table"] is JsonObject table)
+            throw new UsageException($"--resume: {directory} fits a table's column; resume it with --data TABLE --target {RegressionRunData.TargetArgument(table)} as it was started.");
     }
 
 }
@@ -94,14 +94,18 @@ internal sealed class RegressionRunData : RunData
 
     private readonly RegressionTable _train;
     private readonly RegressionTable _test;
-    private readonly string? _testPath;
+    private readonly bool _named;
+    private readonly string _tableHash;
+    private readonly string? _testHash;
     private RegressionTable? _fit;
 
-    private RegressionRunData(RegressionTable train, RegressionTable test, string? testPath, string description)
+    private RegressionRunData(RegressionTable train, RegressionTable test, bool named, string tableHash, string? testHash, string description)
     {
         _train = train;
         _test = test;
-        _testPath = testPath;
+        _named = named;
+        _tableHash = tableHash;
+        _testHash = testHash;
         Description = description;
     }
 
@@ -109,14 +113,23 @@ internal sealed class RegressionRunData : RunData
 
     public override bool IsRegression => true;
 
+    /// <summary>The table's columns and a SHA-256 of each file's bytes: a resumed run must see the same data, wherever it now lies.</summary>
     public override JsonObject? Provenance => new()
     {
         ["table"] = new JsonObject
         {
-            ["target"] = _train.TargetName, ["inputs"] = new JsonArray([.. _train.InputNames.Select(n => (JsonNode)n)]),
-            ["train_rows"] = _train.Count, ["test_rows"] = _test.Count, ["test_data"] = _testPath,
+            ["target"] = _train.TargetName, ["target_column"] = _train.TargetColumn + 1, ["named"] = _named,
+            ["inputs"] = new JsonArray([.. _train.InputNames.Select(n => (JsonNode)n)]),
+            ["sha256"] = _tableHash, ["test_sha256"] = _testHash, ["train_rows"] = _train.Count, ["test_rows"] = _test.Count,
         },
     };
+
+    /// <summary>The hex SHA-256 of a file's bytes.</summary>
+    private static string Hash(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(stream));
+    }
 
     /// <summary>
     /// The rows of <paramref name="table"/> with the test rows from <paramref name="testPath"/> (its columns matched by name
@@ -143,7 +156,7 @@ internal sealed class RegressionRunData : RunData
         string description = string.Create(CultureInfo.InvariantCulture,
             $"table {table.Source}: {train.Count:N0} train / {test.Count:N0} test rows, target {table.TargetName} from {table.InputCount} input{(table.InputCount == 1 ? "" : "s")} " +
             $"({string.Join(", ", table.InputNames)}); {split}");
-        return new RegressionRunData(train, test, testPath, description);
+        return new RegressionRunData(train, test, source.HasHeader, Hash(source.Path), testPath is null ? null : Hash(testPath), description);
     }
 
     /// <summary>Reads <paramref name="path"/> and selects <paramref name="target"/>; a wrong column is a usage error listing the columns.</summary>
@@ -197,15 +210,27 @@ internal sealed class RegressionRunData : RunData
     public override void CheckResume(JsonObject? saved, string directory)
     {
         if (saved?["table"] is not JsonObject table)
-            throw new UsageException($"--target: {directory} was not trained on a table; resume it without --target.");
+            throw new UsageException($"--resume: {directory} records no table: it was not trained on one, or was written before Shinso recorded a run's table; " +
+                                     "resume it without --target, or start the run again.");
         var now = (JsonObject)Provenance!["table"]!;
-        foreach (var key in new[] { "target", "inputs", "train_rows", "test_rows", "test_data" })
+        (string Key, string What)[] checks =
+        [
+            ("target", "target"), ("inputs", "input columns"), ("sha256", "table (SHA-256 of --data)"),
+            ("test_sha256", "test rows (SHA-256 of --test-data, or none: held out)"),
+        ];
+        foreach (var (key, what) in checks)
         {
             if (!JsonNode.DeepEquals(table[key], now[key]))
-                throw new UsageException($"--resume: {directory} was trained with {key.Replace('_', ' ')} {table[key]?.ToJsonString() ?? "none"}, " +
+                throw new UsageException($"--resume: {directory} was trained with {what} {table[key]?.ToJsonString() ?? "none"}, " +
                                          $"this run has {now[key]?.ToJsonString() ?? "none"}; resume with the same --data, --test-data and --target.");
         }
     }
+
+    /// <summary>How to name the target of a recorded run on the command line: its header name, or its column number.</summary>
+    public static string TargetArgument(JsonObject table) =>
+        table["named"] is JsonValue named && named.TryGetValue(out bool isNamed) && isNamed && table["target"] is JsonValue t && t.TryGetValue(out string? name)
+            ? (name.Contains(' ') ? $"\"{name}\"" : name)
+            : table["target_column"] is JsonValue c && c.TryGetValue(out int column) ? column.ToString(CultureInfo.InvariantCulture) : "COLUMN";
 
     public override (JsonObject? Figures, IReadOnlyList<string> Lines) Figures(FeedForwardNet net, PreparedRows rows)
     {
@@ -217,6 +242,8 @@ internal sealed class RegressionRunData : RunData
         {
             ["target"] = _train.TargetName,
             ["inputs"] = new JsonArray([.. _train.InputNames.Select(n => (JsonNode)n)]),
+            // Whether the names are the header's (eval then finds the columns by name) or positions.
+            ["named"] = _named,
             ["train"] = Json(trainFigures),
             ["test"] = Json(testFigures),
         };

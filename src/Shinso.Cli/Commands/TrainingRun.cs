@@ -92,9 +92,21 @@ internal static class TrainingRun
         }
         trainer.EpochCompleted = m =>
         {
+            if (!double.IsFinite(m.TrainLoss))
+            {
+                // Stop here, before the checkpoint: the one on disk is the last epoch that ended finite.
+                Print(m);
+                bool canStandardize = !config.Normalize && config.Architecture.CanAbsorbInputStandardization;
+                throw new TrainingDivergedException(
+                    $"training diverged: the loss is {m.TrainLoss} after epoch {m.Epoch} (lr {config.Optimizer.LearningRate}); " +
+                    $"lower --lr{(canStandardize ? " or standardise the inputs (--standardize true)" : "")}. " +
+                    (m.Epoch > 1 ? $"{Path.Combine(outDirectory, Checkpoint.FileName)} holds epoch {m.Epoch - 1}, the last that ended finite " +
+                                   "(its weights may already be far off: starting again with a lower --lr is safer than resuming it); " : "") +
+                    "no model was saved.");
+            }
             Checkpoint.Save(outDirectory, config, net, optimizer, trainer.State, provenance);
             epochCompleted?.Invoke(m);
-            if (m.Epoch <= 5 || m.Epoch % every == 0 || m.Epoch == epochs || !double.IsFinite(m.TrainLoss)) Print(m);
+            if (m.Epoch <= 5 || m.Epoch % every == 0 || m.Epoch == epochs) Print(m);
         };
         if (interactive)
         {
@@ -110,10 +122,6 @@ internal static class TrainingRun
         var history = trainer.State.History;
         // Early stopping can end on an epoch the throttle skipped: the last one is always shown.
         if (history.Count > 0 && history[^1].Epoch != lastPrinted) Print(history[^1]);
-        if (history.Count > 0 && !double.IsFinite(history[^1].TrainLoss))
-            throw new TrainingDivergedException(
-                $"training diverged: the loss is {history[^1].TrainLoss} after epoch {history[^1].Epoch} (lr {config.Optimizer.LearningRate}); " +
-                $"lower --lr{(config.Normalize ? "" : " or standardise the inputs (--standardize true)")}. The checkpoints are in {outDirectory}; no model was saved.");
 
         // The saved model takes raw inputs: the standardisation it trained behind goes into its first layer's weights.
         if (rows.Standardization is { } statistics) net.AbsorbInputStandardization(statistics);

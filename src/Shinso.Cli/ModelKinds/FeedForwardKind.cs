@@ -121,11 +121,14 @@ internal sealed class FeedForwardKind : ModelKind
     /// </summary>
     public override void CheckInputs(string file, ModelHeader header)
     {
-        bool standardised = header.HyperParameters["training"]?["normalize"] is JsonValue normalize && normalize.GetValueKind() == System.Text.Json.JsonValueKind.True;
-        if (standardised && header.Metadata[FoldedStandardizationKey]?["folded"] is not JsonValue)
-            throw new UsageException($"{file}: its weights expect standardised inputs and the file does not record the statistics " +
-                                     (header.Kind == FileKind ? "(a model saved before standardisation was folded into the weights); retrain it."
-                                                              : "(a checkpoint holds the weights as they train); use the run's model.shinso, which takes raw inputs."));
+        bool standardised = (header.HyperParameters["training"] as JsonObject)?["normalize"] is JsonValue normalize
+                            && normalize.GetValueKind() == System.Text.Json.JsonValueKind.True;
+        bool folded = (header.Metadata[FoldedStandardizationKey] as JsonObject)?["folded"] is JsonValue mark
+                      && mark.GetValueKind() == System.Text.Json.JsonValueKind.True;
+        if (standardised && !folded)
+            throw new UsageException($"{file}: its config standardises the inputs and the file does not mark them as folded into its weights " +
+                                     (header.Kind == FileKind ? "(a model saved before Shinso recorded the fold); retrain it, or evaluate it on standardised inputs yourself."
+                                                              : "(a checkpoint holds the weights as they train, for standardised inputs); use the run's model.shinso, which takes raw inputs."));
     }
 
     /// <summary>MSE and R² of a saved one-output regression net on a table's --target column.</summary>
@@ -135,21 +138,24 @@ internal sealed class FeedForwardKind : ModelKind
         if (a.TestData is not null) throw new UsageException("--test-data: eval --target scores the one table --data names.");
         if (net.Spec.OutputLength != 1 || net.Loss.Output != Shinso.Losses.OutputFunction.Identity)
             throw new UsageException($"{a.File}: a '{net.Spec.Loss}' net of {net.Spec.OutputLength} outputs; --target scores a regression net (squared error, one output).");
-        var trained = a.Header.Metadata["regression"];
-        string? trainedTarget = trained?["target"]?.GetValue<string>();
-        var trainedInputs = trained?["inputs"] is JsonArray names ? names.Select(n => n!.GetValue<string>()).ToArray() : null;
+        // A model trained on a table with a header records its column names: a table with a header is then read by
+        // them (in any order); otherwise the columns are taken by position.
+        var trained = a.Header.Metadata["regression"] as JsonObject;
+        bool named = trained?["named"] is JsonValue n && n.TryGetValue(out bool isNamed) && isNamed;
+        string? trainedTarget = trained?["target"] is JsonValue t && t.TryGetValue(out string? target) ? target : null;
+        string[]? trainedInputs = trained?["inputs"] is JsonArray names && names.All(x => x is JsonValue v && v.TryGetValue(out string? _))
+            ? [.. names.Select(x => x!.GetValue<string>())] : null;
         var table = Shinso.Data.NumericTable.Read(a.Data);
         Shinso.Models.Regression.RegressionTable rows;
-        try
-        {
-            // A model trained on a table names its columns: a table with a header is read by those names (in any order).
-            rows = table.HasHeader && trainedInputs is not null
-                ? Shinso.Models.Regression.RegressionTable.FromTable(table, a.Target!, trainedInputs)
-                : Shinso.Models.Regression.RegressionTable.FromTable(table, a.Target!);
-        }
+        try { rows = Shinso.Models.Regression.RegressionTable.FromTable(table, a.Target!); }
         catch (ArgumentException e) { throw new UsageException("--target: " + RegressionRunData.WithoutParameter(e)); }
-        if (table.HasHeader && trainedTarget is not null && !string.Equals(trainedTarget, rows.TargetName, StringComparison.OrdinalIgnoreCase))
-            throw new UsageException($"--target: {a.File} was trained to predict '{trainedTarget}', not '{rows.TargetName}'.");
+        if (named && table.HasHeader && trainedInputs is not null)
+        {
+            if (trainedTarget is not null && !string.Equals(trainedTarget, rows.TargetName, StringComparison.Ordinal))
+                throw new UsageException($"--target: {a.File} was trained to predict '{trainedTarget}', not '{rows.TargetName}'.");
+            try { rows = Shinso.Models.Regression.RegressionTable.FromTable(table, a.Target!, trainedInputs); }
+            catch (ArgumentException e) { throw new UsageException($"--data: {a.File} was trained on the columns {string.Join(", ", trainedInputs)}: " + RegressionRunData.WithoutParameter(e)); }
+        }
         if (rows.InputCount != net.Spec.InputLength)
             throw new UsageException($"--data: the table has {rows.InputCount} input columns but {a.File} takes {net.Spec.InputLength} inputs.");
         var figures = Shinso.Models.Regression.RegressionMetrics.Of(

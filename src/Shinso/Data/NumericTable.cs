@@ -4,8 +4,9 @@ namespace Shinso.Data;
 
 /// <summary>
 /// A table of numbers read from CSV for regression: every row has the same columns and every cell is a finite number.
-/// A first line whose fields are all names (none parses as a number) is a header that names the columns, each name its
-/// own; without one the columns are named by their 1-based position (<c>column 1</c>, <c>column 2</c>, ...). Blank lines and lines whose first
+/// A first line of names (fields that are not numbers, or quoted ones such as <c>"2019"</c>) is a header that names the
+/// columns, each name its own; without one the columns are named by their
+/// 1-based position (<c>column 1</c>, <c>column 2</c>, ...). Blank lines and lines whose first
 /// non-blank character is <c>#</c> (a source note) are skipped. Values are kept in double precision.
 /// </summary>
 public sealed class NumericTable
@@ -57,8 +58,8 @@ public sealed class NumericTable
     /// <summary>Reads <paramref name="path"/>.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="DataFormatException">A cell is empty (a missing value) or not a finite number, a row has another
-    /// number of columns than the first, the first line mixes names and numbers or repeats a name, or the file holds no
-    /// data rows; the message names the line and the column.</exception>
+    /// number of columns than the first, the header repeats a name, or the file holds no data rows; the message names the
+    /// line and the column.</exception>
     public static NumericTable Read(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -73,23 +74,28 @@ public sealed class NumericTable
             lineNumber++;
             var text = line.AsSpan().Trim();
             if (text.IsEmpty || text[0] == '#') continue;
-            var fields = SplitFields(text);
+            var fields = SplitFields(text, out var quoted);
             if (names is null)
             {
-                // NaN, Infinity and 1e999 parse as numbers: a first row holding them is data (and an error below), not a header.
-                int numeric = fields.Count(f => IsNumber(f));
-                if (numeric < fields.Count)
+                // A name is a field that is not a number, or a quoted one ("2019"); NaN, Infinity and 1e999 parse as numbers.
+                // A line of names (and empty fields) is the header. A line of mostly names with a bare number among them is
+                // a header whose numeric name needs quotes; any other line is data, whose stray text (a typo, a word) is
+                // reported below as the cell it is, so no data row is ever taken for a header.
+                int named = 0, numbers = 0, firstNumber = -1;
+                for (int c = 0; c < fields.Count; c++)
                 {
-                    if (numeric > 0)
-                    {
-                        int c = fields.FindIndex(f => IsNumber(f));
-                        throw new DataFormatException(path, $"line {lineNumber}, column {c + 1}",
-                            $"is '{fields[c]}' on a line of column names; a header names every column and a data row has a number in every column");
-                    }
+                    if (quoted[c] || (fields[c].Length > 0 && !IsNumber(fields[c]))) named++;
+                    else if (fields[c].Length > 0 && numbers++ == 0) firstNumber = c;
+                }
+                if (named > 0 && numbers == 0)
+                {
                     names = ReadHeader(path, lineNumber, fields);
                     header = true;
                     continue;
                 }
+                if (named > numbers)
+                    throw new DataFormatException(path, $"line {lineNumber}, column {firstNumber + 1}",
+                        $"is '{fields[firstNumber]}' among column names; a header names every column, and a name that is a number goes in quotes (\"{fields[firstNumber]}\")");
                 names = new string[fields.Count];
                 for (int c = 0; c < names.Length; c++) names[c] = PositionalName(c);
             }
@@ -107,7 +113,10 @@ public sealed class NumericTable
                 if (field.Length == 0)
                     throw new DataFormatException(path, $"line {lineNumber}, column {c + 1} ({names[c]})", "is empty (a missing value); expected a number");
                 if (!TryParse(field, out double value))
-                    throw new DataFormatException(path, $"line {lineNumber}, column {c + 1} ({names[c]})", $"is '{field}'; expected a finite number");
+                    throw new DataFormatException(path, $"line {lineNumber}, column {c + 1} ({names[c]})",
+                        $"is '{field}'; expected a finite number" +
+                        // The first row of a headerless file may have been meant as a header.
+                        (!header && lines.Count == 0 ? " (if this line is a header, every field must be a name; quote a name that is a number: \"2019\")" : ""));
                 values.Add(value);
             }
             lines.Add(lineNumber);
@@ -117,17 +126,22 @@ public sealed class NumericTable
     }
 
     /// <summary>
-    /// The 0-based index of the column <paramref name="nameOrNumber"/> names: a header name (ignoring case), else a
-    /// 1-based column number as this table's messages count them.
+    /// The 0-based index of the column <paramref name="nameOrNumber"/> names: a header name (as written, else ignoring case
+    /// when only one column matches so), else a 1-based column number as this table's messages count them.
     /// </summary>
-    /// <exception cref="ArgumentException">No column has that name or number; the message lists the columns.</exception>
+    /// <exception cref="ArgumentException">No column has that name or number, or several match it ignoring case; the message lists them.</exception>
     public int ColumnIndex(string nameOrNumber)
     {
         ArgumentNullException.ThrowIfNull(nameOrNumber);
         string wanted = nameOrNumber.Trim();
-        // Names are unique ignoring case (Read checks them); a name is looked up before a column number.
-        int byName = Array.FindIndex(_columnNames, n => string.Equals(n, wanted, StringComparison.OrdinalIgnoreCase));
-        if (byName >= 0) return byName;
+        // A name is looked up before a column number: exactly (names are unique, Read checks), then ignoring case when
+        // that finds one column.
+        int exact = Array.IndexOf(_columnNames, wanted);
+        if (exact >= 0) return exact;
+        var folded = Enumerable.Range(0, ColumnCount).Where(c => string.Equals(_columnNames[c], wanted, StringComparison.OrdinalIgnoreCase)).ToArray();
+        if (folded.Length == 1) return folded[0];
+        if (folded.Length > 1)
+            throw new ArgumentException($"{Path}: column '{wanted}' matches {string.Join(" and ", folded.Select(c => $"'{_columnNames[c]}' (column {c + 1})"))} but neither exactly; give the name as written or the number.", nameof(nameOrNumber));
         if (int.TryParse(wanted, NumberStyles.None, CultureInfo.InvariantCulture, out int number) && number >= 1 && number <= ColumnCount)
             return number - 1;
         throw new ArgumentException(
@@ -141,13 +155,13 @@ public sealed class NumericTable
     private static string[] ReadHeader(string path, int lineNumber, List<string> fields)
     {
         var names = new string[fields.Count];
-        var seen = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int c = 0; c < names.Length; c++)
         {
             names[c] = fields[c].Length == 0 ? PositionalName(c) : fields[c];
             if (seen.TryGetValue(names[c], out int first))
                 throw new DataFormatException(path, $"line {lineNumber}, column {c + 1}",
-                    $"is named '{names[c]}' like column {first + 1}; every column needs a name of its own (compared ignoring case)");
+                    $"is named '{names[c]}' like column {first + 1}; every column needs a name of its own");
             seen[names[c]] = c;
         }
         return names;
@@ -157,14 +171,17 @@ public sealed class NumericTable
     /// The comma-separated fields of a line, trimmed and with one pair of enclosing double quotes removed (a table of numbers
     /// has no commas inside its fields; a quoted name with a comma reads as two columns).
     /// </summary>
-    private static List<string> SplitFields(ReadOnlySpan<char> line)
+    private static List<string> SplitFields(ReadOnlySpan<char> line, out List<bool> quoted)
     {
         var fields = new List<string>();
+        quoted = [];
         foreach (var range in line.Split(','))
         {
             var field = line[range].Trim();
-            if (field.Length >= 2 && field[0] == '"' && field[^1] == '"') field = field[1..^1].Trim();
+            bool inQuotes = field.Length >= 2 && field[0] == '"' && field[^1] == '"';
+            if (inQuotes) field = field[1..^1].Trim();
             fields.Add(field.ToString());
+            quoted.Add(inQuotes);
         }
         return fields;
     }

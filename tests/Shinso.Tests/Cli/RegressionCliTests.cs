@@ -176,6 +176,14 @@ public sealed class RegressionCliTests : IDisposable
         Assert.Contains("--standardize true", stderr);
         Assert.True(File.Exists(Path.Combine(run, "checkpoint.shinso")));
         Assert.False(File.Exists(Path.Combine(run, "model.shinso")));
+        // The run stopped at the first non-finite epoch, before writing it: the checkpoint holds the epoch before.
+        var diverged = System.Text.RegularExpressions.Regex.Match(stderr, @"the loss is \S+ after epoch (\d+)");
+        Assert.True(diverged.Success, stderr);
+        int epoch = int.Parse(diverged.Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.True(epoch > 1 && epoch < 40, stderr);
+        Assert.Contains($"holds epoch {epoch - 1}, the last that ended finite", stderr);
+        (code, _, stderr) = Shinso("train", "regression", "--data", train, "--target", "target", "--epochs", "41", "--lr", "1e-12", "--resume", run, "--threads", "1");
+        Assert.Contains($"after epoch {epoch - 1} ", stderr);
 
         (code, _, stderr) = Shinso("train", "regression", "--data", train, "--target", "target", "--standardize", "true", "--resume", run);
         Assert.Equal(2, code);
@@ -196,7 +204,7 @@ public sealed class RegressionCliTests : IDisposable
         Assert.Contains("a checkpoint holds the weights as they train", stderr);
         (code, _, stderr) = Shinso("export", Path.Combine(run, "checkpoint.shinso"), "--onnx", _dir.File("x.onnx"));
         Assert.Equal(2, code);
-        Assert.Contains("does not record the statistics", stderr);
+        Assert.Contains("does not mark them as folded", stderr);
         // The run's model records its folded standardisation and exports.
         (code, _, stderr) = Shinso("export", Path.Combine(run, "model.shinso"), "--onnx", _dir.File("model.onnx"));
         Assert.True(code == 0, stderr);
@@ -205,17 +213,85 @@ public sealed class RegressionCliTests : IDisposable
         (code, _, stderr) = Shinso("train", "regression", "--data", train, "--target", "a", "--epochs", "200", "--resume", run);
         Assert.Equal(2, code);
         Assert.Contains("was trained with target \"target\"", stderr);
-        (code, _, stderr) = Shinso("train", "regression", "--data", train, "--epochs", "200", "--resume", run);
+        var (other, _, _) = Table("other.csv", 50, 99); // the same columns and rows, other values
+        (code, _, stderr) = Shinso("train", "regression", "--data", other, "--target", "target", "--epochs", "200", "--resume", run);
         Assert.Equal(2, code);
-        Assert.Contains("--data FILE --target COLUMN", stderr);
+        Assert.Contains("was trained with table (SHA-256 of --data)", stderr);
+        // A config-file run on the table, resumed without --target, is told how it was started.
+        string config = _dir.File("linear.json");
+        File.WriteAllText(config, """{"architecture": {"input": [2], "layers": [{"type": "dense", "units": 1}], "loss": "squared-error"}, "training": {"epochs": 3, "batch": 0}}""");
+        string configRun = _dir.File("config-run");
+        (code, _, stderr) = Shinso("train", config, "--data", train, "--target", "target", "--out", configRun);
+        Assert.True(code == 0, stderr);
+        (code, _, stderr) = Shinso("train", config, "--epochs", "5", "--resume", configRun);
+        Assert.Equal(2, code);
+        Assert.Contains("fits a table's column; resume it with --data TABLE --target target", stderr);
 
-        // The same table resumes where it stopped: 100 more epochs hold out the same rows and end nearer the closed form.
-        (code, stdout, stderr) = Shinso("train", "regression", "--data", train, "--target", "target", "--epochs", "200", "--resume", run, "--json", "--threads", "1");
+        // The same table, moved elsewhere, resumes where it stopped and ends where an uninterrupted 200-epoch run ends.
+        string moved = _dir.File("moved-resume.csv");
+        File.Copy(train, moved);
+        (code, stdout, stderr) = Shinso("train", "regression", "--data", moved, "--target", "target", "--epochs", "200", "--resume", run, "--json", "--threads", "1");
         Assert.True(code == 0, stderr);
         var resumed = LastJsonLine(stdout);
+        (code, stdout, stderr) = Shinso("train", "regression", "--data", train, "--target", "target", "--epochs", "200", "--out", _dir.File("straight-200"), "--json", "--threads", "1");
+        Assert.True(code == 0, stderr);
+        var uninterrupted = LastJsonLine(stdout);
         Assert.Equal(200, (int)resumed["epochs"]!);
         Assert.Equal((int)straight["test_samples"]!, (int)resumed["test_samples"]!);
-        Assert.Equal((double)straight["regression"]!["least_squares"]!["intercept"]!, (double)resumed["regression"]!["least_squares"]!["intercept"]!);
+        foreach (var key in new[] { "a", "b" })
+            Assert.Equal((double)uninterrupted["regression"]!["coefficients"]![key]!, (double)resumed["regression"]!["coefficients"]![key]!);
+        Assert.Equal((double)uninterrupted["regression"]!["intercept"]!, (double)resumed["regression"]!["intercept"]!);
+    }
+
+    [Fact]
+    public void A_model_file_standardised_but_not_marked_as_folded_is_refused()
+    {
+        // What a model saved before the fold was recorded looks like: normalize in its config, no mark in its metadata.
+        using var backend = new global::Shinso.Backends.CpuBackend();
+        var config = global::Shinso.Training.Presets.FindForTable("regression", 2)!;
+        var net = new global::Shinso.Models.FeedForward.FeedForwardNet(backend, config.Architecture, 1);
+        string file = _dir.File("unmarked.shinso");
+        global::Shinso.Models.FeedForward.FeedForwardModelFile.Save(net, file, config.ToJson());
+        var (train, _, _) = Table("unmarked.csv", 10, 11);
+        var (code, _, stderr) = Shinso("eval", file, "--data", train, "--target", "target");
+        Assert.Equal(2, code);
+        Assert.Contains("does not mark them as folded", stderr);
+        (code, _, stderr) = Shinso("export", file, "--onnx", _dir.File("unmarked.onnx"));
+        Assert.Equal(2, code);
+    }
+
+    [Fact]
+    public void Warnings_say_when_descent_stopped_short_and_when_an_input_sits_far_from_zero()
+    {
+        var (train, _, _) = Table("short.csv", 40, 12);
+        var (code, _, stderr) = Shinso("train", "regression", "--data", train, "--target", "target", "--epochs", "2", "--out", _dir.File("short"));
+        Assert.True(code == 0, stderr);
+        Assert.Contains("warning: gradient descent stopped short of the closed form", stderr);
+
+        string far = _dir.File("far.csv");
+        var random = new System.Random(3);
+        File.WriteAllLines(far, ["x,y", .. Enumerable.Range(0, 30).Select(i =>
+        {
+            double x = 1e5 + random.NextDouble();
+            return string.Create(CultureInfo.InvariantCulture, $"{x},{2 * (x - 1e5) + random.NextDouble() * 0.1}");
+        })]);
+        (code, _, stderr) = Shinso("train", "regression", "--data", far, "--target", "y", "--out", _dir.File("far"));
+        Assert.True(code == 0, stderr);
+        Assert.Contains("warning: input 'x' lies", stderr);
+    }
+
+    [Fact]
+    public void A_model_trained_on_a_headerless_table_scores_a_table_with_a_header_by_position()
+    {
+        var (train, _, _) = Table("positional.csv", 40, 13);
+        string headless = Headless(train, "positional-plain.csv");
+        string run = _dir.File("positional");
+        var (code, stdout, stderr) = Shinso("train", "regression", "--data", headless, "--target", "2", "--test-data", headless, "--out", run, "--json", "--threads", "1");
+        Assert.True(code == 0, stderr);
+        double mse = (double)LastJsonLine(stdout)["regression"]!["test"]!["mse"]!;
+        (code, stdout, stderr) = Shinso("eval", Path.Combine(run, "model.shinso"), "--data", train, "--target", "target", "--json");
+        Assert.True(code == 0, stderr);
+        Assert.Equal(mse, (double)LastJsonLine(stdout)["mse"]!, 1e-9 * mse);
     }
 
     [Fact]

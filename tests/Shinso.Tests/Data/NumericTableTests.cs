@@ -83,21 +83,38 @@ public sealed class NumericTableTests : IDisposable
     }
 
     [Fact]
-    public void A_first_row_of_numbers_with_a_bad_cell_is_data_not_a_header()
+    public void A_first_row_with_a_bad_cell_is_data_not_a_header_and_numeric_names_need_quotes()
     {
         // NaN parses as a number: the row is data, and an error, rather than a header that would swallow it.
         string path = Write("1,NaN\n2,3\n");
-        Assert.Equal($"{path}: line 1, column 2 (column 2): is 'NaN'; expected a finite number", Assert.Throws<DataFormatException>(() => NumericTable.Read(path)).Message);
-        string mixed = Write("x,1.5\n2,3\n");
-        Assert.Contains("line 1, column 2: is '1.5' on a line of column names", Assert.Throws<DataFormatException>(() => NumericTable.Read(mixed)).Message);
+        Assert.StartsWith($"{path}: line 1, column 2 (column 2): is 'NaN'; expected a finite number", Assert.Throws<DataFormatException>(() => NumericTable.Read(path)).Message);
+        // A typo in a first data row is that cell's error, not a header that would swallow the row.
+        string typo = Write("1.2,3.4x\n2,3\n");
+        Assert.StartsWith($"{typo}: line 1, column 2 (column 2): is '3.4x'; expected a finite number", Assert.Throws<DataFormatException>(() => NumericTable.Read(typo)).Message);
+        string missing = Write("1,,3\n2,3,4\n");
+        Assert.StartsWith($"{missing}: line 1, column 2 (column 2): is empty", Assert.Throws<DataFormatException>(() => NumericTable.Read(missing)).Message);
+        // Names with a bare number among them: a header whose numeric name wants quotes, which then reads.
+        string numeric = Write("low,high,400\n1,2,3\n");
+        Assert.Contains("line 1, column 3: is '400' among column names", Assert.Throws<DataFormatException>(() => NumericTable.Read(numeric)).Message);
+        string mostlyNumbers = Write("wavelength,400,450\n1,2,3\n");
+        Assert.Contains("line 1, column 1 (column 1): is 'wavelength'; expected a finite number (if this line is a header, every field must be a name; quote",
+            Assert.Throws<DataFormatException>(() => NumericTable.Read(mostlyNumbers)).Message);
+        Assert.Equal(["wavelength", "400", "450"], NumericTable.Read(Write("wavelength,\"400\",\"450\"\n1,2,3\n")).ColumnNames);
     }
 
     [Fact]
     public void Two_columns_may_not_share_a_name()
     {
-        string path = Write("a,b,A\n1,2,3\n");
-        Assert.Equal($"{path}: line 1, column 3: is named 'A' like column 1; every column needs a name of its own (compared ignoring case)",
+        string path = Write("a,b,a\n1,2,3\n");
+        Assert.Equal($"{path}: line 1, column 3: is named 'a' like column 1; every column needs a name of its own",
             Assert.Throws<DataFormatException>(() => NumericTable.Read(path)).Message);
+        // Names that differ in case are distinct; a lookup ignoring case must then be exact.
+        var cased = NumericTable.Read(Write("t,T\n1,2\n"));
+        Assert.Equal(1, cased.ColumnIndex("T"));
+        Assert.Equal(0, cased.ColumnIndex("t"));
+        var folded = NumericTable.Read(Write("ab,AB\n1,2\n"));
+        Assert.Contains("matches 'ab' (column 1) and 'AB' (column 2)", Assert.Throws<ArgumentException>(() => folded.ColumnIndex("Ab")).Message);
+        Assert.Equal(0, NumericTable.Read(Write("Speed,y\n1,2\n")).ColumnIndex("speed"));
         // An empty header cell is named by its position, which a real name may not take too.
         Assert.Throws<DataFormatException>(() => NumericTable.Read(Write("column 2,\n1,2\n")));
         Assert.Equal(["a", "column 2"], NumericTable.Read(Write("a,\n1,2\n")).ColumnNames);

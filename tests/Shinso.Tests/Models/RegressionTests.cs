@@ -108,6 +108,46 @@ public class RegressionTests
     }
 
     [Fact]
+    public void A_constant_column_that_is_not_exact_in_binary_stays_unscaled_and_the_closed_form_names_it()
+    {
+        // Copies of 0.1 centre to rounding noise (about 1e-17), not 0: the column must count as constant, not be scaled by 1e16.
+        var x = new double[48];
+        var y = new double[24];
+        for (int i = 0; i < 24; i++)
+        {
+            x[2 * i] = 0.1;
+            x[2 * i + 1] = i;
+            y[i] = 3 * i + 1;
+        }
+        var rows = RegressionTable.FromArrays(x, y, 2, "t.csv");
+        var statistics = rows.InputStatistics();
+        Assert.Equal(0f, statistics.StandardDeviation[0]);
+        Assert.Equal(1f, statistics.InverseScale[0]);
+        Assert.All(rows.ToSupervisedData(statistics).Inputs.Where((_, i) => i % 2 == 0), v => Assert.True(Math.Abs(v) < 1e-6, $"{v}"));
+        Assert.Equal(1.0, RegressionTable.FromArrays([1, 2, 3], [0.1, 0.1, 0.1], 1).TargetStatistics().Deviation);
+        Assert.Contains("input column 'x1' (column 1) is constant over the rows", Assert.Throws<ArgumentException>(() => rows.LeastSquaresFit()).Message);
+        using var backend = new CpuBackend();
+        var net = GradientDescentRegression.Fit(rows, Presets.FindForTable("regression", 2)!, backend);
+        Assert.Equal(3.0, LinearFit.FromNet(net)!.Coefficients[1], 1e-4);
+    }
+
+    [Fact]
+    public void The_target_fold_makes_a_deep_net_predict_in_the_targets_units()
+    {
+        using var backend = new CpuBackend();
+        var (x, y, _, _) = Table(30, 2, noise: 1, seed: 8);
+        var data = Rows(x, y, 2);
+        var spec = new FeedForwardSpec([2], [LayerSpec.Dense(6, WeightInit.GlorotUniform), LayerSpec.Of("tanh"), LayerSpec.Dense(1, WeightInit.GlorotUniform)], "squared-error");
+        var net = new FeedForwardNet(backend, spec, seed: 4);
+        var before = RegressionMetrics.Predictions(net, data);
+        net.AbsorbTargetStandardization([250.0], [12.5]);
+        var after = RegressionMetrics.Predictions(net, data);
+        for (int i = 0; i < before.Length; i++) Assert.Equal(250 + 12.5 * before[i], after[i], 1e-3);
+        var ending = new FeedForwardNet(backend, new FeedForwardSpec([2], [LayerSpec.Dense(1), LayerSpec.Of("tanh")], "squared-error"), seed: 1);
+        Assert.Throws<InvalidOperationException>(() => ending.AbsorbTargetStandardization([0.0], [1.0]));
+    }
+
+    [Fact]
     public void Near_collinear_and_zero_inputs_are_refused_and_a_table_names_the_column()
     {
         var random = new System.Random(9);

@@ -9,6 +9,9 @@ public static class LeastSquares
     /// <summary>The smallest Cholesky pivot accepted on the unit-diagonal Gram matrix: 1 - R² of an input on the ones before it.</summary>
     public const double MinimumPivot = 1e-10;
 
+    /// <summary>A column whose centred sum of squares is at most this share of its raw sum of squares is constant (to rounding).</summary>
+    public const double ConstantRelativeSpread = 1e-20;
+
     /// <summary>
     /// Minimises <c>sum_i (y_i - x_i . b - a)^2</c> over the slopes b and, when <paramref name="withIntercept"/>, the
     /// intercept a. With an intercept the inputs and targets are centred first (the normal equations of the centred
@@ -70,7 +73,7 @@ public static class LeastSquares
         for (int j = 0; j < k; j++)
         {
             // A constant column centres to rounding noise (its mean is not exact in binary), hence the relative test.
-            if (!(gram[j * k + j] > 1e-20 * rawSquares[j]) || rawSquares[j] == 0)
+            if (!(gram[j * k + j] > ConstantRelativeSpread * rawSquares[j]) || rawSquares[j] == 0)
                 throw new DegenerateInputException(j, $"is {(withIntercept ? "constant over the rows" : "zero in every row")}, so its slope is not determined; drop it.");
             scale[j] = 1 / Math.Sqrt(gram[j * k + j]);
         }

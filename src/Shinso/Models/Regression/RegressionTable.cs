@@ -123,8 +123,8 @@ public sealed class RegressionTable
     }
 
     /// <summary>
-    /// The inputs' means and deviations over these rows, in double precision. Only a column that is exactly constant is
-    /// left unscaled: a table's units are the user's, so a deviation of 1e-5 is as real as one of 1e5.
+    /// The inputs' means and deviations over these rows, in double precision. Only a constant column (to rounding) is
+    /// left unscaled, with deviation 0: a table's units are the user's, so a deviation of 1e-5 is as real as one of 1e5.
     /// </summary>
     public NormalizationStatistics InputStatistics()
     {
@@ -144,8 +144,10 @@ public sealed class RegressionTable
         var s = new float[k];
         for (int j = 0; j < k; j++)
         {
+            double raw = 0;
+            for (int i = 0; i < Count; i++) raw += _inputs[i * k + j] * _inputs[i * k + j];
             m[j] = (float)mean[j];
-            s[j] = (float)Math.Sqrt(squares[j] / Count);
+            s[j] = IsConstant(squares[j], raw) ? 0f : (float)Math.Sqrt(squares[j] / Count);
         }
         return new NormalizationStatistics(m, s, minimumStandardDeviation: 0f);
     }
@@ -185,13 +187,23 @@ public sealed class RegressionTable
     /// <summary>The targets' mean and (population) deviation over these rows; a deviation of 0 (constant targets) is reported as 1.</summary>
     public (double Mean, double Deviation) TargetStatistics()
     {
-        double mean = 0, squares = 0;
+        double mean = 0, squares = 0, raw = 0;
         foreach (double t in _targets) mean += t;
         mean /= Count;
-        foreach (double t in _targets) squares += (t - mean) * (t - mean);
-        double deviation = Math.Sqrt(squares / Count);
-        return (mean, deviation > 0 ? deviation : 1);
+        foreach (double t in _targets)
+        {
+            squares += (t - mean) * (t - mean);
+            raw += t * t;
+        }
+        return (mean, IsConstant(squares, raw) ? 1 : Math.Sqrt(squares / Count));
     }
+
+    /// <summary>
+    /// Whether a column whose centred sum of squares is <paramref name="centred"/> (and raw sum of squares
+    /// <paramref name="raw"/>) is constant: the mean of copies of 0.1 is not exactly 0.1 in binary, so a constant column
+    /// centres to rounding noise, not to zero (the same relative test <see cref="LeastSquares"/> applies).
+    /// </summary>
+    private static bool IsConstant(double centred, double raw) => !(centred > LeastSquares.ConstantRelativeSpread * raw);
 
     /// <summary>
     /// The rows as float inputs and one float target each, for training; with <paramref name="standardization"/> the inputs,
