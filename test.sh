@@ -13,11 +13,9 @@ if ! command -v dotnet >/dev/null 2>&1; then
 fi
 
 # Debian packages the suite uses; each is installed only when missing. python3-onnx is the ONNX checker the
-# export tests run (with /usr/bin/python3); Node.js and npm run onnxruntime-node and are added only when absent.
-# ocl-icd-libopencl1 + pocl-opencl-icd: a real OpenCL platform on the CPU for the OpenCL backend's tests.
+# export tests run (with /usr/bin/python3); ONNX Runtime itself runs in the test process (the Microsoft.ML.OnnxRuntime
+# package). ocl-icd-libopencl1 + pocl-opencl-icd: a real OpenCL platform on the CPU for the OpenCL backend's tests.
 apt_packages=(python3-onnx ocl-icd-libopencl1 pocl-opencl-icd)
-command -v node >/dev/null 2>&1 || apt_packages+=(nodejs)
-command -v npm >/dev/null 2>&1 || apt_packages+=(npm)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -27,19 +25,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >&2 \
     || { echo "test.sh: could not install ${missing[*]}" >&2; echo "0 passed, 1 failed"; exit 1; }
-fi
-
-# onnxruntime-node for the ONNX export tests, in a git-ignored folder (the tests read SHINSO_ONNXRUNTIME_DIR).
-# --ignore-scripts: its install script fetches a GPU build that fails here; the bundled linux-x64 CPU runtime works.
-# A failed install does not stop the suite: the ONNX tests then fail with a message saying what to install.
-ort_version="1.30.0"
-SHINSO_ONNXRUNTIME_DIR="$(realpath -m "${SHINSO_ONNXRUNTIME_DIR:-$root/.shinso/onnxruntime}")"
-export SHINSO_ONNXRUNTIME_DIR
-if [ "$(node -p "require('$SHINSO_ONNXRUNTIME_DIR/node_modules/onnxruntime-node/package.json').version" 2>/dev/null)" != "$ort_version" ]; then
-  echo "test.sh: installing onnxruntime-node@$ort_version into $SHINSO_ONNXRUNTIME_DIR" >&2
-  mkdir -p "$SHINSO_ONNXRUNTIME_DIR"
-  npm install --ignore-scripts --no-audit --no-fund --save-exact --prefix "$SHINSO_ONNXRUNTIME_DIR" "onnxruntime-node@$ort_version" >&2 \
-    || echo "test.sh: could not install onnxruntime-node@$ort_version; the ONNX export tests will fail" >&2
 fi
 
 # POCL compiles kernels on first use; a writable cache keeps later runs fast.

@@ -12,60 +12,54 @@ public sealed class OnnxCollection : ICollectionFixture<OnnxToolchain>
 }
 
 /// <summary>
-/// The external judges of an export: onnxruntime-node (npm) runs the models, Debian's python3-onnx checks them.
-/// Each is started once, on first use, and serves every test of the run over stdin/stdout JSON lines. A missing
-/// tool fails the tests that need it with a message naming what to install; nothing is ever skipped (and with
-/// <c>CI=true</c> the message says the tools are required there).
+/// The external judges of an export: ONNX Runtime (<c>Microsoft.ML.OnnxRuntime</c>, in this process) runs the models,
+/// Debian's python3-onnx checks them (one checker process serves every test of the run over stdin/stdout JSON lines,
+/// started on first use). A judge that cannot run fails the tests that need it with a message naming what to install;
+/// nothing is ever skipped (and with <c>CI=true</c> the message says the tools are required there).
 /// </summary>
 public sealed class OnnxToolchain : IDisposable
 {
-    public const string OnnxRuntimeVersion = "1.30.0";
-    public const string OnnxRuntimeDirVariable = "SHINSO_ONNXRUNTIME_DIR";
+    /// <summary>The ONNX Runtime the tests pin (Directory.Packages.props); a different native library is an error.</summary>
+    public const string OnnxRuntimeVersion = "1.31.1";
     public const string PythonVariable = "SHINSO_PYTHON";
 
-    private readonly Lazy<JsonLineServer> _runtime;
+    private readonly Lazy<Microsoft.ML.OnnxRuntime.SessionOptions> _runtime;
     private readonly Lazy<JsonLineServer> _checker;
 
     public OnnxToolchain()
     {
-        _runtime = new Lazy<JsonLineServer>(StartRuntime);
+        _runtime = new Lazy<Microsoft.ML.OnnxRuntime.SessionOptions>(StartRuntime);
         _checker = new Lazy<JsonLineServer>(StartChecker);
     }
-
-    /// <summary>Where onnxruntime-node is installed: <c>$SHINSO_ONNXRUNTIME_DIR</c>, else <c>.shinso/onnxruntime</c> in the repository.</summary>
-    public static string OnnxRuntimeDirectory =>
-        Environment.GetEnvironmentVariable(OnnxRuntimeDirVariable) is { Length: > 0 } dir ? Path.GetFullPath(dir) : Path.Combine(RepositoryRoot, ".shinso", "onnxruntime");
 
     /// <summary>The Python that has Debian's onnx package: <c>$SHINSO_PYTHON</c>, else /usr/bin/python3 (not a pyenv shim).</summary>
     public static string Python => Environment.GetEnvironmentVariable(PythonVariable) is { Length: > 0 } p ? p : "/usr/bin/python3";
 
     private static bool InCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
 
-    private static string RepositoryRoot
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-                if (File.Exists(Path.Combine(dir.FullName, "Engine.sln"))) return dir.FullName;
-            throw new InvalidOperationException($"No Engine.sln above {AppContext.BaseDirectory}; set {OnnxRuntimeDirVariable}.");
-        }
-    }
-
     /// <summary>Runs <paramref name="model"/> in ONNX Runtime on one float input and returns its first output.</summary>
     public OrtResult Run(string model, float[] input, int[] dims)
     {
-        var reply = _runtime.Value.Request(new JsonObject
+        var options = _runtime.Value;
+        Microsoft.ML.OnnxRuntime.InferenceSession session;
+        try
         {
-            ["model"] = model,
-            ["input"] = Convert.ToBase64String(FloatBytes(input)),
-            ["dims"] = new JsonArray(Array.ConvertAll(dims, d => (JsonNode)d)),
-        });
-        if (reply["error"] is { } error) Assert.Fail($"ONNX Runtime rejected {Path.GetFileName(model)}: {error}");
-        var bytes = Convert.FromBase64String((string)reply["output"]!);
-        var output = new float[bytes.Length / sizeof(float)];
-        Buffer.BlockCopy(bytes, 0, output, 0, bytes.Length);
-        var outputDims = reply["dims"]!.AsArray().Select(d => (int)d!).ToArray();
-        return new OrtResult(output, outputDims, (string)reply["inputName"]!, (string)reply["outputName"]!);
+            session = new Microsoft.ML.OnnxRuntime.InferenceSession(model, options);
+        }
+        catch (Microsoft.ML.OnnxRuntime.OnnxRuntimeException e)
+        {
+            Assert.Fail($"ONNX Runtime rejected {Path.GetFileName(model)}: {e.Message}");
+            throw;
+        }
+        using (session)
+        {
+            string inputName = session.InputMetadata.Keys.First();
+            string outputName = session.OutputMetadata.Keys.First();
+            var tensor = new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>(input, dims);
+            using var results = session.Run([Microsoft.ML.OnnxRuntime.NamedOnnxValue.CreateFromTensor(inputName, tensor)], [outputName]);
+            var output = results.First().AsTensor<float>();
+            return new OrtResult(output.ToArray(), output.Dimensions.ToArray(), inputName, outputName);
+        }
     }
 
     /// <summary>Runs <c>onnx.checker.check_model(model, full_check=True)</c>; fails the test if it rejects the file, else returns what onnx parsed.</summary>
@@ -82,21 +76,27 @@ public sealed class OnnxToolchain : IDisposable
         if (_checker.IsValueCreated) _checker.Value.Dispose();
     }
 
-    private static JsonLineServer StartRuntime()
+    /// <summary>Loads the native runtime once and checks its version; one intra-op thread, so results do not depend on the core count.</summary>
+    private static Microsoft.ML.OnnxRuntime.SessionOptions StartRuntime()
     {
-        string dir = OnnxRuntimeDirectory;
-        string install = $"run ./test.sh (it installs it) or `npm install --ignore-scripts --no-audit --no-fund --prefix {dir} onnxruntime-node@{OnnxRuntimeVersion}`; {OnnxRuntimeDirVariable} names another folder.";
-        if (!File.Exists(Path.Combine(dir, "node_modules", "onnxruntime-node", "package.json")))
-            throw Missing($"onnxruntime-node {OnnxRuntimeVersion} is not installed in {dir}: {install}");
-        var server = JsonLineServer.Start("node", [Path.Combine(AppContext.BaseDirectory, "Onnx", "ort_runner.cjs"), dir],
-            "Node.js (`node` on PATH; Debian: apt-get install nodejs)");
-        string? version = (string?)server.Ready["version"];
-        if (version != OnnxRuntimeVersion)
+        string version;
+        try
         {
-            server.Dispose();
-            throw Missing($"{dir} holds onnxruntime-node {version}, not {OnnxRuntimeVersion}: {install}");
+            version = Microsoft.ML.OnnxRuntime.OrtEnv.Instance().GetVersionString();
         }
-        return server;
+        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or BadImageFormatException or EntryPointNotFoundException)
+        {
+            throw Missing($"ONNX Runtime's native library did not load ({e.GetBaseException().Message}); the tests reference the " +
+                          $"Microsoft.ML.OnnxRuntime {OnnxRuntimeVersion} package, which copies runtimes/<rid>/native/libonnxruntime next to the test assembly; rebuild the tests (./test.sh).");
+        }
+        if (version != OnnxRuntimeVersion)
+            throw Missing($"ONNX Runtime {version} loaded, not {OnnxRuntimeVersion}: another libonnxruntime shadows the package's (check LD_LIBRARY_PATH).");
+        return new Microsoft.ML.OnnxRuntime.SessionOptions
+        {
+            IntraOpNumThreads = 1,
+            InterOpNumThreads = 1,
+            ExecutionMode = Microsoft.ML.OnnxRuntime.ExecutionMode.ORT_SEQUENTIAL,
+        };
     }
 
     private static JsonLineServer StartChecker() =>
@@ -106,12 +106,6 @@ public sealed class OnnxToolchain : IDisposable
     internal static InvalidOperationException Missing(string message) =>
         new(InCi ? $"{message} (CI=true: the ONNX verification tools are required, never skipped)" : message);
 
-    private static byte[] FloatBytes(float[] values)
-    {
-        var bytes = new byte[values.Length * sizeof(float)];
-        Buffer.BlockCopy(values, 0, bytes, 0, bytes.Length);
-        return bytes;
-    }
 }
 
 /// <summary>An ONNX Runtime result: the first output and the graph's input and output names.</summary>
