@@ -19,7 +19,7 @@ try
 }
 catch (Exception e) when (e is UsageException or FormatException or FileNotFoundException or DirectoryNotFoundException
                               or InvalidDataException or IOException or UnauthorizedAccessException or ArgumentException or PlatformNotSupportedException
-                              or Shinso.OpenCL.Native.OpenClException or TrainingDivergedException)
+                              or Shinso.OpenCL.Native.OpenClException or Shinso.Training.TrainingDivergedException)
 {
     Console.Error.WriteLine($"shinso: {e.Message}");
     return e is UsageException ? 2 : 1;

@@ -48,9 +48,22 @@ internal static class TrainCommand
                 ?? throw new UsageException($"'{source}' is neither a preset ({string.Join(", ", AllPresetNames)}) nor an existing config file.");
             if ((r.GetValue(target) is not null || r.GetValue(standardize) is not null) && kind is not FeedForwardKind)
                 throw new UsageException($"--target and --standardize apply to feed-forward nets (a config file or {string.Join(", ", ModelKindRegistry.All.OfType<FeedForwardKind>().Single().Presets)}), not to {source}.");
-            return kind.Train(new TrainArguments(r, source, r.GetValue(data), r.GetValue(testData), r.GetValue(epochs), r.GetValue(batch), r.GetValue(optimizer),
+            try
+            {
+                return kind.Train(new TrainArguments(r, source, r.GetValue(data), r.GetValue(testData), r.GetValue(epochs), r.GetValue(batch), r.GetValue(optimizer),
                 r.GetValue(lr), r.GetValue(seed), r.GetValue(threads), r.GetValue(path)!, r.GetValue(output), r.GetValue(resume), r.GetValue(json),
                 r.GetValue(pretrainEpochs), r.GetValue(upDownEpochs), r.GetValue(aisRuns), r.GetValue(target), r.GetValue(standardize)));
+            }
+            catch (TrainingDivergedException e) when (r.GetValue(json))
+            {
+                // --json promises one object as the last stdout line: a diverged run's says where it diverged.
+                Console.WriteLine(new JsonObject
+                {
+                    ["model"] = source, ["diverged"] = true, ["epoch"] = e.Epoch, ["step"] = e.Step, ["parameter"] = e.Parameter,
+                    ["value"] = e.Value.ToString(System.Globalization.CultureInfo.InvariantCulture), ["message"] = e.Message,
+                }.ToJsonString());
+                throw;
+            }
         });
         return command;
     }

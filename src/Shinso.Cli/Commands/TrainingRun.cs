@@ -28,9 +28,6 @@ internal sealed record RunSummary(string Name, double? TestAccuracy, double Test
     }
 }
 
-/// <summary>A run whose loss became NaN or infinite: its checkpoints are kept, no model is saved; exit code 1.</summary>
-internal sealed class TrainingDivergedException(string message) : Exception(message);
-
 /// <summary>
 /// One supervised training run as the CLI performs it: load and prepare the data, build or resume
 /// the model, train with a checkpoint after every epoch, evaluate on the test set, save the model.
@@ -92,18 +89,6 @@ internal static class TrainingRun
         }
         trainer.EpochCompleted = m =>
         {
-            if (!double.IsFinite(m.TrainLoss))
-            {
-                // Stop here, before the checkpoint: the one on disk is the last epoch that ended finite.
-                Print(m);
-                bool canStandardize = !config.Normalize && config.Architecture.CanAbsorbInputStandardization;
-                throw new TrainingDivergedException(
-                    $"training diverged: the loss is {m.TrainLoss} after epoch {m.Epoch} (lr {config.Optimizer.LearningRate}); " +
-                    $"lower --lr{(canStandardize ? " or standardise the inputs (--standardize true)" : "")}. " +
-                    (m.Epoch > 1 ? $"{Path.Combine(outDirectory, Checkpoint.FileName)} holds epoch {m.Epoch - 1}, the last that ended finite " +
-                                   "(its weights may already be far off: starting again with a lower --lr is safer than resuming it); " : "") +
-                    "no model was saved.");
-            }
             Checkpoint.Save(outDirectory, config, net, optimizer, trainer.State, provenance);
             epochCompleted?.Invoke(m);
             if (m.Epoch <= 5 || m.Epoch % every == 0 || m.Epoch == epochs) Print(m);
@@ -117,7 +102,20 @@ internal static class TrainingRun
             };
         }
         var clock = Stopwatch.StartNew();
-        trainer.Fit(rows.Fit, rows.Validation);
+        try
+        {
+            trainer.Fit(rows.Fit, rows.Validation);
+        }
+        catch (TrainingDivergedException e)
+        {
+            // The shared loop stopped before the diverged epoch's checkpoint: say what to change and what is on disk.
+            bool canStandardize = !config.Normalize && config.Architecture.CanAbsorbInputStandardization;
+            int kept = e.Epoch - 1;
+            throw e.WithDetail($"Lower --lr (now {config.Optimizer.LearningRate}){(canStandardize ? " or standardise the inputs (--standardize true)" : "")}. " +
+                               (kept > 0 ? $"{Path.Combine(outDirectory, Checkpoint.FileName)} holds epoch {kept}, the last that ended finite " +
+                                           "(its weights may already be far off: starting again with a lower --lr is safer than resuming it); " : "") +
+                               "no model was saved.");
+        }
         clock.Stop();
         var history = trainer.State.History;
         // Early stopping can end on an epoch the throttle skipped: the last one is always shown.

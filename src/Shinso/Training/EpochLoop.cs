@@ -28,6 +28,12 @@ public readonly record struct BatchOutcome(double LossSum, long Correct);
 /// since that update does not depend on it.</param>
 public sealed record MinibatchPlan(int SampleCount, int BatchSize, bool DropPartialBatch, RandomStream Order)
 {
+    /// <summary>
+    /// Whether every step measures its loss, so that a NaN loss means divergence rather than "not measured" (an RBM that
+    /// does not track its reconstruction error returns NaN by design). An infinite loss is divergence either way.
+    /// </summary>
+    public bool LossMeasured { get; init; } = true;
+
     /// <summary>Samples per update in this plan.</summary>
     public int EffectiveBatchSize => BatchSize == 0 ? SampleCount : DropPartialBatch ? BatchSize : Math.Min(BatchSize, SampleCount);
 
@@ -57,7 +63,8 @@ public readonly record struct EpochOutcome(int Updates, int Samples, double Loss
 
 /// <summary>
 /// The epoch loop every family trains through: the epoch's seeded order, its minibatches (full, mini or online),
-/// cancellation between updates, a progress callback after each, and the epoch's summed metrics. The epochs around it,
+/// cancellation between updates, a progress callback after each, a stop at the first non-finite loss, and the epoch's
+/// summed metrics. The epochs around it,
 /// validation, early stopping and checkpoints are <see cref="EpochRunner"/>'s.
 /// </summary>
 public static class EpochLoop
@@ -69,6 +76,7 @@ public static class EpochLoop
     /// <param name="batchCompleted">Called after every update with (updates done, updates per epoch).</param>
     /// <param name="cancellation">Checked before every update.</param>
     /// <exception cref="OperationCanceledException">Cancellation was requested.</exception>
+    /// <exception cref="TrainingDivergedException">A step's loss was infinite, or NaN where <see cref="MinibatchPlan.LossMeasured"/>.</exception>
     public static EpochOutcome Run(MinibatchStep step, MinibatchPlan plan, int epoch, Action<int, int>? batchCompleted = null,
         CancellationToken cancellation = default)
     {
@@ -90,6 +98,8 @@ public static class EpochLoop
             int start = b * batch;
             int rows = Math.Min(batch, plan.SampleCount - start);
             var outcome = step(order.AsSpan(start, rows), epoch);
+            if (double.IsInfinity(outcome.LossSum) || (plan.LossMeasured && double.IsNaN(outcome.LossSum)))
+                throw new TrainingDivergedException(epoch + 1, b + 1, null, outcome.LossSum);
             lossSum += outcome.LossSum;
             correct += outcome.Correct;
             samples += rows;

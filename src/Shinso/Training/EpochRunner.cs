@@ -8,7 +8,8 @@ namespace Shinso.Training;
 /// family's, run on <see cref="EpochLoop"/>; the run's position is a <see cref="TrainingState"/>, so a run resumes by
 /// handing back the state its checkpoint holds. A model with values derived from its parameters (an RBM's sigma from its
 /// log sigma) refreshes them after a run that stopped early, since the best parameters are restored as stored.
-/// A validation loss that is NaN never counts as an improvement.
+/// A validation loss that is NaN never counts as an improvement. A parameter that is not finite after an epoch stops the
+/// run (<see cref="TrainingDivergedException"/>) before that epoch's callback, so its checkpoint is never written.
 /// </summary>
 public static class EpochRunner
 {
@@ -24,6 +25,8 @@ public static class EpochRunner
     /// check it before every update.</param>
     /// <returns><paramref name="state"/>.</returns>
     /// <exception cref="OperationCanceledException">Cancellation was requested.</exception>
+    /// <exception cref="TrainingDivergedException">A loss or, after an epoch, a parameter is not finite; the epoch is not counted
+    /// and <paramref name="epochCompleted"/> is not called for it.</exception>
     public static TrainingState Run(TrainingState state, IReadOnlyList<Parameter> parameters, int epochs, int patience,
         Func<int, EpochMetrics> trainEpoch, Func<Evaluation>? validate, Action<EpochMetrics>? epochCompleted, CancellationToken cancellation = default)
     {
@@ -37,6 +40,8 @@ public static class EpochRunner
             cancellation.ThrowIfCancellationRequested();
             int epoch = state.EpochsDone;
             var metrics = trainEpoch(epoch);
+            // Before the epoch counts (and its checkpoint is written): a loss can stay finite while a weight overflows.
+            CheckFinite(parameters, epoch);
             Evaluation? validation = validate?.Invoke();
             if (validation is { } v) metrics = metrics with { ValidationLoss = v.Loss, ValidationAccuracy = v.Accuracy };
             state.EpochsDone++;
@@ -46,6 +51,20 @@ public static class EpochRunner
         }
         if (state.Stopped) RestoreBest(state, parameters);
         return state;
+    }
+
+    /// <summary>Fails with the first parameter that holds NaN or an infinity (a host copy per parameter, once an epoch).</summary>
+    private static void CheckFinite(IReadOnlyList<Parameter> parameters, int epoch)
+    {
+        float[] host = [];
+        foreach (var p in parameters)
+        {
+            if (host.Length < p.Value.Length) host = new float[p.Value.Length];
+            var values = host.AsSpan(0, p.Value.Length);
+            p.Value.Backend.Download(p.Value, values);
+            foreach (float v in values)
+                if (!float.IsFinite(v)) throw new TrainingDivergedException(epoch + 1, null, p.Name, v);
+        }
     }
 
     private static void TrackEarlyStopping(TrainingState state, IReadOnlyList<Parameter> parameters, double validationLoss, int patience)

@@ -177,13 +177,21 @@ public sealed class RegressionCliTests : IDisposable
         Assert.True(File.Exists(Path.Combine(run, "checkpoint.shinso")));
         Assert.False(File.Exists(Path.Combine(run, "model.shinso")));
         // The run stopped at the first non-finite epoch, before writing it: the checkpoint holds the epoch before.
-        var diverged = System.Text.RegularExpressions.Regex.Match(stderr, @"the loss is \S+ after epoch (\d+)");
+        var diverged = System.Text.RegularExpressions.Regex.Match(stderr, @"training diverged: (?:the loss is \S+ at update \d+ of epoch|parameter '[^']+' holds \S+ after epoch) (\d+)");
         Assert.True(diverged.Success, stderr);
         int epoch = int.Parse(diverged.Groups[1].Value, CultureInfo.InvariantCulture);
         Assert.True(epoch > 1 && epoch < 40, stderr);
         Assert.Contains($"holds epoch {epoch - 1}, the last that ended finite", stderr);
         (code, _, stderr) = Shinso("train", "regression", "--data", train, "--target", "target", "--epochs", "41", "--lr", "1e-12", "--resume", run, "--threads", "1");
         Assert.Contains($"after epoch {epoch - 1} ", stderr);
+
+        // With --json the last stdout line says where the run diverged.
+        var (jsonCode, jsonOut, jsonErr) = Shinso("train", "regression", "--data", train, "--target", "target", "--standardize", "false", "--epochs", "40",
+            "--out", _dir.File("wild-json"), "--json");
+        Assert.Equal(1, jsonCode);
+        var report = LastJsonLine(jsonOut);
+        Assert.True((bool)report["diverged"]!, jsonErr);
+        Assert.Equal(epoch, (int)report["epoch"]!);
 
         (code, _, stderr) = Shinso("train", "regression", "--data", train, "--target", "target", "--standardize", "true", "--resume", run);
         Assert.Equal(2, code);

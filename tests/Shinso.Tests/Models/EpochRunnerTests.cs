@@ -37,4 +37,67 @@ public class EpochRunnerTests
         Assert.Equal((3, false), (unlimited.EpochsDone, unlimited.Stopped));
         Assert.All(unlimited.History, m => Assert.Equal(9, m.ValidationLoss));
     }
+
+    [Fact]
+    public void A_parameter_that_turns_non_finite_stops_the_run_before_that_epochs_callback()
+    {
+        using var backend = new CpuBackend();
+        var w = new Parameter("layer.weight", backend.Allocate(3), ParameterRole.Weight);
+        var b = new Parameter("layer.bias", backend.Allocate(1), ParameterRole.Bias);
+        var completed = new List<int>();
+        EpochMetrics TrainEpoch(int epoch)
+        {
+            // Epoch 3 (0-based 2) overflows the bias while its reported loss stays finite.
+            backend.Upload(epoch == 2 ? [float.PositiveInfinity] : [1f], b.Value);
+            return new EpochMetrics(epoch + 1, 1.0, null, null, null, 0.1, 100, 0.01f);
+        }
+        var state = new TrainingState();
+        var e = Assert.Throws<TrainingDivergedException>(() => EpochRunner.Run(state, [w, b], epochs: 5, patience: 0, TrainEpoch, null, m => completed.Add(m.Epoch)));
+        Assert.Equal((3, "layer.bias", (int?)null), (e.Epoch, e.Parameter, e.Step));
+        Assert.Equal(double.PositiveInfinity, e.Value);
+        Assert.Equal("training diverged: parameter 'layer.bias' holds ∞ after epoch 3.", e.Message.Replace("Infinity", "∞"));
+        Assert.Equal([1, 2], completed); // the diverged epoch neither counts nor reaches the checkpoint callback
+        Assert.Equal(2, state.EpochsDone);
+    }
+
+    [Fact]
+    public void A_non_finite_loss_stops_the_epoch_at_that_update_unless_the_loss_is_not_measured()
+    {
+        var order = global::Shinso.Random.RandomStream.Root(1).Derive("epoch-order");
+        int calls = 0;
+        BatchOutcome Step(ReadOnlySpan<int> indices, int epoch) => new(++calls == 3 ? double.NaN : 1.0, 0);
+        var e = Assert.Throws<TrainingDivergedException>(() => EpochLoop.Run(Step, new MinibatchPlan(10, 2, false, order), epoch: 4));
+        Assert.Equal((5, (int?)3, (string?)null), (e.Epoch, e.Step, e.Parameter));
+        Assert.Equal(3, calls);
+        Assert.StartsWith("training diverged: the loss is NaN at update 3 of epoch 5.", e.Message);
+
+        // NaN is "not measured" where the plan says so (an RBM not tracking its reconstruction error); infinity never is.
+        calls = 0;
+        var outcome = EpochLoop.Run(Step, new MinibatchPlan(10, 2, false, order) { LossMeasured = false }, epoch: 0);
+        Assert.Equal(5, outcome.Updates);
+        calls = 0;
+        BatchOutcome Infinite(ReadOnlySpan<int> indices, int epoch) => new(++calls == 2 ? double.NegativeInfinity : double.NaN, 0);
+        Assert.Equal(2, Assert.Throws<TrainingDivergedException>(() => EpochLoop.Run(Infinite, new MinibatchPlan(10, 2, false, order) { LossMeasured = false }, 0)).Step);
+    }
+
+    [Fact]
+    public void An_rbm_whose_parameters_turn_nan_stops_with_the_parameter_named()
+    {
+        // A NaN that enters one unit's bias spreads through the Gibbs chain into the weights within an epoch; the run
+        // must stop at that epoch whatever the RBM reports as its (untracked) reconstruction error.
+        using var backend = new CpuBackend();
+        var rbm = new global::Shinso.Models.Boltzmann.RestrictedBoltzmannMachine(backend, 6, 4, seed: 1);
+        backend.Upload([float.NaN, 0, 0, 0], rbm.HiddenBias);
+        var random = new System.Random(2);
+        var data = new global::Shinso.Data.Dataset([.. Enumerable.Range(0, 60).Select(_ => random.NextDouble() < 0.5 ? 1f : 0f)], new int[10], 1, 6);
+        var trainer = new global::Shinso.Models.Boltzmann.ContrastiveDivergence(rbm, new global::Shinso.Models.Boltzmann.RbmTrainingOptions
+        {
+            BatchSize = 5, LearningRate = 0.1f, Seed = 3, TrackReconstructionError = false,
+        });
+        var e = Assert.Throws<TrainingDivergedException>(() =>
+            EpochRunner.Run(new TrainingState(), trainer.Parameters, 20, 0, epoch => EpochMetrics.Unsupervised(epoch, trainer.TrainEpoch(data, epoch).ReconstructionError, 10, 0, 1f), null, null));
+        Assert.Equal(1, e.Epoch);
+        Assert.NotNull(e.Parameter);
+        Assert.Contains(e.Parameter, trainer.Parameters.Select(p => p.Name));
+    }
 }

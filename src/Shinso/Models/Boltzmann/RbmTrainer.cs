@@ -226,7 +226,8 @@ public abstract class RbmTrainer
             }
             return new BatchOutcome(Step() * b, 0);
         }
-        var outcome = EpochLoop.Run(Batch, new MinibatchPlan(data.Count, b, DropPartialBatch: true, _epochOrder), epoch, cancellation: cancellation);
+        var plan = new MinibatchPlan(data.Count, b, DropPartialBatch: true, _epochOrder) { LossMeasured = Options.TrackReconstructionError };
+        var outcome = EpochLoop.Run(Batch, plan, epoch, cancellation: cancellation);
         return new RbmEpochReport(epoch, outcome.Updates, !Options.TrackReconstructionError ? double.NaN : outcome.Updates == 0 ? 0 : outcome.MeanLoss, outcome.Seconds);
     }
 

@@ -1,0 +1,43 @@
+namespace Shinso.Training;
+
+/// <summary>
+/// Training produced a non-finite value: a minibatch's loss (<see cref="Step"/> set) or, checked after each epoch, a
+/// parameter (<see cref="Parameter"/> set). The shared loop stops there, before the epoch's checkpoint is written, so
+/// the last checkpoint on disk is the last epoch that ended finite.
+/// </summary>
+public sealed class TrainingDivergedException : ArithmeticException
+{
+    /// <summary>Creates the exception; the message names what turned non-finite, where, and the value.</summary>
+    /// <param name="epoch">The 1-based epoch.</param>
+    /// <param name="step">The 1-based update within the epoch when a loss diverged, else null.</param>
+    /// <param name="parameter">The parameter that holds a non-finite value, else null.</param>
+    /// <param name="value">The non-finite value found.</param>
+    /// <param name="detail">More to say (advice, the checkpoint left), appended to the message.</param>
+    public TrainingDivergedException(int epoch, int? step, string? parameter, double value, string? detail = null)
+        : base(Describe(epoch, step, parameter, value) + (detail is null ? "" : " " + detail))
+    {
+        Epoch = epoch;
+        Step = step;
+        Parameter = parameter;
+        Value = value;
+    }
+
+    /// <summary>The 1-based epoch in which training diverged.</summary>
+    public int Epoch { get; }
+
+    /// <summary>The 1-based update within the epoch whose loss was non-finite, when a loss diverged.</summary>
+    public int? Step { get; }
+
+    /// <summary>The name of the parameter holding a non-finite value, when a parameter diverged.</summary>
+    public string? Parameter { get; }
+
+    /// <summary>The non-finite value (NaN or an infinity).</summary>
+    public double Value { get; }
+
+    /// <summary>The same divergence with <paramref name="detail"/> added to the message (a caller's advice).</summary>
+    public TrainingDivergedException WithDetail(string detail) => new(Epoch, Step, Parameter, Value, detail);
+
+    private static string Describe(int epoch, int? step, string? parameter, double value) => parameter is not null
+        ? $"training diverged: parameter '{parameter}' holds {value} after epoch {epoch}."
+        : $"training diverged: the loss is {value} at update {step} of epoch {epoch}.";
+}
