@@ -11,6 +11,8 @@ namespace Shinso.Training;
 /// forward, the fused loss, backward and one optimizer update, and reads back scalars; the epochs, validation, early
 /// stopping and the per-epoch callback that writes checkpoints are <see cref="EpochRunner"/>'s.
 /// </summary>
+/// <remarks>Single-threaded: a trainer, its net and its optimizer belong to the thread that calls <see cref="Fit"/> (the
+/// kernels parallelise inside each operation).</remarks>
 public sealed class Trainer
 {
     private readonly FeedForwardNet _net;

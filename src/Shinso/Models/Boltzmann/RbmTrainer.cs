@@ -112,6 +112,7 @@ public sealed record RbmEpochReport(int Epoch, int Updates, double Reconstructio
 /// <para>The weight gradient is handed to the optimizer as that GEMM product (<see cref="Parameter.SetGradientProducts"/>),
 /// so classical momentum forms <c>V = mu V + (eta/B) stats - eta*lambda*W; W += V</c> with the GEMM accumulating
 /// straight into V: the fused CD update is the optimizer's choice, not a second path here.</para>
+/// <para>Single-threaded, like every trainer: the trainer, its machine and their buffers belong to one thread.</para>
 /// </remarks>
 public abstract class RbmTrainer
 {

@@ -11,6 +11,11 @@ namespace Shinso.Models.FeedForward;
 /// sequence of layers ending in raw scores, and a loss fused with the output nonlinearity.
 /// Linear regression is the one-layer case with squared error.
 /// </summary>
+/// <remarks>
+/// One thread at a time: the layers keep their activations and gradients in buffers they reuse, so neither training
+/// nor <see cref="Predict"/> may run on two threads at once. For predictions from many threads use
+/// <see cref="ConcurrentPredictor"/>, which keeps a replica of the net per concurrent call.
+/// </remarks>
 public sealed class FeedForwardNet
 {
     private readonly ILayer[] _layers;

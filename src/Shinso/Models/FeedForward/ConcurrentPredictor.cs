@@ -1,0 +1,134 @@
+using Shinso.Backends;
+using Shinso.Kernels.Cpu;
+using Shinso.Tensors;
+
+namespace Shinso.Models.FeedForward;
+
+/// <summary>
+/// Predictions from one feed-forward model for many threads at once. A <see cref="FeedForwardNet"/> (like its backend)
+/// is for one thread at a time: its layers keep their activations in reused buffers. This class keeps replicas of the
+/// net, each with its own single-thread <see cref="CpuBackend"/>, layers and buffers, created on first need (at most
+/// <see cref="MaxReplicas"/>) from a host copy of the weights taken once; a call borrows an idle replica and returns it,
+/// so every call gives bit for bit what a sequential call gives.
+/// </summary>
+/// <remarks>The weights are copied when the predictor is made: later training of the source net does not reach it.</remarks>
+public sealed class ConcurrentPredictor : IDisposable
+{
+    private readonly FeedForwardSpec _spec;
+    private readonly ulong _seed;
+    private readonly (string Name, float[] Values)[] _weights;
+    private readonly System.Collections.Concurrent.ConcurrentBag<Replica> _idle = [];
+    private readonly SemaphoreSlim _slots;
+    private readonly CpuKernelOptions _kernels;
+    private int _replicas;
+    private bool _disposed;
+
+    /// <summary>Snapshots <paramref name="source"/>'s architecture and weights (from any backend).</summary>
+    /// <param name="source">The trained net.</param>
+    /// <param name="maxReplicas">Calls that may run at once (others wait); each running call holds one replica's buffers.</param>
+    /// <param name="path">The CPU kernel path of the replicas (default: the widest this CPU has).</param>
+    public ConcurrentPredictor(FeedForwardNet source, int maxReplicas = 0, SimdPath path = SimdPath.Auto)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxReplicas);
+        _spec = source.Spec;
+        _seed = source.Seed;
+        _weights = [.. source.Parameters.Select(p =>
+        {
+            var values = new float[p.Value.Length];
+            p.Value.Backend.Download(p.Value, values);
+            return (p.Name, values);
+        })];
+        MaxReplicas = maxReplicas == 0 ? Environment.ProcessorCount : maxReplicas;
+        _slots = new SemaphoreSlim(MaxReplicas, MaxReplicas);
+        // One kernel thread per replica: the callers' threads are the parallelism.
+        _kernels = new CpuKernelOptions(path, Threads: 1);
+    }
+
+    /// <summary>The most calls that run at once.</summary>
+    public int MaxReplicas { get; }
+
+    /// <summary>Features per input row.</summary>
+    public int InputLength => _spec.InputLength;
+
+    /// <summary>Values per output row (after the output nonlinearity, as <see cref="FeedForwardNet.Predict"/> gives them).</summary>
+    public int OutputLength => _spec.OutputLength;
+
+    /// <summary>
+    /// Writes the predictions for <paramref name="rows"/> input rows (row-major, <see cref="InputLength"/> each) into
+    /// <paramref name="predictions"/> (<see cref="OutputLength"/> each). Safe to call from any number of threads.
+    /// </summary>
+    /// <exception cref="ArgumentException">A span's length does not fit <paramref name="rows"/>.</exception>
+    /// <exception cref="ObjectDisposedException">The predictor was disposed.</exception>
+    public void Predict(ReadOnlySpan<float> inputs, int rows, Span<float> predictions)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rows);
+        if (inputs.Length != (long)rows * InputLength)
+            throw new ArgumentException($"{rows} rows of {InputLength} features need {(long)rows * InputLength} values, {inputs.Length} were given.", nameof(inputs));
+        if (predictions.Length != (long)rows * OutputLength)
+            throw new ArgumentException($"{rows} rows of {OutputLength} outputs need {(long)rows * OutputLength} values, the destination has {predictions.Length}.", nameof(predictions));
+        _slots.Wait();
+        Replica? replica = null;
+        try
+        {
+            if (!_idle.TryTake(out replica)) replica = CreateReplica();
+            replica.Predict(inputs, rows, predictions);
+        }
+        finally
+        {
+            if (replica is not null) _idle.Add(replica);
+            _slots.Release();
+        }
+    }
+
+    /// <summary>The predictions for <paramref name="rows"/> input rows, as a new array.</summary>
+    public float[] Predict(ReadOnlySpan<float> inputs, int rows)
+    {
+        var predictions = new float[rows * OutputLength];
+        Predict(inputs, rows, predictions);
+        return predictions;
+    }
+
+    /// <summary>The replicas made so far (at most <see cref="MaxReplicas"/>).</summary>
+    public int ReplicaCount => Volatile.Read(ref _replicas);
+
+    /// <summary>Releases the replicas; calls still running finish first only if the caller waits for them.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        while (_idle.TryTake(out var replica)) replica.Dispose();
+        _slots.Dispose();
+    }
+
+    private Replica CreateReplica()
+    {
+        var backend = new CpuBackend(_kernels);
+        var net = new FeedForwardNet(backend, _spec, _seed);
+        for (int i = 0; i < _weights.Length; i++)
+        {
+            var p = net.Parameters[i];
+            if (p.Name != _weights[i].Name) throw new InvalidOperationException($"Replica parameter {i} is '{p.Name}', the source's '{_weights[i].Name}'.");
+            backend.Upload(_weights[i].Values, p.Value);
+        }
+        Interlocked.Increment(ref _replicas);
+        return new Replica(backend, net);
+    }
+
+    /// <summary>One net on its own backend, with an input buffer that grows to the largest batch seen.</summary>
+    private sealed class Replica(CpuBackend backend, FeedForwardNet net) : IDisposable
+    {
+        private Tensor? _input;
+
+        public void Predict(ReadOnlySpan<float> inputs, int rows, Span<float> predictions)
+        {
+            if (_input is null || _input.Rows < rows) _input = backend.Allocate([rows, .. net.Spec.InputShape]);
+            var x = _input.SliceRows(0, rows);
+            backend.Upload(inputs, x);
+            backend.Download(net.Predict(x), predictions);
+        }
+
+        public void Dispose() => backend.Dispose();
+    }
+}

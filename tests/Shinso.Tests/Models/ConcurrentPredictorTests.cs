@@ -1,0 +1,87 @@
+using Shinso.Backends;
+using Shinso.Layers;
+using Shinso.Models.FeedForward;
+
+namespace Shinso.Tests.Models;
+
+/// <summary>Inference from many threads: every concurrent prediction equals, bit for bit, the sequential one.</summary>
+public class ConcurrentPredictorTests
+{
+    private static float[] Inputs(int count, int length, int seed)
+    {
+        var random = new System.Random(seed);
+        var x = new float[count * length];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)(random.NextDouble() * 2 - 1);
+        return x;
+    }
+
+    /// <summary>Runs <paramref name="threads"/> threads of <paramref name="perThread"/> single-row predictions each and compares
+    /// every output with the same row predicted sequentially by the same predictor.</summary>
+    private static void Stress(FeedForwardNet net, int threads, int perThread, int distinctRows)
+    {
+        using var predictor = new ConcurrentPredictor(net, maxReplicas: threads);
+        int n = net.Spec.InputLength, m = net.Spec.OutputLength;
+        var rows = Inputs(distinctRows, n, seed: 5);
+        var expected = new float[distinctRows][];
+        for (int r = 0; r < distinctRows; r++) expected[r] = predictor.Predict(rows.AsSpan(r * n, n), 1);
+        Assert.Contains(expected, e => e.Any(v => v != 0f)); // not a degenerate net
+        int mismatches = 0;
+        var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
+        {
+            var output = new float[m];
+            for (int i = 0; i < perThread; i++)
+            {
+                int r = (i * 7 + t * 13) % distinctRows;
+                predictor.Predict(rows.AsSpan(r * n, n), 1, output);
+                if (!output.AsSpan().SequenceEqual(expected[r])) Interlocked.Increment(ref mismatches);
+            }
+        })).ToArray();
+        foreach (var w in workers) w.Start();
+        foreach (var w in workers) w.Join();
+        Assert.Equal(0, mismatches);
+        Assert.InRange(predictor.ReplicaCount, 1, threads);
+    }
+
+    [Fact]
+    public void Eight_threads_of_ten_thousand_predictions_match_sequential_predictions()
+    {
+        using var backend = new CpuBackend();
+        var spec = new FeedForwardSpec([20],
+        [
+            LayerSpec.Dense(32, WeightInit.HeNormal), LayerSpec.Of("relu"), LayerSpec.Dropout(0.5f),
+            LayerSpec.Dense(16, WeightInit.GlorotUniform), LayerSpec.Of("tanh"), LayerSpec.Dense(5, WeightInit.GlorotUniform),
+        ], "softmax-cross-entropy");
+        Stress(new FeedForwardNet(backend, spec, seed: 3), threads: 8, perThread: 10_000, distinctRows: 64);
+    }
+
+    [Fact]
+    public void A_convolutional_net_with_normalisation_predicts_the_same_from_many_threads()
+    {
+        // Convolution, pooling and LCN use their backend's scratch buffers: each replica has a backend of its own.
+        using var backend = new CpuBackend();
+        var spec = new FeedForwardSpec([1, 10, 10],
+        [
+            LayerSpec.Conv(3, 3, pad: 1), LayerSpec.Of("relu"), LayerSpec.Pool("maxpool", 2), LayerSpec.Lcn(3, 1f),
+            LayerSpec.Of("flatten"), LayerSpec.Dense(4, WeightInit.GlorotUniform),
+        ], "softmax-cross-entropy");
+        Stress(new FeedForwardNet(backend, spec, seed: 4), threads: 8, perThread: 500, distinctRows: 16);
+    }
+
+    [Fact]
+    public void Batches_equal_the_source_nets_predictions_and_shapes_are_checked()
+    {
+        using var backend = new CpuBackend(new Shinso.Kernels.Cpu.CpuKernelOptions(Shinso.Kernels.Cpu.SimdPath.Auto, 1));
+        var spec = new FeedForwardSpec([6], [LayerSpec.Dense(3, WeightInit.GlorotUniform), LayerSpec.Of("sigmoid"), LayerSpec.Dense(2, WeightInit.GlorotUniform)], "squared-error");
+        var net = new FeedForwardNet(backend, spec, seed: 2);
+        var x = Inputs(9, 6, seed: 1);
+        var tensor = backend.Allocate(9, 6);
+        backend.Upload(x, tensor);
+        var direct = net.Predict(tensor).Span.ToArray();
+        using var predictor = new ConcurrentPredictor(net, maxReplicas: 2);
+        Assert.Equal(direct, predictor.Predict(x, 9));
+        Assert.Throws<ArgumentException>(() => predictor.Predict(x.AsSpan(0, 5), 1));
+        Assert.Throws<ArgumentException>(() => predictor.Predict(x, 9, new float[3]));
+        predictor.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => predictor.Predict(x, 9));
+    }
+}
