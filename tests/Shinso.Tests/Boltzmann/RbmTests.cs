@@ -23,12 +23,12 @@ public class RbmTests
 
     // ---- kernels against naive twins ---------------------------------------------------------
 
+    public static TheoryData<SimdPath> SoftplusPaths => Requirements.SupportedPaths(SimdPath.Avx512, SimdPath.Scalar);
+
     [Theory]
-    [InlineData(SimdPath.Avx512)]
-    [InlineData(SimdPath.Scalar)]
+    [MemberData(nameof(SoftplusPaths))]
     public void Softplus_row_sums_match_a_naive_double_twin(SimdPath path)
     {
-        if (!CpuKernelOptions.IsSupported(path)) return;
         PropertyCheck.ForAll(FsCheck.Fluent.Gen.Choose(1, 70), columns =>
         {
             int rows = 3;

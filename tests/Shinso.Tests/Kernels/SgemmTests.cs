@@ -8,8 +8,9 @@ namespace Shinso.Tests.Kernels;
 
 public class SgemmTests
 {
-    public static TheoryData<SimdPath> Paths => new() { SimdPath.Avx512, SimdPath.Avx2, SimdPath.Scalar };
-    public static TheoryData<SimdPath> SimdPaths => new() { SimdPath.Avx512, SimdPath.Avx2 };
+    // The paths this CPU runs; SimdCoverageTests reports the ones it cannot as skipped.
+    public static TheoryData<SimdPath> Paths => Requirements.SupportedPaths(SimdPath.Avx512, SimdPath.Avx2, SimdPath.Scalar);
+    public static TheoryData<SimdPath> SimdPaths => Requirements.SupportedPaths(SimdPath.Avx512, SimdPath.Avx2);
 
     /// <summary>One generated GEMM call: shapes, transposes, leading-dimension slack and scalars.</summary>
     public sealed record Case(int M, int N, int K, Transpose TransA, Transpose TransB,
@@ -37,8 +38,6 @@ public class SgemmTests
     [MemberData(nameof(Paths))]
     public void Matches_naive_gemm_on_random_small_shapes(SimdPath path)
     {
-        if (!CpuKernelOptions.IsSupported(path))
-            return;
         PropertyCheck.ForAll(CaseGen(67), c => CheckAgainstNaive(c, new CpuKernelOptions(path)), maxTests: 150);
     }
 
@@ -46,8 +45,6 @@ public class SgemmTests
     [MemberData(nameof(SimdPaths))]
     public void Matches_naive_gemm_across_cache_block_boundaries(SimdPath path)
     {
-        if (!CpuKernelOptions.IsSupported(path))
-            return;
         var options = new CpuKernelOptions(path);
         // 300x517x600 crosses the K blocks and partial tiles on both sides; 523 rows cross an M block;
         // 4133 columns cross an N block.
@@ -61,12 +58,10 @@ public class SgemmTests
         CheckAgainstNaive(new Case(17, 70, 2051, Transpose.None, Transpose.Transposed, 0, 0, 1, -0.5f, 1.5f, 7), options);
     }
 
-    [Fact]
+    [RequiresAvx512Fact]
     public void A_few_rows_multiply_bit_identically_to_the_same_rows_of_a_taller_product()
     {
         // Up to 16 rows with an untransposed B skip packing on AVX-512; those rows must equal the packed path's.
-        if (!CpuKernelOptions.IsSupported(SimdPath.Avx512))
-            return;
         foreach (var options in new[] { new CpuKernelOptions(SimdPath.Avx512, 1), new CpuKernelOptions(SimdPath.Avx512, 2) })
         foreach (var (rows, n, k, ta, beta) in new[]
         {
@@ -94,8 +89,6 @@ public class SgemmTests
     [MemberData(nameof(SimdPaths))]
     public void One_and_two_threads_give_bit_identical_results(SimdPath path)
     {
-        if (!CpuKernelOptions.IsSupported(path))
-            return;
         // The first shape splits rows between threads, the second columns.
         foreach (var c in new[]
         {
@@ -118,8 +111,6 @@ public class SgemmTests
     [MemberData(nameof(Paths))]
     public void Beta_zero_does_not_read_c_and_alpha_zero_does_not_read_a_or_b(SimdPath path)
     {
-        if (!CpuKernelOptions.IsSupported(path))
-            return;
         var options = new CpuKernelOptions(path);
         const int m = 37, n = 45, k = 29;
         var (a, b, _) = Operands(new Case(m, n, k, Transpose.None, Transpose.None, 0, 0, 0, 1, 0, 7));
