@@ -50,6 +50,8 @@ __kernel void lrn_backward(__global const float* x, const int xo, __global const
 // Per-image scratch in global memory: a, b, tmp, weight (one plane each), coverage rows, coverage columns, kernel.
 
 #define LCN_GROUP 64
+// LcnGeometry.DivisorFloor: the least divisor, so that a constant image gives 0 rather than 0/0.
+#define LCN_DIVISOR_FLOOR 1e-4f
 
 inline float group_sum(float v, __local float* buffer)
 {
@@ -144,11 +146,11 @@ void lcn_forward(__global const float* x, const int xo, __global float* y, const
         a[p] = sq;
     }
     barrier(CLK_GLOBAL_MEM_FENCE);
-    // s = sqrt(L(sum_c v^2)); y = v / max(mean(s), s).
+    // s = sqrt(L(sum_c v^2)); y = v / max(mean(s), s, eps) (LcnGeometry.DivisorFloor: a constant image gives 0, not 0/0).
     blur(a, tmp, b, kern, H, W, r);
     float part = 0.0f;
     for (int p = lid; p < plane; p += LCN_GROUP) { const float sv = sqrt(b[p] * weight[p]); s[p] = sv; part += sv; }
-    const float floorValue = group_sum(part, buffer) / plane;
+    const float floorValue = fmax(group_sum(part, buffer) / plane, LCN_DIVISOR_FLOOR);
     for (int p = lid; p < plane; p += LCN_GROUP) {
         const float d = fmax(s[p], floorValue);
         for (int k = 0; k < C; k++) ys[k * plane + p] /= d;
@@ -176,7 +178,10 @@ void lcn_backward(__global const float* y, const int yo, __global const float* d
 
     float part = 0.0f;
     for (int p = lid; p < plane; p += LCN_GROUP) part += s[p];
-    const float floorValue = group_sum(part, buffer) / plane;
+    const float meanValue = group_sum(part, buffer) / plane;
+    // Below eps the divisor is the constant eps and nothing flows back to the mean of s.
+    const int floorIsMean = meanValue > LCN_DIVISOR_FLOOR;
+    const float floorValue = floorIsMean ? meanValue : LCN_DIVISOR_FLOOR;
     // dd = -sum_c dy*y / d; it flows to s where s exceeds the floor, else to the floor (the mean of s).
     float dFloorPart = 0.0f;
     for (int p = lid; p < plane; p += LCN_GROUP) {
@@ -185,7 +190,7 @@ void lcn_backward(__global const float* y, const int yo, __global const float* d
         for (int k = 0; k < C; k++) dot = fma(dys[k * plane + p], ys[k * plane + p], dot);
         const float dd = -dot / d;
         if (s[p] > floorValue) a[p] = dd;
-        else { dFloorPart += dd; a[p] = 0.0f; }
+        else { if (floorIsMean) dFloorPart += dd; a[p] = 0.0f; }
     }
     const float dFloor = group_sum(dFloorPart, buffer);
     // dvar = dsigma / (2 s); dQ = L^T(dvar) (the blur is symmetric).

@@ -7,7 +7,7 @@ namespace Shinso.Layers;
 
 /// <summary>
 /// Local contrast normalization (Jarrett et al. 2009): a Gaussian-weighted local mean across channels and space is
-/// subtracted, then the result is divided by <c>max(mean(s), s)</c> with s the Gaussian-weighted local deviation
+/// subtracted, then the result is divided by <c>max(mean(s), s, 1e-4)</c> (the floor keeps a constant image at 0 rather than 0/0) with s the Gaussian-weighted local deviation
 /// (see <see cref="LcnGeometry"/> for the exact definition, including the image borders).
 /// </summary>
 public sealed class LocalContrastNormalization : ILayer
@@ -72,7 +72,7 @@ public sealed class LocalContrastNormalization : ILayer
     /// Local contrast normalization (see <see cref="LcnGeometry"/>) from standard operators: one single-output
     /// <c>Conv</c> with the separable Gaussian over every channel computes the channel sum and the blur at once;
     /// multiplying by the constant <c>1 / (C * coverage)</c> map makes it the local mean L.
-    /// <c>v = x - L(x)</c>, <c>s = sqrt(L(v^2))</c>, <c>y = v / max(mean(s), s)</c>.
+    /// <c>v = x - L(x)</c>, <c>s = sqrt(L(v^2))</c>, <c>y = v / max(mean(s), s, eps)</c>.
     /// </summary>
     public string WriteInference(IInferenceGraph graph, string input, IReadOnlyList<int> inputShape, string name)
     {
@@ -90,7 +90,8 @@ public sealed class LocalContrastNormalization : ILayer
         string variance = graph.Node("Mul", name + "_variance", [graph.Node("Conv", name + "_square_sum", [squares, w], kernel, pads), scale]);
         string deviation = graph.Node("Sqrt", name + "_deviation", [variance]);
         string floor = graph.Node("ReduceMean", name + "_mean_deviation", [deviation], Ints("axes", 1, 2, 3), Int("keepdims", 1));
-        string divisor = graph.Node("Max", name + "_divisor", [deviation, floor]);
+        string least = graph.Initializer(name + "_divisor_floor", [1], [LcnGeometry.DivisorFloor]);
+        string divisor = graph.Node("Max", name + "_divisor", [deviation, floor, least]);
         return graph.Node("Div", name, [centred, divisor]);
     }
 

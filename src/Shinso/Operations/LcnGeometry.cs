@@ -3,7 +3,8 @@ namespace Shinso.Operations;
 /// <summary>
 /// Local contrast normalization (Jarrett, Kavukcuoglu, Ranzato &amp; LeCun 2009) over NCHW images with a
 /// <paramref name="Size"/> x <paramref name="Size"/> Gaussian window of deviation <paramref name="Sigma"/> that spans all channels:
-/// <c>m = L(x)</c>, <c>v = x - m</c>, <c>s = sqrt(L(v^2))</c>, <c>y = v / max(mean(s), s)</c>, where
+/// <c>m = L(x)</c>, <c>v = x - m</c>, <c>s = sqrt(L(v^2))</c>, <c>y = v / max(mean(s), s, eps)</c> with <c>eps</c> =
+/// <see cref="DivisorFloor"/> (so that a constant image, whose v and s are 0, gives 0 rather than 0/0), where
 /// <c>L(z)[h,w] = sum_c sum_{p,q} g[p,q] z[c,h+p,w+q] / (C * sum_{p,q inside} g[p,q])</c> is the Gaussian-weighted mean
 /// over the channels and the part of the window inside the image, and <c>mean(s)</c> is over one image's positions.
 /// </summary>
@@ -14,6 +15,12 @@ namespace Shinso.Operations;
 /// <param name="Sigma">Deviation of the Gaussian weights in pixels (&gt; 0).</param>
 public readonly record struct LcnGeometry(int Channels, int Height, int Width, int Size, float Sigma)
 {
+    /// <summary>
+    /// The least divisor: a constant image has v = 0 and s = 0 everywhere, and without it would give 0/0 = NaN (a blank
+    /// frame must not poison a prediction); it is far below the deviations of real images, so nothing else changes.
+    /// </summary>
+    public const float DivisorFloor = 1e-4f;
+
     /// <summary>Elements of one image: <c>C*H*W</c>.</summary>
     public int ImageLength => Channels * Height * Width;
 

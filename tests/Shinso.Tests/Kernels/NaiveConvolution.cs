@@ -148,6 +148,7 @@ internal static class NaiveConvolution
                 floor += dev[s * h * w + i * w + j];
             }
             floor /= h * w;
+            floor = Math.Max(floor, Shinso.Operations.LcnGeometry.DivisorFloor);
             floors[s] = floor;
             for (int k = 0; k < c; k++)
             for (int i = 0; i < h; i++)

@@ -104,6 +104,17 @@ public sealed class OnnxExportTests : IDisposable
         Assert.Equal(ops, string.Join(' ', written));
     }
 
+    [Fact]
+    public void Local_contrast_normalization_of_a_constant_image_is_zero_in_onnx_runtime_too()
+    {
+        // One channel and a 1x1 window: v = x - x = 0 at every pixel, the case (like a blank frame) where only the divisor's
+        // floor keeps 0 / max(mean(s), s) from being 0/0 = NaN; Shinso and the export must agree on finite outputs.
+        var spec = new FeedForwardSpec([1, 4, 5], [LayerSpec.Lcn(1, 1f), LayerSpec.Of("flatten"), LayerSpec.Dense(3, WeightInit.GlorotUniform)], "squared-error");
+        var net = Net(spec, 5);
+        OnnxParity.RandomizeBiases(net, 5);
+        _parity.ExportAndCompare(net, OnnxExportOptions.Default, batch: 2, seed: 4, "lcn-constant");
+    }
+
     [Theory]
     [InlineData("lenet5")]
     [InlineData("fashion-cnn")]

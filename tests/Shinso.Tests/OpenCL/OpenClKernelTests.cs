@@ -532,6 +532,25 @@ public class OpenClKernelTests(TwinBackends twins)
     }
 
     [Fact]
+    public void Local_contrast_normalization_of_a_constant_image_is_zero_with_zero_gradient_on_both_backends()
+    {
+        // v = 0 and s = 0 everywhere: the divisor's floor (LcnGeometry.DivisorFloor) makes it 0 / eps, not 0/0.
+        var g = new LcnGeometry(2, 5, 6, 3, 1f);
+        var x = twins.Pair(Enumerable.Repeat(0.7f, 2 * g.ImageLength).ToArray(), 2, g.ImageLength);
+        var y = twins.Pair(new float[2 * g.ImageLength], 2, g.ImageLength);
+        var dev = twins.Pair(new float[2 * g.PlaneLength], 2, g.PlaneLength);
+        Cpu.LcnForward(x.Cpu, g, y.Cpu, dev.Cpu); Device.LcnForward(x.Device, g, y.Device, dev.Device);
+        var dy = twins.Random(new System.Random(3), -1, 1, 2, g.ImageLength);
+        var dx = twins.Pair(new float[2 * g.ImageLength], 2, g.ImageLength);
+        Cpu.LcnBackward(y.Cpu, dev.Cpu, dy.Cpu, g, dx.Cpu); Device.LcnBackward(y.Device, dev.Device, dy.Device, g, dx.Device);
+        foreach (var (values, what) in new[] { (TwinBackends.Read(y.Cpu), "cpu y"), (TwinBackends.Read(y.Device), "device y") })
+            Assert.All(values, v => Assert.True(float.IsFinite(v) && Math.Abs(v) < 1e-2f, $"{what}: {v}"));
+        foreach (var (values, what) in new[] { (TwinBackends.Read(dx.Cpu), "cpu dx"), (TwinBackends.Read(dx.Device), "device dx") })
+            Assert.All(values, v => Assert.True(float.IsFinite(v), $"{what}: {v}"));
+        AssertClose(dx, 1e-4, 1e-4, "lcn backward on a constant image");
+    }
+
+    [Fact]
     public void Boltzmann_kernels_match_the_cpu()
     {
         var random = new System.Random(8);

@@ -242,8 +242,8 @@ public static unsafe class Normalization
                     Blur(a, tmp, b, kernel, h, w, r);
                     TensorPrimitives.Multiply(b, weight, b);
                     TensorPrimitives.Sqrt(b, s);
-                    // y = v / max(mean(s), s).
-                    float floor = TensorPrimitives.Sum(s) / plane;
+                    // y = v / max(mean(s), s, eps).
+                    float floor = MathF.Max(TensorPrimitives.Sum(s) / plane, LcnGeometry.DivisorFloor);
                     TensorPrimitives.Max(s, floor, b);
                     for (int k = 0; k < c; k++)
                     {
@@ -255,7 +255,10 @@ public static unsafe class Normalization
                 {
                     var dys = new ReadOnlySpan<float>(dy + n * image, (int)image);
                     var dxs = new Span<float>(dx + n * image, (int)image);
-                    float floor = TensorPrimitives.Sum(s) / plane;
+                    float mean = TensorPrimitives.Sum(s) / plane;
+                    // Below eps the divisor is the constant eps: nothing flows back to the mean of s.
+                    bool floorIsMean = mean > LcnGeometry.DivisorFloor;
+                    float floor = floorIsMean ? mean : LcnGeometry.DivisorFloor;
                     var d = b;
                     TensorPrimitives.Max(s, floor, d);
                     // dd = -sum_c dy*y / d  (since v = y*d).
@@ -266,7 +269,7 @@ public static unsafe class Normalization
                     {
                         float dd = -a[i] / d[i];
                         if (s[i] > floor) a[i] = dd;
-                        else { dFloor += dd; a[i] = 0f; }
+                        else { if (floorIsMean) dFloor += dd; a[i] = 0f; }
                     }
                     // dvar = dsigma / (2 s); dQ = L^T(dvar) into a.
                     for (int i = 0; i < plane; i++)

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs every FsCheck property of the suite with fresh seeds for MINUTES (default 10) and prints each seed that fails.
+# The suite itself replays one fixed seed; SHINSO_TEST_SEED=S dotnet test ... replays a failure printed here.
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+minutes="${1:-10}"
+# The classes that hold properties, found where PropertyCheck.ForAll is called (one class per file).
+filter="$(grep -rl 'PropertyCheck.ForAll' tests/Shinso.Tests --include='*.cs' | xargs -n1 basename | sed 's/\.cs$//' \
+          | grep -v '^PropertyCheck' | sed 's/^/FullyQualifiedName~/' | paste -sd'|')"
+dotnet build tests/Shinso.Tests -c Release --nologo -v quiet -clp:ErrorsOnly || exit 1
+export POCL_CACHE_DIR="${POCL_CACHE_DIR:-$root/.shinso/pocl-cache}"
+end=$(( $(date +%s) + minutes * 60 ))
+runs=0; failures=0
+while [ "$(date +%s)" -lt "$end" ]; do
+  seed="$(od -An -N8 -tu8 /dev/urandom | tr -d ' ')"
+  runs=$((runs + 1))
+  if ! SHINSO_TEST_SEED="$seed" dotnet test tests/Shinso.Tests -c Release --no-build --nologo --filter "$filter" > /tmp/shinso-explore.log 2>&1; then
+    failures=$((failures + 1))
+    echo "seed $seed FAILS:"
+    grep -E '^\s+Failed ' /tmp/shinso-explore.log | sed 's/^/  /'
+  fi
+done
+echo "explored $runs seeds in $minutes minutes: $failures failing"
+[ "$failures" -eq 0 ]
