@@ -18,6 +18,8 @@ public readonly record struct LcnGeometry(int Channels, int Height, int Width, i
     /// <summary>
     /// The least divisor: a constant image has v = 0 and s = 0 everywhere, and without it would give 0/0 = NaN (a blank
     /// frame must not poison a prediction); it is far below the deviations of real images, so nothing else changes.
+    /// It is absolute: a near-constant image of large values (0..255) has deviations of rounding noise, about |x| 1e-7,
+    /// which this floor turns into outputs near |x| 1e-3 that need not agree between backends.
     /// </summary>
     public const float DivisorFloor = 1e-4f;
 

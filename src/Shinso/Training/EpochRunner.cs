@@ -56,12 +56,18 @@ public static class EpochRunner
     /// <summary>Fails with the first parameter that holds NaN or an infinity (a host copy per parameter, once an epoch).</summary>
     private static void CheckFinite(IReadOnlyList<Parameter> parameters, int epoch)
     {
-        float[] host = [];
+        float[]? host = null;
         foreach (var p in parameters)
         {
-            if (host.Length < p.Value.Length) host = new float[p.Value.Length];
-            var values = host.AsSpan(0, p.Value.Length);
-            p.Value.Backend.Download(p.Value, values);
+            // Host tensors are read in place; device tensors come back through one reused buffer.
+            ReadOnlySpan<float> values;
+            if (p.Value.IsHost) values = p.Value.Span;
+            else
+            {
+                if (host is null || host.Length < p.Value.Length) host = new float[p.Value.Length];
+                p.Value.Backend.Download(p.Value, host.AsSpan(0, p.Value.Length));
+                values = host.AsSpan(0, p.Value.Length);
+            }
             foreach (float v in values)
                 if (!float.IsFinite(v)) throw new TrainingDivergedException(epoch + 1, null, p.Name, v);
         }

@@ -13,8 +13,9 @@ public sealed class TrainingDivergedException : ArithmeticException
     /// <param name="parameter">The parameter that holds a non-finite value, else null.</param>
     /// <param name="value">The non-finite value found.</param>
     /// <param name="detail">More to say (advice, the checkpoint left), appended to the message.</param>
-    public TrainingDivergedException(int epoch, int? step, string? parameter, double value, string? detail = null)
-        : base(Describe(epoch, step, parameter, value) + (detail is null ? "" : " " + detail))
+    /// <param name="inner">The divergence this one adds detail to, if any.</param>
+    public TrainingDivergedException(int epoch, int? step, string? parameter, double value, string? detail = null, Exception? inner = null)
+        : base(Describe(epoch, step, parameter, value) + (detail is null ? "" : " " + detail), inner)
     {
         Epoch = epoch;
         Step = step;
@@ -35,9 +36,13 @@ public sealed class TrainingDivergedException : ArithmeticException
     public double Value { get; }
 
     /// <summary>The same divergence with <paramref name="detail"/> added to the message (a caller's advice).</summary>
-    public TrainingDivergedException WithDetail(string detail) => new(Epoch, Step, Parameter, Value, detail);
+    public TrainingDivergedException WithDetail(string detail) => new(Epoch, Step, Parameter, Value, detail, this);
 
-    private static string Describe(int epoch, int? step, string? parameter, double value) => parameter is not null
-        ? $"training diverged: parameter '{parameter}' holds {value} after epoch {epoch}."
-        : $"training diverged: the loss is {value} at update {step} of epoch {epoch}.";
+    private static string Describe(int epoch, int? step, string? parameter, double value)
+    {
+        string text = value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return parameter is not null
+            ? $"training diverged: parameter '{parameter}' holds {text} after epoch {epoch}."
+            : $"training diverged: the loss is {text} at update {step} of epoch {epoch}.";
+    }
 }

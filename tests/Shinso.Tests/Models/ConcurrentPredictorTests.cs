@@ -84,4 +84,51 @@ public class ConcurrentPredictorTests
         predictor.Dispose();
         Assert.Throws<ObjectDisposedException>(() => predictor.Predict(x, 9));
     }
+
+    [Fact]
+    public void Disposing_while_calls_run_lets_them_finish_and_refuses_new_ones()
+    {
+        using var backend = new CpuBackend();
+        var spec = new FeedForwardSpec([8], [LayerSpec.Dense(16, WeightInit.GlorotUniform), LayerSpec.Of("tanh"), LayerSpec.Dense(3, WeightInit.GlorotUniform)], "squared-error");
+        var predictor = new ConcurrentPredictor(new FeedForwardNet(backend, spec, seed: 1), maxReplicas: 4);
+        var row = Inputs(1, 8, seed: 2);
+        var expected = predictor.Predict(row, 1);
+        int completed = 0, refused = 0, wrong = 0;
+        var other = new System.Collections.Concurrent.ConcurrentBag<Exception>();
+        using var started = new CountdownEvent(6);
+        var workers = Enumerable.Range(0, 6).Select(_ => new Thread(() =>
+        {
+            var output = new float[3];
+            started.Signal();
+            while (true)
+            {
+                try
+                {
+                    predictor.Predict(row, 1, output);
+                    if (!output.AsSpan().SequenceEqual(expected)) Interlocked.Increment(ref wrong);
+                    Interlocked.Increment(ref completed);
+                }
+                catch (ObjectDisposedException)
+                {
+                    Interlocked.Increment(ref refused);
+                    return;
+                }
+                catch (Exception e)
+                {
+                    other.Add(e);
+                    return;
+                }
+            }
+        })).ToArray();
+        foreach (var w in workers) w.Start();
+        started.Wait();
+        Thread.Sleep(50);
+        predictor.Dispose();
+        foreach (var w in workers) Assert.True(w.Join(TimeSpan.FromSeconds(30)), "a caller hung after Dispose");
+        Assert.Empty(other);
+        Assert.Equal(0, wrong);
+        Assert.Equal(6, refused);
+        Assert.True(completed > 0);
+        Assert.Throws<ObjectDisposedException>(() => predictor.Predict(row, 1));
+    }
 }

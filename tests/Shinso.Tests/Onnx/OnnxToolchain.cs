@@ -84,10 +84,11 @@ public sealed class OnnxToolchain : IDisposable
         {
             version = Microsoft.ML.OnnxRuntime.OrtEnv.Instance().GetVersionString();
         }
-        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or BadImageFormatException or EntryPointNotFoundException)
+        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or BadImageFormatException or EntryPointNotFoundException
+                                       or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
         {
             throw Missing($"ONNX Runtime's native library did not load ({e.GetBaseException().Message}); the tests reference the " +
-                          $"Microsoft.ML.OnnxRuntime {OnnxRuntimeVersion} package, which copies runtimes/<rid>/native/libonnxruntime next to the test assembly; rebuild the tests (./test.sh).");
+                          $"Microsoft.ML.OnnxRuntime {OnnxRuntimeVersion} package, whose runtimes/<rid>/native/libonnxruntime the test output holds; rebuild the tests (./test.sh).");
         }
         if (version != OnnxRuntimeVersion)
             throw Missing($"ONNX Runtime {version} loaded, not {OnnxRuntimeVersion}: another libonnxruntime shadows the package's (check LD_LIBRARY_PATH).");
@@ -96,6 +97,8 @@ public sealed class OnnxToolchain : IDisposable
             IntraOpNumThreads = 1,
             InterOpNumThreads = 1,
             ExecutionMode = Microsoft.ML.OnnxRuntime.ExecutionMode.ORT_SEQUENTIAL,
+            // The graph as exported, not one ONNX Runtime has fused and rewritten: the export is what is being judged.
+            GraphOptimizationLevel = Microsoft.ML.OnnxRuntime.GraphOptimizationLevel.ORT_DISABLE_ALL,
         };
     }
 

@@ -532,7 +532,7 @@ public class OpenClKernelTests(TwinBackends twins)
     }
 
     [Fact]
-    public void Local_contrast_normalization_of_a_constant_image_is_zero_with_zero_gradient_on_both_backends()
+    public void Local_contrast_normalization_of_a_constant_image_is_zero_with_a_finite_gradient_on_both_backends()
     {
         // v = 0 and s = 0 everywhere: the divisor's floor (LcnGeometry.DivisorFloor) makes it 0 / eps, not 0/0.
         var g = new LcnGeometry(2, 5, 6, 3, 1f);

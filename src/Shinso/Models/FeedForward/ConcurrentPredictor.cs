@@ -21,7 +21,8 @@ public sealed class ConcurrentPredictor : IDisposable
     private readonly SemaphoreSlim _slots;
     private readonly CpuKernelOptions _kernels;
     private int _replicas;
-    private bool _disposed;
+    private int _inFlight;
+    private volatile bool _disposed;
 
     /// <summary>Snapshots <paramref name="source"/>'s architecture and weights (from any backend).</summary>
     /// <param name="source">The trained net.</param>
@@ -68,17 +69,31 @@ public sealed class ConcurrentPredictor : IDisposable
             throw new ArgumentException($"{rows} rows of {InputLength} features need {(long)rows * InputLength} values, {inputs.Length} were given.", nameof(inputs));
         if (predictions.Length != (long)rows * OutputLength)
             throw new ArgumentException($"{rows} rows of {OutputLength} outputs need {(long)rows * OutputLength} values, the destination has {predictions.Length}.", nameof(predictions));
-        _slots.Wait();
+        Interlocked.Increment(ref _inFlight);
         Replica? replica = null;
         try
         {
-            if (!_idle.TryTake(out replica)) replica = CreateReplica();
-            replica.Predict(inputs, rows, predictions);
+            // The semaphore is never disposed while a call is in flight (Dispose leaves that to the last call out).
+            _slots.Wait();
+            try
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                if (!_idle.TryTake(out replica)) replica = CreateReplica();
+                replica.Predict(inputs, rows, predictions);
+            }
+            finally
+            {
+                if (replica is not null)
+                {
+                    if (_disposed) replica.Dispose();
+                    else _idle.Add(replica);
+                }
+                _slots.Release();
+            }
         }
         finally
         {
-            if (replica is not null) _idle.Add(replica);
-            _slots.Release();
+            if (Interlocked.Decrement(ref _inFlight) == 0 && _disposed) ReleaseIdle();
         }
     }
 
@@ -93,13 +108,20 @@ public sealed class ConcurrentPredictor : IDisposable
     /// <summary>The replicas made so far (at most <see cref="MaxReplicas"/>).</summary>
     public int ReplicaCount => Volatile.Read(ref _replicas);
 
-    /// <summary>Releases the replicas; calls still running finish first only if the caller waits for them.</summary>
+    /// <summary>
+    /// Refuses new calls and releases the idle replicas; calls already running finish normally and release theirs (the
+    /// last one out releases the rest).
+    /// </summary>
     public void Dispose()
     {
         if (_disposed) return;
         _disposed = true;
+        if (Volatile.Read(ref _inFlight) == 0) ReleaseIdle();
+    }
+
+    private void ReleaseIdle()
+    {
         while (_idle.TryTake(out var replica)) replica.Dispose();
-        _slots.Dispose();
     }
 
     private Replica CreateReplica()
