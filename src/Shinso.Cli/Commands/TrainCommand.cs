@@ -59,7 +59,7 @@ internal static class TrainCommand
                 // --json promises one object as the last stdout line: a diverged run's says where it diverged.
                 Console.WriteLine(new JsonObject
                 {
-                    ["model"] = source, ["diverged"] = true, ["epoch"] = e.Epoch, ["step"] = e.Step, ["parameter"] = e.Parameter,
+                    ["model"] = source, ["diverged"] = true, ["stage"] = e.Stage, ["epoch"] = e.Epoch, ["step"] = e.Step, ["parameter"] = e.Parameter,
                     ["value"] = e.Value.ToString(System.Globalization.CultureInfo.InvariantCulture), ["message"] = e.Message,
                 }.ToJsonString());
                 throw;

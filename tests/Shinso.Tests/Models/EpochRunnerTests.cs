@@ -100,4 +100,15 @@ public class EpochRunnerTests
         Assert.NotNull(e.Parameter);
         Assert.Contains(e.Parameter, trainer.Parameters.Select(p => p.Name));
     }
+
+    [Fact]
+    public void A_divergence_placed_in_a_stage_says_so_once_and_keeps_its_figures()
+    {
+        var inner = new TrainingDivergedException(2, 7, null, double.NaN);
+        var staged = inner.InStage("greedy layer 1").WithDetail("Lower --lr.");
+        Assert.Equal(("greedy layer 1", 2, (int?)7), (staged.Stage, staged.Epoch, staged.Step));
+        Assert.Equal("training diverged in greedy layer 1: the loss is NaN at update 7 of epoch 2. Lower --lr.", staged.Message);
+        Assert.Same(staged, staged.InStage("up-down")); // the innermost phase names it
+    }
 }
+

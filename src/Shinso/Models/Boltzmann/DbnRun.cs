@@ -128,7 +128,8 @@ public static class DbnRun
                 }
                 SaveStage();
             }
-            EpochRunner.Run(new TrainingState { EpochsDone = upDownDone }, upDown.Parameters, preset.UpDownEpochs, patience: 0, UpDownEpoch, null, UpDownCompleted);
+            try { EpochRunner.Run(new TrainingState { EpochsDone = upDownDone }, upDown.Parameters, preset.UpDownEpochs, patience: 0, UpDownEpoch, null, UpDownCompleted); }
+            catch (TrainingDivergedException e) { throw e.InStage("up-down"); }
         }
         else if (upDownDone > 0)
         {
@@ -175,7 +176,8 @@ public static class DbnRun
         double backpropLoss = double.NaN;
         if (config.Training.Epochs > 0)
         {
-            trainer.Fit(SupervisedData.FromDataset(train));
+            try { trainer.Fit(SupervisedData.FromDataset(train)); }
+            catch (TrainingDivergedException e) { throw e.InStage("backprop"); }
             var evaluation = Trainer.Evaluate(net, SupervisedData.FromDataset(test));
             backpropAccuracy = evaluation.Accuracy ?? double.NaN;
             backpropLoss = evaluation.Loss;

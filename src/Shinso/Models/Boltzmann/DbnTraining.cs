@@ -88,8 +88,12 @@ public static class GreedyLayerwiseTraining
             var trainer = new ContrastiveDivergence(rbm, layerOptions, RandomStream.Root(options.Layer.Seed).Derive("greedy-layer", l));
             var stageData = current;
             string stageName = $"layer {l}";
-            EpochRunner.Run(new TrainingState(), trainer.Parameters, options.LayerEpochs, patience: 0,
-                e => Metrics(trainer.TrainEpoch(stageData, e), layerOptions, stageName, progress), null, null);
+            try
+            {
+                EpochRunner.Run(new TrainingState(), trainer.Parameters, options.LayerEpochs, patience: 0,
+                    e => Metrics(trainer.TrainEpoch(stageData, e), layerOptions, stageName, progress), null, null);
+            }
+            catch (TrainingDivergedException e) { throw e.InStage($"greedy {stageName}"); }
             layer.CopyFrom(rbm, l);
             current = HiddenProbabilities(rbm, current);
             stageCompleted?.Invoke(l);
@@ -97,8 +101,12 @@ public static class GreedyLayerwiseTraining
         if (completedStages > dbn.Layers.Count) return;
         var top = new AssociativeMemoryTrainer(dbn.Top, options.Top, RandomStream.Root(options.Top.Seed).Derive("greedy-layer", dbn.Layers.Count));
         var topData = current;
-        EpochRunner.Run(new TrainingState(), top.Parameters, options.TopEpochs, patience: 0,
-            e => Metrics(top.TrainEpoch(topData.Features, topData, e), options.Top, "top", progress), null, null);
+        try
+        {
+            EpochRunner.Run(new TrainingState(), top.Parameters, options.TopEpochs, patience: 0,
+                e => Metrics(top.TrainEpoch(topData.Features, topData, e), options.Top, "top", progress), null, null);
+        }
+        catch (TrainingDivergedException e) { throw e.InStage("greedy top"); }
         stageCompleted?.Invoke(dbn.Layers.Count);
     }
 
