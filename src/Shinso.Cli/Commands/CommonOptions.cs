@@ -132,9 +132,13 @@ internal static class CommonOptions
         }
         catch (ArgumentException e) when (e.ParamName == "testPath")
         {
-            throw new UsageException((testData is null ? "--data: " : "--test-data: ") + e.Message.Replace($" (Parameter '{e.ParamName}')", ""));
+            throw new UsageException((testData is null ? "--data: " : "--test-data: ") + WithoutParameter(e));
         }
     }
+
+    /// <summary>An argument error's message without the " (Parameter 'x')" suffix .NET appends, for a one-line usage error.</summary>
+    public static string WithoutParameter(ArgumentException e) =>
+        e.ParamName is null ? e.Message : e.Message.Replace($" (Parameter '{e.ParamName}')", "");
 
     /// <summary>
     /// <paramref name="data"/> with one class per output of <paramref name="model"/> (a subset that lacks the last classes

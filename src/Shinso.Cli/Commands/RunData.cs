@@ -10,12 +10,12 @@ namespace Shinso.Cli.Commands;
 
 /// <summary>
 /// The rows of one run, ready for the trainer: <see cref="Fit"/> and <see cref="Validation"/> as the net sees them while
-/// it trains (standardised when the config asks), <see cref="RawFit"/> (the same rows; regression only) and
-/// <see cref="Test"/> in their own units, for the figures of the saved model, which takes raw inputs once the
-/// standardisation is folded in; <see cref="TargetStandardization"/> is the targets' (regression), folded into the last
-/// layer; <see cref="Notes"/> are printed before training (a warning starts with <c>warning:</c>).
+/// it trains (standardised when the config asks) and <see cref="Test"/> in its own units, for the figures of the saved
+/// model, which takes raw inputs once the standardisation is folded in; <see cref="TargetStandardization"/> is the
+/// targets' (regression), folded into the last layer; <see cref="Notes"/> are printed before training (a warning starts
+/// with <c>warning:</c>).
 /// </summary>
-internal sealed record PreparedRows(SupervisedData Fit, SupervisedData? Validation, SupervisedData? RawFit, SupervisedData Test,
+internal sealed record PreparedRows(SupervisedData Fit, SupervisedData? Validation, SupervisedData Test,
     NormalizationStatistics? Standardization, IReadOnlyList<string> Notes, (double Mean, double Deviation)? TargetStandardization = null);
 
 /// <summary>What a feed-forward run trains on: labelled samples (classification) or a table's target column (regression).</summary>
@@ -69,7 +69,7 @@ internal sealed class ClassificationRunData(LoadedData data) : RunData
         Dataset? validation = null;
         if (config.ValidationFraction > 0) (train, validation) = train.Split(config.ValidationFraction, config.Training.Seed);
         return new PreparedRows(SupervisedData.FromDataset(train), validation is null ? null : SupervisedData.FromDataset(validation),
-            null, test, statistics, []);
+            test, statistics, []);
     }
 
     public override void CheckResume(JsonObject? saved, string directory)
@@ -77,7 +77,6 @@ internal sealed class ClassificationRunData(LoadedData data) : RunData
         if (saved?["table"] is JsonObject table)
             throw new UsageException($"--resume: {directory} fits a table's column; resume it with --data TABLE --target {RegressionRunData.TargetArgument(table)} as it was started.");
     }
-
 }
 
 /// <summary>
@@ -164,11 +163,8 @@ internal sealed class RegressionRunData : RunData
     {
         var table = NumericTable.Read(path);
         try { return (table, RegressionTable.FromTable(table, target)); }
-        catch (ArgumentException e) { throw new UsageException("--target: " + WithoutParameter(e)); }
+        catch (ArgumentException e) { throw new UsageException("--target: " + CommonOptions.WithoutParameter(e)); }
     }
-
-    /// <summary>The training table (before any validation split).</summary>
-    public RegressionTable TrainTable => _train;
 
     public override PreparedRows Prepare(TrainingConfig config, string run)
     {
@@ -203,7 +199,7 @@ internal sealed class RegressionRunData : RunData
                         $"{offset * 6e-8:G2} of a deviation; subtract an offset in the table for more."));
             }
         }
-        return new PreparedRows(fit.ToSupervisedData(statistics, target), held?.ToSupervisedData(statistics, target), fit.ToSupervisedData(),
+        return new PreparedRows(fit.ToSupervisedData(statistics, target), held?.ToSupervisedData(statistics, target),
             _test.ToSupervisedData(), statistics, warnings, target);
     }
 
@@ -235,9 +231,8 @@ internal sealed class RegressionRunData : RunData
     public override (JsonObject? Figures, IReadOnlyList<string> Lines) Figures(FeedForwardNet net, PreparedRows rows)
     {
         var fit = _fit ?? throw new InvalidOperationException("Figures before Prepare.");
-        // The net is scored against the table's double targets, as the closed form is.
-        var trainFigures = RegressionMetrics.Of(RegressionMetrics.Predictions(net, rows.RawFit!), fit.Targets);
-        var testFigures = RegressionMetrics.Of(RegressionMetrics.Predictions(net, rows.Test), _test.Targets);
+        var trainFigures = RegressionMetrics.Of(net, fit);
+        var testFigures = RegressionMetrics.Of(net, _test);
         var figures = new JsonObject
         {
             ["target"] = _train.TargetName,
@@ -273,8 +268,8 @@ internal sealed class RegressionRunData : RunData
         catch (ArgumentException e)
         {
             figures["least_squares"] = null;
-            figures["least_squares_note"] = WithoutParameter(e);
-            lines.Add("no closed-form fit: " + WithoutParameter(e));
+            figures["least_squares_note"] = CommonOptions.WithoutParameter(e);
+            lines.Add("no closed-form fit: " + CommonOptions.WithoutParameter(e));
         }
         return (figures, lines);
     }
@@ -311,8 +306,4 @@ internal sealed class RegressionRunData : RunData
 
     /// <summary>Four significant digits, invariant culture.</summary>
     public static string Number(double value) => value.ToString("G4", CultureInfo.InvariantCulture);
-
-    /// <summary>An argument error's message without the " (Parameter 'x')" suffix .NET appends.</summary>
-    public static string WithoutParameter(ArgumentException e) =>
-        e.ParamName is null ? e.Message : e.Message.Replace($" (Parameter '{e.ParamName}')", "");
 }

@@ -145,21 +145,17 @@ internal sealed class FeedForwardKind : ModelKind
         string? trainedTarget = trained?["target"] is JsonValue t && t.TryGetValue(out string? target) ? target : null;
         string[]? trainedInputs = trained?["inputs"] is JsonArray names && names.All(x => x is JsonValue v && v.TryGetValue(out string? _))
             ? [.. names.Select(x => x!.GetValue<string>())] : null;
-        var table = Shinso.Data.NumericTable.Read(a.Data);
-        Shinso.Models.Regression.RegressionTable rows;
-        try { rows = Shinso.Models.Regression.RegressionTable.FromTable(table, a.Target!); }
-        catch (ArgumentException e) { throw new UsageException("--target: " + RegressionRunData.WithoutParameter(e)); }
+        var (table, rows) = RegressionRunData.ReadTable(a.Data, a.Target!);
         if (named && table.HasHeader && trainedInputs is not null)
         {
             if (trainedTarget is not null && !string.Equals(trainedTarget, rows.TargetName, StringComparison.Ordinal))
                 throw new UsageException($"--target: {a.File} was trained to predict '{trainedTarget}', not '{rows.TargetName}'.");
             try { rows = Shinso.Models.Regression.RegressionTable.FromTable(table, a.Target!, trainedInputs); }
-            catch (ArgumentException e) { throw new UsageException($"--data: {a.File} was trained on the columns {string.Join(", ", trainedInputs)}: " + RegressionRunData.WithoutParameter(e)); }
+            catch (ArgumentException e) { throw new UsageException($"--data: {a.File} was trained on the columns {string.Join(", ", trainedInputs)}: " + CommonOptions.WithoutParameter(e)); }
         }
         if (rows.InputCount != net.Spec.InputLength)
             throw new UsageException($"--data: the table has {rows.InputCount} input columns but {a.File} takes {net.Spec.InputLength} inputs.");
-        var figures = Shinso.Models.Regression.RegressionMetrics.Of(
-            Shinso.Models.Regression.RegressionMetrics.Predictions(net, rows.ToSupervisedData()), rows.Targets);
+        var figures = Shinso.Models.Regression.RegressionMetrics.Of(net, rows);
         CommonOptions.Err.MarkupLine($"[grey]data:[/] {Markup.Escape(a.Data)}: {rows.Count} rows, target {Markup.Escape(rows.TargetName)} from {Markup.Escape(string.Join(", ", rows.InputNames))}");
         CommonOptions.Err.MarkupLine($"MSE [bold]{RegressionRunData.Number(figures.MeanSquaredError)}[/], R² {RegressionRunData.Number(figures.RSquared)} on {rows.Count} rows");
         if (a.Json)

@@ -29,10 +29,13 @@ public sealed record RegressionMetrics(double MeanSquaredError, double RSquared,
         return new RegressionMetrics(residual / targets.Length, total > 0 ? 1 - residual / total : double.NaN, targets.Length);
     }
 
-    /// <summary>The figures of a one-output <paramref name="net"/> on <paramref name="data"/> (inference mode, in batches).</summary>
-    /// <exception cref="ArgumentException">The net has more than one output or the data does not fit it.</exception>
-    public static RegressionMetrics Of(FeedForwardNet net, SupervisedData data, int batchSize = 500) =>
-        Of(Predictions(net, data, batchSize), Array.ConvertAll(data.Targets, t => (double)t));
+    /// <summary>
+    /// The figures of a one-output <paramref name="net"/> on <paramref name="rows"/>: its float32 predictions (inference
+    /// mode, in batches) against the table's targets in double precision, as the closed form is scored.
+    /// </summary>
+    /// <exception cref="ArgumentException">The net has more than one output or the rows do not fit it.</exception>
+    public static RegressionMetrics Of(FeedForwardNet net, RegressionTable rows, int batchSize = 500) =>
+        Of(Predictions(net, rows.ToSupervisedData(), batchSize), rows.Targets);
 
     /// <summary>The predictions of a one-output <paramref name="net"/> for every row of <paramref name="data"/>.</summary>
     /// <exception cref="ArgumentException">The net has more than one output or the data does not fit it.</exception>
