@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Shinso.Layers;
+using Shinso.Models.Autoencoders;
 using Shinso.Models.Boltzmann;
 using Shinso.Models.FeedForward;
 
@@ -57,6 +58,19 @@ public sealed record FeedForwardForm(FeedForwardNet Net, string Kind, JsonObject
     {
         ArgumentNullException.ThrowIfNull(net);
         return new FeedForwardForm(net, kind, net.Spec.ToJson(), "predictions");
+    }
+
+    /// <summary>
+    /// An autoencoder's half chosen by <paramref name="part"/> (see <see cref="Autoencoder.Encoder"/> and
+    /// <see cref="Autoencoder.Decoder"/>): input to code, or code to reconstruction.
+    /// </summary>
+    /// <exception cref="ArgumentException">The net has no code layer.</exception>
+    public static FeedForwardForm Of(FeedForwardNet autoencoder, RbmPart part, string kind = Autoencoder.FileKind)
+    {
+        ArgumentNullException.ThrowIfNull(autoencoder);
+        return part == RbmPart.Encoder
+            ? new FeedForwardForm(Autoencoder.Encoder(autoencoder), kind, autoencoder.Spec.ToJson(), "encoder", "input", "code")
+            : new FeedForwardForm(Autoencoder.Decoder(autoencoder), kind, autoencoder.Spec.ToJson(), "decoder", "code", "reconstruction");
     }
 
     /// <summary>The RBM half chosen by <paramref name="part"/>.</summary>

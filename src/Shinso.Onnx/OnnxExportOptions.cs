@@ -9,7 +9,7 @@ public enum DenseOperator
     MatMulAdd,
 }
 
-/// <summary>Which deterministic half of a restricted Boltzmann machine to export.</summary>
+/// <summary>Which deterministic half of a restricted Boltzmann machine or an autoencoder to export.</summary>
 public enum RbmPart
 {
     /// <summary>Visible to hidden: <c>p(h = 1 | v) = sigmoid(c + (v / sigma) W)</c>.</summary>
@@ -27,7 +27,7 @@ public sealed record OnnxExportOptions
     /// <summary>How dense layers are written.</summary>
     public DenseOperator Dense { get; init; } = DenseOperator.Gemm;
 
-    /// <summary>Which half of an RBM a model file of kind <c>rbm</c> exports as (ignored by other kinds).</summary>
+    /// <summary>Which half a model file of kind <c>rbm</c> or <c>autoencoder</c> exports as (ignored by other kinds).</summary>
     public RbmPart RbmPart { get; init; } = RbmPart.Encoder;
 
     /// <summary>The defaults: opset 13, Gemm, RBM encoder.</summary>

@@ -4,6 +4,7 @@ using Google.Protobuf;
 using Shinso.Backends;
 using Shinso.IO;
 using Shinso.Kernels.Cpu;
+using Shinso.Models.Autoencoders;
 using Shinso.Models.Boltzmann;
 using Shinso.Models.FeedForward;
 using Shinso.Models.Perceptrons;
@@ -47,6 +48,7 @@ public static class OnnxExporter
         (FeedForwardModelFile.Kind, true, (d, kind, source, be, _) => FeedForwardForm.Of(FeedForwardModelFile.FromDocument(d, source, be), kind)),
         (RbmModelFile.Kind, false, (d, _, source, be, part) => FeedForwardForm.Of(RbmModelFile.FromDocument(d, source, be), part)),
         (DbnModelFile.Kind, false, (d, _, source, be, _) => FeedForwardForm.Of(DbnModelFile.FromDocument(d, source, be))),
+        (Autoencoder.FileKind, false, (d, kind, source, be, part) => FeedForwardForm.Of(FeedForwardModelFile.FromDocument(d, source, be), part, kind)),
         (PerceptronModelFile.Kind, false, (d, kind, source, be, _) =>
             new FeedForwardForm(PerceptronModelFile.FromDocument(d, source, be).Net, kind, d.Architecture.DeepClone().AsObject(), "decisions")),
     ];
@@ -112,7 +114,7 @@ public static class OnnxExporter
 
     /// <summary>
     /// The feed-forward form of a model document: a <c>feedforward</c> (or <c>feedforward-*</c>) net as it is, an
-    /// <c>rbm</c> as its encoder or decoder, a <c>dbn</c> as its deterministic up-pass classifier, a <c>perceptron</c> as its
+    /// <c>rbm</c> or an <c>autoencoder</c> as its encoder or decoder, a <c>dbn</c> as its deterministic up-pass classifier, a <c>perceptron</c> as its
     /// threshold units' decisions. Each new model family with a feed-forward form adds one entry to the registry of forms.
     /// </summary>
     /// <param name="document">The model file's content.</param>

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Shinso.Layers;
 using Shinso.Models.FeedForward;
 using Shinso.Random;
+using Shinso.Models.Autoencoders;
 using Shinso.Training;
 
 namespace Shinso.Cli.Commands;
@@ -27,7 +28,7 @@ internal static class BenchCommand
     /// </summary>
     private static Command CreateInfer()
     {
-        var model = new Option<string>("--model") { Description = $"A preset: {string.Join(", ", Presets.Names)}", Required = true };
+        var model = new Option<string>("--model") { Description = $"A preset: {string.Join(", ", BenchPresetNames)}", Required = true };
         var batch = new Option<int>("--batch") { Description = "Images per prediction call", DefaultValueFactory = _ => 1 };
         var threads = CommonOptions.Threads();
         var path = CommonOptions.Path();
@@ -39,7 +40,7 @@ internal static class BenchCommand
         command.SetAction(r =>
         {
             string name = r.GetValue(model)!;
-            var config = Presets.Find(name) ?? throw new UsageException($"--model: unknown preset '{name}'; expected one of {string.Join(", ", Presets.Names)}.");
+            var config = Preset(name);
             int b = r.GetValue(batch);
             if (b < 1) throw new UsageException($"--batch must be >= 1, got {b}.");
             using var backend = CommonOptions.CreateBackend(r, r.GetValue(threads), r.GetValue(path)!);
@@ -75,34 +76,52 @@ internal static class BenchCommand
         return command;
     }
 
+    /// <summary>The presets the benchmarks take: the feed-forward ones and the autoencoders' nets on 784 inputs (Fashion-MNIST's).</summary>
+    private static IEnumerable<string> BenchPresetNames => Presets.Names.Concat(AutoencoderPresets.Names.Where(n => n != "stacked-autoencoder"));
+
+    private static TrainingConfig Preset(string name) =>
+        Presets.Find(name) ?? (name != "stacked-autoencoder" ? AutoencoderPresets.Find(name, 784)?.Config : null)
+        ?? throw new UsageException($"--model: unknown preset '{name}'; expected one of {string.Join(", ", BenchPresetNames)}.");
+
     private static Command CreateTrain()
     {
-        var model = new Option<string>("--model") { Description = $"A preset: {string.Join(", ", Presets.Names)}", Required = true };
+        var model = new Option<string>("--model") { Description = $"A preset: {string.Join(", ", BenchPresetNames)}", Required = true };
         var batch = new Option<int>("--batch") { Description = "Minibatch size", DefaultValueFactory = _ => 100 };
         var threads = CommonOptions.Threads();
         var path = CommonOptions.Path();
         var repeat = new Option<int>("--repeat") { Description = "Timed samples", DefaultValueFactory = _ => 5 };
         var minTime = new Option<double>("--min-time") { Description = "Seconds per timed sample", DefaultValueFactory = _ => 1.0 };
         var json = CommonOptions.Json();
+        var optimizerName = new Option<string?>("--optimizer") { Description = "Time this update rule instead of the preset's (a peer's, e.g. momentum for PyTorch's SGD with momentum)" };
         var command = new Command("train", "Training throughput (forward, loss, backward, update) on random data, samples/s");
-        foreach (var o in new Option[] { model, batch, threads, path, repeat, minTime, json }) command.Options.Add(o);
+        foreach (var o in new Option[] { model, batch, threads, path, repeat, minTime, optimizerName, json }) command.Options.Add(o);
         command.SetAction(r =>
         {
             string name = r.GetValue(model)!;
-            var config = Presets.Find(name) ?? throw new UsageException($"--model: unknown preset '{name}'; expected one of {string.Join(", ", Presets.Names)}.");
+            var config = Preset(name);
             int b = r.GetValue(batch);
             if (b < 1) throw new UsageException($"--batch must be >= 1, got {b}.");
             using var backend = CommonOptions.CreateBackend(r, r.GetValue(threads), r.GetValue(path)!);
             var net = new FeedForwardNet(backend, config.Architecture, 1);
+            if (r.GetValue(optimizerName) is { } rule)
+            {
+                try { config = config with { Optimizer = OptimizerConfig.Defaults(rule) }; }
+                catch (ArgumentException e) { throw new UsageException("--optimizer: " + e.Message); }
+            }
             var optimizer = config.CreateOptimizer();
             int inputs = config.Architecture.InputLength, outputs = config.Architecture.OutputLength;
             var x = backend.Allocate(b, inputs);
-            var t = backend.Allocate(b, outputs);
             var benchStreams = RandomStream.Root(1);
             backend.SampleUniform(benchStreams.Derive("bench-inputs"), 0, x);
-            var oneHot = new float[b * outputs];
-            for (int i = 0; i < b; i++) oneHot[i * outputs + i % outputs] = 1f;
-            backend.Upload(oneHot, t);
+            // An autoencoder's targets are its inputs; a classifier's one class per row.
+            var t = x;
+            if (config.Architecture.CodeIndex < 0)
+            {
+                t = backend.Allocate(b, outputs);
+                var oneHot = new float[b * outputs];
+                for (int i = 0; i < b; i++) oneHot[i * outputs + i % outputs] = 1f;
+                backend.Upload(oneHot, t);
+            }
             var random = benchStreams.Derive("stochastic-layers");
             long step = 0;
             void Step()
@@ -118,7 +137,7 @@ internal static class BenchCommand
             {
                 Console.WriteLine(new JsonObject
                 {
-                    ["benchmark"] = "train", ["model"] = name, ["batch"] = b,
+                    ["benchmark"] = "train", ["model"] = name, ["batch"] = b, ["optimizer"] = config.Optimizer.Name,
                     ["samples_per_second_best"] = Math.Round(best, 1), ["samples_per_second_median"] = Math.Round(median, 1),
                 }.WithBackend(backend).ToJsonString());
             }

@@ -21,7 +21,7 @@ internal static class ExportCommand
         };
         var part = new Option<string?>("--part")
         {
-            Description = "For an RBM: encoder (visible -> hidden probabilities, the default) or decoder (hidden -> visible mean)",
+            Description = "For an RBM: encoder (visible -> hidden probabilities, the default) or decoder (hidden -> visible mean); for an autoencoder: encoder (input -> code) or decoder (code -> reconstruction)",
         };
         var dense = new Option<string>("--dense") { Description = "Dense layers as gemm or matmul-add", DefaultValueFactory = _ => "gemm" };
         var json = CommonOptions.Json();

@@ -35,6 +35,9 @@ internal abstract class RunData
     /// <param name="run">The run's name, for messages.</param>
     public abstract PreparedRows Prepare(TrainingConfig config, string run);
 
+    /// <summary>The key the figures sit under in the summary's JSON and the model's metadata (null: the summary's top level, the metadata's <c>figures</c>).</summary>
+    public virtual string? FiguresKey => null;
+
     /// <summary>The figures beyond loss and accuracy for the summary and the model file (null: none), and lines to print.</summary>
     public virtual (JsonObject? Figures, IReadOnlyList<string> Lines) Figures(FeedForwardNet net, PreparedRows rows) => (null, []);
 
@@ -111,6 +114,8 @@ internal sealed class RegressionRunData : RunData
     public override string Description { get; }
 
     public override bool IsRegression => true;
+
+    public override string? FiguresKey => "regression";
 
     /// <summary>The table's columns and a SHA-256 of each file's bytes: a resumed run must see the same data, wherever it now lies.</summary>
     public override JsonObject? Provenance => new()

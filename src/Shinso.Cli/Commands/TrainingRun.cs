@@ -15,6 +15,9 @@ namespace Shinso.Cli.Commands;
 internal sealed record RunSummary(string Name, double? TestAccuracy, double TestLoss, int Epochs, double Seconds,
     double SamplesPerSecond, string ModelPath, int TrainSamples, int TestSamples, JsonObject? Regression = null, IReadOnlyList<string>? RegressionLines = null)
 {
+    /// <summary>Figures printed beside the others at the top level of the JSON (a reconstruction's errors).</summary>
+    public JsonObject? Figures { get; init; }
+
     public JsonObject ToJson()
     {
         var json = new JsonObject
@@ -24,6 +27,8 @@ internal sealed record RunSummary(string Name, double? TestAccuracy, double Test
             ["train_samples"] = TrainSamples, ["test_samples"] = TestSamples,
         };
         if (Regression is not null) json["regression"] = Regression.DeepClone();
+        if (Figures is not null)
+            foreach (var (key, value) in Figures) json[key] = value?.DeepClone();
         return json;
     }
 }
@@ -34,8 +39,18 @@ internal sealed record RunSummary(string Name, double? TestAccuracy, double Test
 /// </summary>
 internal static class TrainingRun
 {
+    /// <param name="name">The run's name (the preset's or the config file's).</param>
+    /// <param name="config">The run's config (a resumed run's comes from its checkpoint).</param>
+    /// <param name="backend">Where the net trains.</param>
+    /// <param name="data">The rows and the figures of the run.</param>
+    /// <param name="outDirectory">The run folder.</param>
+    /// <param name="resume">The flags typed for a resumed run, or null for a fresh one.</param>
+    /// <param name="epochCompleted">Called after each epoch's checkpoint.</param>
+    /// <param name="fileKind">The kind the saved model file records (an autoencoder's, or a feed-forward net's).</param>
+    /// <param name="initialize">Called on a fresh net before backprop with its training rows (layer-wise pretraining); not on a resumed one, whose checkpoint holds the weights.</param>
     public static RunSummary Execute(string name, TrainingConfig config, IBackend backend, RunData data,
-        string outDirectory, ResumeOverrides? resume, Action<EpochMetrics>? epochCompleted = null)
+        string outDirectory, ResumeOverrides? resume, Action<EpochMetrics>? epochCompleted = null,
+        string fileKind = FeedForwardModelFile.Kind, Action<FeedForwardNet, PreparedRows>? initialize = null)
     {
         var err = CommonOptions.Err;
         string dataDescription = data.Description;
@@ -70,6 +85,7 @@ internal static class TrainingRun
         err.MarkupLine($"[grey]model:[/] {Markup.Escape(name)} — {Markup.Escape(Describe(config.Architecture))}; " +
                        $"{config.Optimizer.Name}, lr {config.Optimizer.LearningRate}, batch {config.Training.BatchSize}, " +
                        $"{config.Training.Epochs} epochs, seed {config.Training.Seed}, backend {backend.Name}");
+        if (resume is null) initialize?.Invoke(net, rows);
         var trainer = new Trainer(net, optimizer, config.Training);
         // A live batch counter only when a person watches stderr; logs get one line per epoch.
         bool interactive = !Console.IsErrorRedirected;
@@ -135,12 +151,14 @@ internal static class TrainingRun
         };
         if (rows.Standardization is { } folded) metadata[FeedForwardKind.FoldedStandardizationKey] = StandardizationJson(folded, rows.TargetStandardization);
         if (provenance is not null) metadata["run"] = provenance.DeepClone();
-        if (figures is not null) metadata["regression"] = figures.DeepClone();
-        FeedForwardModelFile.Save(net, modelPath, config.ToJson(), metadata);
+        if (figures is not null) metadata[data.FiguresKey ?? "figures"] = figures.DeepClone();
+        FeedForwardModelFile.Save(net, modelPath, config.ToJson(), metadata, fileKind);
         double trainSeconds = history.Sum(h => h.Seconds);
         double samplesPerSecond = trainSeconds > 0 ? (double)rows.Fit.Count * history.Count / trainSeconds : 0;
+        bool nested = data.FiguresKey is not null;
         var summary = new RunSummary(name, evaluation.Accuracy, evaluation.Loss, trainer.State.EpochsDone,
-            clock.Elapsed.TotalSeconds, samplesPerSecond, modelPath, rows.Fit.Count, rows.Test.Count, figures, figures is null ? null : figureLines);
+            clock.Elapsed.TotalSeconds, samplesPerSecond, modelPath, rows.Fit.Count, rows.Test.Count, nested ? figures : null,
+            figures is null ? null : figureLines) { Figures = nested ? null : figures };
         AtomicFile.WriteAllText(Path.Combine(outDirectory, "summary.json"), summary.ToJson().ToJsonString() + "\n");
         return summary;
     }

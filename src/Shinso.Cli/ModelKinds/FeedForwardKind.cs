@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Shinso.Cli.Commands;
 using Shinso.IO;
+using Shinso.Models.Autoencoders;
 using Shinso.Models.FeedForward;
 using Shinso.Training;
 using Spectre.Console;
@@ -51,6 +52,35 @@ internal sealed class FeedForwardKind : ModelKind
             if (a.Resume is not null) throw new UsageException("--standardize: the saved run's inputs were prepared once; a resumed run keeps them.");
             config = config with { Normalize = standardize };
         }
+        if (config.Architecture.CodeIndex >= 0)
+        {
+            if (table is not null) throw new UsageException($"{a.Source}: its net has a code layer, so it reconstructs its inputs; --target fits a table's column.");
+            return ModelKindRegistry.All.OfType<AutoencoderKind>().Single().TrainConfig(a, name, config);
+        }
+        if (a.Code is not null) throw new UsageException($"--code: sets the code of an autoencoder preset ({string.Join(", ", AutoencoderPresets.Names)}); {a.Source} has no code layer.");
+        (config, var overrides) = ApplyFlags(a, config);
+        RunData data = table is not null ? table : new ClassificationRunData(CommonOptions.LoadData(a.Data, a.TestData));
+        using var backend = a.CreateBackend();
+        var summary = TrainingRun.Execute(name, config, backend, data, a.RunDirectory(name), overrides,
+            epochCompleted: a.Json ? m => Console.WriteLine(Checkpoint.MetricsJson(m).ToJsonString()) : null);
+        if (summary.RegressionLines is { Count: > 0 } lines)
+        {
+            CommonOptions.Err.MarkupLine($"after {summary.Epochs} epochs: {Markup.Escape(lines[0])}; model: {Markup.Escape(summary.ModelPath)}");
+            foreach (var line in lines.Skip(1))
+                CommonOptions.Err.MarkupLine(line.StartsWith("warning:", StringComparison.Ordinal) ? $"[yellow]{Markup.Escape(line)}[/]" : Markup.Escape(line));
+        }
+        else
+            CommonOptions.Err.MarkupLine($"test accuracy [bold]{summary.TestAccuracy:P2}[/] (loss {summary.TestLoss:F4}) after {summary.Epochs} epochs; model: {summary.ModelPath}");
+        if (a.Json) Console.WriteLine(summary.ToJson().ToJsonString());
+        return 0;
+    }
+
+    /// <summary>
+    /// Checks --epochs, --batch and --lr and applies the flags to <paramref name="config"/>: to a fresh run's config, or,
+    /// for a resumed run, as the overrides of its saved one (only what the user typed reaches it).
+    /// </summary>
+    internal static (TrainingConfig Config, ResumeOverrides? Overrides) ApplyFlags(TrainArguments a, TrainingConfig config)
+    {
         if (a.Epochs is < 0) throw new UsageException($"--epochs must be >= 0, got {a.Epochs}.");
         if (a.Batch is < 0) throw new UsageException($"--batch must be >= 0 (0 = full batch), got {a.Batch}.");
         if (a.LearningRate is { } rate && !(rate > 0)) throw new UsageException($"--lr must be positive, got {rate}.");
@@ -77,20 +107,7 @@ internal sealed class FeedForwardKind : ModelKind
             }
             if (a.LearningRate is { } l) config = config with { Optimizer = config.Optimizer with { LearningRate = l } };
         }
-        RunData data = table is not null ? table : new ClassificationRunData(CommonOptions.LoadData(a.Data, a.TestData));
-        using var backend = a.CreateBackend();
-        var summary = TrainingRun.Execute(name, config, backend, data, a.RunDirectory(name), overrides,
-            epochCompleted: a.Json ? m => Console.WriteLine(Checkpoint.MetricsJson(m).ToJsonString()) : null);
-        if (summary.RegressionLines is { Count: > 0 } lines)
-        {
-            CommonOptions.Err.MarkupLine($"after {summary.Epochs} epochs: {Markup.Escape(lines[0])}; model: {Markup.Escape(summary.ModelPath)}");
-            foreach (var line in lines.Skip(1))
-                CommonOptions.Err.MarkupLine(line.StartsWith("warning:", StringComparison.Ordinal) ? $"[yellow]{Markup.Escape(line)}[/]" : Markup.Escape(line));
-        }
-        else
-            CommonOptions.Err.MarkupLine($"test accuracy [bold]{summary.TestAccuracy:P2}[/] (loss {summary.TestLoss:F4}) after {summary.Epochs} epochs; model: {summary.ModelPath}");
-        if (a.Json) Console.WriteLine(summary.ToJson().ToJsonString());
-        return 0;
+        return (config, overrides);
     }
 
     public override int Eval(EvalArguments a)

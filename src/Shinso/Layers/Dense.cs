@@ -62,6 +62,7 @@ public sealed class Dense : ILayer
         CheckInput(input.Shape[1..]);
         var x = input.Rank == 2 ? input : input.Reshape(input.Rows, Inputs);
         _input = x;
+        Weight.BeginPass();
         var y = _output.Get(x.Rows, [Units]);
         _backend.Gemm(Transpose.None, Transpose.None, 1f, x, Weight.Value, 0f, y);
         _backend.AddRowVector(y, Bias.Value);
@@ -72,8 +73,8 @@ public sealed class Dense : ILayer
     public Tensor? Backward(Tensor outputGradient, bool needInputGradient)
     {
         var x = _input ?? throw new InvalidOperationException("Backward called before Forward.");
-        // dW = Xᵀ dY, db = column sums of dY, dX = dY Wᵀ.
-        _backend.Gemm(Transpose.Transposed, Transpose.None, 1f, x, outputGradient, 0f, Weight.Gradient);
+        // dW = Xᵀ dY (added to the share of a layer tied to this weight), db = column sums of dY, dX = dY Wᵀ.
+        _backend.Gemm(Transpose.Transposed, Transpose.None, 1f, x, outputGradient, Weight.NextGradientBeta(), Weight.Gradient);
         _backend.SumColumns(outputGradient, Bias.Gradient);
         if (!needInputGradient) return null;
         var dx = _inputGradient.Get(x.Rows, [Inputs]);
@@ -139,12 +140,8 @@ public sealed class Dense : ILayer
     /// <inheritdoc />
     public string WriteInference(IInferenceGraph graph, string input, IReadOnlyList<int> inputShape, string name)
     {
-        // Shinso's dense layer reads any sample shape as a vector; ONNX's Gemm and MatMul need [N, features].
-        string x = inputShape.Count > 1 ? graph.Node("Flatten", name + "_flatten", [input], Int("axis", 1)) : input;
-        string w = graph.Initializer(Weight.Name, [Inputs, Units], InferenceForms.Host(Weight.Value));
-        string b = graph.Initializer(Bias.Name, [Units], InferenceForms.Host(Bias.Value));
-        if (graph.DenseAsGemm) return graph.Node("Gemm", name, [x, w, b]);
-        string product = graph.Node("MatMul", name + "_matmul", [x, w]);
-        return graph.Node("Add", name, [product, b]);
+        // Shinso's dense layer reads any sample shape as a vector.
+        return InferenceForms.Affine(graph, input, inputShape, name, Weight.Name, Inputs, Units, InferenceForms.Host(Weight.Value),
+            Bias.Name, InferenceForms.Host(Bias.Value));
     }
 }

@@ -52,4 +52,30 @@ internal static class InferenceForms
         tensor.Backend.Download(tensor, data);
         return data;
     }
+
+    /// <summary>A [rows, columns] matrix's transpose on the host, row-major [columns, rows] (a tied weight as a dense layer's).</summary>
+    public static float[] HostTransposed(Tensor matrix)
+    {
+        var data = Host(matrix);
+        int rows = matrix.Rows, columns = matrix.Columns;
+        var transposed = new float[data.Length];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < columns; c++) transposed[c * rows + r] = data[r * columns + c];
+        return transposed;
+    }
+
+    /// <summary>
+    /// <c>Y = X W + b</c> in standard operators: Gemm, or MatMul + Add (<see cref="IInferenceGraph.DenseAsGemm"/>), after a
+    /// Flatten when the input is not [N, features] (ONNX's Gemm and MatMul need that).
+    /// </summary>
+    public static string Affine(IInferenceGraph graph, string input, IReadOnlyList<int> inputShape, string name,
+        string weightName, int inputs, int units, float[] weight, string biasName, float[] bias)
+    {
+        string x = inputShape.Count > 1 ? graph.Node("Flatten", name + "_flatten", [input], GraphAttribute.Int("axis", 1)) : input;
+        string w = graph.Initializer(weightName, [inputs, units], weight);
+        string b = graph.Initializer(biasName, [units], bias);
+        if (graph.DenseAsGemm) return graph.Node("Gemm", name, [x, w, b]);
+        string product = graph.Node("MatMul", name + "_matmul", [x, w]);
+        return graph.Node("Add", name, [product, b]);
+    }
 }

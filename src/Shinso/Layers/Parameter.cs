@@ -23,6 +23,7 @@ public sealed class Parameter
     private GradientTerm _term0, _term1;
 
     private Tensor? _gradient;
+    private bool _gradientWritten;
 
     /// <summary>Creates a parameter; its gradient, a zeroed tensor of the same shape on the value's backend, is allocated on first use.</summary>
     public Parameter(string name, Tensor value, ParameterRole role)
@@ -43,6 +44,24 @@ public sealed class Parameter
     /// products never has it written, nor allocated).
     /// </summary>
     public Tensor Gradient => _gradient ??= Value.Backend.Allocate(Value.Shape.ToArray());
+
+    /// <summary>
+    /// Starts a pass: the next layer to write <see cref="Gradient"/> replaces it. Layers call it from their forward pass, so
+    /// a parameter used by several layers (tied weights) starts each pass once per user, before any backward pass writes.
+    /// </summary>
+    public void BeginPass() => _gradientWritten = false;
+
+    /// <summary>
+    /// The <c>beta</c> with which a layer writes its share of <see cref="Gradient"/> in a backward pass: 0 for the first
+    /// writer since <see cref="BeginPass"/> (it replaces the last pass's gradient), 1 for every later one (a layer sharing
+    /// the parameter adds its share), so a shared parameter's gradient is the sum over the layers that use it.
+    /// </summary>
+    public float NextGradientBeta()
+    {
+        float beta = _gradientWritten ? 1f : 0f;
+        _gradientWritten = true;
+        return beta;
+    }
 
     /// <summary>Weight or bias.</summary>
     public ParameterRole Role { get; }

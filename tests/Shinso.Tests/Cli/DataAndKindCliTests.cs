@@ -172,7 +172,7 @@ public sealed class DataAndKindCliTests : IDisposable
         Assert.Contains("supports train, eval, export, not sample", stderr);
         (code, _, stderr) = Shinso("export", Path.Combine(run, "model.shinso"), "--onnx", _dir.File("m.onnx"), "--part", "decoder");
         Assert.Equal(2, code);
-        Assert.Contains("--part: applies to rbm models only", stderr);
+        Assert.Contains("--part: applies to rbm, autoencoder models only", stderr);
     }
 
     [Fact]

@@ -41,7 +41,7 @@ public class ReadmeExampleTests
         int start = readme.IndexOf("<!-- layer-kinds -->", StringComparison.Ordinal);
         Assert.True(start >= 0, "README.md has no <!-- layer-kinds --> paragraph.");
         string paragraph = readme[start..readme.IndexOf("\n\n", start, StringComparison.Ordinal)];
-        var named = System.Text.RegularExpressions.Regex.Matches(paragraph, "`([a-z]+)`").Select(m => m.Groups[1].Value).Where(n => n != "type").ToHashSet();
+        var named = System.Text.RegularExpressions.Regex.Matches(paragraph, "`([a-z][a-z-]*)`").Select(m => m.Groups[1].Value).Where(n => n != "type").ToHashSet();
         var registered = Shinso.Models.FeedForward.LayerKinds.All.Select(k => k.Name).ToHashSet();
         Assert.True(named.SetEquals(registered),
             $"README lists [{string.Join(", ", named.Order())}] but the registry has [{string.Join(", ", registered.Order())}].");

@@ -4,6 +4,7 @@ using Shinso.Backends;
 using Shinso.IO;
 using Shinso.Layers;
 using Shinso.Models.FeedForward;
+using Shinso.Tests.Autoencoders;
 using Shinso.Tests.Convolution;
 using Shinso.Operations;
 
@@ -16,9 +17,16 @@ namespace Shinso.Tests.Layers;
 /// </summary>
 public sealed class LayerKindRegistryTests
 {
-    /// <summary>[2, 6, 6] images through a convolution (so gradients reach parameters through the kind), the kind, then a classifier.</summary>
-    internal static FeedForwardSpec NetAround(LayerSpec layer) =>
-        new([2, 6, 6], [LayerSpec.Conv(2, 3, pad: 1), layer, LayerSpec.Of("flatten"), LayerSpec.Dense(3)], "softmax-cross-entropy");
+    /// <summary>
+    /// [2, 6, 6] images through a convolution (so gradients reach parameters through the kind), the kind, then a classifier.
+    /// Kinds that need neighbours get them: a tied layer follows the dense layer 2 it transposes, a sparsity penalty a sigmoid.
+    /// </summary>
+    internal static FeedForwardSpec NetAround(LayerSpec layer) => layer switch
+    {
+        TiedSpec tied => new([2, 6, 6], [LayerSpec.Conv(2, 3, pad: 1), LayerSpec.Of("flatten"), LayerSpec.Dense(5), tied, LayerSpec.Dense(3)], "softmax-cross-entropy"),
+        SparsitySpec => new([2, 6, 6], [LayerSpec.Conv(2, 3, pad: 1), LayerSpec.Of("sigmoid"), layer, LayerSpec.Of("flatten"), LayerSpec.Dense(3)], "softmax-cross-entropy"),
+        _ => new([2, 6, 6], [LayerSpec.Conv(2, 3, pad: 1), layer, LayerSpec.Of("flatten"), LayerSpec.Dense(3)], "softmax-cross-entropy"),
+    };
 
     public static TheoryData<string> Kinds() => [.. LayerKinds.All.Select(k => k.Name)];
 
@@ -40,6 +48,11 @@ public sealed class LayerKindRegistryTests
         ["step"] = (typeof(GradientCheckTests), nameof(GradientCheckTests.Activation_gradients_match_finite_differences), Activation.Step),
         ["dropout"] = (typeof(GradientCheckTests), nameof(GradientCheckTests.Dropout_gradients_match_finite_differences_for_a_fixed_mask), null),
         ["softmax"] = (typeof(GradientCheckTests), nameof(GradientCheckTests.Softmax_layer_gradients_match_finite_differences), null),
+        ["tied"] = (typeof(AutoencoderGradientTests), nameof(AutoencoderGradientTests.Tied_weight_gradients_match_finite_differences_and_sum_both_uses), null),
+        ["sparsity"] = (typeof(AutoencoderGradientTests), nameof(AutoencoderGradientTests.Sparsity_penalty_gradients_match_finite_differences), null),
+        ["masking-noise"] = (typeof(AutoencoderGradientTests), nameof(AutoencoderGradientTests.Denoising_objective_gradients_match_finite_differences_for_fixed_noise), NoiseKind.Masking),
+        ["gaussian-noise"] = (typeof(AutoencoderGradientTests), nameof(AutoencoderGradientTests.Denoising_objective_gradients_match_finite_differences_for_fixed_noise), NoiseKind.Gaussian),
+        ["code"] = (typeof(AutoencoderGradientTests), nameof(AutoencoderGradientTests.Code_layer_passes_values_and_gradients_through), null),
     };
 
     [Fact]

@@ -387,7 +387,7 @@ public sealed class OnnxExportTests : IDisposable
 
         (code, _, stderr) = CliTests.Shinso("export", dbnFile, "--onnx", Path.Combine(_parity.Folder, "dbn-part.onnx"), "--part", "decoder");
         Assert.Equal(2, code);
-        Assert.Contains("--part: applies to rbm models only", stderr);
+        Assert.Contains("--part: applies to rbm, autoencoder models only", stderr);
     }
 
     [Theory]
@@ -416,7 +416,7 @@ public sealed class OnnxExportTests : IDisposable
         FeedForwardModelFile.Save(Net(Presets.Find("linreg")!.Architecture, 92), netFile);
         var (code, _, stderr) = CliTests.Shinso("export", netFile, "--onnx", Path.Combine(_parity.Folder, "x.onnx"), "--part", "decoder");
         Assert.Equal(2, code);
-        Assert.Contains("--part: applies to rbm models only", stderr);
+        Assert.Contains("--part: applies to rbm, autoencoder models only", stderr);
         Assert.Contains("linreg.shinso holds a 'feedforward' model", stderr);
     }
 }

@@ -107,6 +107,44 @@ public class OpenClTrainingTests(TwinBackends twins)
         TrainBoth(bce, () => new RmsProp(new ConstantSchedule(1e-3f)) { Hooks = { new WeightDecay(1e-3f) } }, Images(48, [20], 4, 2), 3, "sigmoid-BCE net");
     }
 
+    [Theory]
+    [InlineData("autoencoder")]
+    [InlineData("sparse-autoencoder")]
+    [InlineData("denoising-autoencoder")]
+    [InlineData("deep-autoencoder")]
+    public void Each_autoencoder_preset_trains_to_the_same_parameters(string name)
+    {
+        // The preset's own layers, objective and optimizer on 20 inputs; the deep one with a code of 4.
+        var preset = Shinso.Models.Autoencoders.AutoencoderPresets.Find(name, 20, name == "deep-autoencoder" ? 4 : 8)!;
+        var data = Images(48, [20], 4, 6);
+        var reconstruction = new SupervisedData(data.Inputs.Select(v => v / 1.5f).ToArray(), 20, data.Inputs.Select(v => v / 1.5f).ToArray(), 20);
+        var config = preset.Config;
+        // Through eight layers, Adam's m / sqrt(v) turns the backends' rounding in a near-zero gradient into a difference
+        // near the tolerance of a small bias; the deep net's layers are compared under momentum, Adam's agreement is the MLP test's.
+        Func<Optimizer> optimizer = name == "deep-autoencoder" ? () => new Momentum(new ConstantSchedule(0.05f), new ConstantSchedule(0.9f)) : config.CreateOptimizer;
+        TrainBoth(config.Architecture, optimizer, reconstruction, 3, name);
+    }
+
+    [Fact]
+    public void Layerwise_pretraining_by_rbms_and_autoencoders_gives_the_same_parameters()
+    {
+        var spec = new FeedForwardSpec([20],
+            [LayerSpec.Dense(12), LayerSpec.Of("sigmoid"), LayerSpec.Dense(4), LayerSpec.Of("code"), LayerSpec.Dense(12), LayerSpec.Of("sigmoid"), LayerSpec.Dense(20)],
+            "binary-cross-entropy");
+        var x = Images(48, [20], 4, 7).Inputs.Select(v => v / 1.5f).ToArray();
+        foreach (var method in new[] { Shinso.Models.Autoencoders.Pretrainer.Rbm, Shinso.Models.Autoencoders.Pretrainer.Autoencoder })
+        {
+            var cpu = new FeedForwardNet(twins.Cpu, spec, 5);
+            var device = new FeedForwardNet(twins.Device, spec, 5);
+            var initial = Snapshot(cpu.Parameters.Select(p => p.Value));
+            var options = new Shinso.Models.Autoencoders.PretrainingOptions { Method = method, Epochs = 2, BatchSize = 16, Seed = 4 };
+            Shinso.Models.Autoencoders.LayerwisePretraining.Run(cpu, x, options);
+            Shinso.Models.Autoencoders.LayerwisePretraining.Run(device, x, options);
+            AssertMoved(initial, cpu.Parameters.Select(p => p.Value).ToList(), $"{method} pretraining");
+            AssertSameParameters(cpu.Parameters.Select(p => p.Value).ToList(), device.Parameters.Select(p => p.Value).ToList(), $"{method} pretraining");
+        }
+    }
+
     [Fact]
     public void Convolutional_net_with_every_pooling_and_normalization_trains_to_the_same_parameters()
     {

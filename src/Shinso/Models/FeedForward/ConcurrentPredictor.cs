@@ -33,6 +33,7 @@ public sealed class ConcurrentPredictor : IDisposable
         ArgumentNullException.ThrowIfNull(source);
         ArgumentOutOfRangeException.ThrowIfNegative(maxReplicas);
         _spec = source.Spec;
+        OutputLength = _spec.OutputLength;
         _seed = source.Seed;
         _weights = [.. source.Parameters.Select(p =>
         {
@@ -53,7 +54,7 @@ public sealed class ConcurrentPredictor : IDisposable
     public int InputLength => _spec.InputLength;
 
     /// <summary>Values per output row (after the output nonlinearity, as <see cref="FeedForwardNet.Predict"/> gives them).</summary>
-    public int OutputLength => _spec.OutputLength;
+    public int OutputLength { get; }
 
     /// <summary>
     /// Writes the predictions for <paramref name="rows"/> input rows (row-major, <see cref="InputLength"/> each) into

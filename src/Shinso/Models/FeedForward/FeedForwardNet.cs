@@ -21,6 +21,7 @@ public sealed class FeedForwardNet
     private readonly ILayer[] _layers;
     private readonly BatchBuffer _predictions;
     private readonly BatchBuffer _scoresGradient;
+    private readonly IPenaltyLayer[] _penalties;
     private Tensor? _scores;
 
     /// <summary>Builds the network described by <paramref name="spec"/> on <paramref name="backend"/>.</summary>
@@ -34,9 +35,13 @@ public sealed class FeedForwardNet
         Seed = seed;
         Loss = LossFactory.Create(spec.Loss);
         _layers = spec.Build(backend, seed);
+        // A parameter shared by two layers (tied weights) is listed, saved and updated once.
         var parameters = new List<Parameter>();
-        foreach (var l in _layers) parameters.AddRange(l.Parameters);
+        foreach (var l in _layers)
+            foreach (var p in l.Parameters)
+                if (!parameters.Contains(p)) parameters.Add(p);
         Parameters = parameters;
+        _penalties = [.. _layers.OfType<IPenaltyLayer>()];
         _predictions = new BatchBuffer(backend);
         _scoresGradient = new BatchBuffer(backend);
     }
@@ -70,9 +75,9 @@ public sealed class FeedForwardNet
     }
 
     /// <summary>
-    /// Scores the last <see cref="Forward"/> against <paramref name="targets"/>: returns the mean loss
-    /// and keeps dLoss/dScores for <see cref="Backward"/>; the predictions are returned through
-    /// <paramref name="predictions"/>.
+    /// Scores the last <see cref="Forward"/> against <paramref name="targets"/>: returns the mean loss (plus the
+    /// penalties of the layers that add one, such as a sparsity penalty, after a training pass) and keeps dLoss/dScores
+    /// for <see cref="Backward"/>; the predictions are returned through <paramref name="predictions"/>.
     /// </summary>
     public float ComputeLoss(Tensor targets, out Tensor predictions)
     {
@@ -82,7 +87,9 @@ public sealed class FeedForwardNet
                 $"Targets of shape {Tensor.ShapeText(targets.Shape)} do not match the network's outputs {Tensor.ShapeText(scores.Shape)}.", nameof(targets));
         predictions = _predictions.Get(scores.Rows, scores.Shape[1..]);
         var gradient = _scoresGradient.Get(scores.Rows, scores.Shape[1..]);
-        return Loss.Compute(Backend, scores, targets, predictions, gradient);
+        float loss = Loss.Compute(Backend, scores, targets, predictions, gradient);
+        foreach (var penalty in _penalties) loss += (float)penalty.Penalty;
+        return loss;
     }
 
     /// <summary>Backpropagates the gradient kept by <see cref="ComputeLoss"/>, writing every parameter's gradient.</summary>
@@ -90,6 +97,8 @@ public sealed class FeedForwardNet
     {
         var scores = _scores ?? throw new InvalidOperationException("Backward called before ComputeLoss.");
         Tensor? gradient = _scoresGradient.Get(scores.Rows, scores.Shape[1..]);
+        // Every backward pass replaces the gradients (a shared weight's users then add theirs), however often it runs.
+        foreach (var p in Parameters) p.BeginPass();
         // The first layer's input gradient is never used, so its GEMM is skipped.
         for (int i = _layers.Length - 1; i >= 0 && gradient is not null; i--)
             gradient = _layers[i].Backward(gradient, needInputGradient: i > 0);
@@ -114,19 +123,21 @@ public sealed class FeedForwardNet
     /// <see cref="Dense.AbsorbInputStandardization"/>; dropout and flatten before it pass inputs through unchanged at
     /// inference), so that the net takes raw inputs from now on.
     /// </summary>
-    /// <exception cref="InvalidOperationException">The first layer that is not dropout or flatten is not dense: only an affine layer absorbs
-    /// the standardisation exactly (a convolution's zero padding would see shifted inputs).</exception>
+    /// <exception cref="InvalidOperationException">The first layer that is not dropout, input noise or flatten is not dense (only an affine
+    /// layer absorbs the standardisation exactly: a convolution's zero padding would see shifted inputs), or its weight is tied to another layer.</exception>
     /// <exception cref="ArgumentException">The statistics are for another number of inputs.</exception>
     public void AbsorbInputStandardization(Data.NormalizationStatistics statistics)
     {
         ArgumentNullException.ThrowIfNull(statistics);
         int index = 0;
         // Dropout and flatten are the identity at inference, so the standardisation folds exactly into a dense layer after them.
-        while (index < _layers.Length && _layers[index] is Dropout or Flatten) index++;
+        while (index < _layers.Length && _layers[index] is Dropout or Flatten or InputNoise) index++;
         if (index == _layers.Length || _layers[index] is not Dense first)
             throw new InvalidOperationException(
                 "Input standardisation is folded into the first layer's weights, so the first layer (after any dropout or flatten) must be dense; " +
                 $"this net's is a '{(index == _layers.Length ? "nothing" : _layers[index].Kind)}' layer.");
+        if (_layers.OfType<TiedDense>().Any(t => t.TiedTo == first))
+            throw new InvalidOperationException("The first dense layer's weight is shared with a tied layer, which would change with it; input standardisation cannot be folded into it.");
         var mean = new float[statistics.FeatureCount];
         var scale = new float[statistics.FeatureCount];
         for (int j = 0; j < mean.Length; j++)

@@ -25,27 +25,40 @@ public sealed record FeedForwardSpec(int[] InputShape, IReadOnlyList<LayerSpec> 
         }
     }
 
-    /// <summary>Values per output sample (the units of the last dense layer).</summary>
+    /// <summary>Values per output sample (the last layer's output).</summary>
     public int OutputLength
     {
         get
         {
-            int n = InputLength;
-            foreach (var l in Layers) if (l.OutputUnits is int units) n = units;
+            var shapes = SampleShapes();
+            if (shapes.Length == 0) return InputLength;
+            int n = 1;
+            foreach (int d in shapes[^1]) n *= d;
             return n;
+        }
+    }
+
+    /// <summary>The index of the layer that marks an autoencoder's code (<see cref="CodeSpec"/>), or -1.</summary>
+    public int CodeIndex
+    {
+        get
+        {
+            for (int i = 0; i < Layers.Count; i++) if (Layers[i] is CodeSpec) return i;
+            return -1;
         }
     }
 
     /// <summary>
     /// Whether the net can take over an input standardisation by folding it into its weights: its first layer after any
-    /// dropout or flatten is dense (see <see cref="FeedForwardNet.AbsorbInputStandardization"/>).
+    /// dropout, input noise or flatten is dense and shares its weight with no tied layer (see <see cref="FeedForwardNet.AbsorbInputStandardization"/>).
     /// </summary>
     public bool CanAbsorbInputStandardization
     {
         get
         {
-            foreach (var l in Layers)
-                if (l is not (DropoutSpec or FlattenSpec)) return l is DenseSpec;
+            for (int i = 0; i < Layers.Count; i++)
+                if (Layers[i] is not (DropoutSpec or FlattenSpec or NoiseSpec))
+                    return Layers[i] is DenseSpec && !Layers.Any(l => l is TiedSpec t && t.To == i);
             return false;
         }
     }
@@ -81,13 +94,24 @@ public sealed record FeedForwardSpec(int[] InputShape, IReadOnlyList<LayerSpec> 
             throw json.Invalid("loss", e.Message);
         }
         if (!Array.Exists(layers, l => l is DenseSpec)) throw json.Invalid("layers", "must contain at least one dense layer.");
-        try
+        for (int i = 0; i < layers.Length; i++)
+            if (layers[i] is TiedSpec tied && (tied.To >= i || layers[tied.To] is not DenseSpec))
+                throw json.Invalid($"layers[{i}].to", tied.To >= i ? $"names layer {tied.To}, which is not an earlier layer (0 to {i - 1})." : $"names layer {tied.To}, a '{layers[tied.To].Type}' layer; a tied layer transposes a dense layer's weights.");
+        // Each layer's shape in turn, so that an error names the layer (and the key, for a tied layer's 'to').
+        var inputs = new int[layers.Length][];
+        int[] shape = input;
+        for (int i = 0; i < layers.Length; i++)
         {
-            spec.SampleShapes();
-        }
-        catch (ArgumentException e)
-        {
-            throw json.Invalid("layers", e.Message);
+            inputs[i] = shape;
+            try
+            {
+                shape = layers[i].OutputShape(shape, i, layers, inputs);
+            }
+            catch (ArgumentException e)
+            {
+                string message = e.ParamName is null ? e.Message : e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal);
+                throw json.Invalid(e.ParamName == "to" ? $"layers[{i}].to" : $"layers[{i}]", message);
+            }
         }
         return spec;
     }
@@ -99,8 +123,13 @@ public sealed record FeedForwardSpec(int[] InputShape, IReadOnlyList<LayerSpec> 
     public int[][] SampleShapes()
     {
         var shapes = new int[Layers.Count][];
+        var inputs = new int[Layers.Count][];
         int[] shape = InputShape;
-        for (int i = 0; i < Layers.Count; i++) shapes[i] = shape = Layers[i].OutputShape(shape, i);
+        for (int i = 0; i < Layers.Count; i++)
+        {
+            inputs[i] = shape;
+            shapes[i] = shape = Layers[i].OutputShape(shape, i, Layers, inputs);
+        }
         return shapes;
     }
 
@@ -112,7 +141,7 @@ public sealed record FeedForwardSpec(int[] InputShape, IReadOnlyList<LayerSpec> 
         var shapes = SampleShapes();
         for (int i = 0; i < layers.Length; i++)
         {
-            layers[i] = Layers[i].Build(new LayerBuildContext(backend, shape, i, seed));
+            layers[i] = Layers[i].Build(new LayerBuildContext(backend, shape, i, seed, layers[..i]));
             shape = shapes[i];
         }
         return layers;

@@ -16,7 +16,7 @@ public static class LayerKinds
     public static IReadOnlyList<LayerKind> All { get; } =
     [
         DenseSpec.Kind, ConvSpec.Kind, .. PoolSpec.Kinds, LrnSpec.Kind, LcnSpec.Kind, FlattenSpec.Kind, .. ActivationSpec.Kinds, DropoutSpec.Kind,
-        SoftmaxSpec.Kind,
+        SoftmaxSpec.Kind, TiedSpec.Kind, SparsitySpec.Kind, .. NoiseSpec.Kinds, CodeSpec.Kind,
     ];
 
     /// <summary>The kinds' names, comma-separated.</summary>

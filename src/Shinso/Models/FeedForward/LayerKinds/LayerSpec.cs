@@ -28,6 +28,13 @@ public abstract record LayerSpec
     /// <summary>The per-sample output shape for <paramref name="input"/>; an <see cref="ArgumentException"/> naming layer <paramref name="index"/> when it does not fit.</summary>
     public abstract int[] OutputShape(int[] input, int index);
 
+    /// <summary>
+    /// The per-sample output shape of layer <paramref name="index"/> in its net, where <paramref name="inputShapes"/>[i] is
+    /// layer i's input for the layers before it: a kind that refers to another layer (a tied one) or depends on its
+    /// neighbours (a sparsity penalty after a sigmoid) overrides this; the others give <see cref="OutputShape(int[], int)"/>.
+    /// </summary>
+    internal virtual int[] OutputShape(int[] input, int index, IReadOnlyList<LayerSpec> layers, int[][] inputShapes) => OutputShape(input, index);
+
     /// <summary>Creates the layer.</summary>
     internal abstract ILayer Build(LayerBuildContext context);
 
@@ -112,7 +119,8 @@ public abstract record LayerSpec
 /// <param name="InputShape">The per-sample input shape.</param>
 /// <param name="Index">The layer's position in the net (names its parameters and its random streams).</param>
 /// <param name="Seed">The net's seed.</param>
-internal readonly record struct LayerBuildContext(IBackend Backend, int[] InputShape, int Index, ulong Seed)
+/// <param name="Earlier">The layers built before this one (a tied layer shares one's weight).</param>
+internal readonly record struct LayerBuildContext(IBackend Backend, int[] InputShape, int Index, ulong Seed, IReadOnlyList<ILayer> Earlier)
 {
     /// <summary>The prefix of the layer's parameter names, e.g. <c>layer3</c>.</summary>
     public string Name => $"layer{Index}";

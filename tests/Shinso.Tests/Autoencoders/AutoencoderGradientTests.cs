@@ -1,0 +1,185 @@
+using FsCheck.Fluent;
+using Shinso.Backends;
+using Shinso.Layers;
+using Shinso.Models.FeedForward;
+using Shinso.Operations;
+using Shinso.Random;
+using Shinso.Tensors;
+
+namespace Shinso.Tests.Autoencoders;
+
+/// <summary>
+/// The autoencoder objectives' analytic gradients against central differences of the whole net's loss: tied weights
+/// (one parameter, two uses), the KL sparsity penalty (whose value is also checked against a double-precision sum), and
+/// the denoising objective under fixed noise (the noise is addressed by the step, so every evaluation sees the same).
+/// </summary>
+public class AutoencoderGradientTests
+{
+    private const double Epsilon = 1e-2;
+    private const double AbsoluteTolerance = 2e-3;
+
+    private static readonly FsCheck.Gen<(int Batch, int Inputs, int Hidden, int Seed)> Shapes =
+        from batch in Gen.Choose(1, 5)
+        from inputs in Gen.Choose(2, 8)
+        from hidden in Gen.Choose(1, 5)
+        from seed in Gen.Choose(0, 100000)
+        select (batch, inputs, hidden, seed);
+
+    [Fact]
+    public void Tied_weight_gradients_match_finite_differences_and_sum_both_uses()
+    {
+        PropertyCheck.ForAll(Shapes, s =>
+        {
+            using var backend = new CpuBackend();
+            var tied = new FeedForwardNet(backend, new FeedForwardSpec([s.Inputs],
+                [LayerSpec.Dense(s.Hidden, WeightInit.GlorotNormal), LayerSpec.Of("sigmoid"), LayerSpec.Of("code"), new TiedSpec(0)], "binary-cross-entropy"), (ulong)s.Seed);
+            // One parameter for two layers: listed, saved and updated once.
+            Assert.Equal(3, tied.Parameters.Count);
+            RandomizeBiases(tied, s.Seed);
+            var x = UnitInterval(backend, s.Batch, s.Inputs, s.Seed);
+            CheckNet(tied, x, x, new ForwardContext(true, new RandomStream((ulong)s.Seed, 7), 3), "tied");
+
+            // The shared weight's gradient is the encoder's plus the transposed decoder's of the same net untied.
+            var untied = new FeedForwardNet(backend, new FeedForwardSpec([s.Inputs],
+                [LayerSpec.Dense(s.Hidden), LayerSpec.Of("sigmoid"), LayerSpec.Of("code"), LayerSpec.Dense(s.Inputs)], "binary-cross-entropy"), 1);
+            var encoder = (Dense)tied.Layers[0];
+            var decoder = (TiedDense)tied.Layers[3];
+            var (e, d) = ((Dense)untied.Layers[0], (Dense)untied.Layers[3]);
+            backend.Copy(encoder.Weight.Value, e.Weight.Value);
+            backend.Copy(encoder.Bias.Value, e.Bias.Value);
+            backend.Copy(decoder.Bias.Value, d.Bias.Value);
+            var w = encoder.Weight.Value.Span;
+            for (int i = 0; i < s.Inputs; i++)
+                for (int j = 0; j < s.Hidden; j++) d.Weight.Value.Span[j * s.Inputs + i] = w[i * s.Hidden + j];
+            Gradients(tied, x, x, ForwardContext.Inference);
+            Gradients(untied, x, x, ForwardContext.Inference);
+            for (int i = 0; i < s.Inputs; i++)
+                for (int j = 0; j < s.Hidden; j++)
+                {
+                    double sum = (double)e.Weight.Gradient.Span[i * s.Hidden + j] + d.Weight.Gradient.Span[j * s.Inputs + i];
+                    Assert.Equal(sum, encoder.Weight.Gradient.Span[i * s.Hidden + j], 1e-5);
+                }
+        }, maxTests: 25);
+    }
+
+    [Fact]
+    public void Sparsity_penalty_gradients_match_finite_differences()
+    {
+        PropertyCheck.ForAll(Shapes, s =>
+        {
+            using var backend = new CpuBackend();
+            const float rho = 0.1f, beta = 3f;
+            var net = new FeedForwardNet(backend, new FeedForwardSpec([s.Inputs],
+                [LayerSpec.Dense(s.Hidden, WeightInit.GlorotNormal), LayerSpec.Of("sigmoid"), new SparsitySpec(rho, beta), LayerSpec.Of("code"),
+                 LayerSpec.Dense(s.Inputs, WeightInit.GlorotNormal), LayerSpec.Of("sigmoid")], "squared-error"), (ulong)s.Seed);
+            RandomizeBiases(net, s.Seed);
+            var x = UnitInterval(backend, s.Batch, s.Inputs, s.Seed);
+            var training = new ForwardContext(true, new RandomStream((ulong)s.Seed, 7), 0);
+            CheckNet(net, x, x, training, "sparse");
+
+            // The penalty's value: beta * sum_j KL(rho || mean_j), the means of sigmoid(x W + b) summed here in double.
+            net.Forward(x, training);
+            double penalty = ((SparsityPenalty)net.Layers[2]).Penalty;
+            var dense = (Dense)net.Layers[0];
+            double expected = 0;
+            for (int j = 0; j < s.Hidden; j++)
+            {
+                double mean = 0;
+                for (int r = 0; r < s.Batch; r++)
+                {
+                    double a = dense.Bias.Value.Span[j];
+                    for (int i = 0; i < s.Inputs; i++) a += (double)x.Span[r * s.Inputs + i] * dense.Weight.Value.Span[i * s.Hidden + j];
+                    mean += 1 / (1 + Math.Exp(-a));
+                }
+                mean /= s.Batch;
+                expected += rho * Math.Log(rho / mean) + (1 - rho) * Math.Log((1 - rho) / (1 - mean));
+            }
+            Assert.Equal(beta * expected, penalty, 1e-4 * Math.Max(1, beta * expected));
+            // Inference adds nothing: validation and test losses are the reconstruction's alone.
+            net.Forward(x, ForwardContext.Inference);
+            Assert.Equal(0, ((SparsityPenalty)net.Layers[2]).Penalty);
+        }, maxTests: 25);
+    }
+
+    [Theory]
+    [InlineData(NoiseKind.Masking)]
+    [InlineData(NoiseKind.Gaussian)]
+    public void Denoising_objective_gradients_match_finite_differences_for_fixed_noise(NoiseKind noise)
+    {
+        PropertyCheck.ForAll(Shapes, s =>
+        {
+            using var backend = new CpuBackend();
+            var net = new FeedForwardNet(backend, new FeedForwardSpec([s.Inputs],
+                [new NoiseSpec(noise, noise == NoiseKind.Masking ? 0.4f : 0.3f), LayerSpec.Dense(s.Hidden, WeightInit.GlorotNormal), LayerSpec.Of("sigmoid"),
+                 LayerSpec.Of("code"), new TiedSpec(1)], "binary-cross-entropy"), (ulong)s.Seed);
+            RandomizeBiases(net, s.Seed);
+            var x = UnitInterval(backend, s.Batch, s.Inputs, s.Seed);
+            var context = new ForwardContext(true, new RandomStream((ulong)s.Seed, 7), 5);
+            CheckNet(net, x, x, context, noise.ToString());
+
+            // The corruption is real (it changes the input the encoder sees), repeats for a step and differs between steps.
+            var corrupted = net.Layers[0].Forward(x, context).Span.ToArray();
+            Assert.NotEqual(x.Span.ToArray(), corrupted);
+            Assert.Equal(corrupted, net.Layers[0].Forward(x, context).Span.ToArray());
+            if (s.Batch * s.Inputs >= 8) Assert.NotEqual(corrupted, net.Layers[0].Forward(x, context with { Step = 6 }).Span.ToArray());
+            if (noise == NoiseKind.Masking)
+                for (int i = 0; i < corrupted.Length; i++) Assert.True(corrupted[i] == 0f || corrupted[i] == x.Span[i]);
+            // At inference the layer is the identity.
+            Assert.Equal(x.Span.ToArray(), net.Layers[0].Forward(x, ForwardContext.Inference).Span.ToArray());
+        }, maxTests: 20);
+    }
+
+    [Fact]
+    public void Code_layer_passes_values_and_gradients_through()
+    {
+        using var backend = new CpuBackend();
+        var layer = new CodeLayer();
+        var x = backend.Allocate(2, 3);
+        backend.SampleGaussian(new RandomStream(1, 1), 0, 0f, 1f, x);
+        Assert.Same(x, layer.Forward(x, ForwardContext.Inference));
+        Assert.Same(x, layer.Backward(x, needInputGradient: true));
+        Assert.Null(layer.Backward(x, needInputGradient: false));
+    }
+
+    /// <summary>Every parameter element's analytic gradient against central differences of the net's loss under <paramref name="context"/>.</summary>
+    private static void CheckNet(FeedForwardNet net, Tensor x, Tensor t, ForwardContext context, string what)
+    {
+        Gradients(net, x, t, context);
+        var analytic = net.Parameters.Select(p => p.Gradient.Span.ToArray()).ToArray();
+        double Objective()
+        {
+            net.Forward(x, context);
+            return net.ComputeLoss(t, out _);
+        }
+        for (int k = 0; k < net.Parameters.Count; k++)
+        {
+            var values = net.Parameters[k].Value.Span;
+            for (int i = 0; i < values.Length; i++)
+            {
+                double numeric = FiniteDifference.Central(net.Parameters[k].Value.Span, i, Epsilon, Objective);
+                FiniteDifference.AssertClose(numeric, analytic[k][i], $"{what}: d loss / d {net.Parameters[k].Name}[{i}]", AbsoluteTolerance);
+            }
+        }
+    }
+
+    private static void Gradients(FeedForwardNet net, Tensor x, Tensor t, ForwardContext context)
+    {
+        net.Forward(x, context);
+        net.ComputeLoss(t, out _);
+        net.Backward();
+    }
+
+    private static Tensor UnitInterval(IBackend backend, int rows, int columns, int seed)
+    {
+        var x = backend.Allocate(rows, columns);
+        backend.SampleUniform(new RandomStream((ulong)seed, 3), 0, x);
+        return x;
+    }
+
+    private static void RandomizeBiases(FeedForwardNet net, int seed)
+    {
+        int k = 0;
+        foreach (var p in net.Parameters)
+            if (p.Role == ParameterRole.Bias) net.Backend.SampleGaussian(new RandomStream((ulong)seed, 10 + (ulong)k++), 0, 0f, 0.5f, p.Value);
+    }
+}
