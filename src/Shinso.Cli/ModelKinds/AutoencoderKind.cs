@@ -41,14 +41,21 @@ internal sealed class AutoencoderKind : ModelKind
         {
             throw new UsageException(CommonOptions.WithoutParameter(e));
         }
-        if (a.PretrainEpochs is { } pe && preset.Pretraining is null)
-            throw new UsageException($"--pretrain-epochs: {a.Source} has no layer-wise pretraining; deep-autoencoder and stacked-autoencoder have.");
+        if ((a.PretrainEpochs is not null || a.Pretrainer is not null) && preset.Pretraining is null)
+            throw new UsageException($"{(a.Pretrainer is not null ? "--pretrainer" : "--pretrain-epochs")}: {a.Source} has no layer-wise pretraining; deep-autoencoder and stacked-autoencoder have.");
+        var method = a.Pretrainer switch
+        {
+            null => preset.Pretraining?.Method,
+            "rbm" => Pretrainer.Rbm,
+            "autoencoder" => Pretrainer.Autoencoder,
+            var other => throw new UsageException($"--pretrainer: expected rbm or autoencoder, got '{other}'."),
+        };
         if (a.PretrainEpochs is < 0) throw new UsageException($"--pretrain-epochs must be >= 0, got {a.PretrainEpochs}.");
-        if (a.Resume is not null && (a.Code is not null || a.PretrainEpochs is not null))
-            throw new UsageException($"{(a.Code is not null ? "--code" : "--pretrain-epochs")}: a resumed run keeps the net in its checkpoint, pretrained before its first epoch.");
+        if (a.Resume is not null && (a.Code is not null || a.PretrainEpochs is not null || a.Pretrainer is not null))
+            throw new UsageException($"{(a.Code is not null ? "--code" : a.Pretrainer is not null ? "--pretrainer" : "--pretrain-epochs")}: a resumed run keeps the net in its checkpoint, pretrained before its first epoch.");
         var (config, overrides) = FeedForwardKind.ApplyFlags(a, preset.Config);
         var pretraining = preset.Pretraining is { } p
-            ? p with { Epochs = a.PretrainEpochs ?? p.Epochs, Seed = config.Training.Seed, BatchSize = config.Training.BatchSize }
+            ? p with { Method = method!.Value, Epochs = a.PretrainEpochs ?? p.Epochs, Seed = config.Training.Seed, BatchSize = config.Training.BatchSize }
             : null;
         return Run(a, a.Source, config, overrides, loaded, pretraining, preset.Classifies);
     }
@@ -103,7 +110,9 @@ internal sealed class AutoencoderKind : ModelKind
 
     /// <summary>
     /// <c>reconstructions.png</c>: ten test images (top row), the autoencoder's reconstructions and PCA's (when it has a
-    /// baseline); <c>filters.png</c>: the first dense layer's incoming weights of up to 100 units, each scaled to its range.
+    /// baseline); <c>filters.png</c>: the first dense layer's incoming weights of up to 100 units, each scaled to its range;
+    /// for a code of two units, <c>codes.png</c>: the test set's codes coloured by label (left) beside its first two principal
+    /// components (right), as Hinton &amp; Salakhutdinov's Fig. 3.
     /// </summary>
     private static void WritePictures(FeedForwardNet net, Shinso.Data.LoadedData loaded, PrincipalComponents? pca, Shinso.Backends.IBackend backend, string directory)
     {
@@ -113,6 +122,25 @@ internal sealed class AutoencoderKind : ModelKind
         if (pca is not null) rows.Add(pca.Reconstruct(backend, originals));
         var grid = rows.SelectMany(r => r).ToArray();
         SampleCommand.Write(Path.Combine(directory, "reconstructions.png"), grid, rows.Count * shown, features, shown, false);
+        if (pca is { ComponentCount: 2 })
+        {
+            var test = loaded.Test.Features;
+            var plots = new[] { Autoencoder.Predict(Autoencoder.Encoder(net), test), pca.Project(backend, test) }.Select(codes =>
+            {
+                var x = new double[codes.Length / 2];
+                var y = new double[codes.Length / 2];
+                for (int i = 0; i < x.Length; i++) (x[i], y[i]) = (codes[2 * i], codes[2 * i + 1]);
+                var plot = new Shinso.Cli.Repro.ScatterPlot().Points(x, y, loaded.Test.Labels);
+                return (Pixels: plot.RenderRgb(), plot.Size);
+            }).ToArray();
+            var (w, h) = plots[0].Size;
+            var side = new byte[2 * w * h * 3];
+            for (int row = 0; row < h; row++)
+                for (int p = 0; p < 2; p++) plots[p].Pixels.AsSpan(row * w * 3, w * 3).CopyTo(side.AsSpan((row * 2 * w + p * w) * 3));
+            string path = Path.Combine(directory, "codes.png");
+            AtomicFile.WriteAllBytes(path, PngImage.EncodeRgb(side, 2 * w, h));
+            CommonOptions.Err.MarkupLine(Markup.Escape($"wrote {path}: the {loaded.Test.Count} test codes coloured by label (left), PCA's first two components (right)"));
+        }
         if (net.Layers.OfType<Shinso.Layers.Dense>().FirstOrDefault() is { } first)
         {
             int units = Math.Min(100, first.Units);

@@ -4,7 +4,7 @@ using Shinso.IO;
 namespace Shinso.Cli.Repro;
 
 /// <summary>
-/// A greyscale scatter plot with straight lines over it, rasterised for a PNG: axes with 1-2-5 ticks labelled in a
+/// A scatter plot with straight lines over it, rasterised for a PNG (greyscale, or in colour when its points have classes): axes with 1-2-5 ticks labelled in a
 /// built-in 3x5 digit font (the axis names go in the caption beside the picture), points as filled discs, lines solid
 /// or dashed in a grey level of their own.
 /// </summary>
@@ -12,15 +12,67 @@ internal sealed class ScatterPlot(int width = 640, int height = 440)
 {
     private const int Left = 70, Right = 20, Top = 20, Bottom = 40, FontScale = 2;
     private readonly List<(double X, double Y)> _points = [];
+    private readonly List<int> _classes = [];
     private readonly List<(double Slope, double Intercept, byte Grey, bool Dashed)> _lines = [];
 
     /// <summary>Adds the points to plot.</summary>
     public ScatterPlot Points(ReadOnlySpan<double> x, ReadOnlySpan<double> y)
     {
         if (x.Length != y.Length) throw new ArgumentException($"{x.Length} x values but {y.Length} y values.", nameof(y));
+        if (_classes.Count > 0) throw new InvalidOperationException("A plot of classed points takes classed points only.");
         for (int i = 0; i < x.Length; i++) _points.Add((x[i], y[i]));
         return this;
     }
+
+    /// <summary>Adds points coloured by class (small dots, as for thousands of codes); the plot is then written in colour.</summary>
+    public ScatterPlot Points(ReadOnlySpan<double> x, ReadOnlySpan<double> y, ReadOnlySpan<int> classes)
+    {
+        if (x.Length != y.Length || x.Length != classes.Length) throw new ArgumentException($"{x.Length} x values, {y.Length} y values and {classes.Length} classes.", nameof(classes));
+        if (_points.Count > _classes.Count) throw new InvalidOperationException("A plot of plain points takes plain points only.");
+        for (int i = 0; i < x.Length; i++)
+        {
+            _points.Add((x[i], y[i]));
+            _classes.Add(classes[i]);
+        }
+        return this;
+    }
+
+    /// <summary>Ten distinguishable colours (Tableau's), one per class, repeating after ten.</summary>
+    public static readonly (byte R, byte G, byte B)[] Palette =
+    [
+        (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
+        (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207),
+    ];
+
+    /// <summary>The plot in colour, row-major RGB: axes and lines in grey, each classed point a dot of its class's colour.</summary>
+    public byte[] RenderRgb()
+    {
+        var grey = Render();
+        var rgb = new byte[grey.Length * 3];
+        for (int i = 0; i < grey.Length; i++) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = grey[i];
+        if (_classes.Count == 0) return rgb;
+        var (_, xMin, xMax) = Ticks(_points.Min(p => p.X), _points.Max(p => p.X), includeZero: true);
+        var (_, yMin, yMax) = Ticks(_points.Min(p => p.Y), _points.Max(p => p.Y), includeZero: true);
+        int plotWidth = width - Left - Right, plotHeight = height - Top - Bottom;
+        for (int k = 0; k < _points.Count; k++)
+        {
+            var (r, g, b) = Palette[((_classes[k] % Palette.Length) + Palette.Length) % Palette.Length];
+            int cx = (int)Math.Round(Left + (_points[k].X - xMin) / (xMax - xMin) * plotWidth);
+            int cy = (int)Math.Round(Top + plotHeight - (_points[k].Y - yMin) / (yMax - yMin) * plotHeight);
+            for (int dy = -1; dy <= 1; dy++)
+                for (int dx = -1; dx <= 1; dx++)
+                {
+                    int px = cx + dx, py = cy + dy;
+                    if (px < 0 || px >= width || py < 0 || py >= height) continue;
+                    int o = 3 * (py * width + px);
+                    (rgb[o], rgb[o + 1], rgb[o + 2]) = (r, g, b);
+                }
+        }
+        return rgb;
+    }
+
+    /// <summary>The plot's width and height in pixels.</summary>
+    public (int Width, int Height) Size => (width, height);
 
     /// <summary>Adds the line <c>y = slope x + intercept</c> across the plot.</summary>
     public ScatterPlot Line(double slope, double intercept, byte grey, bool dashed = false)
@@ -30,7 +82,8 @@ internal sealed class ScatterPlot(int width = 640, int height = 440)
     }
 
     /// <summary>Writes the plot to <paramref name="path"/> as PNG (atomically).</summary>
-    public void Write(string path) => AtomicFile.WriteAllBytes(path, PngImage.Encode(Render(), width, height));
+    public void Write(string path) => AtomicFile.WriteAllBytes(path,
+        _classes.Count > 0 ? PngImage.EncodeRgb(RenderRgb(), width, height) : PngImage.Encode(Render(), width, height));
 
     /// <summary>The plot's pixels, row-major, 0 = black.</summary>
     public byte[] Render()
@@ -84,7 +137,8 @@ internal sealed class ScatterPlot(int width = 640, int height = 440)
             }
         }
 
-        foreach (var (x, y) in _points)
+        // Classed points are drawn in colour by RenderRgb.
+        foreach (var (x, y) in _classes.Count > 0 ? [] : _points)
         {
             double cx = Px(x), cy = Py(y);
             for (int dy = -4; dy <= 4; dy++)

@@ -4,7 +4,7 @@ using System.IO.Compression;
 namespace Shinso.IO;
 
 /// <summary>
-/// Writes 8-bit greyscale PNG files (ISO/IEC 15948: signature, IHDR, one zlib IDAT, IEND) with the BCL's
+/// Writes 8-bit greyscale and RGB PNG files (ISO/IEC 15948: signature, IHDR, one zlib IDAT, IEND) with the BCL's
 /// <see cref="ZLibStream"/>, and lays out image grids (samples, RBM filters) for them.
 /// </summary>
 public static class PngImage
@@ -14,19 +14,25 @@ public static class PngImage
 
     /// <summary>Encodes a greyscale image (<paramref name="pixels"/> row-major, 0 = black) as PNG bytes.</summary>
     /// <exception cref="ArgumentException">The pixel count is not <c>width * height</c>, or a size is not positive.</exception>
-    public static byte[] Encode(ReadOnlySpan<byte> pixels, int width, int height)
+    public static byte[] Encode(ReadOnlySpan<byte> pixels, int width, int height) => Encode(pixels, width, height, 1);
+
+    /// <summary>Encodes a colour image (<paramref name="rgb"/> row-major, three bytes a pixel: red, green, blue) as PNG bytes.</summary>
+    /// <exception cref="ArgumentException">The byte count is not <c>3 * width * height</c>, or a size is not positive.</exception>
+    public static byte[] EncodeRgb(ReadOnlySpan<byte> rgb, int width, int height) => Encode(rgb, width, height, 3);
+
+    private static byte[] Encode(ReadOnlySpan<byte> pixels, int width, int height, int channels)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
-        if (pixels.Length != (long)width * height)
-            throw new ArgumentException($"A {width}x{height} image needs {(long)width * height} pixels, got {pixels.Length}.", nameof(pixels));
+        if (pixels.Length != (long)width * height * channels)
+            throw new ArgumentException($"A {width}x{height} image of {channels} channel(s) needs {(long)width * height * channels} bytes, got {pixels.Length}.", nameof(pixels));
         using var output = new MemoryStream();
         output.Write(Signature);
         Span<byte> header = stackalloc byte[13];
         BinaryPrimitives.WriteInt32BigEndian(header, width);
         BinaryPrimitives.WriteInt32BigEndian(header[4..], height);
         header[8] = 8;  // bit depth
-        header[9] = 0;  // colour type: greyscale
+        header[9] = channels == 3 ? (byte)2 : (byte)0;  // colour type: truecolour or greyscale
         header[10] = 0; // deflate
         header[11] = 0; // adaptive filtering
         header[12] = 0; // no interlace
@@ -39,7 +45,7 @@ public static class PngImage
                 for (int y = 0; y < height; y++)
                 {
                     z.Write(filter);
-                    z.Write(pixels.Slice(y * width, width));
+                    z.Write(pixels.Slice(y * width * channels, width * channels));
                 }
             }
             WriteChunk(output, "IDAT"u8, compressed.GetBuffer().AsSpan(0, (int)compressed.Length));

@@ -82,6 +82,11 @@ public sealed class AutoencoderCliTests : IDisposable
         Assert.Contains("layer 0 pretrained as an RBM", stderr);
         Assert.Contains("layer 6 pretrained as an autoencoder (its units are not sigmoid", stderr);
         Assert.Equal(2, LastJsonLine(stdout)["code_units"]!.GetValue<int>());
+        // A two-unit code is pictured as the paper's Fig. 3: a colour PNG (IHDR colour type 2) of the codes beside PCA's.
+        var png = File.ReadAllBytes(Path.Combine(_root, "deep", "codes.png"));
+        Assert.Equal(2, png[25]);
+        Assert.Equal(2 * 640, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(16)));
+        Assert.Contains("codes coloured by label", stderr);
     }
 
     [Fact]
@@ -108,6 +113,9 @@ public sealed class AutoencoderCliTests : IDisposable
     [InlineData("autoencoder --code 900", "--code: 900 code units for 784 inputs")]
     [InlineData("stacked-autoencoder --code 5", "--code: stacked-autoencoder is a classifier")]
     [InlineData("autoencoder --pretrain-epochs 2", "--pretrain-epochs: autoencoder has no layer-wise pretraining")]
+    [InlineData("autoencoder --pretrainer rbm", "--pretrainer: autoencoder has no layer-wise pretraining")]
+    [InlineData("deep-autoencoder --pretrainer gibbs", "--pretrainer: expected rbm or autoencoder, got 'gibbs'")]
+    [InlineData("mlp-dropout --pretrainer rbm", "--pretrainer applies to deep-autoencoder and stacked-autoencoder")]
     [InlineData("mlp-dropout --code 5", "--code: sets the code of an autoencoder preset")]
     public void Bad_autoencoder_flags_are_usage_errors_naming_the_flag(string arguments, string expected)
     {
