@@ -27,16 +27,7 @@ internal sealed class PerceptronExperiment : Experiment
 
     public override ExperimentReport Run(ExperimentContext context)
     {
-        LoadedData data;
-        if (context.Quick && context.Data is null)
-        {
-            var (subsetTrain, subsetTest) = FashionMnist.Load(FashionMnist.EmbeddedSubsetDirectory);
-            data = new LoadedData(subsetTrain, subsetTest, DataFormat.Idx, "the embedded Fashion-MNIST subset (10,000 train / 2,000 test)");
-        }
-        else
-        {
-            data = CommonOptions.LoadData(context.Data, null);
-        }
+        var data = ExperimentData.Load(context);
         int classes = Math.Max(data.Train.ClassCount, data.Test.ClassCount);
         var train = SupervisedData.FromDataset(data.Train.WithClassCount(classes));
         var test = SupervisedData.FromDataset(data.Test.WithClassCount(classes));

@@ -1,0 +1,69 @@
+using System.Globalization;
+using Shinso.Cli.Commands;
+using Shinso.Models.Autoencoders;
+using Shinso.Models.FeedForward;
+using Shinso.Training;
+
+namespace Shinso.Cli.Repro;
+
+/// <summary>
+/// Greedy layer-wise pretraining makes a deep sigmoid net trainable by backprop: the 784-500-500-2000-10 net of
+/// mlp-dbn-shape trained the same way from random weights and after each hidden layer is pretrained as a tied autoencoder.
+/// </summary>
+internal sealed class PretrainingExperiment : Experiment
+{
+    public override string Name => "pretraining";
+
+    public override string Paper => "Bengio, Y., Lamblin, P., Popovici, D. & Larochelle, H. (2007), Greedy layer-wise training of deep networks, NIPS 19:153-160";
+
+    public override string Dataset => "Fashion-MNIST (Debian's dataset-fashion-mnist if installed, else the embedded subset; --quick: the subset); the paper used MNIST";
+
+    public override string Claim => "pretraining each layer as an autoencoder lets backprop train a deep sigmoid net that it cannot train from random weights";
+
+    public override string ExpectedTime => "2 min (quick: 20 s)";
+
+    public override string QuickVersion => "the embedded subset, 1 pretraining epoch a layer and 2 fine-tuning epochs instead of 5 and 10";
+
+    public override ExperimentReport Run(ExperimentContext context)
+    {
+        var data = ExperimentData.Load(context);
+        int classes = Math.Max(data.Train.ClassCount, data.Test.ClassCount);
+        var train = SupervisedData.FromDataset(data.Train.WithClassCount(classes));
+        var test = SupervisedData.FromDataset(data.Test.WithClassCount(classes));
+        var preset = AutoencoderPresets.Find("stacked-autoencoder", train.InputLength)!;
+        if (preset.Config.Architecture.OutputLength != classes)
+            throw new UsageException($"--data: {classes} classes; the 784-500-500-2000-10 net has 10 outputs.");
+        var config = preset.Config with { Training = preset.Config.Training with { Seed = context.Seed, Epochs = context.Quick ? 2 : preset.Config.Training.Epochs } };
+        var pretraining = preset.Pretraining! with { Seed = context.Seed, Epochs = context.Quick ? 1 : preset.Pretraining!.Epochs };
+
+        Evaluation Fit(bool pretrain)
+        {
+            var net = new FeedForwardNet(context.Backend, config.Architecture, context.Seed);
+            if (pretrain) LayerwisePretraining.Run(net, train.Inputs, pretraining);
+            new Trainer(net, config.CreateOptimizer(), config.Training).Fit(train);
+            return Trainer.Evaluate(net, test);
+        }
+        var random = Fit(pretrain: false);
+        var pretrained = Fit(pretrain: true);
+
+        string P(double? x) => (x ?? double.NaN).ToString("P2", CultureInfo.InvariantCulture);
+        string setting = $"784-500-500-2000-10 sigmoid, momentum 0.9, lr {config.Optimizer.LearningRate.ToString(CultureInfo.InvariantCulture)}, batch " +
+                         $"{config.Training.BatchSize}, {config.Training.Epochs} epochs, seed {context.Seed}; {train.Count:N0} training / {test.Count:N0} test images";
+        var report = new ExperimentReport(this);
+        report.Rows.Add(new ReportRow("pretraining each layer as an autoencoder, then backprop",
+            "1.40 % test error (stacked autoassociators, Table 1)", "MNIST, 3 hidden layers, greedy autoassociator pretraining, supervised fine-tuning",
+            $"{P(pretrained.Accuracy)} test accuracy", $"{pretraining.Epochs} epoch{(pretraining.Epochs == 1 ? "" : "s")} a layer of a tied autoencoder (Adam), then {setting}"));
+        report.Rows.Add(new ReportRow("the same net and backprop from random weights",
+            "2.40 % test error (deep network without pretraining)", "MNIST, the same depth, random initial weights",
+            $"{P(random.Accuracy)} test accuracy", $"small Gaussian initial weights (sigma 0.01), {setting}"));
+        report.Notes.Add($"Data: {data.Description}." + (context.Quick ? " Quick: the embedded subset and far fewer epochs." : ""));
+        report.Notes.Add("The paper's random-weight net still learned (2.4 % error) with its tuned schedule; here plain momentum SGD from small random weights " +
+                         "leaves this sigmoid net at chance, the seeds' observation, which makes the effect of pretraining stark rather than measured at the paper's scale.");
+        report.Notes.Add("No recipe was tuned for this experiment: the backprop settings are mlp-dbn-shape's, the pretraining the stacked-autoencoder preset's.");
+        report.Figures["pretrained_accuracy"] = pretrained.Accuracy;
+        report.Figures["random_init_accuracy"] = random.Accuracy;
+        report.Figures["train_samples"] = train.Count;
+        report.Figures["test_samples"] = test.Count;
+        return report;
+    }
+}
