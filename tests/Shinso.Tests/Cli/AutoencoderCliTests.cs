@@ -144,6 +144,7 @@ public sealed class AutoencoderCliTests : IDisposable
         Assert.Equal(10_000, (int)figures["train_samples"]!);
         // The shape, not the paper's numbers: the pretrained net learns; the random one's figure is reported whatever it is.
         Assert.InRange((double)figures["pretrained_accuracy"]!, 0.5, 1.0);
+        Assert.InRange((double)figures["rbm_pretrained_accuracy"]!, 0.5, 1.0);
         Assert.InRange((double)figures["random_init_accuracy"]!, 0.0, 1.0);
     }
 }
