@@ -10,6 +10,7 @@ root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(DevicesCommand.Create());
 root.Subcommands.Add(ReproCommand.Create());
+root.Subcommands.Add(FuzzCommand.Create());
 root.Options.Add(CommonOptions.Backend);
 root.Options.Add(CommonOptions.Device);
 try

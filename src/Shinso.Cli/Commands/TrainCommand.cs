@@ -77,6 +77,20 @@ internal static class TrainCommand
 
     private static IEnumerable<string> AllPresetNames => ModelKindRegistry.PresetNames;
 
+    /// <summary>Builds every object of a parsed document (enumerating an object builds it, and throws on a repeated key).</summary>
+    private static void Materialize(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (var (_, value) in o) Materialize(value);
+                break;
+            case JsonArray a:
+                foreach (var item in a) Materialize(item);
+                break;
+        }
+    }
+
     /// <summary>A preset by name, or a config file (its name without extension names the run).</summary>
     public static (string Name, TrainingConfig Config) LoadConfig(string source)
     {
@@ -87,10 +101,16 @@ internal static class TrainCommand
         try
         {
             node = JsonNode.Parse(File.ReadAllText(source), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip });
+            // Objects are built on first access, where a key given twice throws: build them all here, where it is the file's fault.
+            Materialize(node);
         }
         catch (JsonException e)
         {
             throw new FormatException($"{source}: not valid JSON ({e.Message}).");
+        }
+        catch (ArgumentException e)
+        {
+            throw new FormatException($"{source}: a key appears twice in one object ({CommonOptions.WithoutParameter(e)}).");
         }
         return (System.IO.Path.GetFileNameWithoutExtension(source), TrainingConfig.FromJson(node, source));
     }

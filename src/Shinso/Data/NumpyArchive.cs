@@ -142,7 +142,17 @@ public static class NumpyArchive
         }
         using (zip)
         {
-            foreach (var entry in zip.Entries)
+            // The central directory is read on first use of Entries, so a corrupt one surfaces here.
+            IReadOnlyCollection<ZipArchiveEntry> entries;
+            try
+            {
+                entries = zip.Entries;
+            }
+            catch (InvalidDataException e)
+            {
+                throw new DataFormatException(path, "archive", $"the zip archive's directory is corrupt: {e.Message}", e);
+            }
+            foreach (var entry in entries)
             {
                 if (!entry.FullName.EndsWith(".npy", StringComparison.Ordinal)) continue;
                 string name = entry.FullName[..^4];

@@ -1,0 +1,115 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Shinso.Cli.Fuzz;
+using Shinso.Random;
+using Spectre.Console;
+
+namespace Shinso.Cli.Commands;
+
+/// <summary>
+/// <c>shinso fuzz [FORMAT|all] --iterations N --seed S [--json]</c>: mutates a valid file of each format Shinso reads
+/// and runs the real loader on every mutant in-process. Each outcome must be a load or the loader's documented error
+/// (a <see cref="FormatException"/> naming the file), within <see cref="AllocationBound"/> bytes; anything else is
+/// counted as undocumented with the case that replays it, and the command exits 1. A model file that loads must yield
+/// exactly the original model (every byte of it is checksummed).
+/// </summary>
+internal static class FuzzCommand
+{
+    /// <summary>The most one load may allocate: every format here is a few hundred bytes, so more means a size field was trusted.</summary>
+    public const long AllocationBound = 64L << 20;
+
+    public static Command Create()
+    {
+        var format = new Argument<string>("format") { Description = $"One of {string.Join(", ", FuzzTargets.All.Select(t => t.Name))}, or all", DefaultValueFactory = _ => "all" };
+        var iterations = new Option<int>("--iterations") { Description = "Mutated files per format", DefaultValueFactory = _ => 1000 };
+        var seed = CommonOptions.Seed();
+        var json = CommonOptions.Json();
+        var command = new Command("fuzz", "Run every loader on mutated files (bit flips, truncation, insertions, extreme numbers, nested JSON) and count the outcomes");
+        command.Arguments.Add(format);
+        foreach (var o in new Option[] { iterations, seed, json }) command.Options.Add(o);
+        command.SetAction(r =>
+        {
+            string name = r.GetValue(format)!;
+            int n = r.GetValue(iterations);
+            if (n < 1) throw new UsageException($"--iterations must be >= 1, got {n}.");
+            var targets = name == "all" ? FuzzTargets.All : FuzzTargets.All.Where(t => t.Name == name).ToArray();
+            if (targets.Count == 0) throw new UsageException($"'{name}': expected one of {string.Join(", ", FuzzTargets.All.Select(t => t.Name))}, or all.");
+            ulong s = r.GetValue(seed) ?? 1;
+            var report = new JsonObject { ["iterations"] = n, ["seed"] = s };
+            bool clean = true;
+            string folder = Path.Combine(Path.GetTempPath(), $"shinso-fuzz-{Guid.NewGuid():N}");
+            Directory.CreateDirectory(folder);
+            try
+            {
+                foreach (var target in targets)
+                {
+                    var result = Run(target, n, s, folder);
+                    report[target.Name] = result;
+                    clean &= (int)result["undocumented"]! == 0 && (int)result["over_allocation"]! == 0 && ((int?)result["loaded_altered"] ?? 0) == 0;
+                    CommonOptions.Err.MarkupLine(Markup.Escape($"{target.Name}: {result["loaded"]} loaded, {result["rejected"]} rejected with the documented error, " +
+                                                               $"{result["undocumented"]} undocumented, {result["over_allocation"]} over {AllocationBound >> 20} MiB; " +
+                                                               $"slowest {result["slowest_ms"]} ms, {result["seconds"]} s"));
+                    foreach (var example in result["examples"]!.AsArray()) CommonOptions.Err.MarkupLine("  [red]" + Markup.Escape(example!.GetValue<string>()) + "[/]");
+                }
+            }
+            finally { Directory.Delete(folder, recursive: true); }
+            if (r.GetValue(json)) Console.WriteLine(report.ToJsonString());
+            return clean ? 0 : 1;
+        });
+        return command;
+    }
+
+    private static JsonObject Run(FuzzTarget target, int iterations, ulong seed, string folder)
+    {
+        var original = target.Seed();
+        string path = Path.Combine(folder, target.FileName);
+        // The seed file itself must load, or every rejection would prove nothing.
+        File.WriteAllBytes(path, original);
+        target.Load(path);
+        string? originalContent = target.Content?.Invoke(path);
+        int altered = 0;
+        var mutator = new Mutator(RandomStream.Root(seed).Derive("fuzz-" + target.Name));
+        int loaded = 0, rejected = 0, undocumented = 0, overAllocation = 0;
+        double slowest = 0;
+        var examples = new JsonArray();
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < iterations; i++)
+        {
+            var bytes = mutator.Mutate(original, i, out string applied);
+            File.WriteAllBytes(path, bytes);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            var caseClock = Stopwatch.StartNew();
+            Exception? failure = null;
+            try { target.Load(path); }
+            catch (Exception e) { failure = e; }
+            slowest = Math.Max(slowest, caseClock.Elapsed.TotalMilliseconds);
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            if (allocated > AllocationBound)
+            {
+                overAllocation++;
+                if (examples.Count < 5) examples.Add($"case {i} ({applied}): allocated {allocated:N0} bytes");
+            }
+            if (failure is null)
+            {
+                loaded++;
+                if (originalContent is not null && target.Content!(path) != originalContent)
+                {
+                    altered++;
+                    if (examples.Count < 5) examples.Add($"case {i} ({applied}): loaded, yielding another model than the original");
+                }
+            }
+            else if (FuzzTarget.Documented(failure, path)) rejected++;
+            else
+            {
+                undocumented++;
+                if (examples.Count < 5) examples.Add($"case {i} ({applied}): {failure.GetType().Name}: {failure.Message.Split('\n')[0]}");
+            }
+        }
+        return new JsonObject
+        {
+            ["loaded"] = loaded, ["loaded_altered"] = target.Content is null ? null : altered, ["rejected"] = rejected, ["undocumented"] = undocumented, ["over_allocation"] = overAllocation,
+            ["slowest_ms"] = Math.Round(slowest, 2), ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 2), ["examples"] = examples,
+        };
+    }
+}

@@ -1,0 +1,63 @@
+using System.Text.Json.Nodes;
+using Shinso.Data;
+
+namespace Shinso.Tests.Cli;
+
+/// <summary>Every loader on seeded mutants of a valid file (<c>shinso fuzz</c>), and the two defects the fuzzer found, pinned.</summary>
+public sealed class FuzzCliTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), $"shinso-fuzz-tests-{Guid.NewGuid():N}");
+
+    public FuzzCliTests() => Directory.CreateDirectory(_root);
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public void Every_format_loads_or_rejects_two_thousand_mutants_with_its_documented_error()
+    {
+        var (code, stdout, stderr) = CliTests.Shinso("fuzz", "all", "--iterations", "2000", "--seed", "7", "--json");
+        Assert.True(code == 0, stderr);
+        var report = (JsonObject)JsonNode.Parse(stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1])!;
+        foreach (var format in new[] { "model", "rbm", "idx", "npz", "csv", "table", "config" })
+        {
+            var result = report[format]!.AsObject();
+            Assert.Equal(0, (int)result["undocumented"]!);
+            Assert.Equal(0, (int)result["over_allocation"]!);
+            // Mutants are mostly broken: a fuzzer whose cases all loaded would be testing nothing.
+            Assert.True((int)result["rejected"]! > 1000, $"{format}: only {result["rejected"]} of 2000 rejected");
+            Assert.Equal(2000, (int)result["loaded"]! + (int)result["rejected"]!);
+            // Every byte of a model file is checksummed: a mutant that loads is the original model.
+            if (format is "model" or "rbm") Assert.Equal(0, (int)result["loaded_altered"]!);
+        }
+    }
+
+    [Fact]
+    public void A_zip_whose_directory_is_corrupt_is_a_data_format_error_naming_the_file()
+    {
+        string path = Path.Combine(_root, "bad.npz");
+        NumpyFilesArchive(path);
+        var bytes = File.ReadAllBytes(path);
+        // The end-of-central-directory record's "entries on this disk" (offset 8 from its signature) no longer matches the total.
+        int eocd = bytes.Length - 22;
+        Assert.Equal([0x50, 0x4B, 0x05, 0x06], bytes[eocd..(eocd + 4)]);
+        bytes[eocd + 8] ^= 0x03;
+        File.WriteAllBytes(path, bytes);
+        var e = Assert.Throws<DataFormatException>(() => NumpyArchive.ReadArchive(path));
+        Assert.Contains(path, e.Message);
+        Assert.Equal("archive", e.Field);
+    }
+
+    [Fact]
+    public void A_config_with_a_key_given_twice_is_a_format_error_naming_the_file()
+    {
+        string path = Path.Combine(_root, "twice.json");
+        File.WriteAllText(path, """{"architecture": {"input": [4], "layers": [{"type": "dense", "units": 2, "units": 3}]}}""");
+        var (code, _, stderr) = CliTests.Shinso("train", path, "--epochs", "0");
+        Assert.NotEqual(0, code);
+        Assert.Contains("twice.json: a key appears twice", stderr);
+        Assert.DoesNotContain("   at ", stderr);
+    }
+
+    private static void NumpyFilesArchive(string path) =>
+        Data.NumpyFiles.Archive(path, ("x_train.npy", Data.NumpyFiles.Array("|u1", [1, 2], [1, 2])), ("y_train.npy", Data.NumpyFiles.Array("|u1", [1], [0])));
+}
