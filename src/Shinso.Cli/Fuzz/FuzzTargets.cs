@@ -37,7 +37,10 @@ internal static class FuzzTargets
     [
         new("model", "model.shinso", FeedForwardModel, path => FeedForwardModelFile.FromDocument(ModelFile.Read(path), path, Backend), ModelContent),
         new("rbm", "rbm.shinso", RbmModel, path => RbmModelFile.FromDocument(ModelFile.Read(path), path, Backend), ModelContent),
+        new("dbn", "dbn.shinso", DbnModel, path => DbnModelFile.FromDocument(ModelFile.Read(path), path, Backend), ModelContent),
+        new("checkpoint", Training.Checkpoint.FileName, CheckpointFile, path => Training.Checkpoint.Load(Path.GetDirectoryName(path)!, Backend), ModelContent),
         new("idx", "train-images-idx3-ubyte", IdxImages, path => IdxReader.ReadImages(path)),
+        new("cifar", "data_batch_1.bin", CifarBatch, path => Cifar10.ReadBatches(path)),
         new("npz", "data.npz", Npz, path => NumpyArchive.ReadArchive(path)),
         new("csv", "train.csv", () => Encoding.ASCII.GetBytes("label,a,b,c\n1,0,255,17\n0,3,4,5\n2,250,1,0\n"), path => CsvTable.Read(path)),
         new("table", "table.csv", () => Encoding.ASCII.GetBytes("x,y,price\n1.5,2,10.25\n-3,4e2,11\n0.125,7,12.5\n"), path => NumericTable.Read(path)),
@@ -82,6 +85,30 @@ internal static class FuzzTargets
     });
 
     private static byte[] RbmModel() => ViaFile("rbm.shinso", path => RbmModelFile.Save(new RestrictedBoltzmannMachine(Backend, 5, 3, seed: 2), path));
+
+    private static byte[] DbnModel() => ViaFile("dbn.shinso", path => DbnModelFile.Save(new DeepBeliefNet(Backend, [6, 4, 3], 2, seed: 5), path));
+
+    /// <summary>A checkpoint of a small net after one momentum step, so that it carries optimizer state and a run position.</summary>
+    private static byte[] CheckpointFile() => ViaFile(Training.Checkpoint.FileName, path =>
+    {
+        var spec = new FeedForwardSpec([4], [LayerSpec.Dense(3), LayerSpec.Of("relu"), LayerSpec.Dense(2)], "softmax-cross-entropy");
+        var config = new Training.TrainingConfig { Architecture = spec, Training = new Training.TrainingOptions { Epochs = 1, BatchSize = 2, Seed = 3 } };
+        var net = new FeedForwardNet(Backend, spec, 3);
+        var optimizer = config.CreateOptimizer();
+        var trainer = new Training.Trainer(net, optimizer, config.Training);
+        trainer.Fit(new Training.SupervisedData([0, 1, 2, 3, 4, 5, 6, 7], 4, [1, 0, 0, 1], 2, [0, 1]));
+        Training.Checkpoint.Save(Path.GetDirectoryName(path)!, config, net, optimizer, trainer.State);
+    });
+
+    /// <summary>Two CIFAR-10 records: a label byte and 3,072 pixel bytes each.</summary>
+    private static byte[] CifarBatch()
+    {
+        var bytes = new byte[2 * Cifar10.RecordLength];
+        for (int i = 0; i < bytes.Length; i++) bytes[i] = (byte)(i * 7);
+        bytes[0] = 3;
+        bytes[Cifar10.RecordLength] = 9;
+        return bytes;
+    }
 
     private static byte[] IdxImages()
     {

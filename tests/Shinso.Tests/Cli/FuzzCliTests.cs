@@ -18,7 +18,7 @@ public sealed class FuzzCliTests : IDisposable
         var (code, stdout, stderr) = CliTests.Shinso("fuzz", "all", "--iterations", "2000", "--seed", "7", "--json");
         Assert.True(code == 0, stderr);
         var report = (JsonObject)JsonNode.Parse(stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1])!;
-        foreach (var format in new[] { "model", "rbm", "idx", "npz", "csv", "table", "config" })
+        foreach (var format in new[] { "model", "rbm", "dbn", "checkpoint", "idx", "cifar", "npz", "csv", "table", "config" })
         {
             var result = report[format]!.AsObject();
             Assert.Equal(0, (int)result["undocumented"]!);
@@ -27,7 +27,7 @@ public sealed class FuzzCliTests : IDisposable
             Assert.True((int)result["rejected"]! > 1000, $"{format}: only {result["rejected"]} of 2000 rejected");
             Assert.Equal(2000, (int)result["loaded"]! + (int)result["rejected"]!);
             // Every byte of a model file is checksummed: a mutant that loads is the original model.
-            if (format is "model" or "rbm") Assert.Equal(0, (int)result["loaded_altered"]!);
+            if (format is "model" or "rbm" or "dbn" or "checkpoint") Assert.Equal(0, (int)result["loaded_altered"]!);
         }
     }
 
