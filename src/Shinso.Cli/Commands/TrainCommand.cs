@@ -77,19 +77,6 @@ internal static class TrainCommand
 
     private static IEnumerable<string> AllPresetNames => ModelKindRegistry.PresetNames;
 
-    /// <summary>Builds every object of a parsed document (enumerating an object builds it, and throws on a repeated key).</summary>
-    private static void Materialize(JsonNode? node)
-    {
-        switch (node)
-        {
-            case JsonObject o:
-                foreach (var (_, value) in o) Materialize(value);
-                break;
-            case JsonArray a:
-                foreach (var item in a) Materialize(item);
-                break;
-        }
-    }
 
     /// <summary>A preset by name, or a config file (its name without extension names the run).</summary>
     public static (string Name, TrainingConfig Config) LoadConfig(string source)
@@ -100,17 +87,13 @@ internal static class TrainCommand
         JsonNode? node;
         try
         {
-            node = JsonNode.Parse(File.ReadAllText(source), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip });
-            // Objects are built on first access, where a key given twice throws: build them all here, where it is the file's fault.
-            Materialize(node);
+            // A key given twice is refused here, as model headers refuse it (objects are otherwise built on first access, where it would throw).
+            node = JsonNode.Parse(File.ReadAllText(source),
+                documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowDuplicateProperties = false });
         }
         catch (JsonException e)
         {
             throw new FormatException($"{source}: not valid JSON ({e.Message}).");
-        }
-        catch (ArgumentException e)
-        {
-            throw new FormatException($"{source}: a key appears twice in one object ({CommonOptions.WithoutParameter(e)}).");
         }
         return (System.IO.Path.GetFileNameWithoutExtension(source), TrainingConfig.FromJson(node, source));
     }

@@ -12,7 +12,7 @@ namespace Shinso.Cli.Fuzz;
 internal sealed class Mutator(RandomStream stream)
 {
     private static readonly int[] Extremes = [int.MaxValue, int.MinValue, -1, 0, 1 << 30, 65536];
-    private static readonly string[] Numbers = ["99999999999999999999", "-1", "1e39", "NaN", "2147483648", "-2147483649", "0x7fffffff", "1.5", ""];
+    private static readonly string[] Numbers = ["99999999999999999999", "-1", "1e39", "NaN", "2147483648", "-2147483649", "0x7fffffff", "1.5", "", "0"];
 
     private ulong _position;
 
@@ -20,40 +20,50 @@ internal sealed class Mutator(RandomStream stream)
     public static IReadOnlyList<string> Kinds { get; } =
         ["bit-flip", "random-byte", "truncate", "insert", "delete", "repeat-chunk", "extreme-int32", "text-number", "nested-json"];
 
-    /// <summary>Mutates <paramref name="original"/> for case <paramref name="index"/>; <paramref name="applied"/> names what was done.</summary>
+    /// <summary>
+    /// Mutates <paramref name="original"/> for case <paramref name="index"/>; <paramref name="applied"/> names the mutations
+    /// that changed something (one that could not apply, such as a number swap in a file without digits, is redrawn).
+    /// </summary>
     public byte[] Mutate(byte[] original, long index, out string applied)
     {
         _position = (ulong)index << 20;
         var bytes = new List<byte>(original);
         int count = 1 + Next(3);
         var names = new List<string>();
-        for (int m = 0; m < count; m++)
+        for (int attempts = 0; names.Count < count && attempts < 32; attempts++)
         {
             int kind = Next(Kinds.Count);
-            names.Add(Kinds[kind]);
-            Apply(kind, bytes);
+            if (Apply(kind, bytes)) names.Add(Kinds[kind]);
         }
         applied = string.Join("+", names);
         return [.. bytes];
     }
 
-    private void Apply(int kind, List<byte> bytes)
+    /// <summary>Applies mutation <paramref name="kind"/>; false when it could not change anything.</summary>
+    private bool Apply(int kind, List<byte> bytes)
     {
         int n = bytes.Count;
         switch (kind)
         {
-            case 0 when n > 0: { int i = Next(n); bytes[i] ^= (byte)(1 << Next(8)); break; }
-            case 1 when n > 0: bytes[Next(n)] = (byte)Next(256); break;
-            case 2: { int keep = Next(n + 1); bytes.RemoveRange(keep, n - keep); break; }
-            case 3: { int at = Next(n + 1), len = 1 + Next(16); var add = new byte[len]; for (int i = 0; i < len; i++) add[i] = (byte)Next(256); bytes.InsertRange(at, add); break; }
-            case 4 when n > 0: { int at = Next(n), len = Math.Min(n - at, 1 + Next(32)); bytes.RemoveRange(at, len); break; }
-            case 5 when n > 0: { int at = Next(n), len = Math.Min(n - at, 1 + Next(64)); bytes.InsertRange(Next(n + 1), bytes.GetRange(at, len)); break; }
+            case 0 when n > 0: { int i = Next(n); bytes[i] ^= (byte)(1 << Next(8)); return true; }
+            case 1 when n > 0:
+            {
+                int i = Next(n);
+                byte value = (byte)(bytes[i] + 1 + Next(255));
+                bytes[i] = value;
+                return true;
+            }
+            case 2 when n > 0: { int keep = Next(n); bytes.RemoveRange(keep, n - keep); return true; }
+            case 3: { int at = Next(n + 1), len = 1 + Next(16); var add = new byte[len]; for (int i = 0; i < len; i++) add[i] = (byte)Next(256); bytes.InsertRange(at, add); return true; }
+            case 4 when n > 0: { int at = Next(n), len = Math.Min(n - at, 1 + Next(32)); bytes.RemoveRange(at, len); return true; }
+            case 5 when n > 0: { int at = Next(n), len = Math.Min(n - at, 1 + Next(64)); bytes.InsertRange(Next(n + 1), bytes.GetRange(at, len)); return true; }
             case 6 when n >= 4:
             {
-                int at = Next(n - 3), value = Extremes[Next(Extremes.Length)];
+                // Half the time at a 4-byte boundary near the start, where binary headers keep their counts and sizes.
+                int at = Next(2) == 0 ? 4 * Next(Math.Min(n / 4, 16)) : Next(n - 3), value = Extremes[Next(Extremes.Length)];
                 bool big = Next(2) == 0;
                 for (int k = 0; k < 4; k++) bytes[at + k] = (byte)(value >> (8 * (big ? 3 - k : k)));
-                break;
+                return true;
             }
             case 7:
             {
@@ -64,20 +74,23 @@ internal sealed class Mutator(RandomStream stream)
                     int at = Next(n);
                     for (int i = at; i < n; i++) if (bytes[i] is >= (byte)'0' and <= (byte)'9') { start = i; break; }
                 }
-                if (start < 0) break;
+                if (start < 0) return false;
                 int end = start;
                 while (end < n && bytes[end] is >= (byte)'0' and <= (byte)'9') end++;
                 bytes.RemoveRange(start, end - start);
                 bytes.InsertRange(start, Encoding.ASCII.GetBytes(Numbers[Next(Numbers.Length)]));
-                break;
+                return true;
             }
             case 8:
             {
-                int depth = 1 + Next(100_000);
+                // Depths spread over 1 to 2^17 on a log scale, so the parsers' limits (64 levels) are met as often as deep ones.
+                int depth = Math.Max(1, (1 << Next(18)) + Next(3) - 1);
                 var nested = Encoding.ASCII.GetBytes(new string('[', depth) + new string(']', depth));
                 bytes.InsertRange(Next(n + 1), nested);
-                break;
+                return true;
             }
+            default:
+                return false;
         }
     }
 
