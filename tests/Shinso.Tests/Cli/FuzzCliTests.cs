@@ -27,7 +27,8 @@ public sealed class FuzzCliTests : IDisposable
             Assert.True((int)result["rejected"]! > 1000, $"{format}: only {result["rejected"]} of 2000 rejected");
             // Every byte of a model file is checksummed: a mutant that loads is byte-identical to the original.
             if (format is "model" or "rbm" or "dbn" or "checkpoint") Assert.Equal(0, (int)result["loaded_altered"]!);
-            Assert.InRange((long)result["largest_allocation_bytes"]!, 1, 4L << 20);
+            // Measured at all (the bound itself is over_allocation's, relative to each mutant's size).
+            Assert.InRange((long)result["largest_allocation_bytes"]!, 1, 64L << 20);
         }
     }
 
