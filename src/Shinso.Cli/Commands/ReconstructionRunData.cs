@@ -35,17 +35,17 @@ internal sealed class ReconstructionRunData(LoadedData data) : RunData
             throw new UsageException($"{run}: an autoencoder reconstructs its inputs as given; turn standardisation off (\"normalize\": false or --standardize false).");
         if (config.Architecture.Loss == "binary-cross-entropy")
             foreach (var set in new[] { data.Train, data.Test })
-                foreach (float v in set.Features)
-                    if (!(v >= 0f && v <= 1f))
-                        throw new UsageException($"--data: a value {v.ToString(CultureInfo.InvariantCulture)} lies outside [0, 1]; {run} reconstructs with cross-entropy, " +
-                                                 "which needs inputs in [0, 1] (byte images are scaled so); use a squared-error config for other data.");
+                if (Autoencoder.FirstOutsideUnitInterval(set.Features) is var at and >= 0)
+                    throw new UsageException($"--data: a value {set.Features[at].ToString(CultureInfo.InvariantCulture)} lies outside [0, 1]; {run} reconstructs with cross-entropy, " +
+                                             "which needs inputs in [0, 1] (byte images are scaled so); use a squared-error config for other data.");
         var train = data.Train;
         Dataset? validation = null;
         if (config.ValidationFraction > 0) (train, validation) = train.Split(config.ValidationFraction, config.Training.Seed);
         return new PreparedRows(Rows(train), validation is null ? null : Rows(validation), Rows(data.Test), null, []);
     }
 
-    private static SupervisedData Rows(Dataset set) => new(set.Features, set.FeatureCount, set.Features, set.FeatureCount);
+    /// <summary>A data set's samples as their own targets.</summary>
+    public static SupervisedData Rows(Dataset set) => new(set.Features, set.FeatureCount, set.Features, set.FeatureCount);
 
     public override (JsonObject? Figures, IReadOnlyList<string> Lines) Figures(FeedForwardNet net, PreparedRows rows)
     {

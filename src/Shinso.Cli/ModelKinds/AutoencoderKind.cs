@@ -162,9 +162,7 @@ internal sealed class AutoencoderKind : ModelKind
         var fitted = loaded.Train;
         var config = TrainingConfig.FromJson(a.Header.HyperParameters, a.File);
         if (config.ValidationFraction > 0) (fitted, _) = fitted.Split(config.ValidationFraction, config.Training.Seed);
-        var train = new SupervisedData(fitted.Features, fitted.FeatureCount, fitted.Features, fitted.FeatureCount);
-        var test = new SupervisedData(loaded.Test.Features, loaded.Test.FeatureCount, loaded.Test.Features, loaded.Test.FeatureCount);
-        var (figures, lines) = data.Figures(net, new PreparedRows(train, null, test, null, []));
+        var (figures, lines) = data.Figures(net, new PreparedRows(ReconstructionRunData.Rows(fitted), null, ReconstructionRunData.Rows(loaded.Test), null, []));
         foreach (var line in lines) CommonOptions.Err.MarkupLine(Markup.Escape(line));
         if (a.Json)
         {

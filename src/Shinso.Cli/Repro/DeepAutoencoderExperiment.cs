@@ -39,7 +39,7 @@ internal sealed class DeepAutoencoderExperiment : Experiment
         var pretraining = preset.Pretraining! with { Seed = context.Seed, Epochs = context.Quick ? 2 : preset.Pretraining!.Epochs };
         var train = data.Train.Features;
         var test = data.Test.Features;
-        if (Array.Exists(train, v => !(v >= 0f && v <= 1f)))
+        if (Autoencoder.FirstOutsideUnitInterval(train) >= 0)
             throw new UsageException("--data: the deep autoencoder reconstructs with cross-entropy, which needs values in [0, 1] (byte images are scaled so).");
 
         var net = new FeedForwardNet(context.Backend, config.Architecture, context.Seed);

@@ -14,6 +14,17 @@ public static class Autoencoder
     /// <summary>The kind of an autoencoder's model file.</summary>
     public const string FileKind = FeedForwardModelFile.AutoencoderKind;
 
+    /// <summary>
+    /// The index of the first value outside [0, 1] (or NaN), or -1: a cross-entropy reconstruction, and an RBM's Bernoulli
+    /// visible units, need every input in [0, 1].
+    /// </summary>
+    public static int FirstOutsideUnitInterval(ReadOnlySpan<float> values)
+    {
+        for (int i = 0; i < values.Length; i++)
+            if (!(values[i] >= 0f && values[i] <= 1f)) return i;
+        return -1;
+    }
+
     /// <summary>The index of <paramref name="net"/>'s code layer.</summary>
     /// <exception cref="ArgumentException">The net has no code layer.</exception>
     public static int CodeIndex(FeedForwardNet net)

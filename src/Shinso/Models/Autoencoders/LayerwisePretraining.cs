@@ -86,7 +86,7 @@ public static class LayerwisePretraining
         var mirrors = Mirrors(net, stack);
         var reports = new List<PretrainedLayer>();
         float[] codes = inputs;
-        bool unitInterval = InUnitInterval(inputs);
+        bool unitInterval = Autoencoder.FirstOutsideUnitInterval(inputs) < 0;
         for (int k = 0; k < stack.Count; k++)
         {
             var (index, activation) = stack[k];
@@ -228,9 +228,4 @@ public static class LayerwisePretraining
         return result;
     }
 
-    private static bool InUnitInterval(float[] values)
-    {
-        foreach (float v in values) if (!(v >= 0f && v <= 1f)) return false;
-        return true;
-    }
 }
