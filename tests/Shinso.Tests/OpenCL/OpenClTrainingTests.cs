@@ -209,6 +209,34 @@ public class OpenClTrainingTests(TwinBackends twins)
     }
 
     [Fact]
+    public void Mean_field_inference_with_observed_units_gives_the_same_means_and_free_energies_on_both_backends()
+    {
+        const int n = 16, visible = 12, hidden = 9;
+        var random = new System.Random(8);
+        var values = Enumerable.Range(0, n * visible).Select(_ => (float)(random.NextDouble() * 3 - 1.5)).ToArray();
+        var mask = Enumerable.Range(0, n * visible).Select(k => (k % visible) < visible / 2 || (k / visible) % 3 == 0 ? 1f : 0f).ToArray();
+        foreach (var method in new[] { MeanFieldMethod.Naive, MeanFieldMethod.Marginalized })
+        {
+            var outputs = new List<(Tensor Hidden, Tensor Visible, MeanFieldResult Result)>();
+            foreach (IBackend backend in new IBackend[] { twins.Cpu, twins.Device })
+            {
+                var rbm = Shinso.Tests.Boltzmann.Naive.Random(backend, visible, hidden, 12, 0.4f, 0.5f, VisibleUnits.Gaussian, learnSigma: true);
+                var v = backend.Allocate(n, visible);
+                var observed = backend.Allocate(n, visible);
+                backend.Upload(values, v);
+                backend.Upload(mask, observed);
+                var h = backend.Allocate(n, hidden);
+                var x = backend.Allocate(n, visible);
+                var result = RbmMeanField.Infer(rbm, v, observed, method, new MeanFieldOptions(MaxIterations: 30, Tolerance: 0), h, x);
+                outputs.Add((h, x, result));
+            }
+            AssertSameParameters([outputs[0].Hidden, outputs[0].Visible], [outputs[1].Hidden, outputs[1].Visible], $"{method} mean-field means");
+            for (int r = 0; r < n; r++)
+                Assert.Equal(outputs[0].Result.FreeEnergies[r], outputs[1].Result.FreeEnergies[r], 1e-3);
+        }
+    }
+
+    [Fact]
     public void Deep_belief_net_greedy_and_up_down_training_end_with_the_same_parameters()
     {
         var random = new System.Random(6);
