@@ -21,10 +21,22 @@ internal static class BoltzmannRuns
     public static JsonObject TrainRbm(string name, RbmPreset preset, IBackend backend, LoadedData data, string outDirectory, ResumeOverrides? resume = null)
     {
         string dataDescription = data.Description;
-        Progress($"data: {dataDescription} (binarised at {preset.BinarizeThreshold})");
         var (train, test) = (data.Train, data.Test);
-        train = train.Binarize(preset.BinarizeThreshold);
-        test = test.Binarize(preset.BinarizeThreshold);
+        VisibleCentering? centering = null;
+        if (preset.Units == VisibleUnits.Gaussian)
+        {
+            // A resumed run keeps the centring its checkpoint was trained on; both are fitted to the same training set.
+            centering = VisibleCentering.Fit(train);
+            Progress(string.Create(CultureInfo.InvariantCulture, $"data: {dataDescription} (centred per pixel, scaled by 1/{centering.Scale:G4})"));
+            train = centering.Apply(train);
+            test = centering.Apply(test);
+        }
+        else
+        {
+            Progress($"data: {dataDescription} (binarised at {preset.BinarizeThreshold})");
+            train = train.Binarize(preset.BinarizeThreshold);
+            test = test.Binarize(preset.BinarizeThreshold);
+        }
         var clock = Stopwatch.StartNew();
         RestrictedBoltzmannMachine rbm;
         try
@@ -38,7 +50,9 @@ internal static class BoltzmannRuns
         var o = preset.Options;
         double trainSeconds = clock.Elapsed.TotalSeconds;
         string modelPath = Path.Combine(outDirectory, "model.shinso");
-        var metadata = new JsonObject { ["data"] = dataDescription, ["binarize_threshold"] = preset.BinarizeThreshold, ["epochs"] = preset.Epochs };
+        var metadata = new JsonObject { ["data"] = dataDescription, ["epochs"] = preset.Epochs };
+        if (centering is null) metadata["binarize_threshold"] = preset.BinarizeThreshold;
+        else metadata[VisibleCentering.MetadataKey] = centering.ToJson();
         RbmModelFile.Save(rbm, modelPath, RbmRun.HyperParameters(preset), metadata);
         var summary = RbmLikelihood(rbm, train, test, preset.AisRuns, o.Seed);
         summary["model"] = name;
@@ -61,16 +75,21 @@ internal static class BoltzmannRuns
         double testLogP = RbmEvaluation.AverageLogProbability(rbm, test.Features, ais.LogZ);
         double trainLogP = RbmEvaluation.AverageLogProbability(rbm, train.Features.AsSpan(0, Math.Min(train.Count, 10_000) * train.FeatureCount), ais.LogZ);
         double recon = RbmEvaluation.ReconstructionError(rbm, test.Features);
-        var pl = RbmEvaluation.PseudoLikelihood(rbm, test.Features, Shinso.Random.RandomStream.Root(seed).Derive("pseudo-likelihood"));
+        // The pseudo-likelihood flips binary units; a Gaussian RBM's density has no such form here, so its entry is null.
+        double? pl = rbm.Units == VisibleUnits.Bernoulli
+            ? RbmEvaluation.PseudoLikelihood(rbm, test.Features, Shinso.Random.RandomStream.Root(seed).Derive("pseudo-likelihood")).Average()
+            : null;
+        string units = rbm.Units == VisibleUnits.Gaussian ? " (a density over centred pixels, in nats)" : "";
+        string pseudo = pl is { } p ? string.Create(CultureInfo.InvariantCulture, $"pseudo-likelihood {p:F2}") : "pseudo-likelihood not defined for Gaussian visible units";
         Progress(string.Create(CultureInfo.InvariantCulture,
             $"AIS log Z {ais.LogZ:F2} (3 sigma: {ais.LogZLow:F2} .. {ais.LogZHigh:F2}), {clock.Elapsed.TotalSeconds:F0} s; " +
-            $"average log-probability: test {testLogP:F2} nats, train {trainLogP:F2}; test reconstruction error {recon:F2}, pseudo-likelihood {pl.Average():F2}"));
+            $"average log-probability{units}: test {testLogP:F2} nats, train {trainLogP:F2}; test reconstruction error {recon:F2}, {pseudo}"));
         return new JsonObject
         {
             ["log_z"] = ais.LogZ, ["log_z_low"] = Finite(ais.LogZLow), ["log_z_high"] = Finite(ais.LogZHigh), ["ais_runs"] = aisRuns,
             ["test_log_probability"] = testLogP, ["test_log_probability_low"] = Finite(RbmEvaluation.AverageLogProbability(rbm, test.Features, ais.LogZHigh)),
             ["test_log_probability_high"] = Finite(RbmEvaluation.AverageLogProbability(rbm, test.Features, ais.LogZLow)),
-            ["train_log_probability"] = trainLogP, ["test_reconstruction_error"] = recon, ["test_pseudo_likelihood"] = pl.Average(),
+            ["train_log_probability"] = trainLogP, ["test_reconstruction_error"] = recon, ["test_pseudo_likelihood"] = pl,
             ["test_samples"] = test.Count,
         };
     }

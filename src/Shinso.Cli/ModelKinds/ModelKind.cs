@@ -15,6 +15,8 @@ internal enum ModelAction
     Sample,
     /// <summary><c>shinso export</c>: the feed-forward form as ONNX.</summary>
     Export,
+    /// <summary><c>shinso complete</c>: fill in occluded pixels of test images.</summary>
+    Complete,
 }
 
 /// <summary>The options of <c>shinso train</c> as typed (null: not given).</summary>
@@ -36,6 +38,10 @@ internal sealed record EvalArguments(string File, ModelHeader Header, IBackend B
 /// <summary>The options of <c>shinso sample</c>.</summary>
 internal sealed record SampleArguments(string File, ModelDocument Document, IBackend Backend, string? SamplesPath, string? FiltersPath, int Count,
     int Steps, string From, string? Data, string? TestData, ulong Seed);
+
+/// <summary>The options of <c>shinso complete</c>.</summary>
+internal sealed record CompleteArguments(string File, ModelDocument Document, IBackend Backend, string? Data, string? TestData,
+    Shinso.Data.Occlusion Mask, IReadOnlyList<string>? Methods, int? Steps, int Images, int Shown, string? OutPath, ulong Seed, bool Json);
 
 /// <summary>
 /// One model family as the CLI sees it: the model-file kind it writes, its presets, and the actions it supports.
@@ -79,6 +85,9 @@ internal abstract class ModelKind
 
     /// <summary>Writes sample or filter pictures; returns the exit code.</summary>
     public virtual int Sample(SampleArguments arguments) => throw Unsupported(arguments.File, ModelAction.Sample);
+
+    /// <summary>Fills in occluded test pixels by each asked method; returns the exit code.</summary>
+    public virtual int Complete(CompleteArguments arguments) => throw Unsupported(arguments.File, ModelAction.Complete);
 
     /// <summary>The error for an action this kind lacks: it names the kind and what it supports.</summary>
     public Commands.UsageException Unsupported(string what, ModelAction action) =>

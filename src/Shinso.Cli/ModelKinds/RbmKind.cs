@@ -6,14 +6,14 @@ using Spectre.Console;
 
 namespace Shinso.Cli.ModelKinds;
 
-/// <summary>Restricted Boltzmann machines: CD-k and PCD presets, AIS evaluation, Gibbs samples, ONNX encoder or decoder.</summary>
+/// <summary>Restricted Boltzmann machines: CD-k, PCD and Gaussian presets, AIS evaluation, Gibbs samples, image completion, ONNX encoder or decoder.</summary>
 internal sealed class RbmKind : ModelKind
 {
     public override string FileKind => RbmModelFile.Kind;
 
     public override string Description => "restricted Boltzmann machine";
 
-    public override IReadOnlyList<ModelAction> Actions { get; } = [ModelAction.Train, ModelAction.Eval, ModelAction.Sample, ModelAction.Export];
+    public override IReadOnlyList<ModelAction> Actions { get; } = [ModelAction.Train, ModelAction.Eval, ModelAction.Sample, ModelAction.Export, ModelAction.Complete];
 
     public override IReadOnlyList<string> Presets => BoltzmannPresets.RbmNames;
 
@@ -57,12 +57,30 @@ internal sealed class RbmKind : ModelKind
         var rbm = RbmModelFile.Load(a.File, a.Backend);
         if (data.Train.FeatureCount != rbm.VisibleCount)
             throw new UsageException($"--data: samples have {data.Train.FeatureCount} features but {a.File} has {rbm.VisibleCount} visible units.");
-        float threshold = a.Header.Metadata["binarize_threshold"] is JsonValue t && t.TryGetValue<float>(out float f) ? f : 0.5f;
-        var result = BoltzmannRuns.RbmLikelihood(rbm, data.Train.Binarize(threshold), data.Test.Binarize(threshold), a.AisRuns, a.Seed ?? 1);
+        var (train, test) = ModelUnits(rbm, a.File, a.Header.Metadata, data.Train, data.Test);
+        var result = BoltzmannRuns.RbmLikelihood(rbm, train, test, a.AisRuns, a.Seed ?? 1);
         result["model"] = a.File;
         if (a.Json) Console.WriteLine(result.ToJsonString());
         return 0;
     }
+
+    /// <summary>
+    /// The data on the scale the machine was trained on: binarised at the file's threshold (Bernoulli units) or centred as the
+    /// file's <c>visible_centering</c> says (Gaussian units; raw values when a file has none).
+    /// </summary>
+    internal static (Shinso.Data.Dataset Train, Shinso.Data.Dataset Test) ModelUnits(RestrictedBoltzmannMachine rbm, string file, JsonObject metadata,
+        Shinso.Data.Dataset train, Shinso.Data.Dataset test)
+    {
+        if (rbm.Units == VisibleUnits.Gaussian)
+        {
+            var centering = VisibleCentering.FromMetadata(metadata, file, rbm.VisibleCount);
+            return centering is null ? (train, test) : (centering.Apply(train), centering.Apply(test));
+        }
+        float threshold = metadata["binarize_threshold"] is JsonValue t && t.TryGetValue<float>(out float f) ? f : 0.5f;
+        return (train.Binarize(threshold), test.Binarize(threshold));
+    }
+
+    public override int Complete(CompleteArguments a) => CompleteCommand.CompleteRbm(RbmModelFile.FromDocument(a.Document, a.File, a.Backend), a);
 
     public override int Sample(SampleArguments a)
     {

@@ -263,5 +263,6 @@ public sealed class Dataset
         }
     }
 
-    private Dataset WithFeatures(float[] features) => new(features, Labels, ClassCount, _sampleShape);
+    /// <summary>A data set with <paramref name="features"/> (same length) and this one's labels, classes and sample shape.</summary>
+    public Dataset WithFeatures(float[] features) => new(features, Labels, ClassCount, _sampleShape);
 }

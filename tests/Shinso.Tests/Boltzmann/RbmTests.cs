@@ -351,6 +351,22 @@ public class RbmTests
             $"1,251 temperatures give +{fine.LogZHigh - fine.LogZ:F4}, no tighter than 101 (+{coarse.LogZHigh - coarse.LogZ:F4})");
     }
 
+    [Theory]
+    [InlineData(784, 12, 0.02f, false)]
+    [InlineData(20, 14, 0.3f, true)]
+    public void Gaussian_ais_contains_the_exact_log_z_and_tightens_with_more_temperatures(int nv, int nh, float weightStd, bool learnSigma)
+    {
+        var rbm = Naive.Random(Cpu, nv, nh, 72, weightStd, 0.5f, VisibleUnits.Gaussian, learnSigma);
+        double exact = RbmEvaluation.ExactLogPartition(rbm);
+        var coarse = AnnealedImportanceSampling.Estimate(rbm, [], new AisOptions { Runs = 100, Betas = AnnealedImportanceSampling.Schedule((1.0, 1e-2)), Seed = 5 });
+        var fine = AnnealedImportanceSampling.Estimate(rbm, [], new AisOptions { Runs = 100, Betas = AnnealedImportanceSampling.Schedule((0.5, 2e-3), (1.0, 5e-4)), Seed = 6 });
+        Assert.True(fine.Contains(exact), $"exact log Z {exact:F4} outside the AIS interval [{fine.LogZLow:F4}, {fine.LogZHigh:F4}] (estimate {fine.LogZ:F4})");
+        Assert.True(coarse.Contains(exact), $"exact log Z {exact:F4} outside the coarse AIS interval [{coarse.LogZLow:F4}, {coarse.LogZHigh:F4}]");
+        Assert.True(fine.LogZHigh - fine.LogZ < coarse.LogZHigh - coarse.LogZ,
+            $"1,251 temperatures give +{fine.LogZHigh - fine.LogZ:F4}, no tighter than 101 (+{coarse.LogZHigh - coarse.LogZ:F4})");
+        Assert.True(Math.Abs(fine.LogZ - fine.BaseLogZ) > 1e-3, "the model is so close to the base that the check proves little");
+    }
+
     [Fact]
     public void Default_schedule_is_the_papers()
     {

@@ -9,7 +9,9 @@ namespace Shinso.Models.Boltzmann;
 /// <param name="Options">CD hyper-parameters.</param>
 /// <param name="BinarizeThreshold">Pixels above this grey value become 1 (train and test alike), others 0.</param>
 /// <param name="AisRuns">AIS runs for the log-likelihood estimate after training (the paper's schedule).</param>
-public sealed record RbmPreset(int Hidden, bool Persistent, int Epochs, RbmTrainingOptions Options, float BinarizeThreshold = 0.5f, int AisRuns = 100);
+/// <param name="Units">Visible units: Bernoulli on binarised pixels, or Gaussian on pixels centred by <see cref="VisibleCentering"/> (the threshold is then unused).</param>
+public sealed record RbmPreset(int Hidden, bool Persistent, int Epochs, RbmTrainingOptions Options, float BinarizeThreshold = 0.5f, int AisRuns = 100,
+    VisibleUnits Units = VisibleUnits.Bernoulli);
 
 /// <summary>A named deep belief net run: greedy training, up-down fine-tuning, then backprop on the converted net.</summary>
 /// <param name="LayerSizes">n_0 (the data) through n_top.</param>
@@ -26,7 +28,7 @@ public sealed record DbnPreset(int[] LayerSizes, GreedyLayerwiseOptions Greedy, 
 public static class BoltzmannPresets
 {
     /// <summary>RBM preset names.</summary>
-    public static IReadOnlyList<string> RbmNames { get; } = ["rbm", "rbm-pcd"];
+    public static IReadOnlyList<string> RbmNames { get; } = ["rbm", "rbm-pcd", "rbm-gaussian"];
 
     /// <summary>DBN preset names.</summary>
     public static IReadOnlyList<string> DbnNames { get; } = ["dbn-mnist"];
@@ -45,6 +47,11 @@ public static class BoltzmannPresets
                 LearningRate = 0.01f, InitialMomentum = 0f, FinalMomentum = 0f, GibbsSteps = 1, WeightDecay = 2e-4f, BatchSize = 100,
                 PersistentChains = 100, Seed = 1,
             }),
+        // Gaussian visible units on centred pixels (VisibleCentering), unit variance: the guide's advice of a learning rate one
+        // to two orders below the binary case's, with its momentum schedule and weight cost.
+        "rbm-gaussian" => new RbmPreset(500, Persistent: false, Epochs: 20,
+            new RbmTrainingOptions { LearningRate = 0.005f, GibbsSteps = 1, WeightDecay = 2e-4f, BatchSize = 100, Seed = 1 },
+            Units: VisibleUnits.Gaussian),
         _ => null,
     };
 

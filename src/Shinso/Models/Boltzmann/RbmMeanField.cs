@@ -99,7 +99,7 @@ public static class RbmMeanField
         var scratch = ws.Get("mean-field-scratch", n, nh);
         var squaredWeights = ws.Get("mean-field-squared-weights", nv, nh);
         be.Multiply(rbm.Weights, rbm.Weights, squaredWeights);
-        if (observed is not null) be.ScaleShift(observed, -1f, 1f, ws.Get("mean-field-unobserved", n, nv));
+        PrepareUnobserved(rbm, observed);
         Tensor? selfCoupling = null;
         if (method == MeanFieldMethod.Marginalized)
         {
@@ -153,8 +153,14 @@ public static class RbmMeanField
         return new MeanFieldResult(iterations, converged, FreeEnergies(rbm, observed, method, hiddenMeans, visibleMeans, squaredWeights));
     }
 
+    /// <summary>Writes <c>1 - observed</c> to the workspace tensor <see cref="Clamp"/> reads.</summary>
+    internal static void PrepareUnobserved(RestrictedBoltzmannMachine rbm, Tensor? observed)
+    {
+        if (observed is not null) rbm.Backend.ScaleShift(observed, -1f, 1f, rbm.Workspace.Get("mean-field-unobserved", observed.Rows, observed.Columns));
+    }
+
     /// <summary>The starting point: observed values where observed, the visible biases' means elsewhere.</summary>
-    private static void InitialVisible(RestrictedBoltzmannMachine rbm, Tensor visible, Tensor? observed, Tensor x)
+    internal static void InitialVisible(RestrictedBoltzmannMachine rbm, Tensor visible, Tensor? observed, Tensor x)
     {
         var be = rbm.Backend;
         var bias = rbm.Workspace.Get("mean-field-bias-mean", 1, rbm.VisibleCount).Reshape(rbm.VisibleCount);
@@ -172,8 +178,11 @@ public static class RbmMeanField
         Clamp(rbm, visible, observed, x);
     }
 
-    /// <summary><c>x = (1 - observed) x + observed v</c>, as two products so that observed entries are <c>v</c> bit for bit.</summary>
-    private static void Clamp(RestrictedBoltzmannMachine rbm, Tensor visible, Tensor? observed, Tensor x)
+    /// <summary>
+    /// <c>x = (1 - observed) x + observed v</c>, as two products so that observed entries are <c>v</c> bit for bit; reads the
+    /// workspace's <c>mean-field-unobserved</c> tensor, which <see cref="PrepareUnobserved"/> fills.
+    /// </summary>
+    internal static void Clamp(RestrictedBoltzmannMachine rbm, Tensor visible, Tensor? observed, Tensor x)
     {
         if (observed is null) return;
         var be = rbm.Backend;

@@ -55,7 +55,7 @@ public static class RbmRun
         ArgumentOutOfRangeException.ThrowIfNegative(patience);
         if (resume is null)
         {
-            rbm = new RestrictedBoltzmannMachine(backend, train.FeatureCount, preset.Hidden, seed: preset.Options.Seed);
+            rbm = new RestrictedBoltzmannMachine(backend, train.FeatureCount, preset.Hidden, preset.Units, seed: preset.Options.Seed);
             trainer = CreateTrainer(preset, rbm);
             state = new TrainingState();
         }
@@ -80,6 +80,8 @@ public static class RbmRun
                 progress?.Invoke($"the run stopped early after epoch {done}; it keeps its best epoch's parameters and trains no more");
             doc.Kind = RbmModelFile.Kind;
             rbm = RbmModelFile.FromDocument(doc, path, backend);
+            if (rbm.Units != preset.Units)
+                throw new ResumeRefusedException($"{Option("resume")}: the run in {outDirectory} has {rbm.Units} visible units, not the preset's {preset.Units}; resume it with its own preset.");
             if (rbm.HiddenCount != preset.Hidden)
                 throw new ResumeRefusedException($"{Option("resume")}: the run in {outDirectory} has {rbm.HiddenCount} hidden units, not the preset's {preset.Hidden}; resume it with its own preset.");
             if (rbm.VisibleCount != train.FeatureCount)
