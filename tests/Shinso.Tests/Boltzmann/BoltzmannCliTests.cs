@@ -177,4 +177,58 @@ public sealed class BoltzmannCliTests : IDisposable
         Assert.Equal(2, code);
         Assert.Contains("--seed: the run was started with seed 1", stderr);
     }
+
+    [Fact]
+    public void Gaussian_rbm_preset_trains_and_completes_occluded_images_by_every_method()
+    {
+        string run = Path.Combine(_dir, "rbm-gaussian");
+        var (code, stdout, stderr) = CliTests.Shinso("train", "rbm-gaussian", "--epochs", "2", "--ais-runs", "4", "--data", TestData.EmbeddedSubset,
+            "--out", run, "--json");
+        Assert.True(code == 0, stderr);
+        var trained = LastJsonLine(stdout);
+        Assert.Null(trained["test_pseudo_likelihood"]);
+        Assert.Contains("pseudo-likelihood not defined for Gaussian visible units", stderr);
+        string model = Path.Combine(run, "model.shinso");
+        (code, stdout, stderr) = CliTests.Shinso("eval", model, "--ais-runs", "4", "--data", TestData.EmbeddedSubset, "--json");
+        Assert.True(code == 0, stderr);
+        Assert.Equal((double)trained["test_log_probability"]!, (double)LastJsonLine(stdout)["test_log_probability"]!, 9);
+
+        string picture = Path.Combine(_dir, "completions.png");
+        (code, stdout, stderr) = CliTests.Shinso("complete", model, "--data", TestData.EmbeddedSubset, "--mask", "right", "--images", "200",
+            "--show", "4", "--out", picture, "--json");
+        Assert.True(code == 0, stderr);
+        var result = LastJsonLine(stdout);
+        Assert.Equal(200 * 14 * 28, (long)result["hidden_pixels"]!);
+        double meanFill = (double)result["mean_fill_squared_error"]!;
+        var methods = result["methods"]!.AsArray();
+        Assert.Equal(["gibbs", "mean-field", "marginalized-mean-field"], methods.Select(m => (string)m!["method"]!));
+        foreach (var m in methods)
+            Assert.True((double)m!["squared_error"]! < 0.8 * meanFill, $"{m["method"]}: squared error {m["squared_error"]} is not well below the training-mean fill's {meanFill}");
+        var (w, h, _) = DecodeGreyscale(File.ReadAllBytes(picture));
+        Assert.Equal((4 * 29 + 1, 5 * 29 + 1), (w, h)); // originals, occluded, three methods
+
+        (code, _, stderr) = CliTests.Shinso("complete", model, "--data", TestData.EmbeddedSubset, "--mask", "middle");
+        Assert.Equal(2, code);
+        Assert.Contains("--mask: 'middle' is not an occlusion; expected left, right, top, bottom or random:F", stderr);
+    }
+
+    [Fact]
+    public void Completion_of_a_bernoulli_rbm_refuses_the_marginalized_method_and_names_those_that_apply()
+    {
+        string run = Path.Combine(_dir, "rbm");
+        var (code, _, stderr) = CliTests.Shinso("train", "rbm", "--epochs", "1", "--ais-runs", "2", "--data", TestData.EmbeddedSubset, "--out", run);
+        Assert.True(code == 0, stderr);
+        string model = Path.Combine(run, "model.shinso");
+        (code, _, stderr) = CliTests.Shinso("complete", model, "--data", TestData.EmbeddedSubset, "--method", "marginalized-mean-field");
+        Assert.Equal(2, code);
+        Assert.Contains("does not apply to", stderr);
+        Assert.Contains("methods that apply: gibbs, mean-field", stderr);
+        (code, var stdout, stderr) = CliTests.Shinso("complete", model, "--data", TestData.EmbeddedSubset, "--method", "gibbs,mean-field",
+            "--mask", "random:0.3", "--images", "100", "--steps", "20", "--json");
+        Assert.True(code == 0, stderr);
+        var result = LastJsonLine(stdout);
+        Assert.Equal("random:0.3", (string)result["mask"]!);
+        Assert.InRange((long)result["hidden_pixels"]!, (long)(0.27 * 100 * 784), (long)(0.33 * 100 * 784));
+        Assert.All(result["methods"]!.AsArray(), m => Assert.Equal(20, (int)m!["steps"]!));
+    }
 }

@@ -284,4 +284,55 @@ public class RbmMeanFieldTests(ITestOutputHelper output)
         Assert.Equal(2, fit.Result.Iterations);
         Assert.Throws<ArgumentOutOfRangeException>(() => Infer(rbm, new float[6], new bool[6], MeanFieldMethod.Naive, new MeanFieldOptions(Damping: 1f)));
     }
+
+    [Fact]
+    public void Clamped_gibbs_completion_reaches_the_exact_conditional_means_and_keeps_observed_values()
+    {
+        var rbm = Naive.Random(Cpu, 6, 4, 21, 0.8f, 0.5f);
+        var v = new float[] { 1, 0, 1, 0, 0, 0 };
+        var observed = new[] { true, true, true, false, false, false };
+        var exact = BernoulliByEnumeration(Naive.Read(rbm), v, observed);
+        const int rows = 2000;
+        var data = Enumerable.Range(0, rows).SelectMany(_ => v).ToArray();
+        var mask = Enumerable.Range(0, rows).SelectMany(_ => observed.Select(o => o ? 1f : 0f)).ToArray();
+        var completed = RbmCompletion.Complete(rbm, data, mask, CompletionMethod.Gibbs, 200, RandomStream.Root(4).Derive("completion"));
+        for (int i = 0; i < v.Length; i++)
+        {
+            double average = 0;
+            for (int r = 0; r < rows; r++)
+            {
+                float x = completed[r * v.Length + i];
+                if (observed[i]) Assert.Equal(v[i], x);
+                average += x / rows;
+            }
+            // 2,000 chains of 100 kept steps each: the standard error is well under 0.01.
+            Assert.True(Math.Abs(average - exact.VisibleMeans[i]) < 0.02, $"unit {i}: Gibbs {average:F4}, exact {exact.VisibleMeans[i]:F4}");
+        }
+        var e = Assert.Throws<ArgumentException>(() => RbmCompletion.Complete(rbm, data, mask, CompletionMethod.MarginalizedMeanField, 10, RandomStream.Root(1)));
+        Assert.Contains("methods that apply: gibbs, mean-field", e.Message);
+        mask[3] = 0.5f;
+        e = Assert.Throws<ArgumentException>(() => RbmCompletion.Complete(rbm, data, mask, CompletionMethod.MeanField, 10, RandomStream.Root(1)));
+        Assert.Contains("Mask value 0.5 at index 3 (sample 0, unit 3) is neither 0 nor 1", e.Message);
+    }
+
+    [Theory]
+    [InlineData("left", 0, 14)]
+    [InlineData("right", 14, 28)]
+    public void Occlusion_halves_hide_the_named_columns(string region, int firstHidden, int endHidden)
+    {
+        var mask = Shinso.Data.Occlusion.Parse(region).ObservedMask(2, 28, 28, RandomStream.Root(1));
+        for (int k = 0; k < mask.Length; k++)
+        {
+            int x = k % 28;
+            Assert.Equal(x >= firstHidden && x < endHidden ? 0f : 1f, mask[k]);
+        }
+        var top = Shinso.Data.Occlusion.Parse("top").ObservedMask(1, 5, 3, RandomStream.Root(1));
+        Assert.Equal(new float[] { 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1 }, top);
+        var bottom = Shinso.Data.Occlusion.Parse("bottom").ObservedMask(1, 5, 3, RandomStream.Root(1));
+        Assert.Equal(new float[] { 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0 }, bottom);
+        var random = Shinso.Data.Occlusion.Parse("random:0.25").ObservedMask(100, 28, 28, RandomStream.Root(1));
+        Assert.InRange(random.Count(x => x == 0f) / (double)random.Length, 0.24, 0.26);
+        foreach (string bad in new[] { "random:1", "random:0", "random:x", "centre" })
+            Assert.Contains("expected left, right, top, bottom or random:F", Assert.Throws<FormatException>(() => Shinso.Data.Occlusion.Parse(bad)).Message);
+    }
 }
