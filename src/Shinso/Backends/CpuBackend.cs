@@ -156,7 +156,7 @@ public sealed partial class CpuBackend : IBackend
     /// <inheritdoc />
     public float SigmoidCrossEntropy(Tensor logits, Tensor targets, Tensor probabilities, Tensor logitsGradient) =>
         LossKernels.SigmoidCrossEntropy(Host(logits, nameof(logits)), Host(targets, nameof(targets)), logits.Rows, logits.Columns,
-            Host(probabilities, nameof(probabilities)), Host(logitsGradient, nameof(logitsGradient)));
+            Host(probabilities, nameof(probabilities)), Host(logitsGradient, nameof(logitsGradient)), Options);
 
     /// <inheritdoc />
     public float SquaredError(Tensor outputs, Tensor targets, Tensor outputsGradient) =>
