@@ -50,10 +50,18 @@ internal static class DemoCommand
             var images = SampleCommand.GenerateDbn(dbn, 10, k, RandomStream.Root(1).Derive("dbn-samples"));
             PngImage.WriteGrid(samplesPath, images, 10 * dbn.LabelCount, FashionMnist.ImageRows, FashionMnist.ImageColumns, 10);
             summary["samples_path"] = samplesPath;
+            // With --epochs 0 there is no fine-tuned net to read the samples; only the blank share is measured.
+            var classifier = summary["model_path"]?.GetValue<string>() is { } classifierPath
+                ? Shinso.Models.FeedForward.FeedForwardModelFile.Load(classifierPath, backend)
+                : null;
+            var quality = SampleCommand.MeasureDbnSamples(images, 10, dbn.LabelCount, classifier, "the fine-tuned net");
+            summary["samples_blank_fraction"] = quality.BlankFraction;
+            summary["samples_label_agreement"] = quality.LabelAgreement;
             summary["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1);
             Console.WriteLine($"demo: DBN 784-500-500-2000+10 on {summary["train_samples"]} images: test accuracy greedy {Pct(summary, "greedy_accuracy")}, " +
                               $"up-down {Pct(summary, "updown_accuracy")}, backprop {Pct(summary, "accuracy")} on {summary["test_samples"]} images; " +
-                              $"{clock.Elapsed.TotalSeconds:F0} s; samples {samplesPath}");
+                              $"{clock.Elapsed.TotalSeconds:F0} s; samples {samplesPath} ({quality.BlankFraction:P0} blank" +
+                              (quality.LabelAgreement is { } agreement ? $", {agreement:P0} read as their label)" : ")"));
             if (r.GetValue(json)) Console.WriteLine(summary.ToJsonString());
             return 0;
         });

@@ -21,13 +21,18 @@ internal static class SampleCommand
         var count = new Option<int>("--count") { Description = "RBM: chains (and filters) to draw; DBN: images per label", DefaultValueFactory = _ => 0 };
         var steps = new Option<int>("--steps") { Description = "Gibbs steps (RBM chains, or the DBN's top RBM)", DefaultValueFactory = _ => 1000 };
         var from = new Option<string>("--from") { Description = "RBM chains start from 'random' bits or 'data' (binarised test images)", DefaultValueFactory = _ => "random" };
+        var classifier = new Option<string?>("--classifier")
+        {
+            Description = "DBN: a feed-forward model that reads the generated images (default: model.shinso beside the DBN, the net its run fine-tuned)",
+        };
         var data = CommonOptions.Data();
         var testData = CommonOptions.TestData();
         var seed = CommonOptions.Seed();
         var threads = CommonOptions.Threads();
+        var json = CommonOptions.Json();
         var command = new Command("sample", "Draw samples from an RBM or a deep belief net, or its filters, as PNG image grids");
         command.Arguments.Add(model);
-        foreach (var o in new Option[] { output, filters, count, steps, from, data, testData, seed, threads }) command.Options.Add(o);
+        foreach (var o in new Option[] { output, filters, count, steps, from, classifier, data, testData, seed, threads, json }) command.Options.Add(o);
         command.SetAction(r =>
         {
             string file = r.GetValue(model)!;
@@ -43,7 +48,8 @@ internal static class SampleCommand
             var document = ModelFile.Read(file);
             var kind = ModelKindRegistry.ForFile(file, document.Kind, ModelAction.Sample);
             using var backend = CommonOptions.CreateBackend(r, r.GetValue(threads), "auto");
-            return kind.Sample(new SampleArguments(file, document, backend, samplesPath, filtersPath, n, k, start, r.GetValue(data), r.GetValue(testData), s));
+            return kind.Sample(new SampleArguments(file, document, backend, samplesPath, filtersPath, n, k, start, r.GetValue(data), r.GetValue(testData), s,
+                r.GetValue(classifier), r.GetValue(json)));
         });
         return command;
     }
@@ -84,6 +90,26 @@ internal static class SampleCommand
         }
         return all;
     }
+
+    /// <summary>
+    /// The quality of <paramref name="perLabel"/> generated images per label (label 0 first), read by <paramref name="classifier"/> when
+    /// given; prints one line.
+    /// </summary>
+    internal static SampleQualityReport MeasureDbnSamples(float[] images, int perLabel, int labels, Shinso.Models.FeedForward.FeedForwardNet? classifier, string? classifierName)
+    {
+        var targets = new int[perLabel * labels];
+        for (int i = 0; i < targets.Length; i++) targets[i] = i / perLabel;
+        var report = SampleQuality.Measure(images, targets, classifier);
+        string agreement = report.LabelAgreement is { } a ? $", {a:P0} read as their label by {classifierName}" : " (no classifier to read them)";
+        CommonOptions.Err.MarkupLine(Markup.Escape($"samples: {report.BlankFraction:P0} of {report.Count} blank (mean intensity < {SampleQuality.BlankIntensity}){agreement}"));
+        return report;
+    }
+
+    /// <summary>The JSON entries of a sample-quality report.</summary>
+    internal static System.Text.Json.Nodes.JsonObject ToJson(SampleQualityReport report, string? classifier) => new()
+    {
+        ["samples"] = report.Count, ["blank_fraction"] = report.BlankFraction, ["label_agreement"] = report.LabelAgreement, ["classifier"] = classifier,
+    };
 
     internal static float[] RandomBits(int n, ulong seed)
     {

@@ -71,11 +71,24 @@ internal sealed class DbnKind : ModelKind
     {
         var dbn = DbnModelFile.FromDocument(a.Document, a.File, a.Backend);
         int n = a.Count == 0 ? 10 : a.Count;
+        System.Text.Json.Nodes.JsonObject? quality = null;
         if (a.SamplesPath is not null)
         {
             var images = SampleCommand.GenerateDbn(dbn, n, a.Steps, RandomStream.Root(a.Seed).Derive("dbn-samples"));
             // One row per label.
             SampleCommand.Write(a.SamplesPath, images, n * dbn.LabelCount, dbn.VisibleCount, n, false);
+            string? classifierPath = a.Classifier;
+            if (classifierPath is null)
+            {
+                string beside = Path.Combine(Path.GetDirectoryName(a.File) ?? "", "model.shinso");
+                if (File.Exists(beside) && Shinso.IO.ModelFile.Read(beside).Kind == Shinso.Models.FeedForward.FeedForwardModelFile.Kind) classifierPath = beside;
+            }
+            else if (!File.Exists(classifierPath)) throw new UsageException($"--classifier: {classifierPath}: no such model file.");
+            var classifier = classifierPath is null ? null : Shinso.Models.FeedForward.FeedForwardModelFile.Load(classifierPath, a.Backend);
+            if (classifier is not null && (classifier.Spec.InputLength != dbn.VisibleCount || classifier.Spec.OutputLength != dbn.LabelCount))
+                throw new UsageException($"--classifier: {classifierPath} maps {classifier.Spec.InputLength} inputs to {classifier.Spec.OutputLength} outputs; " +
+                                         $"the DBN's images have {dbn.VisibleCount} pixels and {dbn.LabelCount} labels.");
+            quality = SampleCommand.ToJson(SampleCommand.MeasureDbnSamples(images, n, dbn.LabelCount, classifier, classifierPath), classifierPath);
         }
         if (a.FiltersPath is not null)
         {
@@ -84,6 +97,7 @@ internal sealed class DbnKind : ModelKind
             SampleCommand.Write(a.FiltersPath, SampleCommand.Transposed(bottom.RecognitionWeights, bottom.BelowCount, bottom.AboveCount, shown), shown,
                 bottom.BelowCount, 10, true);
         }
+        if (a.Json) Console.WriteLine((quality ?? []).ToJsonString());
         return 0;
     }
 }

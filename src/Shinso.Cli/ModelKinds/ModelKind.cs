@@ -37,7 +37,7 @@ internal sealed record EvalArguments(string File, ModelHeader Header, IBackend B
 
 /// <summary>The options of <c>shinso sample</c>.</summary>
 internal sealed record SampleArguments(string File, ModelDocument Document, IBackend Backend, string? SamplesPath, string? FiltersPath, int Count,
-    int Steps, string From, string? Data, string? TestData, ulong Seed);
+    int Steps, string From, string? Data, string? TestData, ulong Seed, string? Classifier = null, bool Json = false);
 
 /// <summary>The options of <c>shinso complete</c>.</summary>
 internal sealed record CompleteArguments(string File, ModelDocument Document, IBackend Backend, string? Data, string? TestData,

@@ -91,8 +91,16 @@ public sealed class BoltzmannCliTests : IDisposable
         Assert.Equal((double)result["accuracy"]!, (double)LastJsonLine(stdout)["accuracy"]!, 6);
 
         string samples = Path.Combine(_dir, "samples.png"), filters = Path.Combine(_dir, "filters.png");
-        (code, _, stderr) = CliTests.Shinso("sample", Path.Combine(run, "dbn.shinso"), "--out", samples, "--filters", filters, "--count", "3", "--steps", "5");
+        (code, stdout, stderr) = CliTests.Shinso("sample", Path.Combine(run, "dbn.shinso"), "--out", samples, "--filters", filters, "--count", "3", "--steps", "5",
+            "--json");
         Assert.True(code == 0, stderr);
+        var quality = LastJsonLine(stdout);
+        // The run's fine-tuned net, found beside the DBN, reads the 30 samples.
+        Assert.Equal(Path.Combine(run, "model.shinso"), (string)quality["classifier"]!);
+        Assert.Equal(30, (int)quality["samples"]!);
+        Assert.Equal(Math.Round((double)quality["blank_fraction"]! * 30), (double)quality["blank_fraction"]! * 30, 9);
+        Assert.Equal(Math.Round((double)quality["label_agreement"]! * 30), (double)quality["label_agreement"]! * 30, 9);
+        Assert.Contains("read as their label by", stderr);
         var (w, h, _) = DecodeGreyscale(File.ReadAllBytes(samples));
         Assert.Equal((3 * 29 + 1, 10 * 29 + 1), (w, h)); // one row of 3 images per label
         (w, h, _) = DecodeGreyscale(File.ReadAllBytes(filters));
