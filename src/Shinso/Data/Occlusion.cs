@@ -1,5 +1,4 @@
 using System.Globalization;
-using Shinso.Kernels.Cpu;
 using Shinso.Random;
 
 namespace Shinso.Data;
@@ -41,7 +40,7 @@ public sealed record Occlusion(string Region, double Fraction)
         var mask = new float[count * pixels];
         if (Region == "random")
         {
-            RandomKernels.Uniform(stream, 0, mask);
+            UniformSource.Fill(stream, 0, mask);
             for (int k = 0; k < mask.Length; k++) mask[k] = mask[k] < Fraction ? 0f : 1f;
             return mask;
         }
