@@ -79,7 +79,8 @@ internal static class BoltzmannRuns
         double? pl = rbm.Units == VisibleUnits.Bernoulli
             ? RbmEvaluation.PseudoLikelihood(rbm, test.Features, Shinso.Random.RandomStream.Root(seed).Derive("pseudo-likelihood")).Average()
             : null;
-        string units = rbm.Units == VisibleUnits.Gaussian ? " (a density over centred pixels, in nats)" : "";
+        // Over the centred values divided by the shared scale s: in pixel units the log-density is this minus D log s.
+        string units = rbm.Units == VisibleUnits.Gaussian ? " (a density over the centred, scaled pixels)" : "";
         string pseudo = pl is { } p ? string.Create(CultureInfo.InvariantCulture, $"pseudo-likelihood {p:F2}") : "pseudo-likelihood not defined for Gaussian visible units";
         Progress(string.Create(CultureInfo.InvariantCulture,
             $"AIS log Z {ais.LogZ:F2} (3 sigma: {ais.LogZLow:F2} .. {ais.LogZHigh:F2}), {clock.Elapsed.TotalSeconds:F0} s; " +

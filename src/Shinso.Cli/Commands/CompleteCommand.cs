@@ -112,12 +112,12 @@ internal static class CompleteCommand
         }
 
         // The yardstick: each hidden pixel filled with its training mean.
-        var pixelMean = new float[nv];
+        var pixelSums = new double[nv];
         var trainPixels = ToPixels(train.Features);
         for (int s = 0; s < train.Count; s++)
-            for (int i = 0; i < nv; i++) pixelMean[i] += trainPixels[s * nv + i] / train.Count;
+            for (int i = 0; i < nv; i++) pixelSums[i] += trainPixels[s * nv + i];
         var meanFill = new float[truth.Length];
-        for (int k = 0; k < truth.Length; k++) meanFill[k] = observed[k] == 1f ? truth[k] : pixelMean[k % nv];
+        for (int k = 0; k < truth.Length; k++) meanFill[k] = observed[k] == 1f ? truth[k] : (float)(pixelSums[k % nv] / train.Count);
         double baseline = SquaredError(meanFill);
         CommonOptions.Err.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
             $"data: {loaded.Description}; {count} test images, mask {a.Mask} ({hiddenPixels / (double)count:F0} hidden pixels each); training-mean fill: squared error {baseline:F4}")));
@@ -130,14 +130,19 @@ internal static class CompleteCommand
             var clock = Stopwatch.StartNew();
             var estimate = RbmCompletion.Complete(rbm, inputs, observed, m, steps, root.Derive("completion-gibbs"));
             double seconds = clock.Elapsed.TotalSeconds;
-            var pixels = ToPixels(estimate);
+            var pixels = ToPixels(estimate.Values);
             double error = SquaredError(pixels);
             completed.Add(pixels);
+            string relative = baseline > 0 ? string.Create(CultureInfo.InvariantCulture, $" ({error / baseline:P0} of the training-mean fill)") : "";
+            string work = m == CompletionMethod.Gibbs
+                ? $"{steps} steps"
+                : $"{estimate.Iterations} of at most {steps} iterations, {(estimate.Converged ? "converged" : "NOT converged")}";
             CommonOptions.Err.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-                $"{RbmCompletion.Name(m),-24} squared error {error:F4} per hidden pixel ({error / baseline:P0} of the training-mean fill), {seconds:F2} s, {steps} {(m == CompletionMethod.Gibbs ? "steps" : "iterations at most")}")));
+                $"{RbmCompletion.Name(m),-24} squared error {error:F4} per hidden pixel{relative}, {seconds:F2} s, {work}")));
             rows.Add(new JsonObject
             {
-                ["method"] = RbmCompletion.Name(m), ["squared_error"] = error, ["seconds"] = Math.Round(seconds, 3), ["steps"] = steps,
+                ["method"] = RbmCompletion.Name(m), ["squared_error"] = double.IsFinite(error) ? error : null, ["seconds"] = Math.Round(seconds, 3),
+                ["steps"] = steps, ["iterations"] = estimate.Iterations, ["converged"] = estimate.Converged,
             });
         }
 

@@ -69,7 +69,7 @@ public static class LossKernels
                     var t = Vector512.Create(targets.Slice(i, 16));
                     var e = SimdMath.Exp(-Vector512.Abs(z));
                     var onePlus = Vector512<float>.One + e;
-                    block += Vector512.Max(z, Vector512<float>.Zero) - z * t + SimdMath.LogPositive(onePlus);
+                    block += Vector512.FusedMultiplyAdd(-z, t, Vector512.Max(z, Vector512<float>.Zero)) + SimdMath.LogPositive(onePlus);
                     var p = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(z, Vector512<float>.Zero), Vector512<float>.One, e) / onePlus;
                     p.CopyTo(probabilities.Slice(i, 16));
                     ((p - t) * scale).CopyTo(gradient.Slice(i, 16));
@@ -89,7 +89,7 @@ public static class LossKernels
                     var t = Vector256.Create(targets.Slice(i, 8));
                     var e = SimdMath.Exp(-Vector256.Abs(z));
                     var onePlus = Vector256<float>.One + e;
-                    block += Vector256.Max(z, Vector256<float>.Zero) - z * t + SimdMath.LogPositive(onePlus);
+                    block += Vector256.FusedMultiplyAdd(-z, t, Vector256.Max(z, Vector256<float>.Zero)) + SimdMath.LogPositive(onePlus);
                     var p = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(z, Vector256<float>.Zero), Vector256<float>.One, e) / onePlus;
                     p.CopyTo(probabilities.Slice(i, 8));
                     ((p - t) * scale).CopyTo(gradient.Slice(i, 8));

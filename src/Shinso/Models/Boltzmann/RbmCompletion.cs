@@ -16,6 +16,12 @@ public enum CompletionMethod
     MarginalizedMeanField,
 }
 
+/// <summary>What <see cref="RbmCompletion.Complete"/> produced.</summary>
+/// <param name="Values">[N, visible]: observed values kept bit for bit, the others estimated.</param>
+/// <param name="Iterations">Mean-field: the most iterations any batch ran; Gibbs: the steps.</param>
+/// <param name="Converged">Mean-field: whether every batch met the tolerance within the cap; Gibbs: always true.</param>
+public sealed record CompletionResult(float[] Values, int Iterations, bool Converged);
+
 /// <summary>Fills in the unobserved visible units of each sample from an RBM: image completion.</summary>
 public static class RbmCompletion
 {
@@ -52,7 +58,7 @@ public static class RbmCompletion
     /// <param name="stream">The Gibbs chains' random stream (unused by mean-field).</param>
     /// <param name="batchSize">Rows per backend batch.</param>
     /// <exception cref="ArgumentException">The method does not apply to the machine, or a size or mask value is wrong.</exception>
-    public static float[] Complete(RestrictedBoltzmannMachine rbm, ReadOnlySpan<float> data, ReadOnlySpan<float> observedMask, CompletionMethod method,
+    public static CompletionResult Complete(RestrictedBoltzmannMachine rbm, ReadOnlySpan<float> data, ReadOnlySpan<float> observedMask, CompletionMethod method,
         int steps, RandomStream stream, int batchSize = 500)
     {
         ArgumentNullException.ThrowIfNull(rbm);
@@ -62,6 +68,9 @@ public static class RbmCompletion
             throw new ArgumentException($"Method '{Name(method)}' does not apply to an RBM with {rbm.Units} visible units; methods that apply: " +
                                         $"{string.Join(", ", Applicable(rbm).Select(Name))}.", nameof(method));
         int nv = rbm.VisibleCount;
+        for (int k = 0; k < data.Length; k++)
+            if (!float.IsFinite(data[k]))
+                throw new ArgumentException($"Value {data[k]} at index {k} (sample {k / nv}, unit {k % nv}) is not finite; unobserved entries too must be finite.", nameof(data));
         if (data.Length % nv != 0) throw new ArgumentException($"{data.Length} values are not a whole number of samples of {nv} visible units.", nameof(data));
         if (observedMask.Length != data.Length) throw new ArgumentException($"The mask has {observedMask.Length} values for {data.Length} data values.", nameof(observedMask));
         for (int k = 0; k < observedMask.Length; k++)
@@ -72,6 +81,8 @@ public static class RbmCompletion
         var ws = rbm.Workspace;
         var result = new float[data.Length];
         ulong counter = 0;
+        int iterations = method == CompletionMethod.Gibbs ? steps : 0;
+        bool converged = true;
         for (int start = 0; start < n; start += batchSize)
         {
             int rows = Math.Min(batchSize, n - start);
@@ -86,11 +97,13 @@ public static class RbmCompletion
             {
                 var h = ws.Get("completion-hidden-means", rows, nh);
                 var family = method == CompletionMethod.MeanField ? MeanFieldMethod.Naive : MeanFieldMethod.Marginalized;
-                RbmMeanField.Infer(rbm, v, observed, family, new MeanFieldOptions(MaxIterations: steps), h, x);
+                var fit = RbmMeanField.Infer(rbm, v, observed, family, new MeanFieldOptions(MaxIterations: steps), h, x);
+                iterations = Math.Max(iterations, fit.Iterations);
+                converged &= fit.Converged;
             }
             be.Download(x, result.AsSpan(start * nv, rows * nv));
         }
-        return result;
+        return new CompletionResult(result, iterations, converged);
     }
 
     /// <summary>

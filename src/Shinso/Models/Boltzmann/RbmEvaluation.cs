@@ -105,10 +105,8 @@ public static class AnnealedImportanceSampling
         options ??= new AisOptions();
         if (rbm.Units != VisibleUnits.Bernoulli) throw new NotSupportedException("AIS with a base-rate model is implemented for Bernoulli visible units.");
         if (baseBiases.Length != rbm.VisibleCount) throw new ArgumentException($"{baseBiases.Length} base biases for {rbm.VisibleCount} visible units.", nameof(baseBiases));
-        double[] betas = options.Betas ?? DefaultBetas();
-        if (betas.Length < 2 || betas[0] != 0 || betas[^1] != 1) throw new ArgumentException("The schedule must start at 0 and end at 1.", nameof(options));
+        double[] betas = CheckedSchedule(options);
         int m = options.Runs, nv = rbm.VisibleCount, nh = rbm.HiddenCount;
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(m);
         var be = rbm.Backend;
         var stream = RandomStream.Root(options.Seed).Derive("ais");
         ulong counter = 0;
@@ -190,10 +188,8 @@ public static class AnnealedImportanceSampling
         ArgumentNullException.ThrowIfNull(rbm);
         options ??= new AisOptions();
         if (rbm.Units != VisibleUnits.Gaussian) throw new ArgumentException("EstimateGaussian needs Gaussian visible units; use Estimate with training data for Bernoulli ones.", nameof(rbm));
-        double[] betas = options.Betas ?? DefaultBetas();
-        if (betas.Length < 2 || betas[0] != 0 || betas[^1] != 1) throw new ArgumentException("The schedule must start at 0 and end at 1.", nameof(options));
+        double[] betas = CheckedSchedule(options);
         int m = options.Runs, nv = rbm.VisibleCount, nh = rbm.HiddenCount;
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(m);
         var be = rbm.Backend;
         var stream = RandomStream.Root(options.Seed).Derive("ais");
         ulong counter = 0;
@@ -235,6 +231,15 @@ public static class AnnealedImportanceSampling
         double baseLogZ = nh * Math.Log(2);
         foreach (float sigma in RestrictedBoltzmannMachine.Download(rbm.Sigma)) baseLogZ += 0.5 * Math.Log(2 * Math.PI) + Math.Log(sigma);
         return Summarize(logw, m, baseLogZ);
+    }
+
+    /// <summary>The options' temperatures, checked to run from 0 to 1, with at least one run asked for.</summary>
+    private static double[] CheckedSchedule(AisOptions options)
+    {
+        double[] betas = options.Betas ?? DefaultBetas();
+        if (betas.Length < 2 || betas[0] != 0 || betas[^1] != 1) throw new ArgumentException("The schedule must start at 0 and end at 1.", nameof(options));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.Runs, nameof(options));
+        return betas;
     }
 
     /// <summary>log of the mean importance weight with RBM_AIS.m's 3-sigma interval, shifted by the base model's log Z.</summary>

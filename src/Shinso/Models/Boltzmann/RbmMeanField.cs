@@ -55,7 +55,7 @@ public sealed record MeanFieldResult(int Iterations, bool Converged, double[] Fr
 /// exponent <c>c.h + sum_(i observed) (v_i / sigma_i) a_i + sum_(i unobserved) (b_i a_i / sigma_i + a_i^2 / 2)</c>. Its mean-field
 /// update is the naive one plus the term <c>sum_(i unobserved) W_ij^2 (1/2 - m_j)</c>, which comes from the variance of
 /// <c>a_i</c> that the naive family drops; for the same <c>m</c> the free energies differ by exactly
-/// <c>sum_(i unobserved) sum_j W_ij^2 m_j (1 - m_j) / 2</c>, so the marginalized bound is never the looser one.</para>
+/// <c>sum_(i unobserved) sum_j W_ij^2 m_j (1 - m_j) / 2</c>, so at any <c>m</c> the marginalized bound is the tighter one.</para>
 /// <para>Every batch operation runs through the RBM's backend; the free energies are summed on the host in double.</para>
 /// </remarks>
 public static class RbmMeanField
@@ -66,7 +66,7 @@ public static class RbmMeanField
     /// Fits the mean-field approximation of <c>p(v_unobserved, h | v_observed)</c> for each row.
     /// </summary>
     /// <param name="rbm">The machine.</param>
-    /// <param name="visible">[N, visible]: the observed values (entries where <paramref name="observed"/> is 0 are ignored).</param>
+    /// <param name="visible">[N, visible]: the observed values; entries where <paramref name="observed"/> is 0 are not used but must be finite (they are multiplied by 0).</param>
     /// <param name="observed">[N, visible] of 1 (observed) and 0 (to infer), or null when no visible unit is observed.</param>
     /// <param name="method">The variational family.</param>
     /// <param name="options">Iteration settings.</param>
@@ -142,6 +142,8 @@ public static class RbmMeanField
             be.Download(hiddenMeans, current);
             double largestStep = 0;
             for (int k = 0; k < current.Length; k++) largestStep = Math.Max(largestStep, Math.Abs(current[k] - previous[k]));
+            // The tolerance applies to the undamped step |f(m) - m|, of which damping moves only (1 - damping).
+            largestStep /= 1 - damping;
             (previous, current) = (current, previous);
             if (largestStep <= options.Tolerance)
             {
@@ -149,7 +151,8 @@ public static class RbmMeanField
                 break;
             }
         }
-        if (method == MeanFieldMethod.Marginalized) CompleteVisible(rbm, visible, observed, hiddenMeans, visibleMeans);
+        // The visible means that belong to the final hidden means (for the naive family also the best x for them).
+        CompleteVisible(rbm, visible, observed, hiddenMeans, visibleMeans);
         return new MeanFieldResult(iterations, converged, FreeEnergies(rbm, observed, method, hiddenMeans, visibleMeans, squaredWeights));
     }
 
