@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using Shinso.IO;
+using Xunit.Abstractions;
+
+namespace Shinso.Tests.Cli;
+
+/// <summary>
+/// Real <c>shinso train</c> processes killed with SIGKILL at random points, then resumed: every family with resume ends with
+/// exactly the parameters of a run that was never interrupted, and after every kill each model or checkpoint file in the
+/// run folder is either absent or whole.
+/// </summary>
+public sealed class KilledRunTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), $"shinso-killed-{Guid.NewGuid():N}");
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
+    }
+
+    private static Process Start(IEnumerable<string> args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Shinso.Cli.dll"));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        var process = Process.Start(start)!;
+        // Drain both pipes so that a chatty run never blocks on a full one.
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    /// <summary>Every <c>.shinso</c> file in the folder reads back whole (ModelFile.Read checks lengths and checksums).</summary>
+    private static void AssertFilesWhole(string folder, string when)
+    {
+        if (!Directory.Exists(folder)) return;
+        foreach (string file in Directory.GetFiles(folder, "*.shinso"))
+        {
+            try
+            {
+                ModelFile.Read(file);
+            }
+            catch (Exception e)
+            {
+                Assert.Fail($"{when}: {Path.GetFileName(file)} is damaged: {e.Message}");
+            }
+        }
+    }
+
+    public static TheoryData<string, string[], string[]> Families => new()
+    {
+        { "logistic", ["--epochs", "60"], ["model.shinso"] },
+        { "rbm", ["--epochs", "5", "--ais-runs", "2"], ["model.shinso"] },
+        { "dbn-mnist", ["--pretrain-epochs", "1", "--updown-epochs", "2", "--epochs", "2"], ["dbn.shinso", "model.shinso"] },
+        { "autoencoder", ["--epochs", "12"], ["model.shinso"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(Families))]
+    public void A_run_killed_three_times_resumes_to_the_parameters_of_an_uninterrupted_run(string preset, string[] options, string[] models)
+    {
+        string[] common = [.. options, "--data", TestData.EmbeddedSubset, "--threads", "1"];
+        string whole = Path.Combine(_dir, "whole"), killed = Path.Combine(_dir, "killed");
+        var clock = Stopwatch.StartNew();
+        var (code, _, stderr) = CliTests.Shinso(["train", preset, .. common, "--out", whole]);
+        Assert.True(code == 0, stderr);
+        double seconds = clock.Elapsed.TotalSeconds;
+
+        var random = new System.Random(preset.Length * 7919 + options.Length);
+        int kills = 0, starts = 0;
+        while (kills < 3)
+        {
+            bool resume = File.Exists(Path.Combine(killed, "checkpoint.shinso"));
+            string[] args = resume ? ["train", preset, .. common, "--resume", killed] : ["train", preset, .. common, "--out", killed];
+            using var process = Start(args);
+            starts++;
+            // A random point past the ~0.3 s start-up, within the first third of a whole run, so that three kills fit in one.
+            int delay = (int)(1000 * (0.3 + random.NextDouble() * Math.Max(0.2, (seconds - 0.3) / 3)));
+            if (process.WaitForExit(delay))
+            {
+                Assert.True(process.ExitCode == 0, $"start {starts} ({(resume ? "resume" : "fresh")}) exited with {process.ExitCode}");
+                break; // the run finished before the kill: nothing left to interrupt
+            }
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit();
+            kills++;
+            AssertFilesWhole(killed, $"after kill {kills} at {delay} ms");
+        }
+        output.WriteLine($"{preset}: uninterrupted {seconds:F1} s; {kills} kills over {starts} starts");
+        Assert.True(kills >= 2, $"{preset}: the run finished after {kills} kill(s); the test needs a longer run to interrupt");
+        (code, _, stderr) = CliTests.Shinso(["train", preset, .. common, File.Exists(Path.Combine(killed, "checkpoint.shinso")) ? "--resume" : "--out", killed]);
+        Assert.True(code == 0, stderr);
+
+        foreach (string model in models)
+        {
+            var expected = ModelFile.Read(Path.Combine(whole, model));
+            var actual = ModelFile.Read(Path.Combine(killed, model));
+            Assert.Equal(expected.Tensors.Select(t => t.Name), actual.Tensors.Select(t => t.Name));
+            for (int i = 0; i < expected.Tensors.Count; i++)
+                Assert.True(expected.Tensors[i].Data.AsSpan().SequenceEqual(actual.Tensors[i].Data),
+                    $"{preset}: {model} tensor {expected.Tensors[i].Name} differs from the uninterrupted run's after {kills} kills");
+        }
+    }
+}
