@@ -62,6 +62,10 @@ internal static class TrainingRun
         if (resume is not null)
         {
             data.CheckResume(Checkpoint.ReadProvenance(outDirectory), outDirectory);
+            // A checkpoint from another preset or family would train on as if it were this one, under this one's name.
+            if (Checkpoint.ReadIdentity(outDirectory) is { } saved && (saved.Name != name || saved.ModelKind != fileKind))
+                throw new UsageException($"--resume: the run in {outDirectory} is '{saved.Name}' (it saves '{saved.ModelKind}' models), not '{name}'" +
+                                         (saved.ModelKind != fileKind ? $" (a '{fileKind}' run)" : "") + "; resume it with its own preset or config.");
             var restored = Checkpoint.Load(outDirectory, backend, saved => Resume(resume, saved));
             config = restored.Config;
             (net, optimizer, state) = (restored.Net, restored.Optimizer, restored.State);
@@ -105,7 +109,7 @@ internal static class TrainingRun
         }
         trainer.EpochCompleted = m =>
         {
-            Checkpoint.Save(outDirectory, config, net, optimizer, trainer.State, provenance);
+            Checkpoint.Save(outDirectory, config, net, optimizer, trainer.State, provenance, new RunIdentity(name, fileKind));
             epochCompleted?.Invoke(m);
             if (m.Epoch <= 5 || m.Epoch % every == 0 || m.Epoch == epochs) Print(m);
         };

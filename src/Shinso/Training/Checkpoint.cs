@@ -28,13 +28,16 @@ public static class Checkpoint
     /// <param name="state">The loop's position.</param>
     /// <param name="provenance">What the run trains on (e.g. a table's target and columns), kept under the metadata key
     /// <c>run</c> for the caller to check a resumed run against (<see cref="ReadProvenance"/>).</param>
-    public static void Save(string directory, TrainingConfig config, FeedForwardNet net, Optimizer optimizer, TrainingState state, JsonObject? provenance = null)
+    /// <param name="identity">The run's name and the kind of model it saves, kept for <see cref="ReadIdentity"/>.</param>
+    public static void Save(string directory, TrainingConfig config, FeedForwardNet net, Optimizer optimizer, TrainingState state, JsonObject? provenance = null,
+        RunIdentity? identity = null)
     {
         Directory.CreateDirectory(directory);
         var doc = FeedForwardModelFile.ToDocument(net, config.ToJson());
         doc.Kind = Kind;
         doc.Metadata["optimizer"] = optimizer.Kind;
         if (provenance is not null) doc.Metadata["run"] = provenance.DeepClone();
+        if (identity is not null) doc.Metadata["identity"] = new JsonObject { ["name"] = identity.Name, ["model_kind"] = identity.ModelKind };
         AddRunState(doc, state, net.Parameters, optimizer);
         ModelFile.Write(Path.Combine(directory, FileName), doc);
     }
@@ -140,6 +143,17 @@ public static class Checkpoint
         return TrainingConfig.FromJson(ModelFile.ReadHeader(path).HyperParameters, path + " (hyper-parameters)");
     }
 
+    /// <summary>What <see cref="Save"/> was told the run is, or null for a checkpoint written without it.</summary>
+    /// <exception cref="FileNotFoundException">The folder holds no checkpoint.</exception>
+    /// <exception cref="ModelFileException">The entry is malformed.</exception>
+    public static RunIdentity? ReadIdentity(string directory)
+    {
+        string path = ExistingPath(directory);
+        if (ModelFile.ReadHeader(path).Metadata["identity"] is not JsonObject o) return null;
+        var json = new StrictJson(o, path, "metadata.identity");
+        return new RunIdentity(json.String("name"), json.String("model_kind"));
+    }
+
     /// <summary>What <see cref="Save"/> was told the run trains on, or null.</summary>
     /// <exception cref="FileNotFoundException">The folder holds no checkpoint.</exception>
     public static JsonObject? ReadProvenance(string directory) =>
@@ -169,3 +183,6 @@ public static class Checkpoint
         (int)n["epoch"]!, (double?)n["trainLoss"] ?? double.NaN, (double?)n["trainAccuracy"], (double?)n["validationLoss"],
         (double?)n["validationAccuracy"], (double)n["seconds"]!, (double)n["samplesPerSecond"]!, (float)n["learningRate"]!);
 }
+
+/// <summary>Which run a checkpoint belongs to: the preset's or config's name and the kind of model file the run saves.</summary>
+public sealed record RunIdentity(string Name, string ModelKind);

@@ -103,4 +103,31 @@ public sealed class KilledRunTests(ITestOutputHelper output) : IDisposable
                     $"{preset}: {model} tensor {expected.Tensors[i].Name} differs from the uninterrupted run's after {kills} kills");
         }
     }
+
+    [Fact]
+    public void A_run_folder_from_another_preset_or_family_is_refused_with_what_differs()
+    {
+        string logistic = Path.Combine(_dir, "logistic"), autoencoder = Path.Combine(_dir, "autoencoder"), rbm = Path.Combine(_dir, "rbm");
+        string[] data = ["--data", TestData.EmbeddedSubset, "--threads", "1"];
+        foreach (var (preset, folder, extra) in new[] { ("logistic", logistic, new string[0]), ("autoencoder", autoencoder, []), ("rbm", rbm, ["--ais-runs", "2"]) })
+        {
+            var (code, _, stderr) = CliTests.Shinso(["train", preset, "--epochs", "1", .. extra, .. data, "--out", folder]);
+            Assert.True(code == 0, stderr);
+        }
+        var refusals = new (string Preset, string Folder, string Message)[]
+        {
+            ("mlp-dropout", logistic, $"--resume: the run in {logistic} is 'logistic' (it saves 'feedforward' models), not 'mlp-dropout'"),
+            ("sparse-autoencoder", autoencoder, $"--resume: the run in {autoencoder} is 'autoencoder' (it saves 'autoencoder' models), not 'sparse-autoencoder'"),
+            ("autoencoder", logistic, "not 'autoencoder' (a 'autoencoder' run)"),
+            ("logistic", autoencoder, "not 'logistic' (a 'feedforward' run)"),
+            ("rbm", logistic, "is a 'feedforward-checkpoint' checkpoint, not an RBM run's"),
+            ("rbm-gaussian", rbm, "has Bernoulli visible units, not the preset's Gaussian"),
+        };
+        foreach (var (preset, folder, message) in refusals)
+        {
+            var (code, _, stderr) = CliTests.Shinso(["train", preset, "--resume", folder, .. data]);
+            Assert.True(code == 2, $"train {preset} --resume {Path.GetFileName(folder)} exited with {code}: {stderr}");
+            Assert.Contains(message, stderr);
+        }
+    }
 }
