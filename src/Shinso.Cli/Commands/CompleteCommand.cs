@@ -19,7 +19,7 @@ internal static class CompleteCommand
 {
     public static Command Create()
     {
-        var model = new Argument<string>("model") { Description = "An rbm model file (shinso train rbm / rbm-pcd / rbm-gaussian)" };
+        var model = new Argument<string>("model") { Description = "An rbm model file (shinso train rbm / rbm-pcd / rbm-gaussian) or a DBN's dbn.shinso" };
         var mask = new Option<string>("--mask") { Description = $"Pixels to hide: {Occlusion.Forms}", DefaultValueFactory = _ => "right" };
         var method = new Option<string?>("--method")
         {
@@ -68,24 +68,53 @@ internal static class CompleteCommand
     /// <summary>Completes test images from an RBM by each asked method; prints the table and, with --json, one JSON line.</summary>
     public static int CompleteRbm(RestrictedBoltzmannMachine rbm, CompleteArguments a)
     {
-        var applicable = RbmCompletion.Applicable(rbm);
+        var methods = AskedMethods(a, RbmCompletion.Applicable(rbm), $"an RBM with {rbm.Units.ToString().ToLowerInvariant()} visible units");
+        var loaded = LoadFor(a, rbm.VisibleCount);
+        var (train, test) = RbmKind.ModelUnits(rbm, a.File, a.Document.Metadata, loaded.Train, loaded.Test);
+        var centering = rbm.Units == VisibleUnits.Gaussian ? VisibleCentering.FromMetadata(a.Document.Metadata, a.File, rbm.VisibleCount) : null;
+        return Run(a, loaded.Description, train, test, centering, methods, rbm.Backend,
+            (m, inputs, observed, steps, stream) => RbmCompletion.Complete(rbm, inputs, observed, m, steps, stream));
+    }
+
+    /// <summary>Completes test images from a deep belief net by clamped up-down sampling (its pixels as it was trained on them).</summary>
+    public static int CompleteDbn(DeepBeliefNet dbn, CompleteArguments a)
+    {
+        var methods = AskedMethods(a, DbnCompletion.Applicable, "a deep belief net (its directed layers have no mean-field form here)");
+        var loaded = LoadFor(a, dbn.VisibleCount);
+        return Run(a, loaded.Description, loaded.Train, loaded.Test, null, methods, dbn.Backend,
+            (_, inputs, observed, steps, stream) => DbnCompletion.Complete(dbn, inputs, observed, steps, stream));
+    }
+
+    private delegate CompletionResult Completer(CompletionMethod method, float[] inputs, float[] observed, int steps, RandomStream stream);
+
+    /// <summary>The --method list, each checked to apply; every method that applies when none is asked.</summary>
+    private static List<CompletionMethod> AskedMethods(CompleteArguments a, IReadOnlyList<CompletionMethod> applicable, string model)
+    {
         var methods = new List<CompletionMethod>();
         foreach (string name in a.Methods ?? applicable.Select(RbmCompletion.Name))
         {
             var m = RbmCompletion.Parse(name)
                     ?? throw new UsageException($"--method: '{name}' is not a method; methods: gibbs, mean-field, marginalized-mean-field.");
             if (!applicable.Contains(m))
-                throw new UsageException($"--method: '{name}' does not apply to {a.File}, an RBM with {rbm.Units.ToString().ToLowerInvariant()} visible units; " +
-                                         $"methods that apply: {string.Join(", ", applicable.Select(RbmCompletion.Name))}.");
+                throw new UsageException($"--method: '{name}' does not apply to {a.File}, {model}; methods that apply: {string.Join(", ", applicable.Select(RbmCompletion.Name))}.");
             if (!methods.Contains(m)) methods.Add(m);
         }
+        return methods;
+    }
+
+    private static LoadedData LoadFor(CompleteArguments a, int visible)
+    {
         var loaded = CommonOptions.LoadData(a.Data, a.TestData);
-        if (loaded.Test.FeatureCount != rbm.VisibleCount)
-            throw new UsageException($"--data: samples have {loaded.Test.FeatureCount} features but {a.File} has {rbm.VisibleCount} visible units.");
-        var (train, test) = RbmKind.ModelUnits(rbm, a.File, a.Document.Metadata, loaded.Train, loaded.Test);
+        if (loaded.Test.FeatureCount != visible)
+            throw new UsageException($"--data: samples have {loaded.Test.FeatureCount} features but {a.File} has {visible} visible units.");
+        return loaded;
+    }
+
+    private static int Run(CompleteArguments a, string dataDescription, Dataset train, Dataset test, VisibleCentering? centering,
+        List<CompletionMethod> methods, Shinso.Backends.IBackend backend, Completer complete)
+    {
         int count = a.Images == 0 ? test.Count : Math.Min(a.Images, test.Count);
-        int nv = rbm.VisibleCount;
-        var centering = rbm.Units == VisibleUnits.Gaussian ? VisibleCentering.FromMetadata(a.Document.Metadata, a.File, nv) : null;
+        int nv = test.FeatureCount;
         // Errors are measured in pixel values: the binarised pixels a Bernoulli RBM models, the raw ones a Gaussian RBM's centring maps back to.
         float[] ToPixels(ReadOnlySpan<float> modelValues)
         {
@@ -120,7 +149,7 @@ internal static class CompleteCommand
         for (int k = 0; k < truth.Length; k++) meanFill[k] = observed[k] == 1f ? truth[k] : (float)(pixelSums[k % nv] / train.Count);
         double baseline = SquaredError(meanFill);
         CommonOptions.Err.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-            $"data: {loaded.Description}; {count} test images, mask {a.Mask} ({hiddenPixels / (double)count:F0} hidden pixels each); training-mean fill: squared error {baseline:F4}")));
+            $"data: {dataDescription}; {count} test images, mask {a.Mask} ({hiddenPixels / (double)count:F0} hidden pixels each); training-mean fill: squared error {baseline:F4}")));
 
         var rows = new JsonArray();
         var completed = new List<float[]>();
@@ -128,7 +157,7 @@ internal static class CompleteCommand
         {
             int steps = a.Steps ?? (m == CompletionMethod.Gibbs ? 200 : new MeanFieldOptions().MaxIterations);
             var clock = Stopwatch.StartNew();
-            var estimate = RbmCompletion.Complete(rbm, inputs, observed, m, steps, root.Derive("completion-gibbs"));
+            var estimate = complete(m, inputs, observed, steps, root.Derive("completion-gibbs"));
             double seconds = clock.Elapsed.TotalSeconds;
             var pixels = ToPixels(estimate.Values);
             double error = SquaredError(pixels);
@@ -165,7 +194,7 @@ internal static class CompleteCommand
                 ["model"] = a.File, ["mask"] = a.Mask.ToString(), ["images"] = count, ["hidden_pixels"] = hiddenPixels,
                 ["mean_fill_squared_error"] = baseline, ["methods"] = rows, ["picture"] = picture,
             };
-            Console.WriteLine(result.WithBackend(rbm.Backend).ToJsonString());
+            Console.WriteLine(result.WithBackend(backend).ToJsonString());
         }
         return 0;
     }

@@ -14,7 +14,7 @@ internal sealed class DbnKind : ModelKind
 
     public override string Description => "deep belief net";
 
-    public override IReadOnlyList<ModelAction> Actions { get; } = [ModelAction.Train, ModelAction.Eval, ModelAction.Sample, ModelAction.Export];
+    public override IReadOnlyList<ModelAction> Actions { get; } = [ModelAction.Train, ModelAction.Eval, ModelAction.Sample, ModelAction.Export, ModelAction.Complete];
 
     public override IReadOnlyList<string> Presets => BoltzmannPresets.DbnNames;
 
@@ -66,6 +66,8 @@ internal sealed class DbnKind : ModelKind
         if (a.Json) Console.WriteLine(result.ToJsonString());
         return 0;
     }
+
+    public override int Complete(CompleteArguments a) => CompleteCommand.CompleteDbn(DbnModelFile.FromDocument(a.Document, a.File, a.Backend), a);
 
     public override int Sample(SampleArguments a)
     {

@@ -106,6 +106,17 @@ public sealed class BoltzmannCliTests : IDisposable
         (w, h, _) = DecodeGreyscale(File.ReadAllBytes(filters));
         Assert.Equal((10 * 29 + 1, 10 * 29 + 1), (w, h)); // 100 of the 500 bottom filters
 
+        (code, stdout, stderr) = CliTests.Shinso("complete", Path.Combine(run, "dbn.shinso"), "--data", TestData.EmbeddedSubset, "--images", "100",
+            "--steps", "20", "--mask", "bottom", "--json");
+        Assert.True(code == 0, stderr);
+        var completion = LastJsonLine(stdout);
+        var only = Assert.Single(completion["methods"]!.AsArray());
+        Assert.Equal("gibbs", (string)only!["method"]!);
+        Assert.True((double)only["squared_error"]! < (double)completion["mean_fill_squared_error"]!, completion.ToJsonString());
+        (code, _, stderr) = CliTests.Shinso("complete", Path.Combine(run, "dbn.shinso"), "--data", TestData.EmbeddedSubset, "--method", "mean-field");
+        Assert.Equal(2, code);
+        Assert.Contains("methods that apply: gibbs", stderr);
+
         (code, _, stderr) = CliTests.Shinso("train", "rbm", "--resume", run);
         Assert.Equal(2, code);
         Assert.Contains("--resume", stderr);

@@ -403,4 +403,25 @@ public class DeepBeliefNetTests
         Assert.True(Trainer.Evaluate(net, SupervisedData.FromDataset(test)).Accuracy > 0.6);
         Assert.Throws<ArgumentOutOfRangeException>(() => dbn.ToFeedForwardNet(1, inputDropout: 1f));
     }
+
+    [Fact]
+    public void Completion_keeps_observed_pixels_fills_the_others_in_0_1_and_repeats_for_a_seed()
+    {
+        var dbn = new DeepBeliefNet(Cpu, [16, 8, 6], 3, seed: 4);
+        const int rows = 7; // batches of 3: the last one partial
+        var data = new float[rows * 16];
+        RandomKernels.Uniform(RandomStream.Root(5).Derive("pixels"), 0, data);
+        var mask = Enumerable.Range(0, data.Length).Select(k => (k % 16) < 8 ? 1f : 0f).ToArray();
+        var first = DbnCompletion.Complete(dbn, data, mask, 6, RandomStream.Root(9), batchSize: 3);
+        var again = DbnCompletion.Complete(dbn, data, mask, 6, RandomStream.Root(9), batchSize: 3);
+        Assert.Equal(first.Values, again.Values);
+        for (int k = 0; k < data.Length; k++)
+        {
+            if (mask[k] == 1f) Assert.Equal(data[k], first.Values[k]);
+            else Assert.InRange(first.Values[k], 0f, 1f);
+        }
+        Assert.Contains(first.Values.Where((_, k) => mask[k] == 0f), x => x != first.Values[8]);
+        mask[1] = 2f;
+        Assert.Throws<ArgumentException>(() => DbnCompletion.Complete(dbn, data, mask, 6, RandomStream.Root(9)));
+    }
 }
