@@ -29,10 +29,7 @@ public static class DbnCompletion
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         dbn.ValidateData(data, nameof(data));
         int nv = dbn.VisibleCount;
-        if (observedMask.Length != data.Length) throw new ArgumentException($"The mask has {observedMask.Length} values for {data.Length} data values.", nameof(observedMask));
-        for (int k = 0; k < observedMask.Length; k++)
-            if (observedMask[k] is not (0f or 1f))
-                throw new ArgumentException($"Mask value {observedMask[k]} at index {k} (sample {k / nv}, unit {k % nv}) is neither 0 nor 1.", nameof(observedMask));
+        RbmCompletion.CheckMask(observedMask, data.Length, nv);
         var be = dbn.Backend;
         var ws = dbn.Workspace;
         var top = dbn.Top;

@@ -72,10 +72,7 @@ public static class RbmCompletion
             if (!float.IsFinite(data[k]))
                 throw new ArgumentException($"Value {data[k]} at index {k} (sample {k / nv}, unit {k % nv}) is not finite; unobserved entries too must be finite.", nameof(data));
         if (data.Length % nv != 0) throw new ArgumentException($"{data.Length} values are not a whole number of samples of {nv} visible units.", nameof(data));
-        if (observedMask.Length != data.Length) throw new ArgumentException($"The mask has {observedMask.Length} values for {data.Length} data values.", nameof(observedMask));
-        for (int k = 0; k < observedMask.Length; k++)
-            if (observedMask[k] is not (0f or 1f))
-                throw new ArgumentException($"Mask value {observedMask[k]} at index {k} (sample {k / nv}, unit {k % nv}) is neither 0 nor 1.", nameof(observedMask));
+        CheckMask(observedMask, data.Length, nv);
         int n = data.Length / nv, nh = rbm.HiddenCount;
         var be = rbm.Backend;
         var ws = rbm.Workspace;
@@ -104,6 +101,15 @@ public static class RbmCompletion
             be.Download(x, result.AsSpan(start * nv, rows * nv));
         }
         return new CompletionResult(result, iterations, converged);
+    }
+
+    /// <summary>Throws unless <paramref name="observedMask"/> holds one 0 or 1 per data value.</summary>
+    internal static void CheckMask(ReadOnlySpan<float> observedMask, int dataLength, int visibleCount)
+    {
+        if (observedMask.Length != dataLength) throw new ArgumentException($"The mask has {observedMask.Length} values for {dataLength} data values.", nameof(observedMask));
+        for (int k = 0; k < observedMask.Length; k++)
+            if (observedMask[k] is not (0f or 1f))
+                throw new ArgumentException($"Mask value {observedMask[k]} at index {k} (sample {k / visibleCount}, unit {k % visibleCount}) is neither 0 nor 1.", nameof(observedMask));
     }
 
     /// <summary>

@@ -34,10 +34,11 @@ public static class SampleQuality
         if (classifier is null) return new SampleQualityReport(n, blank / (double)n, null);
         var be = classifier.Backend;
         int agree = 0;
+        var full = be.Allocate(Math.Min(batchSize, n), pixels);
         for (int start = 0; start < n; start += batchSize)
         {
             int rows = Math.Min(batchSize, n - start);
-            var input = be.Allocate(rows, pixels);
+            var input = rows == full.Rows ? full : be.Allocate(rows, pixels);
             be.Upload(images.Slice(start * pixels, rows * pixels), input);
             var output = classifier.Predict(input);
             var scores = new float[output.Length];
