@@ -51,7 +51,7 @@ public abstract class Optimizer
         {
             foreach (var hook in Hooks) hook.BeforeUpdate(parameters);
             StepCount++;
-            float lr = LearningRate.At(epoch);
+            float lr = LearningRate.At(epoch, StepCount - 1);
             foreach (var p in parameters)
             {
                 float rate = lr * p.LearningRateScale;

@@ -5,6 +5,12 @@ public interface ISchedule
 {
     /// <summary>The value during <paramref name="epoch"/> (0-based).</summary>
     float At(int epoch);
+
+    /// <summary>
+    /// The value for update <paramref name="step"/> (0-based, counted over the whole run) in <paramref name="epoch"/>; schedules that
+    /// change only between epochs ignore the step.
+    /// </summary>
+    float At(int epoch, long step) => At(epoch);
 }
 
 /// <summary>The same value every epoch.</summary>
@@ -58,4 +64,21 @@ public sealed record SwitchSchedule(float Before, float After, int SwitchEpoch) 
 {
     /// <inheritdoc />
     public float At(int epoch) => epoch < SwitchEpoch ? Before : After;
+}
+
+/// <summary>
+/// A rate divided by <paramref name="Divisor"/> before every update, never below <paramref name="Floor"/>: update t (0-based) uses
+/// <c>max(Initial / Divisor^(t + 1), Floor)</c>. Salakhutdinov &amp; Hinton's DBM code decays its learning rates this way
+/// (<c>epsilonw = max(epsilonw / 1.000015, 0.0001)</c> at every minibatch).
+/// </summary>
+/// <param name="Initial">The rate before any decay.</param>
+/// <param name="Divisor">The divisor per update (at least 1).</param>
+/// <param name="Floor">The smallest rate.</param>
+public sealed record UpdateDecaySchedule(float Initial, double Divisor, float Floor) : ISchedule
+{
+    /// <summary>The undecayed rate (what a report of the schedule shows before updates are counted).</summary>
+    public float At(int epoch) => Initial;
+
+    /// <inheritdoc />
+    public float At(int epoch, long step) => (float)Math.Max(Initial / Math.Pow(Divisor, step + 1), Floor);
 }

@@ -234,7 +234,7 @@ public static class AnnealedImportanceSampling
     }
 
     /// <summary>The options' temperatures, checked to run from 0 to 1, with at least one run asked for.</summary>
-    private static double[] CheckedSchedule(AisOptions options)
+    internal static double[] CheckedSchedule(AisOptions options)
     {
         double[] betas = options.Betas ?? DefaultBetas();
         if (betas.Length < 2 || betas[0] != 0 || betas[^1] != 1) throw new ArgumentException("The schedule must start at 0 and end at 1.", nameof(options));
@@ -243,7 +243,7 @@ public static class AnnealedImportanceSampling
     }
 
     /// <summary>log of the mean importance weight with RBM_AIS.m's 3-sigma interval, shifted by the base model's log Z.</summary>
-    private static AisEstimate Summarize(double[] logw, int m, double baseLogZ)
+    internal static AisEstimate Summarize(double[] logw, int m, double baseLogZ)
     {
         double max = logw.Max();
         double mean = 0;

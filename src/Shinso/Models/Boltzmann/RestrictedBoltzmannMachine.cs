@@ -116,6 +116,16 @@ public sealed class RestrictedBoltzmannMachine
     /// <summary>True when visible values are divided by a sigma other than 1 (Gaussian units with learned sigma).</summary>
     public bool HasScaledVisible => Units == VisibleUnits.Gaussian && LearnSigma;
 
+    /// <summary>
+    /// The factor on the weights in the hidden units' input: 2 for the bottom RBM of a deep Boltzmann machine's greedy
+    /// pretraining, whose doubled input stands in for the top-down input the hidden layer will get in the DBM (Salakhutdinov &amp;
+    /// Hinton 2009); 1 for every other machine. Only the samplers and CD see it, not the energies.
+    /// </summary>
+    internal float UpwardScale { get; init; } = 1f;
+
+    /// <summary>The factor on the weights in the visible units' input: 2 for the top RBM of a DBM's pretraining; otherwise 1.</summary>
+    internal float DownwardScale { get; init; } = 1f;
+
     /// <summary>Philox blocks (4 numbers each) a sampling call over <paramref name="elements"/> elements consumes.</summary>
     public static ulong BlocksFor(int elements) => (ulong)((elements + 3) / 4);
 
@@ -167,7 +177,7 @@ public sealed class RestrictedBoltzmannMachine
             v = Workspace.Get("scaled-visible", visible.Rows, VisibleCount);
             Backend.ScaleColumns(visible, InverseSigma, v);
         }
-        Backend.Gemm(Transpose.None, Transpose.None, 1f, v, Weights, 0f, preActivation);
+        Backend.Gemm(Transpose.None, Transpose.None, UpwardScale, v, Weights, 0f, preActivation);
         Backend.AddRowVector(preActivation, HiddenBias);
     }
 
@@ -216,7 +226,7 @@ public sealed class RestrictedBoltzmannMachine
     {
         CheckRows(hidden, HiddenCount, nameof(hidden));
         CheckRows(result, VisibleCount, nameof(result));
-        Backend.Gemm(Transpose.None, Transpose.Transposed, 1f, hidden, Weights, 0f, result);
+        Backend.Gemm(Transpose.None, Transpose.Transposed, DownwardScale, hidden, Weights, 0f, result);
         if (HasScaledVisible) Backend.ScaleColumns(result, Sigma, result);
         Backend.AddRowVector(result, VisibleBias);
     }

@@ -1,0 +1,102 @@
+using Shinso.Data;
+using Shinso.Models.Boltzmann;
+using Shinso.Random;
+using Shinso.Training;
+
+namespace Shinso.Models.DeepBoltzmann;
+
+/// <summary>Hyper-parameters of a DBM's greedy pretraining.</summary>
+public sealed record DbmPretrainingOptions
+{
+    /// <summary>CD options of every stage (the authors' code: rate 0.05, weight cost 0.001, momentum 0.5 then 0.9, CD-1);
+    /// stage k samples and shuffles from <c>Root(Rbm.Seed).Derive("dbm-pretraining", k)</c>.</summary>
+    public RbmTrainingOptions Rbm { get; init; } = new() { LearningRate = 0.05f, WeightDecay = 1e-3f, BatchSize = 100, Seed = 1 };
+
+    /// <summary>Epochs per stage.</summary>
+    public int Epochs { get; init; } = 10;
+}
+
+/// <summary>
+/// Greedy layer-wise pretraining of a <see cref="DeepBoltzmannMachine"/> (Salakhutdinov &amp; Hinton 2009, section 3.1; Neural
+/// Computation 2012, section 4): a stack of RBMs, each trained by CD on the hidden probabilities of the one below, modified so
+/// that composing them does not count the evidence for a layer twice.
+/// </summary>
+/// <remarks>
+/// <para>In the DBM every hidden layer but the top one gets input from below and from above; each RBM of the stack sees only one
+/// side. So the bottom RBM uses the visible layer twice on its way up (<c>p(h1 | v) = sigmoid(2 v W + c)</c>, as in the authors'
+/// code), the top RBM doubles its hidden side on the way down (<c>p(h_(L-1) | h_L) = sigmoid(2 h_L W^T + b)</c>), and a middle RBM of a
+/// deeper machine is trained as an ordinary RBM and its weights halved when composed (an RBM with its weights doubled both
+/// ways is an ordinary RBM with twice the weights). The weights then enter the DBM as they are (halved for middle stages).</para>
+/// <para>A hidden layer between two RBMs takes the sum of the lower RBM's hidden biases and the upper one's visible biases, as the
+/// authors' code does (<c>hidbiases = hidbiases + visbiases_l2</c>); the visible biases are the bottom RBM's and the top layer's biases
+/// the top RBM's hidden ones.</para>
+/// </remarks>
+public static class DbmPretraining
+{
+    /// <summary>Pretrains every stage of <paramref name="dbm"/> on <paramref name="data"/> (values in [0, 1]) and composes them.</summary>
+    /// <param name="dbm">The machine; every parameter is replaced.</param>
+    /// <param name="data">Training data.</param>
+    /// <param name="options">Hyper-parameters.</param>
+    /// <param name="progress">Called after each epoch with the stage (0-based, bottom first) and its report.</param>
+    /// <exception cref="ArgumentException">The data's feature count differs from the visible count, or a value lies outside [0, 1].</exception>
+    public static void Train(DeepBoltzmannMachine dbm, Dataset data, DbmPretrainingOptions options, Action<int, RbmEpochReport>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(dbm);
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.Epochs, nameof(options));
+        if (data.FeatureCount != dbm.VisibleCount)
+            throw new ArgumentException($"The data has {data.FeatureCount} features but the DBM has {dbm.VisibleCount} visible units.", nameof(data));
+        dbm.ValidateData(data.Features, nameof(data));
+        var be = dbm.Backend;
+        var sizes = dbm.LayerSizes;
+        int stages = sizes.Count - 1;
+        var current = data;
+        var rbms = new RestrictedBoltzmannMachine[stages];
+        for (int k = 0; k < stages; k++)
+        {
+            var stage = RandomStream.Root(options.Rbm.Seed).Derive("dbm-pretraining", k);
+            var rbm = new RestrictedBoltzmannMachine(be, sizes[k], sizes[k + 1], VisibleUnits.Bernoulli, learnSigma: false, dbm.Seed,
+                RandomStream.Root(dbm.Seed).Derive("dbm-pretraining-weights", k))
+            {
+                UpwardScale = k == 0 ? 2f : 1f,
+                DownwardScale = k == stages - 1 ? 2f : 1f,
+            };
+            var trainer = new ContrastiveDivergence(rbm, options.Rbm, stage);
+            var stageData = current;
+            int index = k;
+            try
+            {
+                EpochRunner.Run(new TrainingState(), trainer.Parameters, options.Epochs, patience: 0, e =>
+                {
+                    var report = trainer.TrainEpoch(stageData, e);
+                    progress?.Invoke(index, report);
+                    return EpochMetrics.Unsupervised(e, report.ReconstructionError, report.Updates * options.Rbm.BatchSize, report.Seconds, options.Rbm.LearningRate);
+                }, null, null);
+            }
+            catch (TrainingDivergedException e) { throw e.InStage($"DBM pretraining stage {k}"); }
+            rbms[k] = rbm;
+            if (k < stages - 1) current = GreedyLayerwiseTraining.HiddenProbabilities(rbm, current);
+        }
+        Compose(dbm, rbms);
+    }
+
+    /// <summary>Puts the stack's parameters into <paramref name="dbm"/>: middle weights halved, shared layers' biases summed.</summary>
+    internal static void Compose(DeepBoltzmannMachine dbm, IReadOnlyList<RestrictedBoltzmannMachine> rbms)
+    {
+        var be = dbm.Backend;
+        int stages = rbms.Count;
+        for (int k = 0; k < stages; k++)
+        {
+            bool middle = k > 0 && k < stages - 1;
+            be.Axpby(middle ? 0.5f : 1f, rbms[k].Weights, 0f, dbm.Weights[k]);
+        }
+        be.Copy(rbms[0].VisibleBias, dbm.Biases[0]);
+        for (int k = 1; k < stages; k++)
+        {
+            be.Axpby(0.5f, rbms[k - 1].HiddenBias, 0f, dbm.Biases[k]);
+            be.Axpy(0.5f, rbms[k].VisibleBias, dbm.Biases[k]);
+        }
+        be.Copy(rbms[stages - 1].HiddenBias, dbm.Biases[stages]);
+    }
+}
