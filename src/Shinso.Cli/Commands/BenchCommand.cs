@@ -16,6 +16,7 @@ internal static class BenchCommand
         var command = new Command("bench", "Benchmarks (GFLOP/s, samples/s) for comparison with the peers in ../shared/peers");
         command.Subcommands.Add(BenchGemmCommand.Create());
         command.Subcommands.Add(BenchRbmCommand.Create());
+        command.Subcommands.Add(BenchDbmCommand.Create());
         command.Subcommands.Add(CreateTrain());
         command.Subcommands.Add(CreateInfer());
         return command;

@@ -85,6 +85,16 @@ internal static class CompleteCommand
             (_, inputs, observed, steps, stream) => DbnCompletion.Complete(dbn, inputs, observed, steps, stream));
     }
 
+    /// <summary>Completes test images from a deep Boltzmann machine by clamped Gibbs sweeps or mean-field (its binarised pixels).</summary>
+    public static int CompleteDbm(Shinso.Models.DeepBoltzmann.DeepBoltzmannMachine dbm, CompleteArguments a)
+    {
+        var methods = AskedMethods(a, Shinso.Models.DeepBoltzmann.DbmCompletion.Applicable, "a deep Boltzmann machine (binary visible units: nothing to integrate out)");
+        var loaded = LoadFor(a, dbm.VisibleCount);
+        float threshold = a.Document.Metadata["binarize_threshold"] is System.Text.Json.Nodes.JsonValue t && t.TryGetValue<float>(out float f) ? f : 0.5f;
+        return Run(a, loaded.Description, loaded.Train.Binarize(threshold), loaded.Test.Binarize(threshold), null, methods, dbm.Backend,
+            (m, inputs, observed, steps, stream) => Shinso.Models.DeepBoltzmann.DbmCompletion.Complete(dbm, inputs, observed, m, steps, stream));
+    }
+
     private delegate CompletionResult Completer(CompletionMethod method, float[] inputs, float[] observed, int steps, RandomStream stream);
 
     /// <summary>The --method list, each checked to apply; every method that applies when none is asked.</summary>

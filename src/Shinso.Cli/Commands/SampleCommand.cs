@@ -77,6 +77,41 @@ internal static class SampleCommand
         return RestrictedBoltzmannMachine.Download(mean);
     }
 
+    /// <summary>
+    /// Runs <paramref name="steps"/> full Gibbs sweeps of a DBM from <paramref name="starts"/> (the hidden layers from a doubled bottom-up
+    /// sample) and returns <c>p(v | h1)</c> of the last sweep.
+    /// </summary>
+    public static float[] SampleDbm(Shinso.Models.DeepBoltzmann.DeepBoltzmannMachine dbm, float[] starts, int chains, int steps, RandomStream stream)
+    {
+        var be = dbm.Backend;
+        int layers = dbm.LayerSizes.Count;
+        var states = new Shinso.Tensors.Tensor[layers];
+        var probabilities = new Shinso.Tensors.Tensor[layers];
+        for (int k = 0; k < layers; k++)
+        {
+            states[k] = be.Allocate(chains, dbm.LayerSizes[k]);
+            probabilities[k] = be.Allocate(chains, dbm.LayerSizes[k]);
+        }
+        be.Upload(starts, states[0]);
+        var means = new Shinso.Tensors.Tensor[layers - 1];
+        for (int k = 1; k < layers; k++) means[k - 1] = probabilities[k];
+        dbm.MeanField(states[0], means, new Shinso.Models.DeepBoltzmann.DbmMeanFieldOptions(1, 0));
+        ulong counter = 0;
+        for (int k = 1; k < layers; k++)
+        {
+            be.SampleBernoulli(stream, counter, probabilities[k], states[k]);
+            counter += Shinso.Models.DeepBoltzmann.DeepBoltzmannMachine.BlocksFor(states[k].Length);
+        }
+        var clock = Stopwatch.StartNew();
+        for (int s = 0; s < steps; s++)
+        {
+            counter = dbm.GibbsSweep(states, probabilities, stream, counter);
+            if (steps >= 100 && (s + 1) % Math.Max(1, steps / 10) == 0)
+                CommonOptions.Err.MarkupLine(Markup.Escape($"gibbs: {s + 1}/{steps} sweeps ({clock.Elapsed.TotalSeconds:F1} s)"));
+        }
+        return RestrictedBoltzmannMachine.Download(probabilities[0]);
+    }
+
     /// <summary><paramref name="perLabel"/> generated images for each label in turn, label 0 first.</summary>
     public static float[] GenerateDbn(DeepBeliefNet dbn, int perLabel, int steps, RandomStream stream)
     {

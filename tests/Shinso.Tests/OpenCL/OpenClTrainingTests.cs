@@ -237,6 +237,41 @@ public class OpenClTrainingTests(TwinBackends twins)
     }
 
     [Fact]
+    public void Deep_boltzmann_machine_pretraining_joint_training_inference_and_ais_agree_on_both_backends()
+    {
+        var random = new System.Random(9);
+        const int n = 60, pixels = 16;
+        var features = Enumerable.Range(0, n * pixels).Select(k => random.NextDouble() < ((k % pixels) % 3 == (k / pixels) % 3 ? 0.8 : 0.15) ? 1f : 0f).ToArray();
+        var data = new Dataset(features, new int[n], 1, pixels);
+        var machines = new List<Shinso.Models.DeepBoltzmann.DeepBoltzmannMachine>();
+        var bounds = new List<double>();
+        var logZ = new List<double>();
+        foreach (IBackend backend in new IBackend[] { twins.Cpu, twins.Device })
+        {
+            var dbm = new Shinso.Models.DeepBoltzmann.DeepBoltzmannMachine(backend, [pixels, 10, 6, 5], seed: 4);
+            var initial = Snapshot([.. dbm.Weights, .. dbm.Biases]);
+            Shinso.Models.DeepBoltzmann.DbmPretraining.Train(dbm, data, new Shinso.Models.DeepBoltzmann.DbmPretrainingOptions
+            {
+                Epochs = 2, Rbm = new RbmTrainingOptions { LearningRate = 0.05f, BatchSize = 10, Seed = 2 },
+            });
+            var trainer = new Shinso.Models.DeepBoltzmann.DbmTrainer(dbm, new Shinso.Models.DeepBoltzmann.DbmTrainingOptions
+            {
+                LearningRate = 0.01f, BatchSize = 10, PersistentChains = 20, SparsityTargets = [0.2f, 0.1f, 0.1f], Seed = 3,
+            });
+            for (int epoch = 0; epoch < 2; epoch++) trainer.TrainEpoch(data, epoch);
+            AssertMoved(initial, [.. dbm.Weights, .. dbm.Biases], $"DBM on {backend.Name}");
+            var ais = Shinso.Models.DeepBoltzmann.DbmEvaluation.EstimateLogPartition(dbm, features,
+                new AisOptions { Runs = 20, Betas = AnnealedImportanceSampling.Schedule((1.0, 1e-2)), Seed = 5 });
+            logZ.Add(ais.LogZ);
+            bounds.Add(Shinso.Models.DeepBoltzmann.DbmEvaluation.LogProbabilityBound(dbm, features, ais).LogProbabilityBound);
+            machines.Add(dbm);
+        }
+        AssertSameParameters([.. machines[0].Weights, .. machines[0].Biases], [.. machines[1].Weights, .. machines[1].Biases], "DBM");
+        Assert.Equal(logZ[0], logZ[1], 2);
+        Assert.Equal(bounds[0], bounds[1], 2);
+    }
+
+    [Fact]
     public void Deep_belief_net_greedy_and_up_down_training_end_with_the_same_parameters()
     {
         var random = new System.Random(6);

@@ -159,11 +159,23 @@ public sealed class DeepBoltzmannMachine
             CheckShape(means[k - 1], _sizes[k], nameof(means));
             if (means[k - 1].Rows != visible.Rows) throw new ArgumentException($"means[{k - 1}] has {means[k - 1].Rows} rows, the data {visible.Rows}.", nameof(means));
         }
+        // The data do not change between sweeps, so neither does the first hidden layer's input from below: one GEMM, not one a sweep.
+        var fromData = Workspace.Get("mean-field-input-from-data", visible.Rows, _sizes[1]);
+        LayerInput(1, visible, null, fromData);
         if (!startFromMeans)
             for (int k = 1; k <= HiddenLayerCount; k++)
             {
-                LayerInput(k, k == 1 ? visible : means[k - 2], null, means[k - 1], belowScale: k < HiddenLayerCount ? 2f : 1f);
-                Backend.Activate(Activation.Sigmoid, means[k - 1], means[k - 1]);
+                var mu = means[k - 1];
+                if (k == 1)
+                {
+                    // 2 v W_0 + b_1 from the cached v W_0 + b_1.
+                    var negatedBias = Workspace.Get("negated-bias", 1, _sizes[1]);
+                    Backend.ScaleShift(_biases[1], -1f, 0f, negatedBias.Reshape(_sizes[1]));
+                    Backend.ScaleShift(fromData, 2f, 0f, mu);
+                    Backend.AddRowVector(mu, negatedBias.Reshape(_sizes[1]));
+                }
+                else LayerInput(k, means[k - 2], null, mu, belowScale: k < HiddenLayerCount ? 2f : 1f);
+                Backend.Activate(Activation.Sigmoid, mu, mu);
             }
         bool check = options.Tolerance > 0;
         float[][]? previous = check ? new float[HiddenLayerCount][] : null;
@@ -185,7 +197,12 @@ public sealed class DeepBoltzmannMachine
             for (int k = 1; k <= HiddenLayerCount; k++)
             {
                 var mu = means[k - 1];
-                LayerInput(k, k == 1 ? visible : means[k - 2], k < HiddenLayerCount ? means[k] : null, mu);
+                if (k == 1)
+                {
+                    Backend.Copy(fromData, mu);
+                    Backend.Gemm(Transpose.None, Transpose.Transposed, 1f, means[1], _weights[1], 1f, mu);
+                }
+                else LayerInput(k, means[k - 2], k < HiddenLayerCount ? means[k] : null, mu);
                 Backend.Activate(Activation.Sigmoid, mu, mu);
                 if (previous is not null && current is not null)
                 {

@@ -1,0 +1,205 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Shinso.Backends;
+using Shinso.Data;
+using Shinso.IO;
+using Shinso.Training;
+
+namespace Shinso.Models.DeepBoltzmann;
+
+/// <summary>A named DBM run: greedy pretraining, then joint training, on binarised images.</summary>
+/// <param name="LayerSizes">n_0 (the data) through n_L.</param>
+/// <param name="Pretraining">Greedy pretraining (0 epochs skips it).</param>
+/// <param name="Joint">Joint training.</param>
+/// <param name="Epochs">Joint-training epochs.</param>
+/// <param name="BinarizeThreshold">Pixels above this grey value become 1 (train and test alike).</param>
+/// <param name="AisRuns">AIS runs for log Z after training.</param>
+public sealed record DbmPreset(int[] LayerSizes, DbmPretrainingOptions Pretraining, DbmTrainingOptions Joint, int Epochs, float BinarizeThreshold = 0.5f,
+    int AisRuns = 100);
+
+/// <summary>The DBM presets <c>shinso train</c> accepts.</summary>
+public static class DbmPresets
+{
+    /// <summary>Preset names.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["dbm-2layer", "dbm-3layer"];
+
+    /// <summary>The preset called <paramref name="name"/>, or null.</summary>
+    /// <remarks>
+    /// Salakhutdinov &amp; Hinton's MNIST machines (784-500-1000; the 2012 paper's 784-500-500-1000) with their joint-training
+    /// defaults (<see cref="DbmTrainingOptions"/>; the third layer's sparsity target repeats the second's 0.1). The authors train 100
+    /// epochs per RBM and 300-500 joint epochs; the presets' budgets are what a 2-core machine runs in minutes, so
+    /// <c>--epochs</c> and <c>--pretrain-epochs</c> lengthen them.
+    /// </remarks>
+    public static DbmPreset? Find(string name) => name switch
+    {
+        "dbm-2layer" => new DbmPreset([784, 500, 1000], new DbmPretrainingOptions { Epochs = 10 }, new DbmTrainingOptions(), Epochs: 10),
+        "dbm-3layer" => new DbmPreset([784, 500, 500, 1000], new DbmPretrainingOptions { Epochs = 10 }, new DbmTrainingOptions { SparsityTargets = [0.2f, 0.1f, 0.1f] }, Epochs: 10),
+        _ => null,
+    };
+}
+
+/// <summary>
+/// A DBM preset as a resumable run on the shared <see cref="EpochRunner"/>: greedy pretraining, then joint training with a
+/// checkpoint after pretraining and after every joint epoch (the machine, the optimizer's velocities and step count, the
+/// persistent chains, the sparsity penalty's running means and the sampler's position), so a resumed run ends with exactly the
+/// parameters of an uninterrupted one. A run stopped during pretraining pretrains again from the start.
+/// </summary>
+public static class DbmRun
+{
+    /// <summary>The checkpoint's file name inside a run folder.</summary>
+    public const string CheckpointFileName = "checkpoint.shinso";
+
+    private const string CheckpointKind = DbmModelFile.Kind + "-checkpoint";
+
+    /// <summary>Trains <paramref name="preset"/> on <paramref name="train"/> (values in [0, 1]), checkpointing into <paramref name="outDirectory"/>.</summary>
+    /// <param name="name">The preset's name, for the progress line.</param>
+    /// <param name="preset">The run; a resumed run must have been started with the same layer sizes and hyper-parameters.</param>
+    /// <param name="backend">Where the machine lives.</param>
+    /// <param name="train">The training data.</param>
+    /// <param name="outDirectory">The run folder.</param>
+    /// <param name="resumeEpochs">With <paramref name="resume"/>: the joint-epoch budget from now on (null: the saved one).</param>
+    /// <param name="resume">Continue the run whose checkpoint is in <paramref name="outDirectory"/> instead of starting one.</param>
+    /// <param name="progress">Receives the model line, one line per epoch, and one on resume.</param>
+    /// <param name="optionName">How errors spell an option (<c>resume</c>, <c>epochs</c>, <c>data</c>).</param>
+    /// <param name="cancellation">Checked before every update.</param>
+    /// <returns>The trained machine and the preset as run.</returns>
+    /// <exception cref="ResumeRefusedException">The folder holds no DBM checkpoint, or another run's.</exception>
+    /// <exception cref="DataMismatchException">The data's samples do not fit the machine.</exception>
+    public static (DeepBoltzmannMachine Dbm, DbmPreset Preset) Train(string name, DbmPreset preset, IBackend backend, Dataset train, string outDirectory,
+        int? resumeEpochs = null, bool resume = false, Action<string>? progress = null, Func<string, string>? optionName = null,
+        CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(preset);
+        ArgumentNullException.ThrowIfNull(backend);
+        ArgumentNullException.ThrowIfNull(train);
+        string Option(string option) => optionName?.Invoke(option) ?? option;
+        if (train.FeatureCount != preset.LayerSizes[0])
+            throw new DataMismatchException($"{Option("data")}: samples have {train.FeatureCount} features but the DBM has {preset.LayerSizes[0]} visible units.");
+        string path = Path.Combine(outDirectory, CheckpointFileName);
+        DeepBoltzmannMachine dbm;
+        DbmTrainer trainer;
+        TrainingState state;
+        var j = preset.Joint;
+        if (!resume)
+        {
+            dbm = new DeepBoltzmannMachine(backend, preset.LayerSizes, preset.Joint.Seed);
+            progress?.Invoke($"model: {name} — DBM {string.Join("-", preset.LayerSizes)}; pretraining {preset.Pretraining.Epochs} epochs a stage, " +
+                             string.Create(CultureInfo.InvariantCulture, $"then {preset.Epochs} joint epochs (lr {j.LearningRate} / {j.LearningRateDecay} per update, ") +
+                             $"{j.MeanFieldUpdates} mean-field sweeps, {j.PersistentChains} chains x {j.GibbsSweeps} sweeps), seed {j.Seed}, backend {backend.Name}");
+            Directory.CreateDirectory(outDirectory);
+            if (preset.Pretraining.Epochs > 0)
+                DbmPretraining.Train(dbm, train, preset.Pretraining, (stage, r) => progress?.Invoke(string.Create(CultureInfo.InvariantCulture,
+                    $"pretraining stage {stage} epoch {r.Epoch + 1,3}/{preset.Pretraining.Epochs}: reconstruction error {r.ReconstructionError:F3}, {r.Seconds:F1} s")));
+            trainer = new DbmTrainer(dbm, j);
+            state = new TrainingState();
+            SaveCheckpoint(path, preset, dbm, trainer, state);
+        }
+        else
+        {
+            if (!File.Exists(path))
+                throw new ResumeRefusedException($"{Option("resume")}: {outDirectory} holds no {CheckpointFileName} (a DBM run writes one after pretraining and after every joint epoch).");
+            var doc = ModelFile.Read(path);
+            if (doc.Kind != CheckpointKind)
+                throw new ResumeRefusedException($"{Option("resume")}: {path} is a '{doc.Kind}' checkpoint, not a DBM run's ('{CheckpointKind}'); resume it with its own preset.");
+            // The seed and the finished pretraining are the run's own: take them from the checkpoint.
+            var h = new StrictJson(doc.HyperParameters, path, "hyper-parameters");
+            preset = preset with
+            {
+                Joint = preset.Joint with { Seed = h.ULong("seed", preset.Joint.Seed) },
+                Pretraining = new DbmPretrainingOptions
+                {
+                    Epochs = h.Int("pretrain_epochs", preset.Pretraining.Epochs),
+                    Rbm = preset.Pretraining.Rbm with
+                    {
+                        LearningRate = h.Float("pretrain_learning_rate", preset.Pretraining.Rbm.LearningRate),
+                        WeightDecay = h.Float("pretrain_weight_decay", preset.Pretraining.Rbm.WeightDecay),
+                        GibbsSteps = h.Int("pretrain_gibbs_steps", preset.Pretraining.Rbm.GibbsSteps),
+                        BatchSize = h.Int("pretrain_batch", preset.Pretraining.Rbm.BatchSize),
+                        Seed = h.ULong("pretrain_seed", preset.Pretraining.Rbm.Seed),
+                    },
+                },
+            };
+            j = preset.Joint;
+            foreach (var (key, value) in HyperParameters(preset with { Epochs = 0 }))
+            {
+                var recorded = doc.HyperParameters[key];
+                if (recorded is null || !JsonNode.DeepEquals(recorded, value))
+                    throw new ResumeRefusedException($"{Option("resume")}: the run in {outDirectory} was trained with {key} {recorded?.ToJsonString() ?? "(not recorded)"}, " +
+                                                     $"the preset asks for {value?.ToJsonString()}; resume it with the preset it was started with.");
+            }
+            var meta = new StrictJson(doc.Metadata, path, "metadata");
+            dbm = DbmModelFile.FromDocument(doc, path, backend, CheckpointKind);
+            trainer = new DbmTrainer(dbm, j);
+            state = Checkpoint.ReadRunState(doc, path, trainer.Parameters, trainer.Optimizer);
+            trainer.Counter = meta.ULong("sampler_counter", 0);
+            for (int k = 0; k < trainer.Chains.Count; k++)
+            {
+                doc.CopyTensorTo($"chains/{k}", trainer.Chains[k], path, "the run's state");
+                doc.CopyTensorTo($"running_means/{k}", trainer.RunningMeans[k], path, "the run's state");
+            }
+            int planned = meta.Int("planned_epochs");
+            int epochs = resumeEpochs ?? planned;
+            if (epochs < state.EpochsDone)
+                throw new ResumeRefusedException($"{Option("epochs")}: the run has already trained {state.EpochsDone} joint epochs, more than the {epochs} asked for; give at least {state.EpochsDone}.");
+            preset = preset with { Epochs = epochs };
+            progress?.Invoke($"resuming {name} after joint epoch {state.EpochsDone}" + (epochs != planned ? $"; epochs {planned} -> {epochs}" : ""));
+        }
+        EpochMetrics TrainEpoch(int epoch)
+        {
+            var report = trainer.TrainEpoch(train, epoch, cancellation);
+            return EpochMetrics.Unsupervised(epoch, report.ReconstructionError, report.Updates * j.BatchSize, report.Seconds,
+                trainer.Optimizer.LearningRate.At(epoch, trainer.Optimizer.StepCount - 1));
+        }
+        void EpochCompleted(EpochMetrics m)
+        {
+            progress?.Invoke(string.Create(CultureInfo.InvariantCulture,
+                $"joint epoch {m.Epoch,3}/{preset.Epochs}: mean-field reconstruction error {m.TrainLoss:F3}, learning rate {m.LearningRate:G4}, {m.Seconds:F1} s"));
+            SaveCheckpoint(path, preset, dbm, trainer, state);
+        }
+        try
+        {
+            EpochRunner.Run(state, trainer.Parameters, preset.Epochs, 0, TrainEpoch, null, EpochCompleted, cancellation);
+        }
+        catch (TrainingDivergedException e) { throw e.InStage("DBM joint training"); }
+        return (dbm, preset);
+    }
+
+    /// <summary>The hyper-parameters a run's files record (a resumed run is checked against all but the epochs).</summary>
+    public static JsonObject HyperParameters(DbmPreset preset)
+    {
+        ArgumentNullException.ThrowIfNull(preset);
+        var j = preset.Joint;
+        var r = preset.Pretraining.Rbm;
+        var layers = new JsonArray();
+        foreach (int n in preset.LayerSizes) layers.Add(n);
+        var targets = new JsonArray();
+        foreach (float t in j.SparsityTargets) targets.Add(t);
+        return new JsonObject
+        {
+            ["layers"] = layers, ["binarize_threshold"] = preset.BinarizeThreshold,
+            ["pretrain_epochs"] = preset.Pretraining.Epochs, ["pretrain_learning_rate"] = r.LearningRate, ["pretrain_weight_decay"] = r.WeightDecay,
+            ["pretrain_gibbs_steps"] = r.GibbsSteps, ["pretrain_batch"] = r.BatchSize, ["pretrain_seed"] = r.Seed,
+            ["learning_rate"] = j.LearningRate, ["learning_rate_decay"] = j.LearningRateDecay, ["minimum_learning_rate"] = j.MinimumLearningRate,
+            ["weight_cost"] = j.WeightCost, ["initial_momentum"] = j.InitialMomentum, ["final_momentum"] = j.FinalMomentum,
+            ["momentum_switch_epoch"] = j.MomentumSwitchEpoch, ["batch"] = j.BatchSize, ["mean_field_updates"] = j.MeanFieldUpdates,
+            ["persistent_chains"] = j.PersistentChains, ["gibbs_sweeps"] = j.GibbsSweeps, ["sparsity_targets"] = targets,
+            ["sparsity_cost"] = j.SparsityCost, ["sparsity_damping"] = j.SparsityDamping, ["seed"] = j.Seed,
+        };
+    }
+
+    private static void SaveCheckpoint(string path, DbmPreset preset, DeepBoltzmannMachine dbm, DbmTrainer trainer, TrainingState state)
+    {
+        var doc = DbmModelFile.ToDocument(dbm, HyperParameters(preset with { Epochs = 0 }), new JsonObject
+        {
+            ["planned_epochs"] = preset.Epochs, ["sampler_counter"] = trainer.Counter,
+        });
+        doc.Kind = CheckpointKind;
+        Checkpoint.AddRunState(doc, state, trainer.Parameters, trainer.Optimizer);
+        for (int k = 0; k < trainer.Chains.Count; k++)
+        {
+            doc.Add($"chains/{k}", trainer.Chains[k]);
+            doc.Add($"running_means/{k}", trainer.RunningMeans[k]);
+        }
+        ModelFile.Write(path, doc);
+    }
+}

@@ -1,0 +1,70 @@
+using System.Text.Json.Nodes;
+using Shinso.IO;
+using Shinso.Tests.Cli;
+
+namespace Shinso.Tests.DeepBoltzmann;
+
+/// <summary>The DBM presets through the real shinso executable: train, resume, eval, sample, complete.</summary>
+public sealed class DbmCliTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), $"shinso-dbm-cli-{Guid.NewGuid():N}");
+
+    public DbmCliTests() => Directory.CreateDirectory(_dir);
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static JsonObject LastJsonLine(string stdout) =>
+        (JsonObject)JsonNode.Parse(stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1])!;
+
+    private static string[] Train(string run, params string[] more) =>
+        ["train", "dbm-2layer", "--pretrain-epochs", "1", "--ais-runs", "2", "--data", TestData.EmbeddedSubset, "--out", run, "--json", "--threads", "1", .. more];
+
+    [Fact]
+    public void Dbm_preset_trains_resumes_exactly_and_reports_its_bound_samples_and_completions()
+    {
+        string whole = Path.Combine(_dir, "whole"), cut = Path.Combine(_dir, "cut");
+        var (code, stdout, stderr) = CliTests.Shinso(Train(whole, "--epochs", "2"));
+        Assert.True(code == 0, stderr);
+        var result = LastJsonLine(stdout);
+        double bound = (double)result["test_log_probability_bound"]!, logZ = (double)result["log_z"]!;
+        Assert.True(bound < 0 && bound > -784 * Math.Log(2), $"bound {bound} nats");
+        Assert.True(logZ > 0 && double.IsFinite(logZ));
+        Assert.Equal(2, (int)result["epochs"]!);
+        Assert.Contains("pretraining stage 1 epoch", stderr);
+        Assert.Contains("joint epoch   2/2", stderr);
+
+        (code, _, stderr) = CliTests.Shinso(Train(cut, "--epochs", "1"));
+        Assert.True(code == 0, stderr);
+        (code, _, stderr) = CliTests.Shinso(["train", "dbm-2layer", "--resume", cut, "--epochs", "2", "--ais-runs", "2", "--data", TestData.EmbeddedSubset, "--threads", "1"]);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("resuming dbm-2layer after joint epoch 1; epochs 1 -> 2", stderr);
+        var a = ModelFile.Read(Path.Combine(whole, "model.shinso"));
+        var b = ModelFile.Read(Path.Combine(cut, "model.shinso"));
+        foreach (var t in a.Tensors)
+            Assert.True(t.Data.AsSpan().SequenceEqual(b.Tensors.Single(u => u.Name == t.Name).Data), $"{t.Name} differs after resuming");
+
+        // Another family's run is refused by name.
+        (code, _, stderr) = CliTests.Shinso(["train", "dbm-3layer", "--resume", cut, "--data", TestData.EmbeddedSubset, "--threads", "1"]);
+        Assert.NotEqual(0, code);
+        Assert.Contains("was trained with layers [784,500,1000]", stderr);
+
+        string model = Path.Combine(whole, "model.shinso"), png = Path.Combine(_dir, "samples.png");
+        (code, stdout, stderr) = CliTests.Shinso("sample", model, "--out", png, "--count", "16", "--steps", "20", "--json");
+        Assert.True(code == 0, stderr);
+        Assert.True(new FileInfo(png).Length > 100);
+        Assert.Equal(16, (int)LastJsonLine(stdout)["samples"]!);
+
+        (code, stdout, stderr) = CliTests.Shinso("complete", model, "--data", TestData.EmbeddedSubset, "--mask", "right", "--images", "50",
+            "--method", "gibbs,mean-field", "--steps", "20", "--json", "--out", Path.Combine(_dir, "completions.png"));
+        Assert.True(code == 0, stderr);
+        var completion = LastJsonLine(stdout);
+        foreach (var row in completion["methods"]!.AsArray())
+        {
+            double error = (double)row!["squared_error"]!;
+            Assert.True(error > 0 && error < 1, $"{row["method"]}: squared error {error}");
+        }
+        (code, _, stderr) = CliTests.Shinso("complete", model, "--data", TestData.EmbeddedSubset, "--mask", "right", "--method", "marginalized-mean-field");
+        Assert.NotEqual(0, code);
+        Assert.Contains("methods that apply: gibbs, mean-field", stderr);
+    }
+}
