@@ -28,6 +28,7 @@ internal static class TrainCommand
         var json = CommonOptions.Json();
         var pretrainEpochs = new Option<int?>("--pretrain-epochs") { Description = "DBN presets: greedy CD epochs per layer (and for the top RBM)" };
         var upDownEpochs = new Option<int?>("--updown-epochs") { Description = "DBN presets: up-down fine-tuning epochs" };
+        var fineTuneEpochs = new Option<int?>("--finetune-epochs") { Description = "DBM presets: backprop epochs of the unrolled net (0 skips fine-tuning)" };
         var aisRuns = new Option<int?>("--ais-runs") { Description = "RBM presets: AIS runs for the log-likelihood estimate (default 100)" };
         var target = CommonOptions.Target();
         var code = new Option<int?>("--code") { Description = "Autoencoder presets: units of the code (e.g. 2 for a picture of the codes)" };
@@ -41,7 +42,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train a feed-forward net (a preset or a JSON config), an RBM, a deep belief net or a perceptron on any --data set, " +
                                            "or fit a regression to a CSV table's --target column");
         command.Arguments.Add(what);
-        foreach (var o in new Option[] { data, testData, target, standardize, epochs, batch, optimizer, lr, seed, threads, path, output, resume, json, pretrainEpochs, upDownEpochs, aisRuns, code, pretrainer })
+        foreach (var o in new Option[] { data, testData, target, standardize, epochs, batch, optimizer, lr, seed, threads, path, output, resume, json, pretrainEpochs, upDownEpochs, fineTuneEpochs, aisRuns, code, pretrainer })
             command.Options.Add(o);
         command.SetAction(r =>
         {
@@ -51,6 +52,8 @@ internal static class TrainCommand
                 ?? throw new UsageException($"'{source}' is neither a preset ({string.Join(", ", AllPresetNames)}) nor an existing config file.");
             if ((r.GetValue(target) is not null || r.GetValue(standardize) is not null) && kind is not FeedForwardKind)
                 throw new UsageException($"--target and --standardize apply to feed-forward nets (a config file or {string.Join(", ", ModelKindRegistry.All.OfType<FeedForwardKind>().Single().Presets)}), not to {source}.");
+            if (r.GetValue(fineTuneEpochs) is not null && kind is not DbmKind)
+                throw new UsageException($"--finetune-epochs applies to the DBM presets ({string.Join(", ", Shinso.Models.DeepBoltzmann.DbmPresets.Names)}), not to {source}.");
             if (r.GetValue(pretrainer) is not null && kind is not AutoencoderKind)
                 throw new UsageException($"--pretrainer applies to deep-autoencoder and stacked-autoencoder, not to {source}.");
             if (r.GetValue(code) is not null && kind is not (AutoencoderKind or FeedForwardKind))
@@ -59,7 +62,7 @@ internal static class TrainCommand
             {
                 return kind.Train(new TrainArguments(r, source, r.GetValue(data), r.GetValue(testData), r.GetValue(epochs), r.GetValue(batch), r.GetValue(optimizer),
                 r.GetValue(lr), r.GetValue(seed), r.GetValue(threads), r.GetValue(path)!, r.GetValue(output), r.GetValue(resume), r.GetValue(json),
-                r.GetValue(pretrainEpochs), r.GetValue(upDownEpochs), r.GetValue(aisRuns), r.GetValue(target), r.GetValue(standardize), r.GetValue(code), r.GetValue(pretrainer)));
+                r.GetValue(pretrainEpochs), r.GetValue(upDownEpochs), r.GetValue(aisRuns), r.GetValue(target), r.GetValue(standardize), r.GetValue(code), r.GetValue(pretrainer), r.GetValue(fineTuneEpochs)));
             }
             catch (TrainingDivergedException e) when (r.GetValue(json))
             {

@@ -23,19 +23,25 @@ public sealed class DbmCliTests : IDisposable
     public void Dbm_preset_trains_resumes_exactly_and_reports_its_bound_samples_and_completions()
     {
         string whole = Path.Combine(_dir, "whole"), cut = Path.Combine(_dir, "cut");
-        var (code, stdout, stderr) = CliTests.Shinso(Train(whole, "--epochs", "2"));
+        var (code, stdout, stderr) = CliTests.Shinso(Train(whole, "--epochs", "2", "--finetune-epochs", "2"));
         Assert.True(code == 0, stderr);
         var result = LastJsonLine(stdout);
         double bound = (double)result["test_log_probability_bound"]!, logZ = (double)result["log_z"]!;
         Assert.True(bound < 0 && bound > -784 * Math.Log(2), $"bound {bound} nats");
         Assert.True(logZ > 0 && double.IsFinite(logZ));
         Assert.Equal(2, (int)result["epochs"]!);
+        // Fine-tuned on the pixels and the machine's q(h2): a classifier well above chance after two epochs.
+        double accuracy = (double)result["accuracy"]!;
+        Assert.True(accuracy > 0.6, $"fine-tuned accuracy {accuracy}");
+        Assert.True(File.Exists(Path.Combine(whole, "classifier.shinso")));
+        Assert.Contains("fine-tuning: epoch   2/2", stderr);
         Assert.Contains("pretraining stage 1 epoch", stderr);
         Assert.Contains("joint epoch   2/2", stderr);
 
-        (code, _, stderr) = CliTests.Shinso(Train(cut, "--epochs", "1"));
+        (code, _, stderr) = CliTests.Shinso(Train(cut, "--epochs", "1", "--finetune-epochs", "0"));
         Assert.True(code == 0, stderr);
-        (code, _, stderr) = CliTests.Shinso(["train", "dbm-2layer", "--resume", cut, "--epochs", "2", "--ais-runs", "2", "--data", TestData.EmbeddedSubset, "--threads", "1"]);
+        (code, _, stderr) = CliTests.Shinso(["train", "dbm-2layer", "--resume", cut, "--epochs", "2", "--ais-runs", "2", "--finetune-epochs", "0",
+            "--data", TestData.EmbeddedSubset, "--threads", "1"]);
         Assert.True(code == 0, stderr);
         Assert.Contains("resuming dbm-2layer after joint epoch 1; epochs 1 -> 2", stderr);
         var a = ModelFile.Read(Path.Combine(whole, "model.shinso"));

@@ -367,4 +367,44 @@ public class DeepBoltzmannMachineTests(ITestOutputHelper output)
         var trainer = new DbmTrainer(dbm, new DbmTrainingOptions { BatchSize = 5 });
         Assert.Contains("5 features but the DBM has 4", Assert.Throws<ArgumentException>(() => trainer.TrainEpoch(data, 0)).Message);
     }
+
+    [Fact]
+    public void The_unrolled_net_starts_at_the_machines_mean_field_fixed_point()
+    {
+        var cpu = new CpuBackend();
+        int[] sizes = [6, 5, 4];
+        var dbm = NaiveDbm.Random(cpu, sizes, 71, 0.8f, 0.3f);
+        var p = NaiveDbm.Read(dbm);
+        const int n = 5;
+        var pixels = RandomBits(n, sizes[0], 3);
+        var data = new Dataset(pixels, new int[n], 2, sizes[0]);
+        var augmented = DbmFineTuning.AugmentedInputs(dbm, data);
+        Assert.Equal(sizes[0] + sizes[2], augmented.FeatureCount);
+        var net = DbmFineTuning.ToFeedForwardNet(dbm, classes: 3, seed: 1);
+        var dense = net.Layers.OfType<Shinso.Layers.Dense>().ToArray();
+        Assert.Equal(3, dense.Length);
+        float[] w0 = TwinRead(dense[0].Weight.Value), b0 = TwinRead(dense[0].Bias.Value), w1 = TwinRead(dense[1].Weight.Value), b1 = TwinRead(dense[1].Bias.Value);
+        for (int r = 0; r < n; r++)
+        {
+            var input = augmented.Sample(r).ToArray();
+            Assert.Equal(pixels.AsSpan(r * sizes[0], sizes[0]).ToArray(), input[..sizes[0]]);
+            var mu = NaiveMeanField(p, input[..sizes[0]].Select(x => (double)x).ToArray());
+            for (int j = 0; j < sizes[2]; j++) Assert.Equal(mu[2][j], input[sizes[0] + j], 4);
+            // The first layer on [v, q(h2)] gives q(h1) and the second on that gives q(h2): the fixed point of mean-field.
+            var h1 = new double[sizes[1]];
+            for (int j = 0; j < sizes[1]; j++)
+            {
+                double a = b0[j];
+                for (int i = 0; i < input.Length; i++) a += input[i] * w0[i * sizes[1] + j];
+                h1[j] = Sigmoid(a);
+                Assert.Equal(mu[1][j], h1[j], 4);
+            }
+            for (int j = 0; j < sizes[2]; j++)
+            {
+                double a = b1[j];
+                for (int i = 0; i < sizes[1]; i++) a += h1[i] * w1[i * sizes[2] + j];
+                Assert.Equal(mu[2][j], Sigmoid(a), 4);
+            }
+        }
+    }
 }

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Shinso.Backends;
 using Shinso.Data;
 using Shinso.IO;
+using Shinso.Models.FeedForward;
 using Shinso.Training;
 
 namespace Shinso.Models.DeepBoltzmann;
@@ -14,8 +15,10 @@ namespace Shinso.Models.DeepBoltzmann;
 /// <param name="Epochs">Joint-training epochs.</param>
 /// <param name="BinarizeThreshold">Pixels above this grey value become 1 (train and test alike).</param>
 /// <param name="AisRuns">AIS runs for log Z after training.</param>
+/// <param name="FineTuning">Backprop of the unrolled net (<see cref="DbmFineTuning"/>); its architecture is ignored, 0 epochs skips it.</param>
+/// <param name="FineTuningDropout">Dropout after each hidden layer of the unrolled net during fine-tuning.</param>
 public sealed record DbmPreset(int[] LayerSizes, DbmPretrainingOptions Pretraining, DbmTrainingOptions Joint, int Epochs, float BinarizeThreshold = 0.5f,
-    int AisRuns = 100);
+    int AisRuns = 100, TrainingConfig? FineTuning = null, float FineTuningDropout = 0f);
 
 /// <summary>The DBM presets <c>shinso train</c> accepts.</summary>
 public static class DbmPresets
@@ -29,12 +32,31 @@ public static class DbmPresets
     /// defaults (<see cref="DbmTrainingOptions"/>; the third layer's sparsity target repeats the second's 0.1). The authors train 100
     /// epochs per RBM and 300-500 joint epochs; the presets' budgets are what a 2-core machine runs in minutes, so
     /// <c>--epochs</c> and <c>--pretrain-epochs</c> lengthen them.
+    /// <para>One change from the authors' schedule, chosen on a 50,000 / 10,000 split of the training images: the momentum stays
+    /// at 0.5. Their switch to 0.9 after five epochs multiplies the step by ten on binarised Fashion-MNIST, whose images turn on
+    /// far more pixels than MNIST's digits: the mean-field reconstruction error jumped from 19.1 to 32.7 at the switch and the
+    /// validation bound ended at -245.2 nats, against -117.4 with 0.5 throughout (10 + 10 epochs each).</para>
     /// </remarks>
     public static DbmPreset? Find(string name) => name switch
     {
-        "dbm-2layer" => new DbmPreset([784, 500, 1000], new DbmPretrainingOptions { Epochs = 10 }, new DbmTrainingOptions(), Epochs: 10),
-        "dbm-3layer" => new DbmPreset([784, 500, 500, 1000], new DbmPretrainingOptions { Epochs = 10 }, new DbmTrainingOptions { SparsityTargets = [0.2f, 0.1f, 0.1f] }, Epochs: 10),
+        "dbm-2layer" => new DbmPreset([784, 500, 1000], new DbmPretrainingOptions { Epochs = 10 }, new DbmTrainingOptions { FinalMomentum = 0.5f }, Epochs: 10,
+            FineTuning: FineTuningConfig, FineTuningDropout: 0.3f),
+        "dbm-3layer" => new DbmPreset([784, 500, 500, 1000], new DbmPretrainingOptions { Epochs = 10 }, new DbmTrainingOptions { FinalMomentum = 0.5f, SparsityTargets = [0.2f, 0.1f, 0.1f] },
+            Epochs: 10, FineTuning: FineTuningConfig, FineTuningDropout: 0.3f),
         _ => null,
+    };
+
+    /// <summary>
+    /// Fine-tuning by momentum SGD with dropout 0.3 on the hidden units, the recipe of the <c>dbn-mnist</c> preset's backprop phase
+    /// for its pretrained sigmoid net, for 60 epochs. On the 50,000 / 10,000 split (after 10 + 10 generative epochs) the net on
+    /// binarised pixels reached 85.49 % (30 epochs) and 86.42 % (60), on grey pixels 88.87 % and 90.07 %: the classifier reads
+    /// the grey pixels and 60 epochs (four recipes tried).
+    /// </summary>
+    private static TrainingConfig FineTuningConfig => new()
+    {
+        Architecture = new FeedForwardSpec([1], [LayerSpec.Dense(1)], "softmax-cross-entropy"),
+        Optimizer = new OptimizerConfig { Name = "momentum", LearningRate = 0.1f, MomentumStart = 0.9f, MomentumEnd = 0.9f },
+        Training = new TrainingOptions { Epochs = 60, BatchSize = 100, Seed = 1 },
     };
 }
 
@@ -201,5 +223,66 @@ public static class DbmRun
             doc.Add($"running_means/{k}", trainer.RunningMeans[k]);
         }
         ModelFile.Write(path, doc);
+    }
+
+    /// <summary>The folder, inside a run folder, of the fine-tuning checkpoint.</summary>
+    public const string FineTuningFolder = "fine-tuning";
+
+    /// <summary>What fine-tuning gave.</summary>
+    /// <param name="Accuracy">Test accuracy of the fine-tuned net.</param>
+    /// <param name="Loss">Its test cross-entropy.</param>
+    /// <param name="Seconds">Seconds of backprop (the mean-field inputs not counted).</param>
+    /// <param name="ClassifierPath">Where the net was saved (its inputs: the pixels, then the DBM's q(h2)).</param>
+    public sealed record FineTuned(double Accuracy, double Loss, double Seconds, string ClassifierPath);
+
+    /// <summary>
+    /// Fine-tunes the unrolled net of <paramref name="dbm"/> on <paramref name="train"/> by <see cref="DbmPreset.FineTuning"/> through the
+    /// shared <see cref="Trainer"/>, checkpointing into <c>outDirectory/fine-tuning</c> (a run that holds one resumes it), and returns
+    /// the test figures; null when the preset fine-tunes for 0 epochs.
+    /// </summary>
+    public static FineTuned? FineTune(DbmPreset preset, DeepBoltzmannMachine dbm, Dataset train, Dataset test, string outDirectory,
+        Action<string>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(preset);
+        ArgumentNullException.ThrowIfNull(dbm);
+        if (preset.FineTuning is not { } config || config.Training.Epochs == 0) return null;
+        progress?.Invoke($"fine-tuning: mean-field q(h2) of {train.Count} training and {test.Count} test images as extra inputs ...");
+        var trainInputs = DbmFineTuning.AugmentedInputs(dbm, train);
+        var testInputs = DbmFineTuning.AugmentedInputs(dbm, test);
+        string folder = Path.Combine(outDirectory, FineTuningFolder);
+        FeedForwardNet net;
+        Shinso.Optimizers.Optimizer optimizer;
+        TrainingState? state = null;
+        if (File.Exists(Path.Combine(folder, Checkpoint.FileName)))
+        {
+            int budget = config.Training.Epochs;
+            var restored = Checkpoint.Load(folder, dbm.Backend, saved => saved with { Training = saved.Training with { Epochs = budget } });
+            ResumeOverrides.CheckBudget(restored.Config, restored.State.EpochsDone, "--finetune-epochs");
+            (config, net, optimizer, state) = (restored.Config, restored.Net, restored.Optimizer, restored.State);
+            progress?.Invoke($"fine-tuning: resuming after epoch {state.EpochsDone}");
+        }
+        else
+        {
+            net = DbmFineTuning.ToFeedForwardNet(dbm, train.ClassCount, config.Training.Seed, preset.FineTuningDropout);
+            config = config with { Architecture = net.Spec };
+            optimizer = config.CreateOptimizer();
+        }
+        var trainer = new Trainer(net, optimizer, config.Training);
+        if (state is not null) trainer.State = state;
+        trainer.EpochCompleted = m =>
+        {
+            Checkpoint.Save(folder, config, net, optimizer, trainer.State);
+            progress?.Invoke(string.Create(CultureInfo.InvariantCulture, $"fine-tuning: epoch {m.Epoch,3}/{config.Training.Epochs}, loss {m.TrainLoss:F4}, {m.Seconds:F1} s"));
+        };
+        try { trainer.Fit(SupervisedData.FromDataset(trainInputs)); }
+        catch (TrainingDivergedException e) { throw e.InStage("DBM fine-tuning"); }
+        var evaluation = Trainer.Evaluate(net, SupervisedData.FromDataset(testInputs));
+        string path = Path.Combine(outDirectory, "classifier.shinso");
+        FeedForwardModelFile.Save(net, path, config.ToJson(), new JsonObject
+        {
+            ["testAccuracy"] = evaluation.Accuracy, ["epochs"] = trainer.State.EpochsDone, ["pretrained"] = "dbm",
+            ["inputs"] = $"{dbm.VisibleCount} pixels in [0, 1], then the DBM's mean-field q(h2) for them, {dbm.LayerSizes[2]} values",
+        });
+        return new FineTuned(evaluation.Accuracy ?? double.NaN, evaluation.Loss, trainer.State.History.Sum(h => h.Seconds), path);
     }
 }
