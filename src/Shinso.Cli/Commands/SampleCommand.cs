@@ -78,8 +78,8 @@ internal static class SampleCommand
     }
 
     /// <summary>
-    /// Runs <paramref name="steps"/> full Gibbs sweeps of a DBM from <paramref name="starts"/> (the hidden layers from a doubled bottom-up
-    /// sample) and returns <c>p(v | h1)</c> of the last sweep.
+    /// Runs <paramref name="steps"/> full Gibbs sweeps of a DBM from <paramref name="starts"/> (the hidden layers sampled from one
+    /// mean-field sweep on the starts) and returns <c>p(v | h1)</c> of the final state.
     /// </summary>
     public static float[] SampleDbm(Shinso.Models.DeepBoltzmann.DeepBoltzmannMachine dbm, float[] starts, int chains, int steps, RandomStream stream)
     {
@@ -109,6 +109,9 @@ internal static class SampleCommand
             if (steps >= 100 && (s + 1) % Math.Max(1, steps / 10) == 0)
                 CommonOptions.Err.MarkupLine(Markup.Escape($"gibbs: {s + 1}/{steps} sweeps ({clock.Elapsed.TotalSeconds:F1} s)"));
         }
+        // p(v | h1) of the final state (also when no sweep ran).
+        dbm.LayerInput(0, null, states[1], probabilities[0]);
+        be.Activate(Shinso.Operations.Activation.Sigmoid, probabilities[0], probabilities[0]);
         return RestrictedBoltzmannMachine.Download(probabilities[0]);
     }
 

@@ -70,7 +70,8 @@ internal sealed class DbmKind : ModelKind
         {
             ["data"] = data.Description, ["epochs"] = preset.Epochs, ["binarize_threshold"] = preset.BinarizeThreshold,
         });
-        var summary = Likelihood(dbm, train, test, preset.AisRuns, joint.Seed);
+        // The run's own seed (a resumed run's comes from its checkpoint).
+        var summary = Likelihood(dbm, train, test, preset.AisRuns, preset.Joint.Seed);
         DbmRun.FineTuned? tuned;
         try
         {

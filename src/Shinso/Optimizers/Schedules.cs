@@ -76,6 +76,15 @@ public sealed record SwitchSchedule(float Before, float After, int SwitchEpoch) 
 /// <param name="Floor">The smallest rate.</param>
 public sealed record UpdateDecaySchedule(float Initial, double Divisor, float Floor) : ISchedule
 {
+    /// <summary>The initial rate (positive), the divisor (at least 1) and the floor (at least 0).</summary>
+    public float Initial { get; } = Initial > 0 && float.IsFinite(Initial) ? Initial : throw new ArgumentOutOfRangeException(nameof(Initial), Initial, "must be positive and finite.");
+
+    /// <summary>The divisor per update.</summary>
+    public double Divisor { get; } = Divisor >= 1 ? Divisor : throw new ArgumentOutOfRangeException(nameof(Divisor), Divisor, "must be >= 1.");
+
+    /// <summary>The smallest rate.</summary>
+    public float Floor { get; } = Floor >= 0 ? Floor : throw new ArgumentOutOfRangeException(nameof(Floor), Floor, "must be >= 0.");
+
     /// <summary>The undecayed rate (what a report of the schedule shows before updates are counted).</summary>
     public float At(int epoch) => Initial;
 

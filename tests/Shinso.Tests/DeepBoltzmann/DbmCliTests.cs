@@ -59,6 +59,10 @@ public sealed class DbmCliTests : IDisposable
         Assert.True(code == 0, stderr);
         Assert.True(new FileInfo(png).Length > 100);
         Assert.Equal(16, (int)LastJsonLine(stdout)["samples"]!);
+        Assert.True((double)LastJsonLine(stdout)["blank_fraction"]! < 1, "every sample is blank");
+        (code, stdout, stderr) = CliTests.Shinso("sample", model, "--out", png, "--count", "4", "--steps", "0", "--json");
+        Assert.True(code == 0, stderr);
+        Assert.True((double)LastJsonLine(stdout)["blank_fraction"]! < 1, "with no sweep the samples are the start's reconstructions, not blank");
 
         (code, stdout, stderr) = CliTests.Shinso("complete", model, "--data", TestData.EmbeddedSubset, "--mask", "right", "--images", "50",
             "--method", "gibbs,mean-field", "--steps", "20", "--json", "--out", Path.Combine(_dir, "completions.png"));

@@ -119,7 +119,8 @@ public sealed class RestrictedBoltzmannMachine
     /// <summary>
     /// The factor on the weights in the hidden units' input: 2 for the bottom RBM of a deep Boltzmann machine's greedy
     /// pretraining, whose doubled input stands in for the top-down input the hidden layer will get in the DBM (Salakhutdinov &amp;
-    /// Hinton 2009); 1 for every other machine. Only the samplers and CD see it, not the energies.
+    /// Hinton 2009); 1 for every other machine. Such a machine is a training device: its energies and free energies (which go through
+    /// <see cref="HiddenInput"/>) are those of the doubled model, and it is never saved.
     /// </summary>
     internal float UpwardScale { get; init; } = 1f;
 

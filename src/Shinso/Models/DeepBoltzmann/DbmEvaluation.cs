@@ -8,7 +8,7 @@ namespace Shinso.Models.DeepBoltzmann;
 /// <summary>The variational lower bound on the average log-probability of a data set, with the interval AIS puts on it.</summary>
 /// <param name="LogProbabilityBound">Mean over rows of <c>-F_q(v) - log Z</c> (nats), log Z the AIS estimate.</param>
 /// <param name="Low">The same with the upper end of log Z's 3-sigma interval.</param>
-/// <param name="High">The same with the lower end (negative infinity when that end is 0).</param>
+/// <param name="High">The same with the lower end of log Z's interval (positive infinity when that end is 0).</param>
 /// <param name="MeanFieldIterations">The most sweeps any batch needed.</param>
 /// <param name="Converged">Whether every batch met the mean-field tolerance.</param>
 public sealed record DbmBound(double LogProbabilityBound, double Low, double High, int MeanFieldIterations, bool Converged);
@@ -49,6 +49,7 @@ public static class DbmEvaluation
     public static double[] ExactLogProbabilities(DeepBoltzmannMachine dbm, ReadOnlySpan<float> data, double logZ)
     {
         ArgumentNullException.ThrowIfNull(dbm);
+        dbm.ValidateData(data, nameof(data));
         var model = HostModel.Of(dbm);
         int even = 0;
         for (int k = 2; k < model.Sizes.Length; k += 2) even += model.Sizes[k];
@@ -192,6 +193,7 @@ public static class DbmEvaluation
         ArgumentNullException.ThrowIfNull(dbm);
         ArgumentNullException.ThrowIfNull(logZ);
         options ??= DbmMeanFieldOptions.TestTime;
+        dbm.ValidateData(data, nameof(data));
         int nv = dbm.VisibleCount, n = data.Length / nv;
         if (n == 0) throw new ArgumentException("No samples to bound.", nameof(data));
         var be = dbm.Backend;

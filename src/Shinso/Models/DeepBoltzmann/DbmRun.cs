@@ -109,6 +109,9 @@ public static class DbmRun
                              string.Create(CultureInfo.InvariantCulture, $"then {preset.Epochs} joint epochs (lr {j.LearningRate} / {j.LearningRateDecay} per update, ") +
                              $"{j.MeanFieldUpdates} mean-field sweeps, {j.PersistentChains} chains x {j.GibbsSweeps} sweeps), seed {j.Seed}, backend {backend.Name}");
             Directory.CreateDirectory(outDirectory);
+            // A new run owns the folder: an earlier run's checkpoint or classifier would otherwise be resumed as this one's.
+            File.Delete(path);
+            DiscardFineTuning(outDirectory);
             if (preset.Pretraining.Epochs > 0)
                 DbmPretraining.Train(dbm, train, preset.Pretraining, (stage, r) => progress?.Invoke(string.Create(CultureInfo.InvariantCulture,
                     $"pretraining stage {stage} epoch {r.Epoch + 1,3}/{preset.Pretraining.Epochs}: reconstruction error {r.ReconstructionError:F3}, {r.Seconds:F1} s")));
@@ -178,11 +181,17 @@ public static class DbmRun
                 $"joint epoch {m.Epoch,3}/{preset.Epochs}: mean-field reconstruction error {m.TrainLoss:F3}, learning rate {m.LearningRate:G4}, {m.Seconds:F1} s"));
             SaveCheckpoint(path, preset, dbm, trainer, state);
         }
+        int epochsBefore = state.EpochsDone;
         try
         {
             EpochRunner.Run(state, trainer.Parameters, preset.Epochs, 0, TrainEpoch, null, EpochCompleted, cancellation);
         }
         catch (TrainingDivergedException e) { throw e.InStage("DBM joint training"); }
+        finally
+        {
+            // A classifier fine-tuned on the machine before these epochs no longer belongs to it.
+            if (state.EpochsDone != epochsBefore) DiscardFineTuning(outDirectory);
+        }
         return (dbm, preset);
     }
 
@@ -227,6 +236,12 @@ public static class DbmRun
 
     /// <summary>The folder, inside a run folder, of the fine-tuning checkpoint.</summary>
     public const string FineTuningFolder = "fine-tuning";
+
+    private static void DiscardFineTuning(string outDirectory)
+    {
+        string folder = Path.Combine(outDirectory, FineTuningFolder);
+        if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+    }
 
     /// <summary>What fine-tuning gave.</summary>
     /// <param name="Accuracy">Test accuracy of the fine-tuned net.</param>

@@ -83,8 +83,9 @@ public sealed record DbmTrainingOptions
         if (MeanFieldUpdates < 1) throw new ArgumentOutOfRangeException(nameof(MeanFieldUpdates), MeanFieldUpdates, "must be >= 1.");
         if (PersistentChains < 1) throw new ArgumentOutOfRangeException(nameof(PersistentChains), PersistentChains, "must be >= 1.");
         if (GibbsSweeps < 1) throw new ArgumentOutOfRangeException(nameof(GibbsSweeps), GibbsSweeps, "must be >= 1.");
-        foreach (float t in SparsityTargets)
-            if (!(t > 0 && t < 1)) throw new ArgumentOutOfRangeException(nameof(SparsityTargets), t, "every target must lie in (0, 1).");
+        for (int k = 0; k < SparsityTargets.Count; k++)
+            if (!(SparsityTargets[k] > 0 && SparsityTargets[k] < 1))
+                throw new ArgumentOutOfRangeException(nameof(SparsityTargets), SparsityTargets[k], $"SparsityTargets[{k}] (hidden layer {k + 1}) must lie in (0, 1).");
         if (!(SparsityCost >= 0)) throw new ArgumentOutOfRangeException(nameof(SparsityCost), SparsityCost, "must be >= 0.");
         if (!(SparsityDamping >= 0 && SparsityDamping < 1)) throw new ArgumentOutOfRangeException(nameof(SparsityDamping), SparsityDamping, "must be in [0, 1).");
     }
@@ -207,6 +208,8 @@ public sealed class DbmTrainer
             Dbm.ValidateData(data.Features, nameof(data));
             _validated = data.Features;
         }
+        if (data.Count < Options.BatchSize)
+            throw new ArgumentException($"The data has {data.Count} samples, fewer than one batch of {Options.BatchSize}: an epoch would make no update.", nameof(data));
         _epoch = epoch;
         int b = Options.BatchSize;
         var labels = new int[b];

@@ -233,6 +233,14 @@ public sealed class DeepBoltzmannMachine
     {
         ArgumentNullException.ThrowIfNull(states);
         if (states.Count != _sizes.Length) throw new ArgumentException($"{states.Count} state tensors for {_sizes.Length} layers.", nameof(states));
+        if (probabilities is not null && probabilities.Count != _sizes.Length)
+            throw new ArgumentException($"{probabilities.Count} probability tensors for {_sizes.Length} layers.", nameof(probabilities));
+        for (int k = 0; k < _sizes.Length; k++)
+        {
+            CheckShape(states[k], _sizes[k], nameof(states));
+            if (probabilities is not null && (probabilities[k].Rank != 2 || probabilities[k].Rows != states[k].Rows || probabilities[k].Columns != _sizes[k]))
+                throw new ArgumentException($"probabilities[{k}] has shape {Tensor.ShapeText(probabilities[k].Shape)}; expected [{states[k].Rows}, {_sizes[k]}].", nameof(probabilities));
+        }
         for (int parity = 1; parity >= 0; parity--)
             for (int k = parity; k < _sizes.Length; k += 2)
             {
@@ -253,6 +261,13 @@ public sealed class DeepBoltzmannMachine
     {
         ArgumentNullException.ThrowIfNull(visible);
         ArgumentNullException.ThrowIfNull(means);
+        CheckShape(visible, VisibleCount, nameof(visible));
+        if (means.Count != HiddenLayerCount) throw new ArgumentException($"{means.Count} mean tensors for {HiddenLayerCount} hidden layers.", nameof(means));
+        for (int k = 1; k <= HiddenLayerCount; k++)
+        {
+            CheckShape(means[k - 1], _sizes[k], nameof(means));
+            if (means[k - 1].Rows != visible.Rows) throw new ArgumentException($"means[{k - 1}] has {means[k - 1].Rows} rows, the data {visible.Rows}.", nameof(means));
+        }
         int n = visible.Rows;
         var result = new double[n];
         var layers = new Tensor[_sizes.Length];
