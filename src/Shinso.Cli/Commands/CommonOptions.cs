@@ -9,6 +9,10 @@ namespace Shinso.Cli.Commands;
 /// <summary>Options several commands share, and the console that progress goes to (stderr).</summary>
 internal static class CommonOptions
 {
+    /// <summary>The grey value a binary-unit model file says its pixels were binarised at (<c>binarize_threshold</c>; 0.5 when absent).</summary>
+    public static float BinarizeThreshold(System.Text.Json.Nodes.JsonObject metadata) =>
+        metadata["binarize_threshold"] is System.Text.Json.Nodes.JsonValue t && t.TryGetValue<float>(out float f) ? f : 0.5f;
+
     public static Option<int> Threads() => new("--threads") { Description = "CPU threads for the kernels (0 = all cores)", DefaultValueFactory = _ => 0 };
 
     public static Option<string> Path() => new("--path")

@@ -90,7 +90,7 @@ internal static class CompleteCommand
     {
         var methods = AskedMethods(a, Shinso.Models.DeepBoltzmann.DbmCompletion.Applicable, "a deep Boltzmann machine (binary visible units: nothing to integrate out)");
         var loaded = LoadFor(a, dbm.VisibleCount);
-        float threshold = a.Document.Metadata["binarize_threshold"] is System.Text.Json.Nodes.JsonValue t && t.TryGetValue<float>(out float f) ? f : 0.5f;
+        float threshold = CommonOptions.BinarizeThreshold(a.Document.Metadata);
         return Run(a, loaded.Description, loaded.Train.Binarize(threshold), loaded.Test.Binarize(threshold), null, methods, dbm.Backend,
             (m, inputs, observed, steps, stream) => Shinso.Models.DeepBoltzmann.DbmCompletion.Complete(dbm, inputs, observed, m, steps, stream));
     }

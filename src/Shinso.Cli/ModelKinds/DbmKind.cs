@@ -108,15 +108,13 @@ internal sealed class DbmKind : ModelKind
         var dbm = DbmModelFile.Load(a.File, a.Backend);
         if (data.Train.FeatureCount != dbm.VisibleCount)
             throw new UsageException($"--data: samples have {data.Train.FeatureCount} features but {a.File} has {dbm.VisibleCount} visible units.");
-        float threshold = Threshold(a.Header.Metadata);
+        float threshold = CommonOptions.BinarizeThreshold(a.Header.Metadata);
         var result = Likelihood(dbm, data.Train.Binarize(threshold), data.Test.Binarize(threshold), a.AisRuns, a.Seed ?? 1);
         result["model"] = a.File;
         if (a.Json) Console.WriteLine(result.ToJsonString());
         return 0;
     }
 
-    private static float Threshold(JsonObject metadata) =>
-        metadata["binarize_threshold"] is JsonValue t && t.TryGetValue<float>(out float f) ? f : 0.5f;
 
     /// <summary>
     /// AIS on the odd-summed model (the paper's 14,501 temperatures, base rates from the training data) and the mean-field bound on the

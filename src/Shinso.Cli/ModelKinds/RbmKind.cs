@@ -76,7 +76,7 @@ internal sealed class RbmKind : ModelKind
             var centering = VisibleCentering.FromMetadata(metadata, file, rbm.VisibleCount);
             return centering is null ? (train, test) : (centering.Apply(train), centering.Apply(test));
         }
-        float threshold = metadata["binarize_threshold"] is JsonValue t && t.TryGetValue<float>(out float f) ? f : 0.5f;
+        float threshold = CommonOptions.BinarizeThreshold(metadata);
         return (train.Binarize(threshold), test.Binarize(threshold));
     }
 

@@ -125,20 +125,18 @@ public static class DbmEvaluation
 
         void AddLogPStar(double beta, double sign)
         {
-            var accumulated = new double[m];
             be.Gemm(Transpose.None, Transpose.None, (float)(1 - beta), state[0], baseBias.Reshape(sizes[0], 1), 0f, evenTerm);
             be.Gemm(Transpose.None, Transpose.None, (float)beta, state[0], dbm.Biases[0].Reshape(sizes[0], 1), 1f, evenTerm);
             for (int k = 2; k < layers; k += 2)
                 be.Gemm(Transpose.None, Transpose.None, (float)beta, state[k], dbm.Biases[k].Reshape(sizes[k], 1), 1f, evenTerm);
             be.Download(evenTerm, host);
-            for (int r = 0; r < m; r++) accumulated[r] = host[r];
+            for (int r = 0; r < m; r++) logw[r] += sign * host[r];
             for (int k = 1; k < layers; k += 2)
             {
                 be.SoftplusSumRows(input[k], (float)beta, softplus);
                 be.Download(softplus, host);
-                for (int r = 0; r < m; r++) accumulated[r] += host[r];
+                for (int r = 0; r < m; r++) logw[r] += sign * host[r];
             }
-            for (int r = 0; r < m; r++) logw[r] += sign * accumulated[r];
         }
 
         OddInputs();

@@ -119,6 +119,7 @@ public sealed class DbmTrainer
     private readonly Tensor[] _means, _chains, _chainProbabilities, _batchMeans, _runningMeans, _sparsity, _chainMeans;
     private readonly Parameter[] _weights, _biases, _parameters;
     private readonly RandomStream _epochOrder;
+    private readonly DbmMeanFieldOptions _meanField;
     private float[]? _validated;
     private int _epoch;
 
@@ -163,6 +164,7 @@ public sealed class DbmTrainer
         for (int k = 0; k < layers; k++) all.Add(_biases[k] = new Parameter($"bias-{k}", dbm.Biases[k], ParameterRole.Bias));
         _parameters = [.. all];
         Optimizer = options.CreateOptimizer();
+        _meanField = new DbmMeanFieldOptions(options.MeanFieldUpdates, 0);
         Streams = streams ?? RandomStream.Root(options.Seed);
         Stream = Streams.Derive("gibbs");
         _epochOrder = Streams.Derive(DeterministicShuffle.EpochOrderPurpose);
@@ -244,7 +246,7 @@ public sealed class DbmTrainer
         var be = Dbm.Backend;
         int layers = Dbm.LayerSizes.Count;
         float b = Options.BatchSize, c = Options.PersistentChains;
-        Dbm.MeanField(_data, _means, new DbmMeanFieldOptions(Options.MeanFieldUpdates, 0));
+        Dbm.MeanField(_data, _means, _meanField);
 
         // The reconstruction error (a progress figure and the divergence guard's loss) before the weights move.
         Dbm.LayerInput(0, null, _means[0], _reconstruction);
