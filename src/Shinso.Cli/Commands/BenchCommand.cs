@@ -17,6 +17,7 @@ internal static class BenchCommand
         command.Subcommands.Add(BenchGemmCommand.Create());
         command.Subcommands.Add(BenchRbmCommand.Create());
         command.Subcommands.Add(BenchDbmCommand.Create());
+        command.Subcommands.Add(BenchSparseCodingCommand.Create());
         command.Subcommands.Add(CreateTrain());
         command.Subcommands.Add(CreateInfer());
         return command;

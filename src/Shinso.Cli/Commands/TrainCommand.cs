@@ -28,10 +28,13 @@ internal static class TrainCommand
         var json = CommonOptions.Json();
         var pretrainEpochs = new Option<int?>("--pretrain-epochs") { Description = "DBN presets: greedy CD epochs per layer (and for the top RBM)" };
         var upDownEpochs = new Option<int?>("--updown-epochs") { Description = "DBN presets: up-down fine-tuning epochs" };
-        var fineTuneEpochs = new Option<int?>("--finetune-epochs") { Description = "DBM presets: backprop epochs of the unrolled net (0 skips fine-tuning)" };
+        var fineTuneEpochs = new Option<int?>("--finetune-epochs")
+        {
+            Description = "DBM presets: backprop epochs of the unrolled net; sparse-coding presets: epochs of the classifiers on codes and pixels (0 skips them)",
+        };
         var aisRuns = new Option<int?>("--ais-runs") { Description = "RBM presets: AIS runs for the log-likelihood estimate (default 100)" };
         var target = CommonOptions.Target();
-        var code = new Option<int?>("--code") { Description = "Autoencoder presets: units of the code (e.g. 2 for a picture of the codes)" };
+        var code = new Option<int?>("--code") { Description = "Autoencoder presets: units of the code (e.g. 2 for a picture of the codes); sparse-coding presets: atoms" };
         var pretrainer = new Option<string?>("--pretrainer") { Description = "deep-autoencoder and stacked-autoencoder: pretrain each layer as an rbm or an autoencoder" };
         var standardize = new Option<bool?>("--standardize")
         {
@@ -52,12 +55,14 @@ internal static class TrainCommand
                 ?? throw new UsageException($"'{source}' is neither a preset ({string.Join(", ", AllPresetNames)}) nor an existing config file.");
             if ((r.GetValue(target) is not null || r.GetValue(standardize) is not null) && kind is not FeedForwardKind)
                 throw new UsageException($"--target and --standardize apply to feed-forward nets (a config file or {string.Join(", ", ModelKindRegistry.All.OfType<FeedForwardKind>().Single().Presets)}), not to {source}.");
-            if (r.GetValue(fineTuneEpochs) is not null && kind is not DbmKind)
-                throw new UsageException($"--finetune-epochs applies to the DBM presets ({string.Join(", ", Shinso.Models.DeepBoltzmann.DbmPresets.Names)}), not to {source}.");
+            if (r.GetValue(fineTuneEpochs) is not null && kind is not (DbmKind or SparseCodingKind))
+                throw new UsageException($"--finetune-epochs applies to the DBM presets ({string.Join(", ", Shinso.Models.DeepBoltzmann.DbmPresets.Names)}) " +
+                                         $"and the sparse-coding presets ({string.Join(", ", Shinso.Models.SparseCoding.SparseCodingPresets.Names)}), not to {source}.");
             if (r.GetValue(pretrainer) is not null && kind is not AutoencoderKind)
                 throw new UsageException($"--pretrainer applies to deep-autoencoder and stacked-autoencoder, not to {source}.");
-            if (r.GetValue(code) is not null && kind is not (AutoencoderKind or FeedForwardKind))
-                throw new UsageException($"--code applies to the autoencoder presets ({string.Join(", ", AutoencoderPresets.Names)}), not to {source}.");
+            if (r.GetValue(code) is not null && kind is not (AutoencoderKind or FeedForwardKind or SparseCodingKind))
+                throw new UsageException($"--code applies to the autoencoder presets ({string.Join(", ", AutoencoderPresets.Names)}) and, as the number of atoms, " +
+                                         $"to the sparse-coding presets, not to {source}.");
             try
             {
                 return kind.Train(new TrainArguments(r, source, r.GetValue(data), r.GetValue(testData), r.GetValue(epochs), r.GetValue(batch), r.GetValue(optimizer),

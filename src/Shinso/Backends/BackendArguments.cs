@@ -54,6 +54,30 @@ public static class BackendArguments
             throw new ArgumentException($"result has {result.Length} elements but {matrixName} {Tensor.ShapeText(matrix.Shape)} has {matrix.Rows} rows.", "result");
     }
 
+    /// <summary>Checks a vector holding one value per row of <paramref name="matrix"/> (a per-row state such as a momentum).</summary>
+    public static void OnePerRow(Tensor matrix, Tensor vector, string matrixName, string vectorName)
+    {
+        if (vector.Length != matrix.Rows)
+            throw new ArgumentException($"{vectorName} has {vector.Length} elements but {matrixName} {Tensor.ShapeText(matrix.Shape)} has {matrix.Rows} rows.", vectorName);
+    }
+
+    /// <summary>
+    /// Checks the operands of the sparse-coding passes: the iterate <paramref name="current"/>, the other iterate (the previous one or
+    /// the candidate, named <paramref name="otherName"/>), their products and the correlations share one shape, and the per-row vectors
+    /// hold one value per row.
+    /// </summary>
+    public static void SparseCoding(Tensor current, Tensor other, string otherName, Tensor product, Tensor otherProduct, Tensor correlation,
+        Tensor momentum, Tensor? objective = null, Tensor? t = null)
+    {
+        SameShape(current, other, "current", otherName);
+        SameShape(current, product, "current", "product");
+        SameShape(current, otherProduct, "current", otherName + "Product");
+        SameShape(current, correlation, "current", "correlation");
+        OnePerRow(current, momentum, "current", "momentum");
+        if (objective is not null) OnePerRow(current, objective, "current", "objective");
+        if (t is not null) OnePerRow(current, t, "current", "t");
+    }
+
     /// <summary>The number of images, after checking images and columns against the geometry.</summary>
     public static int Convolution(Tensor images, ConvolutionGeometry g, Tensor columns)
     {

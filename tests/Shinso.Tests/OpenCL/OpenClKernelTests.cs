@@ -570,6 +570,64 @@ public class OpenClKernelTests(TwinBackends twins)
     }
 
     [Fact]
+    public void Sparse_coding_passes_match_the_cpu()
+    {
+        var random = new System.Random(12);
+        const int rows = 37, atoms = 53;
+        var h = twins.Random(random, -1, 1, rows, atoms);
+        var hp = twins.Random(random, -1, 1, rows, atoms);
+        var p = twins.Random(random, -2, 2, rows, atoms);
+        var pp = twins.Random(random, -2, 2, rows, atoms);
+        var b = twins.Random(random, -2, 2, rows, atoms);
+        var momentum = twins.Random(random, 0, 1, rows);
+        Cpu.ShrinkageStep(h.Cpu, hp.Cpu, p.Cpu, pp.Cpu, b.Cpu, momentum.Cpu, 0.3f, 0.25f);
+        Device.ShrinkageStep(h.Device, hp.Device, p.Device, pp.Device, b.Device, momentum.Device, 0.3f, 0.25f);
+        // The step performs the same operations in the same order on both: bit for bit, zeros included.
+        AssertClose(hp, 0, 0, "shrinkage step");
+        var cpuStep = TwinBackends.Read(hp.Cpu);
+        Assert.InRange(cpuStep.Count(v => v == 0f), 1, cpuStep.Length - 1);
+
+        // Half the rows above, half below the candidate's objective: both accept and restart run.
+        var hostObjective = new float[rows];
+        var z = TwinBackends.Read(hp.Cpu);
+        var pz = TwinBackends.Read(pp.Cpu);
+        var hostB = TwinBackends.Read(b.Cpu);
+        for (int r = 0; r < rows; r++)
+        {
+            double f = 0;
+            for (int j = 0; j < atoms; j++)
+            {
+                int e = r * atoms + j;
+                f += z[e] * (0.5 * pz[e] - hostB[e]) + 0.1 * Math.Abs(z[e]);
+            }
+            hostObjective[r] = (float)(r % 2 == 0 ? f + 1 : f - 1);
+        }
+        var objective = twins.Pair(hostObjective, rows);
+        var t = twins.Random(random, 1, 3, rows);
+        Cpu.AcceptDescent(hp.Cpu, pp.Cpu, h.Cpu, p.Cpu, b.Cpu, 0.1f, objective.Cpu, t.Cpu, momentum.Cpu);
+        Device.AcceptDescent(hp.Device, pp.Device, h.Device, p.Device, b.Device, 0.1f, objective.Device, t.Device, momentum.Device);
+        AssertClose(hp, 0, 0, "accepted or restarted codes");
+        AssertClose(pp, 0, 0, "accepted or restarted products");
+        AssertClose(objective, 1e-5, 1e-5, "objective");
+        AssertClose(t, 1e-6, 1e-6, "t");
+        AssertClose(momentum, 1e-6, 1e-6, "momentum");
+        var restarted = TwinBackends.Read(t.Cpu);
+        Assert.Contains(1f, restarted);
+        Assert.Contains(restarted, v => v > 1f);
+
+        var pooled = twins.Random(random, 0, 4, rows, atoms);
+        var roots = twins.Pair(new float[rows * atoms], rows, atoms);
+        var inverse = twins.Pair(new float[rows * atoms], rows, atoms);
+        Cpu.PoolingRoots(pooled.Cpu, 0.01f, roots.Cpu, inverse.Cpu);
+        Device.PoolingRoots(pooled.Device, 0.01f, roots.Device, inverse.Device);
+        AssertClose(roots, 1e-6, 0, "pooling roots");
+        AssertClose(inverse, 3e-6, 0, "inverse pooling roots");
+        var hostPooled = TwinBackends.Read(pooled.Cpu);
+        var hostRoots = TwinBackends.Read(roots.Cpu);
+        for (int i = 0; i < hostPooled.Length; i++) Assert.True(Math.Abs(hostRoots[i] - Math.Sqrt(0.01 + hostPooled[i])) < 1e-6 * hostRoots[i]);
+    }
+
+    [Fact]
     public void Tensors_of_another_backend_and_wrong_shapes_are_rejected_with_the_argument_named()
     {
         var cpu = Cpu.Allocate(3, 4);

@@ -1,0 +1,66 @@
+// Batch FISTA for lasso codes (sparse coding): the shrinkage step from the extrapolated point and the per-row monotone
+// acceptance; topographic ICA's square-root pooling. CPU twin: src/Shinso/Kernels/Cpu/SparseCodingKernels.cs (same operations in the same order, no fused
+// multiply-adds, so the step agrees bit for bit).
+#pragma OPENCL FP_CONTRACT OFF
+
+// One item per element: y = h + m (h - h'), g = (P + m (P - P')) - B, previous = soft(y - step g, threshold).
+__kernel void shrinkage_step(__global const float* h, const int ho, __global float* hp, const int hpo,
+                             __global const float* p, const int po, __global const float* pp, const int ppo,
+                             __global const float* b, const int bo, __global const float* momentum, const int mo,
+                             const int rows, const int columns, const float step, const float threshold)
+{
+    const int j = get_global_id(0), i = get_global_id(1);
+    if (j >= columns || i >= rows) return;
+    const int e = i * columns + j;
+    const float m = momentum[mo + i];
+    const float hv = h[ho + e], pv = p[po + e];
+    const float y = hv + m * (hv - hp[hpo + e]);
+    const float g = (pv + m * (pv - pp[ppo + e])) - b[bo + e];
+    const float u = y - step * g;
+    hp[hpo + e] = u - fmin(fmax(u, -threshold), threshold);
+}
+
+// One item per row: the candidate's objective z.(p/2 - b) + lambda |z|, summed in order; accept and advance FISTA's t, or
+// restart the row from the current iterate with no momentum.
+__kernel void accept_descent(__global float* z, const int zo, __global float* pz, const int pzo,
+                             __global const float* h, const int ho, __global const float* p, const int po,
+                             __global const float* b, const int bo, const float lambda,
+                             __global float* objective, const int oo, __global float* t, const int to,
+                             __global float* momentum, const int mo, const int rows, const int columns)
+{
+    const int i = get_global_id(0);
+    if (i >= rows) return;
+    const int r = i * columns;
+    float f = 0.0f;
+    for (int j = 0; j < columns; j++) {
+        const float zj = z[zo + r + j];
+        if (zj != 0.0f) f += zj * (0.5f * pz[pzo + r + j] - b[bo + r + j]) + lambda * fabs(zj);
+    }
+    // Accepted up to rounding noise in the sums (AcceptanceSlack on the CPU).
+    const float current = objective[oo + i];
+    if (f - current <= 1e-6f * fabs(current)) {
+        objective[oo + i] = f;
+        const float ti = t[to + i];
+        const float next = 0.5f * (1.0f + sqrt(1.0f + 4.0f * ti * ti));
+        momentum[mo + i] = (ti - 1.0f) / next;
+        t[to + i] = next;
+    } else {
+        for (int j = 0; j < columns; j++) {
+            z[zo + r + j] = h[ho + r + j];
+            pz[pzo + r + j] = p[po + r + j];
+        }
+        t[to + i] = 1.0f;
+        momentum[mo + i] = 0.0f;
+    }
+}
+
+// Topographic ICA's square-root pooling: roots = sqrt(epsilon + pooled), inverseRoots = 1 / roots.
+__kernel void pooling_roots(__global const float* q, const int qo, const float epsilon, __global float* r, const int ro,
+                            __global float* ir, const int iro, const int n)
+{
+    const int i = get_global_id(0);
+    if (i >= n) return;
+    const float root = sqrt(epsilon + q[qo + i]);
+    r[ro + i] = root;
+    ir[iro + i] = 1.0f / root;
+}

@@ -1,0 +1,35 @@
+using Shinso.Kernels.Cpu;
+using Shinso.Tensors;
+
+namespace Shinso.Backends;
+
+public sealed partial class CpuBackend
+{
+    /// <inheritdoc />
+    public void ShrinkageStep(Tensor current, Tensor previous, Tensor product, Tensor previousProduct, Tensor correlation, Tensor momentum,
+        float step, float threshold)
+    {
+        BackendArguments.SparseCoding(current, previous, "previous", product, previousProduct, correlation, momentum);
+        SparseCodingKernels.ShrinkageStep(Host(current, nameof(current)), Host(previous, nameof(previous)), Host(product, nameof(product)),
+            Host(previousProduct, nameof(previousProduct)), Host(correlation, nameof(correlation)), Host(momentum, nameof(momentum)),
+            current.Rows, current.Columns, step, threshold, Options);
+    }
+
+    /// <inheritdoc />
+    public void AcceptDescent(Tensor candidate, Tensor candidateProduct, Tensor current, Tensor product, Tensor correlation, float lambda,
+        Tensor objective, Tensor t, Tensor momentum)
+    {
+        BackendArguments.SparseCoding(current, candidate, "candidate", product, candidateProduct, correlation, momentum, objective, t);
+        SparseCodingKernels.AcceptDescent(Host(candidate, nameof(candidate)), Host(candidateProduct, nameof(candidateProduct)), Host(current, nameof(current)),
+            Host(product, nameof(product)), Host(correlation, nameof(correlation)), lambda, Host(objective, nameof(objective)), Host(t, nameof(t)),
+            Host(momentum, nameof(momentum)), current.Rows, current.Columns, Options);
+    }
+
+    /// <inheritdoc />
+    public void PoolingRoots(Tensor pooled, float epsilon, Tensor roots, Tensor inverseRoots)
+    {
+        BackendArguments.SameShape(pooled, roots, nameof(pooled), nameof(roots));
+        BackendArguments.SameShape(pooled, inverseRoots, nameof(pooled), nameof(inverseRoots));
+        SparseCodingKernels.PoolingRoots(Host(pooled, nameof(pooled)), epsilon, Host(roots, nameof(roots)), Host(inverseRoots, nameof(inverseRoots)));
+    }
+}

@@ -1,0 +1,223 @@
+using Shinso.Data;
+using Shinso.Models.ComponentAnalysis;
+using Shinso.Backends;
+using Shinso.Models.SparseCoding;
+
+namespace Shinso.Tests.SparseCoding;
+
+/// <summary>FISTA's codes against the exact lasso solution, its monotone objective, its step size and its refusals.</summary>
+public sealed class FistaEncoderTests
+{
+    private static readonly CpuBackend Cpu = new();
+
+    /// <summary>Unit-norm random atoms, [atoms, features].</summary>
+    internal static float[] RandomDictionary(System.Random random, int atoms, int features)
+    {
+        var d = new float[atoms * features];
+        for (int a = 0; a < atoms; a++)
+        {
+            double squares = 0;
+            for (int f = 0; f < features; f++)
+            {
+                double g = Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+                d[a * features + f] = (float)g;
+                squares += g * g;
+            }
+            for (int f = 0; f < features; f++) d[a * features + f] = (float)(d[a * features + f] / Math.Sqrt(squares));
+        }
+        return d;
+    }
+
+    /// <summary>
+    /// The exact lasso solution by enumeration: for every sign pattern s in {−1, 0, +1}^atoms, the stationary point on that orthant's
+    /// face, <c>h_S = (D_S D_Sᵀ)⁻¹ (D_S x − λ s_S)</c>; of the points whose signs agree with s, the one of least objective is the optimum
+    /// (the objective is convex and its minimiser is the stationary point of its own sign pattern).
+    /// </summary>
+    internal static double[] ExactLasso(float[] dictionary, int atoms, int features, ReadOnlySpan<float> x, double lambda)
+    {
+        double best = double.PositiveInfinity;
+        var bestCodes = new double[atoms];
+        int patterns = (int)Math.Pow(3, atoms);
+        var signs = new int[atoms];
+        for (int code = 0; code < patterns; code++)
+        {
+            int rest = code, size = 0;
+            for (int a = 0; a < atoms; a++)
+            {
+                signs[a] = rest % 3 - 1;
+                rest /= 3;
+                if (signs[a] != 0) size++;
+            }
+            var support = Enumerable.Range(0, atoms).Where(a => signs[a] != 0).ToArray();
+            var h = new double[atoms];
+            if (size > 0)
+            {
+                var g = new double[size, size];
+                var rhs = new double[size];
+                for (int i = 0; i < size; i++)
+                {
+                    for (int j = 0; j < size; j++)
+                        for (int f = 0; f < features; f++) g[i, j] += (double)dictionary[support[i] * features + f] * dictionary[support[j] * features + f];
+                    for (int f = 0; f < features; f++) rhs[i] += (double)dictionary[support[i] * features + f] * x[f];
+                    rhs[i] -= lambda * signs[support[i]];
+                }
+                var solution = Solve(g, rhs);
+                if (solution is null) continue;
+                bool consistent = true;
+                for (int i = 0; i < size; i++)
+                {
+                    if (Math.Sign(solution[i]) != signs[support[i]]) consistent = false;
+                    h[support[i]] = solution[i];
+                }
+                if (!consistent) continue;
+            }
+            double objective = Objective(dictionary, atoms, features, x, h, lambda);
+            if (objective < best)
+            {
+                best = objective;
+                bestCodes = h;
+            }
+        }
+        return bestCodes;
+    }
+
+    internal static double Objective(float[] dictionary, int atoms, int features, ReadOnlySpan<float> x, IReadOnlyList<double> h, double lambda)
+    {
+        double squares = 0, l1 = 0;
+        for (int f = 0; f < features; f++)
+        {
+            double r = x[f];
+            for (int a = 0; a < atoms; a++) r -= h[a] * dictionary[a * features + f];
+            squares += r * r;
+        }
+        for (int a = 0; a < atoms; a++) l1 += Math.Abs(h[a]);
+        return 0.5 * squares + lambda * l1;
+    }
+
+    private static double[]? Solve(double[,] a, double[] b)
+    {
+        int n = b.Length;
+        var m = (double[,])a.Clone();
+        var x = (double[])b.Clone();
+        for (int c = 0; c < n; c++)
+        {
+            int pivot = c;
+            for (int r = c + 1; r < n; r++) if (Math.Abs(m[r, c]) > Math.Abs(m[pivot, c])) pivot = r;
+            if (Math.Abs(m[pivot, c]) < 1e-10) return null;
+            for (int k = 0; k < n; k++) (m[c, k], m[pivot, k]) = (m[pivot, k], m[c, k]);
+            (x[c], x[pivot]) = (x[pivot], x[c]);
+            for (int r = 0; r < n; r++)
+            {
+                if (r == c) continue;
+                double factor = m[r, c] / m[c, c];
+                for (int k = c; k < n; k++) m[r, k] -= factor * m[c, k];
+                x[r] -= factor * x[c];
+            }
+        }
+        for (int c = 0; c < n; c++) x[c] /= m[c, c];
+        return x;
+    }
+
+    [Theory]
+    [InlineData(6, 4, 0.05)]
+    [InlineData(7, 5, 0.2)]
+    [InlineData(5, 8, 0.1)]
+    public void Codes_equal_the_exact_lasso_solution(int atoms, int features, double lambda)
+    {
+        var random = new System.Random(atoms * 31 + features);
+        var dictionary = RandomDictionary(random, atoms, features);
+        const int rows = 12;
+        var x = new float[rows * features];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)(random.NextDouble() * 2 - 1);
+        var tensor = Cpu.Allocate(atoms, features);
+        Cpu.Upload(dictionary, tensor);
+        var codes = FistaEncoder.Encode(Cpu, x, features, tensor, new FistaOptions { Lambda = (float)lambda, Tolerance = 0, MaxIterations = 20000, BlockRows = 5 });
+        int nonZeros = 0, zeros = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            var exact = ExactLasso(dictionary, atoms, features, x.AsSpan(r * features, features), lambda);
+            for (int a = 0; a < atoms; a++)
+            {
+                float got = codes.Codes[r * atoms + a];
+                Assert.True(Math.Abs(got - exact[a]) <= 1e-4, $"row {r} atom {a}: FISTA {got}, exact {exact[a]}");
+                if (exact[a] == 0) zeros++;
+                else nonZeros++;
+            }
+        }
+        // The problems exercise both sides of the threshold.
+        Assert.True(zeros > 0 && nonZeros > 0, $"{zeros} zero and {nonZeros} non-zero exact codes");
+    }
+
+    [Fact]
+    public void The_objective_never_rises()
+    {
+        var random = new System.Random(5);
+        const int atoms = 48, features = 16, rows = 64;
+        var dictionary = RandomDictionary(random, atoms, features);
+        var x = new float[rows * features];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)(random.NextDouble() * 2 - 1);
+        var tensor = Cpu.Allocate(atoms, features);
+        Cpu.Upload(dictionary, tensor);
+        var codes = FistaEncoder.Encode(Cpu, x, features, tensor, new FistaOptions { Lambda = 0.05f, Tolerance = 0, MaxIterations = 300 });
+        Assert.Equal(codes.Iterations + 1, codes.Trace.Length);
+        Assert.True(codes.Iterations > 50, $"{codes.Iterations} iterations");
+        for (int i = 1; i < codes.Trace.Length; i++)
+            Assert.True(codes.Trace[i] <= codes.Trace[i - 1] + 1e-6 * Math.Abs(codes.Trace[i - 1]), $"iteration {i}: {codes.Trace[i - 1]} -> {codes.Trace[i]}");
+        Assert.True(codes.Trace[^1] < 0.5 * codes.Trace[0], $"{codes.Trace[0]} -> {codes.Trace[^1]}");
+        // The reported mean objective (recomputed in double from the codes) is the trace's last value.
+        Assert.True(Math.Abs(codes.MeanObjective - codes.Trace[^1]) < 1e-5, $"{codes.MeanObjective} vs {codes.Trace[^1]}");
+    }
+
+    [Fact]
+    public void A_warm_start_at_the_solution_stays_there()
+    {
+        var random = new System.Random(9);
+        const int atoms = 20, features = 10, rows = 30;
+        var dictionary = RandomDictionary(random, atoms, features);
+        var x = new float[rows * features];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)(random.NextDouble() * 2 - 1);
+        var tensor = Cpu.Allocate(atoms, features);
+        Cpu.Upload(dictionary, tensor);
+        var options = new FistaOptions { Lambda = 0.1f, Tolerance = 1e-7, MaxIterations = 5000 };
+        var cold = FistaEncoder.Encode(Cpu, x, features, tensor, options);
+        var warm = FistaEncoder.Encode(Cpu, x, features, tensor, options, cold.Codes);
+        Assert.True(warm.Iterations < cold.Iterations / 4, $"warm {warm.Iterations} vs cold {cold.Iterations} iterations");
+        Assert.True(Math.Abs(warm.MeanObjective - cold.MeanObjective) < 1e-6, $"{warm.MeanObjective} vs {cold.MeanObjective}");
+    }
+
+    [Fact]
+    public void The_step_comes_from_the_largest_eigenvalue_of_the_gram_matrix()
+    {
+        // Orthonormal atoms: D Dᵀ = I. The same atoms twice: every eigenvalue doubles.
+        var identity = new float[16];
+        for (int i = 0; i < 4; i++) identity[i * 4 + i] = 1f;
+        Assert.Equal(1.0, FistaEncoder.LipschitzConstant(identity, 4, 4), 10);
+        var doubled = identity.Concat(identity).ToArray();
+        Assert.Equal(2.0, FistaEncoder.LipschitzConstant(doubled, 8, 4), 10);
+        // Fewer atoms than features takes the other Gram matrix: the same spectrum.
+        var random = new System.Random(2);
+        var d = RandomDictionary(random, 3, 7);
+        double wide = FistaEncoder.LipschitzConstant(d, 3, 7);
+        var transposed = new float[21];
+        for (int a = 0; a < 3; a++) for (int f = 0; f < 7; f++) transposed[f * 3 + a] = d[a * 7 + f];
+        Assert.Equal(wide, FistaEncoder.LipschitzConstant(transposed, 7, 3), 6);
+    }
+
+    [Fact]
+    public void Bad_input_is_refused_with_what_was_expected()
+    {
+        var tensor = Cpu.Allocate(4, 3);
+        var x = new float[6];
+        var e = Assert.Throws<ArgumentException>(() => FistaEncoder.Encode(Cpu, x, 3, tensor, new FistaOptions { Lambda = 0f }));
+        Assert.Contains("lambda must be a positive number, got 0", e.Message);
+        e = Assert.Throws<ArgumentException>(() => FistaEncoder.Encode(Cpu, x, 3, tensor, new FistaOptions { Lambda = -1f }));
+        Assert.Contains("lambda", e.Message);
+        e = Assert.Throws<ArgumentException>(() => FistaEncoder.Encode(Cpu, new float[8], 4, tensor, new FistaOptions()));
+        Assert.Contains("atoms have 3 values but the rows have 4", e.Message);
+        x[4] = float.NaN;
+        e = Assert.Throws<ArgumentException>(() => FistaEncoder.Encode(Cpu, x, 3, tensor, new FistaOptions()));
+        Assert.Contains("Row 1 value 1 is NaN", e.Message);
+        e = Assert.Throws<ArgumentException>(() => FistaEncoder.Encode(Cpu, new float[6], 3, tensor, new FistaOptions(), new float[5]));
+        Assert.Contains("warm start has 5 values, not 2 rows x 4 atoms", e.Message);
+    }
+}
