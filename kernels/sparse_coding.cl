@@ -1,6 +1,7 @@
 // Batch FISTA for lasso codes (sparse coding): the shrinkage step from the extrapolated point and the per-row monotone
 // acceptance; topographic ICA's square-root pooling. CPU twin: src/Shinso/Kernels/Cpu/SparseCodingKernels.cs (same operations in the same order, no fused
-// multiply-adds, so the step agrees bit for bit).
+// multiply-adds, so one step from the same inputs agrees bit for bit; sqrt and division in the acceptance are not correctly
+// rounded on every device, so t and momentum may differ by an ulp).
 #pragma OPENCL FP_CONTRACT OFF
 
 // One item per element: y = h + m (h - h'), g = (P + m (P - P')) - B, previous = soft(y - step g, threshold).

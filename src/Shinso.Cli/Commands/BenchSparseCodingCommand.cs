@@ -1,4 +1,3 @@
-using Shinso.Models.ComponentAnalysis;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -41,6 +40,12 @@ public static class BenchSparseCodingCommand
         {
             float l = r.GetValue(lambda);
             if (!(l > 0)) throw new UsageException($"--lambda must be positive, got {l}.");
+            if (!(r.GetValue(tolerance) >= 0)) throw new UsageException($"--tolerance must be >= 0, got {r.GetValue(tolerance)}.");
+            foreach (var (option, name) in new[] { (blockRows, "--block-rows"), (learnBatch, "--learn-batch"), (sweeps, "--sweeps") })
+                if (r.GetValue(option) < 1) throw new UsageException($"{name} must be >= 1, got {r.GetValue(option)}.");
+            if (r.GetValue(epochs) < 0) throw new UsageException($"--epochs must be >= 0, got {r.GetValue(epochs)}.");
+            if (r.GetValue(problem) is not null && (r.GetResult(patches) is not null || r.GetResult(atoms) is not null || r.GetValue(data) is not null))
+                throw new UsageException("--problem holds its patches and dictionary: --patches, --atoms and --data do not apply with it.");
             var (x, features, dictionary, k, source) = Load(r.GetValue(problem), r.GetValue(data), r.GetValue(patches), r.GetValue(atoms));
             using var backend = CommonOptions.CreateBackend(r, r.GetValue(threads), r.GetValue(path)!);
             var encoder = new FistaOptions { Lambda = l, Tolerance = r.GetValue(tolerance), BlockRows = r.GetValue(blockRows) };
@@ -73,7 +78,7 @@ public static class BenchSparseCodingCommand
                 var (learned, reports) = DictionaryLearning.Learn(backend, x, features, options, progress: report =>
                 {
                     CommonOptions.Err.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"pass {report.Epoch}: objective {report.MeanObjective:F5} (each batch under the atoms of its time), {report.MeanNonZeros:F1} non-zeros, " +
+                        $"pass {report.Epoch + 1}: objective {report.MeanObjective:F5} (each batch under the atoms of its time), {report.MeanNonZeros:F1} non-zeros, " +
                         $"{report.Iterations} iterations, {report.RestartedAtoms} atoms restarted, {clock.Elapsed.TotalSeconds:F2} s"));
                 });
                 double learnSeconds = clock.Elapsed.TotalSeconds;
@@ -101,11 +106,17 @@ public static class BenchSparseCodingCommand
         if (problem is not null)
         {
             var arrays = NumpyArchive.ReadArchive(problem);
-            if (!arrays.TryGetValue("patches", out var p) || p.Shape.Count != 2)
-                throw new UsageException($"{problem}: expected an array 'patches' of shape [N, features].");
-            if (!arrays.TryGetValue("dictionary", out var d) || d.Shape.Count != 2 || d.Shape[1] != p.Shape[1])
-                throw new UsageException($"{problem}: expected an array 'dictionary' of shape [atoms, {p.Shape[1]}].");
-            return (p.ToFloats(), p.Shape[1], d.ToFloats(), d.Shape[0], problem);
+            if (!arrays.TryGetValue("patches", out var p) || p.Shape.Count != 2 || p.Shape[0] < 1 || p.Shape[1] < 1)
+                throw new UsageException($"{problem}: patches: expected an array 'patches' of shape [N, features], N and features at least 1.");
+            if (!arrays.TryGetValue("dictionary", out var d) || d.Shape.Count != 2 || d.Shape[0] < 1 || d.Shape[1] != p.Shape[1])
+                throw new UsageException($"{problem}: dictionary: expected an array 'dictionary' of shape [atoms, {p.Shape[1]}], at least one atom.");
+            var (patchValues, atomsValues) = (p.ToFloats(), d.ToFloats());
+            foreach (var (values, name) in new[] { (patchValues, "patches"), (atomsValues, "dictionary") })
+            {
+                int bad = Array.FindIndex(values, v => !float.IsFinite(v));
+                if (bad >= 0) throw new UsageException($"{problem}: {name}: element {bad} is {values[bad]}; expected finite values.");
+            }
+            return (patchValues, p.Shape[1], atomsValues, d.Shape[0], problem);
         }
         if (count < 1) throw new UsageException($"--patches must be >= 1, got {count}.");
         if (atoms < 1) throw new UsageException($"--atoms must be >= 1, got {atoms}.");

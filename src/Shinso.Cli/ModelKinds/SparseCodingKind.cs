@@ -1,5 +1,3 @@
-using Shinso.Data;
-using Shinso.Models.ComponentAnalysis;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Shinso.Cli.Commands;
@@ -67,7 +65,7 @@ internal sealed class SparseCodingKind : ModelKind
         foreach (var p in result.Passes) passes.Add(Math.Round(p.MeanObjective, 6));
         SparseCodingModelFile.Save(result.Model, modelPath, new JsonObject
         {
-            ["patches"] = preset.PatchCount, ["passes"] = learning.Epochs, ["batch"] = learning.BatchRows, ["seed"] = seed,
+            ["patches"] = result.PatchCount, ["passes"] = learning.Epochs, ["batch"] = learning.BatchRows, ["seed"] = seed,
         }, new JsonObject { ["data"] = data.Description });
         string atomsPath = Path.Combine(folder, "atoms.png");
         WriteAtoms(result.Model, atomsPath, result.Model.AtomCount);
@@ -76,7 +74,8 @@ internal sealed class SparseCodingKind : ModelKind
             ["model"] = a.Source, ["atoms"] = result.Model.AtomCount, ["lambda"] = result.Model.Lambda, ["patch_size"] = result.Model.Patches.Size,
             ["whitened"] = result.Model.Whitening is not null, ["passes"] = learning.Epochs, ["objective_by_pass"] = passes,
             ["mean_objective"] = Math.Round(result.TrainObjective, 6), ["test_mean_objective"] = Math.Round(result.TestObjective, 6),
-            ["mean_nonzeros"] = Math.Round(result.TestNonZeros, 2), ["seconds"] = Math.Round(result.LearnSeconds, 2),
+            ["mean_nonzeros"] = Math.Round(result.TrainNonZeros, 2), ["test_mean_nonzeros"] = Math.Round(result.TestNonZeros, 2), ["patches"] = result.PatchCount,
+            ["seconds"] = Math.Round(result.LearnSeconds, 2),
             ["accuracy"] = Finite(result.CodeAccuracy), ["pixel_accuracy"] = Finite(result.PixelAccuracy), ["feature_count"] = result.FeatureCount,
             ["model_path"] = modelPath, ["atoms_path"] = atomsPath,
         };
@@ -106,7 +105,7 @@ internal sealed class SparseCodingKind : ModelKind
             Console.WriteLine(new JsonObject
             {
                 ["model"] = a.File, ["test_patches"] = EvalPatches, ["test_mean_objective"] = Math.Round(codes.MeanObjective, 6),
-                ["mean_nonzeros"] = Math.Round(codes.MeanNonZeros, 2), ["converged"] = codes.Converged,
+                ["test_mean_nonzeros"] = Math.Round(codes.MeanNonZeros, 2), ["converged"] = codes.Converged,
             }.ToJsonString());
         return 0;
     }

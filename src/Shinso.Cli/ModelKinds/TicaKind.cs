@@ -27,8 +27,8 @@ internal sealed class TicaKind : ModelKind
     public override int Train(TrainArguments a)
     {
         if (a.Optimizer is not null) throw new UsageException($"--optimizer applies to feed-forward presets, not '{a.Source}': TICA takes gradient steps and orthonormalises, RICA uses Adam.");
-        if (a.PretrainEpochs is not null || a.UpDownEpochs is not null || a.AisRuns is not null || a.FineTuneEpochs is not null || a.Code is not null)
-            throw new UsageException($"--pretrain-epochs, --updown-epochs, --ais-runs, --finetune-epochs and --code do not apply to '{a.Source}'.");
+        if (a.PretrainEpochs is not null || a.UpDownEpochs is not null || a.AisRuns is not null)
+            throw new UsageException($"--pretrain-epochs, --updown-epochs and --ais-runs do not apply to '{a.Source}'.");
         if (a.Resume is not null) throw new UsageException($"--resume: a '{a.Source}' run keeps no checkpoint; run it again.");
         if (a.Epochs is < 0) throw new UsageException($"--epochs must be >= 0, got {a.Epochs}.");
         if (a.Batch is < 1) throw new UsageException($"--batch (patches per step) must be >= 1, got {a.Batch}.");
@@ -52,6 +52,10 @@ internal sealed class TicaKind : ModelKind
         {
             throw new UsageException($"--data: {CommonOptions.WithoutParameter(ex)}");
         }
+        catch (ArithmeticException ex)
+        {
+            throw new UsageException($"--data: the patches leave the filters linearly dependent ({ex.Message}); try more or more varied images.");
+        }
         string folder = a.RunDirectory(a.Source);
         Directory.CreateDirectory(folder);
         string modelPath = Path.Combine(folder, "model.shinso");
@@ -63,7 +67,7 @@ internal sealed class TicaKind : ModelKind
         WriteFilters(result.Model, filtersPath);
         var objectives = new JsonArray();
         foreach (var epoch in result.Epochs) objectives.Add(Math.Round(epoch.MeanObjective, 6));
-        var bank = result.Model.Filters;
+        var bank = result.Model.Bank;
         var summary = new JsonObject
         {
             ["model"] = a.Source, ["filters"] = bank.FilterCount, ["side"] = bank.Side, ["neighbourhood"] = bank.Neighbourhood, ["reconstruction"] = bank.Reconstruction,
@@ -90,8 +94,8 @@ internal sealed class TicaKind : ModelKind
         {
             throw new UsageException($"--data: {CommonOptions.WithoutParameter(ex)} ({a.File} reads {model.Channels}-channel {model.Patches.Size} x {model.Patches.Size} patches)");
         }
-        double objective = model.Filters.MeanObjective(a.Backend, patches);
-        var (near, far) = TicaRun.EnergyCorrelations(model.Filters, patches);
+        double objective = model.Bank.MeanObjective(a.Backend, patches);
+        var (near, far) = TicaRun.EnergyCorrelations(model.Bank, patches);
         Progress(string.Create(CultureInfo.InvariantCulture, $"{EvalPatches} test patches: mean objective {objective:F4}; energy correlation neighbours {near:F3}, distant {far:F3}"));
         if (a.Json)
             Console.WriteLine(new JsonObject
@@ -106,6 +110,7 @@ internal sealed class TicaKind : ModelKind
     {
         if (a.SamplesPath is not null) throw new UsageException($"{a.File}: a topographic ICA bank is not a generative model; write its filters with --filters FILE.png.");
         if (a.FiltersPath is null) throw new UsageException("give --filters FILE.png for the bank's filters.");
+        if (a.Count != 0) throw new UsageException("--count: a topographic bank is drawn whole, laid out on its torus.");
         WriteFilters(TicaModelFile.FromDocument(a.Document, a.File), a.FiltersPath);
         if (a.Json) Console.WriteLine(new JsonObject { ["filters_path"] = a.FiltersPath }.ToJsonString());
         return 0;
@@ -114,8 +119,8 @@ internal sealed class TicaKind : ModelKind
     /// <summary>The filters in pixel space, one N x N tile each, laid out on the torus (Side per row) so neighbours sit side by side.</summary>
     private static void WriteFilters(TicaModel model, string path)
     {
-        int n = model.Patches.Size, side = model.Filters.Side;
-        PngImage.WriteGrid(path, model.PixelFilters(), model.Filters.FilterCount, model.Channels * n, n, side, true);
-        Progress($"wrote {path}: {model.Filters.FilterCount} filters of {n}x{n} on a {side} x {side} torus");
+        int n = model.Patches.Size, side = model.Bank.Side;
+        PngImage.WriteGrid(path, model.PixelFilters(), model.Bank.FilterCount, model.Channels * n, n, side, true);
+        Progress($"wrote {path}: {model.Bank.FilterCount} filters of {n}x{n} on a {side} x {side} torus");
     }
 }

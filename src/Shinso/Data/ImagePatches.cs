@@ -14,6 +14,9 @@ public sealed record PatchOptions(int Size = 8, bool RemoveMean = true, bool Uni
 /// </summary>
 public static class ImagePatches
 {
+    /// <summary>Patches a run draws per image at most: a small data set gives fewer, since more would mostly repeat overlapping ones.</summary>
+    public const int MaxPerImage = 50;
+
     /// <summary>The channels, height and width of <paramref name="dataset"/>'s samples.</summary>
     /// <exception cref="ArgumentException">The samples are not images, or the patch is larger than they are.</exception>
     public static (int Channels, int Height, int Width) Geometry(Dataset dataset, int size)

@@ -158,6 +158,21 @@ public sealed class ModelDocument
         tensor.CopyTo(destination);
     }
 
+    /// <summary>
+    /// The values of tensor <paramref name="name"/>, which must exist, have shape <paramref name="shape"/> and hold only finite values;
+    /// otherwise a <see cref="ModelFileException"/> naming <paramref name="source"/>, the tensor and what was expected.
+    /// </summary>
+    public float[] FiniteTensor(string name, int[] shape, string source, string neededBy = "the architecture")
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        if (!TryGetTensor(name, out var tensor)) throw new ModelFileException(source, $"tensor '{name}'", $"is missing; {neededBy} needs it with shape {ModelFile.ShapeText(shape)}.");
+        if (!tensor.Shape.SequenceEqual(shape))
+            throw new ModelFileException(source, $"tensor '{name}'", $"has shape {ModelFile.ShapeText([.. tensor.Shape])} but {neededBy} needs {ModelFile.ShapeText(shape)}.");
+        int bad = Array.FindIndex(tensor.Data, v => !float.IsFinite(v));
+        if (bad >= 0) throw new ModelFileException(source, $"tensor '{name}'", $"element {bad} is {tensor.Data[bad]}; expected finite values.");
+        return tensor.Data;
+    }
+
     /// <summary>Finds a tensor by name.</summary>
     public bool TryGetTensor(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out NamedTensor? tensor)
     {

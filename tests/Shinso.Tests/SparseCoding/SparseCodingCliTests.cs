@@ -1,7 +1,7 @@
-using Shinso.Models.ComponentAnalysis;
 using System.Text.Json.Nodes;
 using Shinso.Data;
 using Shinso.IO;
+using Shinso.Models.ComponentAnalysis;
 using Shinso.Models.SparseCoding;
 using Shinso.Tests.Cli;
 using Shinso.Tests.Data;
@@ -102,6 +102,25 @@ public sealed class SparseCodingCliTests : IDisposable
     }
 
     [Fact]
+    public void Repro_quick_reports_locality_sparsity_and_both_classifiers()
+    {
+        string run = _dir.File("repro");
+        var (code, stdout, stderr) = CliTests.Shinso("repro", "sparse-coding", "--quick", "--out", run, "--json", "--threads", "1");
+        Assert.True(code == 0, stderr);
+        var report = LastJsonLine(stdout);
+        Assert.Equal(3, report["rows"]!.AsArray().Count);
+        var figures = report["figures"]!.AsObject();
+        Assert.Equal(2000, (int)figures["train_samples"]!);
+        // The shape, not the paper's numbers: localization is a share in (0, 1], accuracies are accuracies.
+        Assert.InRange((double)figures["atom_localization"]!, 0.0, 1.0);
+        Assert.InRange((double)figures["random_atom_localization"]!, 0.0, 1.0);
+        Assert.InRange((double)figures["code_accuracy"]!, 0.1, 1.0);
+        Assert.InRange((double)figures["pixel_accuracy"]!, 0.1, 1.0);
+        Assert.True(File.Exists(Path.Combine(run, "atoms.png")));
+        Assert.Contains("79.6 %", File.ReadAllText(Path.Combine(run, "report.md")));
+    }
+
+    [Fact]
     public void A_model_file_round_trips_and_a_bad_field_is_named()
     {
         var random = new System.Random(1);
@@ -121,8 +140,8 @@ public sealed class SparseCodingCliTests : IDisposable
         var doc = SparseCodingModelFile.ToDocument(model);
         doc.Architecture["patch_size"] = 4;
         var e = Assert.Throws<ModelFileException>(() => SparseCodingModelFile.FromDocument(doc, "x.shinso"));
-        Assert.Equal("tensors.dictionary", e.Field);
-        Assert.Contains("has shape [5, 9], expected [5, 16]", e.Message);
+        Assert.Equal("tensor 'dictionary'", e.Field);
+        Assert.Contains("has shape [5, 9] but the architecture needs [5, 16]", e.Message);
         doc = SparseCodingModelFile.ToDocument(model);
         doc.HyperParameters["lambda"] = -1;
         e = Assert.Throws<ModelFileException>(() => SparseCodingModelFile.FromDocument(doc, "x.shinso"));

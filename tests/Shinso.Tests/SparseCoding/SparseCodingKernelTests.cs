@@ -1,5 +1,3 @@
-using Shinso.Data;
-using Shinso.Models.ComponentAnalysis;
 using Shinso.Kernels.Cpu;
 using Shinso.Tests.Kernels;
 

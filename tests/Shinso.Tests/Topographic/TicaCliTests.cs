@@ -22,7 +22,7 @@ public sealed class TicaCliTests : IDisposable
         var (code, stdout, stderr) = CliTests.Shinso("train", "tica", "--data", data, "--epochs", "4", "--out", run, "--json", "--threads", "1");
         Assert.True(code == 0, stderr);
         var result = LastJsonLine(stdout);
-        Assert.Equal(64, (int)result["filters"]!);
+        Assert.Equal(49, (int)result["filters"]!);
         Assert.True((double)result["orthonormality"]! < 1e-5, $"|W Wᵀ - I| = {result["orthonormality"]}");
         var objectives = result["objective_by_epoch"]!.AsArray().Select(v => (double)v!).ToArray();
         Assert.True(objectives[^1] < objectives[0], $"objective {objectives[0]} -> {objectives[^1]}");
@@ -33,7 +33,7 @@ public sealed class TicaCliTests : IDisposable
         string model = Path.Combine(run, "model.shinso");
         var loaded = TicaModelFile.Load(model);
         Assert.NotNull(loaded.Whitening);
-        Assert.True(TopographicIca.Orthonormality(loaded.Filters.Filters, 64, 64) < 1e-5);
+        Assert.True(TopographicIca.Orthonormality(loaded.Bank.Filters, 49, 64) < 1e-5);
 
         (code, stdout, stderr) = CliTests.Shinso("eval", model, "--data", data, "--json", "--threads", "1");
         Assert.True(code == 0, stderr);
@@ -42,7 +42,7 @@ public sealed class TicaCliTests : IDisposable
         string png = _dir.File("filters.png");
         (code, _, stderr) = CliTests.Shinso("sample", model, "--filters", png);
         Assert.True(code == 0, stderr);
-        Assert.Contains("on a 8 x 8 torus", stderr);
+        Assert.Contains("on a 7 x 7 torus", stderr);
 
         (code, stdout, stderr) = CliTests.Shinso("train", "rica", "--data", data, "--epochs", "3", "--out", _dir.File("rica"), "--json", "--threads", "1");
         Assert.True(code == 0, stderr);
@@ -61,13 +61,28 @@ public sealed class TicaCliTests : IDisposable
     }
 
     [Fact]
+    public void Repro_quick_reports_tica_beside_plain_ica()
+    {
+        string run = _dir.File("repro");
+        var (code, stdout, stderr) = CliTests.Shinso("repro", "tica", "--quick", "--out", run, "--json", "--threads", "1");
+        Assert.True(code == 0, stderr);
+        var report = LastJsonLine(stdout);
+        Assert.Single(report["rows"]!.AsArray());
+        var figures = report["figures"]!.AsObject();
+        foreach (string name in new[] { "tica_neighbour_energy_correlation", "tica_distant_energy_correlation", "ica_neighbour_energy_correlation", "ica_distant_energy_correlation" })
+            Assert.InRange((double)figures[name]!, -1.0, 1.0);
+        Assert.True(File.Exists(Path.Combine(run, "filters.png")));
+        Assert.Contains("plain ICA", File.ReadAllText(Path.Combine(run, "report.md")));
+    }
+
+    [Fact]
     public void A_bad_field_in_the_model_file_is_named()
     {
         var bank = new TopographicIca(new float[4 * 9], 9, 2, 1, 0.01f, 0f);
         var model = new TicaModel(bank, 1, new Shinso.Data.PatchOptions(3, true, false), null);
         var doc = TicaModelFile.ToDocument(model);
         var back = TicaModelFile.FromDocument(doc, "x.shinso");
-        Assert.Equal(2, back.Filters.Side);
+        Assert.Equal(2, back.Bank.Side);
         doc.Architecture["neighbourhood"] = 2;
         var e = Assert.Throws<Shinso.IO.ModelFileException>(() => TicaModelFile.FromDocument(doc, "x.shinso"));
         Assert.Equal("architecture.neighbourhood", e.Field);

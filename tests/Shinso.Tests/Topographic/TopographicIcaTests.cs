@@ -65,7 +65,6 @@ public sealed class TopographicIcaTests
         var w = Array.ConvertAll(filters, v => (double)v);
         double exact = NaiveObjective(w, side, neighbourhood, epsilon, reconstruction, x, features);
         Assert.True(Math.Abs(objective - exact) <= 1e-5 * Math.Abs(exact), $"objective {objective} vs {exact}");
-        double worst = 0;
         for (int i = 0; i < w.Length; i++)
         {
             double saved = w[i];
@@ -77,10 +76,8 @@ public sealed class TopographicIcaTests
             w[i] = saved;
             double numeric = (plus - minus) / (2 * h);
             double error = Math.Abs(numeric - gradient[i]) / (1e-3 + Math.Abs(numeric));
-            worst = Math.Max(worst, error);
             Assert.True(error < 1e-4, $"filter {i / features} value {i % features}: finite difference {numeric:G8}, analytic {gradient[i]:G8}");
         }
-        Assert.True(worst > 0);
     }
 
     [Fact]
@@ -102,7 +99,7 @@ public sealed class TopographicIcaTests
     }
 
     [Fact]
-    public void Tica_training_lowers_the_objective_and_keeps_w_wt_the_identity_after_every_epoch()
+    public void Tica_training_lowers_the_objective_and_keeps_w_wt_the_identity_after_every_step()
     {
         var random = new System.Random(4);
         const int features = 16, rows = 2000;
@@ -115,10 +112,11 @@ public sealed class TopographicIcaTests
                 double u = random.NextDouble() - 0.5;
                 x[r * features + f] = (float)(Math.Sign(u) * Math.Log(1 - 2 * Math.Abs(u)) / Math.Sqrt(2));
             }
-        var options = new TopographicIcaOptions { Side = 4, Neighbourhood = 3, LearningRate = 0.05f, Epochs = 5, BatchRows = 200 };
+        // One batch per epoch: the report after each epoch is the state after each step.
+        var options = new TopographicIcaOptions { Side = 4, Neighbourhood = 3, LearningRate = 0.05f, Epochs = 25, BatchRows = rows };
         var (bank, epochs) = TopographicIca.Train(Cpu, x, features, options);
-        Assert.Equal(5, epochs.Count);
-        foreach (var e in epochs) Assert.True(e.Orthonormality < 1e-5, $"epoch {e.Epoch}: |W Wᵀ - I| = {e.Orthonormality}");
+        Assert.Equal(25, epochs.Count);
+        foreach (var e in epochs) Assert.True(e.Orthonormality < 1e-5, $"step {e.Epoch}: |W Wᵀ - I| = {e.Orthonormality}");
         Assert.True(epochs[^1].MeanObjective < epochs[0].MeanObjective, $"{epochs[0].MeanObjective} -> {epochs[^1].MeanObjective}");
         Assert.True(TopographicIca.Orthonormality(bank.Filters, 16, features) < 1e-5);
         var (again, _) = TopographicIca.Train(Cpu, x, features, options);

@@ -7,7 +7,8 @@ namespace Shinso.Kernels.Cpu;
 /// Batch FISTA's passes for lasso codes (see <see cref="Backends.ISparseCoding"/>): the shrinkage step from the extrapolated
 /// point and the per-row monotone acceptance. The vector bodies and the scalar tails perform the same IEEE operations in
 /// the same order (no fused multiply-adds), so every path, and the OpenCL twin in <c>kernels/sparse_coding.cl</c>, gives the
-/// same bits for the step.
+/// same bits for one step from the same inputs. The acceptance's square root and division are correctly rounded here but not
+/// necessarily on a device, so FISTA's t and momentum may differ by an ulp or two and whole runs agree to rounding, not bits.
 /// </summary>
 public static class SparseCodingKernels
 {

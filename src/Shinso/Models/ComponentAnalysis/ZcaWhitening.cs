@@ -1,4 +1,5 @@
 using Shinso.Backends;
+using Shinso.IO;
 using Shinso.Operations;
 
 namespace Shinso.Models.ComponentAnalysis;
@@ -13,15 +14,24 @@ public sealed class ZcaWhitening
 {
     /// <summary>Builds a whitening from its parts.</summary>
     /// <exception cref="ArgumentException">The mean is not <c>features</c> long or the matrix not <c>features²</c>.</exception>
-    public ZcaWhitening(float[] mean, float[] matrix)
+    /// <param name="mean">The data's mean μ.</param>
+    /// <param name="matrix">The symmetric whitening matrix.</param>
+    /// <param name="rank">The directions with variance (the covariance's eigenvalues above a millionth of the largest); null: all.</param>
+    public ZcaWhitening(float[] mean, float[] matrix, int? rank = null)
     {
         ArgumentNullException.ThrowIfNull(mean);
         ArgumentNullException.ThrowIfNull(matrix);
         if (mean.Length == 0 || matrix.Length != (long)mean.Length * mean.Length)
             throw new ArgumentException($"A whitening of {mean.Length} values needs a {mean.Length} x {mean.Length} matrix, not {matrix.Length} values.", nameof(matrix));
+        foreach (float v in mean) if (!float.IsFinite(v)) throw new ArgumentException("The whitening's mean holds a value that is not finite.", nameof(mean));
+        foreach (float v in matrix) if (!float.IsFinite(v)) throw new ArgumentException("The whitening matrix holds a value that is not finite.", nameof(matrix));
         Mean = mean;
         Matrix = matrix;
+        Rank = rank is { } r ? Math.Clamp(r, 0, mean.Length) : mean.Length;
     }
+
+    /// <summary>The dimensions the whitened data spans: the covariance's eigenvalues above a millionth of the largest (a centred patch loses one).</summary>
+    public int Rank { get; }
 
     /// <summary>Values per row.</summary>
     public int FeatureCount => Mean.Length;
@@ -50,7 +60,8 @@ public sealed class ZcaWhitening
                     sum += pca.Components[c * features + i] * pca.Components[c * features + j] / Math.Sqrt(Math.Max(pca.Variances[c], 0) + epsilon);
                 matrix[i * features + j] = (float)sum;
             }
-        return new ZcaWhitening(Array.ConvertAll(pca.Mean, v => (float)v), matrix);
+        int rank = pca.Variances.Count(v => v > 1e-6 * pca.Variances[0]);
+        return new ZcaWhitening(Array.ConvertAll(pca.Mean, v => (float)v), matrix, rank);
     }
 
     /// <summary>Whitens the rows of <paramref name="data"/> in place, by backend GEMMs over blocks of rows.</summary>
@@ -78,5 +89,23 @@ public sealed class ZcaWhitening
             backend.Gemm(Transpose.None, Transpose.None, 1f, xs, w, 0f, ys);
             backend.Download(ys, part);
         }
+    }
+
+    /// <summary>Adds the whitening to <paramref name="document"/> as tensors <c>whitening/mean</c> and <c>whitening/matrix</c>.</summary>
+    public void AddTo(ModelDocument document)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        document.Add("whitening/mean", [FeatureCount], Mean);
+        document.Add("whitening/matrix", [FeatureCount, FeatureCount], Matrix);
+    }
+
+    /// <summary>The whitening of <paramref name="features"/> values a document holds (<see cref="AddTo"/>).</summary>
+    /// <exception cref="ModelFileException">A tensor is missing, misshapen or not finite.</exception>
+    public static ZcaWhitening FromDocument(ModelDocument document, int features, string source)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        const string neededBy = "a whitened model";
+        return new ZcaWhitening(document.FiniteTensor("whitening/mean", [features], source, neededBy),
+            document.FiniteTensor("whitening/matrix", [features, features], source, neededBy));
     }
 }

@@ -1,4 +1,3 @@
-using Shinso.Models.ComponentAnalysis;
 using System.Diagnostics;
 using Shinso.Backends;
 using Shinso.Data;
@@ -57,7 +56,7 @@ public sealed record DictionaryEpoch(int Epoch, double MeanObjective, double Mea
 /// </summary>
 public static class DictionaryLearning
 {
-    /// <summary>Unit-norm atoms copied from distinct random rows of <paramref name="data"/> (Gaussian where a row is zero).</summary>
+    /// <summary>Unit-norm atoms copied from random rows of <paramref name="data"/>, distinct while there are enough rows (Gaussian where a row is zero).</summary>
     public static float[] InitialAtoms(ReadOnlySpan<float> data, int features, int atoms, RandomStream stream)
     {
         int n = data.Length / features;
@@ -74,7 +73,7 @@ public static class DictionaryLearning
     /// <param name="data">Row-major rows (patches).</param>
     /// <param name="features">Values per row.</param>
     /// <param name="options">Atoms, passes, batch, sweeps, the encoder and the seed.</param>
-    /// <param name="initial">Starting atoms [atoms, features], or null for distinct random rows.</param>
+    /// <param name="initial">Starting atoms [atoms, features] (not modified), or null for random rows of the data.</param>
     /// <param name="progress">Called after each pass.</param>
     /// <returns>The atoms and the report of each pass.</returns>
     public static (float[] Dictionary, IReadOnlyList<DictionaryEpoch> Epochs) Learn(IBackend backend, ReadOnlySpan<float> data, int features,
@@ -86,7 +85,7 @@ public static class DictionaryLearning
         if (features < 1 || data.Length % features != 0) throw new ArgumentException($"{data.Length} values are not whole rows of {features}.", nameof(data));
         int n = data.Length / features, k = options.Atoms;
         var root = RandomStream.Root(options.Seed).Derive("dictionary-learning");
-        var dictionary = initial ?? InitialAtoms(data, features, k, root.Derive("initial-atoms"));
+        var dictionary = initial is null ? InitialAtoms(data, features, k, root.Derive("initial-atoms")) : (float[])initial.Clone();
         if (dictionary.Length != (long)k * features)
             throw new ArgumentException($"The initial dictionary has {dictionary.Length} values, not {k} atoms x {features}.", nameof(initial));
         var atoms = backend.Allocate(k, features);

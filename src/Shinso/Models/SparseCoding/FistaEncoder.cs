@@ -1,5 +1,3 @@
-using Shinso.Data;
-using Shinso.Models.ComponentAnalysis;
 using Shinso.Backends;
 using Shinso.Numerics;
 using Shinso.Operations;
@@ -16,7 +14,7 @@ public sealed record FistaOptions
     /// <summary>The most iterations a block of rows runs.</summary>
     public int MaxIterations { get; init; } = 1000;
 
-    /// <summary>A block stops when one iteration lowers its summed objective by less than this share of it; 0 runs every iteration.</summary>
+    /// <summary>A block stops when two iterations in a row lower its summed objective by less than this share of it; 0 runs every iteration.</summary>
     public double Tolerance { get; init; } = 1e-5;
 
     /// <summary>Rows coded together: one GEMM per iteration covers the whole block, and its iterates stay in cache.</summary>
@@ -44,9 +42,10 @@ public sealed record SparseCodes(float[] Codes, double MeanObjective, double Mea
 /// <summary>
 /// Lasso codes <c>argmin_h ½‖x − Dᵀh‖² + λ‖h‖₁</c> for many rows at once by FISTA (Beck &amp; Teboulle, SIAM J. Imaging Sciences 2009)
 /// with the step <c>1/L</c>, L the largest eigenvalue of <c>D Dᵀ</c> (the squared spectral norm of the dictionary), and a per-row
-/// monotone restart: a candidate whose objective is higher than its row's current one is dropped and that row's momentum reset,
-/// so no row's objective ever rises (the monotone variant of Beck &amp; Teboulle's MFISTA, with the adaptive restart of O'Donoghue &amp;
-/// Candès 2015). The dictionary D holds one unit-norm atom per row, [atoms, features], as in scikit-learn.
+/// function-value restart (O'Donoghue &amp; Candès 2015, made monotone): a candidate whose objective is higher than its row's current one
+/// is dropped and that row's momentum reset, so a row's objective never rises by more than the rounding slack of the comparison
+/// (<see cref="Kernels.Cpu.SparseCodingKernels.AcceptanceSlack"/> of its single-precision sum). The dictionary D holds one unit-norm atom
+/// per row, [atoms, features], as in scikit-learn.
 /// </summary>
 /// <remarks>
 /// A block of rows keeps <c>B = X Dᵀ</c> and the products <c>P = H G</c> of its two latest iterates with <c>G = D Dᵀ</c>; the gradient at
@@ -126,67 +125,72 @@ public static class FistaEncoder
         var gram = backend.Allocate(atoms, atoms);
         backend.Gemm(Transpose.None, Transpose.Transposed, 1f, dictionary, dictionary, 0f, gram);
         int block = Math.Min(options.BlockRows, n);
-        var x = backend.Allocate(block, features);
-        var b = backend.Allocate(block, atoms);
-        var h = backend.Allocate(block, atoms);
-        var hp = backend.Allocate(block, atoms);
-        var p = backend.Allocate(block, atoms);
-        var pp = backend.Allocate(block, atoms);
-        var objective = backend.Allocate(block);
-        var t = backend.Allocate(block);
-        var momentum = backend.Allocate(block);
+        var xBlock = backend.Allocate(block, features);
+        var correlationBlock = backend.Allocate(block, atoms);
+        var currentBlock = backend.Allocate(block, atoms);
+        var previousBlock = backend.Allocate(block, atoms);
+        var productBlock = backend.Allocate(block, atoms);
+        var previousProductBlock = backend.Allocate(block, atoms);
+        var objectiveBlock = backend.Allocate(block);
+        var tBlock = backend.Allocate(block);
+        var momentumBlock = backend.Allocate(block);
         int most = 0;
         bool converged = true;
-        var traceList = new List<double>();
+        var trace = new List<double>();
         for (int start = 0; start < n; start += block)
         {
             int rows = Math.Min(block, n - start);
-            var xs = x.SliceRows(0, rows);
-            var bs = b.SliceRows(0, rows);
-            Tensor hs = h.SliceRows(0, rows), hps = hp.SliceRows(0, rows), ps = p.SliceRows(0, rows), pps = pp.SliceRows(0, rows);
-            var os = objective.SliceRows(0, rows);
-            var ts = t.SliceRows(0, rows);
-            var ms = momentum.SliceRows(0, rows);
+            var x = xBlock.SliceRows(0, rows);
+            var correlation = correlationBlock.SliceRows(0, rows);
+            // The iterate H, the one before it H', and their products with G; the pairs swap roles after every iteration.
+            Tensor current = currentBlock.SliceRows(0, rows), previous = previousBlock.SliceRows(0, rows);
+            Tensor product = productBlock.SliceRows(0, rows), previousProduct = previousProductBlock.SliceRows(0, rows);
+            var objective = objectiveBlock.SliceRows(0, rows);
+            var t = tBlock.SliceRows(0, rows);
+            var momentum = momentumBlock.SliceRows(0, rows);
             var rowsData = data.Slice(start * features, rows * features);
-            backend.Upload(rowsData, xs);
-            backend.Gemm(Transpose.None, Transpose.Transposed, 1f, xs, dictionary, 0f, bs);
+            backend.Upload(rowsData, x);
+            backend.Gemm(Transpose.None, Transpose.Transposed, 1f, x, dictionary, 0f, correlation);
             double halfSquares = 0;
             foreach (float v in rowsData) halfSquares += 0.5 * v * v;
             if (warmStart.IsEmpty)
             {
-                backend.Fill(hs, 0f);
-                backend.Fill(ps, 0f);
+                backend.Fill(current, 0f);
+                backend.Fill(product, 0f);
             }
             else
             {
-                backend.Upload(warmStart.Slice(start * atoms, rows * atoms), hs);
-                backend.Gemm(Transpose.None, Transpose.None, 1f, hs, gram, 0f, ps);
+                backend.Upload(warmStart.Slice(start * atoms, rows * atoms), current);
+                backend.Gemm(Transpose.None, Transpose.None, 1f, current, gram, 0f, product);
             }
             // The start's objective: accept the start against +inf, then begin FISTA's sequence at t = 1 with no momentum.
-            backend.Copy(hs, hps);
-            backend.Copy(ps, pps);
-            backend.Fill(os, float.PositiveInfinity);
-            backend.AcceptDescent(hps, pps, hs, ps, bs, options.Lambda, os, ts, ms);
-            backend.Fill(ts, 1f);
-            backend.Fill(ms, 0f);
-            double total = backend.Sum(os) + halfSquares;
+            backend.Copy(current, previous);
+            backend.Copy(product, previousProduct);
+            backend.Fill(objective, float.PositiveInfinity);
+            backend.AcceptDescent(previous, previousProduct, current, product, correlation, options.Lambda, objective, t, momentum);
+            backend.Fill(t, 1f);
+            backend.Fill(momentum, 0f);
+            double total = backend.Sum(objective) + halfSquares;
             bool first = start == 0;
-            if (first) traceList.Add(total / rows);
-            int iteration = 0;
+            if (first) trace.Add(total / rows);
+            int iteration = 0, small = 0;
             bool done = false;
             while (iteration < options.MaxIterations)
             {
                 iteration++;
-                backend.ShrinkageStep(hs, hps, ps, pps, bs, ms, step, threshold);
-                backend.Gemm(Transpose.None, Transpose.None, 1f, hps, gram, 0f, pps);
-                backend.AcceptDescent(hps, pps, hs, ps, bs, options.Lambda, os, ts, ms);
-                (hs, hps) = (hps, hs);
-                (ps, pps) = (pps, ps);
-                double next = backend.Sum(os) + halfSquares;
-                if (first) traceList.Add(next / rows);
+                backend.ShrinkageStep(current, previous, product, previousProduct, correlation, momentum, step, threshold);
+                backend.Gemm(Transpose.None, Transpose.None, 1f, previous, gram, 0f, previousProduct);
+                backend.AcceptDescent(previous, previousProduct, current, product, correlation, options.Lambda, objective, t, momentum);
+                (current, previous) = (previous, current);
+                (product, previousProduct) = (previousProduct, product);
+                double next = backend.Sum(objective) + halfSquares;
+                if (first) trace.Add(next / rows);
                 double decrease = total - next;
                 total = next;
-                if (options.Tolerance > 0 && decrease <= options.Tolerance * Math.Abs(next))
+                // A restarted row keeps its objective, so one small decrease may be a restart rather than convergence: the plain
+                // proximal step after a restart always descends, so two small decreases in a row are needed to stop.
+                small = options.Tolerance > 0 && decrease <= options.Tolerance * Math.Abs(next) ? small + 1 : 0;
+                if (small == 2)
                 {
                     done = true;
                     break;
@@ -194,9 +198,9 @@ public static class FistaEncoder
             }
             most = Math.Max(most, iteration);
             converged &= done || options.Tolerance == 0;
-            backend.Download(hs, codes.AsSpan(start * atoms, rows * atoms));
+            backend.Download(current, codes.AsSpan(start * atoms, rows * atoms));
         }
-        return Result(codes, data, features, hostDictionary, atoms, options.Lambda, most, converged, [.. traceList]);
+        return Result(codes, data, features, hostDictionary, atoms, options.Lambda, most, converged, [.. trace]);
     }
 
     /// <summary>The mean lasso objective of <paramref name="codes"/> for <paramref name="data"/> under <paramref name="dictionary"/>, in double precision.</summary>

@@ -1,6 +1,6 @@
-using Shinso.Models.ComponentAnalysis;
 using Shinso.Backends;
 using Shinso.Data;
+using Shinso.Models.ComponentAnalysis;
 
 namespace Shinso.Models.SparseCoding;
 
@@ -108,7 +108,8 @@ public sealed class SparseCodingModel
                 ImagePatches.Grid(images.Sample(start + i), c, h, w, Patches, stride, block.AsSpan(i * positions * FeatureCount, positions * FeatureCount));
             var patches = block.AsSpan(0, count * positions * FeatureCount);
             Whitening?.Apply(backend, patches);
-            // A blank patch (all zero after its preparation, as a uniform background is) has all-zero codes: only the others are coded.
+            // A blank patch (all zero after its preparation, as a uniform background is without whitening, which would shift it by the
+            // mean) has all-zero codes: only the others are coded.
             int kept = 0;
             for (int q = 0; q < count * positions; q++)
             {

@@ -1,7 +1,7 @@
-using Shinso.Data;
-using Shinso.Models.ComponentAnalysis;
 using System.Text.Json.Nodes;
+using Shinso.Data;
 using Shinso.IO;
+using Shinso.Models.ComponentAnalysis;
 
 namespace Shinso.Models.SparseCoding;
 
@@ -32,11 +32,7 @@ public static class SparseCodingModelFile
         };
         doc.HyperParameters["lambda"] = model.Lambda;
         doc.Add("dictionary", [model.AtomCount, model.FeatureCount], model.Dictionary);
-        if (model.Whitening is { } w)
-        {
-            doc.Add("whitening/mean", [model.FeatureCount], w.Mean);
-            doc.Add("whitening/matrix", [model.FeatureCount, model.FeatureCount], w.Matrix);
-        }
+        model.Whitening?.AddTo(doc);
         return doc;
     }
 
@@ -54,41 +50,18 @@ public static class SparseCodingModelFile
     {
         ArgumentNullException.ThrowIfNull(doc);
         if (doc.Kind != Kind) throw new ModelFileException(source, "kind", $"the file holds a '{doc.Kind}' model, not a sparse-coding dictionary ('{Kind}').");
-        int atoms = PositiveInt(doc.Architecture, "atoms", source);
-        int channels = PositiveInt(doc.Architecture, "channels", source);
-        int size = PositiveInt(doc.Architecture, "patch_size", source);
-        bool removeMean = Flag(doc.Architecture, "remove_mean", source);
-        bool unitNorm = Flag(doc.Architecture, "unit_norm", source);
-        bool whitened = Flag(doc.Architecture, "whitened", source);
-        if (doc.HyperParameters["lambda"] is not JsonValue lv || !lv.TryGetValue<float>(out float lambda) || !(lambda > 0) || !float.IsFinite(lambda))
-            throw new ModelFileException(source, "hyperParameters.lambda", $"expected a positive number, found {doc.HyperParameters["lambda"]?.ToJsonString() ?? "nothing"}.");
+        const string A = "architecture";
+        int atoms = ModelFields.PositiveInt(doc.Architecture, A, "atoms", source, 1 << 20);
+        int channels = ModelFields.PositiveInt(doc.Architecture, A, "channels", source, 4096);
+        int size = ModelFields.PositiveInt(doc.Architecture, A, "patch_size", source, 4096);
+        bool removeMean = ModelFields.Flag(doc.Architecture, A, "remove_mean", source);
+        bool unitNorm = ModelFields.Flag(doc.Architecture, A, "unit_norm", source);
+        bool whitened = ModelFields.Flag(doc.Architecture, A, "whitened", source);
+        float lambda = ModelFields.Number(doc.HyperParameters, "hyperParameters", "lambda", source, positive: true);
         long features = (long)channels * size * size;
-        if (features > 1 << 20) throw new ModelFileException(source, "architecture.patch_size", $"{channels} x {size} x {size} patches are larger than Shinso reads (2^20 values).");
-        var dictionary = Tensor(doc, "dictionary", [atoms, (int)features], source);
-        ZcaWhitening? whitening = null;
-        if (whitened)
-            whitening = new ZcaWhitening(Tensor(doc, "whitening/mean", [(int)features], source), Tensor(doc, "whitening/matrix", [(int)features, (int)features], source));
-        foreach (float v in dictionary)
-            if (!float.IsFinite(v)) throw new ModelFileException(source, "dictionary", "holds a value that is not finite.");
+        if (features > 1 << 16) throw new ModelFileException(source, "architecture.patch_size", $"{channels} x {size} x {size} patches are larger than Shinso reads (2^16 values).");
+        var dictionary = doc.FiniteTensor("dictionary", [atoms, (int)features], source);
+        ZcaWhitening? whitening = whitened ? ZcaWhitening.FromDocument(doc, (int)features, source) : null;
         return new SparseCodingModel(dictionary, channels, new PatchOptions(size, removeMean, unitNorm), lambda, whitening);
     }
-
-    private static float[] Tensor(ModelDocument doc, string name, int[] shape, string source)
-    {
-        if (!doc.TryGetTensor(name, out var tensor))
-            throw new ModelFileException(source, $"tensors.{name}", $"missing; the architecture needs it with shape {ModelFile.ShapeText(shape)}.");
-        if (!tensor.Shape.SequenceEqual(shape))
-            throw new ModelFileException(source, $"tensors.{name}", $"has shape {ModelFile.ShapeText([.. tensor.Shape])}, expected {ModelFile.ShapeText(shape)}.");
-        return tensor.Data;
-    }
-
-    private static int PositiveInt(JsonObject o, string field, string source) =>
-        o[field] is JsonValue v && v.TryGetValue<int>(out int n) && n >= 1
-            ? n
-            : throw new ModelFileException(source, $"architecture.{field}", $"expected a positive whole number, found {o[field]?.ToJsonString() ?? "nothing"}.");
-
-    private static bool Flag(JsonObject o, string field, string source) =>
-        o[field] is JsonValue v && v.TryGetValue<bool>(out bool b)
-            ? b
-            : throw new ModelFileException(source, $"architecture.{field}", $"expected true or false, found {o[field]?.ToJsonString() ?? "nothing"}.");
 }

@@ -1,9 +1,9 @@
-using Shinso.Models.ComponentAnalysis;
 using System.Diagnostics;
 using System.Globalization;
 using Shinso.Backends;
 using Shinso.Data;
 using Shinso.Layers;
+using Shinso.Models.ComponentAnalysis;
 using Shinso.Models.FeedForward;
 using Shinso.Random;
 using Shinso.Training;
@@ -61,21 +61,21 @@ public static class SparseCodingPresets
 /// <summary>What a sparse-coding run measured.</summary>
 /// <param name="Model">The learned model.</param>
 /// <param name="Passes">The dictionary-learning passes.</param>
+/// <param name="PatchCount">The training patches drawn (the preset's count, or fewer for a small data set).</param>
 /// <param name="TrainObjective">The mean objective of the training patches under the final dictionary.</param>
+/// <param name="TrainNonZeros">Their mean number of non-zero codes.</param>
 /// <param name="TestObjective">The mean objective of as many random test patches.</param>
 /// <param name="TestNonZeros">Their mean number of non-zero codes.</param>
 /// <param name="LearnSeconds">Seconds of dictionary learning.</param>
 /// <param name="CodeAccuracy">Test accuracy of the classifier on the pooled codes (NaN without a classifier).</param>
 /// <param name="PixelAccuracy">Test accuracy of the same classifier on the pixels.</param>
 /// <param name="FeatureCount">Values per image in the code features.</param>
-public sealed record SparseCodingResult(SparseCodingModel Model, IReadOnlyList<DictionaryEpoch> Passes, double TrainObjective, double TestObjective,
+public sealed record SparseCodingResult(SparseCodingModel Model, IReadOnlyList<DictionaryEpoch> Passes, int PatchCount, double TrainObjective, double TrainNonZeros, double TestObjective,
     double TestNonZeros, double LearnSeconds, double CodeAccuracy, double PixelAccuracy, int FeatureCount);
 
 /// <summary>Runs a <see cref="SparseCodingPreset"/>: patches, whitening, dictionary learning, then the classifiers.</summary>
 public static class SparseCodingRun
 {
-    /// <summary>Patches drawn per image at most: a small data set gives fewer, since more would mostly repeat overlapping ones.</summary>
-    public const int MaxPatchesPerImage = 50;
 
     /// <summary>Learns the dictionary of <paramref name="preset"/> from <paramref name="train"/> and measures it on <paramref name="test"/>.</summary>
     /// <exception cref="ArgumentException">The images are not image-shaped, the patch does not fit them, or a setting is out of range.</exception>
@@ -88,7 +88,7 @@ public static class SparseCodingRun
         if (!(preset.Lambda > 0) || !float.IsFinite(preset.Lambda)) throw new ArgumentException($"lambda must be a positive number, got {preset.Lambda}.", nameof(preset));
         var (channels, _, _) = ImagePatches.Geometry(train, preset.Patches.Size);
         var root = RandomStream.Root(seed).Derive("sparse-coding");
-        int patchCount = (int)Math.Min(preset.PatchCount, (long)MaxPatchesPerImage * train.Count);
+        int patchCount = (int)Math.Min(preset.PatchCount, (long)ImagePatches.MaxPerImage * train.Count);
         var patches = ImagePatches.Sample(train, preset.Patches, patchCount, root.Derive("train-patches"));
         int features = channels * preset.Patches.Size * preset.Patches.Size;
         ZcaWhitening? whitening = null;
@@ -104,7 +104,7 @@ public static class SparseCodingRun
         double learnSeconds = clock.Elapsed.TotalSeconds;
         var model = new SparseCodingModel(dictionary, channels, preset.Patches, preset.Lambda, whitening);
         var trainCodes = model.Encode(backend, patches);
-        var testPatches = model.SamplePatches(backend, test, (int)Math.Min(patchCount, (long)MaxPatchesPerImage * Math.Max(1, test.Count)), root.Derive("test-patches"));
+        var testPatches = model.SamplePatches(backend, test, (int)Math.Min(patchCount, (long)ImagePatches.MaxPerImage * Math.Max(1, test.Count)), root.Derive("test-patches"));
         var testCodes = model.Encode(backend, testPatches);
         progress?.Invoke(string.Create(CultureInfo.InvariantCulture,
             $"dictionary: {model.AtomCount} atoms in {learnSeconds:F1} s; mean objective train {trainCodes.MeanObjective:F5}, test {testCodes.MeanObjective:F5} ({testCodes.MeanNonZeros:F1} non-zeros)"));
@@ -122,7 +122,8 @@ public static class SparseCodingRun
             pixelAccuracy = Classify(backend, classifier, train, test);
             progress?.Invoke(string.Create(CultureInfo.InvariantCulture, $"softmax classifier test accuracy: codes {codeAccuracy:P2}, pixels {pixelAccuracy:P2}"));
         }
-        return new SparseCodingResult(model, passes, trainCodes.MeanObjective, testCodes.MeanObjective, testCodes.MeanNonZeros, learnSeconds, codeAccuracy, pixelAccuracy, width);
+        return new SparseCodingResult(model, passes, patchCount, trainCodes.MeanObjective, trainCodes.MeanNonZeros, testCodes.MeanObjective, testCodes.MeanNonZeros,
+            learnSeconds, codeAccuracy, pixelAccuracy, width);
     }
 
     /// <summary>Trains <paramref name="config"/>'s classifier on standardised <paramref name="train"/> inputs and returns its accuracy on <paramref name="test"/>.</summary>

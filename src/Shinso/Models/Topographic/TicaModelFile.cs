@@ -20,7 +20,7 @@ public static class TicaModelFile
     public static ModelDocument ToDocument(TicaModel model, JsonObject? metadata = null)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var f = model.Filters;
+        var f = model.Bank;
         var doc = new ModelDocument(Kind)
         {
             Architecture = new JsonObject
@@ -32,11 +32,7 @@ public static class TicaModelFile
             Metadata = metadata ?? [],
         };
         doc.Add("filters", [f.FilterCount, f.FeatureCount], f.Filters);
-        if (model.Whitening is { } w)
-        {
-            doc.Add("whitening/mean", [f.FeatureCount], w.Mean);
-            doc.Add("whitening/matrix", [f.FeatureCount, f.FeatureCount], w.Matrix);
-        }
+        model.Whitening?.AddTo(doc);
         return doc;
     }
 
@@ -53,47 +49,22 @@ public static class TicaModelFile
     {
         ArgumentNullException.ThrowIfNull(doc);
         if (doc.Kind != Kind) throw new ModelFileException(source, "kind", $"the file holds a '{doc.Kind}' model, not a topographic ICA filter bank ('{Kind}').");
-        int side = PositiveInt(doc.Architecture, "side", source, 4096);
-        int neighbourhood = PositiveInt(doc.Architecture, "neighbourhood", source, side);
+        const string A = "architecture", H = "hyperParameters";
+        int side = ModelFields.PositiveInt(doc.Architecture, A, "side", source, 4096);
+        int neighbourhood = ModelFields.PositiveInt(doc.Architecture, A, "neighbourhood", source, side);
         if (neighbourhood % 2 == 0) throw new ModelFileException(source, "architecture.neighbourhood", $"expected an odd window side, found {neighbourhood}.");
-        int channels = PositiveInt(doc.Architecture, "channels", source, 4096);
-        int size = PositiveInt(doc.Architecture, "patch_size", source, 4096);
+        int channels = ModelFields.PositiveInt(doc.Architecture, A, "channels", source, 4096);
+        int size = ModelFields.PositiveInt(doc.Architecture, A, "patch_size", source, 4096);
         long features = (long)channels * size * size;
         if (features > 1 << 16) throw new ModelFileException(source, "architecture.patch_size", $"{channels} x {size} x {size} patches are larger than Shinso reads (2^16 values).");
-        bool removeMean = Flag(doc.Architecture, "remove_mean", source), unitNorm = Flag(doc.Architecture, "unit_norm", source), whitened = Flag(doc.Architecture, "whitened", source);
-        float epsilon = Number(doc.HyperParameters, "epsilon", source, positive: true);
-        float reconstruction = Number(doc.HyperParameters, "reconstruction", source, positive: false);
-        var filters = Tensor(doc, "filters", [side * side, (int)features], source);
-        foreach (float v in filters)
-            if (!float.IsFinite(v)) throw new ModelFileException(source, "tensors.filters", "holds a value that is not finite.");
-        ZcaWhitening? whitening = whitened
-            ? new ZcaWhitening(Tensor(doc, "whitening/mean", [(int)features], source), Tensor(doc, "whitening/matrix", [(int)features, (int)features], source))
-            : null;
+        bool removeMean = ModelFields.Flag(doc.Architecture, A, "remove_mean", source);
+        bool unitNorm = ModelFields.Flag(doc.Architecture, A, "unit_norm", source);
+        bool whitened = ModelFields.Flag(doc.Architecture, A, "whitened", source);
+        float epsilon = ModelFields.Number(doc.HyperParameters, H, "epsilon", source, positive: true);
+        float reconstruction = ModelFields.Number(doc.HyperParameters, H, "reconstruction", source, positive: false);
+        var filters = doc.FiniteTensor("filters", [side * side, (int)features], source);
+        ZcaWhitening? whitening = whitened ? ZcaWhitening.FromDocument(doc, (int)features, source) : null;
         var bank = new TopographicIca(filters, (int)features, side, neighbourhood, epsilon, reconstruction);
         return new TicaModel(bank, channels, new PatchOptions(size, removeMean, unitNorm), whitening);
     }
-
-    private static float[] Tensor(ModelDocument doc, string name, int[] shape, string source)
-    {
-        if (!doc.TryGetTensor(name, out var tensor))
-            throw new ModelFileException(source, $"tensors.{name}", $"missing; the architecture needs it with shape {ModelFile.ShapeText(shape)}.");
-        if (!tensor.Shape.SequenceEqual(shape))
-            throw new ModelFileException(source, $"tensors.{name}", $"has shape {ModelFile.ShapeText([.. tensor.Shape])}, expected {ModelFile.ShapeText(shape)}.");
-        return tensor.Data;
-    }
-
-    private static int PositiveInt(JsonObject o, string field, string source, int most) =>
-        o[field] is JsonValue v && v.TryGetValue<int>(out int n) && n >= 1 && n <= most
-            ? n
-            : throw new ModelFileException(source, $"architecture.{field}", $"expected a whole number from 1 to {most}, found {o[field]?.ToJsonString() ?? "nothing"}.");
-
-    private static bool Flag(JsonObject o, string field, string source) =>
-        o[field] is JsonValue v && v.TryGetValue<bool>(out bool b)
-            ? b
-            : throw new ModelFileException(source, $"architecture.{field}", $"expected true or false, found {o[field]?.ToJsonString() ?? "nothing"}.");
-
-    private static float Number(JsonObject o, string field, string source, bool positive) =>
-        o[field] is JsonValue v && v.TryGetValue<float>(out float x) && float.IsFinite(x) && (positive ? x > 0 : x >= 0)
-            ? x
-            : throw new ModelFileException(source, $"hyperParameters.{field}", $"expected a {(positive ? "positive" : "non-negative")} number, found {o[field]?.ToJsonString() ?? "nothing"}.");
 }

@@ -9,7 +9,7 @@ namespace Shinso.Models.Topographic;
 
 /// <summary>A TICA or RICA preset: the patches, whether they are whitened, and the filters' training.</summary>
 /// <param name="Patches">Patch size and preparation.</param>
-/// <param name="PatchCount">Random training patches (at most 50 per training image).</param>
+/// <param name="PatchCount">Random training patches (at most <see cref="ImagePatches.MaxPerImage"/> per training image).</param>
 /// <param name="Whiten">ZCA-whiten the patches (fitted on the training patches) first.</param>
 /// <param name="Training">The torus, the pooling, the reconstruction weight (0 for TICA) and the steps.</param>
 public sealed record TicaPreset(PatchOptions Patches, int PatchCount, bool Whiten, TopographicIcaOptions Training);
@@ -23,22 +23,24 @@ public static class TicaPresets
     /// <summary>The preset <paramref name="name"/>, or null for another name.</summary>
     public static TicaPreset? Find(string name) => name switch
     {
-        // Hyvärinen & Hoyer's setting, scaled to 8x8 patches: 64 filters on an 8x8 torus, 3x3 pools, whitened centred patches.
+        // Hyvärinen & Hoyer's setting, scaled to 8x8 patches: whitened centred patches (63 dimensions once each patch's mean is
+        // gone), 49 filters on a 7x7 torus, 3x3 pools. Rate 0.1 for 20 epochs: the lowest validation objective of 0.05, 0.1 and 0.2.
         "tica" => new TicaPreset(new PatchOptions(8, RemoveMean: true, UnitNorm: false), 50_000, true,
-            new TopographicIcaOptions { Side = 8, Neighbourhood = 3, Epsilon = 1e-2f, LearningRate = 0.1f, Epochs = 20, BatchRows = 1000 }),
-        // RICA: a 4x overcomplete bank (256 filters on a 16x16 torus) on centred unit-norm patches, not whitened.
+            new TopographicIcaOptions { Side = 7, Neighbourhood = 3, Epsilon = 1e-2f, LearningRate = 0.1f, Epochs = 20, BatchRows = 1000 }),
+        // RICA: a 4x overcomplete bank (256 filters on a 16x16 torus) on centred unit-norm patches, not whitened. Weight 20 of 20 and
+        // 100 on the validation split: 12 % of the patches left unreconstructed but a clearer topography (100: 0.6 %, weaker order).
         "rica" => new TicaPreset(new PatchOptions(8), 50_000, false,
-            new TopographicIcaOptions { Side = 16, Neighbourhood = 3, Epsilon = 1e-2f, Reconstruction = 100f, LearningRate = 0.005f, Epochs = 10, BatchRows = 1000 }),
+            new TopographicIcaOptions { Side = 16, Neighbourhood = 3, Epsilon = 1e-2f, Reconstruction = 20f, LearningRate = 0.005f, Epochs = 10, BatchRows = 1000 }),
         _ => null,
     };
 }
 
 /// <summary>A learned TICA or RICA bank with the preparation of its patches.</summary>
-/// <param name="Filters">The filters.</param>
+/// <param name="Bank">The filters.</param>
 /// <param name="Channels">Image channels.</param>
 /// <param name="Patches">Patch size and preparation.</param>
 /// <param name="Whitening">The ZCA whitening applied to the patches first, or null.</param>
-public sealed record TicaModel(TopographicIca Filters, int Channels, PatchOptions Patches, ZcaWhitening? Whitening)
+public sealed record TicaModel(TopographicIca Bank, int Channels, PatchOptions Patches, ZcaWhitening? Whitening)
 {
     /// <summary>
     /// The filters as they act on prepared, unwhitened patches, [K, features]: <c>w_k W_zca</c> (ZCA's matrix is symmetric), what a
@@ -46,14 +48,14 @@ public sealed record TicaModel(TopographicIca Filters, int Channels, PatchOption
     /// </summary>
     public float[] PixelFilters()
     {
-        if (Whitening is null) return Filters.Filters;
-        int k = Filters.FilterCount, f = Filters.FeatureCount;
+        if (Whitening is null) return Bank.Filters;
+        int k = Bank.FilterCount, f = Bank.FeatureCount;
         var result = new float[k * f];
         for (int a = 0; a < k; a++)
             for (int j = 0; j < f; j++)
             {
                 double sum = 0;
-                for (int i = 0; i < f; i++) sum += (double)Filters.Filters[a * f + i] * Whitening.Matrix[i * f + j];
+                for (int i = 0; i < f; i++) sum += (double)Bank.Filters[a * f + i] * Whitening.Matrix[i * f + j];
                 result[a * f + j] = (float)sum;
             }
         return result;
@@ -87,12 +89,14 @@ public static class TicaRun
         var options = preset.Training with { Seed = seed };
         options.Validate(features);
         var root = RandomStream.Root(seed).Derive("tica-run");
-        int count = (int)Math.Min(preset.PatchCount, 50L * train.Count);
+        int count = (int)Math.Min(preset.PatchCount, (long)ImagePatches.MaxPerImage * train.Count);
         var patches = ImagePatches.Sample(train, preset.Patches, count, root.Derive("train-patches"));
         ZcaWhitening? whitening = null;
         if (preset.Whiten)
         {
             whitening = ZcaWhitening.Fit(backend, patches, features);
+            // Whitened data spans only the directions with variance: TICA's orthonormal bank may not have more filters than those.
+            options.Validate(whitening.Rank);
             whitening.Apply(backend, patches);
         }
         var clock = Stopwatch.StartNew();
@@ -100,7 +104,7 @@ public static class TicaRun
             $"epoch {e.Epoch + 1}/{options.Epochs}: mean objective {e.MeanObjective:F4}{(double.IsNaN(e.Orthonormality) ? "" : $", |W Wᵀ - I| {e.Orthonormality:0.0e+0}")}, {e.Seconds:F1} s")));
         double seconds = clock.Elapsed.TotalSeconds;
         var model = new TicaModel(filters, channels, preset.Patches, whitening);
-        var testPatches = model.SamplePatches(backend, test, (int)Math.Min(count, 50L * Math.Max(1, test.Count)), root.Derive("test-patches"));
+        var testPatches = model.SamplePatches(backend, test, (int)Math.Min(count, (long)ImagePatches.MaxPerImage * Math.Max(1, test.Count)), root.Derive("test-patches"));
         double testObjective = filters.MeanObjective(backend, testPatches);
         var (near, far) = EnergyCorrelations(filters, testPatches);
         double reconstruction = filters.RelativeReconstructionError(testPatches);

@@ -135,16 +135,23 @@ public sealed class TopographicIca
     /// <summary>The mean objective over the rows of <paramref name="data"/> and its gradient by the filters (for the tests and for training).</summary>
     public (double Objective, float[] Gradient) ObjectiveAndGradient(IBackend backend, ReadOnlySpan<float> data)
     {
-        var step = new Step(backend, FeatureCount, Side, Neighbourhood, Math.Max(1, data.Length / FeatureCount));
+        var step = new Step(backend, FeatureCount, Side, Neighbourhood, EvaluationBlock(data));
         backend.Upload(Filters, step.W);
-        double objective = step.Run(data, Epsilon, Reconstruction);
+        double objective = step.Run(data, Epsilon, Reconstruction, gradient: true);
         var gradient = new float[Filters.Length];
         backend.Download(step.Gradient, gradient);
         return (objective, gradient);
     }
 
-    /// <summary>The mean objective over the rows of <paramref name="data"/>.</summary>
-    public double MeanObjective(IBackend backend, ReadOnlySpan<float> data) => ObjectiveAndGradient(backend, data).Objective;
+    /// <summary>The mean objective over the rows of <paramref name="data"/> (no gradient), in blocks of at most 4,096 rows.</summary>
+    public double MeanObjective(IBackend backend, ReadOnlySpan<float> data)
+    {
+        var step = new Step(backend, FeatureCount, Side, Neighbourhood, EvaluationBlock(data));
+        backend.Upload(Filters, step.W);
+        return step.Run(data, Epsilon, Reconstruction, gradient: false);
+    }
+
+    private int EvaluationBlock(ReadOnlySpan<float> data) => Math.Clamp(data.Length / FeatureCount, 1, 4096);
 
     /// <summary>
     /// <c>sum ‖WᵀW x − x‖² / sum ‖x‖²</c> over the rows of <paramref name="data"/> (the first 5,000 at most), in double precision: the
@@ -265,7 +272,7 @@ public sealed class TopographicIca
             for (int start = 0; start + batch <= n; start += batch)
             {
                 for (int r = 0; r < batch; r++) data.Slice(order[start + r] * features, features).CopyTo(rows.AsSpan(r * features, features));
-                step.Run(rows, options.Epsilon, options.Reconstruction);
+                step.Run(rows, options.Epsilon, options.Reconstruction, gradient: true);
                 if (tica)
                 {
                     backend.Axpy(-options.LearningRate, step.Gradient, step.W);
@@ -279,8 +286,8 @@ public sealed class TopographicIca
                 }
             }
             backend.Download(step.W, filters);
-            var model = new TopographicIca((float[])filters.Clone(), features, options.Side, options.Neighbourhood, options.Epsilon, options.Reconstruction);
-            var report = new TicaEpoch(epoch, model.MeanObjective(backend, data), tica ? Orthonormality(filters, k, features) : double.NaN, clock.Elapsed.TotalSeconds);
+            double objective = step.Run(data, options.Epsilon, options.Reconstruction, gradient: false);
+            var report = new TicaEpoch(epoch, objective, tica ? Orthonormality(filters, k, features) : double.NaN, clock.Elapsed.TotalSeconds);
             epochs.Add(report);
             progress?.Invoke(report);
         }
@@ -321,13 +328,13 @@ public sealed class TopographicIca
 
         public Tensor Gradient { get; }
 
-        /// <summary>The mean objective of <paramref name="data"/> under W, and its gradient into <see cref="Gradient"/>, block by block.</summary>
-        public double Run(ReadOnlySpan<float> data, float epsilon, float reconstruction)
+        /// <summary>The mean objective of <paramref name="data"/> under W and, if asked, its gradient into <see cref="Gradient"/>, block by block.</summary>
+        public double Run(ReadOnlySpan<float> data, float epsilon, float reconstruction, bool gradient)
         {
             var be = _backend;
             int n = data.Length / _features;
             double sum = 0;
-            be.Fill(Gradient, 0f);
+            if (gradient) be.Fill(Gradient, 0f);
             for (int start = 0; start < n; start += _block)
             {
                 int rows = Math.Min(_block, n - start);
@@ -339,9 +346,12 @@ public sealed class TopographicIca
                 be.Gemm(Transpose.None, Transpose.None, 1f, squares, _neighbourhood, 0f, pooled);
                 be.PoolingRoots(pooled, epsilon, roots, inverse);
                 sum += be.Sum(roots);
-                be.Gemm(Transpose.None, Transpose.None, 1f, inverse, _neighbourhood, 0f, spread);
-                be.Multiply(z, spread, weighted);
-                be.Gemm(Transpose.Transposed, Transpose.None, 1f / n, weighted, x, 1f, Gradient);
+                if (gradient)
+                {
+                    be.Gemm(Transpose.None, Transpose.None, 1f, inverse, _neighbourhood, 0f, spread);
+                    be.Multiply(z, spread, weighted);
+                    be.Gemm(Transpose.Transposed, Transpose.None, 1f / n, weighted, x, 1f, Gradient);
+                }
                 if (reconstruction > 0)
                 {
                     var residual = _residual.SliceRows(0, rows);
@@ -349,6 +359,7 @@ public sealed class TopographicIca
                     be.Copy(x, residual);
                     be.Gemm(Transpose.None, Transpose.None, 1f, z, W, -1f, residual);
                     sum += reconstruction * be.SumOfSquares(residual);
+                    if (!gradient) continue;
                     be.Gemm(Transpose.None, Transpose.Transposed, 1f, residual, W, 0f, back);
                     float weight = 2f * reconstruction / n;
                     be.Gemm(Transpose.Transposed, Transpose.None, weight, z, residual, 1f, Gradient);
