@@ -65,3 +65,61 @@ __kernel void pooling_roots(__global const float* q, const int qo, const float e
     r[ro + i] = root;
     ir[iro + i] = 1.0f / root;
 }
+
+// The factored form (R = H D): residual = (r + m (r - r')) - x at the extrapolated point, one item per element.
+__kernel void extrapolated_residual(__global const float* r, const int ro, __global const float* rp, const int rpo,
+                                    __global const float* x, const int xo, __global const float* momentum, const int mo,
+                                    __global float* e, const int eo, const int rows, const int columns)
+{
+    const int j = get_global_id(0), i = get_global_id(1);
+    if (j >= columns || i >= rows) return;
+    const int k = i * columns + j;
+    const float m = momentum[mo + i];
+    const float rv = r[ro + k];
+    e[eo + k] = (rv + m * (rv - rp[rpo + k])) - x[xo + k];
+}
+
+// The factored form's step given the gradient: previous = soft((h + m (h - h')) - step g, threshold).
+__kernel void proximal_step(__global const float* h, const int ho, __global float* hp, const int hpo,
+                            __global const float* g, const int go, __global const float* momentum, const int mo,
+                            const int rows, const int columns, const float step, const float threshold)
+{
+    const int j = get_global_id(0), i = get_global_id(1);
+    if (j >= columns || i >= rows) return;
+    const int k = i * columns + j;
+    const float m = momentum[mo + i];
+    const float hv = h[ho + k];
+    const float u = (hv + m * (hv - hp[hpo + k])) - step * g[go + k];
+    hp[hpo + k] = u - fmin(fmax(u, -threshold), threshold);
+}
+
+// The factored form's acceptance, one item per row: f = |r_z - x|^2 / 2 + lambda |z|_1 from the candidate's reconstruction.
+__kernel void accept_reconstruction(__global float* z, const int zo, __global float* rz, const int rzo,
+                                    __global const float* h, const int ho, __global const float* r, const int ro,
+                                    __global const float* x, const int xo, const float lambda,
+                                    __global float* objective, const int oo, __global float* t, const int to,
+                                    __global float* momentum, const int mo, const int rows, const int atoms, const int features)
+{
+    const int i = get_global_id(0);
+    if (i >= rows) return;
+    float squares = 0.0f, l1 = 0.0f;
+    for (int j = 0; j < features; j++) {
+        const float d = rz[rzo + i * features + j] - x[xo + i * features + j];
+        squares += d * d;
+    }
+    for (int j = 0; j < atoms; j++) l1 += fabs(z[zo + i * atoms + j]);
+    const float f = 0.5f * squares + lambda * l1;
+    const float current = objective[oo + i];
+    if (f - current <= 1e-6f * fabs(current)) {
+        objective[oo + i] = f;
+        const float ti = t[to + i];
+        const float next = 0.5f * (1.0f + sqrt(1.0f + 4.0f * ti * ti));
+        momentum[mo + i] = (ti - 1.0f) / next;
+        t[to + i] = next;
+    } else {
+        for (int j = 0; j < atoms; j++) z[zo + i * atoms + j] = h[ho + i * atoms + j];
+        for (int j = 0; j < features; j++) rz[rzo + i * features + j] = r[ro + i * features + j];
+        t[to + i] = 1.0f;
+        momentum[mo + i] = 0.0f;
+    }
+}

@@ -48,4 +48,48 @@ public sealed partial class OpenClBackend
         if (pooled.Length == 0) return;
         Launch("pooling_roots").Tensor(pooled).Float(epsilon).Tensor(roots).Tensor(inverseRoots).Int(pooled.Length).Run(pooled.Length);
     }
+
+    /// <inheritdoc />
+    public void ExtrapolatedResidual(Tensor reconstruction, Tensor previousReconstruction, Tensor data, Tensor momentum, Tensor residual)
+    {
+        Device(reconstruction, nameof(reconstruction));
+        Device(previousReconstruction, nameof(previousReconstruction));
+        Device(data, nameof(data));
+        Device(momentum, nameof(momentum));
+        Device(residual, nameof(residual));
+        BackendArguments.FactoredResidual(reconstruction, previousReconstruction, data, momentum, residual);
+        Launch("extrapolated_residual").Tensor(reconstruction).Tensor(previousReconstruction).Tensor(data).Tensor(momentum).Tensor(residual)
+            .Int(reconstruction.Rows).Int(reconstruction.Columns).Run(reconstruction.Columns, reconstruction.Rows);
+    }
+
+    /// <inheritdoc />
+    public void ProximalStep(Tensor current, Tensor previous, Tensor gradient, Tensor momentum, float step, float threshold)
+    {
+        Device(current, nameof(current));
+        Device(previous, nameof(previous));
+        Device(gradient, nameof(gradient));
+        Device(momentum, nameof(momentum));
+        BackendArguments.SameShape(current, previous, nameof(current), nameof(previous));
+        BackendArguments.SameShape(current, gradient, nameof(current), nameof(gradient));
+        BackendArguments.OnePerRow(current, momentum, nameof(current), nameof(momentum));
+        Launch("proximal_step").Tensor(current).Tensor(previous).Tensor(gradient).Tensor(momentum).Int(current.Rows).Int(current.Columns)
+            .Float(step).Float(threshold).Run(current.Columns, current.Rows);
+    }
+
+    /// <inheritdoc />
+    public void AcceptReconstruction(Tensor candidate, Tensor candidateReconstruction, Tensor current, Tensor reconstruction, Tensor data, float lambda,
+        Tensor objective, Tensor t, Tensor momentum)
+    {
+        Device(candidate, nameof(candidate));
+        Device(candidateReconstruction, nameof(candidateReconstruction));
+        Device(current, nameof(current));
+        Device(reconstruction, nameof(reconstruction));
+        Device(data, nameof(data));
+        Device(objective, nameof(objective));
+        Device(t, nameof(t));
+        Device(momentum, nameof(momentum));
+        BackendArguments.FactoredAcceptance(candidate, candidateReconstruction, current, reconstruction, data, objective, t, momentum);
+        Launch("accept_reconstruction").Tensor(candidate).Tensor(candidateReconstruction).Tensor(current).Tensor(reconstruction).Tensor(data).Float(lambda)
+            .Tensor(objective).Tensor(t).Tensor(momentum).Int(current.Rows).Int(current.Columns).Int(data.Columns).Run(current.Rows);
+    }
 }

@@ -44,7 +44,7 @@ public static class BenchSparseCodingCommand
             foreach (var (option, name) in new[] { (blockRows, "--block-rows"), (learnBatch, "--learn-batch"), (sweeps, "--sweeps") })
                 if (r.GetValue(option) < 1) throw new UsageException($"{name} must be >= 1, got {r.GetValue(option)}.");
             if (r.GetValue(epochs) < 0) throw new UsageException($"--epochs must be >= 0, got {r.GetValue(epochs)}.");
-            if (r.GetValue(problem) is not null && (r.GetResult(patches) is not null || r.GetResult(atoms) is not null || r.GetValue(data) is not null))
+            if (r.GetValue(problem) is not null && (r.GetResult(patches) is { Implicit: false } || r.GetResult(atoms) is { Implicit: false } || r.GetValue(data) is not null))
                 throw new UsageException("--problem holds its patches and dictionary: --patches, --atoms and --data do not apply with it.");
             var (x, features, dictionary, k, source) = Load(r.GetValue(problem), r.GetValue(data), r.GetValue(patches), r.GetValue(atoms));
             using var backend = CommonOptions.CreateBackend(r, r.GetValue(threads), r.GetValue(path)!);

@@ -78,6 +78,29 @@ public static class BackendArguments
         if (t is not null) OnePerRow(current, t, "current", "t");
     }
 
+    /// <summary>Checks the operands of <see cref="ISparseCoding.ExtrapolatedResidual"/>: four matrices of one shape and a momentum per row.</summary>
+    public static void FactoredResidual(Tensor reconstruction, Tensor previousReconstruction, Tensor data, Tensor momentum, Tensor residual)
+    {
+        SameShape(reconstruction, previousReconstruction, "reconstruction", "previousReconstruction");
+        SameShape(reconstruction, data, "reconstruction", "data");
+        SameShape(reconstruction, residual, "reconstruction", "residual");
+        OnePerRow(reconstruction, momentum, "reconstruction", "momentum");
+    }
+
+    /// <summary>Checks the operands of <see cref="ISparseCoding.AcceptReconstruction"/>: codes [rows, atoms], reconstructions and data [rows, features].</summary>
+    public static void FactoredAcceptance(Tensor candidate, Tensor candidateReconstruction, Tensor current, Tensor reconstruction, Tensor data,
+        Tensor objective, Tensor t, Tensor momentum)
+    {
+        SameShape(current, candidate, "current", "candidate");
+        SameShape(data, reconstruction, "data", "reconstruction");
+        SameShape(data, candidateReconstruction, "data", "candidateReconstruction");
+        if (data.Rows != current.Rows)
+            throw new ArgumentException($"data has {data.Rows} rows but the codes have {current.Rows}.", "data");
+        OnePerRow(current, objective, "current", "objective");
+        OnePerRow(current, t, "current", "t");
+        OnePerRow(current, momentum, "current", "momentum");
+    }
+
     /// <summary>The number of images, after checking images and columns against the geometry.</summary>
     public static int Convolution(Tensor images, ConvolutionGeometry g, Tensor columns)
     {

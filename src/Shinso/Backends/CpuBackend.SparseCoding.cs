@@ -32,4 +32,32 @@ public sealed partial class CpuBackend
         BackendArguments.SameShape(pooled, inverseRoots, nameof(pooled), nameof(inverseRoots));
         SparseCodingKernels.PoolingRoots(Host(pooled, nameof(pooled)), epsilon, Host(roots, nameof(roots)), Host(inverseRoots, nameof(inverseRoots)));
     }
+
+    /// <inheritdoc />
+    public void ExtrapolatedResidual(Tensor reconstruction, Tensor previousReconstruction, Tensor data, Tensor momentum, Tensor residual)
+    {
+        BackendArguments.FactoredResidual(reconstruction, previousReconstruction, data, momentum, residual);
+        SparseCodingKernels.ExtrapolatedResidual(Host(reconstruction, nameof(reconstruction)), Host(previousReconstruction, nameof(previousReconstruction)),
+            Host(data, nameof(data)), Host(momentum, nameof(momentum)), Host(residual, nameof(residual)), reconstruction.Rows, reconstruction.Columns, Options);
+    }
+
+    /// <inheritdoc />
+    public void ProximalStep(Tensor current, Tensor previous, Tensor gradient, Tensor momentum, float step, float threshold)
+    {
+        BackendArguments.SameShape(current, previous, nameof(current), nameof(previous));
+        BackendArguments.SameShape(current, gradient, nameof(current), nameof(gradient));
+        BackendArguments.OnePerRow(current, momentum, nameof(current), nameof(momentum));
+        SparseCodingKernels.ProximalStep(Host(current, nameof(current)), Host(previous, nameof(previous)), Host(gradient, nameof(gradient)),
+            Host(momentum, nameof(momentum)), current.Rows, current.Columns, step, threshold, Options);
+    }
+
+    /// <inheritdoc />
+    public void AcceptReconstruction(Tensor candidate, Tensor candidateReconstruction, Tensor current, Tensor reconstruction, Tensor data, float lambda,
+        Tensor objective, Tensor t, Tensor momentum)
+    {
+        BackendArguments.FactoredAcceptance(candidate, candidateReconstruction, current, reconstruction, data, objective, t, momentum);
+        SparseCodingKernels.AcceptReconstruction(Host(candidate, nameof(candidate)), Host(candidateReconstruction, nameof(candidateReconstruction)),
+            Host(current, nameof(current)), Host(reconstruction, nameof(reconstruction)), Host(data, nameof(data)), lambda, Host(objective, nameof(objective)),
+            Host(t, nameof(t)), Host(momentum, nameof(momentum)), current.Rows, current.Columns, data.Columns, Options);
+    }
 }

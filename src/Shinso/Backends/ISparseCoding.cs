@@ -54,4 +54,23 @@ public interface ISparseCoding
     /// of the pools it belongs to. <paramref name="pooled"/> must not be negative below −epsilon.
     /// </summary>
     void PoolingRoots(Tensor pooled, float epsilon, Tensor roots, Tensor inverseRoots);
+
+    /// <summary>
+    /// The residual at the extrapolated point in the factored form of FISTA (for dictionaries with more than twice as many atoms as
+    /// features, where <c>R = H D</c> is the smaller product): with <c>m = momentum[i]</c>, <c>residual = (R + m (R − R')) − X</c>.
+    /// </summary>
+    void ExtrapolatedResidual(Tensor reconstruction, Tensor previousReconstruction, Tensor data, Tensor momentum, Tensor residual);
+
+    /// <summary>
+    /// The proximal gradient step from the extrapolated point given its gradient, into <paramref name="previous"/>:
+    /// <c>previous[i, j] = soft((h + m (h − h')) − step·gradient, threshold)</c>.
+    /// </summary>
+    void ProximalStep(Tensor current, Tensor previous, Tensor gradient, Tensor momentum, float step, float threshold);
+
+    /// <summary>
+    /// <see cref="AcceptDescent"/> for the factored form: the candidate's objective is the whole lasso objective
+    /// <c>½‖r_z − x‖² + λ‖z‖₁</c> from its reconstruction <c>r_z = z D</c>; a restart copies the current codes and reconstruction.
+    /// </summary>
+    void AcceptReconstruction(Tensor candidate, Tensor candidateReconstruction, Tensor current, Tensor reconstruction, Tensor data, float lambda,
+        Tensor objective, Tensor t, Tensor momentum);
 }

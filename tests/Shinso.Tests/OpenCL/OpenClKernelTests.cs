@@ -625,6 +625,38 @@ public class OpenClKernelTests(TwinBackends twins)
         var hostPooled = TwinBackends.Read(pooled.Cpu);
         var hostRoots = TwinBackends.Read(roots.Cpu);
         for (int i = 0; i < hostPooled.Length; i++) Assert.True(Math.Abs(hostRoots[i] - Math.Sqrt(0.01 + hostPooled[i])) < 1e-6 * hostRoots[i]);
+
+        // The factored form: residual, step from a gradient, acceptance from reconstructions.
+        const int features = 19;
+        var recon = twins.Random(random, -1, 1, rows, features);
+        var reconPrev = twins.Random(random, -1, 1, rows, features);
+        var x = twins.Random(random, -1, 1, rows, features);
+        var residual = twins.Pair(new float[rows * features], rows, features);
+        Cpu.ExtrapolatedResidual(recon.Cpu, reconPrev.Cpu, x.Cpu, momentum.Cpu, residual.Cpu);
+        Device.ExtrapolatedResidual(recon.Device, reconPrev.Device, x.Device, momentum.Device, residual.Device);
+        AssertClose(residual, 0, 0, "extrapolated residual");
+        var g = twins.Random(random, -2, 2, rows, atoms);
+        Cpu.ProximalStep(h.Cpu, hp.Cpu, g.Cpu, momentum.Cpu, 0.3f, 0.25f);
+        Device.ProximalStep(h.Device, hp.Device, g.Device, momentum.Device, 0.3f, 0.25f);
+        AssertClose(hp, 0, 0, "proximal step");
+        var hostZ = TwinBackends.Read(hp.Cpu);
+        var hostR = TwinBackends.Read(reconPrev.Cpu);
+        var hostX = TwinBackends.Read(x.Cpu);
+        for (int i = 0; i < rows; i++)
+        {
+            double f = 0;
+            for (int j = 0; j < features; j++) f += 0.5 * Math.Pow(hostR[i * features + j] - hostX[i * features + j], 2);
+            for (int j = 0; j < atoms; j++) f += 0.1 * Math.Abs(hostZ[i * atoms + j]);
+            hostObjective[i] = (float)(i % 2 == 0 ? f + 1 : f - 1);
+        }
+        var objective2 = twins.Pair(hostObjective, rows);
+        var t2 = twins.Random(random, 1, 3, rows);
+        Cpu.AcceptReconstruction(hp.Cpu, reconPrev.Cpu, h.Cpu, recon.Cpu, x.Cpu, 0.1f, objective2.Cpu, t2.Cpu, momentum.Cpu);
+        Device.AcceptReconstruction(hp.Device, reconPrev.Device, h.Device, recon.Device, x.Device, 0.1f, objective2.Device, t2.Device, momentum.Device);
+        AssertClose(hp, 0, 0, "accepted or restarted codes (factored)");
+        AssertClose(reconPrev, 0, 0, "accepted or restarted reconstructions");
+        AssertClose(objective2, 1e-5, 1e-5, "objective (factored)");
+        AssertClose(t2, 1e-6, 1e-6, "t (factored)");
     }
 
     [Fact]

@@ -117,10 +117,14 @@ public sealed class FistaEncoderTests
     }
 
     [Theory]
-    [InlineData(6, 4, 0.05)]
-    [InlineData(7, 5, 0.2)]
-    [InlineData(5, 8, 0.1)]
-    public void Codes_equal_the_exact_lasso_solution(int atoms, int features, double lambda)
+    [InlineData(6, 4, 0.05, FistaForm.Gram)]
+    [InlineData(6, 4, 0.05, FistaForm.Factored)]
+    [InlineData(7, 5, 0.2, FistaForm.Gram)]
+    [InlineData(7, 5, 0.2, FistaForm.Factored)]
+    [InlineData(5, 8, 0.1, FistaForm.Gram)]
+    [InlineData(5, 8, 0.1, FistaForm.Factored)]
+    [InlineData(9, 3, 0.1, FistaForm.Auto)]
+    public void Codes_equal_the_exact_lasso_solution(int atoms, int features, double lambda, FistaForm form)
     {
         var random = new System.Random(atoms * 31 + features);
         var dictionary = RandomDictionary(random, atoms, features);
@@ -129,7 +133,7 @@ public sealed class FistaEncoderTests
         for (int i = 0; i < x.Length; i++) x[i] = (float)(random.NextDouble() * 2 - 1);
         var tensor = Cpu.Allocate(atoms, features);
         Cpu.Upload(dictionary, tensor);
-        var codes = FistaEncoder.Encode(Cpu, x, features, tensor, new FistaOptions { Lambda = (float)lambda, Tolerance = 0, MaxIterations = 20000, BlockRows = 5 });
+        var codes = FistaEncoder.Encode(Cpu, x, features, tensor, new FistaOptions { Lambda = (float)lambda, Tolerance = 0, MaxIterations = 20000, BlockRows = 5, Form = form });
         int nonZeros = 0, zeros = 0;
         for (int r = 0; r < rows; r++)
         {
@@ -146,8 +150,10 @@ public sealed class FistaEncoderTests
         Assert.True(zeros > 0 && nonZeros > 0, $"{zeros} zero and {nonZeros} non-zero exact codes");
     }
 
-    [Fact]
-    public void No_row_objective_rises_from_one_iteration_to_the_next()
+    [Theory]
+    [InlineData(FistaForm.Gram)]
+    [InlineData(FistaForm.Factored)]
+    public void No_row_objective_rises_from_one_iteration_to_the_next(FistaForm form)
     {
         var random = new System.Random(5);
         const int atoms = 48, features = 16, rows = 64;
@@ -160,7 +166,7 @@ public sealed class FistaEncoderTests
         // Each row's objective, recomputed in double from the codes after 1, 2, ... iterations: an independent view of every step.
         double[] Objectives(int iterations)
         {
-            var codes = FistaEncoder.Encode(Cpu, x, features, tensor, new FistaOptions { Lambda = lambda, Tolerance = 0, MaxIterations = iterations }).Codes;
+            var codes = FistaEncoder.Encode(Cpu, x, features, tensor, new FistaOptions { Lambda = lambda, Tolerance = 0, MaxIterations = iterations, Form = form }).Codes;
             return [.. Enumerable.Range(0, rows).Select(r => Objective(dictionary, atoms, features, x.AsSpan(r * features, features),
                 codes.AsSpan(r * atoms, atoms).ToArray().Select(v => (double)v).ToArray(), lambda))];
         }
@@ -199,6 +205,32 @@ public sealed class FistaEncoderTests
             var codes = FistaEncoder.Encode(Cpu, x, features, tensor, new FistaOptions { Lambda = 0.05f, Tolerance = 1e-5 });
             Assert.True(codes.MeanObjective <= best * (1 + 1e-3) + 1e-6, $"trial {trial}: FISTA {codes.MeanObjective:G8}, exact {best:G8}, {codes.Iterations} iterations");
         }
+    }
+
+    [Fact]
+    public void The_gram_and_the_factored_form_reach_the_same_objective_row_by_row()
+    {
+        var random = new System.Random(13);
+        const int atoms = 64, features = 16, rows = 300;
+        var dictionary = RandomDictionary(random, atoms, features);
+        var x = new float[rows * features];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)(random.NextDouble() * 2 - 1);
+        var tensor = Cpu.Allocate(atoms, features);
+        Cpu.Upload(dictionary, tensor);
+        var options = new FistaOptions { Lambda = 0.1f, Tolerance = 0, MaxIterations = 3000, BlockRows = 128 };
+        var gram = FistaEncoder.Encode(Cpu, x, features, tensor, options with { Form = FistaForm.Gram });
+        var factored = FistaEncoder.Encode(Cpu, x, features, tensor, options with { Form = FistaForm.Factored });
+        // Four atoms per feature leave the lasso nearly flat along some directions, so the codes may differ where the objectives cannot:
+        // each row's objective (in double, from its codes) agrees.
+        for (int r = 0; r < rows; r++)
+        {
+            var row = x.AsSpan(r * features, features);
+            double a = Objective(dictionary, atoms, features, row, gram.Codes.AsSpan(r * atoms, atoms).ToArray().Select(v => (double)v).ToArray(), 0.1);
+            double b = Objective(dictionary, atoms, features, row, factored.Codes.AsSpan(r * atoms, atoms).ToArray().Select(v => (double)v).ToArray(), 0.1);
+            Assert.True(Math.Abs(a - b) < 2e-6 * a, $"row {r}: Gram {a:G9}, factored {b:G9}");
+        }
+        // Auto takes the factored form for 4x as many atoms as features, and gives its very codes.
+        Assert.Equal(factored.Codes, FistaEncoder.Encode(Cpu, x, features, tensor, options).Codes);
     }
 
     [Fact]

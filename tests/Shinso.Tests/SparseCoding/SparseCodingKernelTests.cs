@@ -110,6 +110,70 @@ public sealed class SparseCodingKernelTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(PathsAndWidths))]
+    public void The_factored_form_passes_match_their_definitions_on_every_path(SimdPath path, int columns)
+    {
+        var random = new System.Random(200 + columns);
+        const int rows = 5, features = 11;
+        int n = rows * columns;
+        var options = new CpuKernelOptions(path);
+        var m = KernelTestData.RandomArray(random, rows, 0, 1);
+        // Residual at the extrapolated point (rows x features).
+        var r = KernelTestData.RandomArray(random, rows * features, -1, 1);
+        var rp = KernelTestData.RandomArray(random, rows * features, -1, 1);
+        var x = KernelTestData.RandomArray(random, rows * features, -1, 1);
+        var e = new float[rows * features];
+        SparseCodingKernels.ExtrapolatedResidual(r, rp, x, m, e, rows, features, options);
+        for (int i = 0; i < e.Length; i++)
+            KernelTestData.AssertClose((double)r[i] + m[i / features] * ((double)r[i] - rp[i]) - x[i], e[i], 1e-5, $"residual {i}");
+        // The step given the gradient, bit for bit the scalar path's.
+        var h = KernelTestData.RandomArray(random, n, -1, 1);
+        var hp = KernelTestData.RandomArray(random, n, -1, 1);
+        var g = KernelTestData.RandomArray(random, n, -2, 2);
+        var result = (float[])hp.Clone();
+        var scalar = (float[])hp.Clone();
+        SparseCodingKernels.ProximalStep(h, result, g, m, rows, columns, 0.25f, 0.3f, options);
+        SparseCodingKernels.ProximalStep(h, scalar, g, m, rows, columns, 0.25f, 0.3f, new CpuKernelOptions(SimdPath.Scalar));
+        for (int i = 0; i < n; i++)
+        {
+            double u = h[i] + m[i / columns] * ((double)h[i] - hp[i]) - 0.25 * g[i];
+            KernelTestData.AssertClose(Math.Sign(u) * Math.Max(Math.Abs(u) - 0.3, 0), result[i], 1e-5, $"step {i}");
+            Assert.Equal(BitConverter.SingleToInt32Bits(scalar[i]), BitConverter.SingleToInt32Bits(result[i]));
+        }
+        // The acceptance from reconstructions: rows alternate accept (current objective above) and restart (below).
+        var rz = KernelTestData.RandomArray(random, rows * features, -1, 1);
+        var z = (float[])result.Clone();
+        var f = new double[rows];
+        for (int i = 0; i < rows; i++)
+        {
+            for (int j = 0; j < features; j++) f[i] += 0.5 * Math.Pow(rz[i * features + j] - x[i * features + j], 2);
+            for (int j = 0; j < columns; j++) f[i] += 0.1 * Math.Abs(z[i * columns + j]);
+        }
+        var objective = Enumerable.Range(0, rows).Select(i => (float)(i % 2 == 0 ? f[i] + 0.5 : f[i] - 0.5)).ToArray();
+        var t = Enumerable.Range(0, rows).Select(i => 1f + i).ToArray();
+        var momentum = new float[rows];
+        var (z0, rz0) = ((float[])z.Clone(), (float[])rz.Clone());
+        SparseCodingKernels.AcceptReconstruction(z, rz, h, r, x, 0.1f, objective, t, momentum, rows, columns, features, options);
+        for (int i = 0; i < rows; i++)
+        {
+            if (i % 2 == 0)
+            {
+                KernelTestData.AssertClose(f[i], objective[i], 1e-5 * (1 + f[i]), $"row {i} objective");
+                Assert.Equal(z0.AsSpan(i * columns, columns).ToArray(), z.AsSpan(i * columns, columns).ToArray());
+                Assert.True(t[i] > 1 + i);
+            }
+            else
+            {
+                Assert.Equal(h.AsSpan(i * columns, columns).ToArray(), z.AsSpan(i * columns, columns).ToArray());
+                Assert.Equal(r.AsSpan(i * features, features).ToArray(), rz.AsSpan(i * features, features).ToArray());
+                Assert.Equal(1f, t[i]);
+                Assert.Equal(0f, momentum[i]);
+            }
+        }
+        Assert.Equal(rz0.AsSpan(0, features).ToArray(), rz.AsSpan(0, features).ToArray());
+    }
+
     [Fact]
     public void Misshapen_operands_are_refused_with_their_names()
     {

@@ -167,6 +167,191 @@ public static class SparseCodingKernels
         return f;
     }
 
+    /// <summary><c>residual[i, j] = (r + m (r − r')) − x</c> with m = momentum[i] (the factored form's residual at the extrapolated point).</summary>
+    /// <exception cref="ArgumentException">A length does not fit <paramref name="rows"/> x <paramref name="columns"/>.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ExtrapolatedResidual(ReadOnlySpan<float> reconstruction, ReadOnlySpan<float> previousReconstruction, ReadOnlySpan<float> data,
+        ReadOnlySpan<float> momentum, Span<float> residual, int rows, int columns, CpuKernelOptions options = default)
+    {
+        Check(reconstruction.Length, rows, columns, nameof(reconstruction));
+        Check(previousReconstruction.Length, rows, columns, nameof(previousReconstruction));
+        Check(data.Length, rows, columns, nameof(data));
+        Check(residual.Length, rows, columns, nameof(residual));
+        if (momentum.Length != rows) throw new ArgumentException($"momentum has {momentum.Length} elements but there are {rows} rows.", nameof(momentum));
+        var path = options.ResolvedPath;
+        for (int i = 0; i < rows; i++)
+        {
+            int o = i * columns, j = 0;
+            float m = momentum[i];
+            if (path == SimdPath.Avx512)
+            {
+                var vm = Vector512.Create(m);
+                for (; j <= columns - 16; j += 16)
+                {
+                    var r = Vector512.Create(reconstruction.Slice(o + j, 16));
+                    ((r + vm * (r - Vector512.Create(previousReconstruction.Slice(o + j, 16)))) - Vector512.Create(data.Slice(o + j, 16))).CopyTo(residual.Slice(o + j, 16));
+                }
+            }
+            else if (path == SimdPath.Avx2)
+            {
+                var vm = Vector256.Create(m);
+                for (; j <= columns - 8; j += 8)
+                {
+                    var r = Vector256.Create(reconstruction.Slice(o + j, 8));
+                    ((r + vm * (r - Vector256.Create(previousReconstruction.Slice(o + j, 8)))) - Vector256.Create(data.Slice(o + j, 8))).CopyTo(residual.Slice(o + j, 8));
+                }
+            }
+            for (; j < columns; j++)
+            {
+                float r = reconstruction[o + j];
+                residual[o + j] = (r + m * (r - previousReconstruction[o + j])) - data[o + j];
+            }
+        }
+    }
+
+    /// <summary><c>previous[i, j] = soft((h + m (h − h')) − step·g, threshold)</c> with m = momentum[i] (the factored form's step).</summary>
+    /// <exception cref="ArgumentException">A length does not fit <paramref name="rows"/> x <paramref name="columns"/>.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ProximalStep(ReadOnlySpan<float> current, Span<float> previous, ReadOnlySpan<float> gradient, ReadOnlySpan<float> momentum,
+        int rows, int columns, float step, float threshold, CpuKernelOptions options = default)
+    {
+        Check(current.Length, rows, columns, nameof(current));
+        Check(previous.Length, rows, columns, nameof(previous));
+        Check(gradient.Length, rows, columns, nameof(gradient));
+        if (momentum.Length != rows) throw new ArgumentException($"momentum has {momentum.Length} elements but the codes have {rows} rows.", nameof(momentum));
+        var path = options.ResolvedPath;
+        for (int i = 0; i < rows; i++)
+        {
+            int o = i * columns, j = 0;
+            float m = momentum[i];
+            if (path == SimdPath.Avx512)
+            {
+                var vm = Vector512.Create(m);
+                var vs = Vector512.Create(step);
+                var vt = Vector512.Create(threshold);
+                var vnt = Vector512.Create(-threshold);
+                for (; j <= columns - 16; j += 16)
+                {
+                    var h = Vector512.Create(current.Slice(o + j, 16));
+                    var u = (h + vm * (h - Vector512.Create(previous.Slice(o + j, 16)))) - vs * Vector512.Create(gradient.Slice(o + j, 16));
+                    (u - Vector512.Min(Vector512.Max(u, vnt), vt)).CopyTo(previous.Slice(o + j, 16));
+                }
+            }
+            else if (path == SimdPath.Avx2)
+            {
+                var vm = Vector256.Create(m);
+                var vs = Vector256.Create(step);
+                var vt = Vector256.Create(threshold);
+                var vnt = Vector256.Create(-threshold);
+                for (; j <= columns - 8; j += 8)
+                {
+                    var h = Vector256.Create(current.Slice(o + j, 8));
+                    var u = (h + vm * (h - Vector256.Create(previous.Slice(o + j, 8)))) - vs * Vector256.Create(gradient.Slice(o + j, 8));
+                    (u - Vector256.Min(Vector256.Max(u, vnt), vt)).CopyTo(previous.Slice(o + j, 8));
+                }
+            }
+            for (; j < columns; j++)
+            {
+                float h = current[o + j];
+                float u = (h + m * (h - previous[o + j])) - step * gradient[o + j];
+                previous[o + j] = u - Math.Min(Math.Max(u, -threshold), threshold);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Per row: <c>f = ½‖r_z − x‖² + λ‖z‖₁</c> from the candidate's reconstruction; accept or restart as <see cref="AcceptDescent"/> does
+    /// (a restart copies the current codes and reconstruction).
+    /// </summary>
+    /// <exception cref="ArgumentException">A length does not fit the rows, atoms and features.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AcceptReconstruction(Span<float> candidate, Span<float> candidateReconstruction, ReadOnlySpan<float> current,
+        ReadOnlySpan<float> reconstruction, ReadOnlySpan<float> data, float lambda, Span<float> objective, Span<float> t, Span<float> momentum,
+        int rows, int atoms, int features, CpuKernelOptions options = default)
+    {
+        Check(candidate.Length, rows, atoms, nameof(candidate));
+        Check(current.Length, rows, atoms, nameof(current));
+        Check(candidateReconstruction.Length, rows, features, nameof(candidateReconstruction));
+        Check(reconstruction.Length, rows, features, nameof(reconstruction));
+        Check(data.Length, rows, features, nameof(data));
+        if (objective.Length != rows) throw new ArgumentException($"objective has {objective.Length} elements but the codes have {rows} rows.", nameof(objective));
+        if (t.Length != rows) throw new ArgumentException($"t has {t.Length} elements but the codes have {rows} rows.", nameof(t));
+        if (momentum.Length != rows) throw new ArgumentException($"momentum has {momentum.Length} elements but the codes have {rows} rows.", nameof(momentum));
+        var path = options.ResolvedPath;
+        for (int i = 0; i < rows; i++)
+        {
+            var z = candidate.Slice(i * atoms, atoms);
+            var rz = candidateReconstruction.Slice(i * features, features);
+            float f = 0.5f * SquaredDistance(rz, data.Slice(i * features, features), path) + lambda * AbsoluteSum(z, path);
+            if (f - objective[i] <= AcceptanceSlack * Math.Abs(objective[i]))
+            {
+                objective[i] = f;
+                float tNext = 0.5f * (1f + MathF.Sqrt(1f + 4f * t[i] * t[i]));
+                momentum[i] = (t[i] - 1f) / tNext;
+                t[i] = tNext;
+            }
+            else
+            {
+                current.Slice(i * atoms, atoms).CopyTo(z);
+                reconstruction.Slice(i * features, features).CopyTo(rz);
+                t[i] = 1f;
+                momentum[i] = 0f;
+            }
+        }
+    }
+
+    private static float SquaredDistance(ReadOnlySpan<float> a, ReadOnlySpan<float> b, SimdPath path)
+    {
+        int j = 0;
+        float sum = 0f;
+        if (path == SimdPath.Avx512 && a.Length >= 16)
+        {
+            var acc = Vector512<float>.Zero;
+            for (; j <= a.Length - 16; j += 16)
+            {
+                var d = Vector512.Create(a.Slice(j, 16)) - Vector512.Create(b.Slice(j, 16));
+                acc += d * d;
+            }
+            sum = Vector512.Sum(acc);
+        }
+        else if (path == SimdPath.Avx2 && a.Length >= 8)
+        {
+            var acc = Vector256<float>.Zero;
+            for (; j <= a.Length - 8; j += 8)
+            {
+                var d = Vector256.Create(a.Slice(j, 8)) - Vector256.Create(b.Slice(j, 8));
+                acc += d * d;
+            }
+            sum = Vector256.Sum(acc);
+        }
+        for (; j < a.Length; j++)
+        {
+            float d = a[j] - b[j];
+            sum += d * d;
+        }
+        return sum;
+    }
+
+    private static float AbsoluteSum(ReadOnlySpan<float> z, SimdPath path)
+    {
+        int j = 0;
+        float sum = 0f;
+        if (path == SimdPath.Avx512 && z.Length >= 16)
+        {
+            var acc = Vector512<float>.Zero;
+            for (; j <= z.Length - 16; j += 16) acc += Vector512.Abs(Vector512.Create(z.Slice(j, 16)));
+            sum = Vector512.Sum(acc);
+        }
+        else if (path == SimdPath.Avx2 && z.Length >= 8)
+        {
+            var acc = Vector256<float>.Zero;
+            for (; j <= z.Length - 8; j += 8) acc += Vector256.Abs(Vector256.Create(z.Slice(j, 8)));
+            sum = Vector256.Sum(acc);
+        }
+        for (; j < z.Length; j++) sum += Math.Abs(z[j]);
+        return sum;
+    }
+
     /// <summary><c>roots = sqrt(epsilon + pooled)</c>, <c>inverseRoots = 1 / roots</c>, elementwise (topographic ICA's pooling).</summary>
     /// <exception cref="ArgumentException">The lengths differ.</exception>
     public static void PoolingRoots(ReadOnlySpan<float> pooled, float epsilon, Span<float> roots, Span<float> inverseRoots)

@@ -17,8 +17,11 @@ public sealed record FistaOptions
     /// <summary>A block stops when two iterations in a row lower its summed objective by less than this share of it; 0 runs every iteration.</summary>
     public double Tolerance { get; init; } = 1e-5;
 
-    /// <summary>Rows coded together: one GEMM per iteration covers the whole block, and its iterates stay in cache.</summary>
+    /// <summary>Rows coded together: the products of an iteration cover the whole block, and its iterates stay in cache.</summary>
     public int BlockRows { get; init; } = 2048;
+
+    /// <summary>Which products an iteration makes; <see cref="FistaForm.Auto"/> takes the one with fewer multiply-adds.</summary>
+    public FistaForm Form { get; init; } = FistaForm.Auto;
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the setting that is out of range.</summary>
     public void Validate()
@@ -28,6 +31,17 @@ public sealed record FistaOptions
         if (!(Tolerance >= 0)) throw new ArgumentException($"the tolerance must be >= 0, got {Tolerance}.", nameof(Tolerance));
         if (BlockRows < 1) throw new ArgumentException($"the block size must be at least 1 row, got {BlockRows}.", nameof(BlockRows));
     }
+}
+
+/// <summary>The products a FISTA iteration makes (both give the same iterates up to rounding).</summary>
+public enum FistaForm
+{
+    /// <summary>The Gram form when the dictionary has at most twice as many atoms as features, else the factored form.</summary>
+    Auto,
+    /// <summary>One GEMM per iteration: the candidate times the Gram matrix <c>G = D Dᵀ</c> (rows x atoms x atoms).</summary>
+    Gram,
+    /// <summary>Two GEMMs per iteration: the residual times Dᵀ and the candidate times D (2 x rows x atoms x features).</summary>
+    Factored,
 }
 
 /// <summary>The lasso codes of a set of rows and what solving them took.</summary>
@@ -48,9 +62,12 @@ public sealed record SparseCodes(float[] Codes, double MeanObjective, double Mea
 /// per row, [atoms, features], as in scikit-learn.
 /// </summary>
 /// <remarks>
-/// A block of rows keeps <c>B = X Dᵀ</c> and the products <c>P = H G</c> of its two latest iterates with <c>G = D Dᵀ</c>; the gradient at
-/// the extrapolated point is then <c>P + m(P − P') − B</c>, so an iteration costs one GEMM (the new candidate times G) and two fused
-/// passes (<see cref="ISparseCoding"/>), and the objective of every row is known after each iteration without another product.
+/// In the Gram form a block of rows keeps <c>B = X Dᵀ</c> and the products <c>P = H G</c> of its two latest iterates with <c>G = D Dᵀ</c>;
+/// the gradient at the extrapolated point is then <c>P + m(P − P') − B</c>, so an iteration costs one GEMM (the new candidate times G)
+/// and two fused passes (<see cref="ISparseCoding"/>). For a dictionary with more than twice as many atoms as features the factored
+/// form is cheaper: it keeps the reconstructions <c>R = H D</c>, and an iteration makes the residual at the extrapolated point
+/// <c>R + m(R − R') − X</c>, its gradient (times Dᵀ) and the candidate's reconstruction (times D). Either way every row's objective is
+/// known after each iteration without another product.
 /// </remarks>
 public static class FistaEncoder
 {
@@ -122,15 +139,25 @@ public static class FistaEncoder
         if (!(lipschitz > 0)) return Result(codes, data, features, hostDictionary, atoms, options.Lambda, 0, true, []);
         float step = (float)(1 / lipschitz), threshold = (float)(options.Lambda / lipschitz);
 
-        var gram = backend.Allocate(atoms, atoms);
-        backend.Gemm(Transpose.None, Transpose.Transposed, 1f, dictionary, dictionary, 0f, gram);
+        bool factored = options.Form == FistaForm.Factored || (options.Form == FistaForm.Auto && 2L * features < atoms);
+        Tensor? gram = null;
+        if (!factored)
+        {
+            gram = backend.Allocate(atoms, atoms);
+            backend.Gemm(Transpose.None, Transpose.Transposed, 1f, dictionary, dictionary, 0f, gram);
+        }
         int block = Math.Min(options.BlockRows, n);
+        // The Gram form keeps B = X Dᵀ and the products P = H G (rows x atoms); the factored form keeps the reconstructions R = H D
+        // (rows x features), the residual at the extrapolated point and its gradient.
+        int productWidth = factored ? features : atoms;
         var xBlock = backend.Allocate(block, features);
-        var correlationBlock = backend.Allocate(block, atoms);
+        var correlationBlock = factored ? null : backend.Allocate(block, atoms);
+        var residualBlock = factored ? backend.Allocate(block, features) : null;
+        var gradientBlock = factored ? backend.Allocate(block, atoms) : null;
         var currentBlock = backend.Allocate(block, atoms);
         var previousBlock = backend.Allocate(block, atoms);
-        var productBlock = backend.Allocate(block, atoms);
-        var previousProductBlock = backend.Allocate(block, atoms);
+        var productBlock = backend.Allocate(block, productWidth);
+        var previousProductBlock = backend.Allocate(block, productWidth);
         var objectiveBlock = backend.Allocate(block);
         var tBlock = backend.Allocate(block);
         var momentumBlock = backend.Allocate(block);
@@ -141,8 +168,10 @@ public static class FistaEncoder
         {
             int rows = Math.Min(block, n - start);
             var x = xBlock.SliceRows(0, rows);
-            var correlation = correlationBlock.SliceRows(0, rows);
-            // The iterate H, the one before it H', and their products with G; the pairs swap roles after every iteration.
+            var correlation = correlationBlock?.SliceRows(0, rows);
+            var residual = residualBlock?.SliceRows(0, rows);
+            var gradient = gradientBlock?.SliceRows(0, rows);
+            // The iterate H, the one before it H', and their products; the pairs swap roles after every iteration.
             Tensor current = currentBlock.SliceRows(0, rows), previous = previousBlock.SliceRows(0, rows);
             Tensor product = productBlock.SliceRows(0, rows), previousProduct = previousProductBlock.SliceRows(0, rows);
             var objective = objectiveBlock.SliceRows(0, rows);
@@ -150,9 +179,13 @@ public static class FistaEncoder
             var momentum = momentumBlock.SliceRows(0, rows);
             var rowsData = data.Slice(start * features, rows * features);
             backend.Upload(rowsData, x);
-            backend.Gemm(Transpose.None, Transpose.Transposed, 1f, x, dictionary, 0f, correlation);
-            double halfSquares = 0;
-            foreach (float v in rowsData) halfSquares += 0.5 * v * v;
+            // The Gram form's objectives leave out ½‖x‖²; the factored form's are whole.
+            double offset = 0;
+            if (!factored)
+            {
+                backend.Gemm(Transpose.None, Transpose.Transposed, 1f, x, dictionary, 0f, correlation!);
+                foreach (float v in rowsData) offset += 0.5 * v * v;
+            }
             if (warmStart.IsEmpty)
             {
                 backend.Fill(current, 0f);
@@ -161,16 +194,22 @@ public static class FistaEncoder
             else
             {
                 backend.Upload(warmStart.Slice(start * atoms, rows * atoms), current);
-                backend.Gemm(Transpose.None, Transpose.None, 1f, current, gram, 0f, product);
+                if (factored) backend.Gemm(Transpose.None, Transpose.None, 1f, current, dictionary, 0f, product);
+                else backend.Gemm(Transpose.None, Transpose.None, 1f, current, gram!, 0f, product);
+            }
+            void Accept(Tensor candidate, Tensor candidateProduct, Tensor from, Tensor fromProduct)
+            {
+                if (factored) backend.AcceptReconstruction(candidate, candidateProduct, from, fromProduct, x, options.Lambda, objective, t, momentum);
+                else backend.AcceptDescent(candidate, candidateProduct, from, fromProduct, correlation!, options.Lambda, objective, t, momentum);
             }
             // The start's objective: accept the start against +inf, then begin FISTA's sequence at t = 1 with no momentum.
             backend.Copy(current, previous);
             backend.Copy(product, previousProduct);
             backend.Fill(objective, float.PositiveInfinity);
-            backend.AcceptDescent(previous, previousProduct, current, product, correlation, options.Lambda, objective, t, momentum);
+            Accept(previous, previousProduct, current, product);
             backend.Fill(t, 1f);
             backend.Fill(momentum, 0f);
-            double total = backend.Sum(objective) + halfSquares;
+            double total = backend.Sum(objective) + offset;
             bool first = start == 0;
             if (first) trace.Add(total / rows);
             int iteration = 0, small = 0;
@@ -178,12 +217,22 @@ public static class FistaEncoder
             while (iteration < options.MaxIterations)
             {
                 iteration++;
-                backend.ShrinkageStep(current, previous, product, previousProduct, correlation, momentum, step, threshold);
-                backend.Gemm(Transpose.None, Transpose.None, 1f, previous, gram, 0f, previousProduct);
-                backend.AcceptDescent(previous, previousProduct, current, product, correlation, options.Lambda, objective, t, momentum);
+                if (factored)
+                {
+                    backend.ExtrapolatedResidual(product, previousProduct, x, momentum, residual!);
+                    backend.Gemm(Transpose.None, Transpose.Transposed, 1f, residual!, dictionary, 0f, gradient!);
+                    backend.ProximalStep(current, previous, gradient!, momentum, step, threshold);
+                    backend.Gemm(Transpose.None, Transpose.None, 1f, previous, dictionary, 0f, previousProduct);
+                }
+                else
+                {
+                    backend.ShrinkageStep(current, previous, product, previousProduct, correlation!, momentum, step, threshold);
+                    backend.Gemm(Transpose.None, Transpose.None, 1f, previous, gram!, 0f, previousProduct);
+                }
+                Accept(previous, previousProduct, current, product);
                 (current, previous) = (previous, current);
                 (product, previousProduct) = (previousProduct, product);
-                double next = backend.Sum(objective) + halfSquares;
+                double next = backend.Sum(objective) + offset;
                 if (first) trace.Add(next / rows);
                 double decrease = total - next;
                 total = next;
