@@ -21,6 +21,24 @@ __kernel void shrinkage_step(__global const float* h, const int ho, __global flo
     hp[hpo + e] = u - fmin(fmax(u, -threshold), threshold);
 }
 
+// One row's decision: accept the candidate's objective f up to rounding noise in the sums (AcceptanceSlack on the CPU) and
+// advance FISTA's t and momentum, or restart the row (t = 1, no momentum); the caller copies the current row back on a restart.
+inline bool accept_or_restart(const float f, __global float* objective, __global float* t, __global float* momentum)
+{
+    const float current = *objective;
+    if (f - current <= 1e-6f * fabs(current)) {
+        *objective = f;
+        const float ti = *t;
+        const float next = 0.5f * (1.0f + sqrt(1.0f + 4.0f * ti * ti));
+        *momentum = (ti - 1.0f) / next;
+        *t = next;
+        return true;
+    }
+    *t = 1.0f;
+    *momentum = 0.0f;
+    return false;
+}
+
 // One item per row: the candidate's objective z.(p/2 - b) + lambda |z|, summed in order; accept and advance FISTA's t, or
 // restart the row from the current iterate with no momentum.
 __kernel void accept_descent(__global float* z, const int zo, __global float* pz, const int pzo,
@@ -37,22 +55,11 @@ __kernel void accept_descent(__global float* z, const int zo, __global float* pz
         const float zj = z[zo + r + j];
         if (zj != 0.0f) f += zj * (0.5f * pz[pzo + r + j] - b[bo + r + j]) + lambda * fabs(zj);
     }
-    // Accepted up to rounding noise in the sums (AcceptanceSlack on the CPU).
-    const float current = objective[oo + i];
-    if (f - current <= 1e-6f * fabs(current)) {
-        objective[oo + i] = f;
-        const float ti = t[to + i];
-        const float next = 0.5f * (1.0f + sqrt(1.0f + 4.0f * ti * ti));
-        momentum[mo + i] = (ti - 1.0f) / next;
-        t[to + i] = next;
-    } else {
+    if (!accept_or_restart(f, objective + oo + i, t + to + i, momentum + mo + i))
         for (int j = 0; j < columns; j++) {
             z[zo + r + j] = h[ho + r + j];
             pz[pzo + r + j] = p[po + r + j];
         }
-        t[to + i] = 1.0f;
-        momentum[mo + i] = 0.0f;
-    }
 }
 
 // Topographic ICA's square-root pooling: roots = sqrt(epsilon + pooled), inverseRoots = 1 / roots.
@@ -109,17 +116,8 @@ __kernel void accept_reconstruction(__global float* z, const int zo, __global fl
     }
     for (int j = 0; j < atoms; j++) l1 += fabs(z[zo + i * atoms + j]);
     const float f = 0.5f * squares + lambda * l1;
-    const float current = objective[oo + i];
-    if (f - current <= 1e-6f * fabs(current)) {
-        objective[oo + i] = f;
-        const float ti = t[to + i];
-        const float next = 0.5f * (1.0f + sqrt(1.0f + 4.0f * ti * ti));
-        momentum[mo + i] = (ti - 1.0f) / next;
-        t[to + i] = next;
-    } else {
+    if (!accept_or_restart(f, objective + oo + i, t + to + i, momentum + mo + i)) {
         for (int j = 0; j < atoms; j++) z[zo + i * atoms + j] = h[ho + i * atoms + j];
         for (int j = 0; j < features; j++) rz[rzo + i * features + j] = r[ro + i * features + j];
-        t[to + i] = 1.0f;
-        momentum[mo + i] = 0.0f;
     }
 }

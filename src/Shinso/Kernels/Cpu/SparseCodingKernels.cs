@@ -111,19 +111,10 @@ public static class SparseCodingKernels
         {
             int o = i * columns;
             float f = RowObjective(candidate.Slice(o, columns), candidateProduct.Slice(o, columns), correlation.Slice(o, columns), lambda, path);
-            if (f - objective[i] <= AcceptanceSlack * Math.Abs(objective[i]))
-            {
-                objective[i] = f;
-                float tNext = 0.5f * (1f + MathF.Sqrt(1f + 4f * t[i] * t[i]));
-                momentum[i] = (t[i] - 1f) / tNext;
-                t[i] = tNext;
-            }
-            else
+            if (!Accept(f, ref objective[i], ref t[i], ref momentum[i]))
             {
                 current.Slice(o, columns).CopyTo(candidate.Slice(o, columns));
                 product.Slice(o, columns).CopyTo(candidateProduct.Slice(o, columns));
-                t[i] = 1f;
-                momentum[i] = 0f;
             }
         }
     }
@@ -283,21 +274,31 @@ public static class SparseCodingKernels
             var z = candidate.Slice(i * atoms, atoms);
             var rz = candidateReconstruction.Slice(i * features, features);
             float f = 0.5f * SquaredDistance(rz, data.Slice(i * features, features), path) + lambda * AbsoluteSum(z, path);
-            if (f - objective[i] <= AcceptanceSlack * Math.Abs(objective[i]))
-            {
-                objective[i] = f;
-                float tNext = 0.5f * (1f + MathF.Sqrt(1f + 4f * t[i] * t[i]));
-                momentum[i] = (t[i] - 1f) / tNext;
-                t[i] = tNext;
-            }
-            else
+            if (!Accept(f, ref objective[i], ref t[i], ref momentum[i]))
             {
                 current.Slice(i * atoms, atoms).CopyTo(z);
                 reconstruction.Slice(i * features, features).CopyTo(rz);
-                t[i] = 1f;
-                momentum[i] = 0f;
             }
         }
+    }
+
+    /// <summary>
+    /// One row's decision: accept a candidate of objective <paramref name="candidate"/> (the objective, FISTA's t and the momentum
+    /// advance) or, when it is higher beyond the slack, restart (t = 1, no momentum); the caller then copies the current row back.
+    /// </summary>
+    private static bool Accept(float candidate, ref float objective, ref float t, ref float momentum)
+    {
+        if (candidate - objective <= AcceptanceSlack * Math.Abs(objective))
+        {
+            objective = candidate;
+            float next = 0.5f * (1f + MathF.Sqrt(1f + 4f * t * t));
+            momentum = (t - 1f) / next;
+            t = next;
+            return true;
+        }
+        t = 1f;
+        momentum = 0f;
+        return false;
     }
 
     private static float SquaredDistance(ReadOnlySpan<float> a, ReadOnlySpan<float> b, SimdPath path)
