@@ -89,6 +89,7 @@ public static class DictionaryLearning
         if (dictionary.Length != (long)k * features)
             throw new ArgumentException($"The initial dictionary has {dictionary.Length} values, not {k} atoms x {features}.", nameof(initial));
         var atoms = backend.Allocate(k, features);
+        var workspace = new Workspace(backend);
         var codes = new float[(long)n * k];
         var epochs = new List<DictionaryEpoch>();
         var gram = new double[k * k];
@@ -115,12 +116,12 @@ public static class DictionaryLearning
                 }
                 var x = rows.AsSpan(0, count * features);
                 backend.Upload(dictionary, atoms);
-                var result = FistaEncoder.Encode(backend, x, features, atoms, options.Encoder, epoch == 0 ? default : warm.AsSpan(0, count * k));
+                var result = FistaEncoder.Encode(backend, x, features, atoms, options.Encoder, epoch == 0 ? default : warm.AsSpan(0, count * k), workspace);
                 for (int r = 0; r < count; r++) result.Codes.AsSpan(r * k, k).CopyTo(codes.AsSpan(order[start + r] * k, k));
                 objective += result.MeanObjective * count;
                 nonZeros += result.MeanNonZeros * count;
                 most = Math.Max(most, result.Iterations);
-                Statistics(backend, x, features, result.Codes, k, batchGram, batchCorrelation);
+                Statistics(backend, x, features, result.Codes, k, batchGram, batchCorrelation, workspace);
                 for (int i = 0; i < gram.Length; i++) gram[i] += batchGram[i];
                 for (int i = 0; i < correlation.Length; i++) correlation[i] += batchCorrelation[i];
                 restarted += UpdateAtoms(dictionary, features, k, gram, correlation, options.Sweeps, data, root.Derive("restarted-atoms", update++));
@@ -133,17 +134,27 @@ public static class DictionaryLearning
     }
 
     /// <summary><c>A = HᵀH</c> [atoms, atoms] and <c>B = HᵀX</c> [atoms, features], summed in double over blocks of backend GEMMs.</summary>
-    public static void Statistics(IBackend backend, ReadOnlySpan<float> data, int features, ReadOnlySpan<float> codes, int atoms, double[] gram, double[] correlation)
+    /// <param name="backend">Where the GEMMs run.</param>
+    /// <param name="data">The rows, [n, features].</param>
+    /// <param name="features">Values per row.</param>
+    /// <param name="codes">Their codes, [n, atoms].</param>
+    /// <param name="atoms">Atoms per code.</param>
+    /// <param name="gram">Receives A.</param>
+    /// <param name="correlation">Receives B.</param>
+    /// <param name="workspace">Scratch tensors kept between calls, or null for fresh ones.</param>
+    public static void Statistics(IBackend backend, ReadOnlySpan<float> data, int features, ReadOnlySpan<float> codes, int atoms, double[] gram, double[] correlation,
+        Workspace? workspace = null)
     {
         Array.Clear(gram);
         Array.Clear(correlation);
         int n = data.Length / features;
         if (n == 0) return;
         int block = Math.Min(4096, n);
-        var h = backend.Allocate(block, atoms);
-        var x = backend.Allocate(block, features);
-        var a = backend.Allocate(atoms, atoms);
-        var b = backend.Allocate(atoms, features);
+        var ws = workspace ?? new Workspace(backend);
+        var h = ws.Get("statistics-codes", block, atoms);
+        var x = ws.Get("statistics-data", block, features);
+        var a = ws.Get("statistics-gram", atoms, atoms);
+        var b = ws.Get("statistics-correlation", atoms, features);
         var hostA = new float[atoms * atoms];
         var hostB = new float[atoms * features];
         for (int start = 0; start < n; start += block)

@@ -114,9 +114,11 @@ public static class FistaEncoder
     /// <param name="dictionary">The atoms, one per row.</param>
     /// <param name="options">λ, the iteration limit, the tolerance and the block size.</param>
     /// <param name="warmStart">Codes to start from ([rows, atoms]), or null to start from zero.</param>
+    /// <param name="workspace">Scratch tensors on <paramref name="backend"/> kept between calls (a caller coding batch after batch passes one, so
+    /// only its first call allocates), or null for fresh ones.</param>
     /// <exception cref="ArgumentException">The data is not whole rows, holds a value that is not finite, or does not fit the dictionary; an option is out of range.</exception>
     public static SparseCodes Encode(IBackend backend, ReadOnlySpan<float> data, int features, Tensor dictionary, FistaOptions options,
-        ReadOnlySpan<float> warmStart = default)
+        ReadOnlySpan<float> warmStart = default, Workspace? workspace = null)
     {
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentNullException.ThrowIfNull(dictionary);
@@ -140,27 +142,29 @@ public static class FistaEncoder
         float step = (float)(1 / lipschitz), threshold = (float)(options.Lambda / lipschitz);
 
         bool factored = options.Form == FistaForm.Factored || (options.Form == FistaForm.Auto && 2L * features < atoms);
+        var ws = workspace ?? new Workspace(backend);
+        if (ws.Backend != backend) throw new ArgumentException("The workspace belongs to another backend.", nameof(workspace));
         Tensor? gram = null;
         if (!factored)
         {
-            gram = backend.Allocate(atoms, atoms);
+            gram = ws.Get("fista-gram", atoms, atoms);
             backend.Gemm(Transpose.None, Transpose.Transposed, 1f, dictionary, dictionary, 0f, gram);
         }
         int block = Math.Min(options.BlockRows, n);
         // The Gram form keeps B = X Dᵀ and the products P = H G (rows x atoms); the factored form keeps the reconstructions R = H D
         // (rows x features), the residual at the extrapolated point and its gradient.
         int productWidth = factored ? features : atoms;
-        var xBlock = backend.Allocate(block, features);
-        var correlationBlock = factored ? null : backend.Allocate(block, atoms);
-        var residualBlock = factored ? backend.Allocate(block, features) : null;
-        var gradientBlock = factored ? backend.Allocate(block, atoms) : null;
-        var currentBlock = backend.Allocate(block, atoms);
-        var previousBlock = backend.Allocate(block, atoms);
-        var productBlock = backend.Allocate(block, productWidth);
-        var previousProductBlock = backend.Allocate(block, productWidth);
-        var objectiveBlock = backend.Allocate(block);
-        var tBlock = backend.Allocate(block);
-        var momentumBlock = backend.Allocate(block);
+        var xBlock = ws.Get("fista-data", block, features);
+        var correlationBlock = factored ? null : ws.Get("fista-correlation", block, atoms);
+        var residualBlock = factored ? ws.Get("fista-residual", block, features) : null;
+        var gradientBlock = factored ? ws.Get("fista-gradient", block, atoms) : null;
+        var currentBlock = ws.Get("fista-codes", 0, block, atoms);
+        var previousBlock = ws.Get("fista-codes", 1, block, atoms);
+        var productBlock = ws.Get("fista-products", 0, block, productWidth);
+        var previousProductBlock = ws.Get("fista-products", 1, block, productWidth);
+        var objectiveBlock = ws.Get("fista-objective", block, 1);
+        var tBlock = ws.Get("fista-t", block, 1);
+        var momentumBlock = ws.Get("fista-momentum", block, 1);
         int most = 0;
         bool converged = true;
         var trace = new List<double>();

@@ -101,6 +101,7 @@ public sealed class SparseCodingModel
         backend.Upload(Dictionary, atoms);
         options = (options ?? new FistaOptions()) with { Lambda = Lambda };
         var coded = new int[imagesPerBlock * positions];
+        var workspace = new Workspace(backend);
         for (int start = 0; start < images.Count; start += imagesPerBlock)
         {
             int count = Math.Min(imagesPerBlock, images.Count - start);
@@ -118,7 +119,7 @@ public sealed class SparseCodingModel
                 if (kept != q) patch.CopyTo(block.AsSpan(kept * FeatureCount, FeatureCount));
                 coded[q] = kept++;
             }
-            var codes = FistaEncoder.Encode(backend, block.AsSpan(0, kept * FeatureCount), FeatureCount, atoms, options).Codes;
+            var codes = FistaEncoder.Encode(backend, block.AsSpan(0, kept * FeatureCount), FeatureCount, atoms, options, workspace: workspace).Codes;
             for (int i = 0; i < count; i++)
             {
                 var row = features.AsSpan((start + i) * width, width);
