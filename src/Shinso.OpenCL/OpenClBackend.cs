@@ -368,6 +368,53 @@ public sealed unsafe partial class OpenClBackend : IBackend
     }
 
     /// <inheritdoc />
+    public void TiledIm2Col(Tensor images, TiledConvolutionGeometry geometry, Tensor columns)
+    {
+        Device(images, nameof(images));
+        Device(columns, nameof(columns));
+        int n = OperationArguments.TiledColumns(images.Length, nameof(images), geometry, columns.Length, nameof(columns));
+        Tiled(Geometry(Launch("tiled_im2col").Tensor(images).Tensor(columns), geometry.Convolution), geometry).Int(n)
+            .Run(n * geometry.SlotsPerImage, geometry.Tiles * geometry.Convolution.ColumnRows);
+    }
+
+    /// <inheritdoc />
+    public void TiledCol2Im(Tensor columns, TiledConvolutionGeometry geometry, Tensor images)
+    {
+        Device(images, nameof(images));
+        Device(columns, nameof(columns));
+        int n = OperationArguments.TiledColumns(images.Length, nameof(images), geometry, columns.Length, nameof(columns));
+        Tiled(Geometry(Launch("tiled_col2im").Tensor(columns).Tensor(images), geometry.Convolution), geometry).Int(n)
+            .Run(geometry.Convolution.ImageLength, n);
+    }
+
+    /// <inheritdoc />
+    public void TileInterleave(Tensor products, TiledConvolutionGeometry geometry, int filters, Tensor bias, Tensor maps)
+    {
+        Device(products, nameof(products));
+        Device(bias, nameof(bias));
+        Device(maps, nameof(maps));
+        int n = OperationArguments.TiledMaps(maps.Length, nameof(maps), geometry, filters, products.Length, nameof(products));
+        OperationArguments.TileBias(bias.Length, geometry, filters);
+        var c = geometry.Convolution;
+        Tiled(Launch("tile_interleave").Tensor(products).Tensor(bias).Tensor(maps).Int(filters).Int(c.OutputHeight).Int(c.OutputWidth), geometry).Int(n)
+            .Run(c.ColumnCount, n * filters);
+    }
+
+    /// <inheritdoc />
+    public void TileDeinterleave(Tensor maps, TiledConvolutionGeometry geometry, int filters, Tensor products)
+    {
+        Device(maps, nameof(maps));
+        Device(products, nameof(products));
+        int n = OperationArguments.TiledMaps(maps.Length, nameof(maps), geometry, filters, products.Length, nameof(products));
+        var c = geometry.Convolution;
+        Tiled(Launch("tile_deinterleave").Tensor(maps).Tensor(products).Int(filters).Int(c.OutputHeight).Int(c.OutputWidth), geometry).Int(n)
+            .Run(n * geometry.SlotsPerImage, geometry.Tiles * filters);
+    }
+
+    private static KernelLaunch Tiled(KernelLaunch launch, in TiledConvolutionGeometry g) =>
+        launch.Int(g.Tile).Int(g.SlotRows).Int(g.SlotColumns);
+
+    /// <inheritdoc />
     public void SwapLeadingAxes(Tensor input, int outer, int inner, Tensor output)
     {
         Device(input, nameof(input));

@@ -31,6 +31,22 @@ public sealed partial class CpuBackend
     }
 
     /// <inheritdoc />
+    public void TiledIm2Col(Tensor images, TiledConvolutionGeometry geometry, Tensor columns) =>
+        TiledConvolution.Unfold(Host(images, nameof(images)), geometry, Host(columns, nameof(columns)), Options);
+
+    /// <inheritdoc />
+    public void TiledCol2Im(Tensor columns, TiledConvolutionGeometry geometry, Tensor images) =>
+        TiledConvolution.Fold(Host(columns, nameof(columns)), geometry, Host(images, nameof(images)), Options);
+
+    /// <inheritdoc />
+    public void TileInterleave(Tensor products, TiledConvolutionGeometry geometry, int filters, Tensor bias, Tensor maps) =>
+        TiledConvolution.Interleave(Host(products, nameof(products)), Host(bias, nameof(bias)), geometry, filters, Host(maps, nameof(maps)), Options);
+
+    /// <inheritdoc />
+    public void TileDeinterleave(Tensor maps, TiledConvolutionGeometry geometry, int filters, Tensor products) =>
+        TiledConvolution.Deinterleave(Host(maps, nameof(maps)), geometry, filters, Host(products, nameof(products)), Options);
+
+    /// <inheritdoc />
     public void AddChannelBias(Tensor images, int channels, Tensor bias) =>
         Normalization.AddChannelBias(Host(images, nameof(images)), channels, BackendArguments.Spatial(images, channels, nameof(images)), Host(bias, nameof(bias)));
 

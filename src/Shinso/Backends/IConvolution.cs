@@ -44,6 +44,25 @@ public interface IConvolution
     /// </summary>
     void Col2Im(Tensor columns, ConvolutionGeometry geometry, Tensor images);
 
+    /// <summary>
+    /// Unfolds images <c>[N, C, H, W]</c> into a tiled convolution's column blocks <c>[k*k*C*KH*KW, N*U*V]</c> (see
+    /// <see cref="TiledConvolutionGeometry"/>): tile t's block is rows <c>t*C*KH*KW ..</c>, its column <c>n*U*V + u*V + v</c>
+    /// reads the window of output position <c>(a + k*u, b + k*v)</c>, t = a*k + b, and slots past the output's edge are zero.
+    /// </summary>
+    void TiledIm2Col(Tensor images, TiledConvolutionGeometry geometry, Tensor columns);
+
+    /// <summary>Folds column blocks laid out as <see cref="TiledIm2Col"/> writes them back into images, summing overlaps; <paramref name="images"/> is overwritten.</summary>
+    void TiledCol2Im(Tensor columns, TiledConvolutionGeometry geometry, Tensor images);
+
+    /// <summary>
+    /// Scatters per-tile products <c>[k*k*F, N*U*V]</c> (row t*F + f is map f of tile t) into maps <c>[N, F, OH, OW]</c>
+    /// (overwritten), adding <paramref name="bias"/> <c>[k*k*F]</c> by row.
+    /// </summary>
+    void TileInterleave(Tensor products, TiledConvolutionGeometry geometry, int filters, Tensor bias, Tensor maps);
+
+    /// <summary>The inverse move of <see cref="TileInterleave"/> without the bias: maps into per-tile products, zero for slots past the output's edge.</summary>
+    void TileDeinterleave(Tensor maps, TiledConvolutionGeometry geometry, int filters, Tensor products);
+
     /// <summary><c>images[n, c, :] += bias[c]</c> for images <c>[N, channels, spatial]</c> (spatial = columns / channels).</summary>
     void AddChannelBias(Tensor images, int channels, Tensor bias);
 

@@ -26,4 +26,40 @@ public static class OperationArguments
         if (!(keepProbability > 0f && keepProbability <= 1f))
             throw new ArgumentOutOfRangeException(nameof(keepProbability), keepProbability, "The keep probability must be in (0, 1].");
     }
+
+    /// <summary>Checks images against a tiled convolution's column blocks; returns the number of images N.</summary>
+    public static int TiledColumns(long imagesLength, string imagesName, in TiledConvolutionGeometry g, long columnsLength, string columnsName)
+    {
+        g.Validate();
+        var c = g.Convolution;
+        if (imagesLength == 0 || imagesLength % c.ImageLength != 0)
+            throw new ArgumentException($"{imagesName} has {imagesLength} elements, not a positive whole number of C*H*W = {c.ImageLength} images.", imagesName);
+        long n = imagesLength / c.ImageLength;
+        long needed = (long)g.Tiles * c.ColumnRows * n * g.SlotsPerImage;
+        if (columnsLength != needed)
+            throw new ArgumentException($"{columnsName} has {columnsLength} elements but {n} image(s) need (k*k*C*KH*KW)*(N*U*V) = {needed}.", columnsName);
+        return checked((int)n);
+    }
+
+    /// <summary>Checks output maps <c>[N, F, OH, OW]</c> against a tiled convolution's per-tile products; returns N.</summary>
+    public static int TiledMaps(long mapsLength, string mapsName, in TiledConvolutionGeometry g, int filters, long productsLength, string productsName)
+    {
+        g.Validate();
+        if (filters < 1) throw new ArgumentOutOfRangeException(nameof(filters), $"A tiled convolution needs at least one map, got {filters}.");
+        long plane = (long)filters * g.Convolution.ColumnCount;
+        if (mapsLength == 0 || mapsLength % plane != 0)
+            throw new ArgumentException($"{mapsName} has {mapsLength} elements, not a positive whole number of F*OH*OW = {plane} maps.", mapsName);
+        long n = mapsLength / plane;
+        long needed = (long)g.Tiles * filters * n * g.SlotsPerImage;
+        if (productsLength != needed)
+            throw new ArgumentException($"{productsName} has {productsLength} elements but {n} image(s) need (k*k*F)*(N*U*V) = {needed}.", productsName);
+        return checked((int)n);
+    }
+
+    /// <summary>Checks a tiled convolution's bias: one value per (tile, map).</summary>
+    public static void TileBias(long biasLength, in TiledConvolutionGeometry g, int filters)
+    {
+        if (biasLength != (long)g.Tiles * filters)
+            throw new ArgumentException($"bias has {biasLength} elements but {g.Tiles} tiles of {filters} maps need {(long)g.Tiles * filters}.", "bias");
+    }
 }

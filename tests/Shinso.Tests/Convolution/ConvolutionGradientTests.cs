@@ -53,6 +53,33 @@ public class ConvolutionGradientTests
         }, maxTests: 25);
     }
 
+    [Fact]
+    public void TiledConv2d_gradients_match_finite_differences()
+    {
+        var shapes =
+            from batch in Gen.Choose(1, 3)
+            from c in Gen.Choose(1, 2)
+            from h in Gen.Choose(3, 7)
+            from w in Gen.Choose(3, 7)
+            from f in Gen.Choose(1, 3)
+            from k in Gen.Choose(1, 3)
+            from stride in Gen.Choose(1, 2)
+            from pad in Gen.Choose(0, 1)
+            from tile in Gen.Choose(1, 4)
+            from seed in Gen.Choose(0, 100000)
+            select (batch, c, h, w, f, k, stride, pad, tile, seed);
+        PropertyCheck.ForAll(shapes, s =>
+        {
+            var g = new TiledConvolutionGeometry(new ConvolutionGeometry(s.c, s.h, s.w, s.k, s.k, s.stride, s.stride, s.pad, s.pad), s.tile);
+            if (s.tile > Math.Max(g.Convolution.OutputHeight, g.Convolution.OutputWidth)) return;
+            var backend = new CpuBackend();
+            var layer = new TiledConv2d(backend, s.c, s.h, s.w, s.f, s.k, s.tile, s.stride, s.pad);
+            WeightInitializer.Initialize(layer.Weight.Value, WeightInit.GlorotNormal, new RandomStream((ulong)s.seed, 1), s.c * s.k * s.k, s.f * s.k * s.k);
+            backend.SampleGaussian(new RandomStream((ulong)s.seed, 2), 0, 0f, 0.5f, layer.Bias.Value);
+            Check(backend, layer, s.batch, s.c * s.h * s.w, (ulong)s.seed, _ => _ => false);
+        }, maxTests: 25);
+    }
+
     [Theory]
     [InlineData(PoolingKind.Max)]
     [InlineData(PoolingKind.Average)]

@@ -6,6 +6,35 @@ namespace Shinso.Tests.Kernels;
 /// <summary>Direct, loop-per-definition twins of the convolution, pooling and normalization kernels (double accumulation).</summary>
 internal static class NaiveConvolution
 {
+    /// <summary>
+    /// Direct tiled cross-correlation (Le et al. 2010): output (i, j) of map f uses filter row <c>t*F + f</c> and bias
+    /// <c>b[t*F + f]</c>, t = (i % k)*k + j % k; <paramref name="w"/> is <c>[k*k*F, C*KH*KW]</c>.
+    /// </summary>
+    public static float[] TiledConvolve(float[] x, int n, TiledConvolutionGeometry tiled, float[] w, float[] b, int filters)
+    {
+        var g = tiled.Convolution;
+        int oh = g.OutputHeight, ow = g.OutputWidth, k = tiled.Tile, rows = g.ColumnRows;
+        var y = new float[n * filters * oh * ow];
+        for (int s = 0; s < n; s++)
+        for (int f = 0; f < filters; f++)
+        for (int i = 0; i < oh; i++)
+        for (int j = 0; j < ow; j++)
+        {
+            int filter = ((i % k) * k + j % k) * filters + f;
+            double sum = b[filter];
+            for (int c = 0; c < g.Channels; c++)
+            for (int p = 0; p < g.KernelHeight; p++)
+            for (int q = 0; q < g.KernelWidth; q++)
+            {
+                int r = i * g.StrideHeight - g.PadHeight + p, col = j * g.StrideWidth - g.PadWidth + q;
+                if (r < 0 || r >= g.Height || col < 0 || col >= g.Width) continue;
+                sum += (double)w[filter * rows + (c * g.KernelHeight + p) * g.KernelWidth + q] * x[((s * g.Channels + c) * g.Height + r) * g.Width + col];
+            }
+            y[((s * filters + f) * oh + i) * ow + j] = (float)sum;
+        }
+        return y;
+    }
+
     /// <summary>Direct cross-correlation: y[n,f,i,j] = b[f] + sum_{c,p,q} W[f,c,p,q] x[n,c,i*s-pad+p,j*s-pad+q].</summary>
     public static float[] Convolve(float[] x, int n, ConvolutionGeometry g, float[] w, float[] b, int filters)
     {

@@ -414,6 +414,38 @@ public class OpenClKernelTests(TwinBackends twins)
     }
 
     [Fact]
+    public void Tiled_im2col_col2im_and_tile_interleaving_match_the_cpu()
+    {
+        var random = new System.Random(5);
+        TiledConvolutionGeometry[] geometries =
+        [
+            new(new(1, 28, 28, 8, 8), 3),
+            new(new(3, 13, 11, 3, 3, 2, 2, 1, 1), 2),
+            new(new(2, 8, 9, 2, 3, 1, 2, 0, 1), 7),
+        ];
+        foreach (var g in geometries)
+        {
+            const int n = 3, f = 4;
+            var c = g.Convolution;
+            int width = n * g.SlotsPerImage;
+            var images = twins.Random(random, -1, 1, n, c.Channels, c.Height, c.Width);
+            var columns = twins.Random(random, -1, 1, g.Tiles * c.ColumnRows, width);
+            Cpu.TiledIm2Col(images.Cpu, g, columns.Cpu); Device.TiledIm2Col(images.Device, g, columns.Device);
+            AssertClose(columns, 0, 0, "tiled im2col");
+            var back = twins.Random(random, -1, 1, n, c.Channels, c.Height, c.Width);
+            Cpu.TiledCol2Im(columns.Cpu, g, back.Cpu); Device.TiledCol2Im(columns.Device, g, back.Device);
+            AssertClose(back, 1e-6, 1e-6, "tiled col2im");
+            var products = twins.Random(random, -1, 1, g.Tiles * f, width);
+            var bias = twins.Random(random, -1, 1, g.Tiles * f);
+            var maps = twins.Random(random, -1, 1, n, f, c.OutputHeight, c.OutputWidth);
+            Cpu.TileInterleave(products.Cpu, g, f, bias.Cpu, maps.Cpu); Device.TileInterleave(products.Device, g, f, bias.Device, maps.Device);
+            AssertClose(maps, 0, 0, "tile interleave");
+            Cpu.TileDeinterleave(maps.Cpu, g, f, products.Cpu); Device.TileDeinterleave(maps.Device, g, f, products.Device);
+            AssertClose(products, 0, 0, "tile deinterleave");
+        }
+    }
+
+    [Fact]
     public void Convolution_forward_and_backward_passes_match_the_cpu()
     {
         var random = new System.Random(6);

@@ -59,6 +59,10 @@ public abstract record LayerSpec
     public static LayerSpec Conv(int filters, int kernel, int stride = 1, int pad = 0, WeightInit init = WeightInit.HeNormal, float sigma = 0.01f) =>
         new ConvSpec(filters, kernel, stride, pad, init, sigma);
 
+    /// <summary>A tiled convolution of <paramref name="filters"/> maps whose filters repeat every <paramref name="tile"/> positions (see <see cref="TiledConv2d"/>).</summary>
+    public static LayerSpec TiledConv(int filters, int kernel, int tile, int stride = 1, int pad = 0, WeightInit init = WeightInit.HeNormal, float sigma = 0.01f) =>
+        new TiledConvSpec(filters, kernel, tile, stride, pad, init, sigma);
+
     /// <summary>A pooling layer: <paramref name="type"/> is maxpool, avgpool or lppool; the stride defaults to the window.</summary>
     /// <exception cref="ArgumentException"><paramref name="type"/> is not a pooling kind.</exception>
     public static LayerSpec Pool(string type, int size, int stride = 0, int pad = 0, bool ceil = false, float p = 2f) =>
