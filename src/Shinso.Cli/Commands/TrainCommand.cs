@@ -30,11 +30,13 @@ internal static class TrainCommand
         var upDownEpochs = new Option<int?>("--updown-epochs") { Description = "DBN presets: up-down fine-tuning epochs" };
         var fineTuneEpochs = new Option<int?>("--finetune-epochs")
         {
-            Description = "DBM presets: backprop epochs of the unrolled net; sparse-coding presets: epochs of the classifiers on codes and pixels (0 skips them)",
+            Description = "DBM presets: backprop epochs of the unrolled net; sparse-coding presets: epochs of the classifiers on codes and pixels (0 skips them); " +
+                          "tiled-cnn: epochs of its classifier",
         };
         var aisRuns = new Option<int?>("--ais-runs") { Description = "RBM presets: AIS runs for the log-likelihood estimate (default 100)" };
         var target = CommonOptions.Target();
         var code = new Option<int?>("--code") { Description = "Autoencoder presets: units of the code (e.g. 2 for a picture of the codes); sparse-coding presets: atoms" };
+        var tile = new Option<int?>("--tile") { Description = "tiled-cnn: k, the period of the tiled layer's weight tying (1 is a convolution; default 2)" };
         var pretrainer = new Option<string?>("--pretrainer") { Description = "deep-autoencoder and stacked-autoencoder: pretrain each layer as an rbm or an autoencoder" };
         var standardize = new Option<bool?>("--standardize")
         {
@@ -45,7 +47,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train a feed-forward net (a preset or a JSON config), an RBM, a deep belief net or a perceptron on any --data set, " +
                                            "or fit a regression to a CSV table's --target column");
         command.Arguments.Add(what);
-        foreach (var o in new Option[] { data, testData, target, standardize, epochs, batch, optimizer, lr, seed, threads, path, output, resume, json, pretrainEpochs, upDownEpochs, fineTuneEpochs, aisRuns, code, pretrainer })
+        foreach (var o in new Option[] { data, testData, target, standardize, epochs, batch, optimizer, lr, seed, threads, path, output, resume, json, pretrainEpochs, upDownEpochs, fineTuneEpochs, aisRuns, code, pretrainer, tile })
             command.Options.Add(o);
         command.SetAction(r =>
         {
@@ -55,9 +57,11 @@ internal static class TrainCommand
                 ?? throw new UsageException($"'{source}' is neither a preset ({string.Join(", ", AllPresetNames)}) nor an existing config file.");
             if ((r.GetValue(target) is not null || r.GetValue(standardize) is not null) && kind is not FeedForwardKind)
                 throw new UsageException($"--target and --standardize apply to feed-forward nets (a config file or {string.Join(", ", ModelKindRegistry.All.OfType<FeedForwardKind>().Single().Presets)}), not to {source}.");
-            if (r.GetValue(fineTuneEpochs) is not null && kind is not (DbmKind or SparseCodingKind))
+            if (r.GetValue(tile) is not null && kind is not TiledCnnKind)
+                throw new UsageException($"--tile applies to {string.Join(", ", Shinso.Models.TiledNetworks.TiledCnnPresets.Names)}, not to {source}.");
+            if (r.GetValue(fineTuneEpochs) is not null && kind is not (DbmKind or SparseCodingKind or TiledCnnKind))
                 throw new UsageException($"--finetune-epochs applies to the DBM presets ({string.Join(", ", Shinso.Models.DeepBoltzmann.DbmPresets.Names)}) " +
-                                         $"and the sparse-coding presets ({string.Join(", ", Shinso.Models.SparseCoding.SparseCodingPresets.Names)}), not to {source}.");
+                                         $"the sparse-coding presets ({string.Join(", ", Shinso.Models.SparseCoding.SparseCodingPresets.Names)}) and tiled-cnn, not to {source}.");
             if (r.GetValue(pretrainer) is not null && kind is not AutoencoderKind)
                 throw new UsageException($"--pretrainer applies to deep-autoencoder and stacked-autoencoder, not to {source}.");
             if (r.GetValue(code) is not null && kind is not (AutoencoderKind or FeedForwardKind or SparseCodingKind))
@@ -67,7 +71,7 @@ internal static class TrainCommand
             {
                 return kind.Train(new TrainArguments(r, source, r.GetValue(data), r.GetValue(testData), r.GetValue(epochs), r.GetValue(batch), r.GetValue(optimizer),
                 r.GetValue(lr), r.GetValue(seed), r.GetValue(threads), r.GetValue(path)!, r.GetValue(output), r.GetValue(resume), r.GetValue(json),
-                r.GetValue(pretrainEpochs), r.GetValue(upDownEpochs), r.GetValue(aisRuns), r.GetValue(target), r.GetValue(standardize), r.GetValue(code), r.GetValue(pretrainer), r.GetValue(fineTuneEpochs)));
+                r.GetValue(pretrainEpochs), r.GetValue(upDownEpochs), r.GetValue(aisRuns), r.GetValue(target), r.GetValue(standardize), r.GetValue(code), r.GetValue(pretrainer), r.GetValue(fineTuneEpochs), r.GetValue(tile)));
             }
             catch (TrainingDivergedException e) when (r.GetValue(json))
             {

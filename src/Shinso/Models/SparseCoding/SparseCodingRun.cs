@@ -118,25 +118,11 @@ public static class SparseCodingRun
             var trainFeatures = new Dataset(model.ImageFeatures(backend, train, preset.Stride, preset.Pool, coding, splitSigns: true), train.Labels, train.ClassCount, width);
             var testFeatures = new Dataset(model.ImageFeatures(backend, test, preset.Stride, preset.Pool, coding, splitSigns: true), test.Labels, test.ClassCount, width);
             progress?.Invoke(string.Create(CultureInfo.InvariantCulture, $"features: {width} per image (positive and negative code parts pooled {preset.Pool} x {preset.Pool}), {clock.Elapsed.TotalSeconds:F0} s"));
-            codeAccuracy = Classify(backend, classifier, trainFeatures, testFeatures);
-            pixelAccuracy = Classify(backend, classifier, train, test);
+            codeAccuracy = StandardizedClassifier.Train(backend, classifier, trainFeatures, testFeatures).Accuracy;
+            pixelAccuracy = StandardizedClassifier.Train(backend, classifier, train, test).Accuracy;
             progress?.Invoke(string.Create(CultureInfo.InvariantCulture, $"softmax classifier test accuracy: codes {codeAccuracy:P2}, pixels {pixelAccuracy:P2}"));
         }
         return new SparseCodingResult(model, passes, patchCount, trainCodes.MeanObjective, trainCodes.MeanNonZeros, testCodes.MeanObjective, testCodes.MeanNonZeros,
             learnSeconds, codeAccuracy, pixelAccuracy, width);
     }
-
-    /// <summary>Trains <paramref name="config"/>'s classifier on standardised <paramref name="train"/> inputs and returns its accuracy on <paramref name="test"/>.</summary>
-    public static double Classify(IBackend backend, TrainingConfig config, Dataset train, Dataset test)
-    {
-        var (normalized, statistics) = Flat(train).Normalize();
-        var testNormalized = Flat(test).Normalize(statistics);
-        var spec = config.Architecture with { InputShape = [normalized.FeatureCount] };
-        var net = new FeedForwardNet(backend, spec, config.Training.Seed);
-        var trainer = new Trainer(net, (config with { Architecture = spec }).CreateOptimizer(), config.Training);
-        trainer.Fit(SupervisedData.FromDataset(normalized));
-        return Trainer.Evaluate(net, SupervisedData.FromDataset(testNormalized)).Accuracy ?? double.NaN;
-    }
-
-    private static Dataset Flat(Dataset d) => d.SampleShape.Count == 1 ? d : new Dataset(d.Features, d.Labels, d.ClassCount, d.FeatureCount);
 }
