@@ -15,10 +15,10 @@ public sealed class TiledTicaTests
 
     private static (Dataset Train, Dataset Test) Images(int train, int test) => FashionMnist.Load(TestData.EmbeddedSubset, train, test);
 
-    private static ZcaWhitening Whitening(Dataset images, int kernel)
+    private static PrincipalComponents Whitening(Dataset images, int kernel, int components)
     {
         var patches = ImagePatches.Sample(images, new PatchOptions(kernel, RemoveMean: true, UnitNorm: false), 4000, RandomStream.Root(3).Derive("patches"));
-        return ZcaWhitening.Fit(Cpu, patches, kernel * kernel);
+        return PrincipalComponents.Fit(Cpu, patches, kernel * kernel, components);
     }
 
     [Theory]
@@ -29,7 +29,7 @@ public sealed class TiledTicaTests
     {
         var (train, _) = Images(6, 1);
         var options = new TiledTicaOptions { Maps = 3, Kernel = 5, Tile = tile, PoolSize = 3, PoolStride = poolStride, Epochs = 0, Seed = 4 };
-        var (model, _) = TiledTica.Pretrain(Cpu, train, Whitening(train, 5), options);
+        var (model, _) = TiledTica.Pretrain(Cpu, train, Whitening(train, 5, 10), options);
         var objective = new TiledTica.PooledObjective(Cpu, model, train.Count);
         var gradient = new float[model.Filters.Length];
         objective.Evaluate(train.Features, gradient);
@@ -49,7 +49,7 @@ public sealed class TiledTicaTests
         var (train, _) = Images(200, 1);
         // One batch per epoch: each epoch's report is the state after one step.
         var options = new TiledTicaOptions { Maps = 8, Kernel = 6, Tile = 2, LearningRate = 0.1f, Epochs = 8, BatchImages = 200 };
-        var whitening = Whitening(train, 6);
+        var whitening = Whitening(train, 6, 16);
         var (model, epochs) = TiledTica.Pretrain(Cpu, train, whitening, options);
         Assert.Equal(8, epochs.Count);
         foreach (var e in epochs) Assert.True(e.Orthonormality < 1e-5, $"step {e.Epoch}: |V Vᵀ - I| = {e.Orthonormality}");
@@ -64,7 +64,7 @@ public sealed class TiledTicaTests
         var (train, test) = Images(300, 100);
         var softmax = SparseCodingPresets.SoftmaxClassifier;
         var classifier = softmax with { Optimizer = softmax.Optimizer with { LearningRate = 0.01f }, Training = softmax.Training with { Epochs = 10 } };
-        var preset = new TiledCnnPreset(new TiledTicaOptions { Maps = 4, Kernel = 8, Tile = 3, Epochs = 1, BatchImages = 100 }, 5000, classifier);
+        var preset = new TiledCnnPreset(new TiledTicaOptions { Maps = 4, Kernel = 8, Tile = 3, Epochs = 1, BatchImages = 100 }, 5000, 16, classifier);
         var result = TiledCnnRun.Run(preset, Cpu, train, test, seed: 2);
         Assert.Equal(result.ClassifierAccuracy, result.NetAccuracy, 2);
         Assert.True(result.NetAccuracy > 0.5, $"accuracy {result.NetAccuracy}");
@@ -82,9 +82,12 @@ public sealed class TiledTicaTests
     public void More_maps_than_whitened_dimensions_a_field_larger_than_the_images_or_a_tile_beyond_the_maps_are_refused()
     {
         var (train, _) = Images(50, 1);
-        var whitening = Whitening(train, 3);
-        var e = Assert.Throws<ArgumentException>(() => TiledTica.Pretrain(Cpu, train, whitening, new TiledTicaOptions { Maps = 9, Kernel = 3 }));
-        Assert.Contains("9 maps per tile cannot be orthonormal in the 8 dimensions", e.Message);
+        var whitening = Whitening(train, 3, 6);
+        var e = Assert.Throws<ArgumentException>(() => TiledTica.Pretrain(Cpu, train, whitening, new TiledTicaOptions { Maps = 7, Kernel = 3 }));
+        Assert.Contains("7 maps per tile cannot be orthonormal in 6 whitened dimensions", e.Message);
+        // A centred 3 x 3 field spans 8 dimensions: a ninth component has no variance to whiten.
+        e = Assert.Throws<ArgumentException>(() => TiledTica.Pretrain(Cpu, train, Whitening(train, 3, 9), new TiledTicaOptions { Maps = 2, Kernel = 3 }));
+        Assert.Contains("span 8 dimensions, fewer than the 9 whitened components", e.Message);
         e = Assert.Throws<ArgumentException>(() => TiledTica.Pretrain(Cpu, train, whitening, new TiledTicaOptions { Maps = 2, Kernel = 30 }));
         Assert.Contains("30 x 30 patch does not fit", e.Message);
         e = Assert.Throws<ArgumentException>(() => TiledTica.Pretrain(Cpu, train, whitening, new TiledTicaOptions { Maps = 2, Kernel = 3, Tile = 27 }));

@@ -62,39 +62,44 @@ public sealed record TiledTicaEpoch(int Epoch, double MeanObjective, double Orth
 /// whitened space of their receptive field (a tile's filters share every receptive field they read).
 /// </summary>
 /// <remarks>
-/// The filters are held as <c>V</c> on ZCA-whitened centred patches, so the pixel-space layer is <c>W_t = V_t Z C</c> and
-/// <c>b_t = −V_t Z μ</c> (Z the whitening, C the patch centring, μ the whitening's mean): one affine map of each raw patch,
-/// which the tiled layer applies unchanged at inference. Each step runs the layer and the pooling forward and back through
-/// the backend, maps the pixel-space gradient back (<c>dV = dW (Z C)ᵀ − db (Z μ)ᵀ</c>), takes a gradient step and
-/// orthonormalises every tile by <see cref="TopographicIca.Orthonormalize"/>.
+/// The filters are held as <c>V</c> on PCA-whitened centred patches (Hyvärinen &amp; Hoyer's preprocessing: the leading m
+/// principal components, each scaled to unit variance), so the pixel-space layer is <c>W_t = V_t Z C</c> and
+/// <c>b_t = −V_t Z μ</c> (Z = <c>D^(−1/2) Eᵀ</c> the whitening, C the patch centring, μ the patches' mean): one affine map of
+/// each raw patch, which the tiled layer applies unchanged at inference. Every whitened direction has unit variance, so the
+/// objective cannot fall by choosing directions of little variance (a regularised full whitening leaves its near-null
+/// directions nearly empty, and an undercomplete tile would settle there). Each step runs the layer and the pooling forward
+/// and back through the backend, maps the pixel-space gradient back (<c>dV = dW (Z C)ᵀ − db (Z μ)ᵀ</c>), takes a gradient
+/// step and orthonormalises every tile by <see cref="TopographicIca.Orthonormalize"/>.
 /// </remarks>
 public sealed class TiledTica
 {
-    private readonly double[] _map;      // Z C, [d, d]
-    private readonly double[] _offset;   // Z μ, [d]
+    private readonly double[] _map;      // Z C, [m, d]
+    private readonly double[] _offset;   // Z μ, [m]
 
-    private TiledTica(TiledTicaOptions options, int channels, int height, int width, ZcaWhitening whitening)
+    private TiledTica(TiledTicaOptions options, int channels, int height, int width, PrincipalComponents whitening)
     {
         Options = options;
         Channels = channels;
         Height = height;
         Width = width;
         Whitening = whitening;
-        int d = channels * options.Kernel * options.Kernel;
-        _map = new double[d * d];
-        _offset = new double[d];
-        var z = whitening.Matrix;
-        for (int i = 0; i < d; i++)
+        int d = channels * options.Kernel * options.Kernel, m = whitening.ComponentCount;
+        _map = new double[m * d];
+        _offset = new double[m];
+        var e = whitening.Components;
+        for (int i = 0; i < m; i++)
         {
-            double rowMean = 0;
-            for (int j = 0; j < d; j++) rowMean += z[i * d + j];
+            double scale = 1 / Math.Sqrt(whitening.Variances[i]), rowMean = 0, offset = 0;
+            for (int j = 0; j < d; j++) rowMean += e[i * d + j];
             rowMean /= d;
-            for (int j = 0; j < d; j++) _map[i * d + j] = z[i * d + j] - rowMean;
-            double offset = 0;
-            for (int j = 0; j < d; j++) offset += (double)z[i * d + j] * whitening.Mean[j];
-            _offset[i] = offset;
+            for (int j = 0; j < d; j++)
+            {
+                _map[i * d + j] = (e[i * d + j] - rowMean) * scale;
+                offset += e[i * d + j] * whitening.Mean[j];
+            }
+            _offset[i] = offset * scale;
         }
-        Filters = new float[options.Tile * options.Tile * options.Maps * d];
+        Filters = new float[options.Tile * options.Tile * options.Maps * m];
     }
 
     /// <summary>The settings.</summary>
@@ -109,19 +114,22 @@ public sealed class TiledTica
     /// <summary>Image width.</summary>
     public int Width { get; }
 
-    /// <summary>The whitening of centred Kernel x Kernel patches the filters live in.</summary>
-    public ZcaWhitening Whitening { get; }
+    /// <summary>The principal components of centred Kernel x Kernel patches whose whitened span the filters live in.</summary>
+    public PrincipalComponents Whitening { get; }
 
-    /// <summary>V, <c>[k*k*F, C*Kernel*Kernel]</c>: row t*F + f is map f's whitened filter in tile t.</summary>
+    /// <summary>V, <c>[k*k*F, m]</c>: row t*F + f is map f's whitened filter in tile t.</summary>
     public float[] Filters { get; }
 
-    /// <summary>Values per receptive field.</summary>
+    /// <summary>Values per receptive field, d.</summary>
     public int FieldLength => Channels * Options.Kernel * Options.Kernel;
+
+    /// <summary>Whitened dimensions m.</summary>
+    public int WhitenedLength => Whitening.ComponentCount;
 
     /// <summary>The pixel-space weights and biases of the tiled layer, <c>W = V Z C</c> and <c>b = −V Z μ</c>.</summary>
     public (float[] Weight, float[] Bias) LayerParameters()
     {
-        int d = FieldLength, rows = Filters.Length / d;
+        int d = FieldLength, rows = Filters.Length / WhitenedLength;
         var weight = new float[rows * d];
         var bias = new float[rows];
         PixelSpace(weight, bias);
@@ -130,18 +138,18 @@ public sealed class TiledTica
 
     private void PixelSpace(Span<float> weight, Span<float> bias)
     {
-        int d = FieldLength, rows = Filters.Length / d;
+        int d = FieldLength, m = WhitenedLength, rows = Filters.Length / m;
         for (int r = 0; r < rows; r++)
         {
-            var v = Filters.AsSpan(r * d, d);
+            var v = Filters.AsSpan(r * m, m);
             for (int j = 0; j < d; j++)
             {
                 double sum = 0;
-                for (int i = 0; i < d; i++) sum += v[i] * _map[i * d + j];
+                for (int i = 0; i < m; i++) sum += v[i] * _map[i * d + j];
                 weight[r * d + j] = (float)sum;
             }
             double b = 0;
-            for (int i = 0; i < d; i++) b += v[i] * _offset[i];
+            for (int i = 0; i < m; i++) b += v[i] * _offset[i];
             bias[r] = (float)-b;
         }
     }
@@ -149,10 +157,10 @@ public sealed class TiledTica
     /// <summary>The worst tile's deviation of <c>V_t V_tᵀ</c> from the identity.</summary>
     public double Orthonormality()
     {
-        int d = FieldLength, f = Options.Maps;
+        int m = WhitenedLength, f = Options.Maps;
         double worst = 0;
         for (int t = 0; t < Options.Tile * Options.Tile; t++)
-            worst = Math.Max(worst, TopographicIca.Orthonormality(Filters.AsSpan(t * f * d, f * d), f, d));
+            worst = Math.Max(worst, TopographicIca.Orthonormality(Filters.AsSpan(t * f * m, f * m), f, m));
         return worst;
     }
 
@@ -178,11 +186,11 @@ public sealed class TiledTica
 
     /// <summary>
     /// Pretrains the tiled layer of <paramref name="options"/> on <paramref name="images"/> (image-shaped samples) whose centred
-    /// receptive fields <paramref name="whitening"/> whitens.
+    /// receptive fields <paramref name="whitening"/> whitens (principal components of centred fields, as many as the whitened dimensions).
     /// </summary>
-    /// <exception cref="ArgumentException">A setting is out of range, the field does not fit the images, the whitening is for another field size, or a tile has
-    /// more maps than the whitened field has dimensions (an orthonormal tile cannot).</exception>
-    public static (TiledTica Model, IReadOnlyList<TiledTicaEpoch> Epochs) Pretrain(IBackend backend, Dataset images, ZcaWhitening whitening, TiledTicaOptions options,
+    /// <exception cref="ArgumentException">A setting is out of range, the field does not fit the images, the components are for another field size or include
+    /// one without variance, or a tile has more maps than the whitened field has dimensions (an orthonormal tile cannot).</exception>
+    public static (TiledTica Model, IReadOnlyList<TiledTicaEpoch> Epochs) Pretrain(IBackend backend, Dataset images, PrincipalComponents whitening, TiledTicaOptions options,
         Action<TiledTicaEpoch>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(backend);
@@ -194,8 +202,11 @@ public sealed class TiledTica
         int d = channels * options.Kernel * options.Kernel;
         if (whitening.FeatureCount != d)
             throw new ArgumentException($"The whitening is for {whitening.FeatureCount} values per field but {channels} x {options.Kernel} x {options.Kernel} fields hold {d}.", nameof(whitening));
-        if (options.Maps > whitening.Rank)
-            throw new ArgumentException($"{options.Maps} maps per tile cannot be orthonormal in the {whitening.Rank} dimensions the whitened fields span; use at most {whitening.Rank}.", nameof(options));
+        int rank = whitening.Variances.Count(v => v > 1e-6 * whitening.Variances[0]);
+        if (rank < whitening.ComponentCount)
+            throw new ArgumentException($"The centred fields span {rank} dimensions, fewer than the {whitening.ComponentCount} whitened components asked for; use at most {rank}.", nameof(whitening));
+        if (options.Maps > whitening.ComponentCount)
+            throw new ArgumentException($"{options.Maps} maps per tile cannot be orthonormal in {whitening.ComponentCount} whitened dimensions; use at most {whitening.ComponentCount} maps or more components.", nameof(options));
         var field = new TiledConvolutionGeometry(new ConvolutionGeometry(channels, height, width, options.Kernel, options.Kernel), options.Tile);
         field.Validate();
         var model = new TiledTica(options, channels, height, width, whitening);
@@ -204,7 +215,8 @@ public sealed class TiledTica
         var root = RandomStream.Root(options.Seed).Derive("tiled-tica");
         var init = root.Derive("initial-filters");
         for (int i = 0; i < model.Filters.Length; i++) model.Filters[i] = Philox4x32.Gaussian(init, (ulong)i);
-        for (int t = 0; t < tiles; t++) TopographicIca.Orthonormalize(model.Filters.AsSpan(t * f * d, f * d), f, d);
+        int m = whitening.ComponentCount;
+        for (int t = 0; t < tiles; t++) TopographicIca.Orthonormalize(model.Filters.AsSpan(t * f * m, f * m), f, m);
 
         var epochs = new List<TiledTicaEpoch>();
         int n = images.Count, batch = Math.Min(options.BatchImages, n), imageLength = images.FeatureCount;
@@ -236,8 +248,8 @@ public sealed class TiledTica
     private void Step(ReadOnlySpan<float> gradient, float rate)
     {
         for (int i = 0; i < Filters.Length; i++) Filters[i] -= rate * gradient[i];
-        int d = FieldLength, f = Options.Maps;
-        for (int t = 0; t < Options.Tile * Options.Tile; t++) TopographicIca.Orthonormalize(Filters.AsSpan(t * f * d, f * d), f, d);
+        int m = WhitenedLength, f = Options.Maps;
+        for (int t = 0; t < Options.Tile * Options.Tile; t++) TopographicIca.Orthonormalize(Filters.AsSpan(t * f * m, f * m), f, m);
     }
 
     /// <summary>
@@ -267,9 +279,9 @@ public sealed class TiledTica
             _images = backend.Allocate(batch, model.Channels * model.Height * model.Width);
             _seed = backend.Allocate(batch, shape[0], shape[1], shape[2]);
             backend.ScaleShift(_seed, 0f, _scale, _seed);
-            _weight = new float[model.Filters.Length];
-            _weightGradient = new float[model.Filters.Length];
-            _bias = new float[model.Filters.Length / model.FieldLength];
+            _bias = new float[model.Filters.Length / model.WhitenedLength];
+            _weight = new float[_bias.Length * model.FieldLength];
+            _weightGradient = new float[_weight.Length];
             _biasGradient = new float[_bias.Length];
         }
 
@@ -285,16 +297,16 @@ public sealed class TiledTica
             _layer.Backward(_pooling.Backward(_seed, needInputGradient: true)!, needInputGradient: false);
             _backend.Download(_layer.Weight.Gradient, _weightGradient);
             _backend.Download(_layer.Bias.Gradient, _biasGradient);
-            int d = _model.FieldLength;
+            int d = _model.FieldLength, m = _model.WhitenedLength;
             for (int r = 0; r < _bias.Length; r++)
             {
                 var dw = _weightGradient.AsSpan(r * d, d);
                 double db = _biasGradient[r];
-                for (int i = 0; i < d; i++)
+                for (int i = 0; i < m; i++)
                 {
                     double sum = 0;
                     for (int j = 0; j < d; j++) sum += dw[j] * _model._map[i * d + j];
-                    gradient[r * d + i] = (float)(sum - db * _model._offset[i]);
+                    gradient[r * m + i] = (float)(sum - db * _model._offset[i]);
                 }
             }
             return objective;
