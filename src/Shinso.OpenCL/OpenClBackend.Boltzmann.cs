@@ -1,4 +1,6 @@
 using Shinso.Backends;
+using Shinso.Operations;
+using Shinso.Random;
 using Shinso.Tensors;
 
 namespace Shinso.OpenCL;
@@ -46,5 +48,30 @@ public sealed partial class OpenClBackend
         BackendArguments.RowVector(visible, result, nameof(result));
         Launch("gaussian_scale_statistics").Tensor(visible).Tensor(drive).Int(visible.Rows).Int(visible.Columns)
             .Tensor(visibleBias).Tensor(sigma).Tensor(result).Float(beta).Run(visible.Columns);
+    }
+
+    /// <inheritdoc />
+    public void ProbabilisticMaxPool(Tensor input, int channels, int height, int width, int block, Tensor hiddenProbabilities, Tensor poolProbabilities)
+    {
+        Device(input, nameof(input));
+        Device(hiddenProbabilities, nameof(hiddenProbabilities));
+        Device(poolProbabilities, nameof(poolProbabilities));
+        OperationArguments.ProbabilisticPooling(input.Length, poolProbabilities.Length, channels, height, width, block);
+        BackendArguments.SameLength(input, hiddenProbabilities, nameof(input), nameof(hiddenProbabilities));
+        Launch("probabilistic_pool").Tensor(input).Tensor(hiddenProbabilities).Tensor(poolProbabilities).Int(height).Int(width).Int(block)
+            .Int(poolProbabilities.Length).Run(poolProbabilities.Length);
+    }
+
+    /// <inheritdoc />
+    public void SampleProbabilisticMaxPool(RandomStream stream, ulong counter, Tensor hiddenProbabilities, int channels, int height, int width, int block,
+        Tensor hiddenSamples, Tensor poolSamples)
+    {
+        Device(hiddenProbabilities, nameof(hiddenProbabilities));
+        Device(hiddenSamples, nameof(hiddenSamples));
+        Device(poolSamples, nameof(poolSamples));
+        OperationArguments.ProbabilisticPooling(hiddenProbabilities.Length, poolSamples.Length, channels, height, width, block);
+        BackendArguments.SameLength(hiddenProbabilities, hiddenSamples, nameof(hiddenProbabilities), nameof(hiddenSamples));
+        Random("probabilistic_pool_sample", stream, counter).Tensor(hiddenProbabilities).Tensor(hiddenSamples).Tensor(poolSamples).Int(height).Int(width).Int(block)
+            .Int(poolSamples.Length).Run(poolSamples.Length);
     }
 }

@@ -30,4 +30,18 @@ public sealed partial class CpuBackend
         BoltzmannKernels.GaussianScaleStatistics(Host(visible, nameof(visible)), Host(drive, nameof(drive)), visible.Rows, visible.Columns,
             Host(visibleBias, nameof(visibleBias)), Host(sigma, nameof(sigma)), Host(result, nameof(result)), beta);
     }
+
+    /// <inheritdoc />
+    public void ProbabilisticMaxPool(Tensor input, int channels, int height, int width, int block, Tensor hiddenProbabilities, Tensor poolProbabilities) =>
+        ProbabilisticPooling.Probabilities(Host(input, nameof(input)), channels, height, width, block, Host(hiddenProbabilities, nameof(hiddenProbabilities)),
+            Host(poolProbabilities, nameof(poolProbabilities)), Options);
+
+    /// <inheritdoc />
+    public void SampleProbabilisticMaxPool(Random.RandomStream stream, ulong counter, Tensor hiddenProbabilities, int channels, int height, int width, int block,
+        Tensor hiddenSamples, Tensor poolSamples)
+    {
+        DrawObserver?.Invoke(nameof(SampleProbabilisticMaxPool), stream, counter, poolSamples.Length);
+        ProbabilisticPooling.Sample(stream, counter, Host(hiddenProbabilities, nameof(hiddenProbabilities)), channels, height, width, block,
+            Host(hiddenSamples, nameof(hiddenSamples)), Host(poolSamples, nameof(poolSamples)), Options);
+    }
 }

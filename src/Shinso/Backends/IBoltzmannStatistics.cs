@@ -1,3 +1,4 @@
+using Shinso.Random;
 using Shinso.Tensors;
 
 namespace Shinso.Backends;
@@ -20,4 +21,19 @@ public interface IBoltzmannStatistics
     /// where <paramref name="drive"/> is <c>h W^T</c>.
     /// </summary>
     void GaussianScaleStatistics(Tensor visible, Tensor drive, Tensor visibleBias, Tensor sigma, Tensor result, float beta);
+
+    /// <summary>
+    /// Probabilistic max-pooling (Lee et al. 2009) of detection inputs <paramref name="input"/> <c>[N, channels, height, width]</c> in
+    /// <paramref name="block"/> x block blocks: <c>hidden = exp(I_i) / (1 + sum_block exp(I_j))</c>, and per block the probability
+    /// that its pooling unit is on, <c>pool = 1 − 1 / (1 + sum_block exp(I_j))</c>, <c>[N, channels, height/block, width/block]</c>.
+    /// </summary>
+    void ProbabilisticMaxPool(Tensor input, int channels, int height, int width, int block, Tensor hiddenProbabilities, Tensor poolProbabilities);
+
+    /// <summary>
+    /// Samples each block's multinomial ("all off" or exactly one unit on) from <paramref name="hiddenProbabilities"/> as
+    /// <see cref="ProbabilisticMaxPool"/> writes them, one uniform per block from Philox blocks <c>counter ..</c> (block b at position
+    /// <c>4*counter + b</c>, blocks row-major); <paramref name="poolSamples"/> is 1 where a block has a unit on.
+    /// </summary>
+    void SampleProbabilisticMaxPool(RandomStream stream, ulong counter, Tensor hiddenProbabilities, int channels, int height, int width, int block,
+        Tensor hiddenSamples, Tensor poolSamples);
 }

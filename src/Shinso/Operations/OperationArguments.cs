@@ -62,4 +62,24 @@ public static class OperationArguments
         if (biasLength != (long)g.Tiles * filters)
             throw new ArgumentException($"bias has {biasLength} elements but {g.Tiles} tiles of {filters} maps need {(long)g.Tiles * filters}.", "bias");
     }
+
+    /// <summary>
+    /// Checks a probabilistic max-pooling over <paramref name="block"/> x block blocks of detection maps <c>[N, channels, height, width]</c>:
+    /// the block must tile the maps exactly, and the pooled tensors hold <c>[N, channels, height/block, width/block]</c>; returns N.
+    /// </summary>
+    public static int ProbabilisticPooling(long detectionLength, long poolLength, int channels, int height, int width, int block)
+    {
+        if (channels < 1 || height < 1 || width < 1) throw new ArgumentException($"Detection maps [{channels}, {height}, {width}] must have positive sizes.", nameof(channels));
+        if (block < 1) throw new ArgumentException($"The pooling block must be at least 1, got {block}.", nameof(block));
+        if (height % block != 0 || width % block != 0)
+            throw new ArgumentException($"The pooling block {block} x {block} does not divide the {height} x {width} detection maps.", nameof(block));
+        long plane = (long)channels * height * width;
+        if (detectionLength == 0 || detectionLength % plane != 0)
+            throw new ArgumentException($"The detection units hold {detectionLength} values, not a positive whole number of [{channels}, {height}, {width}] maps.", "detection");
+        long n = detectionLength / plane;
+        long pooled = n * channels * (height / block) * (width / block);
+        if (poolLength != pooled)
+            throw new ArgumentException($"The pooling units hold {poolLength} values but {n} image(s) of [{channels}, {height / block}, {width / block}] pooled maps need {pooled}.", "pool");
+        return checked((int)n);
+    }
 }

@@ -80,6 +80,24 @@ public class ConvolutionGradientTests
         }, maxTests: 25);
     }
 
+    [Fact]
+    public void Probabilistic_pooling_gradients_match_finite_differences()
+    {
+        var shapes =
+            from batch in Gen.Choose(1, 2)
+            from c in Gen.Choose(1, 3)
+            from blocks in Gen.Choose(1, 3)
+            from block in Gen.Choose(1, 3)
+            from seed in Gen.Choose(0, 100000)
+            select (batch, c, side: blocks * block, block, seed);
+        PropertyCheck.ForAll(shapes, s =>
+        {
+            var backend = new CpuBackend();
+            var layer = new ProbabilisticMaxPool(backend, s.c, s.side, s.side, s.block);
+            Check(backend, layer, s.batch, s.c * s.side * s.side, (ulong)s.seed, _ => _ => false);
+        }, maxTests: 25);
+    }
+
     [Theory]
     [InlineData(PoolingKind.Max)]
     [InlineData(PoolingKind.Average)]

@@ -36,6 +36,7 @@ public sealed class LayerKindRegistryTests
         ["dense"] = (typeof(GradientCheckTests), nameof(GradientCheckTests.Dense_gradients_match_finite_differences), null),
         ["conv"] = (typeof(ConvolutionGradientTests), nameof(ConvolutionGradientTests.Conv2d_gradients_match_finite_differences), null),
         ["tiled-conv"] = (typeof(ConvolutionGradientTests), nameof(ConvolutionGradientTests.TiledConv2d_gradients_match_finite_differences), null),
+        ["probabilistic-pool"] = (typeof(ConvolutionGradientTests), nameof(ConvolutionGradientTests.Probabilistic_pooling_gradients_match_finite_differences), null),
         ["maxpool"] = (typeof(ConvolutionGradientTests), nameof(ConvolutionGradientTests.Pooling_gradients_match_finite_differences), PoolingKind.Max),
         ["avgpool"] = (typeof(ConvolutionGradientTests), nameof(ConvolutionGradientTests.Pooling_gradients_match_finite_differences), PoolingKind.Average),
         ["lppool"] = (typeof(ConvolutionGradientTests), nameof(ConvolutionGradientTests.Pooling_gradients_match_finite_differences), PoolingKind.Lp),

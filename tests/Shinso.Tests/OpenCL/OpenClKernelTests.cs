@@ -446,6 +446,29 @@ public class OpenClKernelTests(TwinBackends twins)
     }
 
     [Fact]
+    public void Probabilistic_max_pooling_matches_the_cpu_and_samples_the_same_blocks()
+    {
+        var random = new System.Random(6);
+        const int n = 3, groups = 4, side = 6, block = 3;
+        var input = twins.Random(random, -8, 8, n, groups * side * side);
+        var hidden = twins.Pair(new float[n * groups * side * side], n, groups * side * side);
+        var pool = twins.Pair(new float[n * groups * 4], n, groups * 4);
+        Cpu.ProbabilisticMaxPool(input.Cpu, groups, side, side, block, hidden.Cpu, pool.Cpu);
+        Device.ProbabilisticMaxPool(input.Device, groups, side, side, block, hidden.Device, pool.Device);
+        AssertClose(hidden, 1e-6, 1e-5, "detection probabilities");
+        AssertClose(pool, 1e-6, 1e-5, "pooling probabilities");
+        // From the same probabilities both backends draw the same uniforms and walk each block in the same order.
+        var same = twins.Pair(hidden.Cpu.Span.ToArray(), n, groups * side * side);
+        var samples = twins.Pair(new float[n * groups * side * side], n, groups * side * side);
+        var pooled = twins.Pair(new float[n * groups * 4], n, groups * 4);
+        var stream = RandomStream.Root(9).Derive("pool-sample");
+        Cpu.SampleProbabilisticMaxPool(stream, 5, same.Cpu, groups, side, side, block, samples.Cpu, pooled.Cpu);
+        Device.SampleProbabilisticMaxPool(stream, 5, same.Device, groups, side, side, block, samples.Device, pooled.Device);
+        AssertClose(samples, 0, 0, "detection samples");
+        AssertClose(pooled, 0, 0, "pooling samples");
+    }
+
+    [Fact]
     public void Convolution_forward_and_backward_passes_match_the_cpu()
     {
         var random = new System.Random(6);
