@@ -6,6 +6,7 @@ using Shinso.IO;
 using Shinso.Kernels.Cpu;
 using Shinso.Models.Autoencoders;
 using Shinso.Models.Boltzmann;
+using Shinso.Models.ConvolutionalBoltzmann;
 using Shinso.Models.FeedForward;
 using Shinso.Models.Perceptrons;
 using Shinso.Onnx.Protos;
@@ -51,6 +52,9 @@ public static class OnnxExporter
         (Autoencoder.FileKind, false, (d, kind, source, be, part) => FeedForwardForm.Of(FeedForwardModelFile.FromDocument(d, source, be), part, kind)),
         (PerceptronModelFile.Kind, false, (d, kind, source, be, _) =>
             new FeedForwardForm(PerceptronModelFile.FromDocument(d, source, be).Net, kind, d.Architecture.DeepClone().AsObject(), "decisions")),
+        (ConvolutionalDbnModelFile.Kind, false, (d, kind, source, be, _) =>
+            new FeedForwardForm(ConvolutionalDbnModelFile.FromDocument(d, source, be).ToFeedForwardNet(seed: 1), kind, d.Architecture.DeepClone().AsObject(), "features",
+                "images", "pooled_probabilities")),
     ];
 
     /// <summary>The model-file kinds <see cref="ExportModelFile"/> accepts (plus <c>feedforward-*</c> variants, such as checkpoints).</summary>
@@ -115,7 +119,7 @@ public static class OnnxExporter
     /// <summary>
     /// The feed-forward form of a model document: a <c>feedforward</c> (or <c>feedforward-*</c>) net as it is, an
     /// <c>rbm</c> or an <c>autoencoder</c> as its encoder or decoder, a <c>dbn</c> as its deterministic up-pass classifier, a <c>perceptron</c> as its
-    /// threshold units' decisions. Each new model family with a feed-forward form adds one entry to the registry of forms.
+    /// threshold units' decisions, a <c>cdbn</c> as its deterministic feature extractor (convolutions and probabilistic max-pooling's expectation). Each new model family with a feed-forward form adds one entry to the registry of forms.
     /// </summary>
     /// <param name="document">The model file's content.</param>
     /// <param name="source">The file it came from, for error messages.</param>

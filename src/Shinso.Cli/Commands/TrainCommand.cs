@@ -31,7 +31,7 @@ internal static class TrainCommand
         var fineTuneEpochs = new Option<int?>("--finetune-epochs")
         {
             Description = "DBM presets: backprop epochs of the unrolled net; sparse-coding presets: epochs of the classifiers on codes and pixels (0 skips them); " +
-                          "tiled-cnn: epochs of its classifier",
+                          "tiled-cnn: epochs of its classifier; conv-rbm and cdbn: backprop epochs of the stack as a convolutional net (0 skips it)",
         };
         var aisRuns = new Option<int?>("--ais-runs") { Description = "RBM presets: AIS runs for the log-likelihood estimate (default 100)" };
         var target = CommonOptions.Target();
@@ -59,9 +59,9 @@ internal static class TrainCommand
                 throw new UsageException($"--target and --standardize apply to feed-forward nets (a config file or {string.Join(", ", ModelKindRegistry.All.OfType<FeedForwardKind>().Single().Presets)}), not to {source}.");
             if (r.GetValue(tile) is not null && kind is not TiledCnnKind)
                 throw new UsageException($"--tile applies to {string.Join(", ", Shinso.Models.TiledNetworks.TiledCnnPresets.Names)}, not to {source}.");
-            if (r.GetValue(fineTuneEpochs) is not null && kind is not (DbmKind or SparseCodingKind or TiledCnnKind))
+            if (r.GetValue(fineTuneEpochs) is not null && kind is not (DbmKind or SparseCodingKind or TiledCnnKind or ConvolutionalDbnKind))
                 throw new UsageException($"--finetune-epochs applies to the DBM presets ({string.Join(", ", Shinso.Models.DeepBoltzmann.DbmPresets.Names)}) " +
-                                         $"the sparse-coding presets ({string.Join(", ", Shinso.Models.SparseCoding.SparseCodingPresets.Names)}) and tiled-cnn, not to {source}.");
+                                         $"the sparse-coding presets ({string.Join(", ", Shinso.Models.SparseCoding.SparseCodingPresets.Names)}) , tiled-cnn, conv-rbm and cdbn, not to {source}.");
             if (r.GetValue(pretrainer) is not null && kind is not AutoencoderKind)
                 throw new UsageException($"--pretrainer applies to deep-autoencoder and stacked-autoencoder, not to {source}.");
             if (r.GetValue(code) is not null && kind is not (AutoencoderKind or FeedForwardKind or SparseCodingKind))

@@ -6,7 +6,7 @@ namespace Shinso.Cli.ModelKinds;
 internal static class ModelKindRegistry
 {
     /// <summary>The registered kinds.</summary>
-    public static IReadOnlyList<ModelKind> All { get; } = [new FeedForwardKind(), new RbmKind(), new DbnKind(), new DbmKind(), new PerceptronKind(), new AutoencoderKind(), new SparseCodingKind(), new TicaKind(), new TiledCnnKind()];
+    public static IReadOnlyList<ModelKind> All { get; } = [new FeedForwardKind(), new RbmKind(), new DbnKind(), new DbmKind(), new PerceptronKind(), new AutoencoderKind(), new SparseCodingKind(), new TicaKind(), new TiledCnnKind(), new ConvolutionalDbnKind()];
 
     /// <summary>Every preset name, in registration order.</summary>
     public static IEnumerable<string> PresetNames => All.SelectMany(k => k.Presets);

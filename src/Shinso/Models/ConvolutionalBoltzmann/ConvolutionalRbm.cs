@@ -20,10 +20,13 @@ namespace Shinso.Models.ConvolutionalBoltzmann;
 /// </remarks>
 public sealed class ConvolutionalRbm
 {
-    /// <summary>Creates a machine with weights drawn from N(0, <paramref name="initialSigma"/>²) (stream <c>Root(seed).Derive("conv-rbm-weights")</c>) and zero biases.</summary>
+    /// <summary>
+    /// Creates a machine with weights drawn from N(0, <paramref name="initialSigma"/>²) and zero biases; the weights come from
+    /// <paramref name="weightStream"/>, or <c>Root(seed).Derive("conv-rbm-weights")</c> when it is null.
+    /// </summary>
     /// <exception cref="ArgumentException">A size is not positive, the filter is larger than the image, or the block does not divide the detection maps.</exception>
     public ConvolutionalRbm(IBackend backend, int channels, int height, int width, int groups, int filter, int block, VisibleUnits visible = VisibleUnits.Bernoulli,
-        ulong seed = 1, float initialSigma = 0.01f)
+        ulong seed = 1, float initialSigma = 0.01f, RandomStream? weightStream = null)
     {
         ArgumentNullException.ThrowIfNull(backend);
         if (groups < 1) throw new ArgumentException($"A convolutional RBM needs at least one group, got {groups}.", nameof(groups));
@@ -39,7 +42,7 @@ public sealed class ConvolutionalRbm
         Weights = backend.Allocate(groups, Geometry.ColumnRows);
         HiddenBias = backend.Allocate(groups);
         VisibleBias = backend.Allocate(channels);
-        backend.SampleGaussian(RandomStream.Root(seed).Derive("conv-rbm-weights"), 0, 0f, initialSigma, Weights);
+        backend.SampleGaussian(weightStream ?? RandomStream.Root(seed).Derive("conv-rbm-weights"), 0, 0f, initialSigma, Weights);
         Workspace = new Workspace(backend);
     }
 
@@ -147,6 +150,35 @@ public sealed class ConvolutionalRbm
         int n = visible.Rows;
         Backend.ConvolutionBackward(visible, Geometry, Weights, hidden.Reshape(n, Groups, Geometry.OutputHeight, Geometry.OutputWidth), weights, hiddenBias, null);
         Backend.SumChannelBias(visible, Geometry.Channels, visibleBias);
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> samples after <paramref name="steps"/> block-Gibbs sweeps (hidden blocks, then visible units) from
+    /// <paramref name="starts"/> (<c>count</c> visible images); returns the visible means of the last sweep, <c>[count, C*H*W]</c>.
+    /// </summary>
+    public float[] GibbsSamples(ReadOnlySpan<float> starts, int count, int steps, RandomStream stream)
+    {
+        if (starts.Length != (long)count * VisibleLength) throw new ArgumentException($"starts has {starts.Length} values, not {count} images of {VisibleLength}.", nameof(starts));
+        var v = Backend.Allocate(count, VisibleLength);
+        var mean = Backend.Allocate(count, VisibleLength);
+        var hidden = Backend.Allocate(count, DetectionLength);
+        var pool = Backend.Allocate(count, PoolLength);
+        var hiddenSample = Backend.Allocate(count, DetectionLength);
+        var poolSample = Backend.Allocate(count, PoolLength);
+        Backend.Upload(starts, v);
+        ulong counter = 0;
+        for (int s = 0; s < Math.Max(1, steps); s++)
+        {
+            HiddenProbabilities(v, hidden, pool);
+            SampleHidden(stream, counter, hidden, hiddenSample, poolSample);
+            counter += PoolBlocksFor(count);
+            VisibleMean(hiddenSample, mean);
+            SampleVisible(stream, counter, mean, v);
+            counter += VisibleBlocksFor(count);
+        }
+        var result = new float[(long)count * VisibleLength];
+        Backend.Download(mean, result);
+        return result;
     }
 
     /// <summary>Throws unless every value suits the visible units (finite; in [0, 1] for Bernoulli units).</summary>
