@@ -214,22 +214,33 @@ public abstract class RbmTrainer
             _validated = data.Features;
         }
         _epoch = epoch;
-        int b = Options.BatchSize;
+        return RunEpoch(data, DataVisible, Options, _epochOrder, Step, epoch, cancellation);
+    }
+
+    /// <summary>
+    /// One epoch of a Boltzmann trainer: minibatches of <paramref name="data"/> in the order of <paramref name="order"/> copied into
+    /// <paramref name="batch"/> (uploaded when it lives on a device), <paramref name="step"/> run on each (it returns the batch's
+    /// reconstruction error per sample, or NaN), the partial last batch dropped.
+    /// </summary>
+    internal static RbmEpochReport RunEpoch(Dataset data, Tensor batch, RbmTrainingOptions options, RandomStream order, Func<double> step, int epoch,
+        CancellationToken cancellation)
+    {
+        int b = options.BatchSize;
         var labels = new int[b];
-        float[]? host = DataVisible.IsHost ? null : new float[b * Rbm.VisibleCount];
+        float[]? host = batch.IsHost ? null : new float[batch.Length];
         BatchOutcome Batch(ReadOnlySpan<int> indices, int _)
         {
-            if (host is null) data.CopyBatch(indices, DataVisible.Span, labels);
+            if (host is null) data.CopyBatch(indices, batch.Span, labels);
             else
             {
                 data.CopyBatch(indices, host, labels);
-                Rbm.Backend.Upload(host, DataVisible);
+                batch.Backend.Upload(host, batch);
             }
-            return new BatchOutcome(Step() * b, 0);
+            return new BatchOutcome(step() * b, 0);
         }
-        var plan = new MinibatchPlan(data.Count, b, DropPartialBatch: true, _epochOrder) { LossMeasured = Options.TrackReconstructionError };
+        var plan = new MinibatchPlan(data.Count, b, DropPartialBatch: true, order) { LossMeasured = options.TrackReconstructionError };
         var outcome = EpochLoop.Run(Batch, plan, epoch, cancellation: cancellation);
-        return new RbmEpochReport(epoch, outcome.Updates, !Options.TrackReconstructionError ? double.NaN : outcome.Updates == 0 ? 0 : outcome.MeanLoss, outcome.Seconds);
+        return new RbmEpochReport(epoch, outcome.Updates, !options.TrackReconstructionError ? double.NaN : outcome.Updates == 0 ? 0 : outcome.MeanLoss, outcome.Seconds);
     }
 
     /// <summary>One update on a minibatch [B, visible] already on the backend (copied into the trainer's buffer; values are not validated), with the schedules at the epoch of the last <see cref="TrainEpoch"/> (0 before any).</summary>

@@ -95,22 +95,7 @@ public sealed class ConvolutionalRbmTrainer
             _validated = data.Features;
         }
         _epoch = epoch;
-        int b = Options.BatchSize;
-        var labels = new int[b];
-        float[]? host = _data.IsHost ? null : new float[b * Rbm.VisibleLength];
-        BatchOutcome Batch(ReadOnlySpan<int> indices, int _)
-        {
-            if (host is null) data.CopyBatch(indices, _data.Span, labels);
-            else
-            {
-                data.CopyBatch(indices, host, labels);
-                Rbm.Backend.Upload(host, _data);
-            }
-            return new BatchOutcome(Step() * b, 0);
-        }
-        var plan = new MinibatchPlan(data.Count, b, DropPartialBatch: true, _epochOrder) { LossMeasured = Options.TrackReconstructionError };
-        var outcome = EpochLoop.Run(Batch, plan, epoch, cancellation: cancellation);
-        return new RbmEpochReport(epoch, outcome.Updates, !Options.TrackReconstructionError ? double.NaN : outcome.Updates == 0 ? 0 : outcome.MeanLoss, outcome.Seconds);
+        return RbmTrainer.RunEpoch(data, _data, Options, _epochOrder, Step, epoch, cancellation);
     }
 
     private ulong Take(ulong blocks)
