@@ -17,18 +17,18 @@ __kernel void probabilistic_pool(__global const float* x, const int xo, __global
     for (int i = 0; i < B; i++)
         for (int j = 0; j < B; j++) largest = fmax(largest, xp[(by * B + i) * W + bx * B + j]);
     const float off = exp(-largest);
-    float sum = off;
+    float on = 0.0f;
     for (int i = 0; i < B; i++)
         for (int j = 0; j < B; j++) {
             const int at = (by * B + i) * W + bx * B + j;
             const float e = exp(xp[at] - largest);
             hp[at] = e;
-            sum += e;
+            on += e;
         }
-    const float inverse = 1.0f / sum;
+    const float inverse = 1.0f / (off + on);
     for (int i = 0; i < B; i++)
         for (int j = 0; j < B; j++) hp[(by * B + i) * W + bx * B + j] *= inverse;
-    p[po + b] = 1.0f - off * inverse;
+    p[po + b] = on * inverse;
 }
 
 __kernel void probabilistic_pool_sample(const ulong seed, const ulong stream, const ulong counter, __global const float* h, const int ho,

@@ -62,6 +62,7 @@ internal sealed class ConvolutionalDbnKind : ModelKind
         var hyper = new JsonObject
         {
             ["preset"] = a.Source, ["data"] = data.Description, ["epochs"] = preset.Epochs, ["batch"] = training.BatchSize, ["learning_rate"] = training.LearningRate,
+            ["layer_learning_rate_scales"] = new JsonArray([.. preset.Layers.Select(l => (JsonNode)l.LearningRateScale)]),
             ["sparsity_target"] = training.SparsityTarget, ["sparsity_cost"] = training.SparsityCost, ["weight_decay"] = training.WeightDecay, ["seed"] = seed,
         };
         ConvolutionalDbnModelFile.Save(result.Dbn, modelPath, hyper);

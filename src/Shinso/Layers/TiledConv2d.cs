@@ -8,8 +8,8 @@ namespace Shinso.Layers;
 /// <summary>
 /// A tiled convolution (Le et al., "Tiled convolutional neural networks", NIPS 2010): F maps whose filters are untied
 /// within a k x k tile of output positions and tied every k positions, so output (oh, ow) of map f uses filter
-/// <c>W[t*F + f]</c> with t = <c>(oh % k) * k + ow % k</c>. Tile 1 is <see cref="Conv2d"/>; a tile at least the output
-/// size is a locally connected layer. Weights <c>[k*k*F, C*KH*KW]</c> (each row in <see cref="Conv2d"/>'s order), a bias
+/// <c>W[t*F + f]</c> with t = <c>(oh % k) * k + ow % k</c>. Tile 1 is <see cref="Conv2d"/>; tile max(OH, OW) is a
+/// locally connected layer. Weights <c>[k*k*F, C*KH*KW]</c> (each row in <see cref="Conv2d"/>'s order), a bias
 /// per (tile, map).
 /// </summary>
 /// <remarks>

@@ -3,7 +3,7 @@ namespace Shinso.Operations;
 /// <summary>
 /// The geometry of a tiled convolution (Le et al. 2010): a convolution whose filters are untied within a k x k tile of
 /// output positions and tied every k positions, so output (oh, ow) uses tile <c>(oh % k) * k + ow % k</c>. k = 1 is an
-/// ordinary convolution; k at least the output size is a locally connected layer.
+/// ordinary convolution; k = max(OH, OW) a locally connected layer (the largest tile accepted).
 /// </summary>
 /// <remarks>
 /// The passes group each tile's output positions: tile (a, b) owns the positions <c>(a + k*u, b + k*v)</c> for

@@ -66,19 +66,19 @@ public static unsafe class ProbabilisticPooling
                         float largest = 0f;
                         for (int i = 0; i < block; i++)
                             for (int j = 0; j < block; j++) largest = MathF.Max(largest, x[(by * block + i) * width + bx * block + j]);
-                        float off = MathF.Exp(-largest), sum = off;
+                        float off = MathF.Exp(-largest), on = 0f;
                         for (int i = 0; i < block; i++)
                             for (int j = 0; j < block; j++)
                             {
                                 int at = (by * block + i) * width + bx * block + j;
                                 float e = MathF.Exp(x[at] - largest);
                                 h[at] = e;
-                                sum += e;
+                                on += e;
                             }
-                        float inverse = 1f / sum;
+                        float inverse = 1f / (off + on);
                         for (int i = 0; i < block; i++)
                             for (int j = 0; j < block; j++) h[(by * block + i) * width + bx * block + j] *= inverse;
-                        p[by * columns + bx] = 1f - off * inverse;
+                        p[by * columns + bx] = on * inverse;
                     }
             }
         }

@@ -11,9 +11,9 @@ namespace Shinso.Models.ConvolutionalBoltzmann;
 /// <param name="Groups">K.</param>
 /// <param name="Filter">N.</param>
 /// <param name="Block">B.</param>
-/// <param name="LearningRate">The layer's CD learning rate, or 0 for the training options' (a layer over many input maps sums its
-/// drive over many more inputs, so it needs a smaller rate).</param>
-public sealed record ConvolutionalLayerSpec(int Groups, int Filter, int Block, float LearningRate = 0f);
+/// <param name="LearningRateScale">The layer's CD learning rate as a multiple of the training options' (a layer over many input maps
+/// sums its drive over many more inputs, so it needs a smaller rate).</param>
+public sealed record ConvolutionalLayerSpec(int Groups, int Filter, int Block, float LearningRateScale = 1f);
 
 /// <summary>What greedy training of one layer did: its epochs' reports.</summary>
 public sealed record ConvolutionalLayerReport(int Layer, IReadOnlyList<RbmEpochReport> Epochs);
@@ -71,7 +71,7 @@ public sealed class ConvolutionalDbn
             var root = RandomStream.Root(seed).Derive("cdbn-layer", l);
             var rbm = new ConvolutionalRbm(backend, shape[0], shape[1], shape[2], spec.Groups, spec.Filter, spec.Block, l == 0 ? visible : VisibleUnits.Bernoulli,
                 weightStream: root.Derive("weights"));
-            var trainer = new ConvolutionalRbmTrainer(rbm, spec.LearningRate > 0 ? options with { LearningRate = spec.LearningRate } : options, root);
+            var trainer = new ConvolutionalRbmTrainer(rbm, options with { LearningRate = options.LearningRate * spec.LearningRateScale }, root);
             var epochReports = new List<RbmEpochReport>();
             for (int e = 0; e < epochs; e++)
             {

@@ -44,8 +44,8 @@ public static class ConvolutionalDbnPresets
         // 82.20 %, sparsity target 0.02 / 0.1 79.38 / 81.12 %, cost 1 81.78 %, no weight decay 82.00 % (softmax on the pooled maps).
         "conv-rbm" => new ConvolutionalDbnPreset([new ConvolutionalLayerSpec(24, 5, 2)], VisibleUnits.Bernoulli, CdTraining, 5, SparseCodingPresets.SoftmaxClassifier, FineTuning),
         // Lee et al.'s two-layer model, scaled to 28x28: a second layer of 40 groups of 5x5 filters over the first's 24 pooled maps (8x8 detection, 4x4 pooled),
-        // at rate 0.1: at the first layer's rate 1 its reconstruction error blew up in the fourth epoch on the full set.
-        "cdbn" => new ConvolutionalDbnPreset([new ConvolutionalLayerSpec(24, 5, 2), new ConvolutionalLayerSpec(40, 5, 2, LearningRate: 0.1f)], VisibleUnits.Bernoulli, CdTraining, 5,
+        // at a tenth of the first layer's rate: at the first layer's rate 1 its reconstruction error blew up in the fourth epoch on the full set.
+        "cdbn" => new ConvolutionalDbnPreset([new ConvolutionalLayerSpec(24, 5, 2), new ConvolutionalLayerSpec(40, 5, 2, LearningRateScale: 0.1f)], VisibleUnits.Bernoulli, CdTraining, 5,
             SparseCodingPresets.SoftmaxClassifier, FineTuning),
         _ => null,
     };

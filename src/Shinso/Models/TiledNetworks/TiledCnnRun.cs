@@ -70,7 +70,7 @@ public static class TiledCnnRun
         var whitening = PrincipalComponents.Fit(backend, patches, channels * options.Kernel * options.Kernel, preset.WhitenedComponents);
         var clock = Stopwatch.StartNew();
         var (model, epochs) = TiledTica.Pretrain(backend, train, whitening, options, e => progress?.Invoke(string.Create(CultureInfo.InvariantCulture,
-            $"pretraining epoch {e.Epoch + 1}/{options.Epochs}: mean pooled response {e.MeanObjective:F5}, |V Vᵀ - I| {e.Orthonormality:0.0e+0}, {e.Seconds:F1} s")));
+            $"pretraining epoch {e.Epoch + 1}/{options.Epochs}: objective (k² x mean pooled response) {e.MeanObjective:F5}, |V Vᵀ - I| {e.Orthonormality:0.0e+0}, {e.Seconds:F1} s")));
         double pretrainSeconds = clock.Elapsed.TotalSeconds;
 
         clock.Restart();
