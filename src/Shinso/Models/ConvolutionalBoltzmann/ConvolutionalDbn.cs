@@ -146,28 +146,44 @@ public sealed class ConvolutionalDbn
         return net;
     }
 
-    /// <summary>
-    /// Features for a classifier: the pooling probabilities of the layers in <paramref name="layers"/> (0-based) for every image,
-    /// concatenated per image in that order.
-    /// </summary>
-    public Dataset Features(Dataset images, IReadOnlyList<int> layers)
+    /// <summary>The pooling probabilities of every layer for every image of <paramref name="images"/>, bottom first (one up pass).</summary>
+    public IReadOnlyList<Dataset> PooledByLayer(Dataset images)
     {
         ArgumentNullException.ThrowIfNull(images);
-        ArgumentNullException.ThrowIfNull(layers);
         var pooled = new List<Dataset>();
         var data = images;
-        for (int l = 0; l <= layers.Max(); l++)
+        foreach (var layer in Layers)
         {
-            data = PooledProbabilities(Layers[l], data);
-            if (layers.Contains(l)) pooled.Add(data);
+            data = PooledProbabilities(layer, data);
+            pooled.Add(data);
         }
-        if (pooled.Count == 1) return new Dataset(pooled[0].Features, images.Labels, images.ClassCount, pooled[0].FeatureCount);
-        int width = pooled.Sum(d => d.FeatureCount), n = images.Count;
+        return pooled;
+    }
+
+    /// <summary>
+    /// Features for a classifier: the pooling probabilities of the layers in <paramref name="layers"/> (0-based, distinct) for every
+    /// image, concatenated per image in ascending layer order.
+    /// </summary>
+    /// <exception cref="ArgumentException">The list is empty, repeats a layer or names one the net does not have.</exception>
+    public Dataset Features(Dataset images, IReadOnlyList<int> layers) => Concatenate(PooledByLayer(images), layers, images);
+
+    /// <summary>The per-image concatenation of <paramref name="pooled"/>[l] for the layers l in <paramref name="layers"/>, in ascending order, labelled as <paramref name="images"/>.</summary>
+    /// <exception cref="ArgumentException">The list is empty, repeats a layer or names one <paramref name="pooled"/> lacks.</exception>
+    public static Dataset Concatenate(IReadOnlyList<Dataset> pooled, IReadOnlyList<int> layers, Dataset images)
+    {
+        ArgumentNullException.ThrowIfNull(pooled);
+        ArgumentNullException.ThrowIfNull(layers);
+        ArgumentNullException.ThrowIfNull(images);
+        if (layers.Count == 0 || layers.Distinct().Count() != layers.Count || layers.Any(l => l < 0 || l >= pooled.Count))
+            throw new ArgumentException($"Expected distinct layers from 0 to {pooled.Count - 1}, got [{string.Join(", ", layers)}].", nameof(layers));
+        var chosen = layers.Order().Select(l => pooled[l]).ToArray();
+        if (chosen.Length == 1) return new Dataset(chosen[0].Features, images.Labels, images.ClassCount, chosen[0].FeatureCount);
+        int width = chosen.Sum(d => d.FeatureCount), n = images.Count;
         var features = new float[(long)n * width];
         for (int i = 0; i < n; i++)
         {
             int offset = 0;
-            foreach (var d in pooled)
+            foreach (var d in chosen)
             {
                 d.Features.AsSpan(i * d.FeatureCount, d.FeatureCount).CopyTo(features.AsSpan(i * width + offset, d.FeatureCount));
                 offset += d.FeatureCount;

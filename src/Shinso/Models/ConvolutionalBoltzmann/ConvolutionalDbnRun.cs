@@ -88,10 +88,13 @@ public static class ConvolutionalDbnRun
         {
             var choices = Enumerable.Range(0, dbn.Layers.Count).Select(l => (Name: $"layer {l + 1}", Layers: (IReadOnlyList<int>)[l])).ToList();
             if (dbn.Layers.Count > 1) choices.Add(($"layers {string.Join("+", Enumerable.Range(1, dbn.Layers.Count))}", [.. Enumerable.Range(0, dbn.Layers.Count)]));
+            // One up pass per set: every choice of features reads the same pooled maps.
+            var trainPooled = dbn.PooledByLayer(train);
+            var testPooled = dbn.PooledByLayer(test);
             foreach (var (name, layers) in choices)
             {
-                var trainFeatures = dbn.Features(train, layers);
-                var testFeatures = dbn.Features(test, layers);
+                var trainFeatures = ConvolutionalDbn.Concatenate(trainPooled, layers, train);
+                var testFeatures = ConvolutionalDbn.Concatenate(testPooled, layers, test);
                 double accuracy = StandardizedClassifier.Train(backend, classifier, trainFeatures, testFeatures).Accuracy;
                 classifiers.Add(new FeatureAccuracy(name, trainFeatures.FeatureCount, accuracy));
                 progress?.Invoke(string.Create(CultureInfo.InvariantCulture, $"softmax on the pooled {name} ({trainFeatures.FeatureCount} per image): {accuracy:P2} test accuracy"));
