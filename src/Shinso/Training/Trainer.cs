@@ -18,8 +18,11 @@ public sealed class Trainer
     private readonly FeedForwardNet _net;
     private readonly Optimizer _optimizer;
     private readonly TrainingOptions _options;
+    private readonly IReadOnlyList<Parameter> _trainable;
+    private readonly int _lowestTrainedLayer;
 
-    /// <summary>Trains <paramref name="net"/> with <paramref name="optimizer"/>.</summary>
+    /// <summary>Trains <paramref name="net"/> with <paramref name="optimizer"/>, leaving the parameters of <see cref="TrainingOptions.FrozenLayers"/> as they are.</summary>
+    /// <exception cref="ArgumentException">A frozen layer index is not a layer of the net or has no parameters, or nothing is left to train.</exception>
     public Trainer(FeedForwardNet net, Optimizer optimizer, TrainingOptions options)
     {
         if (options.Epochs < 0) throw new ArgumentOutOfRangeException(nameof(options), $"Epochs must be >= 0, got {options.Epochs}.");
@@ -27,6 +30,7 @@ public sealed class Trainer
         _net = net;
         _optimizer = optimizer;
         _options = options;
+        (_trainable, _lowestTrainedLayer) = net.Trainable(options.FrozenLayers);
     }
 
     /// <summary>The state of the run (epochs done, step, early-stopping record); replace it to resume.</summary>
@@ -62,8 +66,8 @@ public sealed class Trainer
             var (x, t) = UploadBatch(train, indices, hostInputs, hostTargets, inputs, targets);
             _net.Forward(x, new ForwardContext(true, random, State.Step));
             float loss = _net.ComputeLoss(t, out var predictions);
-            _net.Backward();
-            _optimizer.Step(_net.Parameters, epoch);
+            _net.Backward(_lowestTrainedLayer);
+            _optimizer.Step(_trainable, epoch);
             State.Step++;
             long correct = 0;
             if (train.Labels is not null)

@@ -46,17 +46,22 @@ public sealed record TrainingConfig
     }
 
     /// <summary>The config as JSON, in the same form <see cref="FromJson"/> reads.</summary>
-    public JsonObject ToJson() => new()
+    public JsonObject ToJson()
     {
-        ["architecture"] = Architecture.ToJson(),
-        ["optimizer"] = Optimizer.ToJson(),
-        ["regularization"] = new JsonObject { ["weightDecay"] = WeightDecay, ["maxNorm"] = MaxNorm, ["clipNorm"] = ClipNorm },
-        ["training"] = new JsonObject
+        var training = new JsonObject
         {
             ["epochs"] = Training.Epochs, ["batch"] = Training.BatchSize, ["seed"] = Training.Seed,
             ["patience"] = Training.Patience, ["validation"] = ValidationFraction, ["normalize"] = Normalize,
-        },
-    };
+        };
+        if (Training.FrozenLayers.Count > 0) training["frozen"] = new JsonArray([.. Training.FrozenLayers.Select(i => (JsonNode)i)]);
+        return new JsonObject
+        {
+            ["architecture"] = Architecture.ToJson(),
+            ["optimizer"] = Optimizer.ToJson(),
+            ["regularization"] = new JsonObject { ["weightDecay"] = WeightDecay, ["maxNorm"] = MaxNorm, ["clipNorm"] = ClipNorm },
+            ["training"] = training,
+        };
+    }
 
     /// <summary>Reads a config; unknown keys and wrong types are errors naming <paramref name="source"/> and the key.</summary>
     public static TrainingConfig FromJson(JsonNode? node, string source)
@@ -83,10 +88,11 @@ public sealed record TrainingConfig
                 BatchSize = t.Int("batch", training.BatchSize),
                 Seed = t.ULong("seed", training.Seed),
                 Patience = t.Int("patience", 0),
+                FrozenLayers = FrozenLayers(t, architecture.Layers.Count),
             };
             validation = t.Float("validation", 0f);
             normalize = t.Bool("normalize", false);
-            t.RejectUnknownKeys("epochs, batch, seed, patience, validation, normalize");
+            t.RejectUnknownKeys("epochs, batch, seed, patience, validation, normalize, frozen");
             if (training.Epochs < 0) throw t.Invalid("epochs", $"must be >= 0, got {training.Epochs}.");
             if (training.BatchSize < 0) throw t.Invalid("batch", $"must be >= 0 (0 = full batch), got {training.BatchSize}.");
             if (validation is < 0 or >= 1) throw t.Invalid("validation", $"must be in [0, 1), got {validation}.");
@@ -97,5 +103,19 @@ public sealed record TrainingConfig
             Architecture = architecture, Optimizer = optimizer, WeightDecay = weightDecay, MaxNorm = maxNorm, ClipNorm = clipNorm,
             Training = training, ValidationFraction = validation, Normalize = normalize,
         };
+    }
+
+    /// <summary>The optional <c>frozen</c> array of layer indices, each checked against the architecture's <paramref name="layers"/>.</summary>
+    private static IReadOnlyList<int> FrozenLayers(StrictJson training, int layers)
+    {
+        if (!training.Has("frozen")) return [];
+        var indices = new List<int>();
+        foreach (int i in training.IntArray("frozen"))
+        {
+            if (i < 0 || i >= layers) throw training.Invalid("frozen", $"names layer {i}; the architecture has layers 0 to {layers - 1}.");
+            if (indices.Contains(i)) throw training.Invalid("frozen", $"names layer {i} twice.");
+            indices.Add(i);
+        }
+        return indices;
     }
 }

@@ -14,4 +14,10 @@ public sealed record TrainingOptions
 
     /// <summary>Stop when the validation loss has not improved for this many epochs (0: never stop early).</summary>
     public int Patience { get; init; }
+
+    /// <summary>
+    /// Indices of layers whose parameters stay as they are (frozen): the optimizer never sees them and backpropagation stops
+    /// below the lowest layer that still trains, e.g. random convolution filters with only the classifier on top trained.
+    /// </summary>
+    public IReadOnlyList<int> FrozenLayers { get; init; } = [];
 }

@@ -77,7 +77,7 @@ public sealed class FeedForwardNet
     /// <summary>
     /// Scores the last <see cref="Forward"/> against <paramref name="targets"/>: returns the mean loss (plus the
     /// penalties of the layers that add one, such as a sparsity penalty, after a training pass) and keeps dLoss/dScores
-    /// for <see cref="Backward"/>; the predictions are returned through <paramref name="predictions"/>.
+    /// for <see cref="Backward()"/>; the predictions are returned through <paramref name="predictions"/>.
     /// </summary>
     public float ComputeLoss(Tensor targets, out Tensor predictions)
     {
@@ -93,15 +93,53 @@ public sealed class FeedForwardNet
     }
 
     /// <summary>Backpropagates the gradient kept by <see cref="ComputeLoss"/>, writing every parameter's gradient.</summary>
-    public void Backward()
+    public void Backward() => Backward(0);
+
+    /// <summary>
+    /// Backpropagates the gradient kept by <see cref="ComputeLoss"/> down to layer <paramref name="lowestLayer"/>, writing the
+    /// gradients of the parameters of that layer and the ones above; the layers below get none (they are frozen).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="lowestLayer"/> is not a layer index.</exception>
+    public void Backward(int lowestLayer)
     {
         var scores = _scores ?? throw new InvalidOperationException("Backward called before ComputeLoss.");
+        if ((uint)lowestLayer >= (uint)_layers.Length)
+            throw new ArgumentOutOfRangeException(nameof(lowestLayer), lowestLayer, $"The net has layers 0 to {_layers.Length - 1}.");
         Tensor? gradient = _scoresGradient.Get(scores.Rows, scores.Shape[1..]);
         // Every backward pass replaces the gradients (a shared weight's users then add theirs), however often it runs.
         foreach (var p in Parameters) p.BeginPass();
-        // The first layer's input gradient is never used, so its GEMM is skipped.
-        for (int i = _layers.Length - 1; i >= 0 && gradient is not null; i--)
-            gradient = _layers[i].Backward(gradient, needInputGradient: i > 0);
+        // The lowest layer's input gradient is never used, so its GEMM is skipped.
+        for (int i = _layers.Length - 1; i >= lowestLayer && gradient is not null; i--)
+            gradient = _layers[i].Backward(gradient, needInputGradient: i > lowestLayer);
+    }
+
+    /// <summary>
+    /// The parameters that train when the layers <paramref name="frozenLayers"/> are frozen (every parameter no frozen layer
+    /// uses; a weight tied between a frozen and a trained layer is frozen), and the lowest layer backpropagation must reach.
+    /// </summary>
+    /// <exception cref="ArgumentException">An index is not a layer, names a layer without parameters, or every parameter is frozen.</exception>
+    public (IReadOnlyList<Parameter> Parameters, int LowestLayer) Trainable(IReadOnlyCollection<int> frozenLayers)
+    {
+        ArgumentNullException.ThrowIfNull(frozenLayers);
+        if (frozenLayers.Count == 0) return (Parameters, 0);
+        var frozen = new HashSet<Parameter>();
+        foreach (int i in frozenLayers)
+        {
+            if ((uint)i >= (uint)_layers.Length)
+                throw new ArgumentException($"Frozen layer {i} does not exist: the net has layers 0 to {_layers.Length - 1}.", nameof(frozenLayers));
+            if (_layers[i].Parameters.Count == 0)
+                throw new ArgumentException($"Frozen layer {i} ({Spec.Layers[i].Type}) has no parameters to freeze.", nameof(frozenLayers));
+            frozen.UnionWith(_layers[i].Parameters);
+        }
+        var trainable = new List<Parameter>();
+        foreach (var p in Parameters)
+            if (!frozen.Contains(p)) trainable.Add(p);
+        int lowest = -1;
+        for (int i = 0; i < _layers.Length && lowest < 0; i++)
+            foreach (var p in _layers[i].Parameters)
+                if (!frozen.Contains(p)) lowest = i;
+        if (lowest < 0) throw new ArgumentException($"Layers {string.Join(", ", frozenLayers)} are frozen: no parameter is left to train.", nameof(frozenLayers));
+        return (trainable, lowest);
     }
 
     /// <summary>Predictions for a batch at inference time (dropout off, output nonlinearity applied).</summary>
