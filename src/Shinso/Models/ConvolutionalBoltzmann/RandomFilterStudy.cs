@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Numerics.Tensors;
 using Shinso.Backends;
 using Shinso.Data;
 using Shinso.Layers;
@@ -148,11 +149,9 @@ public static class RandomFilterStudy
             for (int k = 0; k < rbm.Groups; k++)
             {
                 var filter = filters.AsSpan(k * length, length);
-                float mean = System.Numerics.Tensors.TensorPrimitives.Sum<float>(filter) / length;
-                for (int i = 0; i < length; i++) filter[i] -= mean;
-                double norm = Math.Sqrt(System.Numerics.Tensors.TensorPrimitives.SumOfSquares<float>(filter));
-                float scale = norm > 0 ? (float)(Math.Sqrt(2) / norm) : 0f;
-                for (int i = 0; i < length; i++) filter[i] *= scale;
+                TensorPrimitives.Subtract(filter, TensorPrimitives.Sum<float>(filter) / length, filter);
+                double norm = Math.Sqrt(TensorPrimitives.SumOfSquares<float>(filter));
+                TensorPrimitives.Multiply(filter, norm > 0 ? (float)(Math.Sqrt(2) / norm) : 0f, filter);
             }
             be.Upload(filters, conv.Weight.Value);
             be.Upload(new float[conv.Bias.Value.Length], conv.Bias.Value);
@@ -165,7 +164,7 @@ public static class RandomFilterStudy
             {
                 double sum = 0;
                 for (int n = 0; n < count; n++)
-                    sum += System.Numerics.Tensors.TensorPrimitives.Sum<float>(maps.AsSpan((n * rbm.Groups + k) * positions, positions));
+                    sum += TensorPrimitives.Sum<float>(maps.AsSpan((n * rbm.Groups + k) * positions, positions));
                 bias[k] = (float)(-sum / ((double)count * positions));
             }
             be.Upload(bias, conv.Bias.Value);
@@ -186,7 +185,8 @@ public static class RandomFilterStudy
         var (channels, height, width) = ImagePatches.Geometry(train, 1);
         int[] shape = [channels, height, width];
         int depth = preset.Architectures.Max(a => a.Stages);
-        foreach (var a in preset.Architectures) Architecture(shape, preset.Stages, a, train.ClassCount);
+        // Built before pretraining, so a stage that does not fit fails at once.
+        var specs = preset.Architectures.Select(a => Architecture(shape, preset.Stages, a, train.ClassCount)).ToList();
 
         var clock = Stopwatch.StartNew();
         var (dbn, _) = ConvolutionalDbn.TrainGreedy(backend, train, preset.Stages.Take(depth).ToList(), Boltzmann.VisibleUnits.Bernoulli,
@@ -198,9 +198,9 @@ public static class RandomFilterStudy
         var trainData = SupervisedData.FromDataset(train);
         var testData = SupervisedData.FromDataset(test);
         var cells = new List<FilterStudyCell>();
-        foreach (var architecture in preset.Architectures)
+        for (int row = 0; row < specs.Count; row++)
         {
-            var spec = Architecture(shape, preset.Stages, architecture, train.ClassCount);
+            var (architecture, spec) = (preset.Architectures[row], specs[row]);
             foreach (var source in Enum.GetValues<FilterSource>())
             {
                 var net = new FeedForwardNet(backend, spec, seed);
