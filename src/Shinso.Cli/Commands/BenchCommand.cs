@@ -42,7 +42,7 @@ internal static class BenchCommand
         command.SetAction(r =>
         {
             string name = r.GetValue(model)!;
-            var config = Preset(name);
+            var config = Preset(name, BenchPresetNames);
             int b = r.GetValue(batch);
             if (b < 1) throw new UsageException($"--batch must be >= 1, got {b}.");
             using var backend = CommonOptions.CreateBackend(r, r.GetValue(threads), r.GetValue(path)!);
@@ -81,27 +81,50 @@ internal static class BenchCommand
     /// <summary>The presets the benchmarks take: the feed-forward ones and the autoencoders' nets on 784 inputs (Fashion-MNIST's).</summary>
     private static IEnumerable<string> BenchPresetNames => Presets.Names.Concat(AutoencoderPresets.Names.Where(n => n != "stacked-autoencoder"));
 
-    private static TrainingConfig Preset(string name) =>
+    private static TrainingConfig Preset(string name, IEnumerable<string> accepted) =>
         Presets.Find(name) ?? (name != "stacked-autoencoder" ? AutoencoderPresets.Find(name, 784)?.Config : null)
-        ?? throw new UsageException($"--model: unknown preset '{name}'; expected one of {string.Join(", ", BenchPresetNames)}.");
+        ?? throw new UsageException($"--model: unknown preset '{name}'; expected one of {string.Join(", ", accepted)}.");
 
+    /// <summary>
+    /// <c>shinso bench train</c>: samples/s of a feed-forward preset's training step on random data, or, for a convolutional RBM
+    /// preset, seconds per CD-1 epoch over the training images (<see cref="BenchConvolutionalRbm"/>).
+    /// </summary>
     private static Command CreateTrain()
     {
-        var model = new Option<string>("--model") { Description = $"A preset: {string.Join(", ", BenchPresetNames)}", Required = true };
-        var batch = new Option<int>("--batch") { Description = "Minibatch size", DefaultValueFactory = _ => 100 };
+        var names = BenchPresetNames.Concat(BenchConvolutionalRbm.Names).ToList();
+        var model = new Option<string>("--model") { Description = $"A preset: {string.Join(", ", names)}", Required = true };
+        var batch = new Option<int?>("--batch") { Description = "Minibatch size (default 100; conv-rbm: its preset's, 50)" };
         var threads = CommonOptions.Threads();
         var path = CommonOptions.Path();
-        var repeat = new Option<int>("--repeat") { Description = "Timed samples", DefaultValueFactory = _ => 5 };
-        var minTime = new Option<double>("--min-time") { Description = "Seconds per timed sample", DefaultValueFactory = _ => 1.0 };
+        var repeat = new Option<int?>("--repeat") { Description = "Timed samples (default 5; conv-rbm: timed epochs after a warm-up one, default 2)" };
+        var minTime = new Option<double>("--min-time") { Description = "Seconds per timed sample (feed-forward presets)", DefaultValueFactory = _ => 1.0 };
         var json = CommonOptions.Json();
         var optimizerName = new Option<string?>("--optimizer") { Description = "Time this update rule instead of the preset's (a peer's, e.g. momentum for PyTorch's SGD with momentum)" };
-        var command = new Command("train", "Training throughput (forward, loss, backward, update) on random data, samples/s");
-        foreach (var o in new Option[] { model, batch, threads, path, repeat, minTime, optimizerName, json }) command.Options.Add(o);
+        var data = CommonOptions.Data();
+        data.Description = "conv-rbm: the training images (default: Fashion-MNIST from the Debian package, else the embedded subset); feed-forward presets train on random data";
+        var limit = new Option<int?>("--limit") { Description = "conv-rbm: use only the first N training images" };
+        var command = new Command("train", "Training throughput: samples/s of a feed-forward step on random data, or seconds per CD-1 epoch of conv-rbm on the training images");
+        foreach (var o in new Option[] { model, batch, threads, path, repeat, minTime, optimizerName, data, limit, json }) command.Options.Add(o);
         command.SetAction(r =>
         {
             string name = r.GetValue(model)!;
-            var config = Preset(name);
-            int b = r.GetValue(batch);
+            if (BenchConvolutionalRbm.Names.Contains(name))
+            {
+                if (r.GetValue(optimizerName) is not null) throw new UsageException("--optimizer: conv-rbm trains with its preset's momentum schedule; the option applies to feed-forward presets.");
+                int epochs = r.GetValue(repeat) ?? 2;
+                if (epochs < 1) throw new UsageException($"--repeat must be >= 1, got {epochs}.");
+                if (r.GetValue(limit) is int l && l < 1) throw new UsageException($"--limit must be >= 1, got {l}.");
+                var loaded = CommonOptions.LoadData(r.GetValue(data), null);
+                using var rbmBackend = CommonOptions.CreateBackend(r, r.GetValue(threads), r.GetValue(path)!);
+                BenchConvolutionalRbm.Run(rbmBackend, name, loaded, r.GetValue(limit), r.GetValue(batch), epochs, r.GetValue(json));
+                return 0;
+            }
+            if (r.GetValue(data) is not null || r.GetValue(limit) is not null)
+                throw new UsageException($"--data and --limit apply to {string.Join(", ", BenchConvolutionalRbm.Names)}; feed-forward presets train on random data.");
+            int samples = r.GetValue(repeat) ?? 5;
+            if (samples < 1) throw new UsageException($"--repeat must be >= 1, got {samples}.");
+            var config = Preset(name, names);
+            int b = r.GetValue(batch) ?? 100;
             if (b < 1) throw new UsageException($"--batch must be >= 1, got {b}.");
             using var backend = CommonOptions.CreateBackend(r, r.GetValue(threads), r.GetValue(path)!);
             var net = new FeedForwardNet(backend, config.Architecture, 1);
@@ -133,7 +156,7 @@ internal static class BenchCommand
                 net.Backward();
                 optimizer.Step(net.Parameters, 0);
             }
-            var (bestSeconds, medianSeconds) = BenchTiming.Measure(Step, () => { }, r.GetValue(repeat), r.GetValue(minTime));
+            var (bestSeconds, medianSeconds) = BenchTiming.Measure(Step, () => { }, samples, r.GetValue(minTime));
             double best = b / bestSeconds, median = b / medianSeconds;
             if (r.GetValue(json))
             {

@@ -94,4 +94,22 @@ public sealed class CliTests : IDisposable
         Assert.Equal("gemm", (string?)result["benchmark"]);
         Assert.True((double)result["gflops_best"]! > 0);
     }
+
+    [Fact]
+    public void Bench_train_times_conv_rbm_epochs_on_the_training_images_and_refuses_options_that_do_not_apply()
+    {
+        var (code, stdout, stderr) = Shinso("bench", "train", "--model", "conv-rbm", "--data", TestData.EmbeddedSubset, "--limit", "120", "--repeat", "1", "--threads", "1", "--json");
+        Assert.True(code == 0, stderr);
+        var result = LastJsonLine(stdout);
+        Assert.Equal("conv-rbm", (string?)result["model"]);
+        Assert.Equal(50, (int)result["batch"]!);
+        Assert.Equal(100, (int)result["images"]!);   // two whole batches of 50; the partial one is dropped
+        Assert.True((double)result["seconds_per_epoch_best"]! > 0);
+        (code, _, stderr) = Shinso("bench", "train", "--model", "conv-rbm", "--data", TestData.EmbeddedSubset, "--optimizer", "adam");
+        Assert.NotEqual(0, code);
+        Assert.Contains("--optimizer", stderr);
+        (code, _, stderr) = Shinso("bench", "train", "--model", "linreg", "--limit", "10");
+        Assert.NotEqual(0, code);
+        Assert.Contains("--data and --limit apply to conv-rbm", stderr);
+    }
 }

@@ -164,6 +164,63 @@ internal static class NaiveKernels
         double r = Math.Sqrt(-2.0 * Math.Log(u1));
         return (i & 1) == 0 ? r * Math.Cos(2 * Math.PI * u2) : r * Math.Sin(2 * Math.PI * u2);
     }
+
+    // ---- probabilistic max-pooling -------------------------------------------------------------
+
+    /// <summary>Each block's softmax over "all off" (weight 1) and its units (weights exp(I)), in double: detection and pooling probabilities.</summary>
+    public static (double[] Hidden, double[] Pool) ProbabilisticPooling(float[] input, int planes, int height, int width, int block)
+    {
+        int rows = height / block, columns = width / block;
+        var hidden = new double[input.Length];
+        var pool = new double[planes * rows * columns];
+        for (int plane = 0; plane < planes; plane++)
+            for (int by = 0; by < rows; by++)
+                for (int bx = 0; bx < columns; bx++)
+                {
+                    double total = 1;
+                    for (int i = 0; i < block; i++)
+                        for (int j = 0; j < block; j++) total += Math.Exp(input[plane * height * width + (by * block + i) * width + bx * block + j]);
+                    for (int i = 0; i < block; i++)
+                        for (int j = 0; j < block; j++)
+                        {
+                            int at = plane * height * width + (by * block + i) * width + bx * block + j;
+                            hidden[at] = Math.Exp(input[at]) / total;
+                        }
+                    pool[(plane * rows + by) * columns + bx] = 1 - 1 / total;
+                }
+        return (hidden, pool);
+    }
+
+    /// <summary>
+    /// The block sampler: block b (row-major over plane, block row, block column) takes the uniform at position <c>counter*4 + b</c>
+    /// and turns on the first unit, in row-major order, whose running sum of <paramref name="hidden"/> exceeds it.
+    /// </summary>
+    public static (float[] Samples, float[] Pool) SampleProbabilisticPooling(RandomStream stream, ulong counter, float[] hidden, int planes, int height, int width, int block)
+    {
+        int rows = height / block, columns = width / block;
+        var samples = new float[hidden.Length];
+        var pool = new float[planes * rows * columns];
+        for (int plane = 0; plane < planes; plane++)
+            for (int by = 0; by < rows; by++)
+                for (int bx = 0; bx < columns; bx++)
+                {
+                    int index = (plane * rows + by) * columns + bx;
+                    float u = Uniform(stream, counter, index), running = 0f;
+                    for (int i = 0; i < block && pool[index] == 0; i++)
+                        for (int j = 0; j < block; j++)
+                        {
+                            int at = plane * height * width + (by * block + i) * width + bx * block + j;
+                            running += hidden[at];
+                            if (u < running)
+                            {
+                                samples[at] = 1f;
+                                pool[index] = 1f;
+                                break;
+                            }
+                        }
+                }
+        return (samples, pool);
+    }
 }
 
 /// <summary>Shared data and assertions for the kernel tests.</summary>

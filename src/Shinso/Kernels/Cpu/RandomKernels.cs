@@ -88,6 +88,26 @@ public static unsafe class RandomKernels
             Run(new DropoutOperator(m, keepProbability, 1f / keepProbability), stream, counter, mask.Length, options, UniformGrain);
     }
 
+    /// <summary>
+    /// <c>destination[k]</c> = the uniform at position <c>counter*4 + first + k</c> of <paramref name="stream"/>, on the calling thread
+    /// (for kernels that draw inside their own parallel loop); <paramref name="first"/> need not be a multiple of 4, and at most
+    /// <see cref="UniformAtMaxLength"/> values are drawn per call.
+    /// </summary>
+    internal static void UniformAt(RandomStream stream, ulong counter, long first, Span<float> destination, SimdPath path)
+    {
+        if (destination.Length > UniformAtMaxLength) throw new ArgumentException($"At most {UniformAtMaxLength} values per call, got {destination.Length}.", nameof(destination));
+        long aligned = first & ~3L;
+        int skip = (int)(first - aligned);
+        Span<float> words = stackalloc float[UniformAtMaxLength + 4];
+        words = words[..(destination.Length + skip)];
+        fixed (float* w = words)
+            Generate(new UniformOperator(w - aligned), stream, counter, (nint)aligned, (nint)(first + destination.Length), path);
+        words[skip..].CopyTo(destination);
+    }
+
+    /// <summary>The most values one <see cref="UniformAt"/> call draws (its buffer is on the stack).</summary>
+    internal const int UniformAtMaxLength = 256;
+
     // ---------------------------------------------------------------------------------------------
 
     private static void Run<TOp>(TOp op, RandomStream stream, ulong counter, int length, in CpuKernelOptions options, int grain)
