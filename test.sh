@@ -15,8 +15,9 @@ fi
 # Debian packages the suite uses; each is installed only when missing. python3-onnx is the ONNX checker the
 # export tests run (with /usr/bin/python3); ONNX Runtime itself runs in the test process (the Microsoft.ML.OnnxRuntime
 # package). ocl-icd-libopencl1 + pocl-opencl-icd: a real OpenCL platform on the CPU for the OpenCL backend's tests.
+# libonnx-testdata: the ONNX project's operator conformance cases, which the importer's tests run.
 # dataset-fashion-mnist: the full set, which a test compares with the embedded subset (it fails, not skips, under CI=true).
-apt_packages=(python3-onnx ocl-icd-libopencl1 pocl-opencl-icd)
+apt_packages=(python3-onnx ocl-icd-libopencl1 pocl-opencl-icd libonnx-testdata)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

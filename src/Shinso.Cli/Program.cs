@@ -8,6 +8,8 @@ root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(SampleCommand.Create());
 root.Subcommands.Add(CompleteCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
+root.Subcommands.Add(InspectCommand.Create());
+root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(DevicesCommand.Create());
 root.Subcommands.Add(ReproCommand.Create());

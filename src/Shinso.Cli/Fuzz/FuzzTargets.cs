@@ -55,7 +55,16 @@ internal static class FuzzTargets
         new("csv", "train.csv", () => Encoding.ASCII.GetBytes("label,a,b,c\n1,0,255,17\n0,3,4,5\n2,250,1,0\n"), path => CsvTable.Read(path)),
         new("table", "table.csv", () => Encoding.ASCII.GetBytes("x,y,price\n1.5,2,10.25\n-3,4e2,11\n0.125,7,12.5\n"), path => NumericTable.Read(path)),
         new("config", "config.json", Config, path => Commands.TrainCommand.LoadConfig(path)),
+        new("onnx", "model.onnx", OnnxModelBytes, path => Onnx.Import.OnnxModel.Load(path)),
     ];
+
+    /// <summary>A small convolutional net as Shinso exports it: initialisers, int64 shape constants, attributes of several kinds.</summary>
+    private static byte[] OnnxModelBytes() => ViaFile("model.onnx", path =>
+    {
+        var spec = new FeedForwardSpec([1, 6, 6], [LayerSpec.Conv(2, 3), LayerSpec.Of("relu"), LayerSpec.Pool("maxpool", 2), LayerSpec.Of("flatten"), LayerSpec.Dense(3)],
+            "softmax-cross-entropy");
+        Onnx.OnnxExporter.Export(new FeedForwardNet(Backend, spec, 4), path);
+    });
 
     private static byte[] Gzip(byte[] raw)
     {

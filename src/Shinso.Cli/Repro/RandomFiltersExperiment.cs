@@ -50,7 +50,8 @@ internal sealed class RandomFiltersExperiment : Experiment
         string P(double x) => x.ToString("P2", CultureInfo.InvariantCulture);
         string stages = string.Join(", ", preset.Stages.Select((s, i) => $"stage {i + 1}: {s.Groups} filters {s.Filter}x{s.Filter}, {s.Block}x{s.Block} average pooling"));
         var t = preset.Training;
-        string setting = $"{stages}; tanh units; backprop {t.Optimizer.Name} at {t.Optimizer.LearningRate.ToString(CultureInfo.InvariantCulture)}, {t.Training.Epochs} epochs of batch {t.Training.BatchSize}; " +
+        string rates = preset.RandomFiltersLearningRate is float r ? $" ({r.ToString(CultureInfo.InvariantCulture)} for the classifier on random filters)" : "";
+        string setting = $"{stages}; tanh units; backprop {t.Optimizer.Name} at {t.Optimizer.LearningRate.ToString(CultureInfo.InvariantCulture)}{rates}, {t.Training.Epochs} epochs of batch {t.Training.BatchSize}; " +
                          $"pretraining: {preset.PretrainEpochs} CD-1 epochs per layer with the cdbn preset's settings; seed {context.Seed}; {train.Count:N0} training / {test.Count:N0} test images";
         var report = new ExperimentReport(this);
         foreach (var architecture in preset.Architectures)

@@ -170,6 +170,34 @@ public static class NumpyArchive
         return arrays;
     }
 
+    /// <summary>Writes a float32 <c>.npy</c> file (format 1.0, C order) atomically: a temporary file renamed over <paramref name="path"/>.</summary>
+    /// <exception cref="ArgumentException">The data's length is not the product of the shape.</exception>
+    public static void WriteArray(string path, IReadOnlyList<int> shape, ReadOnlySpan<float> data) =>
+        WriteArray(path, shape, "<f4", System.Runtime.InteropServices.MemoryMarshal.AsBytes(data), data.Length);
+
+    /// <summary>Writes an int64 <c>.npy</c> file (format 1.0, C order) atomically.</summary>
+    /// <exception cref="ArgumentException">The data's length is not the product of the shape.</exception>
+    public static void WriteArray(string path, IReadOnlyList<int> shape, ReadOnlySpan<long> data) =>
+        WriteArray(path, shape, "<i8", System.Runtime.InteropServices.MemoryMarshal.AsBytes(data), data.Length);
+
+    private static void WriteArray(string path, IReadOnlyList<int> shape, string descr, ReadOnlySpan<byte> payload, int count)
+    {
+        long expected = 1;
+        foreach (int d in shape) expected *= d;
+        if (expected != count) throw new ArgumentException($"Shape {Text(shape)} holds {expected} elements, but {count} were given.", nameof(shape));
+        string dictionary = $"{{'descr': '{descr}', 'fortran_order': False, 'shape': {Text(shape)}, }}";
+        // The header (magic, version, length, dictionary, padding, newline) is a multiple of 64 bytes, as NumPy writes it.
+        int unpadded = Magic.Length + 2 + 2 + dictionary.Length + 1;
+        string header = dictionary + new string(' ', (64 - unpadded % 64) % 64) + "\n";
+        var bytes = new byte[Magic.Length + 4 + header.Length + payload.Length];
+        Magic.CopyTo(bytes);
+        bytes[Magic.Length] = 1;
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(Magic.Length + 2), (ushort)header.Length);
+        Encoding.Latin1.GetBytes(header, bytes.AsSpan(Magic.Length + 4));
+        payload.CopyTo(bytes.AsSpan(Magic.Length + 4 + header.Length));
+        IO.AtomicFile.WriteAllBytes(path, bytes);
+    }
+
     /// <summary>Reads one <c>.npy</c> array from <paramref name="stream"/>; <paramref name="path"/> and <paramref name="name"/> name it in errors.</summary>
     /// <exception cref="DataFormatException">The magic string, header, element type, order or payload is wrong.</exception>
     public static NumpyArray ReadArray(Stream stream, string path, string name)

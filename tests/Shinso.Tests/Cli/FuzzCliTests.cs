@@ -18,7 +18,7 @@ public sealed class FuzzCliTests : IDisposable
         var (code, stdout, stderr) = CliTests.Shinso("fuzz", "all", "--iterations", "2000", "--seed", "7", "--json");
         Assert.True(code == 0, stderr);
         var report = (JsonObject)JsonNode.Parse(stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1])!;
-        foreach (var format in new[] { "model", "rbm", "dbn", "checkpoint", "idx", "idx-gz", "cifar", "npz", "csv", "table", "config" })
+        foreach (var format in new[] { "model", "rbm", "dbn", "checkpoint", "idx", "idx-gz", "cifar", "npz", "csv", "table", "config", "onnx" })
         {
             var result = report[format]!.AsObject();
             Assert.Equal(0, (int)result["undocumented"]!);

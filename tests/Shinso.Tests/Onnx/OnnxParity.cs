@@ -59,7 +59,26 @@ internal sealed class OnnxParity : IDisposable
         var ort = _tools.Run(path, input, [batch, .. net.Spec.InputShape]);
         Assert.Equal(batch, ort.Dims[0]);
         AssertClose(expected, ort.Output, $"{name} (opset {options.Opset}, {options.Dense})");
+        AssertImportedClose(path, input, [batch, .. net.Spec.InputShape], ort.InputName, ort.OutputName, expected, $"{name} (opset {options.Opset}, {options.Dense})");
         return report;
+    }
+
+    /// <summary>The agreement of an exported model imported back with the net that wrote it.</summary>
+    public const float ImportTolerance = 1e-6f;
+
+    /// <summary>Imports <paramref name="path"/> and asserts its output on <paramref name="input"/> is within <see cref="ImportTolerance"/> of <paramref name="expected"/> (Shinso's own prediction), relative to the output's scale where it exceeds 1.</summary>
+    public void AssertImportedClose(string path, float[] input, int[] dims, string inputName, string outputName, float[] expected, string context)
+    {
+        var model = Shinso.Onnx.Import.OnnxModel.Load(path);
+        var outputs = model.Run(Backend, new Dictionary<string, Shinso.Onnx.Import.OnnxValue> { [inputName] = Shinso.Onnx.Import.OnnxValue.FromFloats(dims, input) });
+        var actual = outputs[outputName].Floats!;
+        Assert.True(expected.Length == actual.Length, $"{context}: Shinso gives {expected.Length} values, its import {actual.Length}.");
+        for (int i = 0; i < expected.Length; i++)
+        {
+            if (expected[i].Equals(actual[i])) continue;
+            float bound = ImportTolerance * Math.Max(1f, MathF.Abs(expected[i]));
+            Assert.True(MathF.Abs(expected[i] - actual[i]) <= bound, $"{context}: imported back, value {i} is {actual[i]:R}; the net gives {expected[i]:R} (more than {bound:G3} apart).");
+        }
     }
 
     /// <summary>Shinso's outputs in the last <see cref="ExportAndCompare"/>, for callers that bound how many cases were degenerate.</summary>

@@ -58,8 +58,24 @@ public sealed class OnnxToolchain : IDisposable
             var tensor = new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>(input, dims);
             using var results = session.Run([Microsoft.ML.OnnxRuntime.NamedOnnxValue.CreateFromTensor(inputName, tensor)], [outputName]);
             var output = results.First().AsTensor<float>();
-            return new OrtResult(output.ToArray(), output.Dimensions.ToArray(), inputName, outputName);
+            var result = new OrtResult(output.ToArray(), output.Dimensions.ToArray(), inputName, outputName);
+            AssertImportAgrees(model, input, dims, result);
+            return result;
         }
+    }
+
+    /// <summary>
+    /// Every file ONNX Runtime runs here is one Shinso exported: Shinso's importer must read it back and agree with ONNX Runtime
+    /// on the same input, output for output (shape and values, within <see cref="OnnxParity.Tolerance"/>).
+    /// </summary>
+    private static void AssertImportAgrees(string model, float[] input, int[] dims, OrtResult ort)
+    {
+        using var backend = new Shinso.Backends.CpuBackend(new Shinso.Kernels.Cpu.CpuKernelOptions(Shinso.Kernels.Cpu.SimdPath.Auto, 1));
+        var imported = Shinso.Onnx.Import.OnnxModel.Load(model);
+        var outputs = imported.Run(backend, new Dictionary<string, Shinso.Onnx.Import.OnnxValue> { [ort.InputName] = Shinso.Onnx.Import.OnnxValue.FromFloats(dims, input) });
+        var mine = outputs[ort.OutputName];
+        Assert.True(mine.Shape.SequenceEqual(ort.Dims), $"{Path.GetFileName(model)} imported: shape {Shinso.Onnx.Import.OnnxValue.ShapeText(mine.Shape)}, ONNX Runtime [{string.Join(", ", ort.Dims)}].");
+        OnnxParity.AssertClose(ort.Output, mine.Floats!, $"{Path.GetFileName(model)} imported by Shinso against ONNX Runtime");
     }
 
     /// <summary>Runs <c>onnx.checker.check_model(model, full_check=True)</c>; fails the test if it rejects the file, else returns what onnx parsed.</summary>

@@ -37,8 +37,9 @@ public sealed record FilterStudyArchitecture(int Stages, bool Rectified)
 /// <param name="Pretraining">CD settings of the convolutional DBN (its layers' learning-rate scales are the stages').</param>
 /// <param name="PretrainEpochs">CD epochs per layer.</param>
 /// <param name="Training">Backprop of every net (architecture replaced per net): the classifier alone for random filters, the whole net otherwise.</param>
+/// <param name="RandomFiltersLearningRate">The learning rate when only the classifier trains (random filters); null keeps <paramref name="Training"/>'s.</param>
 public sealed record FilterStudyPreset(IReadOnlyList<ConvolutionalLayerSpec> Stages, IReadOnlyList<FilterStudyArchitecture> Architectures,
-    Boltzmann.RbmTrainingOptions Pretraining, int PretrainEpochs, TrainingConfig Training);
+    Boltzmann.RbmTrainingOptions Pretraining, int PretrainEpochs, TrainingConfig Training, float? RandomFiltersLearningRate = null);
 
 /// <summary>One cell of the table.</summary>
 /// <param name="Architecture">The row.</param>
@@ -63,15 +64,19 @@ public static class RandomFilterStudy
     /// <summary>The study's default preset.</summary>
     /// <remarks>
     /// The convolutional DBN preset's layers (24 groups of 5x5, 40 groups of 5x5 at a tenth of the rate, 2x2 blocks) are the stages,
-    /// pretrained with its CD settings; backprop is momentum SGD at 0.05 for 5 epochs of batch 100.
+    /// pretrained with its CD settings; backprop is momentum SGD for 5 epochs of batch 100, at 0.01 for the nets trained throughout
+    /// and 0.02 for the classifier on random filters. Chosen on a validation split (the first 50,000 training images against the
+    /// last 10,000; rates 0.05, 0.02 and 0.01, each with all nine nets): at 0.05 the two-stage abs nets with learned and pretrained
+    /// filters diverged (10 %); at 0.02 and 0.01 the nine nets averaged 84.81 and 84.80 %, with random filters best at 0.02
+    /// (mean 84.12 against 82.57 %) and learned and pretrained ones at 0.01 (86.99 against 86.67 %, 84.84 against 83.64 %).
     /// </remarks>
     public static FilterStudyPreset Default => new(ConvolutionalDbnPresets.Find("cdbn")!.Layers,
         [new FilterStudyArchitecture(2, true), new FilterStudyArchitecture(2, false), new FilterStudyArchitecture(1, true)],
         ConvolutionalDbnPresets.CdTraining, 5,
         ConvolutionalDbnPresets.FineTuning with
         {
-            Optimizer = ConvolutionalDbnPresets.FineTuning.Optimizer with { LearningRate = 0.05f },
-        });
+            Optimizer = ConvolutionalDbnPresets.FineTuning.Optimizer with { LearningRate = 0.01f },
+        }, RandomFiltersLearningRate: 0.02f);
 
     /// <summary>
     /// The net of <paramref name="architecture"/> on images of <paramref name="imageShape"/>: per stage conv (he-normal weights from
@@ -211,6 +216,8 @@ public static class RandomFilterStudy
                     FrozenLayers = source == FilterSource.Random ? ConvolutionLayers(spec) : [],
                 };
                 var config = preset.Training with { Architecture = spec, Training = options };
+                if (source == FilterSource.Random && preset.RandomFiltersLearningRate is float rate)
+                    config = config with { Optimizer = config.Optimizer with { LearningRate = rate } };
                 clock.Restart();
                 new Trainer(net, config.CreateOptimizer(), options).Fit(trainData);
                 double seconds = clock.Elapsed.TotalSeconds;

@@ -1,0 +1,218 @@
+using Google.Protobuf;
+using Shinso.Backends;
+using Shinso.Onnx.Import.Operators;
+using Shinso.Onnx.Protos;
+
+namespace Shinso.Onnx.Import;
+
+/// <summary>A graph input or output as the file declares it.</summary>
+/// <param name="Name">The value's name.</param>
+/// <param name="ElementType">The declared element type code (ONNX <c>TensorProto.DataType</c>), 0 when not declared.</param>
+/// <param name="Shape">Each dimension's size, or null where it is symbolic (such as a batch dimension) or not declared; null for no declared shape.</param>
+public sealed record OnnxValueInfo(string Name, int ElementType, IReadOnlyList<long?>? Shape)
+{
+    /// <summary>The shape as text, e.g. <c>[batch, 784]</c>.</summary>
+    public string ShapeText(IReadOnlyList<string?>? names = null) =>
+        Shape is null ? "(no shape)" : $"[{string.Join(", ", Shape.Select((d, i) => d?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? names?[i] ?? "?"))}]";
+}
+
+/// <summary>
+/// An ONNX model read from a file (IR versions 3 to 9, default-domain opsets 1 to 17), validated and ready to run on any
+/// backend: the graph's nodes in order, its initialisers decoded, every operator known. Running it evaluates the nodes one
+/// by one; convolutions, matrix products, pooling, normalisation, softmax and the activations Shinso has kernels for run
+/// through the backend seam, the shape operators and the remaining elementwise ones on the host.
+/// </summary>
+/// <example>
+/// <code>
+/// var model = OnnxModel.Load("model.onnx");
+/// var outputs = model.Run(backend, new Dictionary&lt;string, OnnxValue&gt; { ["input"] = OnnxValue.FromFloats([1, 784], pixels) });
+/// </code>
+/// </example>
+public sealed class OnnxModel
+{
+    /// <summary>The oldest IR version read.</summary>
+    public const int MinIrVersion = 3;
+
+    /// <summary>The newest IR version read.</summary>
+    public const int MaxIrVersion = 9;
+
+    /// <summary>The oldest default-domain opset read (operators whose early versions differ, such as Add's pre-7 broadcast attribute, say so when they meet one).</summary>
+    public const int MinOpset = 1;
+
+    /// <summary>The newest default-domain opset read.</summary>
+    public const int MaxOpset = 17;
+
+    private readonly GraphProto _graph;
+    private readonly Dictionary<string, OnnxValue> _initialisers;
+    private readonly OnnxOperator[] _operators;
+
+    private OnnxModel(string source, ModelProto model, Dictionary<string, OnnxValue> initialisers, OnnxOperator[] operators,
+        IReadOnlyList<OnnxValueInfo> inputs, IReadOnlyList<OnnxValueInfo> outputs, int opset)
+    {
+        Source = source;
+        _graph = model.Graph;
+        _initialisers = initialisers;
+        _operators = operators;
+        Inputs = inputs;
+        Outputs = outputs;
+        Opset = opset;
+        IrVersion = (int)model.IrVersion;
+        Producer = (model.ProducerName + " " + model.ProducerVersion).Trim();
+    }
+
+    /// <summary>Where the model came from, as errors name it.</summary>
+    public string Source { get; }
+
+    /// <summary>The IR version of the file.</summary>
+    public int IrVersion { get; }
+
+    /// <summary>The default domain's operator-set version.</summary>
+    public int Opset { get; }
+
+    /// <summary>The tool that wrote the file, as it says (may be empty).</summary>
+    public string Producer { get; }
+
+    /// <summary>The inputs a caller feeds (graph inputs that are not initialisers).</summary>
+    public IReadOnlyList<OnnxValueInfo> Inputs { get; }
+
+    /// <summary>The graph's outputs.</summary>
+    public IReadOnlyList<OnnxValueInfo> Outputs { get; }
+
+    /// <summary>The distinct operators of the graph, in the order they first appear.</summary>
+    public IReadOnlyList<string> Operators => _graph.Node.Select(n => n.OpType).Distinct().ToList();
+
+    /// <summary>The nodes.</summary>
+    public int NodeCount => _graph.Node.Count;
+
+    /// <summary>Elements of the float initialisers: the parameter count.</summary>
+    public long ParameterCount => _initialisers.Values.Where(v => v.ElementType == OnnxElementType.Float).Sum(v => (long)v.Length);
+
+    /// <summary>Reads and validates <paramref name="path"/>.</summary>
+    /// <exception cref="OnnxImportException">The file is missing, is not a valid ONNX model, or its graph is malformed.</exception>
+    /// <exception cref="OnnxUnsupportedException">The graph needs an operator, opset or element type Shinso does not implement.</exception>
+    public static OnnxModel Load(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (!File.Exists(path)) throw new OnnxImportException($"{path} does not exist.");
+        byte[] bytes;
+        try { bytes = File.ReadAllBytes(path); }
+        catch (IOException e) { throw new OnnxImportException($"{path}: {e.Message}", e); }
+        return Parse(bytes, path, Path.GetDirectoryName(Path.GetFullPath(path)));
+    }
+
+    /// <summary>Reads and validates a model from <paramref name="bytes"/>; <paramref name="source"/> names it in errors and <paramref name="directory"/> holds its external data files, if any.</summary>
+    /// <exception cref="OnnxImportException">The bytes are not a valid ONNX model, or its graph is malformed.</exception>
+    /// <exception cref="OnnxUnsupportedException">The graph needs an operator, opset or element type Shinso does not implement.</exception>
+    public static OnnxModel Parse(byte[] bytes, string source, string? directory = null)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        ModelProto model;
+        try { model = ModelProto.Parser.ParseFrom(bytes); }
+        catch (InvalidProtocolBufferException e) { throw new OnnxImportException($"{source} is not an ONNX model (protobuf: {e.Message}).", e); }
+        if (!model.HasIrVersion || model.IrVersion < MinIrVersion || model.IrVersion > MaxIrVersion)
+            throw new OnnxUnsupportedException($"{source}: ir_version is {(model.HasIrVersion ? model.IrVersion.ToString(System.Globalization.CultureInfo.InvariantCulture) : "missing")}; Shinso reads {MinIrVersion} to {MaxIrVersion}.", "");
+        var graph = model.Graph ?? throw new OnnxImportException($"{source}: the model has no graph.");
+        int opset = -1;
+        foreach (var o in model.OpsetImport)
+            if (o.Domain is "" or "ai.onnx") opset = (int)Math.Min(o.Version, int.MaxValue);
+        bool defaultDomain = graph.Node.Any(n => n.Domain is "" or "ai.onnx");
+        if (opset < 0 && defaultDomain) throw new OnnxImportException($"{source}: opset_import names no default-domain (ai.onnx) operator set.");
+        if (defaultDomain && (opset < MinOpset || opset > MaxOpset))
+            throw new OnnxUnsupportedException($"{source}: the default domain's opset is {opset}; Shinso reads {MinOpset} to {MaxOpset}.", "");
+
+        var defined = new HashSet<string>(StringComparer.Ordinal);
+        var initialisers = new Dictionary<string, OnnxValue>(StringComparer.Ordinal);
+        foreach (var t in graph.Initializer)
+        {
+            if (t.Name.Length == 0) throw new OnnxImportException($"{source}: an initialiser has no name.");
+            if (!initialisers.TryAdd(t.Name, TensorDecoding.Decode(t, $"{source}: initialiser '{t.Name}'", directory)))
+                throw new OnnxImportException($"{source}: initialiser '{t.Name}' is defined twice.");
+            defined.Add(t.Name);
+        }
+        var inputs = new List<OnnxValueInfo>();
+        foreach (var i in graph.Input)
+        {
+            if (initialisers.ContainsKey(i.Name)) continue; // IR < 4 lists initialisers among the inputs
+            if (i.Name.Length == 0) throw new OnnxImportException($"{source}: a graph input has no name.");
+            if (!defined.Add(i.Name)) throw new OnnxImportException($"{source}: graph input '{i.Name}' is defined twice.");
+            inputs.Add(Info(i, source, "input"));
+        }
+
+        var operators = new OnnxOperator[graph.Node.Count];
+        for (int n = 0; n < graph.Node.Count; n++)
+        {
+            var node = graph.Node[n];
+            string name = $"node {n} '{(node.Name.Length > 0 ? node.Name : string.Join(",", node.Output))}' ({node.OpType}) of {source}";
+            if (node.Domain is not ("" or "ai.onnx"))
+                throw new OnnxUnsupportedException($"{name}: operators of domain '{node.Domain}' are not supported; Shinso implements the default domain.", node.OpType);
+            operators[n] = OperatorRegistry.Find(node.OpType)
+                ?? throw new OnnxUnsupportedException($"{name}: operator {node.OpType} is not supported; Shinso implements {string.Join(", ", OperatorRegistry.Names)}.", node.OpType);
+            foreach (var input in node.Input)
+                if (input.Length > 0 && !defined.Contains(input))
+                    throw new OnnxImportException($"{name}: input '{input}' is not defined by the graph's inputs, its initialisers or an earlier node (the graph is cyclic, out of order or refers to a missing tensor).");
+            foreach (var output in node.Output)
+                if (output.Length > 0 && !defined.Add(output))
+                    throw new OnnxImportException($"{name}: output '{output}' is already defined (ONNX graphs assign each name once).");
+        }
+        var outputs = new List<OnnxValueInfo>();
+        foreach (var o in graph.Output)
+        {
+            if (!defined.Contains(o.Name)) throw new OnnxImportException($"{source}: graph output '{o.Name}' is not computed by any node.");
+            outputs.Add(Info(o, source, "output"));
+        }
+        return new OnnxModel(source, model, initialisers, operators, inputs, outputs, opset);
+    }
+
+    /// <summary>
+    /// Evaluates the graph on <paramref name="backend"/> for <paramref name="inputs"/> (by name) and returns every graph output by name.
+    /// </summary>
+    /// <exception cref="OnnxImportException">An input is missing or has the wrong element type or rank, or a node's inputs do not fit it.</exception>
+    /// <exception cref="OnnxUnsupportedException">A node needs a form of its operator Shinso does not implement.</exception>
+    public IReadOnlyDictionary<string, OnnxValue> Run(IBackend backend, IReadOnlyDictionary<string, OnnxValue> inputs)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        ArgumentNullException.ThrowIfNull(inputs);
+        var values = new Dictionary<string, OnnxValue>(_initialisers, StringComparer.Ordinal);
+        foreach (var info in Inputs)
+        {
+            if (!inputs.TryGetValue(info.Name, out var value)) throw new OnnxImportException($"{Source}: input '{info.Name}' is not given; the model needs {string.Join(", ", Inputs.Select(i => i.Name))}.");
+            if (info.ElementType != 0 && info.ElementType != (int)value.ElementType)
+                throw new OnnxImportException($"{Source}: input '{info.Name}' is declared with element type {info.ElementType}, but a {value} tensor was given.");
+            if (info.Shape is { } shape)
+            {
+                bool fits = shape.Count == value.Rank;
+                for (int d = 0; fits && d < shape.Count; d++) fits = shape[d] is not long size || size == value.Shape[d];
+                if (!fits) throw new OnnxImportException($"{Source}: input '{info.Name}' is declared {info.ShapeText()}, but a {value} tensor was given.");
+            }
+            values[info.Name] = value;
+        }
+        foreach (var name in inputs.Keys)
+            if (!Inputs.Any(i => i.Name == name)) throw new OnnxImportException($"{Source}: '{name}' is not an input of the model; it takes {string.Join(", ", Inputs.Select(i => i.Name))}.");
+        for (int n = 0; n < _graph.Node.Count; n++)
+        {
+            var node = _graph.Node[n];
+            var arguments = new OnnxValue?[node.Input.Count];
+            for (int i = 0; i < arguments.Length; i++) arguments[i] = node.Input[i].Length == 0 ? null : values[node.Input[i]];
+            var context = new NodeContext(node, arguments, Opset, backend, Source);
+            OnnxValue[] results;
+            try { results = _operators[n](context); }
+            catch (ArgumentException e) { throw context.Error(e.Message); }
+            for (int o = 0; o < node.Output.Count && o < results.Length; o++)
+                if (node.Output[o].Length > 0) values[node.Output[o]] = results[o];
+            for (int o = results.Length; o < node.Output.Count; o++)
+                if (node.Output[o].Length > 0) throw context.Unsupported($"output {o} ('{node.Output[o]}') is not computed by Shinso's {node.OpType}.");
+        }
+        return Outputs.ToDictionary(o => o.Name, o => values[o.Name], StringComparer.Ordinal);
+    }
+
+    private static OnnxValueInfo Info(ValueInfoProto v, string source, string role)
+    {
+        if (v.Type is { } type && type.TensorType is null)
+            throw new OnnxUnsupportedException($"{source}: graph {role} '{v.Name}' is not a tensor (a sequence, map or optional value); Shinso imports tensor graphs.", "");
+        var tensor = v.Type?.TensorType;
+        IReadOnlyList<long?>? shape = tensor?.Shape is { } s
+            ? s.Dim.Select(d => d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue ? d.DimValue : (long?)null).ToList()
+            : null;
+        return new OnnxValueInfo(v.Name, tensor?.ElemType ?? 0, shape);
+    }
+}
