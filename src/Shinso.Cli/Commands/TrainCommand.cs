@@ -38,6 +38,10 @@ internal static class TrainCommand
         var code = new Option<int?>("--code") { Description = "Autoencoder presets: units of the code (e.g. 2 for a picture of the codes); sparse-coding presets: atoms" };
         var tile = new Option<int?>("--tile") { Description = "tiled-cnn: k, the period of the tiled layer's weight tying (1 is a convolution; default 2)" };
         var pretrainer = new Option<string?>("--pretrainer") { Description = "deep-autoencoder and stacked-autoencoder: pretrain each layer as an rbm or an autoencoder" };
+        var initFrom = new Option<string?>("--init-from")
+        {
+            Description = "Feed-forward presets and configs: start from an ONNX file's layer chain and weights (e.g. a net PyTorch trained); its architecture replaces the preset's",
+        };
         var standardize = new Option<bool?>("--standardize")
         {
             Description = "Standardise each input with the training rows' mean and deviation (true/false; folded into the first dense layer, " +
@@ -47,7 +51,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train a feed-forward net (a preset or a JSON config), an RBM, a deep belief net or a perceptron on any --data set, " +
                                            "or fit a regression to a CSV table's --target column");
         command.Arguments.Add(what);
-        foreach (var o in new Option[] { data, testData, target, standardize, epochs, batch, optimizer, lr, seed, threads, path, output, resume, json, pretrainEpochs, upDownEpochs, fineTuneEpochs, aisRuns, code, pretrainer, tile })
+        foreach (var o in new Option[] { data, testData, target, standardize, initFrom, epochs, batch, optimizer, lr, seed, threads, path, output, resume, json, pretrainEpochs, upDownEpochs, fineTuneEpochs, aisRuns, code, pretrainer, tile })
             command.Options.Add(o);
         command.SetAction(r =>
         {
@@ -57,6 +61,8 @@ internal static class TrainCommand
                 ?? throw new UsageException($"'{source}' is neither a preset ({string.Join(", ", AllPresetNames)}) nor an existing config file.");
             if ((r.GetValue(target) is not null || r.GetValue(standardize) is not null) && kind is not FeedForwardKind)
                 throw new UsageException($"--target and --standardize apply to feed-forward nets (a config file or {string.Join(", ", ModelKindRegistry.All.OfType<FeedForwardKind>().Single().Presets)}), not to {source}.");
+            if (r.GetValue(initFrom) is not null && kind is not FeedForwardKind)
+                throw new UsageException($"--init-from applies to feed-forward nets (a config file or {string.Join(", ", ModelKindRegistry.All.OfType<FeedForwardKind>().Single().Presets)}), not to {source}.");
             if (r.GetValue(tile) is not null && kind is not TiledCnnKind)
                 throw new UsageException($"--tile applies to {string.Join(", ", Shinso.Models.TiledNetworks.TiledCnnPresets.Names)}, not to {source}.");
             if (r.GetValue(fineTuneEpochs) is not null && kind is not (DbmKind or SparseCodingKind or TiledCnnKind or ConvolutionalDbnKind))
@@ -71,7 +77,7 @@ internal static class TrainCommand
             {
                 return kind.Train(new TrainArguments(r, source, r.GetValue(data), r.GetValue(testData), r.GetValue(epochs), r.GetValue(batch), r.GetValue(optimizer),
                 r.GetValue(lr), r.GetValue(seed), r.GetValue(threads), r.GetValue(path)!, r.GetValue(output), r.GetValue(resume), r.GetValue(json),
-                r.GetValue(pretrainEpochs), r.GetValue(upDownEpochs), r.GetValue(aisRuns), r.GetValue(target), r.GetValue(standardize), r.GetValue(code), r.GetValue(pretrainer), r.GetValue(fineTuneEpochs), r.GetValue(tile)));
+                r.GetValue(pretrainEpochs), r.GetValue(upDownEpochs), r.GetValue(aisRuns), r.GetValue(target), r.GetValue(standardize), r.GetValue(code), r.GetValue(pretrainer), r.GetValue(fineTuneEpochs), r.GetValue(tile), r.GetValue(initFrom)));
             }
             catch (TrainingDivergedException e) when (r.GetValue(json))
             {

@@ -52,6 +52,16 @@ internal sealed class FeedForwardKind : ModelKind
             if (a.Resume is not null) throw new UsageException("--standardize: the saved run's inputs were prepared once; a resumed run keeps them.");
             config = config with { Normalize = standardize };
         }
+        Shinso.Onnx.Import.FeedForwardImport.Chain? imported = null;
+        if (a.InitFrom is { } onnx)
+        {
+            if (a.Resume is not null) throw new UsageException("--init-from: a resumed run continues from its checkpoint's weights.");
+            try { imported = Shinso.Onnx.Import.FeedForwardImport.Read(Commands.InspectCommand.Load(onnx)); }
+            catch (Shinso.Onnx.Import.OnnxImportException e) { throw new UsageException($"--init-from: {e.Message}"); }
+            // The graph's weights expect the inputs it was trained on: standardising them would change what it computes.
+            if (a.Standardize == true) throw new UsageException("--standardize: the imported weights take the inputs their graph was trained on; standardising them would change what the net computes.");
+            config = config with { Architecture = imported.Spec, Normalize = false };
+        }
         if (config.Architecture.CodeIndex >= 0)
         {
             if (table is not null) throw new UsageException($"{a.Source}: its net has a code layer, so it reconstructs its inputs; --target fits a table's column.");
@@ -62,7 +72,8 @@ internal sealed class FeedForwardKind : ModelKind
         RunData data = table is not null ? table : new ClassificationRunData(CommonOptions.LoadData(a.Data, a.TestData));
         using var backend = a.CreateBackend();
         var summary = TrainingRun.Execute(name, config, backend, data, a.RunDirectory(name), overrides,
-            epochCompleted: a.Json ? m => Console.WriteLine(Checkpoint.MetricsJson(m).ToJsonString()) : null);
+            epochCompleted: a.Json ? m => Console.WriteLine(Checkpoint.MetricsJson(m).ToJsonString()) : null,
+            initialize: imported is null ? null : (net, _) => Shinso.Onnx.Import.FeedForwardImport.Load(imported, net));
         if (summary.RegressionLines is { Count: > 0 } lines)
         {
             CommonOptions.Err.MarkupLine($"after {summary.Epochs} epochs: {Markup.Escape(lines[0])}; model: {Markup.Escape(summary.ModelPath)}");

@@ -22,7 +22,7 @@ internal enum ModelAction
 /// <summary>The options of <c>shinso train</c> as typed (null: not given).</summary>
 internal sealed record TrainArguments(ParseResult Parse, string Source, string? Data, string? TestData, int? Epochs, int? Batch, string? Optimizer,
     float? LearningRate, ulong? Seed, int Threads, string Path, string? Out, string? Resume, bool Json, int? PretrainEpochs, int? UpDownEpochs, int? AisRuns,
-    string? Target = null, bool? Standardize = null, int? Code = null, string? Pretrainer = null, int? FineTuneEpochs = null, int? Tile = null)
+    string? Target = null, bool? Standardize = null, int? Code = null, string? Pretrainer = null, int? FineTuneEpochs = null, int? Tile = null, string? InitFrom = null)
 {
     /// <summary>The backend the options select.</summary>
     public IBackend CreateBackend() => Commands.CommonOptions.CreateBackend(Parse, Threads, Path);

@@ -60,6 +60,12 @@ public sealed class OnnxModel
         Producer = (model.ProducerName + " " + model.ProducerVersion).Trim();
     }
 
+    /// <summary>The graph as read (for the converters that recognise layer chains).</summary>
+    internal GraphProto Graph => _graph;
+
+    /// <summary>The decoded initialisers by name.</summary>
+    internal IReadOnlyDictionary<string, OnnxValue> Initialisers => _initialisers;
+
     /// <summary>Where the model came from, as errors name it.</summary>
     public string Source { get; }
 

@@ -116,4 +116,105 @@ public sealed class OnnxImportTests : IDisposable
         Assert.NotEqual(0, code);
         Assert.Contains("missing.npy", stderr);
     }
+
+    [Theory]
+    [InlineData(DenseOperator.Gemm)]
+    [InlineData(DenseOperator.MatMulAdd)]
+    public void An_exported_net_imports_back_as_the_same_trainable_net(DenseOperator dense)
+    {
+        var spec = new FeedForwardSpec([1, 10, 10],
+        [
+            LayerSpec.Conv(4, 3, pad: 1), LayerSpec.Of("relu"), LayerSpec.Lrn(3), LayerSpec.Pool("maxpool", 2),
+            LayerSpec.Conv(3, 3, stride: 2), LayerSpec.Of("tanh"), LayerSpec.Pool("avgpool", 2, 1),
+            LayerSpec.Of("flatten"), LayerSpec.Dense(6), LayerSpec.Of("sigmoid"), LayerSpec.Dropout(0.5f), LayerSpec.Dense(3),
+        ], "softmax-cross-entropy");
+        var net = new FeedForwardNet(_backend, spec, 11);
+        OnnxParity.RandomizeBiases(net, 12);
+        string onnx = Path.Combine(_dir, $"chain-{dense}.onnx");
+        OnnxExporter.Export(net, onnx, new OnnxExportOptions { Dense = dense });
+
+        var chain = FeedForwardImport.Read(OnnxModel.Load(onnx));
+        // Dropout is an inference no-op and leaves the chain; everything else comes back as it was.
+        var expectedLayers = spec.Layers.Where(l => l is not DropoutSpec).ToList();
+        Assert.Equal(expectedLayers.Select(l => l.ToString()), chain.Spec.Layers.Select(l => l.ToString()));
+        Assert.Equal("softmax-cross-entropy", chain.Spec.Loss);
+        Assert.Equal(spec.InputShape, chain.Spec.InputShape);
+        var imported = FeedForwardImport.ToNet(chain, _backend);
+        var x = OnnxParity.RandomValues(4 * 100, 13, 0f, 1f);
+        var expected = OnnxParity.Download(net.Predict(OnnxParity.Upload(_backend, x, [4, 1, 10, 10])));
+        var actual = OnnxParity.Download(imported.Predict(OnnxParity.Upload(_backend, x, [4, 1, 10, 10])));
+        Assert.Equal(expected, actual);
+    }
+
+    [Fact]
+    public void A_pytorch_style_graph_with_transposed_gemm_weights_imports_as_a_net_that_computes_what_the_graph_does()
+    {
+        // PyTorch writes nn.Linear as Gemm(x, W [out, in], b, transB=1) after a Flatten.
+        var random = new System.Random(3);
+        float[] Values(int n) => Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
+        var model = new ModelProto { IrVersion = 7, ProducerName = "pytorch", Graph = new GraphProto { Name = "torch_jit" } };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 13 });
+        var shape = new TensorShapeProto();
+        shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimParam = "batch" });
+        foreach (int d in new[] { 2, 3 }) shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = d });
+        model.Graph.Input.Add(new ValueInfoProto { Name = "input", Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = 1, Shape = shape } } });
+        model.Graph.Initializer.Add(new TensorProto { Name = "fc1.weight", DataType = 1, Dims = { 5, 6 }, FloatData = { Values(30) } });
+        model.Graph.Initializer.Add(new TensorProto { Name = "fc1.bias", DataType = 1, Dims = { 5 }, FloatData = { Values(5) } });
+        model.Graph.Initializer.Add(new TensorProto { Name = "fc2.weight", DataType = 1, Dims = { 4, 5 }, FloatData = { Values(20) } });
+        model.Graph.Initializer.Add(new TensorProto { Name = "fc2.bias", DataType = 1, Dims = { 4 }, FloatData = { Values(4) } });
+        var transB = new AttributeProto { Name = "transB", Type = AttributeProto.Types.AttributeType.Int, I = 1 };
+        model.Graph.Node.Add(new NodeProto { OpType = "Flatten", Input = { "input" }, Output = { "flat" }, Attribute = { new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = 1 } } });
+        model.Graph.Node.Add(new NodeProto { OpType = "Gemm", Input = { "flat", "fc1.weight", "fc1.bias" }, Output = { "h" }, Attribute = { transB } });
+        model.Graph.Node.Add(new NodeProto { OpType = "Relu", Input = { "h" }, Output = { "r" } });
+        model.Graph.Node.Add(new NodeProto { OpType = "Gemm", Input = { "r", "fc2.weight", "fc2.bias" }, Output = { "logits" }, Attribute = { transB } });
+        model.Graph.Node.Add(new NodeProto { OpType = "Softmax", Input = { "logits" }, Output = { "probabilities" }, Attribute = { new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = 1 } } });
+        model.Graph.Output.Add(new ValueInfoProto { Name = "probabilities" });
+        var onnx = OnnxModel.Parse(model.ToByteArray(), "torch.onnx");
+        var net = FeedForwardImport.ToNet(FeedForwardImport.Read(onnx), _backend);
+        Assert.Equal(new[] { LayerSpec.Of("flatten"), LayerSpec.Dense(5), LayerSpec.Of("relu"), LayerSpec.Dense(4) }.Select(l => l.ToString()), net.Spec.Layers.Select(l => l.ToString()));
+        Assert.Equal("softmax-cross-entropy", net.Spec.Loss);
+        var x = OnnxParity.RandomValues(3 * 6, 4, -1f, 1f);
+        var graph = onnx.Run(_backend, new Dictionary<string, OnnxValue> { ["input"] = OnnxValue.FromFloats([3, 2, 3], x) })["probabilities"].Floats!;
+        var mine = OnnxParity.Download(net.Predict(OnnxParity.Upload(_backend, x, [3, 2, 3])));
+        for (int i = 0; i < graph.Length; i++) Assert.True(MathF.Abs(graph[i] - mine[i]) <= 1e-6f, $"value {i}: net {mine[i]}, graph {graph[i]}");
+
+        var unfit = model.Clone();
+        unfit.Graph.Node[1].Attribute.Add(new AttributeProto { Name = "alpha", Type = AttributeProto.Types.AttributeType.Float, F = 2f });
+        var e = Assert.Throws<OnnxUnsupportedException>(() => FeedForwardImport.Read(OnnxModel.Parse(unfit.ToByteArray(), "torch.onnx")));
+        Assert.Contains("node 1", e.Message);
+        Assert.Contains("alpha 1", e.Message);
+    }
+
+    [Fact]
+    public void Train_init_from_starts_from_the_graphs_weights_and_fine_tunes_them()
+    {
+        // A net trained briefly here stands in for one another tool trained: exported, then brought back to fine-tune.
+        var (train, test) = FashionMnist.Load(TestData.EmbeddedSubset, 2000, 500);
+        var spec = new FeedForwardSpec([784], [LayerSpec.Dense(32, WeightInit.GlorotUniform), LayerSpec.Of("relu"), LayerSpec.Dense(10, WeightInit.GlorotUniform)], "softmax-cross-entropy");
+        var net = new FeedForwardNet(_backend, spec, 5);
+        var options = new global::Shinso.Training.TrainingOptions { Epochs = 1, BatchSize = 50, Seed = 5 };
+        new global::Shinso.Training.Trainer(net, new global::Shinso.Training.TrainingConfig { Architecture = spec }.CreateOptimizer(), options).Fit(global::Shinso.Training.SupervisedData.FromDataset(train));
+        double accuracy = global::Shinso.Training.Trainer.Evaluate(net, global::Shinso.Training.SupervisedData.FromDataset(test)).Accuracy!.Value;
+        Assert.True(accuracy > 0.5, $"the stand-in net reached only {accuracy:P1}");
+        string onnx = Path.Combine(_dir, "pretrained.onnx");
+        OnnxExporter.Export(net, onnx);
+
+        string run = Path.Combine(_dir, "run0");
+        var (code, stdout, stderr) = CliTests.Shinso("train", "mlp-dropout", "--init-from", onnx, "--epochs", "0", "--data", TestData.EmbeddedSubset, "--out", run, "--threads", "1", "--json");
+        Assert.True(code == 0, stderr);
+        var summary = (JsonObject)JsonNode.Parse(stdout.Trim().Split('\n')[^1])!;
+        var (_, embeddedTest) = FashionMnist.Load(TestData.EmbeddedSubset);
+        double full = global::Shinso.Training.Trainer.Evaluate(net, global::Shinso.Training.SupervisedData.FromDataset(embeddedTest)).Accuracy!.Value;
+        // Zero epochs: the saved net is the imported one, so it classifies the test set exactly as the original does.
+        Assert.Equal(full, (double)summary["accuracy"]!, 6);
+
+        (code, stdout, stderr) = CliTests.Shinso("train", "mlp-dropout", "--init-from", onnx, "--epochs", "1", "--data", TestData.EmbeddedSubset, "--out", Path.Combine(_dir, "run1"), "--threads", "1", "--json");
+        Assert.True(code == 0, stderr);
+        summary = (JsonObject)JsonNode.Parse(stdout.Trim().Split('\n')[^1])!;
+        Assert.True((double)summary["accuracy"]! > 0.5, $"fine-tuning from the imported weights gave {summary["accuracy"]}");
+
+        (code, _, stderr) = CliTests.Shinso("train", "rbm", "--init-from", onnx);
+        Assert.NotEqual(0, code);
+        Assert.Contains("--init-from applies to feed-forward nets", stderr);
+    }
 }
