@@ -2,7 +2,7 @@ namespace Shinso.Onnx.Import.Operators;
 
 /// <summary>
 /// Operators that move elements without arithmetic, on the host, for float and integer tensors alike: Reshape, Flatten,
-/// Transpose, Squeeze, Unsqueeze, Concat, Pad, Slice, Tile, Shape, Identity, Constant and Dropout in inference.
+/// Transpose, Squeeze, Unsqueeze, Concat, Pad, Slice, Tile, Gather, Shape, Identity, Constant, ConstantOfShape and Dropout in inference.
 /// </summary>
 internal static class ShapeOperators
 {
@@ -21,6 +21,8 @@ internal static class ShapeOperators
         map["Slice"] = Slice;
         map["Shape"] = Shape;
         map["Tile"] = Tile;
+        map["Gather"] = Gather;
+        map["ConstantOfShape"] = ConstantOfShape;
     }
 
     /// <summary><paramref name="v"/>'s elements under a new shape (shared, not copied).</summary>
@@ -379,5 +381,40 @@ internal static class ShapeOperators
             }
         }
         return [Gather(x, shape, source)];
+    }
+
+    private static OnnxValue[] Gather(NodeContext n)
+    {
+        var x = n.Input(0);
+        var indices = n.IntegersOrNull(1) ?? throw n.Error("indices are required.");
+        var indexShape = n.Input(1).Shape;
+        int axis = n.Axis(n.Int("axis", 0), x.Rank);
+        int outer = 1, inner = 1, size = x.Shape[axis];
+        for (int d = 0; d < axis; d++) outer *= x.Shape[d];
+        for (int d = axis + 1; d < x.Rank; d++) inner *= x.Shape[d];
+        var shape = x.Shape[..axis].Concat(indexShape).Concat(x.Shape[(axis + 1)..]).ToArray();
+        var source = new int[OnnxValue.CountOf(shape)];
+        int k = 0;
+        for (int o = 0; o < outer; o++)
+            foreach (long raw in indices)
+            {
+                long index = raw < 0 ? raw + size : raw;
+                if (index < 0 || index >= size) throw n.Error($"index {raw} is out of range for axis {axis} of size {size}.");
+                for (int i = 0; i < inner; i++) source[k++] = (int)((o * size + index) * inner + i);
+            }
+        return [Gather(x, shape, source)];
+    }
+
+    private static OnnxValue[] ConstantOfShape(NodeContext n)
+    {
+        var dims = n.IntegersOrNull(0) ?? throw n.Error("the shape input is required.");
+        if (dims.Any(d => d < 0 || d > int.MaxValue)) throw n.Error($"shape [{string.Join(", ", dims)}] has a negative or absurd dimension.");
+        var shape = dims.Select(d => (int)d).ToArray();
+        int count = OnnxValue.CountOf(shape);
+        var value = n.Attribute("value")?.T is { } t ? TensorDecoding.Decode(t, $"{n.Describe}: attribute 'value'", null) : OnnxValue.FromFloats([1], [0f]);
+        if (value.Length != 1) throw n.Error($"value must hold one element, not {value}.");
+        return [value.Floats is { } f
+            ? OnnxValue.FromFloats(shape, Enumerable.Repeat(f[0], count).ToArray())
+            : OnnxValue.FromIntegers(value.ElementType, shape, Enumerable.Repeat(value.Integers![0], count).ToArray())];
     }
 }
