@@ -38,8 +38,11 @@ internal static class RunCommand
                 string name = onnx.Outputs[k].Name;
                 string file = k == 0 ? first : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(first))!, $"{Path.GetFileNameWithoutExtension(first)}.{Safe(name)}.npy");
                 var value = results[name];
-                if (value.Floats is { } f) NumpyArchive.WriteArray(file, value.Shape, f);
-                else NumpyArchive.WriteArray(file, value.Shape, value.Integers!);
+                Shinso.IO.AtomicFile.Write(file, stream =>
+                {
+                    if (value.Floats is { } f) NumpyArchive.WriteArray(stream, value.Shape, f);
+                    else NumpyArchive.WriteArray(stream, value.Shape, value.Integers!);
+                });
                 written.Add(new JsonObject { ["name"] = name, ["file"] = file, ["type"] = value.ElementType.ToString().ToLowerInvariant(), ["shape"] = new JsonArray(value.Shape.Select(d => (JsonNode)d).ToArray()) });
                 if (!r.GetValue(json)) Console.WriteLine($"{name}: {value} -> {file}");
             }

@@ -170,17 +170,17 @@ public static class NumpyArchive
         return arrays;
     }
 
-    /// <summary>Writes a float32 <c>.npy</c> file (format 1.0, C order) atomically: a temporary file renamed over <paramref name="path"/>.</summary>
+    /// <summary>Writes a float32 <c>.npy</c> array (format 1.0, C order) to <paramref name="stream"/> (callers that write files make them atomic, e.g. with <c>AtomicFile.Write</c>).</summary>
     /// <exception cref="ArgumentException">The data's length is not the product of the shape.</exception>
-    public static void WriteArray(string path, IReadOnlyList<int> shape, ReadOnlySpan<float> data) =>
-        WriteArray(path, shape, "<f4", System.Runtime.InteropServices.MemoryMarshal.AsBytes(data), data.Length);
+    public static void WriteArray(Stream stream, IReadOnlyList<int> shape, ReadOnlySpan<float> data) =>
+        WriteArray(stream, shape, "<f4", System.Runtime.InteropServices.MemoryMarshal.AsBytes(data), data.Length);
 
-    /// <summary>Writes an int64 <c>.npy</c> file (format 1.0, C order) atomically.</summary>
+    /// <summary>Writes an int64 <c>.npy</c> array (format 1.0, C order) to <paramref name="stream"/>.</summary>
     /// <exception cref="ArgumentException">The data's length is not the product of the shape.</exception>
-    public static void WriteArray(string path, IReadOnlyList<int> shape, ReadOnlySpan<long> data) =>
-        WriteArray(path, shape, "<i8", System.Runtime.InteropServices.MemoryMarshal.AsBytes(data), data.Length);
+    public static void WriteArray(Stream stream, IReadOnlyList<int> shape, ReadOnlySpan<long> data) =>
+        WriteArray(stream, shape, "<i8", System.Runtime.InteropServices.MemoryMarshal.AsBytes(data), data.Length);
 
-    private static void WriteArray(string path, IReadOnlyList<int> shape, string descr, ReadOnlySpan<byte> payload, int count)
+    private static void WriteArray(Stream stream, IReadOnlyList<int> shape, string descr, ReadOnlySpan<byte> payload, int count)
     {
         long expected = 1;
         foreach (int d in shape) expected *= d;
@@ -189,13 +189,13 @@ public static class NumpyArchive
         // The header (magic, version, length, dictionary, padding, newline) is a multiple of 64 bytes, as NumPy writes it.
         int unpadded = Magic.Length + 2 + 2 + dictionary.Length + 1;
         string header = dictionary + new string(' ', (64 - unpadded % 64) % 64) + "\n";
-        var bytes = new byte[Magic.Length + 4 + header.Length + payload.Length];
-        Magic.CopyTo(bytes);
-        bytes[Magic.Length] = 1;
-        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(Magic.Length + 2), (ushort)header.Length);
-        Encoding.Latin1.GetBytes(header, bytes.AsSpan(Magic.Length + 4));
-        payload.CopyTo(bytes.AsSpan(Magic.Length + 4 + header.Length));
-        IO.AtomicFile.WriteAllBytes(path, bytes);
+        var prefix = new byte[Magic.Length + 4 + header.Length];
+        Magic.CopyTo(prefix);
+        prefix[Magic.Length] = 1;
+        BinaryPrimitives.WriteUInt16LittleEndian(prefix.AsSpan(Magic.Length + 2), (ushort)header.Length);
+        Encoding.Latin1.GetBytes(header, prefix.AsSpan(Magic.Length + 4));
+        stream.Write(prefix);
+        stream.Write(payload);
     }
 
     /// <summary>Reads one <c>.npy</c> array from <paramref name="stream"/>; <paramref name="path"/> and <paramref name="name"/> name it in errors.</summary>

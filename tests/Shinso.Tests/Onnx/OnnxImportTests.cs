@@ -103,7 +103,7 @@ public sealed class OnnxImportTests : IDisposable
         Assert.Contains("Conv", report["operators"]!.AsArray().Select(o => (string)o!));
 
         string x = Path.Combine(_dir, "x.npy"), y = Path.Combine(_dir, "y.npy");
-        NumpyArchive.WriteArray(x, [5, 1, 8, 8], input);
+        using (var file = File.Create(x)) NumpyArchive.WriteArray(file, [5, 1, 8, 8], input);
         (code, _, stderr) = CliTests.Shinso("run", onnx, "--input", x, "--output", y, "--threads", "1");
         Assert.True(code == 0, stderr);
         using var stream = File.OpenRead(y);

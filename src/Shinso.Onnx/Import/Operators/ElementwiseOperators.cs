@@ -3,8 +3,9 @@ using Shinso.Operations;
 namespace Shinso.Onnx.Import.Operators;
 
 /// <summary>
-/// Arithmetic with broadcasting (Add, Sub, Mul, Div, Sum, Max, Min) and the unary functions: Relu, Sigmoid, Tanh and Abs
-/// through the backend's activation pass, the rest (LeakyRelu, Elu, Selu, HardSigmoid, Softsign, Softplus, Exp, Log, Sqrt, Neg, Clip) on the host.
+/// Arithmetic with broadcasting (Add, Sub, Mul, Div, Pow, Sum, Max, Min) and the unary functions: Relu, Sigmoid, Tanh and Abs
+/// through the backend's activation pass, the rest (LeakyRelu, Elu, Selu, HardSigmoid, Softsign, Softplus, Exp, Log, Sqrt, Neg,
+/// Floor, Ceil, Reciprocal, Clip) on the host.
 /// </summary>
 internal static class ElementwiseOperators
 {
@@ -48,6 +49,25 @@ internal static class ElementwiseOperators
         map["Sqrt"] = n => [Unary(n, MathF.Sqrt)];
         map["Neg"] = n => [n.Input(0).Integers is { } i ? OnnxValue.FromIntegers(n.Input(0).ElementType, n.Input(0).Shape, i.Select(v => -v).ToArray()) : Unary(n, x => -x)];
         map["Clip"] = Clip;
+        map["Floor"] = n => [Unary(n, MathF.Floor)];
+        map["Ceil"] = n => [Unary(n, MathF.Ceiling)];
+        map["Reciprocal"] = n => [Unary(n, x => 1f / x)];
+        map["Pow"] = Pow;
+    }
+
+    private static OnnxValue[] Pow(NodeContext n)
+    {
+        OnnxValue x = n.Input(0), e = n.Input(1);
+        var data = n.Floats(0);
+        var shape = Broadcasting.Shape(x.Shape, e.Shape) ?? throw n.Error($"shapes {OnnxValue.ShapeText(x.Shape)} and {OnnxValue.ShapeText(e.Shape)} do not broadcast.");
+        int[] ix = Broadcasting.SourceIndices(x.Shape, shape), ie = Broadcasting.SourceIndices(e.Shape, shape);
+        var y = new float[ix.Length];
+        for (int i = 0; i < y.Length; i++)
+        {
+            double exponent = e.Floats is { } fe ? fe[ie[i]] : e.Integers![ie[i]];
+            y[i] = (float)Math.Pow(data[ix[i]], exponent);
+        }
+        return [OnnxValue.FromFloats(shape, y)];
     }
 
     private static OnnxValue Activation(NodeContext n, Activation function)

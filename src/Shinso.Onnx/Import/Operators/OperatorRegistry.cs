@@ -18,7 +18,6 @@ internal static class OperatorRegistry
     {
         var map = new Dictionary<string, OnnxOperator>(StringComparer.Ordinal);
         ElementwiseOperators.Register(map);
-        ArithmeticOperators.Register(map);
         LogicOperators.Register(map);
         MatrixOperators.Register(map);
         ConvolutionOperators.Register(map);

@@ -106,13 +106,19 @@ internal static class ShapeOperators
             int s = 0;
             for (int d = 0; d < rank; d++) s += position[d] * inputStrides[perm[d]];
             source[k] = s;
-            for (int d = rank - 1; d >= 0; d--)
-            {
-                if (++position[d] < shape[d]) break;
-                position[d] = 0;
-            }
+            Advance(position, shape);
         }
         return [Gather(x, shape, source)];
+    }
+
+    /// <summary>Steps <paramref name="position"/> to the next index of <paramref name="shape"/> in row-major order.</summary>
+    private static void Advance(int[] position, int[] shape)
+    {
+        for (int d = shape.Length - 1; d >= 0; d--)
+        {
+            if (++position[d] < shape[d]) return;
+            position[d] = 0;
+        }
     }
 
     /// <summary>Row-major strides of <paramref name="shape"/>.</summary>
@@ -248,11 +254,7 @@ internal static class ShapeOperators
                 s += i * strides[d];
             }
             source[k] = s;
-            for (int d = rank - 1; d >= 0; d--)
-            {
-                if (++position[d] < shape[d]) break;
-                position[d] = 0;
-            }
+            Advance(position, shape);
         }
         return [Gather(x, shape, source, value)];
     }
@@ -339,11 +341,7 @@ internal static class ShapeOperators
             long at = 0;
             for (int d = 0; d < rank; d++) at += (first[d] + position[d] * step[d]) * strides[d];
             source[k] = (int)at;
-            for (int d = rank - 1; d >= 0; d--)
-            {
-                if (++position[d] < shape[d]) break;
-                position[d] = 0;
-            }
+            Advance(position, shape);
         }
         return [Gather(x, shape, source)];
     }
@@ -374,11 +372,7 @@ internal static class ShapeOperators
             int at = 0;
             for (int d = 0; d < x.Rank; d++) at += position[d] % x.Shape[d] * strides[d];
             source[k] = at;
-            for (int d = x.Rank - 1; d >= 0; d--)
-            {
-                if (++position[d] < shape[d]) break;
-                position[d] = 0;
-            }
+            Advance(position, shape);
         }
         return [Gather(x, shape, source)];
     }
