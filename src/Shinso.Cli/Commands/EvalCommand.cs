@@ -32,6 +32,12 @@ internal static class EvalCommand
         {
             string file = r.GetValue(model)!;
             if (!File.Exists(file)) throw new UsageException($"{file}: no such model file.");
+            if (file.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+            {
+                if (r.GetValue(target) is not null) throw new UsageException("--target: scores a Shinso regression net; an ONNX classifier is scored by accuracy.");
+                using var onnxBackend = CommonOptions.CreateBackend(r, r.GetValue(threads), r.GetValue(path)!);
+                return EvalOnnx(file, onnxBackend, r.GetValue(data), r.GetValue(testData), r.GetValue(json));
+            }
             var header = ModelFile.ReadHeader(file);
             var kind = ModelKindRegistry.ForFile(file, header.Kind, ModelAction.Eval);
             using var backend = CommonOptions.CreateBackend(r, r.GetValue(threads), r.GetValue(path)!);
@@ -41,5 +47,54 @@ internal static class EvalCommand
                 r.GetValue(target)));
         });
         return command;
+    }
+
+    /// <summary>Rows an ONNX classifier is run on at a time.</summary>
+    private const int OnnxBatch = 500;
+
+    /// <summary>
+    /// The test accuracy of an ONNX classifier (one input taking a batch of samples, one output of class scores or
+    /// probabilities): its largest output per sample against the labels.
+    /// </summary>
+    private static int EvalOnnx(string file, Shinso.Backends.IBackend backend, string? data, string? testData, bool json)
+    {
+        var onnx = InspectCommand.Load(file);
+        if (onnx.Inputs.Count != 1 || onnx.Outputs.Count != 1)
+            throw new UsageException($"{file}: a classifier has one input and one output; this graph has {onnx.Inputs.Count} and {onnx.Outputs.Count}.");
+        var info = onnx.Inputs[0];
+        var loaded = CommonOptions.LoadData(data, testData);
+        var test = loaded.Test;
+        int width = test.FeatureCount;
+        int[] sample = info.Shape is { Count: >= 2 } declared && declared.Skip(1).All(d => d is not null)
+            ? declared.Skip(1).Select(d => (int)d!.Value).ToArray()
+            : [width];
+        if (Shinso.Onnx.Import.OnnxValue.CountOf(sample) != width)
+            throw new UsageException($"{file}: input '{info.Name}' takes samples of {info.ShapeText()} ({Shinso.Onnx.Import.OnnxValue.CountOf(sample)} values); {loaded.Description} has {width} per sample.");
+        int correct = 0, classes = -1;
+        var rows = new float[OnnxBatch * width];
+        for (int first = 0; first < test.Count; first += OnnxBatch)
+        {
+            int n = Math.Min(OnnxBatch, test.Count - first);
+            test.Features.AsSpan(first * width, n * width).CopyTo(rows);
+            IReadOnlyDictionary<string, Shinso.Onnx.Import.OnnxValue> outputs;
+            try { outputs = onnx.Run(backend, new Dictionary<string, Shinso.Onnx.Import.OnnxValue> { [info.Name] = Shinso.Onnx.Import.OnnxValue.FromFloats([n, .. sample], rows[..(n * width)]) }); }
+            catch (Shinso.Onnx.Import.OnnxImportException e) { throw new UsageException(e.Message); }
+            var scores = outputs[onnx.Outputs[0].Name];
+            if (scores.Floats is null || scores.Rank != 2 || scores.Shape[0] != n)
+                throw new UsageException($"{file}: output '{onnx.Outputs[0].Name}' is {scores}; a classifier gives [batch, classes] float scores.");
+            classes = scores.Shape[1];
+            for (int i = 0; i < n; i++)
+            {
+                var row = scores.Floats.AsSpan(i * classes, classes);
+                if (System.Numerics.Tensors.TensorPrimitives.IndexOfMax(row) == test.Labels[first + i]) correct++;
+            }
+        }
+        if (test.ClassCount > classes)
+            throw new UsageException($"{file}: gives {classes} class scores but {loaded.Description} has {test.ClassCount} classes.");
+        double accuracy = (double)correct / test.Count;
+        CommonOptions.Err.MarkupLine($"[grey]data:[/] {Markup.Escape(loaded.Description)}");
+        CommonOptions.Err.MarkupLine($"test accuracy [bold]{accuracy:P2}[/] on {test.Count} samples ({Markup.Escape(file)}, {onnx.Producer})");
+        if (json) Console.WriteLine(new JsonObject { ["model"] = file, ["accuracy"] = accuracy, ["samples"] = test.Count, ["classes"] = classes }.ToJsonString());
+        return 0;
     }
 }

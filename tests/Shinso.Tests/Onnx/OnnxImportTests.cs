@@ -213,6 +213,11 @@ public sealed class OnnxImportTests : IDisposable
         summary = (JsonObject)JsonNode.Parse(stdout.Trim().Split('\n')[^1])!;
         Assert.True((double)summary["accuracy"]! > 0.5, $"fine-tuning from the imported weights gave {summary["accuracy"]}");
 
+        // eval scores the ONNX file itself the same way.
+        (code, stdout, stderr) = CliTests.Shinso("eval", onnx, "--data", TestData.EmbeddedSubset, "--threads", "1", "--json");
+        Assert.True(code == 0, stderr);
+        Assert.Equal(full, (double)((JsonObject)JsonNode.Parse(stdout.Trim().Split('\n')[^1])!)["accuracy"]!, 6);
+
         (code, _, stderr) = CliTests.Shinso("train", "rbm", "--init-from", onnx);
         Assert.NotEqual(0, code);
         Assert.Contains("--init-from applies to feed-forward nets", stderr);
