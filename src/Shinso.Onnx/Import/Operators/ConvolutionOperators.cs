@@ -3,7 +3,7 @@ using Shinso.Operations;
 namespace Shinso.Onnx.Import.Operators;
 
 /// <summary>
-/// Conv, MaxPool, AveragePool and LpPool on 1-D and 2-D images through the backend's convolution and pooling passes (1-D images
+/// Conv, ConvTranspose (the backend's GEMM and col2im), MaxPool, AveragePool and LpPool on 1-D and 2-D images through the backend's convolution and pooling passes (1-D images
 /// run as 2-D ones of height 1), and GlobalAveragePool / GlobalMaxPool on the host. Asymmetric or SAME padding is applied on the
 /// host first (zeros; minus infinity for max pooling), dilated kernels are expanded with zeros, and groups run one convolution each.
 /// </summary>
@@ -12,6 +12,7 @@ internal static class ConvolutionOperators
     public static void Register(Dictionary<string, OnnxOperator> map)
     {
         map["Conv"] = Conv;
+        map["ConvTranspose"] = ConvTranspose;
         map["MaxPool"] = n => Pool(n, PoolKind.Max);
         map["AveragePool"] = n => Pool(n, PoolKind.Average);
         map["LpPool"] = n => Pool(n, PoolKind.Lp);
@@ -137,6 +138,87 @@ internal static class ConvolutionOperators
             }
         }
         return [OnnxValue.FromFloats(s.OneDimensional ? [s.N, filters, ow] : [s.N, filters, oh, ow], y)];
+    }
+
+    /// <summary>
+    /// The transposed convolution: per image and group, <c>columns = W_g^T x_g</c> (GEMM) folded by col2im into the full output
+    /// <c>s*(in-1) + k_eff</c> on a side, then cropped by the pads (or extended by output_padding) and the bias added.
+    /// </summary>
+    private static OnnxValue[] ConvTranspose(NodeContext n)
+    {
+        var x = n.Input(0);
+        var w = n.Input(1);
+        var s = ImagesOf(n, x);
+        if (w.Rank != x.Rank) throw n.Error($"W {w} must have the rank of X {x}.");
+        int groups = checked((int)n.Int("group", 1));
+        if (groups < 1 || s.C % groups != 0 || w.Shape[0] != s.C) throw n.Error($"group {groups} does not fit X {x} and W {w} (W's first dimension must be C).");
+        int cg = s.C / groups, mg = w.Shape[1], filters = mg * groups;
+        var (kh, kw) = s.OneDimensional ? (1, w.Shape[2]) : (w.Shape[2], w.Shape[3]);
+        var stride = Pair(n, n.Ints("strides"), s.OneDimensional, 1, "strides");
+        var dilation = Pair(n, n.Ints("dilations"), s.OneDimensional, 1, "dilations");
+        if (stride.H < 1 || stride.W < 1 || dilation.H < 1 || dilation.W < 1) throw n.Error("strides and dilations must be positive.");
+        int ekh = (kh - 1) * dilation.H + 1, ekw = (kw - 1) * dilation.W + 1;
+        var extra = Pair(n, n.Ints("output_padding"), s.OneDimensional, 0, "output_padding");
+        if (s.OneDimensional) extra = (0, extra.W);
+        int fullH = stride.H * (s.H - 1) + ekh, fullW = stride.W * (s.W - 1) + ekw;
+        // Padding: from output_shape or SAME (split as the ONNX reference does), else the pads attribute.
+        int top, left, bottom, right;
+        string autoPad = n.String("auto_pad", "NOTSET");
+        var outputShape = n.Ints("output_shape");
+        if (outputShape is not null || autoPad is "SAME_UPPER" or "SAME_LOWER")
+        {
+            int targetH = s.OneDimensional ? 1 : outputShape is { } os ? (int)os[^2] : s.H * stride.H;
+            int targetW = outputShape is { } ow ? (int)ow[^1] : s.W * stride.W;
+            int totalH = fullH + extra.H - targetH, totalW = fullW + extra.W - targetW;
+            bool upper = autoPad == "SAME_UPPER";
+            // A target beyond the full output (negative total padding) extends it at the end, as output_padding does.
+            (top, bottom) = totalH < 0 ? (0, totalH) : upper ? (totalH / 2, totalH - totalH / 2) : (totalH - totalH / 2, totalH / 2);
+            (left, right) = totalW < 0 ? (0, totalW) : upper ? (totalW / 2, totalW - totalW / 2) : (totalW - totalW / 2, totalW / 2);
+        }
+        else (top, left, bottom, right) = Padding(n, s, (ekh, ekw), stride);
+        int oh = fullH + extra.H - top - bottom, ow2 = fullW + extra.W - left - right;
+        if (oh < 0 || ow2 < 0 || top < 0 || left < 0) throw n.Error($"the pads leave an output of {oh} x {ow2}.");
+        var weights = Dilate(n.Floats(1), s.C * mg, kh, kw, dilation);
+        float[] bias = n.Optional(2) is not null ? n.Floats(2) : new float[filters];
+        if (bias.Length != filters) throw n.Error($"B has {bias.Length} values; W gives {filters} output channels.");
+        var data = n.Floats(0);
+        var geometry = new ConvolutionGeometry(mg, fullH, fullW, ekh, ekw, stride.H, stride.W);
+        geometry.Validate();
+        var y = new float[s.N * filters * oh * ow2];
+        var be = n.Backend;
+        int plane = s.H * s.W, rowsPerGroup = mg * ekh * ekw;
+        if (plane > 0 && y.Length > 0)
+        {
+            var input = be.Allocate(cg, plane);
+            var columns = be.Allocate(rowsPerGroup, plane);
+            var full = be.Allocate(1, mg, fullH, fullW);
+            var image = new float[mg * fullH * fullW];
+            for (int g = 0; g < groups; g++)
+            {
+                var wg = BackendPass.Upload(be, weights.AsSpan(g * cg * rowsPerGroup, cg * rowsPerGroup), cg, rowsPerGroup);
+                for (int i = 0; i < s.N; i++)
+                {
+                    be.Upload(data.AsSpan((i * s.C + g * cg) * plane, cg * plane), input);
+                    be.Gemm(Transpose.Transposed, Transpose.None, 1f, wg, input, 0f, columns);
+                    be.Col2Im(columns, geometry, full);
+                    be.Download(full, image);
+                    for (int m = 0; m < mg; m++)
+                    {
+                        int channel = g * mg + m;
+                        for (int r = 0; r < oh; r++)
+                        {
+                            int source = r + top;
+                            var target = y.AsSpan(((i * filters + channel) * oh + r) * ow2, ow2);
+                            target.Fill(bias[channel]);
+                            if (source >= fullH) continue; // output_padding rows past the full output hold the bias alone
+                            for (int c = 0; c < ow2; c++)
+                                if (c + left < fullW) target[c] += image[(m * fullH + source) * fullW + c + left];
+                        }
+                    }
+                }
+            }
+        }
+        return [OnnxValue.FromFloats(s.OneDimensional ? [s.N, filters, ow2] : [s.N, filters, oh, ow2], y)];
     }
 
     /// <summary>Kernels with <c>dilation - 1</c> zeros between taps: a dilated convolution is a plain one with the spread kernel.</summary>
