@@ -15,9 +15,9 @@ internal static class ElementwiseOperators
         map["Sub"] = n => [Binary(n, (a, b) => a - b, (a, b) => a - b)];
         map["Mul"] = n => [Binary(n, (a, b) => a * b, (a, b) => a * b)];
         map["Div"] = n => [Binary(n, (a, b) => a / b, (a, b) => b == 0 ? throw n.Error("integer division by zero.") : a / b)];
-        map["Sum"] = n => [Variadic(n, (a, b) => a + b)];
-        map["Max"] = n => [Variadic(n, MathF.Max)];
-        map["Min"] = n => [Variadic(n, MathF.Min)];
+        map["Sum"] = n => [Variadic(n, (a, b) => a + b, (a, b) => a + b)];
+        map["Max"] = n => [Variadic(n, MathF.Max, Math.Max)];
+        map["Min"] = n => [Variadic(n, MathF.Min, Math.Min)];
         map["Relu"] = n => [Activation(n, Operations.Activation.Relu)];
         map["Sigmoid"] = n => [Activation(n, Operations.Activation.Sigmoid)];
         map["Tanh"] = n => [Activation(n, Operations.Activation.Tanh)];
@@ -58,16 +58,19 @@ internal static class ElementwiseOperators
     private static OnnxValue[] Pow(NodeContext n)
     {
         OnnxValue x = n.Input(0), e = n.Input(1);
-        var data = n.Floats(0);
         var shape = Broadcasting.Shape(x.Shape, e.Shape) ?? throw n.Error($"shapes {OnnxValue.ShapeText(x.Shape)} and {OnnxValue.ShapeText(e.Shape)} do not broadcast.");
         int[] ix = Broadcasting.SourceIndices(x.Shape, shape), ie = Broadcasting.SourceIndices(e.Shape, shape);
-        var y = new float[ix.Length];
-        for (int i = 0; i < y.Length; i++)
+        double Exponent(int i) => e.Floats is { } fe ? fe[ie[i]] : e.Integers![ie[i]];
+        // The result has the base's element type (an integer base gives the truncated integer power).
+        if (x.Floats is { } data)
         {
-            double exponent = e.Floats is { } fe ? fe[ie[i]] : e.Integers![ie[i]];
-            y[i] = (float)Math.Pow(data[ix[i]], exponent);
+            var y = new float[ix.Length];
+            for (int i = 0; i < y.Length; i++) y[i] = (float)Math.Pow(data[ix[i]], Exponent(i));
+            return [OnnxValue.FromFloats(shape, y)];
         }
-        return [OnnxValue.FromFloats(shape, y)];
+        var z = new long[ix.Length];
+        for (int i = 0; i < z.Length; i++) z[i] = (long)Math.Pow(x.Integers![ix[i]], Exponent(i));
+        return [OnnxValue.FromIntegers(x.ElementType, shape, z)];
     }
 
     private static OnnxValue Activation(NodeContext n, Activation function)
@@ -137,19 +140,34 @@ internal static class ElementwiseOperators
         return OnnxValue.FromIntegers(a.ElementType, shape, z);
     }
 
-    private static OnnxValue Variadic(NodeContext n, Func<float, float, float> f)
+    private static OnnxValue Variadic(NodeContext n, Func<float, float, float> onFloats, Func<long, long, long> onIntegers)
     {
         if (n.Inputs.Length == 0) throw n.Error("needs at least one input.");
         var values = Enumerable.Range(0, n.Inputs.Length).Select(n.Input).ToArray();
+        var type = values[0].ElementType;
+        if (values.Any(v => v.ElementType != type)) throw n.Error($"the inputs are {string.Join(", ", values.Select(v => v.ToString()))}; all must have one element type.");
         var shape = Broadcasting.Shape(values.Select(v => v.Shape).ToArray()) ?? throw n.Error($"shapes {string.Join(", ", values.Select(v => OnnxValue.ShapeText(v.Shape)))} do not broadcast.");
         int count = OnnxValue.CountOf(shape);
-        var y = new float[count];
+        if (type == OnnxElementType.Float)
+        {
+            var y = new float[count];
+            for (int k = 0; k < values.Length; k++)
+            {
+                var data = values[k].Floats!;
+                var source = Broadcasting.SourceIndices(values[k].Shape, shape);
+                for (int i = 0; i < count; i++) y[i] = k == 0 ? data[source[i]] : onFloats(y[i], data[source[i]]);
+            }
+            return OnnxValue.FromFloats(shape, y);
+        }
+        var z = new long[count];
         for (int k = 0; k < values.Length; k++)
         {
-            var data = values[k].Floats ?? throw n.Unsupported($"input {k} is {values[k]}; this operator computes on float tensors only.");
+            var data = values[k].Integers!;
             var source = Broadcasting.SourceIndices(values[k].Shape, shape);
-            for (int i = 0; i < count; i++) y[i] = k == 0 ? data[source[i]] : f(y[i], data[source[i]]);
+            for (int i = 0; i < count; i++) z[i] = k == 0 ? data[source[i]] : onIntegers(z[i], data[source[i]]);
         }
-        return OnnxValue.FromFloats(shape, y);
+        if (type == OnnxElementType.Int32)
+            for (int i = 0; i < count; i++) z[i] = unchecked((int)z[i]);
+        return OnnxValue.FromIntegers(type, shape, z);
     }
 }
