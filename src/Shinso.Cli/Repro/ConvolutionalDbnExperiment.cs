@@ -19,7 +19,7 @@ internal sealed class ConvolutionalDbnExperiment : Experiment
 
     public override string Claim => "features a convolutional DBN learns without labels classify well from few labelled images";
 
-    public override string ExpectedTime => "20 min (quick: 1 min)";
+    public override string ExpectedTime => "12 min (quick: 1 min)";
 
     public override string QuickVersion => "the first 2,000 / 500 images of the embedded subset, 1 CD epoch per layer, 200, 1,000 and 2,000 labelled images";
 

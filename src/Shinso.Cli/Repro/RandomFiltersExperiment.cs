@@ -19,7 +19,7 @@ internal sealed class RandomFiltersExperiment : Experiment
 
     public override string Claim => "with rectification and pooling, random frozen filters give most of a convolutional net's accuracy; without rectification they give far less";
 
-    public override string ExpectedTime => "25 min (quick: 1 min)";
+    public override string ExpectedTime => "12 min (quick: 1 min)";
 
     public override string QuickVersion => "the first 2,000 / 500 images of the embedded subset, 1 pretraining and 1 backprop epoch";
 
