@@ -202,7 +202,8 @@ public sealed class OnnxModel
             var context = new NodeContext(node, arguments, Opset, backend, Source);
             OnnxValue[] results;
             try { results = _operators[n](context); }
-            catch (ArgumentException e) { throw context.Error(e.Message); }
+            // Sizes and attribute values that do not fit (a dimension past int.MaxValue, a malformed shape) name the node.
+            catch (Exception e) when (e is ArgumentException or OverflowException) { throw context.Error(e.Message); }
             for (int o = 0; o < node.Output.Count && o < results.Length; o++)
                 if (node.Output[o].Length > 0) values[node.Output[o]] = results[o];
             for (int o = results.Length; o < node.Output.Count; o++)

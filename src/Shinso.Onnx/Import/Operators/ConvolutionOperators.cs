@@ -165,6 +165,8 @@ internal static class ConvolutionOperators
         int top, left, bottom, right;
         string autoPad = n.String("auto_pad", "NOTSET");
         var outputShape = n.Ints("output_shape");
+        if (outputShape is not null && outputShape.Length != (s.OneDimensional ? 1 : 2))
+            throw n.Error($"output_shape has {outputShape.Length} values; expected one per spatial dimension.");
         if (outputShape is not null || autoPad is "SAME_UPPER" or "SAME_LOWER")
         {
             int targetH = s.OneDimensional ? 1 : outputShape is { } os ? (int)os[^2] : s.H * stride.H;
