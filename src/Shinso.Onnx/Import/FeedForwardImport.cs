@@ -51,6 +51,13 @@ public static class FeedForwardImport
             if (node.Input.Count == 0 || node.Input[0] != current) throw Unfit($"it does not take the chain's tensor '{current}' as its first input");
             if (node.Input.Skip(1).Any(n => n.Length > 0 && !constants.ContainsKey(n))) throw Unfit("its other inputs must be initialisers or constants");
             OnnxValue? Constant(int k) => k < node.Input.Count && node.Input[k].Length > 0 ? constants[node.Input[k]] : null;
+            OnnxValue Weight(int k, int rank) => Constant(k) is { Floats: not null } v && v.Rank == rank ? v
+                : throw Unfit($"input {k} must be a float initialiser of rank {rank}");
+            long[] Pairs(string name, long fallback)
+            {
+                var values = Ints(name) ?? [fallback, fallback];
+                return values.Length == 2 ? values : throw Unfit($"{name} must give two values (height, width)");
+            }
             long Int(string name, long fallback) => node.Attribute.FirstOrDefault(a => a.Name == name) is { } a ? a.I : fallback;
             float Float(string name, float fallback) => node.Attribute.FirstOrDefault(a => a.Name == name) is { } a ? a.F : fallback;
             long[]? Ints(string name) => node.Attribute.FirstOrDefault(a => a.Name == name)?.Ints.ToArray();
@@ -60,10 +67,10 @@ public static class FeedForwardImport
                 case "Gemm":
                 {
                     if (Int("transA", 0) != 0 || Float("alpha", 1f) != 1f || Float("beta", 1f) != 1f) throw Unfit("only Gemm with transA 0, alpha 1 and beta 1 is a dense layer");
-                    var w = Constant(1)!;
+                    var w = Weight(1, 2);
                     bool transposed = Int("transB", 0) != 0;
                     int inputs = transposed ? w.Shape[1] : w.Shape[0], units = transposed ? w.Shape[0] : w.Shape[1];
-                    var bias = Constant(2)?.Floats ?? new float[units];
+                    var bias = Constant(2) is null ? new float[units] : Weight(2, 1).Floats!;
                     if (bias.Length != units) throw Unfit($"its bias has {bias.Length} values for {units} units");
                     parameters[layers.Count] = (transposed ? Transpose(w.Floats!, units, inputs) : w.Floats!, bias);
                     layers.Add(LayerSpec.Dense(units));
@@ -71,8 +78,7 @@ public static class FeedForwardImport
                 }
                 case "MatMul":
                 {
-                    var w = Constant(1)!;
-                    if (w.Rank != 2) throw Unfit($"its weight is {w}, not a matrix");
+                    var w = Weight(1, 2);
                     int units = w.Shape[1];
                     var bias = new float[units];
                     // A following Add of a [units] constant is the layer's bias.
@@ -89,15 +95,17 @@ public static class FeedForwardImport
                 }
                 case "Conv":
                 {
-                    var w = Constant(1)!;
-                    if (w.Rank != 4 || w.Shape[2] != w.Shape[3]) throw Unfit($"only square 2-D kernels are read, not {w}");
-                    if (Int("group", 1) != 1 || (Ints("dilations") ?? [1, 1]).Any(d => d != 1)) throw Unfit("grouped or dilated convolutions are not layers Shinso trains");
-                    var strides = Ints("strides") ?? [1, 1];
+                    var w = Weight(1, 4);
+                    if (w.Shape[2] != w.Shape[3]) throw Unfit($"only square 2-D kernels are read, not {w}");
+                    if (Int("group", 1) != 1 || Pairs("dilations", 1).Any(d => d != 1)) throw Unfit("grouped or dilated convolutions are not layers Shinso trains");
+                    var strides = Pairs("strides", 1);
                     var pads = Ints("pads") ?? [0, 0, 0, 0];
+                    if (pads.Length != 4) throw Unfit("pads must give four values");
                     if (node.Attribute.Any(a => a.Name == "auto_pad" && a.S.ToStringUtf8() is not ("NOTSET" or "VALID"))) throw Unfit("SAME padding is not read");
                     if (strides[0] != strides[1] || pads.Distinct().Count() != 1) throw Unfit("only one stride and equal padding on every side are read");
                     int filters = w.Shape[0];
-                    var bias = Constant(2)?.Floats ?? new float[filters];
+                    var bias = Constant(2) is null ? new float[filters] : Weight(2, 1).Floats!;
+                    if (bias.Length != filters) throw Unfit($"its bias has {bias.Length} values for {filters} filters");
                     parameters[layers.Count] = (w.Floats!, bias);
                     layers.Add(LayerSpec.Conv(filters, w.Shape[2], (int)strides[0], (int)pads[0]));
                     break;
@@ -110,9 +118,12 @@ public static class FeedForwardImport
                 case "AveragePool":
                 {
                     var kernel = Ints("kernel_shape") ?? throw Unfit("kernel_shape is required");
-                    var strides = Ints("strides") ?? kernel;
+                    // ONNX's default stride is 1, not the window.
+                    var strides = Pairs("strides", 1);
                     var pads = Ints("pads") ?? [0, 0, 0, 0];
-                    if (kernel.Length != 2 || kernel[0] != kernel[1] || strides[0] != strides[1] || pads.Distinct().Count() != 1)
+                    if (node.Attribute.Any(a => a.Name == "auto_pad" && a.S.ToStringUtf8() is not ("NOTSET" or "VALID"))) throw Unfit("SAME padding is not read");
+                    if (Pairs("dilations", 1).Any(d => d != 1)) throw Unfit("dilated pooling is not a layer Shinso trains");
+                    if (kernel.Length != 2 || pads.Length != 4 || kernel[0] != kernel[1] || strides[0] != strides[1] || pads.Distinct().Count() != 1)
                         throw Unfit("only square windows, one stride and equal padding on every side are read");
                     if (node.OpType == "AveragePool" && pads[0] > 0 && Int("count_include_pad", 0) == 0) throw Unfit("Shinso's average pooling counts the padding (count_include_pad 1)");
                     if (node.Output.Count > 1 && node.Output[1].Length > 0) throw Unfit("MaxPool's Indices output is not read");

@@ -88,7 +88,8 @@ internal sealed class NodeContext(NodeProto node, OnnxValue?[] inputs, int opset
     /// <summary>An axis attribute or value normalised to <c>0 .. rank-1</c>.</summary>
     public int Axis(long axis, int rank, string what = "axis")
     {
-        if (axis < -rank || axis >= Math.Max(rank, 1) && !(rank == 0 && axis == 0))
+        if (rank == 0) throw Error($"{what} {axis} names an axis of a scalar, which has none.");
+        if (axis < -rank || axis >= rank)
             throw Error($"{what} {axis} is out of range for rank {rank}; expected {-rank} to {rank - 1}.");
         return (int)(axis < 0 ? axis + rank : axis);
     }

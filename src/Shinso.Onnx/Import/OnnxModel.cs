@@ -102,7 +102,7 @@ public sealed class OnnxModel
         if (!File.Exists(path)) throw new OnnxImportException($"{path} does not exist.");
         byte[] bytes;
         try { bytes = File.ReadAllBytes(path); }
-        catch (IOException e) { throw new OnnxImportException($"{path}: {e.Message}", e); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new OnnxImportException($"{path}: {e.Message}", e); }
         return Parse(bytes, path, Path.GetDirectoryName(Path.GetFullPath(path)));
     }
 
@@ -115,6 +115,12 @@ public sealed class OnnxModel
         ModelProto model;
         try { model = ModelProto.Parser.ParseFrom(bytes); }
         catch (InvalidProtocolBufferException e) { throw new OnnxImportException($"{source} is not an ONNX model (protobuf: {e.Message}).", e); }
+        try { return Validate(model, source, directory); }
+        catch (ArgumentException e) { throw new OnnxImportException($"{source}: {e.Message}", e); }
+    }
+
+    private static OnnxModel Validate(ModelProto model, string source, string? directory)
+    {
         if (!model.HasIrVersion || model.IrVersion < MinIrVersion || model.IrVersion > MaxIrVersion)
             throw new OnnxUnsupportedException($"{source}: ir_version is {(model.HasIrVersion ? model.IrVersion.ToString(System.Globalization.CultureInfo.InvariantCulture) : "missing")}; Shinso reads {MinIrVersion} to {MaxIrVersion}.", "");
         var graph = model.Graph ?? throw new OnnxImportException($"{source}: the model has no graph.");
@@ -163,6 +169,7 @@ public sealed class OnnxModel
         var outputs = new List<OnnxValueInfo>();
         foreach (var o in graph.Output)
         {
+            if (outputs.Any(existing => existing.Name == o.Name)) throw new OnnxImportException($"{source}: graph output '{o.Name}' is listed twice.");
             if (!defined.Contains(o.Name)) throw new OnnxImportException($"{source}: graph output '{o.Name}' is not computed by any node.");
             outputs.Add(Info(o, source, "output"));
         }

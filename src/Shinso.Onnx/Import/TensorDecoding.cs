@@ -7,7 +7,7 @@ namespace Shinso.Onnx.Import;
 internal static class TensorDecoding
 {
     /// <summary>Dimensions past this are refused as absurd before anything is allocated.</summary>
-    public const long MaxElements = 1L << 31;
+    public const long MaxElements = int.MaxValue;
 
     /// <summary>
     /// Decodes <paramref name="tensor"/>; <paramref name="what"/> names it in errors (e.g. <c>initialiser 'W' of model.onnx</c>) and

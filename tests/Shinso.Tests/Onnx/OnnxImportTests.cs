@@ -69,9 +69,28 @@ public sealed class OnnxImportTests : IDisposable
         shortData.Graph.Initializer.Add(new TensorProto { Name = "w", DataType = 1, Dims = { 2, 3 }, FloatData = { 1f, 2f } });
         Assert.Contains("initialiser 'w'", Refused(shortData).Message);
 
-        var absurd = Relu();
-        absurd.Graph.Initializer.Add(new TensorProto { Name = "huge", DataType = 1, Dims = { 1L << 40, 1L << 40 } });
-        Assert.Contains("'huge'", Refused(absurd).Message);
+        foreach (var dims in new long[][] { [1L << 40, 1L << 40], [1L << 31], [0, 1L << 31] })
+        {
+            var absurd = Relu();
+            absurd.Graph.Initializer.Add(new TensorProto { Name = "huge", DataType = 1, Dims = { dims } });
+            Assert.Contains("'huge'", Refused(absurd).Message);
+        }
+
+        var twice = Relu();
+        twice.Graph.Output.Add(new ValueInfoProto { Name = "y" });
+        Assert.Contains("'y' is listed twice", Refused(twice).Message);
+
+        // At run time, attribute values that do not fit the input name the node: an axis of a scalar, pads past int.MaxValue.
+        var squeeze = Relu();
+        squeeze.Graph.Node[0] = new NodeProto { OpType = "Squeeze", Name = "s", Input = { "x", "axes" }, Output = { "y" } };
+        squeeze.Graph.Initializer.Add(new TensorProto { Name = "axes", DataType = 7, Dims = { 1 }, Int64Data = { 0 } });
+        var scalar = new Dictionary<string, OnnxValue> { ["x"] = OnnxValue.FromFloats([], [1f]) };
+        Assert.Contains("'s' (Squeeze)", Assert.ThrowsAny<OnnxImportException>(() => OnnxModel.Parse(squeeze.ToByteArray(), "bad.onnx").Run(_backend, scalar)).Message);
+        var pad = Relu();
+        pad.Graph.Node[0] = new NodeProto { OpType = "Pad", Name = "p", Input = { "x", "pads" }, Output = { "y" } };
+        pad.Graph.Initializer.Add(new TensorProto { Name = "pads", DataType = 7, Dims = { 2 }, Int64Data = { 0, 1L << 32 } });
+        var vector = new Dictionary<string, OnnxValue> { ["x"] = OnnxValue.FromFloats([1], [1f]) };
+        Assert.Contains("'p' (Pad)", Assert.ThrowsAny<OnnxImportException>(() => OnnxModel.Parse(pad.ToByteArray(), "bad.onnx").Run(_backend, vector)).Message);
 
         var external = Relu();
         var tensor = new TensorProto { Name = "ext", DataType = 1, Dims = { 4 }, DataLocation = TensorProto.Types.DataLocation.External };

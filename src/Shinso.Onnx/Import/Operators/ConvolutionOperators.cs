@@ -66,18 +66,18 @@ internal static class ConvolutionOperators
         if (x.OneDimensional)
         {
             if (pads.Length != 2) throw n.Error($"pads has {pads.Length} values; expected 2 for a 1-D image.");
-            return (0, (int)pads[0], 0, (int)pads[1]);
+            return (0, checked((int)pads[0]), 0, checked((int)pads[1]));
         }
         if (pads.Length != 4) throw n.Error($"pads has {pads.Length} values; expected 4 for a 2-D image.");
-        return ((int)pads[0], (int)pads[1], (int)pads[2], (int)pads[3]);
+        return (checked((int)pads[0]), checked((int)pads[1]), checked((int)pads[2]), checked((int)pads[3]));
     }
 
     /// <summary>The batch with <paramref name="pad"/> added around each image, the new cells set to <paramref name="fill"/>.</summary>
     private static float[] PadImages(float[] x, Images s, (int Top, int Left, int Bottom, int Right) pad, float fill, out int height, out int width)
     {
-        height = s.H + pad.Top + pad.Bottom;
-        width = s.W + pad.Left + pad.Right;
-        var y = new float[s.N * s.C * height * width];
+        height = checked(s.H + pad.Top + pad.Bottom);
+        width = checked(s.W + pad.Left + pad.Right);
+        var y = new float[OnnxValue.CountOf([s.N, s.C, height, width])];
         Array.Fill(y, fill);
         for (int plane = 0; plane < s.N * s.C; plane++)
             for (int r = 0; r < s.H; r++)
@@ -169,8 +169,8 @@ internal static class ConvolutionOperators
             throw n.Error($"output_shape has {outputShape.Length} values; expected one per spatial dimension.");
         if (outputShape is not null || autoPad is "SAME_UPPER" or "SAME_LOWER")
         {
-            int targetH = s.OneDimensional ? 1 : outputShape is { } os ? (int)os[^2] : s.H * stride.H;
-            int targetW = outputShape is { } ow ? (int)ow[^1] : s.W * stride.W;
+            int targetH = s.OneDimensional ? 1 : outputShape is { } os ? checked((int)os[^2]) : s.H * stride.H;
+            int targetW = outputShape is { } ow ? checked((int)ow[^1]) : s.W * stride.W;
             int totalH = fullH + extra.H - targetH, totalW = fullW + extra.W - targetW;
             bool upper = autoPad == "SAME_UPPER";
             // A target beyond the full output (negative total padding) extends it at the end, as output_padding does.
@@ -255,6 +255,7 @@ internal static class ConvolutionOperators
         bool fits = pad.Top == pad.Bottom && pad.Left == pad.Right && 2 * pad.Top <= kernel.H && 2 * pad.Left <= kernel.W;
         float[]? mask = null;
         if (fits) (padH, padW) = (pad.Top, pad.Left);
+        else if (ceil) throw n.Unsupported($"ceil_mode with padding ({pad.Top}, {pad.Left}, {pad.Bottom}, {pad.Right}) that is asymmetric or over half the window is not supported.");
         else
         {
             if (kind == PoolKind.Average && !includePad) mask = PadImages(Enumerable.Repeat(1f, data.Length).ToArray(), s, pad, 0f, out _, out _);

@@ -33,8 +33,13 @@ internal static class LogicOperators
         var y = new long[ia.Length];
         for (int i = 0; i < y.Length; i++)
         {
-            double x = a.Floats is { } fa ? fa[ia[i]] : a.Integers![ia[i]], z = b.Floats is { } fb ? fb[ib[i]] : b.Integers![ib[i]];
-            y[i] = test(x, z) ? 1 : 0;
+            if (a.Floats is { } fa) y[i] = test(fa[ia[i]], b.Floats![ib[i]]) ? 1 : 0;
+            else
+            {
+                // Integers compare exactly (a double holds only 53 bits): by their order alone.
+                long p = a.Integers![ia[i]], q = b.Integers![ib[i]];
+                y[i] = test(p.CompareTo(q), 0) ? 1 : 0;
+            }
         }
         return OnnxValue.FromIntegers(OnnxElementType.Bool, shape, y);
     }
@@ -71,13 +76,14 @@ internal static class LogicOperators
     private static OnnxValue[] Cast(NodeContext n)
     {
         var x = n.Input(0);
-        long to = n.Int("to", 0);
+        long to = n.Attribute("to") is null ? throw n.Error("the attribute 'to' is required.") : n.Int("to", 0);
         if (!Enum.IsDefined((OnnxElementType)to)) throw n.Unsupported($"casts to element type {to} are not supported; Shinso computes with float, int32, int64 and bool.");
         var type = (OnnxElementType)to;
         if (type == OnnxElementType.Float)
             return [OnnxValue.FromFloats(x.Shape, x.Floats ?? x.Integers!.Select(v => (float)v).ToArray())];
         long[] values = x.Floats is { } f
-            ? f.Select(v => type == OnnxElementType.Bool ? (v != 0 ? 1L : 0L) : float.IsNaN(v) ? 0L : (long)MathF.Truncate(v)).ToArray()
+            ? f.Select(v => type == OnnxElementType.Bool ? (v != 0 ? 1L : 0L) : float.IsNaN(v) ? 0L
+                : type == OnnxElementType.Int32 ? unchecked((int)(long)MathF.Truncate(v)) : (long)MathF.Truncate(v)).ToArray()
             : x.Integers!.Select(v => type == OnnxElementType.Bool ? (v != 0 ? 1L : 0L) : type == OnnxElementType.Int32 ? unchecked((int)v) : v).ToArray();
         return [OnnxValue.FromIntegers(type, x.Shape, values)];
     }

@@ -95,7 +95,7 @@ internal static class ShapeOperators
     {
         var x = n.Input(0);
         int rank = x.Rank;
-        var perm = n.Ints("perm")?.Select(p => (int)p).ToArray() ?? Enumerable.Range(0, rank).Reverse().ToArray();
+        var perm = n.Ints("perm")?.Select(p => checked((int)p)).ToArray() ?? Enumerable.Range(0, rank).Reverse().ToArray();
         if (perm.Length != rank || perm.Order().Where((p, i) => p != i).Any()) throw n.Error($"perm [{string.Join(", ", perm)}] is not a permutation of X's {rank} axes.");
         var shape = perm.Select(p => x.Shape[p]).ToArray();
         var inputStrides = Strides(x.Shape);
@@ -215,7 +215,7 @@ internal static class ShapeOperators
         var x = n.Input(0);
         string mode = n.String("mode", "constant");
         long[] pads = (n.Opset < 11 ? n.Ints("pads") : n.IntegersOrNull(1)) ?? throw n.Error("pads are required.");
-        if (n.Opset >= 18 || n.Optional(3) is not null) throw n.Unsupported("Pad's axes input is not supported.");
+        if (n.Optional(3) is not null) throw n.Unsupported("Pad's axes input is not supported.");
         if (pads.Length != 2 * x.Rank) throw n.Error($"pads has {pads.Length} values; X {x} needs {2 * x.Rank}.");
         float value = n.Opset < 11 ? n.Float("value", 0f) : n.Optional(2) is { } c ? (c.Floats is { Length: 1 } f ? f[0] : c.Integers is { Length: 1 } ci ? ci[0] : throw n.Error($"constant_value must be a scalar, not {c}.")) : 0f;
         if (mode is not ("constant" or "reflect" or "edge")) throw n.Error($"mode is '{mode}'; expected constant, reflect or edge.");
@@ -223,9 +223,9 @@ internal static class ShapeOperators
         var shape = new int[rank];
         for (int d = 0; d < rank; d++)
         {
-            long size = x.Shape[d] + pads[d] + pads[d + rank];
+            long size = checked(x.Shape[d] + pads[d] + pads[d + rank]);
             if (size < 0) throw n.Error($"pads [{string.Join(", ", pads)}] leave axis {d} of X {x} with a negative size.");
-            shape[d] = (int)size;
+            shape[d] = checked((int)size);
             if (mode != "constant" && shape[d] > 0 && x.Shape[d] == 0) throw n.Error($"{mode} padding needs a non-empty axis {d}.");
             if (mode == "reflect" && x.Shape[d] == 1 && (pads[d] > 0 || pads[d + rank] > 0))
                 throw n.Error($"reflect padding needs axis {d} longer than 1.");
@@ -239,7 +239,7 @@ internal static class ShapeOperators
             int s = 0;
             for (int d = 0; d < rank && s >= 0; d++)
             {
-                int i = position[d] - (int)pads[d], size = x.Shape[d];
+                int i = position[d] - checked((int)pads[d]), size = x.Shape[d];
                 if (i < 0 || i >= size)
                 {
                     if (mode == "constant") { s = -1; break; }
@@ -317,17 +317,20 @@ internal static class ShapeOperators
             long dim = x.Shape[axis], s = steps[k];
             if (s == 0) throw n.Error("a step of 0 is not allowed.");
             long start = starts[k] < 0 ? starts[k] + dim : starts[k], end = ends[k] < 0 ? ends[k] + dim : ends[k];
+            long count;
             if (s > 0)
             {
                 start = Math.Clamp(start, 0, dim);
                 end = Math.Clamp(end, 0, dim);
+                count = end > start ? (end - start - 1) / s + 1 : 0;
             }
+            else if (dim == 0) count = 0;
             else
             {
                 start = Math.Clamp(start, 0, dim - 1);
                 end = Math.Clamp(end, -1, dim - 1);
+                count = start > end ? (start - end - 1) / -s + 1 : 0;
             }
-            long count = s > 0 ? (end - start + s - 1) / s : (start - end - s - 1) / -s;
             shape[axis] = (int)Math.Max(0, count);
             first[axis] = start;
             step[axis] = s;
@@ -362,7 +365,7 @@ internal static class ShapeOperators
         var x = n.Input(0);
         var repeats = n.IntegersOrNull(1) ?? throw n.Error("repeats are required.");
         if (repeats.Length != x.Rank || repeats.Any(r => r < 0)) throw n.Error($"repeats [{string.Join(", ", repeats)}] must give one non-negative count for each of X's {x.Rank} axes.");
-        var shape = x.Shape.Select((d, i) => checked(d * (int)repeats[i])).ToArray();
+        var shape = x.Shape.Select((d, i) => checked(d * checked((int)repeats[i]))).ToArray();
         var strides = Strides(x.Shape);
         int total = OnnxValue.CountOf(shape);
         var source = new int[total];
