@@ -71,9 +71,9 @@ internal static class EvalCommand
         if (Shinso.Onnx.Import.OnnxValue.CountOf(sample) != width)
             throw new UsageException($"{file}: input '{info.Name}' takes samples of {info.ShapeText()} ({Shinso.Onnx.Import.OnnxValue.CountOf(sample)} values); {loaded.Description} has {width} per sample.");
         // A graph exported with a fixed batch (PyTorch's default is 1) is fed batches of that size; the last one must be whole.
-        int batch = info.Shape is { Count: >= 1 } dims && dims[0] is long fixedBatch ? (int)Math.Clamp(fixedBatch, 1, OnnxBatch) : OnnxBatch;
-        bool fixedSize = info.Shape is { Count: >= 1 } d0 && d0[0] is not null;
-        if (fixedSize && test.Count % batch != 0)
+        long? declaredBatch = info.Shape is { Count: >= 1 } dims ? dims[0] : null;
+        int batch = declaredBatch is long fixedBatch ? (int)Math.Clamp(fixedBatch, 1, OnnxBatch) : OnnxBatch;
+        if (declaredBatch is not null && test.Count % batch != 0)
             throw new UsageException($"{file}: input '{info.Name}' takes exactly {batch} samples at a time, which does not divide the {test.Count} test samples.");
         int correct = 0, classes = -1;
         var rows = new float[batch * width];

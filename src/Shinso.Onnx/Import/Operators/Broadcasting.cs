@@ -20,15 +20,20 @@ internal static class Broadcasting
                 if (size != 1) return null;
                 size = n;
             }
-            // A zero-size dimension broadcasts against 1 to 0.
-            foreach (var s in shapes)
-            {
-                int i = d - (rank - s.Length);
-                if (i >= 0 && s[i] == 0) size = 0;
-            }
             result[d] = size;
         }
         return result;
+    }
+
+    /// <summary>
+    /// The broadcast shape of a node's operands and, for each, the index it reads at every element of that shape; an error naming
+    /// the node and the shapes when they do not broadcast.
+    /// </summary>
+    public static (int[] Shape, int[][] Sources) Operands(NodeContext n, params OnnxValue[] values)
+    {
+        var shape = Shape(values.Select(v => v.Shape).ToArray())
+            ?? throw n.Error($"shapes {string.Join(", ", values.Select(v => OnnxValue.ShapeText(v.Shape)))} do not broadcast.");
+        return (shape, values.Select(v => SourceIndices(v.Shape, shape)).ToArray());
     }
 
     /// <summary>For each element of <paramref name="output"/>'s shape, the index of the element of <paramref name="input"/> it reads.</summary>

@@ -58,8 +58,8 @@ internal static class ElementwiseOperators
     private static OnnxValue[] Pow(NodeContext n)
     {
         OnnxValue x = n.Input(0), e = n.Input(1);
-        var shape = Broadcasting.Shape(x.Shape, e.Shape) ?? throw n.Error($"shapes {OnnxValue.ShapeText(x.Shape)} and {OnnxValue.ShapeText(e.Shape)} do not broadcast.");
-        int[] ix = Broadcasting.SourceIndices(x.Shape, shape), ie = Broadcasting.SourceIndices(e.Shape, shape);
+        var (shape, sources) = Broadcasting.Operands(n, x, e);
+        int[] ix = sources[0], ie = sources[1];
         double Exponent(int i) => e.Floats is { } fe ? fe[ie[i]] : e.Integers![ie[i]];
         // The result has the base's element type (an integer base gives the truncated integer power).
         if (x.Floats is { } data)
@@ -120,21 +120,20 @@ internal static class ElementwiseOperators
         if (n.Opset < 7 && n.Attribute("broadcast") is not null) throw n.Unsupported("the pre-opset-7 broadcast attribute is not supported.");
         OnnxValue a = n.Input(0), b = n.Input(1);
         if (a.ElementType != b.ElementType) throw n.Error($"the inputs are {a} and {b}; both must have one element type.");
-        var shape = Broadcasting.Shape(a.Shape, b.Shape) ?? throw n.Error($"shapes {OnnxValue.ShapeText(a.Shape)} and {OnnxValue.ShapeText(b.Shape)} do not broadcast.");
+        var (shape, sources) = Broadcasting.Operands(n, a, b);
         int count = OnnxValue.CountOf(shape);
-        bool same = a.Shape.SequenceEqual(shape) && b.Shape.SequenceEqual(shape);
-        int[]? ia = same ? null : Broadcasting.SourceIndices(a.Shape, shape), ib = same ? null : Broadcasting.SourceIndices(b.Shape, shape);
+        int[] ia = sources[0], ib = sources[1];
         if (a.Floats is { } fa)
         {
             var fb = b.Floats!;
             var y = new float[count];
-            for (int i = 0; i < count; i++) y[i] = onFloats(fa[ia?[i] ?? i], fb[ib?[i] ?? i]);
+            for (int i = 0; i < count; i++) y[i] = onFloats(fa[ia[i]], fb[ib[i]]);
             return OnnxValue.FromFloats(shape, y);
         }
         var la = a.Integers!;
         var lb = b.Integers!;
         var z = new long[count];
-        for (int i = 0; i < count; i++) z[i] = onIntegers(la[ia?[i] ?? i], lb[ib?[i] ?? i]);
+        for (int i = 0; i < count; i++) z[i] = onIntegers(la[ia[i]], lb[ib[i]]);
         if (a.ElementType == OnnxElementType.Int32)
             for (int i = 0; i < count; i++) z[i] = unchecked((int)z[i]);
         return OnnxValue.FromIntegers(a.ElementType, shape, z);
@@ -146,7 +145,7 @@ internal static class ElementwiseOperators
         var values = Enumerable.Range(0, n.Inputs.Length).Select(n.Input).ToArray();
         var type = values[0].ElementType;
         if (values.Any(v => v.ElementType != type)) throw n.Error($"the inputs are {string.Join(", ", values.Select(v => v.ToString()))}; all must have one element type.");
-        var shape = Broadcasting.Shape(values.Select(v => v.Shape).ToArray()) ?? throw n.Error($"shapes {string.Join(", ", values.Select(v => OnnxValue.ShapeText(v.Shape)))} do not broadcast.");
+        var (shape, sources) = Broadcasting.Operands(n, values);
         int count = OnnxValue.CountOf(shape);
         if (type == OnnxElementType.Float)
         {
@@ -154,7 +153,7 @@ internal static class ElementwiseOperators
             for (int k = 0; k < values.Length; k++)
             {
                 var data = values[k].Floats!;
-                var source = Broadcasting.SourceIndices(values[k].Shape, shape);
+                var source = sources[k];
                 for (int i = 0; i < count; i++) y[i] = k == 0 ? data[source[i]] : onFloats(y[i], data[source[i]]);
             }
             return OnnxValue.FromFloats(shape, y);
@@ -163,7 +162,7 @@ internal static class ElementwiseOperators
         for (int k = 0; k < values.Length; k++)
         {
             var data = values[k].Integers!;
-            var source = Broadcasting.SourceIndices(values[k].Shape, shape);
+            var source = sources[k];
             for (int i = 0; i < count; i++) z[i] = k == 0 ? data[source[i]] : onIntegers(z[i], data[source[i]]);
         }
         if (type == OnnxElementType.Int32)

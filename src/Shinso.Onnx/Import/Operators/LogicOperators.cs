@@ -28,8 +28,8 @@ internal static class LogicOperators
     {
         OnnxValue a = n.Input(0), b = n.Input(1);
         if (a.ElementType != b.ElementType) throw n.Error($"the inputs are {a} and {b}; both must have one element type.");
-        var shape = Broadcasting.Shape(a.Shape, b.Shape) ?? throw n.Error($"shapes {OnnxValue.ShapeText(a.Shape)} and {OnnxValue.ShapeText(b.Shape)} do not broadcast.");
-        int[] ia = Broadcasting.SourceIndices(a.Shape, shape), ib = Broadcasting.SourceIndices(b.Shape, shape);
+        var (shape, sources) = Broadcasting.Operands(n, a, b);
+        int[] ia = sources[0], ib = sources[1];
         var y = new long[ia.Length];
         for (int i = 0; i < y.Length; i++)
         {
@@ -47,8 +47,8 @@ internal static class LogicOperators
     private static OnnxValue Logic(NodeContext n, Func<long, long, long> f)
     {
         long[] a = Booleans(n, 0), b = Booleans(n, 1);
-        var shape = Broadcasting.Shape(n.Input(0).Shape, n.Input(1).Shape) ?? throw n.Error("the shapes do not broadcast.");
-        int[] ia = Broadcasting.SourceIndices(n.Input(0).Shape, shape), ib = Broadcasting.SourceIndices(n.Input(1).Shape, shape);
+        var (shape, sources) = Broadcasting.Operands(n, n.Input(0), n.Input(1));
+        int[] ia = sources[0], ib = sources[1];
         var y = new long[ia.Length];
         for (int i = 0; i < y.Length; i++) y[i] = f(a[ia[i]], b[ib[i]]);
         return OnnxValue.FromIntegers(OnnxElementType.Bool, shape, y);
@@ -59,8 +59,8 @@ internal static class LogicOperators
         var condition = Booleans(n, 0);
         OnnxValue c = n.Input(0), x = n.Input(1), y = n.Input(2);
         if (x.ElementType != y.ElementType) throw n.Error($"X {x} and Y {y} must have one element type.");
-        var shape = Broadcasting.Shape(c.Shape, x.Shape, y.Shape) ?? throw n.Error("the shapes do not broadcast.");
-        int[] ic = Broadcasting.SourceIndices(c.Shape, shape), ix = Broadcasting.SourceIndices(x.Shape, shape), iy = Broadcasting.SourceIndices(y.Shape, shape);
+        var (shape, sources) = Broadcasting.Operands(n, c, x, y);
+        int[] ic = sources[0], ix = sources[1], iy = sources[2];
         if (x.Floats is { } fx)
         {
             var fy = y.Floats!;

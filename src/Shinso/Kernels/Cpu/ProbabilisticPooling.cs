@@ -55,12 +55,15 @@ public static unsafe class ProbabilisticPooling
                 Math.Max(1, KernelParallel.ElementwiseGrain / (height * width * 8)), alignment: 1);
     }
 
+    /// <summary>Whether the 2x2 vector paths take whole block rows: 2x2 blocks, rows a multiple of 8 wide, a vector path.</summary>
+    private static bool PairPathsApply(int block, int width, SimdPath path) => block == 2 && width % 8 == 0 && path != SimdPath.Scalar;
+
     private readonly struct ProbabilityRange(float* input, float* hidden, float* pool, int height, int width, int block, SimdPath path) : IRangeKernel
     {
         public void Execute(nint start, nint length)
         {
             int rows = height / block, columns = width / block;
-            bool pairs = block == 2 && width % 8 == 0 && path != SimdPath.Scalar;
+            bool pairs = PairPathsApply(block, width, path);
             for (nint plane = start; plane < start + length; plane++)
             {
                 float* x = input + plane * height * width, h = hidden + plane * height * width, p = pool + plane * rows * columns;
@@ -153,7 +156,7 @@ public static unsafe class ProbabilisticPooling
             // Whole block rows per chunk, so the 2x2 path takes each row at once.
             int chunk = columns <= RandomKernels.UniformAtMaxLength ? RandomKernels.UniformAtMaxLength / columns * columns : RandomKernels.UniformAtMaxLength;
             Span<float> uniforms = stackalloc float[chunk];
-            bool pairs = block == 2 && width % 8 == 0 && path != SimdPath.Scalar;
+            bool pairs = PairPathsApply(block, width, path);
             for (nint plane = start; plane < start + length; plane++)
             {
                 float* h = hidden + plane * height * width, s = samples + plane * height * width, p = pool + plane * blocks;
