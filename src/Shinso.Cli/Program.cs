@@ -10,6 +10,7 @@ root.Subcommands.Add(CompleteCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(InspectCommand.Create());
 root.Subcommands.Add(RunCommand.Create());
+root.Subcommands.Add(RobustnessCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(DevicesCommand.Create());
 root.Subcommands.Add(ReproCommand.Create());

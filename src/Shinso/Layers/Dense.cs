@@ -82,6 +82,15 @@ public sealed class Dense : ILayer
         return dx;
     }
 
+    /// <summary>dX = dY Wᵀ alone: sensitivity analysis needs no weight gradient, which would cost a GEMM as large.</summary>
+    public Tensor InputGradient(Tensor outputGradient)
+    {
+        var x = _input ?? throw new InvalidOperationException("InputGradient called before Forward.");
+        var dx = _inputGradient.Get(x.Rows, [Inputs]);
+        _backend.Gemm(Transpose.None, Transpose.Transposed, 1f, outputGradient, Weight.Value, 0f, dx);
+        return dx;
+    }
+
     /// <summary>
     /// Folds a per-input standardisation <c>z_j = (x_j - mean_j) * inverseScale_j</c> into this layer, so that it gives
     /// on raw inputs x what it gave on standardised inputs z: <c>W'_jk = inverseScale_j W_jk</c> and

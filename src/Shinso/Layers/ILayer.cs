@@ -35,6 +35,14 @@ public interface ILayer
     Tensor? Backward(Tensor outputGradient, bool needInputGradient);
 
     /// <summary>
+    /// dLoss/dInput for dLoss/dOutput of the last <see cref="Forward"/>, for sensitivity analysis rather than training. A layer
+    /// whose parameter gradients cost a pass of their own (dense) skips them; the others compute them as
+    /// <see cref="Backward"/> does, so parameter gradients are left unspecified.
+    /// </summary>
+    Tensor InputGradient(Tensor outputGradient) =>
+        Backward(outputGradient, needInputGradient: true) ?? throw new InvalidOperationException($"The {Kind} layer gave no input gradient.");
+
+    /// <summary>
     /// Writes the layer's inference form into <paramref name="graph"/> with the standard operators of the same definition
     /// (composed where ONNX has no single one) and returns the name of its output value.
     /// </summary>

@@ -114,6 +114,27 @@ public sealed class FeedForwardNet
     }
 
     /// <summary>
+    /// Backpropagates <paramref name="scoresGradient"/>, a gradient with respect to the raw scores of the last
+    /// <see cref="Forward"/> (one row per input row), down to the input and returns it: row i is
+    /// <c>Σ_k scoresGradient[i, k] ∂score_k / ∂input_i</c>, a vector-Jacobian product. For sensitivity analysis between
+    /// training steps, not within one: the parameters' gradients are left unspecified (see <see cref="ILayer.InputGradient"/>).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No forward pass came before.</exception>
+    /// <exception cref="ArgumentException">The gradient's shape is not the scores'.</exception>
+    public Tensor InputGradient(Tensor scoresGradient)
+    {
+        ArgumentNullException.ThrowIfNull(scoresGradient);
+        var scores = _scores ?? throw new InvalidOperationException("InputGradient called before Forward.");
+        if (scoresGradient.Rows != scores.Rows || scoresGradient.Columns != scores.Columns)
+            throw new ArgumentException(
+                $"A gradient of shape {Tensor.ShapeText(scoresGradient.Shape)} does not match the scores {Tensor.ShapeText(scores.Shape)}.", nameof(scoresGradient));
+        foreach (var p in Parameters) p.BeginPass();
+        Tensor gradient = scoresGradient;
+        for (int i = _layers.Length - 1; i >= 0; i--) gradient = _layers[i].InputGradient(gradient);
+        return gradient;
+    }
+
+    /// <summary>
     /// The parameters that train when the layers <paramref name="frozenLayers"/> are frozen (every parameter no frozen layer
     /// uses; a weight tied between a frozen and a trained layer is frozen), and the lowest layer backpropagation must reach.
     /// </summary>

@@ -1,0 +1,271 @@
+using Shinso.Backends;
+using Shinso.Data;
+using Shinso.Layers;
+using Shinso.Models.FeedForward;
+using Shinso.Numerics;
+using Shinso.Optimizers;
+using Shinso.Random;
+using Shinso.Robustness;
+using Shinso.Training;
+
+namespace Shinso.Tests.Robustness;
+
+public class OnePassRobustnessTests
+{
+    /// <summary>A one-layer (linear) classifier with the given weights [inputs, classes] and biases.</summary>
+    private static FeedForwardNet Linear(IBackend backend, float[] weights, float[] bias)
+    {
+        int classes = bias.Length, inputs = weights.Length / classes;
+        var net = new FeedForwardNet(backend, new FeedForwardSpec([inputs], [LayerSpec.Dense(classes)], "softmax-cross-entropy"), 1);
+        var dense = (Dense)net.Layers[0];
+        backend.Upload(weights, dense.Weight.Value);
+        backend.Upload(bias, dense.Bias.Value);
+        return net;
+    }
+
+    private static float[] Uniform(System.Random random, int count, double low, double high)
+    {
+        var values = new float[count];
+        for (int i = 0; i < count; i++) values[i] = (float)(low + (high - low) * random.NextDouble());
+        return values;
+    }
+
+    [Fact]
+    public void On_a_binary_linear_classifier_the_estimate_is_the_probability_that_a_Gaussian_crosses_the_margin()
+    {
+        const int d = 12, n = 40;
+        var random = new System.Random(3);
+        using var backend = new CpuBackend();
+        var weights = Uniform(random, d * 2, -1, 1);
+        var bias = Uniform(random, 2, -0.2, 0.2);
+        var net = Linear(backend, weights, bias);
+        var x = Uniform(random, n * d, 0, 1);
+        var labels = new int[n];
+        for (int i = 0; i < n; i++) labels[i] = random.Next(2);
+        var margins = OnePassRobustness.Linearize(net, new Dataset(x, labels, 2, d), batch: 7);
+        Assert.Equal(1, margins.Competitors);
+        foreach (double sigma in new[] { 0.05, 0.2, 0.6 })
+            for (int i = 0; i < n; i++)
+            {
+                int t = labels[i], k = 1 - t;
+                // The margin s_t - s_k = (w_t - w_k)·x + b_t - b_k; noise of deviation sigma moves it by N(0, sigma² |w_t - w_k|²).
+                double margin = bias[t] - bias[k], norm = 0;
+                for (int j = 0; j < d; j++)
+                {
+                    double w = (double)weights[j * 2 + t] - weights[j * 2 + k];
+                    margin += w * x[i * d + j];
+                    norm += w * w;
+                }
+                double exact = NormalDistribution.Cdf(-margin / (sigma * Math.Sqrt(norm)));
+                double estimate = margins.MisclassificationProbability(i, sigma);
+                Assert.True(Math.Abs(estimate - exact) <= 1e-5 * Math.Max(exact, 1e-3), $"input {i}, sigma {sigma}: {estimate:R} vs the closed form {exact:R}");
+            }
+    }
+
+    [Fact]
+    public void On_a_three_class_linear_classifier_the_estimate_is_the_bivariate_orthant_integral()
+    {
+        const int d = 8, n = 30;
+        var random = new System.Random(5);
+        using var backend = new CpuBackend();
+        var weights = Uniform(random, d * 3, -1, 1);
+        var bias = Uniform(random, 3, -0.3, 0.3);
+        var net = Linear(backend, weights, bias);
+        var x = Uniform(random, n * d, 0, 1);
+        var labels = new int[n];
+        for (int i = 0; i < n; i++) labels[i] = random.Next(3);
+        var margins = OnePassRobustness.Linearize(net, new Dataset(x, labels, 3, d));
+        const double sigma = 0.3;
+        int nontrivial = 0;
+        for (int i = 0; i < n; i++)
+        {
+            int t = labels[i];
+            int[] others = [.. Enumerable.Range(0, 3).Where(c => c != t)];
+            // d_k = (w_t - w_k)·(x + e) + b_t - b_k: a bivariate normal; P(correct) = ∫ φ(z1) Φ(conditional) over d_1 > 0, by Simpson's rule.
+            var mu = new double[2];
+            var rows = new double[2, d];
+            for (int a = 0; a < 2; a++)
+            {
+                mu[a] = bias[t] - bias[others[a]];
+                for (int j = 0; j < d; j++)
+                {
+                    rows[a, j] = (double)weights[j * 3 + t] - weights[j * 3 + others[a]];
+                    mu[a] += rows[a, j] * x[i * d + j];
+                }
+            }
+            double s11 = 0, s22 = 0, s12 = 0;
+            for (int j = 0; j < d; j++) { s11 += rows[0, j] * rows[0, j]; s22 += rows[1, j] * rows[1, j]; s12 += rows[0, j] * rows[1, j]; }
+            double sd1 = sigma * Math.Sqrt(s11), sd2 = sigma * Math.Sqrt(s22), rho = s12 / Math.Sqrt(s11 * s22);
+            double low = -mu[0] / sd1, high = Math.Max(low, 0) + 12;
+            const int intervals = 20_000;
+            double h = (high - low) / intervals, sum = 0;
+            for (int s = 0; s <= intervals; s++)
+            {
+                double z = low + s * h;
+                double f = NormalDistribution.Density(z) * NormalDistribution.Cdf((mu[1] + rho * sd2 * z) / (sd2 * Math.Sqrt(1 - rho * rho)));
+                sum += f * (s == 0 || s == intervals ? 1 : s % 2 == 1 ? 4 : 2);
+            }
+            double exact = 1 - sum * h / 3;
+            if (exact is > 0.01 and < 0.99) nontrivial++;
+            Assert.True(Math.Abs(margins.MisclassificationProbability(i, sigma) - exact) <= 2e-4, $"input {i}: {margins.MisclassificationProbability(i, sigma):R} vs {exact:R}");
+        }
+        Assert.True(nontrivial >= 5, $"only {nontrivial} inputs have a probability strictly between 0.01 and 0.99");
+    }
+
+    [Fact]
+    public void The_input_gradient_of_a_conv_net_matches_central_differences()
+    {
+        using var backend = new CpuBackend();
+        var spec = new FeedForwardSpec([1, 8, 8],
+        [
+            LayerSpec.Conv(3, 3, pad: 1), LayerSpec.Of("tanh"), LayerSpec.Pool("avgpool", 2),
+            LayerSpec.Of("flatten"), LayerSpec.Dense(5), LayerSpec.Of("tanh"), LayerSpec.Dense(4),
+        ], "softmax-cross-entropy");
+        var net = new FeedForwardNet(backend, spec, 9);
+        var random = new System.Random(2);
+        const int rows = 3;
+        var x = Uniform(random, rows * 64, 0, 1);
+        var seed = Uniform(random, rows * 4, -1, 1);
+        var input = backend.Allocate(rows, 64);
+        var seedTensor = backend.Allocate(rows, 4);
+        backend.Upload(x, input);
+        backend.Upload(seed, seedTensor);
+        net.Forward(input, ForwardContext.Inference);
+        var analytic = new float[rows * 64];
+        backend.Download(net.InputGradient(seedTensor), analytic);
+        var scores = new float[rows * 4];
+        double Objective()
+        {
+            backend.Upload(x, input);
+            backend.Download(net.Forward(input, ForwardContext.Inference), scores);
+            double sum = 0;
+            for (int i = 0; i < scores.Length; i++) sum += (double)seed[i] * scores[i];
+            return sum;
+        }
+        for (int i = 0; i < x.Length; i += 5)
+            FiniteDifference.AssertClose(FiniteDifference.Central(x, i, 1e-2, Objective), analytic[i], $"d(seed·scores)/dx[{i}]", 2e-4);
+    }
+
+    /// <summary>
+    /// Small classifiers trained briefly on the embedded Fashion-MNIST subset: a ReLU MLP and a one-convolution CNN. The CNN
+    /// is smooth (tanh, average pooling): on the images' flat backgrounds a max-pool window holds equal values, and noise then
+    /// raises their maximum by a first-order amount the linearisation cannot see (lenet5's figures in the issue show it).
+    /// </summary>
+    private static (FeedForwardNet Net, Dataset Test) Trained(IBackend backend, bool convolutional)
+    {
+        var (train, test) = FashionMnist.Load(TestData.EmbeddedSubset);
+        var spec = convolutional
+            ? new FeedForwardSpec([1, 28, 28],
+                [LayerSpec.Conv(4, 5, pad: 2), LayerSpec.Of("tanh"), LayerSpec.Pool("avgpool", 2), LayerSpec.Of("flatten"), LayerSpec.Dense(10)], "softmax-cross-entropy")
+            : new FeedForwardSpec([784], [LayerSpec.Dense(32, WeightInit.HeNormal), LayerSpec.Of("relu"), LayerSpec.Dense(10)], "softmax-cross-entropy");
+        var net = new FeedForwardNet(backend, spec, 4);
+        new Trainer(net, new Adam(new ConstantSchedule(2e-3f)), new TrainingOptions { Epochs = 2, BatchSize = 50, Seed = 4 })
+            .Fit(SupervisedData.FromDataset(train.Take(3000)));
+        return (net, test.Take(400));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void On_small_trained_nets_the_estimate_falls_inside_the_Monte_Carlo_interval_at_small_noise(bool convolutional)
+    {
+        using var backend = new CpuBackend();
+        var (net, test) = Trained(backend, convolutional);
+        var margins = OnePassRobustness.Linearize(net, test);
+        Assert.Equal(9, margins.Competitors);
+        double cleanErrors = Enumerable.Range(0, test.Count).Count(i => margins.Predictions[i] != test.Labels[i]) / (double)test.Count;
+        foreach (float sigma in new[] { 0.02f, 0.05f })
+        {
+            var estimates = margins.MisclassificationProbabilities(sigma);
+            var monteCarlo = MonteCarloRobustness.Run(net, test, NoiseDistribution.Gaussian, sigma, 1000, RandomStream.Root(7).Derive("test-noise"));
+            var (lower, upper) = monteCarlo.ConfidenceInterval();
+            double rate = estimates.Average();
+            Assert.True(rate >= lower && rate <= upper, $"sigma {sigma}: one-pass {rate:F4} outside the Monte Carlo interval [{lower:F4}, {upper:F4}] (rate {monteCarlo.Rate():F4})");
+            // Noise must matter: inputs whose fate is uncertain, not only clean errors at probability 1.
+            int uncertain = estimates.Count(p => p is > 0.02 and < 0.98);
+            Assert.True(uncertain >= 8, $"sigma {sigma}: only {uncertain} inputs have an uncertain outcome");
+            var (inside, absolute, _) = monteCarlo.Agreement(estimates);
+            Assert.True(inside >= 0.9, $"sigma {sigma}: {inside:P1} of the inputs inside their Wilson interval");
+            Assert.True(absolute <= 0.02, $"sigma {sigma}: mean absolute per-input difference {absolute:F4}");
+            Assert.True(rate >= cleanErrors - 0.02, $"sigma {sigma}: rate {rate:F4} below the clean error {cleanErrors:F4}");
+        }
+    }
+
+    [Fact]
+    public void Following_fewer_competitors_lies_between_the_nearest_crossing_and_the_full_estimate()
+    {
+        using var backend = new CpuBackend();
+        var (net, test) = Trained(backend, convolutional: false);
+        var all = OnePassRobustness.Linearize(net, test);
+        var nearest = OnePassRobustness.Linearize(net, test, competitors: 1);
+        var three = OnePassRobustness.Linearize(net, test, competitors: 3);
+        Assert.Equal(3, three.Competitors);
+        for (int i = 0; i < test.Count; i++)
+        {
+            // The nearest competitor is the highest-scoring other class, and the kept ones are a prefix of the full order.
+            Assert.Equal(all.CompetitorClasses(i)[..3].ToArray(), three.CompetitorClasses(i).ToArray());
+            Assert.Equal(all.CompetitorClasses(i)[0], nearest.CompetitorClasses(i)[0]);
+            double p1 = nearest.MisclassificationProbability(i, 0.1), p3 = three.MisclassificationProbability(i, 0.1), p9 = all.MisclassificationProbability(i, 0.1);
+            Assert.True(p1 <= p3 + 2e-4 && p3 <= p9 + 2e-4, $"input {i}: {p1:R} <= {p3:R} <= {p9:R} fails");
+        }
+    }
+
+    [Fact]
+    public void Monte_Carlo_counts_repeat_for_a_seed_and_noise_is_added_to_the_input()
+    {
+        using var backend = new CpuBackend();
+        var (net, test) = Trained(backend, convolutional: false);
+        test = test.Take(20);
+        var stream = RandomStream.Root(3).Derive("repeat");
+        var first = MonteCarloRobustness.Run(net, test, NoiseDistribution.Uniform, 0.3f, 700, stream);
+        var second = MonteCarloRobustness.Run(net, test, NoiseDistribution.Uniform, 0.3f, 700, stream);
+        Assert.Equal(first.Errors, second.Errors);
+        // At zero noise every copy is the clean input: each input's count is 0 or K, by its clean prediction.
+        var clean = MonteCarloRobustness.Run(net, test, NoiseDistribution.Gaussian, 0f, 10, stream);
+        var margins = OnePassRobustness.Linearize(net, test);
+        for (int i = 0; i < test.Count; i++)
+            Assert.Equal(margins.Predictions[i] == test.Labels[i] ? 0 : 10, clean.Errors[i]);
+        // And noise of deviation 0.3 leaves some input's fate to chance.
+        Assert.Contains(first.Errors, e => e is > 0 and < 700);
+    }
+
+    [Fact]
+    public void Noise_has_the_stated_standard_deviation_under_either_law()
+    {
+        using var backend = new CpuBackend();
+        var noise = backend.Allocate(200_000);
+        var values = new float[200_000];
+        foreach (var law in new[] { NoiseDistribution.Gaussian, NoiseDistribution.Uniform })
+        {
+            NoiseSampling.Sample(backend, law, 0.25f, RandomStream.Root(1).Derive("law"), noise);
+            backend.Download(noise, values);
+            double mean = values.Average(v => (double)v), sd = Math.Sqrt(values.Average(v => (double)v * v) - mean * mean);
+            Assert.Equal(0, mean, 0.003);
+            Assert.Equal(0.25, sd, 0.003);
+            if (law == NoiseDistribution.Uniform) Assert.True(values.Max() <= 0.25f * MathF.Sqrt(3) && values.Min() >= -0.25f * MathF.Sqrt(3));
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => NoiseSampling.Sample(backend, NoiseDistribution.Gaussian, -1f, default, noise));
+        Assert.Throws<ArgumentException>(() => NoiseSampling.Parse("poisson"));
+    }
+
+    [Fact]
+    public void The_Monte_Carlo_interval_is_the_standard_error_of_the_per_input_rates()
+    {
+        // Two inputs at p = 0.25 and 0.5 out of K = 100: variance (0.25·0.75 + 0.25) / 99 / 4.
+        var estimate = new MonteCarloEstimate(100, [25, 50]);
+        Assert.Equal(0.375, estimate.Rate(), 12);
+        double half = 1.959963984540054 * Math.Sqrt((0.25 * 0.75 + 0.5 * 0.5) / 99 / 4);
+        var (lower, upper) = estimate.ConfidenceInterval();
+        Assert.Equal(0.375 - half, lower, 12);
+        Assert.Equal(0.375 + half, upper, 12);
+        // No spread (all copies agree): Wilson's interval on the pooled 0 of 200, which still allows a small rate.
+        var (low0, high0) = new MonteCarloEstimate(100, [0, 0]).ConfidenceInterval();
+        Assert.Equal(0, low0, 12);
+        Assert.InRange(high0, 0.015, 0.025);
+        Assert.Throws<ArgumentException>(() => new MonteCarloEstimate(10, [11]));
+        var (inside, absolute, correlation) = estimate.Agreement([0.25, 0.9]);
+        Assert.Equal(0.5, inside);
+        Assert.Equal(0.2, absolute, 12);
+        Assert.Equal(1, correlation, 12);
+    }
+}
