@@ -49,6 +49,12 @@ public sealed class Dense : ILayer
     /// <inheritdoc />
     public IReadOnlyList<Parameter> Parameters { get; }
 
+    /// <summary>The input of the last forward pass (valid until the layer below runs again): K-FAC's activation statistics.</summary>
+    internal Tensor? LastInput => _input;
+
+    /// <summary>dLoss/dOutput given to the last backward pass (valid until the layer above runs again): K-FAC's gradient statistics.</summary>
+    internal Tensor? LastOutputGradient { get; private set; }
+
     /// <inheritdoc />
     public int[] OutputShape(ReadOnlySpan<int> inputShape)
     {
@@ -73,6 +79,7 @@ public sealed class Dense : ILayer
     public Tensor? Backward(Tensor outputGradient, bool needInputGradient)
     {
         var x = _input ?? throw new InvalidOperationException("Backward called before Forward.");
+        LastOutputGradient = outputGradient;
         // dW = Xᵀ dY (added to the share of a layer tied to this weight), db = column sums of dY, dX = dY Wᵀ.
         _backend.Gemm(Transpose.Transposed, Transpose.None, 1f, x, outputGradient, Weight.NextGradientBeta(), Weight.Gradient);
         _backend.SumColumns(outputGradient, Bias.Gradient);
@@ -86,6 +93,7 @@ public sealed class Dense : ILayer
     public Tensor InputGradient(Tensor outputGradient)
     {
         var x = _input ?? throw new InvalidOperationException("InputGradient called before Forward.");
+        LastOutputGradient = outputGradient;
         var dx = _inputGradient.Get(x.Rows, [Inputs]);
         _backend.Gemm(Transpose.None, Transpose.Transposed, 1f, outputGradient, Weight.Value, 0f, dx);
         return dx;

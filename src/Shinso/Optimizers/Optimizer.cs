@@ -52,6 +52,7 @@ public abstract class Optimizer
             foreach (var hook in Hooks) hook.BeforeUpdate(parameters);
             StepCount++;
             float lr = LearningRate.At(epoch, StepCount - 1);
+            Prepare(parameters, lr);
             foreach (var p in parameters)
             {
                 float rate = lr * p.LearningRateScale;
@@ -67,6 +68,15 @@ public abstract class Optimizer
         }
         foreach (var hook in Hooks) hook.AfterUpdate(parameters);
     }
+
+    /// <summary>
+    /// Runs once per step after the hooks and before the per-parameter updates, with the step's learning rate: for rules
+    /// whose update of one parameter depends on all of them (K-FAC's trust region). StepCount is already the step's number.
+    /// </summary>
+    protected virtual void Prepare(IReadOnlyList<Parameter> parameters, float learningRate) { }
+
+    /// <summary>State a rule keeps besides its per-parameter tensors (K-FAC's Kronecker factors), for checkpoints.</summary>
+    protected virtual IEnumerable<(string Name, Tensor Value)> ExtraState() => [];
 
     /// <summary>Applies the rule to one parameter.</summary>
     protected abstract void Update(Parameter parameter, Tensor[] state, float learningRate, int epoch);
@@ -91,9 +101,11 @@ public abstract class Optimizer
             var state = StateOf(p);
             for (int i = 0; i < state.Length; i++) yield return ($"{p.Name}/{names[i]}", state[i]);
         }
+        foreach (var extra in ExtraState()) yield return extra;
     }
 
-    private Tensor[] StateOf(Parameter p)
+    /// <summary>The per-parameter state tensors of <paramref name="p"/> (one per <see cref="StateNames"/> entry, allocated zero on first use).</summary>
+    protected Tensor[] StateOf(Parameter p)
     {
         if (!_state.TryGetValue(p, out var state))
         {

@@ -131,6 +131,8 @@ public static class Checkpoint
         var config = overrides is null ? saved : overrides(saved);
         var net = FeedForwardModelFile.FromDocument(doc, path, backend);
         var optimizer = config.CreateOptimizer();
+        // K-FAC's factors belong to the net's layers: it is attached before its state is read into them.
+        if (optimizer is Kfac kfac) kfac.Attach(net.Layers, net.Trainable(config.Training.FrozenLayers).Parameters);
         var state = ReadRunState(doc, path, net.Parameters, optimizer);
         return new Restored(config, net, optimizer, state, saved);
     }

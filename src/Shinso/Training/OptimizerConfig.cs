@@ -7,7 +7,7 @@ namespace Shinso.Training;
 /// <summary>The optimizer part of a <see cref="TrainingConfig"/>.</summary>
 public sealed record OptimizerConfig
 {
-    /// <summary>sgd, momentum, nesterov, adagrad, rmsprop, adadelta or adam.</summary>
+    /// <summary>sgd, momentum, nesterov, adagrad, rmsprop, adadelta, adam or kfac.</summary>
     public string Name { get; init; } = "momentum";
 
     /// <summary>Initial learning rate.</summary>
@@ -43,7 +43,22 @@ public sealed record OptimizerConfig
     /// <summary>The denominator constant (AdaGrad, RMSprop, AdaDelta, Adam).</summary>
     public float Epsilon { get; init; } = 1e-8f;
 
-    internal const string Names = "sgd, momentum, nesterov, adagrad, rmsprop, adadelta, adam";
+    /// <summary>K-FAC's Tikhonov damping λ.</summary>
+    public float Damping { get; init; } = 1e-2f;
+
+    /// <summary>K-FAC's decay of the running averages of its Kronecker factors.</summary>
+    public float StatisticsDecay { get; init; } = 0.95f;
+
+    /// <summary>K-FAC's steps between refreshes of the factors' inverses.</summary>
+    public int InverseInterval { get; init; } = 20;
+
+    /// <summary>K-FAC's KL trust region (0: none).</summary>
+    public float KlClip { get; init; } = 1e-3f;
+
+    /// <summary>K-FAC's Fisher: <c>sampled</c> (targets from the model's predictions) or <c>empirical</c> (the training targets).</summary>
+    public string Fisher { get; init; } = "sampled";
+
+    internal const string Names = "sgd, momentum, nesterov, adagrad, rmsprop, adadelta, adam, kfac";
 
     /// <summary>The defaults each paper gives for <paramref name="name"/>.</summary>
     public static OptimizerConfig Defaults(string name) => name switch
@@ -54,6 +69,7 @@ public sealed record OptimizerConfig
         "rmsprop" => new() { Name = name, LearningRate = 1e-3f, Rho = 0.9f },
         "adadelta" => new() { Name = name, LearningRate = 1f, Rho = 0.95f, Epsilon = 1e-6f },
         "adam" => new() { Name = name, LearningRate = 1e-3f },
+        "kfac" => new() { Name = name, LearningRate = 0.1f },
         _ => throw new ArgumentException($"Unknown optimizer '{name}'; expected one of {Names}.", nameof(name)),
     };
 
@@ -79,16 +95,30 @@ public sealed record OptimizerConfig
             "rmsprop" => new RmsProp(lr, Rho, Epsilon),
             "adadelta" => new AdaDelta(lr, Rho, Epsilon),
             "adam" => new Adam(lr, Beta1, Beta2, Epsilon),
+            "kfac" => new Kfac(lr, MomentumStart, Damping, StatisticsDecay, InverseInterval, KlClip,
+                Fisher == "empirical" ? FisherTargets.Empirical : FisherTargets.Sampled),
             _ => throw new ArgumentException($"Unknown optimizer '{Name}'; expected one of {Names}.", nameof(Name)),
         };
     }
 
-    internal JsonObject ToJson() => new()
+    internal JsonObject ToJson()
     {
-        ["name"] = Name, ["lr"] = LearningRate, ["schedule"] = Schedule, ["decayFactor"] = DecayFactor, ["decayEvery"] = DecayEvery,
-        ["momentumStart"] = MomentumStart, ["momentumEnd"] = MomentumEnd, ["momentumRampEpochs"] = MomentumRampEpochs,
-        ["beta1"] = Beta1, ["beta2"] = Beta2, ["rho"] = Rho, ["epsilon"] = Epsilon,
-    };
+        var json = new JsonObject
+        {
+            ["name"] = Name, ["lr"] = LearningRate, ["schedule"] = Schedule, ["decayFactor"] = DecayFactor, ["decayEvery"] = DecayEvery,
+            ["momentumStart"] = MomentumStart, ["momentumEnd"] = MomentumEnd, ["momentumRampEpochs"] = MomentumRampEpochs,
+            ["beta1"] = Beta1, ["beta2"] = Beta2, ["rho"] = Rho, ["epsilon"] = Epsilon,
+        };
+        if (Name == "kfac")
+        {
+            json["damping"] = Damping;
+            json["statisticsDecay"] = StatisticsDecay;
+            json["inverseInterval"] = InverseInterval;
+            json["klClip"] = KlClip;
+            json["fisher"] = Fisher;
+        }
+        return json;
+    }
 
     internal static OptimizerConfig FromJson(StrictJson json)
     {
@@ -110,8 +140,23 @@ public sealed record OptimizerConfig
             Beta2 = json.Float("beta2", d.Beta2),
             Rho = json.Float("rho", d.Rho),
             Epsilon = json.Float("epsilon", d.Epsilon),
+            Damping = json.Float("damping", d.Damping),
+            StatisticsDecay = json.Float("statisticsDecay", d.StatisticsDecay),
+            InverseInterval = json.Int("inverseInterval", d.InverseInterval),
+            KlClip = json.Float("klClip", d.KlClip),
+            Fisher = json.String("fisher", d.Fisher),
         };
-        json.RejectUnknownKeys("name, lr, schedule, decayFactor, decayEvery, momentumStart, momentumEnd, momentumRampEpochs, beta1, beta2, rho, epsilon");
+        json.RejectUnknownKeys("name, lr, schedule, decayFactor, decayEvery, momentumStart, momentumEnd, momentumRampEpochs, beta1, beta2, rho, epsilon, " +
+                               "damping, statisticsDecay, inverseInterval, klClip, fisher");
+        if (config.Fisher is not ("sampled" or "empirical")) throw json.Invalid("fisher", $"is '{config.Fisher}'; expected sampled or empirical.");
+        if (name == "kfac")
+        {
+            if (!(config.Damping > 0f)) throw json.Invalid("damping", $"must be positive, got {config.Damping}.");
+            if (!(config.StatisticsDecay >= 0f && config.StatisticsDecay < 1f)) throw json.Invalid("statisticsDecay", $"must lie in [0, 1), got {config.StatisticsDecay}.");
+            if (config.InverseInterval < 1) throw json.Invalid("inverseInterval", $"must be at least 1, got {config.InverseInterval}.");
+            if (!(config.KlClip >= 0f)) throw json.Invalid("klClip", $"must be >= 0, got {config.KlClip}.");
+            if (!(config.MomentumStart >= 0f && config.MomentumStart < 1f)) throw json.Invalid("momentumStart", $"is K-FAC's momentum, in [0, 1); got {config.MomentumStart}.");
+        }
         if (config.Schedule is not ("constant" or "step" or "exponential"))
             throw json.Invalid("schedule", $"is '{config.Schedule}'; expected constant, step or exponential.");
         if (!(config.LearningRate > 0f)) throw json.Invalid("lr", $"must be positive, got {config.LearningRate}.");

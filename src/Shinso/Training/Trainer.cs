@@ -31,7 +31,15 @@ public sealed class Trainer
         _optimizer = optimizer;
         _options = options;
         (_trainable, _lowestTrainedLayer) = net.Trainable(options.FrozenLayers);
+        if (optimizer is Kfac kfac)
+        {
+            kfac.Attach(net.Layers, _trainable);
+            _kfac = kfac;
+        }
     }
+
+    /// <summary>The optimizer when it is K-FAC, whose statistics each step observes.</summary>
+    private readonly Kfac? _kfac;
 
     /// <summary>The state of the run (epochs done, step, early-stopping record); replace it to resume.</summary>
     public TrainingState State { get; set; } = new();
@@ -59,14 +67,25 @@ public sealed class Trainer
         var inputs = backend.Allocate(batch, train.InputLength);
         var targets = backend.Allocate(batch, train.TargetLength);
         var random = RandomStream.Root(_options.Seed).Derive("stochastic-layers");
+        bool observes = _kfac is { LowestObservedLayer: >= 0 };
+        var fisher = observes && _kfac!.Targets == FisherTargets.Sampled
+            ? new FisherTargetSampler(_net, batch, RandomStream.Root(_options.Seed).Derive("fisher-targets"))
+            : null;
 
         BatchOutcome Step(ReadOnlySpan<int> indices, int epoch)
         {
             int rows = indices.Length;
             var (x, t) = UploadBatch(train, indices, hostInputs, hostTargets, inputs, targets);
-            _net.Forward(x, new ForwardContext(true, random, State.Step));
+            var scores = _net.Forward(x, new ForwardContext(true, random, State.Step));
             float loss = _net.ComputeLoss(t, out var predictions);
+            if (fisher is not null)
+            {
+                // The true Fisher's statistics: one more backward pass, from targets the net itself predicts, before the training one.
+                _net.Backpropagate(fisher.Gradient(scores, predictions, State.Step), _kfac!.LowestObservedLayer);
+                _kfac.Observe();
+            }
             _net.Backward(_lowestTrainedLayer);
+            if (observes && fisher is null) _kfac!.Observe();
             _optimizer.Step(_trainable, epoch);
             State.Step++;
             long correct = 0;

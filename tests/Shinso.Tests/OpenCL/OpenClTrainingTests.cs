@@ -93,6 +93,23 @@ public class OpenClTrainingTests(TwinBackends twins)
         TrainBoth(spec, () => new Adam(new ConstantSchedule(1e-3f)) { Hooks = { new MaxNorm(1.5f) } }, Images(64, [20], 4, 1), 3, "mlp");
     }
 
+    [Theory]
+    [InlineData(FisherTargets.Sampled)]
+    [InlineData(FisherTargets.Empirical)]
+    public void Kfac_trains_an_mlp_and_a_sigmoid_autoencoder_to_the_same_parameters(FisherTargets targets)
+    {
+        // The factors' inverses are refreshed on the host from each backend's own statistics, so both paths are covered.
+        var mlp = new FeedForwardSpec([20],
+            [LayerSpec.Dense(16, WeightInit.HeNormal), LayerSpec.Of("relu"), LayerSpec.Dropout(0.3f), LayerSpec.Dense(4, WeightInit.GlorotUniform)], "softmax-cross-entropy");
+        TrainBoth(mlp, () => new Kfac(new ConstantSchedule(0.05f), inverseInterval: 3, targets: targets), Images(64, [20], 4, 1), 2, $"kfac mlp ({targets})");
+        var autoencoder = new FeedForwardSpec([12], [LayerSpec.Dense(5), LayerSpec.Of("sigmoid"), LayerSpec.Dense(12)], "binary-cross-entropy");
+        var random = new System.Random(9);
+        var x = new float[48 * 12];
+        for (int i = 0; i < x.Length; i++) x[i] = random.NextDouble() < 0.3 ? 1f : 0f;
+        TrainBoth(autoencoder, () => new Kfac(new ConstantSchedule(0.05f), inverseInterval: 2, targets: targets), new SupervisedData(x, 12, x, 12), 2,
+            $"kfac autoencoder ({targets})");
+    }
+
     [Fact]
     public void Linear_regression_and_binary_cross_entropy_nets_train_to_the_same_parameters()
     {

@@ -121,16 +121,29 @@ public sealed class FeedForwardNet
     /// </summary>
     /// <exception cref="InvalidOperationException">No forward pass came before.</exception>
     /// <exception cref="ArgumentException">The gradient's shape is not the scores'.</exception>
-    public Tensor InputGradient(Tensor scoresGradient)
+    public Tensor InputGradient(Tensor scoresGradient) => Backpropagate(scoresGradient, 0);
+
+    /// <summary>
+    /// Sends <paramref name="scoresGradient"/> (rows as the last <see cref="Forward"/>'s scores) down to layer
+    /// <paramref name="lowestLayer"/> by the layers' input-gradient passes and returns that layer's input gradient; every
+    /// layer on the way sees its output gradient (what K-FAC's statistics read). Parameter gradients are left unspecified:
+    /// within a training step, the training backward pass after it writes them afresh.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No forward pass came before.</exception>
+    /// <exception cref="ArgumentException">The gradient's shape is not the scores'.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="lowestLayer"/> is not a layer index.</exception>
+    public Tensor Backpropagate(Tensor scoresGradient, int lowestLayer)
     {
         ArgumentNullException.ThrowIfNull(scoresGradient);
-        var scores = _scores ?? throw new InvalidOperationException("InputGradient called before Forward.");
+        var scores = _scores ?? throw new InvalidOperationException("A backward pass was asked for before Forward.");
         if (scoresGradient.Rows != scores.Rows || scoresGradient.Columns != scores.Columns)
             throw new ArgumentException(
                 $"A gradient of shape {Tensor.ShapeText(scoresGradient.Shape)} does not match the scores {Tensor.ShapeText(scores.Shape)}.", nameof(scoresGradient));
+        if ((uint)lowestLayer >= (uint)_layers.Length)
+            throw new ArgumentOutOfRangeException(nameof(lowestLayer), lowestLayer, $"The net has layers 0 to {_layers.Length - 1}.");
         foreach (var p in Parameters) p.BeginPass();
         Tensor gradient = scoresGradient;
-        for (int i = _layers.Length - 1; i >= 0; i--) gradient = _layers[i].InputGradient(gradient);
+        for (int i = _layers.Length - 1; i >= lowestLayer; i--) gradient = _layers[i].InputGradient(gradient);
         return gradient;
     }
 
