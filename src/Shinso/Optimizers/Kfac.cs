@@ -37,6 +37,7 @@ public sealed class Kfac : Optimizer
 {
     private readonly Dictionary<Parameter, Factors> _factorsOf = new(ReferenceEqualityComparer.Instance);
     private readonly List<Factors> _layers = [];
+    private readonly Dictionary<Parameter, (Tensor Direction, Tensor Product)> _scratch = new(ReferenceEqualityComparer.Instance);
     private float _stepScale = 1f;
     private IReadOnlyList<ILayer>? _attachedTo;
 
@@ -86,7 +87,7 @@ public sealed class Kfac : Optimizer
     public int LowestObservedLayer { get; private set; } = -1;
 
     /// <inheritdoc />
-    protected override string[] StateNames => ["velocity", "direction", "product"];
+    protected override string[] StateNames => ["velocity"];
 
     /// <summary>
     /// Finds the layers to precondition among <paramref name="layers"/> (input first): every dense layer whose weight is
@@ -152,16 +153,15 @@ public sealed class Kfac : Optimizer
         Span<float> scale = stackalloc float[1];
         foreach (var p in parameters)
         {
-            var state = StateOf(p);
-            var direction = state[1];
+            var (direction, product) = Scratch(p);
             var backend = p.Value.Backend;
             if (_factorsOf.TryGetValue(p, out var f))
             {
                 if (p == f.Layer.Weight)
                 {
                     // Δ = A⁻¹ ∇W G⁻¹; the product buffer holds A⁻¹ ∇W on the way.
-                    backend.Gemm(Transpose.None, Transpose.None, 1f, f.InverseA, p.Gradient, 0f, state[2]);
-                    backend.Gemm(Transpose.None, Transpose.None, 1f, state[2], f.InverseG, 0f, direction);
+                    backend.Gemm(Transpose.None, Transpose.None, 1f, f.InverseA, p.Gradient, 0f, product);
+                    backend.Gemm(Transpose.None, Transpose.None, 1f, product, f.InverseG, 0f, direction);
                 }
                 else
                 {
@@ -172,8 +172,8 @@ public sealed class Kfac : Optimizer
                 }
             }
             else backend.Copy(p.Gradient, direction);
-            backend.Multiply(direction, p.Gradient, state[2]);
-            quadratic += backend.Sum(state[2]) * (double)p.LearningRateScale * p.LearningRateScale;
+            backend.Multiply(direction, p.Gradient, product);
+            quadratic += backend.Sum(product) * (double)p.LearningRateScale * p.LearningRateScale;
         }
         double step = (double)learningRate * learningRate * quadratic;
         _stepScale = KlClip > 0 && step > KlClip ? (float)Math.Sqrt(KlClip / step) : 1f;
@@ -184,8 +184,23 @@ public sealed class Kfac : Optimizer
     {
         var backend = parameter.Value.Backend;
         // v ← μ v - ν lr Δ; θ ← θ + v.
-        backend.Axpby(-_stepScale * learningRate, state[1], MomentumRate, state[0]);
+        backend.Axpby(-_stepScale * learningRate, Scratch(parameter).Direction, MomentumRate, state[0]);
         backend.Axpy(1f, state[0], parameter.Value);
+    }
+
+    /// <summary>
+    /// A parameter's preconditioned direction and a product buffer, both recomputed every step from the gradient: scratch,
+    /// so not optimizer state (checkpoints keep only the velocity and the factors).
+    /// </summary>
+    private (Tensor Direction, Tensor Product) Scratch(Parameter p)
+    {
+        if (!_scratch.TryGetValue(p, out var buffers))
+        {
+            var shape = p.Value.Shape.ToArray();
+            buffers = (p.Value.Backend.Allocate(shape), p.Value.Backend.Allocate(shape));
+            _scratch[p] = buffers;
+        }
+        return buffers;
     }
 
     /// <summary>The factors and their inverses, for checkpoints: a resumed run preconditions as the uninterrupted one.</summary>
