@@ -40,7 +40,17 @@ internal static class TrainCommand
         var pretrainer = new Option<string?>("--pretrainer") { Description = "deep-autoencoder and stacked-autoencoder: pretrain each layer as an rbm or an autoencoder" };
         var initFrom = new Option<string?>("--init-from")
         {
-            Description = "Feed-forward presets and configs: start from an ONNX file's layer chain and weights (e.g. a net PyTorch trained); its architecture replaces the preset's",
+            Description = "Feed-forward presets and configs: start from an ONNX file's layer chain and weights (e.g. a net PyTorch trained; its architecture replaces the preset's), " +
+                          "or from a saved .shinso net's first --copy-layers weight layers (the preset's or config's architecture is kept, its other layers freshly initialised)",
+        };
+        var copyLayers = new Option<int?>("--copy-layers")
+        {
+            Description = "With --init-from MODEL.shinso: how many weight layers (conv, dense; counted from the input, as Yosinski et al.'s n) to copy; default all",
+        };
+        var freeze = new Option<bool>("--freeze") { Description = "With --init-from MODEL.shinso: keep the copied layers fixed (only the layers above train)" };
+        var copiedLr = new Option<float?>("--copied-lr")
+        {
+            Description = "With --init-from MODEL.shinso: the copied layers' learning rate as a multiple of --lr (e.g. 0.1 to fine-tune them gently)",
         };
         var standardize = new Option<bool?>("--standardize")
         {
@@ -51,7 +61,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train a feed-forward net (a preset or a JSON config), an RBM, a deep belief net or a perceptron on any --data set, " +
                                            "or fit a regression to a CSV table's --target column");
         command.Arguments.Add(what);
-        foreach (var o in new Option[] { data, testData, target, standardize, initFrom, epochs, batch, optimizer, lr, seed, threads, path, output, resume, json, pretrainEpochs, upDownEpochs, fineTuneEpochs, aisRuns, code, pretrainer, tile })
+        foreach (var o in new Option[] { data, testData, target, standardize, initFrom, copyLayers, freeze, copiedLr, epochs, batch, optimizer, lr, seed, threads, path, output, resume, json, pretrainEpochs, upDownEpochs, fineTuneEpochs, aisRuns, code, pretrainer, tile })
             command.Options.Add(o);
         command.SetAction(r =>
         {
@@ -63,6 +73,8 @@ internal static class TrainCommand
                 throw new UsageException($"--target and --standardize apply to feed-forward nets (a config file or {string.Join(", ", ModelKindRegistry.All.OfType<FeedForwardKind>().Single().Presets)}), not to {source}.");
             if (r.GetValue(initFrom) is not null && kind is not FeedForwardKind)
                 throw new UsageException($"--init-from applies to feed-forward nets (a config file or {string.Join(", ", ModelKindRegistry.All.OfType<FeedForwardKind>().Single().Presets)}), not to {source}.");
+            if ((r.GetValue(copyLayers) is not null || r.GetValue(freeze) || r.GetValue(copiedLr) is not null) && r.GetValue(initFrom) is null)
+                throw new UsageException("--copy-layers, --freeze and --copied-lr say what to take from the net --init-from names; give it.");
             if (r.GetValue(tile) is not null && kind is not TiledCnnKind)
                 throw new UsageException($"--tile applies to {string.Join(", ", Shinso.Models.TiledNetworks.TiledCnnPresets.Names)}, not to {source}.");
             if (r.GetValue(fineTuneEpochs) is not null && kind is not (DbmKind or SparseCodingKind or TiledCnnKind or ConvolutionalDbnKind))
@@ -77,7 +89,10 @@ internal static class TrainCommand
             {
                 return kind.Train(new TrainArguments(r, source, r.GetValue(data), r.GetValue(testData), r.GetValue(epochs), r.GetValue(batch), r.GetValue(optimizer),
                 r.GetValue(lr), r.GetValue(seed), r.GetValue(threads), r.GetValue(path)!, r.GetValue(output), r.GetValue(resume), r.GetValue(json),
-                r.GetValue(pretrainEpochs), r.GetValue(upDownEpochs), r.GetValue(aisRuns), r.GetValue(target), r.GetValue(standardize), r.GetValue(code), r.GetValue(pretrainer), r.GetValue(fineTuneEpochs), r.GetValue(tile), r.GetValue(initFrom)));
+                r.GetValue(pretrainEpochs), r.GetValue(upDownEpochs), r.GetValue(aisRuns), r.GetValue(target), r.GetValue(standardize), r.GetValue(code), r.GetValue(pretrainer), r.GetValue(fineTuneEpochs), r.GetValue(tile), r.GetValue(initFrom))
+                {
+                    CopyLayers = r.GetValue(copyLayers), Freeze = r.GetValue(freeze), CopiedLearningRate = r.GetValue(copiedLr),
+                });
             }
             catch (TrainingDivergedException e) when (r.GetValue(json))
             {

@@ -53,9 +53,13 @@ internal sealed class FeedForwardKind : ModelKind
             config = config with { Normalize = standardize };
         }
         Shinso.Onnx.Import.FeedForwardImport.Chain? imported = null;
-        if (a.InitFrom is { } onnx)
+        string? transferSource = null;
+        if (a.InitFrom is { } init && a.Resume is not null) throw new UsageException("--init-from: a resumed run continues from its checkpoint's weights.");
+        if (a.InitFrom is { } file && IsShinsoModelFile(file)) transferSource = file;
+        else if (a.CopyLayers is not null || a.Freeze || a.CopiedLearningRate is not null)
+            throw new UsageException($"--copy-layers, --freeze and --copied-lr take layers from a saved .shinso net; {a.InitFrom} is not one (an ONNX file's whole layer chain is imported).");
+        if (transferSource is null && a.InitFrom is { } onnx)
         {
-            if (a.Resume is not null) throw new UsageException("--init-from: a resumed run continues from its checkpoint's weights.");
             try { imported = Shinso.Onnx.Import.FeedForwardImport.Read(Commands.InspectCommand.Load(onnx)); }
             catch (Shinso.Onnx.Import.OnnxImportException e) { throw new UsageException($"--init-from: {e.Message}"); }
             // The graph's weights expect the inputs it was trained on: standardising them would change what it computes.
@@ -64,6 +68,7 @@ internal sealed class FeedForwardKind : ModelKind
         }
         if (config.Architecture.CodeIndex >= 0)
         {
+            if (transferSource is not null) throw new UsageException($"--init-from {transferSource}: copying layers applies to classifiers and regression nets; {a.Source} is an autoencoder.");
             if (table is not null) throw new UsageException($"{a.Source}: its net has a code layer, so it reconstructs its inputs; --target fits a table's column.");
             return ModelKindRegistry.All.OfType<AutoencoderKind>().Single().TrainConfig(a, name, config);
         }
@@ -71,9 +76,11 @@ internal sealed class FeedForwardKind : ModelKind
         (config, var overrides) = ApplyFlags(a, config);
         RunData data = table is not null ? table : new ClassificationRunData(CommonOptions.LoadData(a.Data, a.TestData));
         using var backend = a.CreateBackend();
+        Action<FeedForwardNet, PreparedRows>? initialize = imported is null ? null : (net, _) => Shinso.Onnx.Import.FeedForwardImport.Load(imported, net);
+        if (transferSource is not null) (config, initialize) = PrepareTransfer(a, transferSource, config, backend);
         var summary = TrainingRun.Execute(name, config, backend, data, a.RunDirectory(name), overrides,
             epochCompleted: a.Json ? m => Console.WriteLine(Checkpoint.MetricsJson(m).ToJsonString()) : null,
-            initialize: imported is null ? null : (net, _) => Shinso.Onnx.Import.FeedForwardImport.Load(imported, net));
+            initialize: initialize);
         if (summary.RegressionLines is { Count: > 0 } lines)
         {
             CommonOptions.Err.MarkupLine($"after {summary.Epochs} epochs: {Markup.Escape(lines[0])}; model: {Markup.Escape(summary.ModelPath)}");
@@ -84,6 +91,51 @@ internal sealed class FeedForwardKind : ModelKind
             CommonOptions.Err.MarkupLine($"test accuracy [bold]{summary.TestAccuracy:P2}[/] (loss {summary.TestLoss:F4}) after {summary.Epochs} epochs; model: {summary.ModelPath}");
         if (a.Json) Console.WriteLine(summary.ToJson().ToJsonString());
         return 0;
+    }
+
+    /// <summary>Whether <paramref name="path"/> starts with a Shinso model file's magic bytes (else it is taken for ONNX).</summary>
+    private static bool IsShinsoModelFile(string path)
+    {
+        if (!File.Exists(path)) throw new UsageException($"--init-from: {path} does not exist.");
+        Span<byte> prefix = stackalloc byte[8];
+        using var stream = File.OpenRead(path);
+        return stream.ReadAtLeast(prefix, prefix.Length, throwOnEndOfStream: false) == prefix.Length && prefix.SequenceEqual(ModelFile.Magic);
+    }
+
+    /// <summary>
+    /// Transfer learning from a saved net: checks that the first weight layers of <paramref name="file"/>'s net fit the run's
+    /// architecture (before any data is read), freezes them or scales their learning rate in the config as the flags say,
+    /// and returns the step that copies them into the fresh net.
+    /// </summary>
+    private static (TrainingConfig Config, Action<FeedForwardNet, PreparedRows> Initialize) PrepareTransfer(TrainArguments a, string file, TrainingConfig config, Shinso.Backends.IBackend backend)
+    {
+        var kind = ModelKindRegistry.All.OfType<FeedForwardKind>().Single();
+        var header = ModelFile.ReadHeader(file);
+        if (!kind.Matches(header.Kind) && !FeedForwardModelFile.NetKinds.Contains(header.Kind))
+            throw new UsageException($"--init-from {file}: the file holds a '{header.Kind}' model; layers are copied from feed-forward nets.");
+        kind.CheckInputs(file, header);
+        if (config.Normalize)
+            throw new UsageException($"--init-from {file}: the copied layers take the raw inputs that net was trained on, but this run standardises its inputs; " +
+                                     "give --standardize false (or \"normalize\": false in the config).");
+        if (a.CopyLayers is < 1) throw new UsageException($"--copy-layers must be at least 1, got {a.CopyLayers}.");
+        if (a.CopiedLearningRate is { } m && !(m > 0 && float.IsFinite(m))) throw new UsageException($"--copied-lr must be positive, got {m} (--freeze keeps the copies fixed).");
+        if (a.Freeze && a.CopiedLearningRate is not null) throw new UsageException("--copied-lr: frozen copies do not train; give --freeze or --copied-lr, not both.");
+        var source = FeedForwardModelFile.Load(file, backend);
+        int layers = a.CopyLayers ?? LayerTransfer.WeightLayers(source).Count;
+        IReadOnlyList<int> copied;
+        try { copied = LayerTransfer.Copy(source, new FeedForwardNet(backend, config.Architecture, config.Training.Seed), layers); }
+        catch (ArgumentException e) { throw new UsageException($"--init-from {file}: {CommonOptions.WithoutParameter(e)}"); }
+        var training = config.Training;
+        if (a.Freeze) training = training with { FrozenLayers = [.. training.FrozenLayers.Union(copied).Order()] };
+        if (a.CopiedLearningRate is { } multiplier)
+        {
+            var multipliers = new Dictionary<int, float>(training.LearningRateMultipliers);
+            foreach (int i in copied) multipliers[i] = multiplier;
+            training = training with { LearningRateMultipliers = multipliers };
+        }
+        string how = a.Freeze ? "frozen" : a.CopiedLearningRate is { } r ? $"fine-tuned at {r} x the learning rate" : "fine-tuned";
+        CommonOptions.Err.MarkupLine($"[grey]transfer:[/] {layers} weight layer(s) (layers {string.Join(", ", copied)}) copied from {Markup.Escape(file)}, {Markup.Escape(how)}");
+        return (config with { Training = training }, (net, _) => LayerTransfer.Copy(source, net, layers));
     }
 
     /// <summary>

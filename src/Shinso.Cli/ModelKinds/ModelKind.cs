@@ -24,6 +24,15 @@ internal sealed record TrainArguments(ParseResult Parse, string Source, string? 
     float? LearningRate, ulong? Seed, int Threads, string Path, string? Out, string? Resume, bool Json, int? PretrainEpochs, int? UpDownEpochs, int? AisRuns,
     string? Target = null, bool? Standardize = null, int? Code = null, string? Pretrainer = null, int? FineTuneEpochs = null, int? Tile = null, string? InitFrom = null)
 {
+    /// <summary>With a .shinso <see cref="InitFrom"/>: the weight layers to copy (null: all).</summary>
+    public int? CopyLayers { get; init; }
+
+    /// <summary>With a .shinso <see cref="InitFrom"/>: freeze the copied layers.</summary>
+    public bool Freeze { get; init; }
+
+    /// <summary>With a .shinso <see cref="InitFrom"/>: the copied layers' learning-rate multiplier.</summary>
+    public float? CopiedLearningRate { get; init; }
+
     /// <summary>The backend the options select.</summary>
     public IBackend CreateBackend() => Commands.CommonOptions.CreateBackend(Parse, Threads, Path);
 

@@ -173,7 +173,8 @@ public sealed class Kfac : Optimizer
             }
             else backend.Copy(p.Gradient, direction);
             backend.Multiply(direction, p.Gradient, product);
-            quadratic += backend.Sum(product) * (double)p.LearningRateScale * p.LearningRateScale;
+            double rate = RateScale(p);
+            quadratic += backend.Sum(product) * rate * rate;
         }
         double step = (double)learningRate * learningRate * quadratic;
         _stepScale = KlClip > 0 && step > KlClip ? (float)Math.Sqrt(KlClip / step) : 1f;

@@ -11,6 +11,7 @@ namespace Shinso.Optimizers;
 public abstract class Optimizer
 {
     private readonly Dictionary<Parameter, Tensor[]> _state = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<Parameter, float> _rateMultipliers = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>Creates an optimizer with the given learning-rate schedule.</summary>
     protected Optimizer(ISchedule learningRate) => LearningRate = learningRate;
@@ -26,6 +27,25 @@ public abstract class Optimizer
 
     /// <summary>Updates performed so far (Adam's t; saved in checkpoints).</summary>
     public long StepCount { get; set; }
+
+    /// <summary>
+    /// Multiplies the learning rate of <paramref name="parameter"/> by <paramref name="multiplier"/> from the next step on, on
+    /// top of its own <see cref="Parameter.LearningRateScale"/>: e.g. 0.1 for layers copied from another net and fine-tuned
+    /// gently. 1 restores the plain rate.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="multiplier"/> is not positive and finite (freeze a layer instead of giving it 0).</exception>
+    public void SetLearningRateMultiplier(Parameter parameter, float multiplier)
+    {
+        ArgumentNullException.ThrowIfNull(parameter);
+        if (!(multiplier > 0) || !float.IsFinite(multiplier))
+            throw new ArgumentOutOfRangeException(nameof(multiplier), multiplier, $"{parameter.Name}: a learning-rate multiplier must be positive and finite (freeze the layer to keep it fixed).");
+        if (multiplier == 1f) _rateMultipliers.Remove(parameter);
+        else _rateMultipliers[parameter] = multiplier;
+    }
+
+    /// <summary>The factor on the schedule's learning rate for <paramref name="parameter"/>: its own scale times the multiplier set for it.</summary>
+    public float RateScale(Parameter parameter) =>
+        parameter.LearningRateScale * (_rateMultipliers.TryGetValue(parameter, out float m) ? m : 1f);
 
     /// <summary>Names of the state tensors this rule keeps per parameter (e.g. <c>velocity</c>).</summary>
     protected abstract string[] StateNames { get; }
@@ -55,7 +75,7 @@ public abstract class Optimizer
             Prepare(parameters, lr);
             foreach (var p in parameters)
             {
-                float rate = lr * p.LearningRateScale;
+                float rate = lr * RateScale(p);
                 if (p.GradientProductCount > 0)
                     UpdateFromGradientProducts(p, StateOf(p), rate, p.Role == ParameterRole.Weight ? weightDecay : 0f, epoch);
                 else Update(p, StateOf(p), rate, epoch);

@@ -31,10 +31,34 @@ public sealed class Trainer
         _optimizer = optimizer;
         _options = options;
         (_trainable, _lowestTrainedLayer) = net.Trainable(options.FrozenLayers);
+        ApplyLearningRateMultipliers(net, optimizer, options);
         if (optimizer is Kfac kfac)
         {
             kfac.Attach(net.Layers, _trainable);
             _kfac = kfac;
+        }
+    }
+
+    /// <summary>Gives each parameter of a layer in <see cref="TrainingOptions.LearningRateMultipliers"/> its multiplier in <paramref name="optimizer"/>.</summary>
+    /// <exception cref="ArgumentException">A layer is not in the net, has no parameters, is also frozen, or shares a parameter with a layer of another multiplier.</exception>
+    private static void ApplyLearningRateMultipliers(FeedForwardNet net, Optimizer optimizer, TrainingOptions options)
+    {
+        var given = new Dictionary<Parameter, (int Layer, float Multiplier)>(ReferenceEqualityComparer.Instance);
+        foreach (var (layer, multiplier) in options.LearningRateMultipliers.OrderBy(m => m.Key))
+        {
+            if (layer < 0 || layer >= net.Layers.Count)
+                throw new ArgumentException($"Learning-rate multiplier for layer {layer}: the net has layers 0 to {net.Layers.Count - 1}.", nameof(options));
+            if (net.Layers[layer].Parameters.Count == 0)
+                throw new ArgumentException($"Learning-rate multiplier for layer {layer} ({net.Spec.Layers[layer].Type}): the layer has no parameters.", nameof(options));
+            if (options.FrozenLayers.Contains(layer))
+                throw new ArgumentException($"Layer {layer} is frozen and also given a learning-rate multiplier: a frozen layer does not train.", nameof(options));
+            foreach (var p in net.Layers[layer].Parameters)
+            {
+                if (given.TryGetValue(p, out var other) && other.Multiplier != multiplier)
+                    throw new ArgumentException($"{p.Name} is shared by layers {other.Layer} and {layer}, whose learning-rate multipliers differ ({other.Multiplier} and {multiplier}).", nameof(options));
+                given[p] = (layer, multiplier);
+                optimizer.SetLearningRateMultiplier(p, multiplier);
+            }
         }
     }
 

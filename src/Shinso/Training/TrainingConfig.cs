@@ -54,6 +54,9 @@ public sealed record TrainingConfig
             ["patience"] = Training.Patience, ["validation"] = ValidationFraction, ["normalize"] = Normalize,
         };
         if (Training.FrozenLayers.Count > 0) training["frozen"] = new JsonArray([.. Training.FrozenLayers.Select(i => (JsonNode)i)]);
+        if (Training.LearningRateMultipliers.Count > 0)
+            training["learningRateMultipliers"] = new JsonArray([.. Training.LearningRateMultipliers.OrderBy(m => m.Key)
+                .Select(m => (JsonNode)new JsonObject { ["layer"] = m.Key, ["multiplier"] = m.Value })]);
         return new JsonObject
         {
             ["architecture"] = Architecture.ToJson(),
@@ -89,10 +92,11 @@ public sealed record TrainingConfig
                 Seed = t.ULong("seed", training.Seed),
                 Patience = t.Int("patience", 0),
                 FrozenLayers = FrozenLayers(t, architecture.Layers.Count),
+                LearningRateMultipliers = LearningRateMultipliers(t, architecture.Layers.Count),
             };
             validation = t.Float("validation", 0f);
             normalize = t.Bool("normalize", false);
-            t.RejectUnknownKeys("epochs, batch, seed, patience, validation, normalize, frozen");
+            t.RejectUnknownKeys("epochs, batch, seed, patience, validation, normalize, frozen, learningRateMultipliers");
             if (training.Epochs < 0) throw t.Invalid("epochs", $"must be >= 0, got {training.Epochs}.");
             if (training.BatchSize < 0) throw t.Invalid("batch", $"must be >= 0 (0 = full batch), got {training.BatchSize}.");
             if (validation is < 0 or >= 1) throw t.Invalid("validation", $"must be in [0, 1), got {validation}.");
@@ -117,5 +121,23 @@ public sealed record TrainingConfig
             indices.Add(i);
         }
         return indices;
+    }
+
+    /// <summary>The optional <c>learningRateMultipliers</c> array of <c>{"layer": i, "multiplier": m}</c> objects, each checked against the architecture.</summary>
+    private static IReadOnlyDictionary<int, float> LearningRateMultipliers(StrictJson training, int layers)
+    {
+        var multipliers = new Dictionary<int, float>();
+        if (!training.Has("learningRateMultipliers")) return multipliers;
+        foreach (var entry in training.ObjectArray("learningRateMultipliers"))
+        {
+            int layer = entry.Int("layer");
+            float multiplier = entry.Float("multiplier");
+            entry.RejectUnknownKeys("layer, multiplier");
+            if (layer < 0 || layer >= layers) throw entry.Invalid("layer", $"names layer {layer}; the architecture has layers 0 to {layers - 1}.");
+            if (!(multiplier > 0) || !float.IsFinite(multiplier))
+                throw entry.Invalid("multiplier", $"must be positive and finite, got {multiplier} (to keep a layer fixed, list it in 'frozen').");
+            if (!multipliers.TryAdd(layer, multiplier)) throw entry.Invalid("layer", $"names layer {layer} twice.");
+        }
+        return multipliers;
     }
 }

@@ -20,4 +20,11 @@ public sealed record TrainingOptions
     /// below the lowest layer that still trains, e.g. random convolution filters with only the classifier on top trained.
     /// </summary>
     public IReadOnlyList<int> FrozenLayers { get; init; } = [];
+
+    /// <summary>
+    /// Learning-rate multipliers by layer index (a layer not named trains at the plain rate): e.g. 0.1 on layers copied from
+    /// another net, fine-tuned gently while the new layers on top learn at full speed. Each must be positive; a layer that
+    /// should not move is frozen instead.
+    /// </summary>
+    public IReadOnlyDictionary<int, float> LearningRateMultipliers { get; init; } = new Dictionary<int, float>();
 }
