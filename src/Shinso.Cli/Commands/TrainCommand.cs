@@ -47,6 +47,10 @@ internal static class TrainCommand
         {
             Description = "With --init-from MODEL.shinso: how many weight layers (conv, dense; counted from the input, as Yosinski et al.'s n) to copy; default all",
         };
+        var augment = new Option<string?>("--augment")
+        {
+            Description = "Feed-forward presets and configs: distort each training minibatch, e.g. shift:2,flip,elastic:34:4 (shift:K, crop:P, flip, elastic:ALPHA[:SIGMA]; replaces the config's)",
+        };
         var freeze = new Option<bool>("--freeze") { Description = "With --init-from MODEL.shinso: keep the copied layers fixed (only the layers above train)" };
         var copiedLr = new Option<float?>("--copied-lr")
         {
@@ -61,7 +65,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train a feed-forward net (a preset or a JSON config), an RBM, a deep belief net or a perceptron on any --data set, " +
                                            "or fit a regression to a CSV table's --target column");
         command.Arguments.Add(what);
-        foreach (var o in new Option[] { data, testData, target, standardize, initFrom, copyLayers, freeze, copiedLr, epochs, batch, optimizer, lr, seed, threads, path, output, resume, json, pretrainEpochs, upDownEpochs, fineTuneEpochs, aisRuns, code, pretrainer, tile })
+        foreach (var o in new Option[] { data, testData, target, standardize, initFrom, copyLayers, freeze, copiedLr, augment, epochs, batch, optimizer, lr, seed, threads, path, output, resume, json, pretrainEpochs, upDownEpochs, fineTuneEpochs, aisRuns, code, pretrainer, tile })
             command.Options.Add(o);
         command.SetAction(r =>
         {
@@ -75,6 +79,8 @@ internal static class TrainCommand
                 throw new UsageException($"--init-from applies to feed-forward nets (a config file or {string.Join(", ", ModelKindRegistry.All.OfType<FeedForwardKind>().Single().Presets)}), not to {source}.");
             if ((r.GetValue(copyLayers) is not null || r.GetValue(freeze) || r.GetValue(copiedLr) is not null) && r.GetValue(initFrom) is null)
                 throw new UsageException("--copy-layers, --freeze and --copied-lr say what to take from the net --init-from names; give it.");
+            if (r.GetValue(augment) is not null && kind is not FeedForwardKind)
+                throw new UsageException($"--augment applies to feed-forward nets (a config file or {string.Join(", ", ModelKindRegistry.All.OfType<FeedForwardKind>().Single().Presets)}), not to {source}.");
             if (r.GetValue(tile) is not null && kind is not TiledCnnKind)
                 throw new UsageException($"--tile applies to {string.Join(", ", Shinso.Models.TiledNetworks.TiledCnnPresets.Names)}, not to {source}.");
             if (r.GetValue(fineTuneEpochs) is not null && kind is not (DbmKind or SparseCodingKind or TiledCnnKind or ConvolutionalDbnKind))
@@ -91,7 +97,7 @@ internal static class TrainCommand
                 r.GetValue(lr), r.GetValue(seed), r.GetValue(threads), r.GetValue(path)!, r.GetValue(output), r.GetValue(resume), r.GetValue(json),
                 r.GetValue(pretrainEpochs), r.GetValue(upDownEpochs), r.GetValue(aisRuns), r.GetValue(target), r.GetValue(standardize), r.GetValue(code), r.GetValue(pretrainer), r.GetValue(fineTuneEpochs), r.GetValue(tile), r.GetValue(initFrom))
                 {
-                    CopyLayers = r.GetValue(copyLayers), Freeze = r.GetValue(freeze), CopiedLearningRate = r.GetValue(copiedLr),
+                    CopyLayers = r.GetValue(copyLayers), Freeze = r.GetValue(freeze), CopiedLearningRate = r.GetValue(copiedLr), Augment = r.GetValue(augment),
                 });
             }
             catch (TrainingDivergedException e) when (r.GetValue(json))

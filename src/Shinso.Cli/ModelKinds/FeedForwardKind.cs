@@ -150,6 +150,7 @@ internal sealed class FeedForwardKind : ModelKind
         ResumeOverrides? overrides = null;
         if (a.Resume is not null)
         {
+            if (a.Augment is not null) throw new UsageException("--augment: a resumed run keeps the distortions it started with (they are part of what its checkpoint continues).");
             // Only what the user typed reaches the saved run: every flag either applies from the next epoch or is refused.
             overrides = new ResumeOverrides
             {
@@ -159,6 +160,13 @@ internal sealed class FeedForwardKind : ModelKind
         else
         {
             var training = config.Training;
+            if (a.Augment is { } augment)
+            {
+                try { training = training with { Augmentation = Shinso.Data.ImageAugmentation.Parse(augment) }; }
+                catch (FormatException ex) { throw new UsageException("--augment: " + ex.Message); }
+                try { training.Augmentation!.Geometry(config.Architecture.InputShape); }
+                catch (ArgumentException ex) { throw new UsageException("--augment: " + ex.Message); }
+            }
             if (a.Epochs is { } e) training = training with { Epochs = e };
             if (a.Batch is { } b) training = training with { BatchSize = b };
             if (a.Seed is { } s) training = training with { Seed = s };

@@ -32,6 +32,7 @@ public sealed class Trainer
         _options = options;
         (_trainable, _lowestTrainedLayer) = net.Trainable(options.FrozenLayers);
         ApplyLearningRateMultipliers(net, optimizer, options);
+        _augmenter = options.Augmentation is { IsIdentity: false } augmentation ? CreateAugmenter(augmentation) : null;
         if (optimizer is Kfac kfac)
         {
             kfac.Attach(net.Layers, _trainable);
@@ -62,6 +63,9 @@ public sealed class Trainer
         }
     }
 
+    /// <summary>Distorts each training minibatch, when the options ask for it.</summary>
+    private readonly Data.ImageAugmenter? _augmenter;
+
     /// <summary>The optimizer when it is K-FAC, whose statistics each step observes.</summary>
     private readonly Kfac? _kfac;
 
@@ -91,6 +95,8 @@ public sealed class Trainer
         var inputs = backend.Allocate(batch, train.InputLength);
         var targets = backend.Allocate(batch, train.TargetLength);
         var random = RandomStream.Root(_options.Seed).Derive("stochastic-layers");
+        var augmenter = _augmenter;
+        var augmentStream = RandomStream.Root(_options.Seed).Derive(Data.ImageAugmentation.StreamPurpose);
         bool observes = _kfac is { LowestObservedLayer: >= 0 };
         var fisher = observes && _kfac!.Targets == FisherTargets.Sampled
             ? new FisherTargetSampler(_net, batch, RandomStream.Root(_options.Seed).Derive("fisher-targets"))
@@ -99,7 +105,9 @@ public sealed class Trainer
         BatchOutcome Step(ReadOnlySpan<int> indices, int epoch)
         {
             int rows = indices.Length;
-            var (x, t) = UploadBatch(train, indices, hostInputs, hostTargets, inputs, targets);
+            // Each step's distortions are addressed by the step, so a resumed run draws the ones it would have drawn.
+            var (x, t) = UploadBatch(train, indices, hostInputs, hostTargets, inputs, targets,
+                augmenter is null ? null : rows => augmenter.Apply(hostInputs, rows, augmentStream.Derive("step", checked((int)State.Step))));
             var scores = _net.Forward(x, new ForwardContext(true, random, State.Step));
             float loss = _net.ComputeLoss(t, out var predictions);
             if (fisher is not null)
@@ -164,10 +172,11 @@ public sealed class Trainer
 
     /// <summary>Gathers the rows named by <paramref name="indices"/> on the host and uploads them once: the only host-to-backend traffic of a step.</summary>
     private static (Tensor Inputs, Tensor Targets) UploadBatch(SupervisedData data, ReadOnlySpan<int> indices,
-        float[] hostInputs, float[] hostTargets, Tensor inputs, Tensor targets)
+        float[] hostInputs, float[] hostTargets, Tensor inputs, Tensor targets, Action<int>? augment = null)
     {
         int rows = indices.Length;
         data.CopyBatch(indices, hostInputs, hostTargets);
+        augment?.Invoke(rows);
         var x = inputs.SliceRows(0, rows);
         var t = targets.SliceRows(0, rows);
         inputs.Backend.Upload(hostInputs.AsSpan(0, rows * data.InputLength), x);
@@ -189,6 +198,14 @@ public sealed class Trainer
         for (int r = 0; r < indices.Length; r++)
             if (ArgMax(predictions.AsSpan(r * classes, classes)) == labels[indices[r]]) correct++;
         return correct;
+    }
+
+    /// <summary>The augmenter for the net's images.</summary>
+    /// <exception cref="ArgumentException">The net's inputs are not images of a shape the settings can take.</exception>
+    private Data.ImageAugmenter CreateAugmenter(Data.ImageAugmentation augmentation)
+    {
+        var (channels, height, width) = augmentation.Geometry(_net.Spec.InputShape);
+        return new Data.ImageAugmenter(augmentation, channels, height, width);
     }
 
     private void CheckData(SupervisedData data, string name)

@@ -54,6 +54,7 @@ public sealed record TrainingConfig
             ["patience"] = Training.Patience, ["validation"] = ValidationFraction, ["normalize"] = Normalize,
         };
         if (Training.FrozenLayers.Count > 0) training["frozen"] = new JsonArray([.. Training.FrozenLayers.Select(i => (JsonNode)i)]);
+        if (Training.Augmentation is { IsIdentity: false } augmentation) training["augment"] = augmentation.ToJson();
         if (Training.LearningRateMultipliers.Count > 0)
             training["learningRateMultipliers"] = new JsonArray([.. Training.LearningRateMultipliers.OrderBy(m => m.Key)
                 .Select(m => (JsonNode)new JsonObject { ["layer"] = m.Key, ["multiplier"] = m.Value })]);
@@ -93,10 +94,11 @@ public sealed record TrainingConfig
                 Patience = t.Int("patience", 0),
                 FrozenLayers = FrozenLayers(t, architecture.Layers.Count),
                 LearningRateMultipliers = LearningRateMultipliers(t, architecture.Layers.Count),
+                Augmentation = t.Object("augment") is { } augment ? Data.ImageAugmentation.FromJson(augment) : null,
             };
             validation = t.Float("validation", 0f);
             normalize = t.Bool("normalize", false);
-            t.RejectUnknownKeys("epochs, batch, seed, patience, validation, normalize, frozen, learningRateMultipliers");
+            t.RejectUnknownKeys("epochs, batch, seed, patience, validation, normalize, frozen, learningRateMultipliers, augment");
             if (training.Epochs < 0) throw t.Invalid("epochs", $"must be >= 0, got {training.Epochs}.");
             if (training.BatchSize < 0) throw t.Invalid("batch", $"must be >= 0 (0 = full batch), got {training.BatchSize}.");
             if (validation is < 0 or >= 1) throw t.Invalid("validation", $"must be in [0, 1), got {validation}.");

@@ -27,4 +27,7 @@ public sealed record TrainingOptions
     /// should not move is frozen instead.
     /// </summary>
     public IReadOnlyDictionary<int, float> LearningRateMultipliers { get; init; } = new Dictionary<int, float>();
+
+    /// <summary>Random distortions applied to each training minibatch before it is uploaded (null: none); validation and test images are left alone.</summary>
+    public Data.ImageAugmentation? Augmentation { get; init; }
 }

@@ -67,13 +67,13 @@ public class OpenClTrainingTests(TwinBackends twins)
         return new SupervisedData(x, length, t, classes, labels);
     }
 
-    private void TrainBoth(FeedForwardSpec spec, Func<Optimizer> optimizer, SupervisedData data, int epochs, string what)
+    private void TrainBoth(FeedForwardSpec spec, Func<Optimizer> optimizer, SupervisedData data, int epochs, string what, Shinso.Data.ImageAugmentation? augmentation = null)
     {
         var cpu = new FeedForwardNet(twins.Cpu, spec, 5);
         var device = new FeedForwardNet(twins.Device, spec, 5);
         AssertSameParameters(cpu.Parameters.Select(p => p.Value).ToList(), device.Parameters.Select(p => p.Value).ToList(), what + " at init");
         var initial = cpu.Parameters.Select(p => TwinBackends.Read(p.Value)).ToList();
-        var options = new TrainingOptions { Epochs = epochs, BatchSize = 16, Seed = 3 };
+        var options = new TrainingOptions { Epochs = epochs, BatchSize = 16, Seed = 3, Augmentation = augmentation };
         new Trainer(cpu, optimizer(), options).Fit(data);
         AssertMoved(initial, cpu.Parameters.Select(p => p.Value).ToList(), what);
         new Trainer(device, optimizer(), options).Fit(data);
@@ -108,6 +108,16 @@ public class OpenClTrainingTests(TwinBackends twins)
         for (int i = 0; i < x.Length; i++) x[i] = random.NextDouble() < 0.3 ? 1f : 0f;
         TrainBoth(autoencoder, () => new Kfac(new ConstantSchedule(0.05f), inverseInterval: 2, targets: targets), new SupervisedData(x, 12, x, 12), 2,
             $"kfac autoencoder ({targets})");
+    }
+
+    [Fact]
+    public void A_conv_net_on_augmented_minibatches_trains_to_the_same_parameters()
+    {
+        // The distortions are drawn on the host from the run's named stream, before the upload: both backends see the same images.
+        var spec = new FeedForwardSpec([1, 8, 8], [LayerSpec.Conv(3, 3, pad: 1), LayerSpec.Of("relu"), LayerSpec.Of("flatten"), LayerSpec.Dense(4, WeightInit.GlorotUniform)],
+            "softmax-cross-entropy");
+        var augmentation = new Shinso.Data.ImageAugmentation { MaxShift = 2, FlipHorizontal = true, ElasticAlpha = 3f, ElasticSigma = 1.5f };
+        TrainBoth(spec, () => new Momentum(new ConstantSchedule(0.05f), new ConstantSchedule(0.9f)), Images(48, [1, 8, 8], 4, 6), 2, "augmented conv net", augmentation);
     }
 
     [Fact]
