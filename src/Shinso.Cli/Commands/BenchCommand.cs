@@ -5,6 +5,8 @@ using Shinso.Models.FeedForward;
 using Shinso.Random;
 using Shinso.Models.Autoencoders;
 using Shinso.Training;
+using Shinso.IO;
+using Shinso.Cli.ModelKinds;
 
 namespace Shinso.Cli.Commands;
 
@@ -30,7 +32,10 @@ internal static class BenchCommand
     /// </summary>
     private static Command CreateInfer()
     {
-        var model = new Option<string>("--model") { Description = $"A preset: {string.Join(", ", BenchPresetNames)}", Required = true };
+        var model = new Option<string>("--model")
+        {
+            Description = $"A preset ({string.Join(", ", BenchPresetNames)}) or a saved feed-forward model file (e.g. runs/lenet5/model.shinso)", Required = true,
+        };
         var batch = new Option<int>("--batch") { Description = "Images per prediction call", DefaultValueFactory = _ => 1 };
         var threads = CommonOptions.Threads();
         var path = CommonOptions.Path();
@@ -42,12 +47,14 @@ internal static class BenchCommand
         command.SetAction(r =>
         {
             string name = r.GetValue(model)!;
-            var config = Preset(name, BenchPresetNames);
+            // A saved net is timed with its own weights; a preset's with the seed-1 initial ones (the cost is the same).
+            bool file = File.Exists(name) && !Presets.Names.Contains(name);
+            var config = file ? null : Preset(name, BenchPresetNames);
             int b = r.GetValue(batch);
             if (b < 1) throw new UsageException($"--batch must be >= 1, got {b}.");
             using var backend = CommonOptions.CreateBackend(r, r.GetValue(threads), r.GetValue(path)!);
-            var net = new FeedForwardNet(backend, config.Architecture, 1);
-            int inputs = config.Architecture.InputLength, outputs = config.Architecture.OutputLength;
+            var net = config is null ? LoadNet(name, backend) : new FeedForwardNet(backend, config.Architecture, 1);
+            int inputs = net.Spec.InputLength, outputs = net.Spec.OutputLength;
             var host = new float[b * inputs];
             var random = new System.Random(7);
             for (int i = 0; i < host.Length; i++) host[i] = random.NextSingle();
@@ -76,6 +83,16 @@ internal static class BenchCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>A saved feed-forward net for <c>bench infer --model FILE</c>.</summary>
+    private static FeedForwardNet LoadNet(string file, Shinso.Backends.IBackend backend)
+    {
+        var kind = ModelKindRegistry.All.OfType<FeedForwardKind>().Single();
+        var header = ModelFile.ReadHeader(file);
+        if (!kind.Matches(header.Kind) && !FeedForwardModelFile.NetKinds.Contains(header.Kind))
+            throw new UsageException($"--model {file}: the file holds a '{header.Kind}' model; bench infer times feed-forward nets.");
+        return FeedForwardModelFile.Load(file, backend);
     }
 
     /// <summary>The presets the benchmarks take: the feed-forward ones and the autoencoders' nets on 784 inputs (Fashion-MNIST's).</summary>

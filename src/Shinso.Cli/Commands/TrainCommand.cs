@@ -51,6 +51,18 @@ internal static class TrainCommand
         {
             Description = "Feed-forward presets and configs: distort each training minibatch, e.g. shift:2,flip,elastic:34:4 (shift:K, crop:P, flip, elastic:ALPHA[:SIGMA]; replaces the config's)",
         };
+        var teacher = new Option<string[]>("--teacher")
+        {
+            Description = "Feed-forward presets and configs: distil from this saved classifier (model compression); repeat it for an ensemble, whose logits are averaged",
+        };
+        var distill = new Option<string?>("--distill")
+        {
+            Description = "With --teacher: match the teachers' logits (logits: squared error, Ba & Caruana) or their probabilities softened at temperature T (soft:T, Hinton et al.); default logits",
+        };
+        var labelWeight = new Option<float?>("--label-weight")
+        {
+            Description = "With --teacher: the labels' share of the objective, in [0, 1] (default 0: the teachers' outputs alone)",
+        };
         var freeze = new Option<bool>("--freeze") { Description = "With --init-from MODEL.shinso: keep the copied layers fixed (only the layers above train)" };
         var copiedLr = new Option<float?>("--copied-lr")
         {
@@ -65,7 +77,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train a feed-forward net (a preset or a JSON config), an RBM, a deep belief net or a perceptron on any --data set, " +
                                            "or fit a regression to a CSV table's --target column");
         command.Arguments.Add(what);
-        foreach (var o in new Option[] { data, testData, target, standardize, initFrom, copyLayers, freeze, copiedLr, augment, epochs, batch, optimizer, lr, seed, threads, path, output, resume, json, pretrainEpochs, upDownEpochs, fineTuneEpochs, aisRuns, code, pretrainer, tile })
+        foreach (var o in new Option[] { data, testData, target, standardize, initFrom, copyLayers, freeze, copiedLr, augment, teacher, distill, labelWeight, epochs, batch, optimizer, lr, seed, threads, path, output, resume, json, pretrainEpochs, upDownEpochs, fineTuneEpochs, aisRuns, code, pretrainer, tile })
             command.Options.Add(o);
         command.SetAction(r =>
         {
@@ -81,6 +93,11 @@ internal static class TrainCommand
                 throw new UsageException("--copy-layers, --freeze and --copied-lr say what to take from the net --init-from names; give it.");
             if (r.GetValue(augment) is not null && kind is not FeedForwardKind)
                 throw new UsageException($"--augment applies to feed-forward nets (a config file or {string.Join(", ", ModelKindRegistry.All.OfType<FeedForwardKind>().Single().Presets)}), not to {source}.");
+            bool distilling = r.GetValue(teacher) is { Length: > 0 };
+            if (distilling && kind is not FeedForwardKind)
+                throw new UsageException($"--teacher applies to feed-forward nets (a config file or {string.Join(", ", ModelKindRegistry.All.OfType<FeedForwardKind>().Single().Presets)}), not to {source}.");
+            if (!distilling && (r.GetValue(distill) is not null || r.GetValue(labelWeight) is not null))
+                throw new UsageException("--distill and --label-weight say how to learn from the nets --teacher names; give at least one.");
             if (r.GetValue(tile) is not null && kind is not TiledCnnKind)
                 throw new UsageException($"--tile applies to {string.Join(", ", Shinso.Models.TiledNetworks.TiledCnnPresets.Names)}, not to {source}.");
             if (r.GetValue(fineTuneEpochs) is not null && kind is not (DbmKind or SparseCodingKind or TiledCnnKind or ConvolutionalDbnKind))
@@ -98,6 +115,7 @@ internal static class TrainCommand
                 r.GetValue(pretrainEpochs), r.GetValue(upDownEpochs), r.GetValue(aisRuns), r.GetValue(target), r.GetValue(standardize), r.GetValue(code), r.GetValue(pretrainer), r.GetValue(fineTuneEpochs), r.GetValue(tile), r.GetValue(initFrom))
                 {
                     CopyLayers = r.GetValue(copyLayers), Freeze = r.GetValue(freeze), CopiedLearningRate = r.GetValue(copiedLr), Augment = r.GetValue(augment),
+                    Teachers = r.GetValue(teacher) ?? [], Distill = r.GetValue(distill), LabelWeight = r.GetValue(labelWeight),
                 });
             }
             catch (TrainingDivergedException e) when (r.GetValue(json))

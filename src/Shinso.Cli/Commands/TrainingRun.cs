@@ -90,7 +90,16 @@ internal static class TrainingRun
                        $"{config.Optimizer.Name}, lr {config.Optimizer.LearningRate}, batch {config.Training.BatchSize}, " +
                        $"{config.Training.Epochs} epochs, seed {config.Training.Seed}, backend {backend.Name}");
         if (resume is null) initialize?.Invoke(net, rows);
-        var trainer = new Trainer(net, optimizer, config.Training);
+        IReadOnlyList<FeedForwardNet>? teachers = null;
+        if (config.Training.Distillation is { } distillation)
+        {
+            teachers = FeedForwardKind.LoadTeachers(distillation, backend);
+            err.MarkupLine($"[grey]distill:[/] {distillation.TargetText} of {Markup.Escape(string.Join(", ", distillation.Teachers))}" +
+                           (teachers.Count > 1 ? " (mean logits)" : "") + $", label weight {distillation.LabelWeight}");
+        }
+        Trainer trainer;
+        try { trainer = new Trainer(net, optimizer, config.Training, teachers); }
+        catch (ArgumentException e) when (teachers is not null && e.ParamName == "teachers") { throw new UsageException("--teacher: " + CommonOptions.WithoutParameter(e)); }
         // A live batch counter only when a person watches stderr; logs get one line per epoch.
         bool interactive = !Console.IsErrorRedirected;
         if (state is not null) trainer.State = state;

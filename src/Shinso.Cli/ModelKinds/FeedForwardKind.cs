@@ -69,9 +69,11 @@ internal sealed class FeedForwardKind : ModelKind
         if (config.Architecture.CodeIndex >= 0)
         {
             if (transferSource is not null) throw new UsageException($"--init-from {transferSource}: copying layers applies to classifiers and regression nets; {a.Source} is an autoencoder.");
+            if (a.Teachers.Count > 0) throw new UsageException($"--teacher: distillation trains a classifier; {a.Source} is an autoencoder.");
             if (table is not null) throw new UsageException($"{a.Source}: its net has a code layer, so it reconstructs its inputs; --target fits a table's column.");
             return ModelKindRegistry.All.OfType<AutoencoderKind>().Single().TrainConfig(a, name, config);
         }
+        if (table is not null && a.Teachers.Count > 0) throw new UsageException("--teacher: distillation trains a classifier on teachers' logits; --target fits a regression.");
         if (a.Code is not null) throw new UsageException($"--code: sets the code of an autoencoder preset ({string.Join(", ", AutoencoderPresets.Names)}); {a.Source} has no code layer.");
         (config, var overrides) = ApplyFlags(a, config);
         RunData data = table is not null ? table : new ClassificationRunData(CommonOptions.LoadData(a.Data, a.TestData));
@@ -104,7 +106,7 @@ internal sealed class FeedForwardKind : ModelKind
 
     /// <summary>
     /// Transfer learning from a saved net: checks that the first weight layers of <paramref name="file"/>'s net fit the run's
-    /// architecture (before any data is read), freezes them or scales their learning rate in the config as the flags say,
+    /// architecture (before training starts), freezes them or scales their learning rate in the config as the flags say,
     /// and returns the step that copies them into the fresh net.
     /// </summary>
     private static (TrainingConfig Config, Action<FeedForwardNet, PreparedRows> Initialize) PrepareTransfer(TrainArguments a, string file, TrainingConfig config, Shinso.Backends.IBackend backend)
@@ -123,8 +125,11 @@ internal sealed class FeedForwardKind : ModelKind
         var source = FeedForwardModelFile.Load(file, backend);
         int layers = a.CopyLayers ?? LayerTransfer.WeightLayers(source).Count;
         IReadOnlyList<int> copied;
-        try { copied = LayerTransfer.Copy(source, new FeedForwardNet(backend, config.Architecture, config.Training.Seed), layers); }
+        var probe = new FeedForwardNet(backend, config.Architecture, config.Training.Seed);
+        try { copied = LayerTransfer.Copy(source, probe, layers); }
         catch (ArgumentException e) { throw new UsageException($"--init-from {file}: {CommonOptions.WithoutParameter(e)}"); }
+        if (a.Freeze && copied.Count == LayerTransfer.WeightLayers(probe).Count)
+            throw new UsageException($"--freeze: all {copied.Count} weight layers of the net are copied, so nothing would train; give --copy-layers below {copied.Count}.");
         var training = config.Training;
         if (a.Freeze) training = training with { FrozenLayers = [.. training.FrozenLayers.Union(copied).Order()] };
         if (a.CopiedLearningRate is { } multiplier)
@@ -136,6 +141,28 @@ internal sealed class FeedForwardKind : ModelKind
         string how = a.Freeze ? "frozen" : a.CopiedLearningRate is { } r ? $"fine-tuned at {r} x the learning rate" : "fine-tuned";
         CommonOptions.Err.MarkupLine($"[grey]transfer:[/] {layers} weight layer(s) (layers {string.Join(", ", copied)}) copied from {Markup.Escape(file)}, {Markup.Escape(how)}");
         return (config with { Training = training }, (net, _) => LayerTransfer.Copy(source, net, layers));
+    }
+
+    /// <summary>
+    /// The teachers <paramref name="distillation"/> names, loaded onto <paramref name="backend"/>: saved feed-forward
+    /// classifiers that take raw inputs (a checkpoint of a standardising run is refused, as by eval).
+    /// </summary>
+    internal static IReadOnlyList<FeedForwardNet> LoadTeachers(Distillation distillation, Shinso.Backends.IBackend backend)
+    {
+        var kind = ModelKindRegistry.All.OfType<FeedForwardKind>().Single();
+        var teachers = new List<FeedForwardNet>();
+        foreach (string file in distillation.Teachers)
+        {
+            if (!File.Exists(file)) throw new UsageException($"--teacher: {file} does not exist.");
+            ModelHeader header;
+            try { header = ModelFile.ReadHeader(file); }
+            catch (Exception e) when (e is InvalidDataException or FormatException or IOException) { throw new UsageException($"--teacher {file}: {e.Message}"); }
+            if (!kind.Matches(header.Kind) && !FeedForwardModelFile.NetKinds.Contains(header.Kind))
+                throw new UsageException($"--teacher {file}: the file holds a '{header.Kind}' model; a teacher is a saved feed-forward classifier.");
+            kind.CheckInputs(file, header);
+            teachers.Add(FeedForwardModelFile.Load(file, backend));
+        }
+        return teachers;
     }
 
     /// <summary>
@@ -151,6 +178,8 @@ internal sealed class FeedForwardKind : ModelKind
         if (a.Resume is not null)
         {
             if (a.Augment is not null) throw new UsageException("--augment: a resumed run keeps the distortions it started with (they are part of what its checkpoint continues).");
+            if (a.Teachers.Count > 0 || a.Distill is not null || a.LabelWeight is not null)
+                throw new UsageException("--teacher, --distill and --label-weight: a resumed run keeps the teachers and objective it started with (its config names them).");
             // Only what the user typed reaches the saved run: every flag either applies from the next epoch or is refused.
             overrides = new ResumeOverrides
             {
@@ -165,7 +194,20 @@ internal sealed class FeedForwardKind : ModelKind
                 try { training = training with { Augmentation = Shinso.Data.ImageAugmentation.Parse(augment) }; }
                 catch (FormatException ex) { throw new UsageException("--augment: " + ex.Message); }
                 try { training.Augmentation!.Geometry(config.Architecture.InputShape); }
-                catch (ArgumentException ex) { throw new UsageException("--augment: " + ex.Message); }
+                catch (ArgumentException ex) { throw new UsageException("--augment: " + ex.Message + (ex.Message.Contains("\"image\"") ? " (in a config file's training.augment)" : "")); }
+                if (config.Normalize) throw new UsageException("--augment: distorts raw images; this run standardises its inputs (give --standardize false).");
+            }
+            if (a.Teachers.Count > 0)
+            {
+                var distillation = new Distillation { Teachers = [.. a.Teachers], LabelWeight = a.LabelWeight ?? 0f };
+                try { distillation = Distillation.WithTarget(distillation, a.Distill ?? "logits"); }
+                catch (FormatException ex) { throw new UsageException("--distill: " + ex.Message); }
+                try { distillation.Validate(); }
+                catch (ArgumentException ex) { throw new UsageException((ex.Message.Contains("label weight") ? "--label-weight: " : "--distill: ") + ex.Message); }
+                if (config.Normalize) throw new UsageException("--teacher: the teachers take the raw inputs they were trained on; this run standardises its inputs (give --standardize false).");
+                if (config.Architecture.Loss != "softmax-cross-entropy")
+                    throw new UsageException($"--teacher: distillation trains a softmax classifier; this net's loss is '{config.Architecture.Loss}'.");
+                training = training with { Distillation = distillation };
             }
             if (a.Epochs is { } e) training = training with { Epochs = e };
             if (a.Batch is { } b) training = training with { BatchSize = b };

@@ -36,6 +36,15 @@ internal sealed record TrainArguments(ParseResult Parse, string Source, string? 
     /// <summary>The <c>--augment</c> text, or null.</summary>
     public string? Augment { get; init; }
 
+    /// <summary>The <c>--teacher</c> model files (empty: no distillation).</summary>
+    public IReadOnlyList<string> Teachers { get; init; } = [];
+
+    /// <summary>The <c>--distill</c> text (<c>logits</c> or <c>soft:T</c>), or null.</summary>
+    public string? Distill { get; init; }
+
+    /// <summary>The <c>--label-weight</c>, or null.</summary>
+    public float? LabelWeight { get; init; }
+
     /// <summary>The backend the options select.</summary>
     public IBackend CreateBackend() => Commands.CommonOptions.CreateBackend(Parse, Threads, Path);
 

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Shinso.Data;
 using Shinso.Layers;
 using Shinso.Models.FeedForward;
+using Shinso.Random;
 using Shinso.Training;
 using Spectre.Console;
 
@@ -32,7 +33,7 @@ internal sealed class TransferExperiment : Experiment
 
     public override string Claim => "copied and fine-tuned features (AnB+) do at least as well as training on B alone, while frozen copies lose accuracy as more layers are copied";
 
-    public override string ExpectedTime => "8 min (quick: 20 s)";
+    public override string ExpectedTime => "4-5 min (quick: 5 s)";
 
     public override string QuickVersion => "the first 1,500 / 500 images of each task from the embedded subset, 3 epochs per net, 1 seed";
 
@@ -54,6 +55,8 @@ internal sealed class TransferExperiment : Experiment
         var clock = Stopwatch.StartNew();
         (FeedForwardNet Net, double Accuracy) Train(ulong seed, SupervisedData train, FeedForwardNet? from, int copied, bool fineTune)
         {
+            // A transferred net's fresh layers and its minibatch order are its own, not a replay of the base net's.
+            if (from is not null) seed = RandomStream.Root(seed).Derive("transfer-target", copied).Seed;
             var net = new FeedForwardNet(context.Backend, spec, seed);
             var options = config.Training with { Seed = seed };
             if (from is not null)
@@ -70,7 +73,7 @@ internal sealed class TransferExperiment : Experiment
         var accuracy = Conditions.Select(_ => Enumerable.Range(0, depth - 1).Select(_ => new List<double>()).ToArray()).ToArray();
         for (int s = 0; s < seeds; s++)
         {
-            // One seed per replicate: the base nets and every net built on them start from it, so a replicate differs from the next only by it.
+            // One seed per replicate: the base nets start from it, and the nets built on them from seeds derived from it by name and n.
             ulong seed = context.Seed + (ulong)s;
             var (netA, _) = Train(seed, trainA, null, 0, false);
             var (netB, accB) = Train(seed, trainB, null, 0, false);

@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
-using Shinso.IO;
 using Shinso.Random;
 
 namespace Shinso.Data;
@@ -50,7 +48,7 @@ public sealed record ImageAugmentation
         if (MaxShift > 0 && CropPadding > 0)
             throw new ArgumentException("Augmentation: give shift or crop, not both (padding by p and cropping back is a shift by up to p).");
         if (!(ElasticAlpha >= 0) || !float.IsFinite(ElasticAlpha)) throw new ArgumentException($"Elastic alpha must be >= 0 and finite, got {ElasticAlpha}.");
-        if (!(ElasticSigma > 0) || !float.IsFinite(ElasticSigma)) throw new ArgumentException($"Elastic sigma must be positive and finite, got {ElasticSigma}.");
+        if (!(ElasticSigma > 0) || !(ElasticSigma <= 100)) throw new ArgumentException($"Elastic sigma must be in (0, 100] pixels, got {ElasticSigma}.");
     }
 
     /// <summary>(channels, height, width) of the images: <see cref="ImageShape"/> if given, else <paramref name="inputShape"/>.</summary>
@@ -70,40 +68,10 @@ public sealed record ImageAugmentation
         foreach (int d in inputShape) inputs *= d;
         if (size != inputs || geometry.Item1 <= 0 || geometry.Item2 <= 0 || geometry.Item3 <= 0)
             throw new ArgumentException($"Augmentation image shape [{string.Join(", ", shape)}] does not hold the net's {inputs} inputs.");
+        if (ShiftRange >= Math.Min(geometry.Item2, geometry.Item3))
+            throw new ArgumentException($"Augmentation {(MaxShift > 0 ? "shift" : "crop")} {ShiftRange} would move {geometry.Item2}x{geometry.Item3} images off themselves; " +
+                                        $"it must be below {Math.Min(geometry.Item2, geometry.Item3)}.");
         return geometry;
-    }
-
-    /// <summary>The settings as JSON (the <c>augment</c> object under <c>training</c>).</summary>
-    public JsonObject ToJson()
-    {
-        var json = new JsonObject();
-        if (MaxShift > 0) json["shift"] = MaxShift;
-        if (CropPadding > 0) json["crop"] = CropPadding;
-        if (FlipHorizontal) json["flip"] = true;
-        if (ElasticAlpha > 0) json["elastic"] = new JsonObject { ["alpha"] = ElasticAlpha, ["sigma"] = ElasticSigma };
-        if (ImageShape is not null) json["image"] = new JsonArray([.. ImageShape.Select(d => (JsonNode)d)]);
-        return json;
-    }
-
-    /// <summary>Reads an <c>augment</c> object; a bad value is an error naming the key.</summary>
-    public static ImageAugmentation FromJson(StrictJson json)
-    {
-        float alpha = 0f, sigma = 4f;
-        if (json.Object("elastic") is { } e)
-        {
-            alpha = e.Float("alpha");
-            sigma = e.Float("sigma", 4f);
-            e.RejectUnknownKeys("alpha, sigma");
-        }
-        var augmentation = new ImageAugmentation
-        {
-            MaxShift = json.Int("shift", 0), CropPadding = json.Int("crop", 0), FlipHorizontal = json.Bool("flip", false),
-            ElasticAlpha = alpha, ElasticSigma = sigma, ImageShape = json.Has("image") ? json.IntArray("image") : null,
-        };
-        json.RejectUnknownKeys("shift, crop, flip, elastic, image");
-        try { augmentation.Validate(); }
-        catch (ArgumentException x) { throw new FormatException($"{json.Source}: '{(json.Path.Length > 0 ? json.Path : "augment")}': {x.Message}"); }
-        return augmentation;
     }
 
     /// <summary>Reads the command-line form: comma-separated <c>shift:K</c>, <c>crop:P</c>, <c>flip</c>, <c>elastic:ALPHA[:SIGMA]</c>.</summary>

@@ -79,6 +79,16 @@ public sealed class StrictJson
         return result;
     }
 
+    /// <summary>A required array of strings.</summary>
+    public string[] StringArray(string key)
+    {
+        var node = Required(key);
+        if (node is not JsonArray array) throw Error(KeyPath(key), "an array of strings", node);
+        var result = new string[array.Count];
+        for (int i = 0; i < result.Length; i++) result[i] = ReadString($"{key}[{i}]", array[i]);
+        return result;
+    }
+
     /// <summary>A required array of objects, each wrapped for strict reading.</summary>
     public StrictJson[] ObjectArray(string key)
     {

@@ -7,7 +7,7 @@ namespace Shinso.Training;
 public static class Presets
 {
     /// <summary>Preset names.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["mlp-dropout", "mlp-dbn-shape", "linreg", "logistic", "lenet5", "cifar-18pct", "fashion-cnn"];
+    public static IReadOnlyList<string> Names { get; } = ["mlp-dropout", "mlp-dbn-shape", "linreg", "logistic", "lenet5", "cifar-18pct", "fashion-cnn", "mlp-residual", "mlp-plain"];
 
     /// <summary>The presets for a table of numbers (<c>--target</c>), whose input width is the table's.</summary>
     public static IReadOnlyList<string> TableNames { get; } = ["regression"];
@@ -133,6 +133,36 @@ public static class Presets
             Optimizer = new OptimizerConfig { Name = "momentum", LearningRate = 0.05f, Schedule = "exponential", DecayFactor = 0.9f },
             Training = new TrainingOptions { Epochs = 20, BatchSize = 100, Seed = 1 },
         },
+        // He et al. 2016's degradation comparison scaled down to an MLP on Fashion-MNIST: 22 weight layers of 128 ReLU units,
+        // as 10 residual blocks y = relu(x + W2 relu(W1 x)) between a stem and the classifier, or (mlp-plain) the same
+        // layers without the shortcuts. Each block's second layer starts near zero (sigma 0.01, as Goyal et al. 2017 start
+        // a block's last batch-norm scale at zero), so a block starts as the identity; the plain net keeps He's init
+        // throughout, which a net without shortcuts needs to pass a signal at all.
+        "mlp-residual" => DeepMlp(residual: true),
+        "mlp-plain" => DeepMlp(residual: false),
         _ => null,
     };
+
+    /// <summary>The blocks of the <c>mlp-residual</c> and <c>mlp-plain</c> presets.</summary>
+    public const int DeepMlpBlocks = 10;
+
+    private static TrainingConfig DeepMlp(bool residual)
+    {
+        const int width = 128;
+        var layers = new List<LayerSpec> { LayerSpec.Dense(width, WeightInit.HeNormal), LayerSpec.Of("relu") };
+        for (int b = 0; b < DeepMlpBlocks; b++)
+        {
+            if (residual)
+                layers.Add(LayerSpec.Residual([LayerSpec.Dense(width, WeightInit.HeNormal), LayerSpec.Of("relu"), LayerSpec.Dense(width, WeightInit.SmallGaussian, 0.01f)]));
+            else
+                layers.AddRange([LayerSpec.Dense(width, WeightInit.HeNormal), LayerSpec.Of("relu"), LayerSpec.Dense(width, WeightInit.HeNormal), LayerSpec.Of("relu")]);
+        }
+        layers.Add(LayerSpec.Dense(10, WeightInit.GlorotUniform));
+        return new TrainingConfig
+        {
+            Architecture = new FeedForwardSpec([784], layers, "softmax-cross-entropy"),
+            Optimizer = new OptimizerConfig { Name = "momentum", LearningRate = 0.01f },
+            Training = new TrainingOptions { Epochs = 20, BatchSize = 100, Seed = 1 },
+        };
+    }
 }

@@ -22,8 +22,13 @@ public sealed class Trainer
     private readonly int _lowestTrainedLayer;
 
     /// <summary>Trains <paramref name="net"/> with <paramref name="optimizer"/>, leaving the parameters of <see cref="TrainingOptions.FrozenLayers"/> as they are.</summary>
-    /// <exception cref="ArgumentException">A frozen layer index is not a layer of the net or has no parameters, or nothing is left to train.</exception>
-    public Trainer(FeedForwardNet net, Optimizer optimizer, TrainingOptions options)
+    /// <param name="net">The net to train.</param>
+    /// <param name="optimizer">Its update rule.</param>
+    /// <param name="options">The loop's settings.</param>
+    /// <param name="teachers">With <see cref="TrainingOptions.Distillation"/>: the teacher nets, loaded from its files in its order, on the net's backend.</param>
+    /// <exception cref="ArgumentException">A frozen layer index is not a layer of the net or has no parameters, nothing is left to train,
+    /// or teachers are given without distillation settings (or the reverse) or do not fit the net.</exception>
+    public Trainer(FeedForwardNet net, Optimizer optimizer, TrainingOptions options, IReadOnlyList<FeedForwardNet>? teachers = null)
     {
         if (options.Epochs < 0) throw new ArgumentOutOfRangeException(nameof(options), $"Epochs must be >= 0, got {options.Epochs}.");
         if (options.BatchSize < 0) throw new ArgumentOutOfRangeException(nameof(options), $"Batch size must be >= 0, got {options.BatchSize}.");
@@ -33,6 +38,14 @@ public sealed class Trainer
         (_trainable, _lowestTrainedLayer) = net.Trainable(options.FrozenLayers);
         ApplyLearningRateMultipliers(net, optimizer, options);
         _augmenter = options.Augmentation is { IsIdentity: false } augmentation ? CreateAugmenter(augmentation) : null;
+        if (options.Distillation is { } distillation)
+        {
+            if (teachers is not { Count: > 0 }) throw new ArgumentException("The options distil from teachers, but no teacher net was given.", nameof(teachers));
+            if (teachers.Count != distillation.Teachers.Count)
+                throw new ArgumentException($"The options name {distillation.Teachers.Count} teacher(s), but {teachers.Count} net(s) were given.", nameof(teachers));
+            _distillation = new DistillationObjective(distillation, teachers, net);
+        }
+        else if (teachers is { Count: > 0 }) throw new ArgumentException("Teacher nets were given, but the options do not distil (set TrainingOptions.Distillation).", nameof(teachers));
         if (optimizer is Kfac kfac)
         {
             kfac.Attach(net.Layers, _trainable);
@@ -66,6 +79,9 @@ public sealed class Trainer
     /// <summary>Distorts each training minibatch, when the options ask for it.</summary>
     private readonly Data.ImageAugmenter? _augmenter;
 
+    /// <summary>The teachers and objective when the net learns from other nets' outputs.</summary>
+    private readonly DistillationObjective? _distillation;
+
     /// <summary>The optimizer when it is K-FAC, whose statistics each step observes.</summary>
     private readonly Kfac? _kfac;
 
@@ -97,6 +113,7 @@ public sealed class Trainer
         var random = RandomStream.Root(_options.Seed).Derive("stochastic-layers");
         var augmenter = _augmenter;
         var augmentStream = RandomStream.Root(_options.Seed).Derive(Data.ImageAugmentation.StreamPurpose);
+        Action<int>? augmentBatch = augmenter is null ? null : rows => augmenter.Apply(hostInputs, rows, augmentStream.Derive("step", checked((int)State.Step)));
         bool observes = _kfac is { LowestObservedLayer: >= 0 };
         var fisher = observes && _kfac!.Targets == FisherTargets.Sampled
             ? new FisherTargetSampler(_net, batch, RandomStream.Root(_options.Seed).Derive("fisher-targets"))
@@ -106,10 +123,11 @@ public sealed class Trainer
         {
             int rows = indices.Length;
             // Each step's distortions are addressed by the step, so a resumed run draws the ones it would have drawn.
-            var (x, t) = UploadBatch(train, indices, hostInputs, hostTargets, inputs, targets,
-                augmenter is null ? null : rows => augmenter.Apply(hostInputs, rows, augmentStream.Derive("step", checked((int)State.Step))));
+            var (x, t) = UploadBatch(train, indices, hostInputs, hostTargets, inputs, targets, augmentBatch);
             var scores = _net.Forward(x, new ForwardContext(true, random, State.Step));
             float loss = _net.ComputeLoss(t, out var predictions);
+            // The teachers see the same (distorted) images; their objective replaces the labels' gradient before any backward pass.
+            if (_distillation is not null) loss = _distillation.Apply(_net, x, scores, loss);
             if (fisher is not null)
             {
                 // The true Fisher's statistics: one more backward pass, from targets the net itself predicts, before the training one.

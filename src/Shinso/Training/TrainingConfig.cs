@@ -54,7 +54,8 @@ public sealed record TrainingConfig
             ["patience"] = Training.Patience, ["validation"] = ValidationFraction, ["normalize"] = Normalize,
         };
         if (Training.FrozenLayers.Count > 0) training["frozen"] = new JsonArray([.. Training.FrozenLayers.Select(i => (JsonNode)i)]);
-        if (Training.Augmentation is { IsIdentity: false } augmentation) training["augment"] = augmentation.ToJson();
+        if (Training.Augmentation is { IsIdentity: false } augmentation) training["augment"] = ImageAugmentationJson.ToJson(augmentation);
+        if (Training.Distillation is { } distillation) training["distill"] = distillation.ToJson();
         if (Training.LearningRateMultipliers.Count > 0)
             training["learningRateMultipliers"] = new JsonArray([.. Training.LearningRateMultipliers.OrderBy(m => m.Key)
                 .Select(m => (JsonNode)new JsonObject { ["layer"] = m.Key, ["multiplier"] = m.Value })]);
@@ -94,14 +95,27 @@ public sealed record TrainingConfig
                 Patience = t.Int("patience", 0),
                 FrozenLayers = FrozenLayers(t, architecture.Layers.Count),
                 LearningRateMultipliers = LearningRateMultipliers(t, architecture.Layers.Count),
-                Augmentation = t.Object("augment") is { } augment ? Data.ImageAugmentation.FromJson(augment) : null,
+                Augmentation = t.Object("augment") is { } augment ? ImageAugmentationJson.FromJson(augment) : null,
+                Distillation = t.Object("distill") is { } distill ? Distillation.FromJson(distill) : null,
             };
             validation = t.Float("validation", 0f);
             normalize = t.Bool("normalize", false);
-            t.RejectUnknownKeys("epochs, batch, seed, patience, validation, normalize, frozen, learningRateMultipliers, augment");
+            t.RejectUnknownKeys("epochs, batch, seed, patience, validation, normalize, frozen, learningRateMultipliers, augment, distill");
             if (training.Epochs < 0) throw t.Invalid("epochs", $"must be >= 0, got {training.Epochs}.");
             if (training.BatchSize < 0) throw t.Invalid("batch", $"must be >= 0 (0 = full batch), got {training.BatchSize}.");
             if (validation is < 0 or >= 1) throw t.Invalid("validation", $"must be in [0, 1), got {validation}.");
+            if (training.Augmentation is { } augmentation)
+            {
+                // Standardised pixels would be shifted in their per-pixel units and zero-filled with each pixel's mean, not black.
+                if (normalize) throw t.Invalid("augment", "distorts raw images; it cannot be combined with \"normalize\": true.");
+                try { augmentation.Geometry(architecture.InputShape); }
+                catch (ArgumentException e) { throw t.Invalid("augment", e.Message); }
+            }
+            // Saved teachers take the raw inputs they were trained on (their own standardisation is folded into their weights).
+            if (training.Distillation is not null && normalize)
+                throw t.Invalid("distill", "runs the teachers on the student's inputs, which they take raw; it cannot be combined with \"normalize\": true.");
+            if (training.Distillation is not null && architecture.Loss != "softmax-cross-entropy")
+                throw t.Invalid("distill", $"trains a softmax classifier on teachers' logits; this architecture's loss is '{architecture.Loss}'.");
         }
         json.RejectUnknownKeys("architecture, optimizer, regularization, training");
         return new TrainingConfig

@@ -30,4 +30,8 @@ public sealed record TrainingOptions
 
     /// <summary>Random distortions applied to each training minibatch before it is uploaded (null: none); validation and test images are left alone.</summary>
     public Data.ImageAugmentation? Augmentation { get; init; }
+
+    /// <summary>Train on saved teachers' outputs (model compression) instead of, or mixed with, the labels (null: the labels alone);
+    /// the trainer is given the teacher nets themselves.</summary>
+    public Distillation? Distillation { get; init; }
 }

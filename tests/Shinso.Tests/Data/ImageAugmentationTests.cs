@@ -93,7 +93,7 @@ public sealed class ImageAugmentationTests
     }
 
     [Fact]
-    public void An_elastic_distortion_is_smooth_small_and_zero_at_alpha_zero_limits()
+    public void An_elastic_distortion_moves_a_bar_by_about_a_pixel_and_keeps_its_mass()
     {
         // A one-pixel-wide vertical bar stays a bar displaced by about a pixel: the mass is nearly kept and nothing jumps far.
         var augmenter = new ImageAugmenter(new ImageAugmentation { ElasticAlpha = 34f, ElasticSigma = 4f }, 1, 28, 28);
@@ -113,12 +113,29 @@ public sealed class ImageAugmentationTests
     {
         var parsed = ImageAugmentation.Parse("shift:2,flip,elastic:34:4");
         Assert.Equal(new ImageAugmentation { MaxShift = 2, FlipHorizontal = true, ElasticAlpha = 34f, ElasticSigma = 4f }, parsed);
-        var back = ImageAugmentation.FromJson(new StrictJson(JsonNode.Parse(parsed.ToJson().ToJsonString()), "a.json", "training.augment"));
+        var back = ImageAugmentationJson.FromJson(new StrictJson(JsonNode.Parse(ImageAugmentationJson.ToJson(parsed).ToJsonString()), "a.json", "training.augment"));
         Assert.Equal(parsed, back);
         Assert.Contains("rotate:3", Assert.Throws<FormatException>(() => ImageAugmentation.Parse("rotate:3")).Message);
         Assert.Contains("not both", Assert.Throws<FormatException>(() => ImageAugmentation.Parse("shift:2,crop:4")).Message);
+        var crop = new ImageAugmentation { CropPadding = 3, ImageShape = [28, 28] };
+        var cropBack = ImageAugmentationJson.FromJson(new StrictJson(JsonNode.Parse(ImageAugmentationJson.ToJson(crop).ToJsonString()), "a.json", "training.augment"));
+        Assert.Equal(3, cropBack.CropPadding);
+        Assert.Equal([28, 28], cropBack.ImageShape!);
         Assert.Contains("training.augment", Assert.Throws<FormatException>(() =>
-            ImageAugmentation.FromJson(new StrictJson(JsonNode.Parse("""{"shift": -1}"""), "a.json", "training.augment"))).Message);
+            ImageAugmentationJson.FromJson(new StrictJson(JsonNode.Parse("""{"shift": -1}"""), "a.json", "training.augment"))).Message);
+    }
+
+    [Fact]
+    public void A_config_carries_its_augmentation_and_refuses_one_that_does_not_fit()
+    {
+        var spec = new FeedForwardSpec([1, 28, 28], [LayerSpec.Of("flatten"), LayerSpec.Dense(10)], "softmax-cross-entropy");
+        var config = new TrainingConfig { Architecture = spec, Training = new TrainingOptions { Augmentation = new ImageAugmentation { MaxShift = 2, FlipHorizontal = true } } };
+        var back = TrainingConfig.FromJson(JsonNode.Parse(config.ToJson().ToJsonString()), "c.json");
+        Assert.Equal(config.Training.Augmentation, back.Training.Augmentation);
+        string Text(string training) => "{\"architecture\": " + spec.ToJson().ToJsonString() + ", \"training\": " + training + "}";
+        Assert.Contains("below 28", Assert.Throws<FormatException>(() => TrainingConfig.FromJson(JsonNode.Parse(Text("{\"augment\": {\"shift\": 30}}")), "c.json")).Message);
+        Assert.Contains("normalize", Assert.Throws<FormatException>(() =>
+            TrainingConfig.FromJson(JsonNode.Parse(Text("{\"normalize\": true, \"augment\": {\"flip\": true}}")), "c.json")).Message);
     }
 
     [Fact]

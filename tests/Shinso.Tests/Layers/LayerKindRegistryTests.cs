@@ -50,6 +50,7 @@ public sealed class LayerKindRegistryTests
         ["step"] = (typeof(GradientCheckTests), nameof(GradientCheckTests.Activation_gradients_match_finite_differences), Activation.Step),
         ["dropout"] = (typeof(GradientCheckTests), nameof(GradientCheckTests.Dropout_gradients_match_finite_differences_for_a_fixed_mask), null),
         ["softmax"] = (typeof(GradientCheckTests), nameof(GradientCheckTests.Softmax_layer_gradients_match_finite_differences), null),
+        ["residual"] = (typeof(ResidualBlockTests), nameof(ResidualBlockTests.Residual_gradients_match_finite_differences), null),
         ["tied"] = (typeof(AutoencoderGradientTests), nameof(AutoencoderGradientTests.Tied_weight_gradients_match_finite_differences_and_sum_both_uses), null),
         ["sparsity"] = (typeof(AutoencoderGradientTests), nameof(AutoencoderGradientTests.Sparsity_penalty_gradients_match_finite_differences), null),
         ["masking-noise"] = (typeof(AutoencoderGradientTests), nameof(AutoencoderGradientTests.Denoising_objective_gradients_match_finite_differences_for_fixed_noise), NoiseKind.Masking),

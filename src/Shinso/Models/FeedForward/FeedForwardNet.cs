@@ -92,6 +92,20 @@ public sealed class FeedForwardNet
         return loss;
     }
 
+    /// <summary>
+    /// dLoss/dScores as the last <see cref="ComputeLoss"/> kept it, for <see cref="Backward()"/>: an objective beyond the
+    /// net's own loss (distillation from a teacher's outputs) rewrites it in place between the two.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No forward pass came before.</exception>
+    public Tensor ScoresGradient
+    {
+        get
+        {
+            var scores = _scores ?? throw new InvalidOperationException("ScoresGradient read before Forward and ComputeLoss.");
+            return _scoresGradient.Get(scores.Rows, scores.Shape[1..]);
+        }
+    }
+
     /// <summary>Backpropagates the gradient kept by <see cref="ComputeLoss"/>, writing every parameter's gradient.</summary>
     public void Backward() => Backward(0);
 

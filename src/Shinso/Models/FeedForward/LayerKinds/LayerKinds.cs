@@ -16,7 +16,7 @@ public static class LayerKinds
     public static IReadOnlyList<LayerKind> All { get; } =
     [
         DenseSpec.Kind, ConvSpec.Kind, TiledConvSpec.Kind, .. PoolSpec.Kinds, ProbabilisticPoolSpec.Kind, LrnSpec.Kind, LcnSpec.Kind, FlattenSpec.Kind, .. ActivationSpec.Kinds, DropoutSpec.Kind,
-        SoftmaxSpec.Kind, TiedSpec.Kind, SparsitySpec.Kind, .. NoiseSpec.Kinds, CodeSpec.Kind,
+        SoftmaxSpec.Kind, ResidualSpec.Kind, TiedSpec.Kind, SparsitySpec.Kind, .. NoiseSpec.Kinds, CodeSpec.Kind,
     ];
 
     /// <summary>The kinds' names, comma-separated.</summary>

@@ -76,6 +76,9 @@ public abstract record LayerSpec
     /// <summary>Local contrast normalization over a <paramref name="size"/> x <paramref name="size"/> Gaussian window.</summary>
     public static LayerSpec Lcn(int size, float sigma) => new LcnSpec(size, sigma);
 
+    /// <summary>A residual block <c>y = f(x + F(x))</c> of <paramref name="body"/>, f = <paramref name="function"/> (see <see cref="ResidualSpec"/>).</summary>
+    public static LayerSpec Residual(IReadOnlyList<LayerSpec> body, Operations.Activation function = Operations.Activation.Relu) => new ResidualSpec(body, function);
+
     /// <summary>A dropout layer.</summary>
     public static LayerSpec Dropout(float rate) => new DropoutSpec(rate);
 
@@ -126,8 +129,14 @@ public abstract record LayerSpec
 /// <param name="Earlier">The layers built before this one (a tied layer shares one's weight).</param>
 internal readonly record struct LayerBuildContext(IBackend Backend, int[] InputShape, int Index, ulong Seed, IReadOnlyList<ILayer> Earlier)
 {
-    /// <summary>The prefix of the layer's parameter names, e.g. <c>layer3</c>.</summary>
-    public string Name => $"layer{Index}";
+    /// <summary>The prefix of the layer's parameter names, e.g. <c>layer3</c> (<c>layer3.body0</c> inside a block).</summary>
+    public string Name => NameOverride ?? $"layer{Index}";
+
+    /// <summary>Set for a layer inside another (a residual block's body): its own parameter-name prefix.</summary>
+    public string? NameOverride { get; init; }
+
+    /// <summary>Set for a layer inside another: its own weight stream, derived from the enclosing layer's.</summary>
+    public RandomStream? WeightStreamOverride { get; init; }
 
     /// <summary>Input features per sample.</summary>
     public int Features
@@ -140,6 +149,6 @@ internal readonly record struct LayerBuildContext(IBackend Backend, int[] InputS
         }
     }
 
-    /// <summary>The stream of the layer's initial weights, <c>Root(seed).Derive("layer-weights", index)</c> (biases start at zero).</summary>
-    public RandomStream WeightStream => RandomStream.Root(Seed).Derive("layer-weights", Index);
+    /// <summary>The stream of the layer's initial weights, <c>Root(seed).Derive("layer-weights", index)</c> unless overridden (biases start at zero).</summary>
+    public RandomStream WeightStream => WeightStreamOverride ?? RandomStream.Root(Seed).Derive("layer-weights", Index);
 }

@@ -1,0 +1,130 @@
+using System.Text.Json.Nodes;
+using FsCheck.Fluent;
+using Shinso.Backends;
+using Shinso.IO;
+using Shinso.Layers;
+using Shinso.Models.FeedForward;
+using Shinso.Operations;
+using Shinso.Random;
+
+namespace Shinso.Tests.Layers;
+
+/// <summary>Residual blocks <c>y = f(x + F(x))</c>: gradients by central differences, shortcut projections, and the errors of blocks that cannot be built.</summary>
+public sealed class ResidualBlockTests
+{
+    private const double Epsilon = 1e-2;
+
+    /// <summary>The block of <paramref name="spec"/> on samples of <paramref name="input"/>, built as the first layer of a net.</summary>
+    private static ILayer Build(IBackend backend, ResidualSpec spec, int[] input, ulong seed) =>
+        spec.Build(new LayerBuildContext(backend, input, 0, seed, []));
+
+    /// <summary>
+    /// Random blocks on images and vectors, with and without a projection, with smooth activations (tanh, sigmoid, none:
+    /// a relu's kink would break the difference quotient; relu's own gradient has its own check).
+    /// </summary>
+    [Fact]
+    public void Residual_gradients_match_finite_differences()
+    {
+        var blocks =
+            from image in Gen.Elements(true, false)
+            from batch in Gen.Choose(1, 3)
+            from c in Gen.Choose(1, 3)
+            from hw in Gen.Choose(3, 5)
+            from filters in Gen.Choose(1, 3)
+            from stride in Gen.Choose(1, 2)
+            from depth in Gen.Choose(1, 2)
+            from inner in Gen.Elements(Activation.Tanh, Activation.Sigmoid)
+            from outer in Gen.Elements(Activation.Tanh, Activation.Sigmoid, Activation.Identity)
+            from seed in Gen.Choose(0, 100000)
+            select (image, batch, c, hw, filters, stride, depth, inner, outer, seed);
+        PropertyCheck.ForAll(blocks, s =>
+        {
+            var body = new List<LayerSpec>();
+            int[] input;
+            if (s.image)
+            {
+                input = [s.c, s.hw, s.hw];
+                body.Add(LayerSpec.Conv(s.filters, 3, stride: s.stride, pad: 1, init: WeightInit.GlorotNormal));
+                if (s.depth == 2) body.AddRange([new ActivationSpec(s.inner), LayerSpec.Conv(s.filters, 3, pad: 1, init: WeightInit.GlorotNormal)]);
+            }
+            else
+            {
+                input = [s.c * s.hw];
+                body.Add(LayerSpec.Dense(s.filters * s.hw, WeightInit.GlorotNormal));
+                if (s.depth == 2) body.AddRange([new ActivationSpec(s.inner), LayerSpec.Dense(s.c * s.hw, WeightInit.GlorotNormal)]);
+            }
+            var backend = new CpuBackend();
+            var block = Build(backend, new ResidualSpec(body, s.outer), input, (ulong)s.seed);
+            foreach (var p in block.Parameters.Where(p => p.Name.EndsWith(".bias", StringComparison.Ordinal)))
+                backend.SampleGaussian(new RandomStream((ulong)s.seed, 3), 0, 0f, 0.5f, p.Value);
+            Check(backend, block, s.batch, input.Aggregate(1, (a, b) => a * b), (ulong)s.seed);
+        }, maxTests: 30);
+    }
+
+    /// <summary>Checks dL/dx and dL/dparameters of L = sum(w * block(x)) for fixed random w, and that InputGradient gives Backward's dL/dx.</summary>
+    private static void Check(IBackend backend, ILayer layer, int batch, int inputs, ulong seed)
+    {
+        var x = backend.Allocate(batch, inputs);
+        backend.SampleGaussian(new RandomStream(seed, 10), 0, 0f, 1f, x);
+        var y0 = layer.Forward(x, ForwardContext.Inference);
+        var w = backend.Allocate(y0.Shape.ToArray());
+        backend.SampleGaussian(new RandomStream(seed, 11), 0, 0f, 1f, w);
+        var wHost = w.Span.ToArray();
+        double Objective()
+        {
+            var y = layer.Forward(x, ForwardContext.Inference).Span;
+            double sum = 0;
+            for (int i = 0; i < y.Length; i++) sum += (double)y[i] * wHost[i];
+            return sum;
+        }
+        layer.Forward(x, ForwardContext.Inference);
+        var dx = layer.Backward(w, needInputGradient: true)!.Span.ToArray();
+        var parameterGradients = layer.Parameters.Select(p => p.Gradient.Span.ToArray()).ToArray();
+        layer.Forward(x, ForwardContext.Inference);
+        Assert.Equal(dx, layer.InputGradient(w).Span.ToArray());
+        for (int i = 0; i < x.Length; i++)
+            FiniteDifference.AssertClose(FiniteDifference.Central(x.Span, i, Epsilon, Objective), dx[i], $"residual d/dx[{i}]", 2e-3);
+        for (int p = 0; p < layer.Parameters.Count; p++)
+        {
+            var value = layer.Parameters[p].Value;
+            for (int i = 0; i < value.Length; i++)
+                FiniteDifference.AssertClose(FiniteDifference.Central(value.Span, i, Epsilon, Objective), parameterGradients[p][i], $"{layer.Parameters[p].Name}[{i}]", 2e-3);
+        }
+    }
+
+    [Fact]
+    public void The_identity_shortcut_adds_the_input_and_a_strided_projection_maps_it_to_the_bodys_shape()
+    {
+        using var backend = new CpuBackend();
+        var identity = (ResidualBlock)Build(backend, new ResidualSpec([LayerSpec.Conv(2, 3, pad: 1)], Activation.Identity), [2, 4, 4], 1);
+        Assert.Null(identity.Projection);
+        var x = backend.Allocate(2, 32);
+        backend.SampleGaussian(new RandomStream(1, 1), 0, 0f, 1f, x);
+        var host = x.Span.ToArray();
+        var body = identity.Body[0].Forward(x.Reshape(2, 2, 4, 4), ForwardContext.Inference).Span.ToArray();
+        var y = identity.Forward(x.Reshape(2, 2, 4, 4), ForwardContext.Inference).Span.ToArray();
+        for (int i = 0; i < y.Length; i++) Assert.Equal(body[i] + host[i], y[i], 5);
+
+        var strided = (ResidualBlock)Build(backend, new ResidualSpec([LayerSpec.Conv(4, 3, stride: 2, pad: 1)]), [2, 5, 5], 1);
+        var projection = Assert.IsType<Conv2d>(strided.Projection);
+        Assert.Equal([4, 3, 3], projection.OutputShape([2, 5, 5]));
+        Assert.Equal(["layer0.body0.weight", "layer0.body0.bias", "layer0.projection.weight", "layer0.projection.bias"], strided.Parameters.Select(p => p.Name));
+
+        var dense = (ResidualBlock)Build(backend, new ResidualSpec([LayerSpec.Dense(3)]), [5], 1);
+        Assert.IsType<Dense>(dense.Projection);
+    }
+
+    [Fact]
+    public void Blocks_that_cannot_be_built_are_errors_naming_the_key_or_both_shapes()
+    {
+        static FormatException Parse(string block) => Assert.Throws<FormatException>(() => FeedForwardSpec.FromJson(new StrictJson(
+            JsonNode.Parse($$"""{"input":[2,6,6],"layers":[{{block}},{"type":"flatten"},{"type":"dense","units":2}]}"""), "arch.json")));
+        Assert.Contains("layers[0].layers[1].type", Parse("""{"type":"residual","layers":[{"type":"conv","filters":2,"kernel":3,"pad":1},{"type":"dropout","rate":0.5}]}""").Message);
+        Assert.Contains("layers[0].layers", Parse("""{"type":"residual","layers":[]}""").Message);
+        Assert.Contains("layers[0].activation", Parse("""{"type":"residual","layers":[{"type":"relu"}],"activation":"softplus"}""").Message);
+        var e = Assert.Throws<ArgumentException>(() => new FeedForwardSpec([2, 6, 6],
+            [new ResidualSpec([LayerSpec.Conv(2, 3)]), LayerSpec.Of("flatten"), LayerSpec.Dense(2)], "softmax-cross-entropy").SampleShapes());
+        Assert.Contains("[2, 6, 6] to [2, 4, 4]", e.Message);
+        Assert.Throws<ArgumentException>(() => new ResidualSpec([LayerSpec.Dropout(0.5f)]));
+    }
+}
