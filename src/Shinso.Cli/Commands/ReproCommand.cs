@@ -37,13 +37,18 @@ internal static class ReproCommand
         var command = new Command(experiment.Name, $"{experiment.Claim} ({experiment.Paper}; about {experiment.ExpectedTime})");
         foreach (var o in new Option[] { quick, seed, output, json, threads, path }) command.Options.Add(o);
         if (experiment.TakesData) command.Options.Add(data);
+        var sourceData = experiment.SourceDataHelp is { } help ? new Option<string?>("--source-data") { Description = help } : null;
+        if (sourceData is not null) command.Options.Add(sourceData);
         command.SetAction(r =>
         {
             string outDirectory = r.GetValue(output) ?? Path.Combine("runs", "repro-" + experiment.Name);
             Directory.CreateDirectory(outDirectory);
             using var backend = CommonOptions.CreateBackend(r, r.GetValue(threads), r.GetValue(path)!);
             var clock = Stopwatch.StartNew();
-            var report = experiment.Run(new ExperimentContext(experiment.TakesData ? r.GetValue(data) : null, r.GetValue(quick), r.GetValue(seed) ?? 1, outDirectory, backend));
+            var report = experiment.Run(new ExperimentContext(experiment.TakesData ? r.GetValue(data) : null, r.GetValue(quick), r.GetValue(seed) ?? 1, outDirectory, backend)
+            {
+                SourceData = sourceData is null ? null : r.GetValue(sourceData),
+            });
             report.Figures["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 2);
             report.Figures["backend"] = CommonOptions.Describe(backend);
             report.Write(outDirectory);

@@ -8,7 +8,11 @@ namespace Shinso.Cli.Repro;
 /// <param name="Seed">Seeds every random stream of the run.</param>
 /// <param name="OutDirectory">The run folder: the report and its pictures go here.</param>
 /// <param name="Backend">Where models train.</param>
-internal sealed record ExperimentContext(string? Data, bool Quick, ulong Seed, string OutDirectory, IBackend Backend);
+internal sealed record ExperimentContext(string? Data, bool Quick, ulong Seed, string OutDirectory, IBackend Backend)
+{
+    /// <summary>The <c>--source-data</c> of an experiment that takes a second data set (<see cref="Experiment.SourceDataHelp"/>), or null.</summary>
+    public string? SourceData { get; init; }
+}
 
 /// <summary>
 /// One of the seeds' experiments, runnable: what it claims and where the claim comes from, and a run that measures
@@ -33,6 +37,9 @@ internal abstract class Experiment
 
     /// <summary>Whether <c>--data</c> applies (an experiment on fixed inputs, such as truth tables, refuses it).</summary>
     public virtual bool TakesData => true;
+
+    /// <summary>The help of <c>--source-data</c> for an experiment that can take a second data set, or null (the option is not offered).</summary>
+    public virtual string? SourceDataHelp => null;
 
     /// <summary>What <c>--quick</c> changes, for the option's help.</summary>
     public abstract string QuickVersion { get; }

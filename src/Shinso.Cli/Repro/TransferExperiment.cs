@@ -19,11 +19,14 @@ internal sealed class TransferExperiment : Experiment
 {
     private const string Plot = "transfer.png";
 
-    /// <summary>The four ways of starting a net for B, in the paper's names and the plot's colour order.</summary>
-    private static readonly (string Name, bool FromA, bool FineTune)[] Conditions =
-        [("BnB", false, false), ("BnB+", false, true), ("AnB", true, false), ("AnB+", true, true)];
+    /// <summary>Where a net for B takes its first layers from: base B, base A (the other half of the classes), or base A' (the distant data set).</summary>
+    private enum Source { B, A, Distant }
 
-    private static readonly string[] Colours = ["blue", "orange", "green", "red", "purple"];
+    /// <summary>The ways of starting a net for B, in the paper's names and the plot's colour order; the last two only with --source-data.</summary>
+    private static readonly (string Name, Source From, bool FineTune)[] AllConditions =
+        [("BnB", Source.B, false), ("BnB+", Source.B, true), ("AnB", Source.A, false), ("AnB+", Source.A, true), ("A'nB", Source.Distant, false), ("A'nB+", Source.Distant, true)];
+
+    private static readonly string[] Colours = ["blue", "orange", "green", "red", "purple", "brown", "pink"];
 
     public override string Name => "transfer";
 
@@ -35,6 +38,10 @@ internal sealed class TransferExperiment : Experiment
 
     public override string ExpectedTime => "4-5 min (quick: 5 s)";
 
+    public override string? SourceDataHelp =>
+        "The distant variant: also transfer to B from a net trained on all classes of this data set (e.g. an MNIST-format digits folder), Yosinski et al.'s dissimilar task A'; " +
+        "its images must have the shape of --data's";
+
     public override string QuickVersion => "the first 1,500 / 500 images of each task from the embedded subset, 3 epochs per net, 1 seed";
 
     public override ExperimentReport Run(ExperimentContext context)
@@ -43,21 +50,29 @@ internal sealed class TransferExperiment : Experiment
         if (data.Train.ClassCount != 10)
             throw new Commands.UsageException($"--data: the transfer protocol splits ten classes into two tasks of five; the data has {data.Train.ClassCount}.");
         int trainLimit = context.Quick ? 1500 : int.MaxValue, testLimit = context.Quick ? 500 : int.MaxValue;
+        LoadedData? distantData = context.SourceData is { } sourcePath ? Commands.CommonOptions.LoadData(sourcePath, null) : null;
+        if (distantData is not null && !distantData.Train.SampleShape.SequenceEqual(data.Train.SampleShape))
+            throw new Commands.UsageException($"--source-data: its images have shape [{string.Join(", ", distantData.Train.SampleShape)}], --data's [{string.Join(", ", data.Train.SampleShape)}]; " +
+                                              "the copied layers need the same inputs.");
+        var conditions = distantData is null ? AllConditions[..4] : AllConditions;
+        var trainDistant = distantData is null ? null : SupervisedData.FromDataset(Classes(distantData.Train, 0, distantData.Train.ClassCount, trainLimit));
         var trainA = SupervisedData.FromDataset(Classes(data.Train, 0, 5, trainLimit));
         var trainB = SupervisedData.FromDataset(Classes(data.Train, 5, 5, trainLimit));
         var testB = SupervisedData.FromDataset(Classes(data.Test, 5, 5, testLimit));
         int seeds = context.Quick ? 1 : 3, epochs = context.Quick ? 3 : 5;
-        var config = Recipe(data.Train.SampleShape, epochs);
+        var config = Recipe(data.Train.SampleShape, epochs, 5);
         var spec = config.Architecture;
+        // The distant base net has its data set's classes on top; the layers below, the ones copied, are the same.
+        var distantConfig = distantData is null ? null : Recipe(data.Train.SampleShape, epochs, distantData.Train.ClassCount);
         int depth = LayerTransfer.WeightLayers(new FeedForwardNet(context.Backend, spec, context.Seed)).Count;
         void Log(string line) => Commands.CommonOptions.Err.MarkupLine(Spectre.Console.Markup.Escape(line));
 
         var clock = Stopwatch.StartNew();
-        (FeedForwardNet Net, double Accuracy) Train(ulong seed, SupervisedData train, FeedForwardNet? from, int copied, bool fineTune)
+        (FeedForwardNet Net, double Accuracy) Train(ulong seed, SupervisedData train, FeedForwardNet? from, int copied, bool fineTune, TrainingConfig? recipe = null)
         {
             // A transferred net's fresh layers and its minibatch order are its own, not a replay of the base net's.
             if (from is not null) seed = RandomStream.Root(seed).Derive("transfer-target", copied).Seed;
-            var net = new FeedForwardNet(context.Backend, spec, seed);
+            var net = new FeedForwardNet(context.Backend, (recipe ?? config).Architecture, seed);
             var options = config.Training with { Seed = seed };
             if (from is not null)
             {
@@ -65,38 +80,40 @@ internal sealed class TransferExperiment : Experiment
                 if (!fineTune) options = options with { FrozenLayers = layers };
             }
             new Trainer(net, config.CreateOptimizer(), options).Fit(train);
-            return (net, Trainer.Evaluate(net, testB).Accuracy ?? double.NaN);
+            return (net, recipe is null ? Trainer.Evaluate(net, testB).Accuracy ?? double.NaN : double.NaN);
         }
 
         var baseB = new List<double>();
         // accuracy[condition][n - 1][seed]
-        var accuracy = Conditions.Select(_ => Enumerable.Range(0, depth - 1).Select(_ => new List<double>()).ToArray()).ToArray();
+        var accuracy = conditions.Select(_ => Enumerable.Range(0, depth - 1).Select(_ => new List<double>()).ToArray()).ToArray();
         for (int s = 0; s < seeds; s++)
         {
             // One seed per replicate: the base nets start from it, and the nets built on them from seeds derived from it by name and n.
             ulong seed = context.Seed + (ulong)s;
             var (netA, _) = Train(seed, trainA, null, 0, false);
             var (netB, accB) = Train(seed, trainB, null, 0, false);
+            // The distant base net's seed is its own, so that its first layers do not start as base A's.
+            var netDistant = trainDistant is null ? null : Train(RandomStream.Root(seed).Derive("distant-base").Seed, trainDistant, null, 0, false, distantConfig).Net;
             baseB.Add(accB);
             Log(string.Create(CultureInfo.InvariantCulture, $"seed {seed}: base B {accB:P2} on B's test images ({clock.Elapsed.TotalSeconds:F0} s)"));
             for (int n = 1; n < depth; n++)
-                for (int c = 0; c < Conditions.Length; c++)
+                for (int c = 0; c < conditions.Length; c++)
                 {
-                    var (name, fromA, fineTune) = Conditions[c];
-                    double acc = Train(seed, trainB, fromA ? netA : netB, n, fineTune).Accuracy;
+                    var (name, from, fineTune) = conditions[c];
+                    double acc = Train(seed, trainB, from switch { Source.A => netA, Source.B => netB, _ => netDistant! }, n, fineTune).Accuracy;
                     accuracy[c][n - 1].Add(acc);
                     Log(string.Create(CultureInfo.InvariantCulture, $"seed {seed}: {name.Replace("n", n.ToString(CultureInfo.InvariantCulture))} {acc:P2} ({clock.Elapsed.TotalSeconds:F0} s)"));
                 }
         }
 
         var plot = new ScatterPlot();
-        for (int c = 0; c < Conditions.Length; c++)
+        for (int c = 0; c < conditions.Length; c++)
             for (int n = 1; n < depth; n++)
             {
                 var values = accuracy[c][n - 1];
-                plot.Points([.. values.Select(_ => n + (c - 1.5) * 0.12)], [.. values.Select(a => 100 * (1 - a))], [.. values.Select(_ => c)]);
+                plot.Points([.. values.Select(_ => n + (c - (conditions.Length - 1) / 2.0) * 0.1)], [.. values.Select(a => 100 * (1 - a))], [.. values.Select(_ => c)]);
             }
-        plot.Points([.. baseB.Select(_ => 0.0)], [.. baseB.Select(a => 100 * (1 - a))], [.. baseB.Select(_ => Conditions.Length)]);
+        plot.Points([.. baseB.Select(_ => 0.0)], [.. baseB.Select(a => 100 * (1 - a))], [.. baseB.Select(_ => AllConditions.Length)]);
         plot.Write(Path.Combine(context.OutDirectory, Plot));
 
         static double Mean(IEnumerable<double> x) => x.Average();
@@ -116,31 +133,37 @@ internal sealed class TransferExperiment : Experiment
         report.Rows.Add(new ReportRow("BnB: frozen features of the same task lose a little in the middle layers (fragile co-adaptation), BnB+ recovers it",
             "BnB dips below base B at n = 3-6 and is back at n = 7; BnB+ matches base B at every n", paperSetting,
             $"BnB {Series(0)}; BnB+ {Series(1)}", setting));
+        if (distantData is not null)
+            report.Rows.Add(new ReportRow("A'nB: frozen features of a distant task lose more than a similar task's as n grows; fine-tuned (A'nB+) they still do as well as base B",
+                "transfer from man-made to natural classes falls below transfer between random halves at every n, most at the top layers (Fig. 3)",
+                "ImageNet split into 449 man-made and 551 natural classes, the same 8-layer net",
+                $"A'nB {Series(4)}; A'nB+ {Series(5)} (AnB {Series(2)})",
+                $"A' = all {distantData.Train.ClassCount} classes of {distantData.Description} ({trainDistant!.Count:N0} training images), its net lenet5's layers with a {distantData.Train.ClassCount}-way output; otherwise as above"));
         report.Images.Add((Plot, $"test error on B's images (%, y) against the weight layers copied (n, x; base B at n = 0): " +
-                                 string.Join(", ", Conditions.Select((cond, c) => $"{cond.Name} {Colours[c]}")) + $", base B {Colours[^1]}; one dot per seed"));
+                                 string.Join(", ", conditions.Select((cond, c) => $"{cond.Name} {Colours[c]}")) + $", base B {Colours[^1]}; one dot per seed"));
         report.Notes.Add($"Data: {data.Description}" + (context.Quick ? " (quick: the first images of each task)." : "."));
         report.Notes.Add("One recipe, fixed before the run: lenet5's (momentum, exponential decay, weight decay 5e-4, chosen earlier on a validation split of all ten classes), " +
                          "its epochs cut for the many nets; no setting was tuned on these results.");
         report.Notes.Add("Copied layers are the net's conv and dense layers counted from the input (the activations and pooling between are the target's own, identical here). " +
                          "Frozen: the trainer leaves those layers out and backpropagates only into the layers above; fine-tuned: every layer trains at the same rate.");
         report.Figures["base_b_accuracy"] = new JsonArray([.. baseB.Select(a => (JsonNode)a)]);
-        for (int c = 0; c < Conditions.Length; c++)
+        for (int c = 0; c < conditions.Length; c++)
             for (int n = 1; n < depth; n++)
-                report.Figures[$"{Conditions[c].Name.Replace("+", "_plus").ToLowerInvariant()}_n{n}_accuracy"] = new JsonArray([.. accuracy[c][n - 1].Select(a => (JsonNode)a)]);
+                report.Figures[$"{conditions[c].Name.Replace("A'", "distant_A").Replace("+", "_plus").ToLowerInvariant()}_n{n}_accuracy"] = new JsonArray([.. accuracy[c][n - 1].Select(a => (JsonNode)a)]);
         report.Figures["seconds"] = clock.Elapsed.TotalSeconds;
         report.Figures["train_b_samples"] = trainB.Count;
         report.Figures["test_b_samples"] = testB.Count;
         return report;
     }
 
-    /// <summary>lenet5's recipe with a five-way output and <paramref name="epochs"/> epochs.</summary>
-    private static TrainingConfig Recipe(IReadOnlyList<int> sampleShape, int epochs)
+    /// <summary>lenet5's recipe with a <paramref name="classes"/>-way output and <paramref name="epochs"/> epochs.</summary>
+    private static TrainingConfig Recipe(IReadOnlyList<int> sampleShape, int epochs, int classes)
     {
         var lenet = Presets.Find("lenet5")!;
         int[] shape = sampleShape.Count == 3 ? [.. sampleShape] : sampleShape.Count == 2 ? [1, sampleShape[0], sampleShape[1]]
             : throw new Commands.UsageException($"--data: the transfer protocol trains a convolutional net on images; the samples have shape [{string.Join(", ", sampleShape)}].");
         var layers = lenet.Architecture.Layers.ToList();
-        layers[^1] = LayerSpec.Dense(5, WeightInit.GlorotUniform);
+        layers[^1] = LayerSpec.Dense(classes, WeightInit.GlorotUniform);
         return lenet with
         {
             Architecture = lenet.Architecture with { InputShape = shape, Layers = layers },

@@ -183,10 +183,12 @@ public sealed class ImageAugmenter
     private void Elastic(Span<float> image, RandomStream stream, ulong position)
     {
         int plane = _height * _width;
+        Philox4x32.FillUniform(stream, position, _dx.AsSpan(0, plane));
+        Philox4x32.FillUniform(stream, position + (ulong)plane, _dy.AsSpan(0, plane));
         for (int k = 0; k < plane; k++)
         {
-            _dx[k] = 2 * Philox4x32.Uniform(stream, position + (ulong)k) - 1;
-            _dy[k] = 2 * Philox4x32.Uniform(stream, position + (ulong)(plane + k)) - 1;
+            _dx[k] = 2 * _dx[k] - 1;
+            _dy[k] = 2 * _dy[k] - 1;
         }
         Smooth(_dx);
         Smooth(_dy);

@@ -97,6 +97,21 @@ public static class Philox4x32
     /// <summary>The uniform [0, 1) float at <paramref name="position"/> of <paramref name="stream"/>.</summary>
     public static float Uniform(RandomStream stream, ulong position) => ToUniform(Word(stream, position));
 
+    /// <summary>
+    /// Fills <paramref name="destination"/> with <c>Uniform(stream, position + i)</c>, generating each Philox block once
+    /// (a quarter of the rounds of calling <see cref="Uniform"/> per value).
+    /// </summary>
+    public static void FillUniform(RandomStream stream, ulong position, Span<float> destination)
+    {
+        int i = 0;
+        while (i < destination.Length)
+        {
+            ulong at = position + (ulong)i;
+            var block = Generate(stream, at / 4);
+            for (int word = (int)(at % 4); word < 4 && i < destination.Length; word++, i++) destination[i] = ToUniform(block[word]);
+        }
+    }
+
     /// <summary>The Box-Muller pair of words (w0, w1) as two standard normal deviates (see the class remarks).</summary>
     public static (float Z0, float Z1) BoxMuller(uint w0, uint w1)
     {

@@ -239,8 +239,8 @@ public class ConvolutionGradientTests
     private static bool NearMaxTie(float[] x, int index, PoolingGeometry g) =>
         WindowsHolding(index, g).Any(window => window.Any(other => other != index && Math.Abs(x[other] - x[index]) < 2.5 * Epsilon));
 
-    /// <summary>Checks dL/dx and dL/dparameters; returns (checked, skipped) input points.</summary>
-    private static (int Checked, int Skipped) Check(IBackend backend, ILayer layer, int batch, int inputs, ulong seed,
+    /// <summary>Checks dL/dx and dL/dparameters of L = sum(w * layer(x)) for fixed random w; returns (checked, skipped) input points. Shared with the other layers' checks.</summary>
+    internal static (int Checked, int Skipped) Check(IBackend backend, ILayer layer, int batch, int inputs, ulong seed,
         Func<float[], Func<int, bool>> skipFactory, double tolerance = 2e-3)
     {
         var x = backend.Allocate(batch, inputs);

@@ -32,6 +32,19 @@ public class PhiloxTests
         Assert.True(Philox4x32.ToUniform(uint.MaxValue) < 1f);
     }
 
+    [Theory]
+    [InlineData(0UL, 0)]
+    [InlineData(3UL, 1)]
+    [InlineData(5UL, 11)]
+    [InlineData(1UL << 40, 37)]
+    public void FillUniform_gives_the_values_Uniform_gives_one_position_at_a_time(ulong position, int count)
+    {
+        var stream = RandomStream.Root(17).Derive("fill-uniform");
+        var filled = new float[count];
+        Philox4x32.FillUniform(stream, position, filled);
+        for (int i = 0; i < count; i++) Assert.Equal(Philox4x32.Uniform(stream, position + (ulong)i), filled[i]);
+    }
+
     [Fact]
     public void Box_muller_matches_the_double_formula()
     {

@@ -12,8 +12,6 @@ namespace Shinso.Tests.Layers;
 /// <summary>Residual blocks <c>y = f(x + F(x))</c>: gradients by central differences, shortcut projections, and the errors of blocks that cannot be built.</summary>
 public sealed class ResidualBlockTests
 {
-    private const double Epsilon = 1e-2;
-
     /// <summary>The block of <paramref name="spec"/> on samples of <paramref name="input"/>, built as the first layer of a net.</summary>
     private static ILayer Build(IBackend backend, ResidualSpec spec, int[] input, ulong seed) =>
         spec.Build(new LayerBuildContext(backend, input, 0, seed, []));
@@ -61,35 +59,17 @@ public sealed class ResidualBlockTests
         }, maxTests: 30);
     }
 
-    /// <summary>Checks dL/dx and dL/dparameters of L = sum(w * block(x)) for fixed random w, and that InputGradient gives Backward's dL/dx.</summary>
+    /// <summary>The shared finite-difference check, then InputGradient against Backward's dL/dx for the same output gradient.</summary>
     private static void Check(IBackend backend, ILayer layer, int batch, int inputs, ulong seed)
     {
+        Convolution.ConvolutionGradientTests.Check(backend, layer, batch, inputs, seed, _ => _ => false);
         var x = backend.Allocate(batch, inputs);
         backend.SampleGaussian(new RandomStream(seed, 10), 0, 0f, 1f, x);
-        var y0 = layer.Forward(x, ForwardContext.Inference);
-        var w = backend.Allocate(y0.Shape.ToArray());
+        var w = backend.Allocate(layer.Forward(x, ForwardContext.Inference).Shape.ToArray());
         backend.SampleGaussian(new RandomStream(seed, 11), 0, 0f, 1f, w);
-        var wHost = w.Span.ToArray();
-        double Objective()
-        {
-            var y = layer.Forward(x, ForwardContext.Inference).Span;
-            double sum = 0;
-            for (int i = 0; i < y.Length; i++) sum += (double)y[i] * wHost[i];
-            return sum;
-        }
-        layer.Forward(x, ForwardContext.Inference);
         var dx = layer.Backward(w, needInputGradient: true)!.Span.ToArray();
-        var parameterGradients = layer.Parameters.Select(p => p.Gradient.Span.ToArray()).ToArray();
         layer.Forward(x, ForwardContext.Inference);
         Assert.Equal(dx, layer.InputGradient(w).Span.ToArray());
-        for (int i = 0; i < x.Length; i++)
-            FiniteDifference.AssertClose(FiniteDifference.Central(x.Span, i, Epsilon, Objective), dx[i], $"residual d/dx[{i}]", 2e-3);
-        for (int p = 0; p < layer.Parameters.Count; p++)
-        {
-            var value = layer.Parameters[p].Value;
-            for (int i = 0; i < value.Length; i++)
-                FiniteDifference.AssertClose(FiniteDifference.Central(value.Span, i, Epsilon, Objective), parameterGradients[p][i], $"{layer.Parameters[p].Name}[{i}]", 2e-3);
-        }
     }
 
     [Fact]
