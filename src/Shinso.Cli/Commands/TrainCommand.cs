@@ -93,11 +93,9 @@ internal static class TrainCommand
                 throw new UsageException("--copy-layers, --freeze and --copied-lr say what to take from the net --init-from names; give it.");
             if (r.GetValue(augment) is not null && kind is not FeedForwardKind)
                 throw new UsageException($"--augment applies to feed-forward nets (a config file or {string.Join(", ", ModelKindRegistry.All.OfType<FeedForwardKind>().Single().Presets)}), not to {source}.");
-            bool distilling = r.GetValue(teacher) is { Length: > 0 };
+            bool distilling = r.GetValue(teacher) is { Length: > 0 } || r.GetValue(distill) is not null || r.GetValue(labelWeight) is not null;
             if (distilling && kind is not FeedForwardKind)
-                throw new UsageException($"--teacher applies to feed-forward nets (a config file or {string.Join(", ", ModelKindRegistry.All.OfType<FeedForwardKind>().Single().Presets)}), not to {source}.");
-            if (!distilling && (r.GetValue(distill) is not null || r.GetValue(labelWeight) is not null))
-                throw new UsageException("--distill and --label-weight say how to learn from the nets --teacher names; give at least one.");
+                throw new UsageException($"--teacher, --distill and --label-weight apply to feed-forward nets (a config file or {string.Join(", ", ModelKindRegistry.All.OfType<FeedForwardKind>().Single().Presets)}), not to {source}.");
             if (r.GetValue(tile) is not null && kind is not TiledCnnKind)
                 throw new UsageException($"--tile applies to {string.Join(", ", Shinso.Models.TiledNetworks.TiledCnnPresets.Names)}, not to {source}.");
             if (r.GetValue(fineTuneEpochs) is not null && kind is not (DbmKind or SparseCodingKind or TiledCnnKind or ConvolutionalDbnKind))

@@ -69,13 +69,18 @@ internal sealed class FeedForwardKind : ModelKind
         if (config.Architecture.CodeIndex >= 0)
         {
             if (transferSource is not null) throw new UsageException($"--init-from {transferSource}: copying layers applies to classifiers and regression nets; {a.Source} is an autoencoder.");
-            if (a.Teachers.Count > 0) throw new UsageException($"--teacher: distillation trains a classifier; {a.Source} is an autoencoder.");
+            if (a.Teachers.Count > 0 || a.Distill is not null || a.LabelWeight is not null) throw new UsageException($"--teacher: distillation trains a classifier; {a.Source} is an autoencoder.");
             if (table is not null) throw new UsageException($"{a.Source}: its net has a code layer, so it reconstructs its inputs; --target fits a table's column.");
             return ModelKindRegistry.All.OfType<AutoencoderKind>().Single().TrainConfig(a, name, config);
         }
         if (table is not null && a.Teachers.Count > 0) throw new UsageException("--teacher: distillation trains a classifier on teachers' logits; --target fits a regression.");
         if (a.Code is not null) throw new UsageException($"--code: sets the code of an autoencoder preset ({string.Join(", ", AutoencoderPresets.Names)}); {a.Source} has no code layer.");
         (config, var overrides) = ApplyFlags(a, config);
+        // Teachers and distortions take raw images, whichever of the config and the flags asked for them and for standardisation.
+        if (config.Normalize && config.Training.Distillation is not null)
+            throw new UsageException("--teacher: the teachers take the raw inputs they were trained on; this run standardises its inputs (give --standardize false).");
+        if (config.Normalize && config.Training.Augmentation is not null)
+            throw new UsageException("--augment: distorts raw images; this run standardises its inputs (give --standardize false).");
         RunData data = table is not null ? table : new ClassificationRunData(CommonOptions.LoadData(a.Data, a.TestData));
         using var backend = a.CreateBackend();
         Action<FeedForwardNet, PreparedRows>? initialize = imported is null ? null : (net, _) => Shinso.Onnx.Import.FeedForwardImport.Load(imported, net);
@@ -197,14 +202,24 @@ internal sealed class FeedForwardKind : ModelKind
                 catch (ArgumentException ex) { throw new UsageException("--augment: " + ex.Message + (ex.Message.Contains("\"image\"") ? " (in a config file's training.augment)" : "")); }
                 if (config.Normalize) throw new UsageException("--augment: distorts raw images; this run standardises its inputs (give --standardize false).");
             }
-            if (a.Teachers.Count > 0)
+            if (a.Teachers.Count > 0 || a.Distill is not null || a.LabelWeight is not null)
             {
-                var distillation = new Distillation { Teachers = [.. a.Teachers], LabelWeight = a.LabelWeight ?? 0f };
-                try { distillation = Distillation.WithTarget(distillation, a.Distill ?? "logits"); }
-                catch (FormatException ex) { throw new UsageException("--distill: " + ex.Message); }
+                // The flags override the config's distillation one by one: --teacher its teachers, --distill its target, --label-weight its weight.
+                var given = training.Distillation;
+                if (given is null && a.Teachers.Count == 0)
+                    throw new UsageException("--distill and --label-weight say how to learn from teacher nets; name them with --teacher (or in the config's training.distill).");
+                var distillation = new Distillation
+                {
+                    Teachers = a.Teachers.Count > 0 ? [.. a.Teachers] : given!.Teachers, LabelWeight = a.LabelWeight ?? given?.LabelWeight ?? 0f,
+                    Target = given?.Target ?? DistillationTarget.Logits, Temperature = given?.Temperature ?? 1f,
+                };
+                if (a.Distill is { } target)
+                {
+                    try { distillation = Distillation.WithTarget(distillation, target); }
+                    catch (FormatException ex) { throw new UsageException("--distill: " + ex.Message); }
+                }
                 try { distillation.Validate(); }
                 catch (ArgumentException ex) { throw new UsageException((ex.Message.Contains("label weight") ? "--label-weight: " : "--distill: ") + ex.Message); }
-                if (config.Normalize) throw new UsageException("--teacher: the teachers take the raw inputs they were trained on; this run standardises its inputs (give --standardize false).");
                 if (config.Architecture.Loss != "softmax-cross-entropy")
                     throw new UsageException($"--teacher: distillation trains a softmax classifier; this net's loss is '{config.Architecture.Loss}'.");
                 training = training with { Distillation = distillation };

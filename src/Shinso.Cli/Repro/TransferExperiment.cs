@@ -50,7 +50,12 @@ internal sealed class TransferExperiment : Experiment
         if (data.Train.ClassCount != 10)
             throw new Commands.UsageException($"--data: the transfer protocol splits ten classes into two tasks of five; the data has {data.Train.ClassCount}.");
         int trainLimit = context.Quick ? 1500 : int.MaxValue, testLimit = context.Quick ? 500 : int.MaxValue;
-        LoadedData? distantData = context.SourceData is { } sourcePath ? Commands.CommonOptions.LoadData(sourcePath, null) : null;
+        LoadedData? distantData = null;
+        if (context.SourceData is { } sourcePath)
+        {
+            try { distantData = Commands.CommonOptions.LoadData(sourcePath, null); }
+            catch (Commands.UsageException e) when (e.Message.StartsWith("--data", StringComparison.Ordinal)) { throw new Commands.UsageException("--source-data" + e.Message["--data".Length..]); }
+        }
         if (distantData is not null && !distantData.Train.SampleShape.SequenceEqual(data.Train.SampleShape))
             throw new Commands.UsageException($"--source-data: its images have shape [{string.Join(", ", distantData.Train.SampleShape)}], --data's [{string.Join(", ", data.Train.SampleShape)}]; " +
                                               "the copied layers need the same inputs.");

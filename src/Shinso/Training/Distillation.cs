@@ -59,6 +59,21 @@ public sealed record Distillation
         throw new FormatException($"'{text}' is not logits or soft:T (T a temperature, e.g. soft:4).");
     }
 
+    /// <inheritdoc />
+    public bool Equals(Distillation? other) => other is not null && Target == other.Target && Temperature == other.Temperature &&
+                                               LabelWeight == other.LabelWeight && Teachers.SequenceEqual(other.Teachers);
+
+    /// <inheritdoc />
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(Target);
+        hash.Add(Temperature);
+        hash.Add(LabelWeight);
+        foreach (string t in Teachers) hash.Add(t);
+        return hash.ToHashCode();
+    }
+
     /// <summary>The settings as JSON (the <c>distill</c> object under <c>training</c>).</summary>
     public JsonObject ToJson()
     {

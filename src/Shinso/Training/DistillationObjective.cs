@@ -32,6 +32,8 @@ public sealed class DistillationObjective
         {
             var t = teachers[i];
             string name = i < settings.Teachers.Count ? settings.Teachers[i] : $"teacher {i}";
+            // The teacher's inference pass would overwrite the activations the student's backward pass reads.
+            if (ReferenceEquals(t, student)) throw new ArgumentException($"{name} is the student itself; a teacher is another net.", nameof(teachers));
             if (!ReferenceEquals(t.Backend, student.Backend))
                 throw new ArgumentException($"{name} lives on backend {t.Backend.Name}, the student on {student.Backend.Name}: both must run on the same one.", nameof(teachers));
             if (t.Loss.Output != OutputFunction.Softmax)
@@ -80,11 +82,13 @@ public sealed class DistillationObjective
 
     /// <summary>
     /// After the student's forward pass on <paramref name="inputs"/> gave <paramref name="studentScores"/> and its
-    /// <see cref="FeedForwardNet.ComputeLoss"/> gave <paramref name="labelLoss"/>: replaces the student's kept score
-    /// gradient with the distillation objective's and returns that objective's value.
+    /// <see cref="FeedForwardNet.ComputeLoss"/> gave <paramref name="labelLoss"/> (penalties included): replaces the student's
+    /// kept score gradient with the distillation objective's and returns that objective's value, the penalties at full weight.
     /// </summary>
     public float Apply(FeedForwardNet student, Tensor inputs, Tensor studentScores, float labelLoss)
     {
+        // All weight on the labels: the kept gradient is already the objective's, and the teachers need not run.
+        if (Settings.LabelWeight == 1f) return labelLoss;
         var backend = student.Backend;
         var teacher = TeacherLogits(inputs);
         int rows = studentScores.Rows, classes = studentScores.Columns;
@@ -109,6 +113,8 @@ public sealed class DistillationObjective
             gradientScale = t;
         }
         backend.Axpby((1f - a) * gradientScale, gradient, a, student.ScoresGradient);
-        return (1f - a) * distilled + a * labelLoss;
+        // The layers' penalties enter at full weight (their gradients do not pass through the scores), the label loss at a.
+        float penalties = student.LastPenalty;
+        return (1f - a) * distilled + a * (labelLoss - penalties) + penalties;
     }
 }

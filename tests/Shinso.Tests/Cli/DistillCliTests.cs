@@ -51,7 +51,7 @@ public sealed class DistillCliTests : IDisposable
         string[] run = ["train", "logistic", "--epochs", "1", "--data", TestData.EmbeddedSubset, "--out", Path.Combine(_dir, "s")];
         var (code, _, stderr) = CliTests.Shinso([.. run, "--distill", "soft:2"]);
         Assert.Equal(2, code);
-        Assert.Contains("--distill and --label-weight say how to learn from the nets --teacher names", stderr);
+        Assert.Contains("--distill and --label-weight say how to learn from teacher nets; name them with --teacher", stderr);
 
         (code, _, stderr) = CliTests.Shinso([.. run, "--teacher", teacher, "--distill", "soft"]);
         Assert.Equal(2, code);
@@ -69,5 +69,29 @@ public sealed class DistillCliTests : IDisposable
         Assert.Equal(2, code);
         Assert.Contains("the teachers take the raw inputs", stderr);
         Assert.DoesNotContain("   at ", stderr);
+    }
+
+    [Fact]
+    public void A_configs_teachers_are_used_as_written_the_flags_override_them_one_by_one_and_standardising_is_refused()
+    {
+        string teacher = Teacher("t", "1");
+        string config = Path.Combine(_dir, "student.json");
+        File.WriteAllText(config, """
+            { "architecture": { "input": [784], "loss": "softmax-cross-entropy", "layers": [ { "type": "dense", "units": 10 } ] },
+              "training": { "epochs": 1, "distill": { "teachers": ["TEACHER"], "target": "soft:2", "labelWeight": 0.5 } } }
+            """.Replace("TEACHER", teacher.Replace("\\", "\\\\")));
+        var (code, _, stderr) = CliTests.Shinso("train", config, "--data", TestData.EmbeddedSubset, "--out", Path.Combine(_dir, "a"), "--threads", "1");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("distill: soft:2 of", stderr);
+        Assert.Contains("label weight 0.5", stderr);
+
+        (code, _, stderr) = CliTests.Shinso("train", config, "--data", TestData.EmbeddedSubset, "--out", Path.Combine(_dir, "b"), "--threads", "1", "--label-weight", "0.25");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("distill: soft:2 of", stderr);
+        Assert.Contains("label weight 0.25", stderr);
+
+        (code, _, stderr) = CliTests.Shinso("train", config, "--data", TestData.EmbeddedSubset, "--out", Path.Combine(_dir, "c"), "--standardize", "true");
+        Assert.Equal(2, code);
+        Assert.Contains("the teachers take the raw inputs", stderr);
     }
 }

@@ -152,6 +152,34 @@ public sealed class DistillationTests
     }
 
     [Fact]
+    public void A_layers_penalty_counts_at_full_weight_whatever_the_label_weight()
+    {
+        using var cpu = new CpuBackend();
+        var spec = new FeedForwardSpec([Inputs], [LayerSpec.Dense(4), LayerSpec.Of("sigmoid"), new SparsitySpec(0.05f, 3f), LayerSpec.Dense(Classes)], "softmax-cross-entropy");
+        var teacher = new FeedForwardNet(cpu, Linear, seed: 1);
+        var student = new FeedForwardNet(cpu, spec, seed: 2);
+        var data = Problem();
+        var x = cpu.Allocate(Rows, Inputs);
+        var y = cpu.Allocate(Rows, Classes);
+        cpu.Upload(data.Inputs, x);
+        cpu.Upload(data.Targets, y);
+        foreach (float a in new[] { 0f, 0.5f })
+        {
+            var objective = new DistillationObjective(new Distillation { Teachers = ["t"], LabelWeight = a }, [teacher], student);
+            var scores = student.Forward(x, new ForwardContext(true, RandomStream.Root(1), 0));
+            float labelLoss = student.ComputeLoss(y, out _);
+            float penalty = student.LastPenalty;
+            Assert.True(penalty > 0f, "the sparsity layer adds a penalty in a training pass");
+            var zs = Download(scores);
+            var zt = Download(teacher.Forward(x, ForwardContext.Inference));
+            double squared = 0;
+            for (int i = 0; i < zs.Length; i++) squared += (zs[i] - zt[i]) * (zs[i] - zt[i]);
+            float loss = objective.Apply(student, x, scores, labelLoss);
+            Assert.Equal((1 - a) * squared / (2 * Rows) + a * (labelLoss - penalty) + penalty, loss, 4);
+        }
+    }
+
+    [Fact]
     public void An_ensembles_logits_are_the_mean_of_its_members_and_a_conv_teacher_takes_a_dense_students_rows()
     {
         using var cpu = new CpuBackend();
@@ -192,6 +220,9 @@ public sealed class DistillationTests
         var regression = new FeedForwardNet(cpu, new FeedForwardSpec([Inputs], [LayerSpec.Dense(Classes)], "squared-error"), seed: 1);
         e = Assert.Throws<ArgumentException>(() => new DistillationObjective(settings, [regression], student));
         Assert.Contains("not a softmax classifier", e.Message);
+
+        e = Assert.Throws<ArgumentException>(() => new DistillationObjective(settings, [student], student));
+        Assert.Contains("the student itself", e.Message);
 
         Assert.Throws<ArgumentException>(() => new Trainer(student, new Sgd(new ConstantSchedule(0.1f)), new TrainingOptions(), [wide]));
         Assert.Throws<ArgumentException>(() => new Trainer(student, new Sgd(new ConstantSchedule(0.1f)), new TrainingOptions { Distillation = settings }));

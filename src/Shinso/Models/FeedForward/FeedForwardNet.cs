@@ -88,9 +88,14 @@ public sealed class FeedForwardNet
         predictions = _predictions.Get(scores.Rows, scores.Shape[1..]);
         var gradient = _scoresGradient.Get(scores.Rows, scores.Shape[1..]);
         float loss = Loss.Compute(Backend, scores, targets, predictions, gradient);
-        foreach (var penalty in _penalties) loss += (float)penalty.Penalty;
-        return loss;
+        float penalties = 0f;
+        foreach (var penalty in _penalties) penalties += (float)penalty.Penalty;
+        LastPenalty = penalties;
+        return loss + penalties;
     }
+
+    /// <summary>The layers' penalties (a sparsity penalty's) that the last <see cref="ComputeLoss"/> added to its loss; their gradients reach the layers directly, not through the scores.</summary>
+    public float LastPenalty { get; private set; }
 
     /// <summary>
     /// dLoss/dScores as the last <see cref="ComputeLoss"/> kept it, for <see cref="Backward()"/>: an objective beyond the
