@@ -63,7 +63,11 @@ internal static class TrainCommand
         {
             Description = "With --teacher: the labels' share of the objective, in [0, 1] (default 0: the teachers' outputs alone)",
         };
-        var freeze = new Option<bool>("--freeze") { Description = "With --init-from MODEL.shinso: keep the copied layers fixed (only the layers above train)" };
+        var validation = new Option<double?>("--validation")
+        {
+            Description = "Feed-forward presets and configs: hold out this fraction of the training rows (e.g. 0.1) and report validation accuracy and loss each epoch; the rows follow --seed (replaces the config's)",
+        };
+                var freeze = new Option<bool>("--freeze") { Description = "With --init-from MODEL.shinso: keep the copied layers fixed (only the layers above train)" };
         var copiedLr = new Option<float?>("--copied-lr")
         {
             Description = "With --init-from MODEL.shinso: the copied layers' learning rate as a multiple of --lr (e.g. 0.1 to fine-tune them gently)",
@@ -77,7 +81,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train a feed-forward net (a preset or a JSON config), an RBM, a deep belief net or a perceptron on any --data set, " +
                                            "or fit a regression to a CSV table's --target column");
         command.Arguments.Add(what);
-        foreach (var o in new Option[] { data, testData, target, standardize, initFrom, copyLayers, freeze, copiedLr, augment, teacher, distill, labelWeight, epochs, batch, optimizer, lr, seed, threads, path, output, resume, json, pretrainEpochs, upDownEpochs, fineTuneEpochs, aisRuns, code, pretrainer, tile })
+        foreach (var o in new Option[] { data, testData, target, standardize, initFrom, copyLayers, freeze, copiedLr, augment, teacher, distill, labelWeight, validation, epochs, batch, optimizer, lr, seed, threads, path, output, resume, json, pretrainEpochs, upDownEpochs, fineTuneEpochs, aisRuns, code, pretrainer, tile })
             command.Options.Add(o);
         command.SetAction(r =>
         {
@@ -96,6 +100,8 @@ internal static class TrainCommand
             bool distilling = r.GetValue(teacher) is { Length: > 0 } || r.GetValue(distill) is not null || r.GetValue(labelWeight) is not null;
             if (distilling && kind is not FeedForwardKind)
                 throw new UsageException($"--teacher, --distill and --label-weight apply to feed-forward nets (a config file or {string.Join(", ", ModelKindRegistry.All.OfType<FeedForwardKind>().Single().Presets)}), not to {source}.");
+            if (r.GetValue(validation) is not null && kind is not FeedForwardKind)
+                throw new UsageException($"--validation applies to feed-forward nets (a config file or {string.Join(", ", ModelKindRegistry.All.OfType<FeedForwardKind>().Single().Presets)}), not to {source}.");
             if (r.GetValue(tile) is not null && kind is not TiledCnnKind)
                 throw new UsageException($"--tile applies to {string.Join(", ", Shinso.Models.TiledNetworks.TiledCnnPresets.Names)}, not to {source}.");
             if (r.GetValue(fineTuneEpochs) is not null && kind is not (DbmKind or SparseCodingKind or TiledCnnKind or ConvolutionalDbnKind))
@@ -113,7 +119,7 @@ internal static class TrainCommand
                 r.GetValue(pretrainEpochs), r.GetValue(upDownEpochs), r.GetValue(aisRuns), r.GetValue(target), r.GetValue(standardize), r.GetValue(code), r.GetValue(pretrainer), r.GetValue(fineTuneEpochs), r.GetValue(tile), r.GetValue(initFrom))
                 {
                     CopyLayers = r.GetValue(copyLayers), Freeze = r.GetValue(freeze), CopiedLearningRate = r.GetValue(copiedLr), Augment = r.GetValue(augment),
-                    Teachers = r.GetValue(teacher) ?? [], Distill = r.GetValue(distill), LabelWeight = r.GetValue(labelWeight),
+                    Teachers = r.GetValue(teacher) ?? [], Distill = r.GetValue(distill), LabelWeight = r.GetValue(labelWeight), Validation = r.GetValue(validation),
                 });
             }
             catch (TrainingDivergedException e) when (r.GetValue(json))

@@ -183,6 +183,7 @@ internal sealed class FeedForwardKind : ModelKind
         if (a.Resume is not null)
         {
             if (a.Augment is not null) throw new UsageException("--augment: a resumed run keeps the distortions it started with (they are part of what its checkpoint continues).");
+            if (a.Validation is not null) throw new UsageException("--validation: a resumed run keeps the rows it held out (its checkpoint continues training on the others).");
             if (a.Teachers.Count > 0 || a.Distill is not null || a.LabelWeight is not null)
                 throw new UsageException("--teacher, --distill and --label-weight: a resumed run keeps the teachers and objective it started with (its config names them).");
             // Only what the user typed reaches the saved run: every flag either applies from the next epoch or is refused.
@@ -223,6 +224,11 @@ internal sealed class FeedForwardKind : ModelKind
                 if (config.Architecture.Loss != "softmax-cross-entropy")
                     throw new UsageException($"--teacher: distillation trains a softmax classifier; this net's loss is '{config.Architecture.Loss}'.");
                 training = training with { Distillation = distillation };
+            }
+            if (a.Validation is { } fraction)
+            {
+                if (fraction is < 0 or >= 1) throw new UsageException($"--validation must be in [0, 1), got {fraction}.");
+                config = config with { ValidationFraction = fraction };
             }
             if (a.Epochs is { } e) training = training with { Epochs = e };
             if (a.Batch is { } b) training = training with { BatchSize = b };

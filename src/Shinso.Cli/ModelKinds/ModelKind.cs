@@ -45,6 +45,9 @@ internal sealed record TrainArguments(ParseResult Parse, string Source, string? 
     /// <summary>The <c>--label-weight</c>, or null.</summary>
     public float? LabelWeight { get; init; }
 
+    /// <summary>The <c>--validation</c> fraction, or null.</summary>
+    public double? Validation { get; init; }
+
     /// <summary>The backend the options select.</summary>
     public IBackend CreateBackend() => Commands.CommonOptions.CreateBackend(Parse, Threads, Path);
 

@@ -199,4 +199,23 @@ public sealed class DataAndKindCliTests : IDisposable
         Assert.Equal(2, code);
         Assert.Contains("--resume", stderr);
     }
+
+    [Fact]
+    public void Validation_holds_out_the_fraction_it_is_given_and_a_resumed_run_keeps_its_rows()
+    {
+        string run = _dir.File("validated");
+        var (code, stdout, stderr) = Shinso("train", "logistic", "--epochs", "1", "--validation", "0.2", "--data", TestData.EmbeddedSubset, "--out", run, "--threads", "1", "--json");
+        Assert.True(code == 0, stderr);
+        Assert.Matches(@"epoch +1/1: .*, validation \d+\.\d\d % \(loss", stderr);
+        // The embedded subset's 10,000 training images, a fifth held out.
+        Assert.Equal(8000, (int)LastJsonLine(stdout)["train_samples"]!);
+
+        (code, _, stderr) = Shinso("train", "logistic", "--resume", run, "--epochs", "2", "--validation", "0.1", "--data", TestData.EmbeddedSubset);
+        Assert.Equal(2, code);
+        Assert.Contains("--validation: a resumed run keeps the rows it held out", stderr);
+
+        (code, _, stderr) = Shinso("train", "logistic", "--epochs", "1", "--validation", "1", "--data", TestData.EmbeddedSubset, "--out", _dir.File("v"));
+        Assert.Equal(2, code);
+        Assert.Contains("--validation must be in [0, 1), got 1", stderr);
+    }
 }
