@@ -79,8 +79,15 @@ public sealed class Conv2d : ILayer
         var y = _output.Get(input.Rows, [Filters, Geometry.OutputHeight, Geometry.OutputWidth]);
         _backend.ConvolutionForward(input, Geometry, Weight.Value, Bias.Value, y);
         _input = input;
+        LastInput = input;
         return y;
     }
+
+    /// <summary>The input of the last forward pass, kept after the backward pass for K-FAC's statistics (<see cref="Optimizers.Kfac"/>).</summary>
+    internal Tensor? LastInput { get; private set; }
+
+    /// <summary>The output gradient of the last backward or input-gradient pass, for K-FAC's statistics.</summary>
+    internal Tensor? LastOutputGradient { get; private set; }
 
     /// <inheritdoc />
     public Tensor? Backward(Tensor outputGradient, bool needInputGradient)
@@ -92,7 +99,25 @@ public sealed class Conv2d : ILayer
         var dx = needInputGradient ? _inputGradient.Get(n, [Geometry.Channels, Geometry.Height, Geometry.Width]) : null;
         _backend.ConvolutionBackward(input, Geometry, Weight.Value, outputGradient.Reshape(n, Filters * Geometry.ColumnCount),
             Weight.Gradient, Bias.Gradient, dx);
+        LastOutputGradient = outputGradient;
         _input = null;
+        return dx;
+    }
+
+    /// <summary>
+    /// dLoss/dInput without ending the pass: the layer keeps its input, so a training backward pass may follow (K-FAC's
+    /// sampled-Fisher pass comes before the training one). The parameter gradients are left unspecified.
+    /// </summary>
+    public Tensor InputGradient(Tensor outputGradient)
+    {
+        var input = _input ?? throw new InvalidOperationException("InputGradient called before Forward.");
+        int n = input.Rows;
+        if (outputGradient.Length != (long)n * Filters * Geometry.ColumnCount)
+            throw new ArgumentException($"The output gradient {Tensor.ShapeText(outputGradient.Shape)} does not match the last output [{n}, {Filters}, {Geometry.OutputHeight}, {Geometry.OutputWidth}].", nameof(outputGradient));
+        var dx = _inputGradient.Get(n, [Geometry.Channels, Geometry.Height, Geometry.Width]);
+        _backend.ConvolutionBackward(input, Geometry, Weight.Value, outputGradient.Reshape(n, Filters * Geometry.ColumnCount),
+            Weight.Gradient, Bias.Gradient, dx);
+        LastOutputGradient = outputGradient;
         return dx;
     }
 

@@ -24,7 +24,10 @@ public enum FisherTargets
 /// factor is 1), with
 /// factored Tikhonov damping λ, the factors' inverses refreshed every <see cref="InverseInterval"/> steps, momentum, and the
 /// step scaled down to a KL trust region (<see cref="KlClip"/>, as in Ba, Grosse &amp; Martens 2017) when
-/// <c>lr² Σ ⟨Δ, ∇⟩</c> exceeds it. Parameters of other layers (convolutions, tied weights) take a plain momentum step.
+/// <c>lr² Σ ⟨Δ, ∇⟩</c> exceeds it. Convolutions are preconditioned by KFC (Grosse &amp; Martens 2016): A from the patches
+/// summed over output positions, G from the output gradients averaged over them, <c>Δ = G⁻¹ ∇W A⁻¹</c> for the [filters,
+/// patch] weight. Dense layers and convolutions inside residual blocks are preconditioned too; parameters of other layers
+/// (tiled convolutions, tied weights) take a plain momentum step.
 /// </summary>
 /// <remarks>
 /// The damping is fixed (the paper adapts λ by a Levenberg-Marquardt rule, which costs an extra loss evaluation per
@@ -38,6 +41,7 @@ public sealed class Kfac : Optimizer
     private readonly Dictionary<Parameter, Factors> _factorsOf = new(ReferenceEqualityComparer.Instance);
     private readonly List<Factors> _layers = [];
     private readonly Dictionary<Parameter, (Tensor Direction, Tensor Product)> _scratch = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<Factors, (int Batch, Tensor Columns, Tensor Gradients)> _patches = new(ReferenceEqualityComparer.Instance);
     private float _stepScale = 1f;
     private IReadOnlyList<ILayer>? _attachedTo;
 
@@ -80,7 +84,7 @@ public sealed class Kfac : Optimizer
     /// <summary>Where the Fisher's output gradients come from.</summary>
     public FisherTargets Targets { get; }
 
-    /// <summary>The layers K-FAC preconditions (attached dense layers whose weights no other layer shares).</summary>
+    /// <summary>The layers K-FAC preconditions (attached dense layers and convolutions whose weights no other layer shares).</summary>
     public int PreconditionedLayers => _layers.Count;
 
     /// <summary>The lowest layer index whose statistics <see cref="Observe"/> reads (-1 when none): a statistics pass must reach it.</summary>
@@ -102,21 +106,42 @@ public sealed class Kfac : Optimizer
         if (ReferenceEquals(_attachedTo, layers)) return;
         if (_attachedTo is not null) throw new InvalidOperationException("This K-FAC optimizer is attached to another net's layers already.");
         _attachedTo = layers;
+        // A residual block's body and projection are preconditioned like top-level layers; a backward pass reaches them at the block's index.
+        var leaves = new List<(int Index, ILayer Layer)>();
         for (int i = 0; i < layers.Count; i++)
         {
-            if (layers[i] is not Dense dense || !trainable.Contains(dense.Weight) || !trainable.Contains(dense.Bias)) continue;
+            if (layers[i] is ResidualBlock block)
+            {
+                foreach (var inner in block.Body) leaves.Add((i, inner));
+                if (block.Projection is { } projection) leaves.Add((i, projection));
+            }
+            else leaves.Add((i, layers[i]));
+        }
+        foreach (var (index, layer) in leaves)
+        {
+            var (weight, bias) = layer switch
+            {
+                Dense d => (d.Weight, d.Bias),
+                Conv2d c => (c.Weight, c.Bias),
+                _ => ((Parameter?)null, (Parameter?)null),
+            };
+            if (weight is null || bias is null || !trainable.Contains(weight) || !trainable.Contains(bias)) continue;
             bool shared = false;
-            for (int j = 0; j < layers.Count; j++)
-                if (j != i && layers[j].Parameters.Contains(dense.Weight)) shared = true;
+            foreach (var (_, other) in leaves)
+                if (!ReferenceEquals(other, layer) && other.Parameters.Contains(weight)) shared = true;
             if (shared) continue;
-            var backend = dense.Weight.Value.Backend;
-            var factors = new Factors(dense, _layers.Count,
-                backend.Allocate(dense.Inputs, dense.Inputs), backend.Allocate(dense.Units, dense.Units),
-                backend.Allocate(dense.Inputs, dense.Inputs), backend.Allocate(dense.Units, dense.Units), backend.Allocate(1));
+            var backend = weight.Value.Backend;
+            // Dense: W is [inputs, units]. Convolution (KFC): W is [filters, C*KH*KW], each of OH*OW positions a dense layer on its patch.
+            var (inputs, outputs, positions) = layer is Conv2d conv
+                ? (conv.Geometry.ColumnRows, conv.Filters, conv.Geometry.ColumnCount)
+                : (((Dense)layer).Inputs, ((Dense)layer).Units, 1);
+            var factors = new Factors(layer, weight, bias, _layers.Count, inputs, outputs, positions,
+                backend.Allocate(inputs, inputs), backend.Allocate(outputs, outputs),
+                backend.Allocate(inputs, inputs), backend.Allocate(outputs, outputs), backend.Allocate(1));
             _layers.Add(factors);
-            _factorsOf[dense.Weight] = factors;
-            _factorsOf[dense.Bias] = factors;
-            if (LowestObservedLayer < 0) LowestObservedLayer = i;
+            _factorsOf[weight] = factors;
+            _factorsOf[bias] = factors;
+            if (LowestObservedLayer < 0) LowestObservedLayer = index;
         }
     }
 
@@ -133,13 +158,43 @@ public sealed class Kfac : Optimizer
         float decay = Math.Min(1f - 1f / k, StatisticsDecay);
         foreach (var f in _layers)
         {
-            var x = f.Layer.LastInput ?? throw new InvalidOperationException("K-FAC observed a dense layer that has not run forward.");
-            var dy = f.Layer.LastOutputGradient ?? throw new InvalidOperationException("K-FAC observed a dense layer that has not run backward.");
+            if (f.Layer is Conv2d conv)
+            {
+                ObserveConvolution(f, conv, decay);
+                continue;
+            }
+            var dense = (Dense)f.Layer;
+            var x = dense.LastInput ?? throw new InvalidOperationException("K-FAC observed a dense layer that has not run forward.");
+            var dy = dense.LastOutputGradient ?? throw new InvalidOperationException("K-FAC observed a dense layer that has not run backward.");
             int n = x.Rows;
             var backend = x.Backend;
             backend.Gemm(Transpose.Transposed, Transpose.None, (1 - decay) / n, x, x, decay, f.A);
             backend.Gemm(Transpose.Transposed, Transpose.None, (1 - decay) * n, dy, dy, decay, f.G);
         }
+    }
+
+    /// <summary>
+    /// Grosse &amp; Martens 2016's KFC factors of a convolution: <c>A ← ε A + (1-ε) (1/n) Σ_i Σ_t a_it a_itᵀ</c> over the
+    /// patches a (im2col's columns) and <c>G ← ε G + (1-ε) (n/T) Σ_i Σ_t dy_it dy_itᵀ</c> over the T output positions, so that
+    /// <c>A ⊗ G</c> is the Fisher block under spatially uncorrelated, homogeneous output gradients.
+    /// </summary>
+    private void ObserveConvolution(Factors f, Conv2d conv, float decay)
+    {
+        var x = conv.LastInput ?? throw new InvalidOperationException("K-FAC observed a convolution that has not run forward.");
+        var dy = conv.LastOutputGradient ?? throw new InvalidOperationException("K-FAC observed a convolution that has not run backward.");
+        int n = x.Rows, t = f.Positions;
+        var backend = x.Backend;
+        var g = conv.Geometry;
+        if (!_patches.TryGetValue(f, out var scratch) || scratch.Batch != n)
+        {
+            scratch = (n, backend.Allocate(f.Inputs, n * t), backend.Allocate(f.Outputs, n * t));
+            _patches[f] = scratch;
+        }
+        backend.Im2Col(x.Reshape(n, g.Channels, g.Height, g.Width), g, scratch.Columns);
+        backend.Gemm(Transpose.None, Transpose.Transposed, (1 - decay) / n, scratch.Columns, scratch.Columns, decay, f.A);
+        // [n, F, T] to [F, n*T]: one GEMM sums the outer products over examples and positions.
+        backend.SwapLeadingAxes(dy, n, f.Outputs, scratch.Gradients);
+        backend.Gemm(Transpose.None, Transpose.Transposed, (1 - decay) * n / t, scratch.Gradients, scratch.Gradients, decay, f.G);
     }
 
     /// <summary>
@@ -157,18 +212,25 @@ public sealed class Kfac : Optimizer
             var backend = p.Value.Backend;
             if (_factorsOf.TryGetValue(p, out var f))
             {
-                if (p == f.Layer.Weight)
+                if (p == f.Weight && f.Layer is Conv2d)
                 {
-                    // Δ = A⁻¹ ∇W G⁻¹; the product buffer holds A⁻¹ ∇W on the way.
+                    // W is [filters, patch]: Δ = G⁻¹ ∇W A⁻¹; the product buffer holds G⁻¹ ∇W on the way.
+                    backend.Gemm(Transpose.None, Transpose.None, 1f, f.InverseG, p.Gradient, 0f, product);
+                    backend.Gemm(Transpose.None, Transpose.None, 1f, product, f.InverseA, 0f, direction);
+                }
+                else if (p == f.Weight)
+                {
+                    // W is [inputs, units]: Δ = A⁻¹ ∇W G⁻¹; the product buffer holds A⁻¹ ∇W on the way.
                     backend.Gemm(Transpose.None, Transpose.None, 1f, f.InverseA, p.Gradient, 0f, product);
                     backend.Gemm(Transpose.None, Transpose.None, 1f, product, f.InverseG, 0f, direction);
                 }
                 else
                 {
-                    // The bias's own A factor is E[1·1] = 1, damped like A: Δb = (1 + π√λ)⁻¹ ∇b G⁻¹.
+                    // The bias's own A factor is the sum over positions of 1·1 (1 for a dense layer, T for a convolution), damped
+                    // like A: Δb = (T + π√λ)⁻¹ ∇b G⁻¹.
                     backend.Download(f.BiasScale, scale);
-                    backend.Gemm(Transpose.None, Transpose.None, scale[0], p.Gradient.Reshape(1, f.Layer.Units), f.InverseG, 0f,
-                        direction.Reshape(1, f.Layer.Units));
+                    backend.Gemm(Transpose.None, Transpose.None, scale[0], p.Gradient.Reshape(1, f.Outputs), f.InverseG, 0f,
+                        direction.Reshape(1, f.Outputs));
                 }
             }
             else backend.Copy(p.Gradient, direction);
@@ -222,7 +284,7 @@ public sealed class Kfac : Optimizer
     {
         var a = Download(f.A);
         var g = Download(f.G);
-        int na = f.Layer.Inputs, ng = f.Layer.Units;
+        int na = f.Inputs, ng = f.Outputs;
         double traceA = 0, traceG = 0;
         for (int i = 0; i < na; i++) traceA += a[i * na + i];
         for (int i = 0; i < ng; i++) traceG += g[i * ng + i];
@@ -230,7 +292,7 @@ public sealed class Kfac : Optimizer
         double root = Math.Sqrt(Damping);
         for (int i = 0; i < na; i++) a[i * na + i] += pi * root;
         for (int i = 0; i < ng; i++) g[i * ng + i] += root / pi;
-        f.BiasScale.Backend.Upload([(float)(1 / (1 + pi * root))], f.BiasScale);
+        f.BiasScale.Backend.Upload([(float)(1 / (f.Positions + pi * root))], f.BiasScale);
         SymmetricPositiveDefinite.Invert(a, na);
         SymmetricPositiveDefinite.Invert(g, ng);
         Upload(a, f.InverseA);
@@ -254,12 +316,18 @@ public sealed class Kfac : Optimizer
     }
 
     /// <summary>One preconditioned layer: its Kronecker factors, their damped inverses, and the bias's damped scalar factor.</summary>
-    /// <param name="Layer">The dense layer.</param>
+    /// <param name="Layer">The dense layer or convolution.</param>
+    /// <param name="Weight">Its weight.</param>
+    /// <param name="Bias">Its bias.</param>
     /// <param name="Index">Its position among the preconditioned layers (names its checkpoint tensors).</param>
-    /// <param name="A">The running second moment of its inputs.</param>
+    /// <param name="Inputs">A's side: the dense layer's inputs, or a convolution's patch length C*KH*KW.</param>
+    /// <param name="Outputs">G's side: units or filters.</param>
+    /// <param name="Positions">Output positions sharing the weight: 1 for a dense layer, OH*OW for a convolution.</param>
+    /// <param name="A">The running second moment of its inputs (patches, summed over positions).</param>
     /// <param name="G">The running second moment of its per-example output gradients.</param>
     /// <param name="InverseA">The damped inverse of A.</param>
     /// <param name="InverseG">The damped inverse of G.</param>
     /// <param name="BiasScale"><c>(1 + π√λ)⁻¹</c>, refreshed with the inverses (a one-element tensor, so checkpoints keep it).</param>
-    private sealed record Factors(Dense Layer, int Index, Tensor A, Tensor G, Tensor InverseA, Tensor InverseG, Tensor BiasScale);
+    private sealed record Factors(ILayer Layer, Parameter Weight, Parameter Bias, int Index, int Inputs, int Outputs, int Positions,
+        Tensor A, Tensor G, Tensor InverseA, Tensor InverseG, Tensor BiasScale);
 }

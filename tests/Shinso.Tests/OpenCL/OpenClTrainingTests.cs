@@ -108,6 +108,11 @@ public class OpenClTrainingTests(TwinBackends twins)
         for (int i = 0; i < x.Length; i++) x[i] = random.NextDouble() < 0.3 ? 1f : 0f;
         TrainBoth(autoencoder, () => new Kfac(new ConstantSchedule(0.05f), inverseInterval: 2, targets: targets), new SupervisedData(x, 12, x, 12), 2,
             $"kfac autoencoder ({targets})");
+        // KFC: the convolutions' patch statistics come from the device's own im2col.
+        var conv = new FeedForwardSpec([1, 6, 6],
+            [LayerSpec.Conv(3, 3, pad: 1), LayerSpec.Of("relu"), LayerSpec.Pool("maxpool", 2), LayerSpec.Conv(4, 3), LayerSpec.Of("tanh"), LayerSpec.Of("flatten"),
+             LayerSpec.Dense(4, WeightInit.GlorotUniform)], "softmax-cross-entropy");
+        TrainBoth(conv, () => new Kfac(new ConstantSchedule(0.05f), inverseInterval: 3, targets: targets), Images(64, [1, 6, 6], 4, 2), 2, $"kfac conv net ({targets})");
     }
 
     [Fact]

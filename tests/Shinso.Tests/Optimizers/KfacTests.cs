@@ -307,6 +307,153 @@ public class KfacTests
         Assert.Contains("fisher", Assert.ThrowsAny<Exception>(() => TrainingConfig.FromJson(json, "config")).Message);
     }
 
+    /// <summary>[2, 4, 4] images through a 3-filter 3x3 convolution (pad 1), tanh and a 3-way classifier; five images, one-hot targets.</summary>
+    private static (FeedForwardNet Net, Tensor X, Tensor T, float[] HostX, float[] HostT) TinyConvNet(IBackend backend)
+    {
+        var spec = new FeedForwardSpec([2, 4, 4], [LayerSpec.Conv(3, 3, pad: 1, init: WeightInit.GlorotNormal), LayerSpec.Of("tanh"), LayerSpec.Of("flatten"), LayerSpec.Dense(3)],
+            "softmax-cross-entropy");
+        var net = new FeedForwardNet(backend, spec, 5);
+        var random = new System.Random(8);
+        var hostX = new float[5 * 32];
+        for (int i = 0; i < hostX.Length; i++) hostX[i] = (float)(random.NextDouble() * 2 - 1);
+        int[] labels = [0, 2, 1, 1, 0];
+        var hostT = new float[5 * 3];
+        for (int n = 0; n < 5; n++) hostT[n * 3 + labels[n]] = 1;
+        var x = backend.Allocate(5, 2, 4, 4);
+        var t = backend.Allocate(5, 3);
+        backend.Upload(hostX, x);
+        backend.Upload(hostT, t);
+        return (net, x, t, hostX, hostT);
+    }
+
+    /// <summary>Image n's patch at output position (oy, ox), in the weight rows' (c, ky, kx) order, zero outside the image.</summary>
+    private static double[] Patch(float[] x, int n, int oy, int ox)
+    {
+        var a = new double[18];
+        for (int c = 0; c < 2; c++)
+            for (int ky = 0; ky < 3; ky++)
+                for (int kx = 0; kx < 3; kx++)
+                {
+                    int y = oy + ky - 1, xx = ox + kx - 1;
+                    a[c * 9 + ky * 3 + kx] = y is >= 0 and < 4 && xx is >= 0 and < 4 ? x[n * 32 + c * 16 + y * 4 + xx] : 0;
+                }
+        return a;
+    }
+
+    [Fact]
+    public void The_convolution_factors_are_kfcs_patch_and_per_position_gradient_moments()
+    {
+        using var backend = new CpuBackend();
+        var (net, x, t, hostX, hostT) = TinyConvNet(backend);
+        var kfac = new Kfac(new ConstantSchedule(0.1f), targets: FisherTargets.Empirical);
+        kfac.Attach(net.Layers, net.Parameters);
+        Assert.Equal(2, kfac.PreconditionedLayers);
+        net.Forward(x, ForwardContext.Inference);
+        net.ComputeLoss(t, out _);
+        net.Backward();
+        kfac.Observe();
+
+        // Ω = E_n[Σ_t a_nt a_ntᵀ]: the patches summed over the 16 positions, averaged over the images.
+        var expectedA = new double[18 * 18];
+        for (int n = 0; n < 5; n++)
+            for (int oy = 0; oy < 4; oy++)
+                for (int ox = 0; ox < 4; ox++)
+                {
+                    var a = Patch(hostX, n, oy, ox);
+                    for (int i = 0; i < 18; i++)
+                        for (int j = 0; j < 18; j++) expectedA[i * 18 + j] += a[i] * a[j] / 5;
+                }
+        AssertClose(expectedA, Read(Named(kfac, net.Parameters, "kfac/0/A")), 1e-4, "KFC A");
+
+        // Γ = (1/T) E_n[Σ_t g_nt g_ntᵀ], g the gradient of image n's own loss: each image run alone, as its own batch.
+        var expectedG = new double[9];
+        var conv = (Conv2d)net.Layers[0];
+        for (int n = 0; n < 5; n++)
+        {
+            var xn = backend.Allocate(1, 2, 4, 4);
+            var tn = backend.Allocate(1, 3);
+            backend.Upload(hostX.AsSpan(n * 32, 32), xn);
+            backend.Upload(hostT.AsSpan(n * 3, 3), tn);
+            net.Forward(xn, ForwardContext.Inference);
+            net.ComputeLoss(tn, out _);
+            net.Backward();
+            var g = Read(conv.LastOutputGradient!);
+            for (int p = 0; p < 16; p++)
+                for (int i = 0; i < 3; i++)
+                    for (int j = 0; j < 3; j++) expectedG[i * 3 + j] += (double)g[i * 16 + p] * g[j * 16 + p] / 16 / 5;
+        }
+        AssertClose(expectedG, Read(Named(kfac, net.Parameters, "kfac/0/G")), 1e-7, "KFC G");
+    }
+
+    [Fact]
+    public void The_convolution_update_is_the_inverse_output_factor_times_the_gradient_times_the_inverse_patch_factor()
+    {
+        using var backend = new CpuBackend();
+        var (net, x, t, _, _) = TinyConvNet(backend);
+        const float damping = 0.05f;
+        var kfac = new Kfac(new ConstantSchedule(1f), momentum: 0f, damping: damping, klClip: 0f, targets: FisherTargets.Empirical);
+        kfac.Attach(net.Layers, net.Parameters);
+        net.Forward(x, ForwardContext.Inference);
+        net.ComputeLoss(t, out _);
+        net.Backward();
+        kfac.Observe();
+        var conv = (Conv2d)net.Layers[0];
+        var before = Read(conv.Weight.Value);
+        var biasBefore = Read(conv.Bias.Value);
+        kfac.Step(net.Parameters, epoch: 0);
+        var step = Read(conv.Weight.Value).Select((v, i) => before[i] - v).ToArray();
+        var biasStep = Read(conv.Bias.Value).Select((v, j) => biasBefore[j] - v).ToArray();
+        var gradient = Read(conv.Weight.Gradient);
+        var biasGradient = Read(conv.Bias.Gradient);
+        double[] a = [.. Read(Named(kfac, net.Parameters, "kfac/0/A")).Select(v => (double)v)];
+        double[] g = [.. Read(Named(kfac, net.Parameters, "kfac/0/G")).Select(v => (double)v)];
+        double pi = Math.Sqrt(Enumerable.Range(0, 18).Sum(i => a[i * 19]) / 18 / (Enumerable.Range(0, 3).Sum(i => g[i * 4]) / 3));
+        for (int i = 0; i < 18; i++) a[i * 19] += pi * Math.Sqrt(damping);
+        for (int i = 0; i < 3; i++) g[i * 4] += Math.Sqrt(damping) / pi;
+        var inverseA = Inverse(a, 18);
+        var inverseG = Inverse(g, 3);
+        // W is [filters, patch] = [3, 18]: vec(Δ) = (G⁻¹ ⊗ A⁻¹) vec(∇W) row-major, i.e. Δ = G⁻¹ ∇W A⁻¹.
+        for (int f = 0; f < 3; f++)
+            for (int j = 0; j < 18; j++)
+            {
+                double delta = 0;
+                for (int k = 0; k < 3; k++)
+                    for (int l = 0; l < 18; l++) delta += inverseG[f * 3 + k] * gradient[k * 18 + l] * inverseA[l * 18 + j];
+                Assert.True(Math.Abs(step[f * 18 + j] - delta) <= 1e-4 * Math.Max(1, Math.Abs(delta)), $"W[{f}, {j}]: step {step[f * 18 + j]:R}, expected {delta:R}");
+            }
+        // The bias's A factor is the 16 positions' sum of 1·1: Δb = (16 + π√λ)⁻¹ G⁻¹ ∇b.
+        for (int f = 0; f < 3; f++)
+        {
+            double delta = 0;
+            for (int k = 0; k < 3; k++) delta += inverseG[f * 3 + k] * biasGradient[k];
+            delta /= 16 + pi * Math.Sqrt(damping);
+            Assert.True(Math.Abs(biasStep[f] - delta) <= 1e-4 * Math.Max(1, Math.Abs(delta)), $"bias {f}: step {biasStep[f]:R}, expected {delta:R}");
+        }
+    }
+
+    [Fact]
+    public void Kfac_with_sampled_targets_trains_a_conv_net_and_preconditions_the_layers_inside_residual_blocks()
+    {
+        var (train, test) = FashionMnist.Load(TestData.EmbeddedSubset, trainLimit: 2000, testLimit: 500);
+        using var backend = new CpuBackend();
+        var spec = new FeedForwardSpec([1, 28, 28],
+            [LayerSpec.Conv(6, 5, stride: 2), LayerSpec.Of("relu"), LayerSpec.Conv(8, 3, stride: 2), LayerSpec.Of("relu"), LayerSpec.Of("flatten"), LayerSpec.Dense(10, WeightInit.GlorotUniform)],
+            "softmax-cross-entropy");
+        var net = new FeedForwardNet(backend, spec, 1);
+        var kfac = new Kfac(new ConstantSchedule(0.1f), inverseInterval: 5);
+        var state = new Trainer(net, kfac, new TrainingOptions { Epochs = 2, BatchSize = 50, Seed = 2 }).Fit(SupervisedData.FromDataset(train));
+        Assert.Equal(3, kfac.PreconditionedLayers);
+        var accuracy = Trainer.Evaluate(net, SupervisedData.FromDataset(test)).Accuracy!.Value;
+        // Ten classes: chance is 10 %; two epochs of 2,000 images take this net well past 60 %.
+        Assert.True(accuracy > 0.6, $"test accuracy {accuracy:P1} after {state.EpochsDone} epochs");
+
+        var residual = new FeedForwardNet(backend, Presets.Find("mlp-residual")!.Architecture, 1);
+        var attached = new Kfac(new ConstantSchedule(0.01f));
+        attached.Attach(residual.Layers, residual.Parameters);
+        Assert.Equal(2 + 2 * Presets.DeepMlpBlocks, attached.PreconditionedLayers);
+        Assert.Equal(0, attached.LowestObservedLayer);
+    }
+
     private static void AssertClose(double[] expected, float[] actual, double tolerance, string what)
     {
         Assert.Equal(expected.Length, actual.Length);
