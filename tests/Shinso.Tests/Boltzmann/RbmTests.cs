@@ -141,6 +141,58 @@ public class RbmTests
     }
 
     [Fact]
+    public void Average_log_probability_is_the_mean_log_of_the_enumerated_distribution_which_sums_to_one()
+    {
+        const int nv = 6, nh = 5;
+        var rbm = Naive.Random(Cpu, nv, nh, 41, 0.9f, 0.6f);
+        var p = Naive.Read(rbm);
+        double logZ = Naive.LogZByJointEnumeration(p);
+        var data = RandomBinary(9 * nv, 12, 0.4);
+        double expected = 0;
+        for (int s = 0; s < 9; s++) expected += -Naive.FreeEnergyByEnumeration(p, data.AsSpan(s * nv, nv)) - logZ;
+        Assert.Equal(expected / 9, RbmEvaluation.AverageLogProbability(rbm, data, logZ), 1e-4);
+
+        // Over all 64 visible states the probabilities it implies sum to one.
+        var all = new float[64 * nv];
+        for (int v = 0; v < 64; v++)
+            for (int i = 0; i < nv; i++) all[v * nv + i] = (v >> i) & 1;
+        double total = 0;
+        for (int v = 0; v < 64; v++) total += Math.Exp(RbmEvaluation.AverageLogProbability(rbm, all.AsSpan(v * nv, nv), logZ));
+        Assert.Equal(1.0, total, 1e-4);
+    }
+
+    [Fact]
+    public void Base_rate_biases_are_the_smoothed_log_odds_and_ais_is_exact_on_the_base_rate_model_itself()
+    {
+        const int nv = 4, nh = 3, n = 20;
+        var data = new float[n * nv];
+        // Column means 0, 0.25, 0.5 and 1: the always-off and always-on units stay finite through the smoothing.
+        for (int s = 0; s < n; s++)
+        {
+            data[s * nv + 1] = s % 4 == 0 ? 1 : 0;
+            data[s * nv + 2] = s % 2;
+            data[s * nv + 3] = 1;
+        }
+        var biases = AnnealedImportanceSampling.BaseRateBiases(data, nv, smoothing: 0.05);
+        double[] means = [0, 0.25, 0.5, 1];
+        for (int i = 0; i < nv; i++)
+        {
+            double q = Math.Clamp((means[i] * n + 0.05 * n) / (n + 0.05 * n), 1e-6, 1 - 1e-6);
+            Assert.Equal(Math.Log(q / (1 - q)), biases[i], 1e-5);
+        }
+        Assert.True(biases[0] < 0 && biases[3] > 0 && float.IsFinite(biases[3]));
+
+        // An RBM with no weights, the base biases and zero hidden biases is the base-rate model: every importance weight is 1.
+        var rbm = new RestrictedBoltzmannMachine(Cpu, nv, nh, seed: 1, initialWeightStd: 0f);
+        Cpu.Upload(biases, rbm.VisibleBias);
+        var estimate = AnnealedImportanceSampling.EstimateFromBaseRates(rbm, biases, new AisOptions { Runs = 8 });
+        double exact = biases.Sum(b => Math.Log(1 + Math.Exp(b))) + nh * Math.Log(2);
+        Assert.Equal(exact, estimate.BaseLogZ, 1e-5);
+        Assert.Equal(exact, estimate.LogZ, 1e-4);
+        Assert.All(estimate.LogWeights, w => Assert.Equal(0, w, 1e-4));
+    }
+
+    [Fact]
     public void Exact_log_z_refuses_large_layers()
     {
         var rbm = new RestrictedBoltzmannMachine(Cpu, 30, 21);

@@ -112,4 +112,36 @@ public sealed class CliTests : IDisposable
         Assert.NotEqual(0, code);
         Assert.Contains("--data and --limit apply to conv-rbm", stderr);
     }
+
+    [Fact]
+    public void Bench_infer_times_a_preset_or_a_saved_model_and_names_a_file_that_is_not_one()
+    {
+        var (code, stdout, stderr) = Shinso("bench", "infer", "--model", "logistic", "--batch", "4", "--threads", "1", "--repeat", "2", "--min-time", "0.01", "--json");
+        Assert.True(code == 0, stderr);
+        var result = LastJsonLine(stdout);
+        Assert.Equal(("infer", "logistic", 4), ((string?)result["benchmark"], (string?)result["model"], (int)result["batch"]!));
+        Assert.True((double)result["ms_per_batch_best"]! > 0 && (double)result["ms_per_batch_median"]! >= (double)result["ms_per_batch_best"]!);
+
+        string run = Path.Combine(Path.GetTempPath(), $"shinso-bench-infer-{Guid.NewGuid():N}");
+        try
+        {
+            (code, _, stderr) = Shinso("train", "logistic", "--epochs", "1", "--data", TestData.EmbeddedSubset, "--out", run, "--threads", "1");
+            Assert.True(code == 0, stderr);
+            string model = Path.Combine(run, "model.shinso");
+            (code, stdout, stderr) = Shinso("bench", "infer", "--model", model, "--batch", "2", "--threads", "1", "--repeat", "1", "--min-time", "0.01", "--json");
+            Assert.True(code == 0, stderr);
+            Assert.Equal(model, (string?)LastJsonLine(stdout)["model"]);
+
+            string junk = Path.Combine(run, "junk.shinso");
+            File.WriteAllText(junk, "not a model");
+            (code, _, stderr) = Shinso("bench", "infer", "--model", junk);
+            Assert.NotEqual(0, code);
+            Assert.Contains("junk.shinso", stderr);
+            Assert.DoesNotContain("   at ", stderr);
+        }
+        finally
+        {
+            if (Directory.Exists(run)) Directory.Delete(run, recursive: true);
+        }
+    }
 }
