@@ -129,18 +129,39 @@ public class KfacTests
         AssertClose(expected, Read(Named(kfac, net.Parameters, "kfac/1/G")), 1e-6, "empirical G of layer 1");
     }
 
-    [Fact]
-    public void The_update_is_the_inverse_Kronecker_product_applied_to_the_gradient()
+    /// <summary>An empirical-Fisher K-FAC at lr 1 without momentum or clipping, attached to <paramref name="net"/>, its factors observed from one pass.</summary>
+    private static Kfac ObservedOnce(FeedForwardNet net, Tensor x, Tensor t, float damping)
     {
-        using var backend = new CpuBackend();
-        var (net, x, t, _, _) = TinyNet(backend);
-        const float damping = 0.05f;
         var kfac = new Kfac(new ConstantSchedule(1f), momentum: 0f, damping: damping, klClip: 0f, targets: FisherTargets.Empirical);
         kfac.Attach(net.Layers, net.Parameters);
         net.Forward(x, ForwardContext.Inference);
         net.ComputeLoss(t, out _);
         net.Backward();
         kfac.Observe();
+        return kfac;
+    }
+
+    /// <summary>
+    /// Factored Tikhonov damping computed on the host: (A + π√λ I)⁻¹ and (G + √λ/π I)⁻¹, π² the ratio of the factors' mean
+    /// eigenvalues, from layer <paramref name="index"/>'s factors.
+    /// </summary>
+    private static (double[] InverseA, double[] InverseG, double Pi) DampedInverses(Kfac kfac, FeedForwardNet net, int index, int na, int ng, float damping)
+    {
+        double[] a = [.. Read(Named(kfac, net.Parameters, $"kfac/{index}/A")).Select(v => (double)v)];
+        double[] g = [.. Read(Named(kfac, net.Parameters, $"kfac/{index}/G")).Select(v => (double)v)];
+        double pi = Math.Sqrt(Enumerable.Range(0, na).Sum(i => a[i * (na + 1)]) / na / (Enumerable.Range(0, ng).Sum(i => g[i * (ng + 1)]) / ng));
+        for (int i = 0; i < na; i++) a[i * (na + 1)] += pi * Math.Sqrt(damping);
+        for (int i = 0; i < ng; i++) g[i * (ng + 1)] += Math.Sqrt(damping) / pi;
+        return (Inverse(a, na), Inverse(g, ng), pi);
+    }
+
+    [Fact]
+    public void The_update_is_the_inverse_Kronecker_product_applied_to_the_gradient()
+    {
+        using var backend = new CpuBackend();
+        var (net, x, t, _, _) = TinyNet(backend);
+        const float damping = 0.05f;
+        var kfac = ObservedOnce(net, x, t, damping);
         var weight = net.Layers.OfType<Dense>().First().Weight;
         var bias = net.Layers.OfType<Dense>().First().Bias;
         var before = Read(weight.Value);
@@ -150,14 +171,7 @@ public class KfacTests
         var gradient = Read(weight.Gradient);
         var biasStep = Read(bias.Value).Select((v, j) => biasBefore[j] - v).ToArray();
         var biasGradient = Read(bias.Gradient);
-        double[] a = [.. Read(Named(kfac, net.Parameters, "kfac/0/A")).Select(v => (double)v)];
-        double[] g = [.. Read(Named(kfac, net.Parameters, "kfac/0/G")).Select(v => (double)v)];
-        // Factored Tikhonov damping: A + π√λ I and G + √λ/π I, π² the ratio of the mean eigenvalues.
-        double pi = Math.Sqrt(Enumerable.Range(0, 4).Sum(i => a[i * 5]) / 4 / (Enumerable.Range(0, 3).Sum(i => g[i * 4]) / 3));
-        for (int i = 0; i < 4; i++) a[i * 5] += pi * Math.Sqrt(damping);
-        for (int i = 0; i < 3; i++) g[i * 4] += Math.Sqrt(damping) / pi;
-        var inverseA = Inverse(a, 4);
-        var inverseG = Inverse(g, 3);
+        var (inverseA, inverseG, pi) = DampedInverses(kfac, net, 0, 4, 3, damping);
         // vec(Δ) = (A⁻¹ ⊗ G⁻¹) vec(∇W) with W row-major (inputs x units): the explicit 12 x 12 Kronecker product.
         var kron = new double[12, 12];
         for (int i = 0; i < 4; i++)
@@ -391,12 +405,7 @@ public class KfacTests
         using var backend = new CpuBackend();
         var (net, x, t, _, _) = TinyConvNet(backend);
         const float damping = 0.05f;
-        var kfac = new Kfac(new ConstantSchedule(1f), momentum: 0f, damping: damping, klClip: 0f, targets: FisherTargets.Empirical);
-        kfac.Attach(net.Layers, net.Parameters);
-        net.Forward(x, ForwardContext.Inference);
-        net.ComputeLoss(t, out _);
-        net.Backward();
-        kfac.Observe();
+        var kfac = ObservedOnce(net, x, t, damping);
         var conv = (Conv2d)net.Layers[0];
         var before = Read(conv.Weight.Value);
         var biasBefore = Read(conv.Bias.Value);
@@ -405,13 +414,7 @@ public class KfacTests
         var biasStep = Read(conv.Bias.Value).Select((v, j) => biasBefore[j] - v).ToArray();
         var gradient = Read(conv.Weight.Gradient);
         var biasGradient = Read(conv.Bias.Gradient);
-        double[] a = [.. Read(Named(kfac, net.Parameters, "kfac/0/A")).Select(v => (double)v)];
-        double[] g = [.. Read(Named(kfac, net.Parameters, "kfac/0/G")).Select(v => (double)v)];
-        double pi = Math.Sqrt(Enumerable.Range(0, 18).Sum(i => a[i * 19]) / 18 / (Enumerable.Range(0, 3).Sum(i => g[i * 4]) / 3));
-        for (int i = 0; i < 18; i++) a[i * 19] += pi * Math.Sqrt(damping);
-        for (int i = 0; i < 3; i++) g[i * 4] += Math.Sqrt(damping) / pi;
-        var inverseA = Inverse(a, 18);
-        var inverseG = Inverse(g, 3);
+        var (inverseA, inverseG, pi) = DampedInverses(kfac, net, 0, 18, 3, damping);
         // W is [filters, patch] = [3, 18]: vec(Δ) = (G⁻¹ ⊗ A⁻¹) vec(∇W) row-major, i.e. Δ = G⁻¹ ∇W A⁻¹.
         for (int f = 0; f < 3; f++)
             for (int j = 0; j < 18; j++)
