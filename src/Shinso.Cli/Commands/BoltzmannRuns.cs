@@ -18,7 +18,10 @@ internal static class BoltzmannRuns
     private static void Progress(string line) => CommonOptions.Err.MarkupLine(Markup.Escape(line));
 
     /// <summary>Trains an RBM preset, estimates its test log-likelihood by AIS, saves <c>model.shinso</c> and <c>summary.json</c>.</summary>
-    public static JsonObject TrainRbm(string name, RbmPreset preset, IBackend backend, LoadedData data, string outDirectory, ResumeOverrides? resume = null)
+    /// <param name="validationFraction">A fresh run's share of the training rows held out to measure the reconstruction error on
+    /// every epoch (0: none); a resumed run holds out the rows its checkpoint records.</param>
+    public static JsonObject TrainRbm(string name, RbmPreset preset, IBackend backend, LoadedData data, string outDirectory, ResumeOverrides? resume = null,
+        double validationFraction = 0)
     {
         string dataDescription = data.Description;
         var (train, test) = (data.Train, data.Test);
@@ -37,11 +40,25 @@ internal static class BoltzmannRuns
             train = train.Binarize(preset.BinarizeThreshold);
             test = test.Binarize(preset.BinarizeThreshold);
         }
+        // The held-out rows follow the run's seed, so a resumed run holds out the ones it held out before.
+        ulong splitSeed = preset.Options.Seed;
+        if (resume is not null)
+        {
+            try { (validationFraction, splitSeed) = RbmRun.SavedValidation(outDirectory); }
+            catch (ModelFileException e) { throw new UsageException("--resume: " + e.Message); }
+        }
+        Dataset? validation = null;
+        if (validationFraction > 0)
+        {
+            (train, validation) = train.Split(validationFraction, splitSeed);
+            Progress(string.Create(CultureInfo.InvariantCulture, $"validation: {validation.Count:N0} of the training images held out ({validationFraction:P0}); their reconstruction error after every epoch"));
+        }
         var clock = Stopwatch.StartNew();
         RestrictedBoltzmannMachine rbm;
         try
         {
-            (rbm, preset) = RbmRun.Train(name, preset, backend, train, outDirectory, resume, Progress, option => "--" + option);
+            (rbm, preset) = RbmRun.Train(name, preset, backend, train, outDirectory, resume, Progress, option => "--" + option,
+                validation: validation, validationFraction: validationFraction);
         }
         catch (Exception e) when (e is ResumeRefusedException or DataMismatchException)
         {

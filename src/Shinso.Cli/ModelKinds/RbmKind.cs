@@ -31,6 +31,8 @@ internal sealed class RbmKind : ModelKind
         if (a.Batch is < 1) throw new UsageException($"--batch must be >= 1 for an RBM, got {a.Batch}.");
         if (a.LearningRate is { } rate && !(rate > 0)) throw new UsageException($"--lr must be positive, got {rate}.");
         if (a.AisRuns is < 2) throw new UsageException($"--ais-runs must be >= 2, got {a.AisRuns}.");
+        if (a.Validation is { } fraction && fraction is < 0 or >= 1) throw new UsageException($"--validation must be in [0, 1), got {fraction}.");
+        if (a.Validation is not null && a.Resume is not null) throw new UsageException("--validation: a resumed run keeps the rows it held out (its checkpoint records them).");
         // A resumed run takes its seed, batch, rate and budget from its checkpoint, with these flags as changes to them.
         var resume = a.Resume is null ? null : new Shinso.Training.ResumeOverrides { Epochs = a.Epochs, BatchSize = a.Batch, LearningRate = a.LearningRate, Seed = a.Seed };
         var options = preset.Options;
@@ -44,7 +46,7 @@ internal sealed class RbmKind : ModelKind
         preset = preset with { Options = options, AisRuns = a.AisRuns ?? preset.AisRuns };
         var data = CommonOptions.LoadData(a.Data, a.TestData);
         using var backend = a.CreateBackend();
-        var result = BoltzmannRuns.TrainRbm(a.Source, preset, backend, data, a.RunDirectory(a.Source), resume);
+        var result = BoltzmannRuns.TrainRbm(a.Source, preset, backend, data, a.RunDirectory(a.Source), resume, a.Validation ?? 0);
         if (a.Json) Console.WriteLine(result.ToJsonString());
         return 0;
     }

@@ -198,6 +198,30 @@ public sealed class BoltzmannCliTests : IDisposable
     }
 
     [Fact]
+    public void Rbm_validation_holds_out_rows_reports_their_error_every_epoch_and_a_resumed_run_holds_out_the_same()
+    {
+        string run = Path.Combine(_dir, "rbm-validated");
+        var (code, _, stderr) = CliTests.Shinso("train", "rbm", "--epochs", "1", "--ais-runs", "2", "--validation", "0.2", "--data", TestData.EmbeddedSubset,
+            "--out", run, "--threads", "1");
+        Assert.True(code == 0, stderr);
+        // The embedded subset's 10,000 training images, a fifth held out.
+        Assert.Contains("validation: 2,000 of the training images held out", stderr);
+        Assert.Matches(@"epoch +1/1: reconstruction error \d+\.\d{3}, validation \d+\.\d{3}", stderr);
+
+        (code, _, stderr) = CliTests.Shinso("train", "rbm", "--resume", run, "--epochs", "2", "--ais-runs", "2", "--data", TestData.EmbeddedSubset, "--threads", "1");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("validation: 2,000 of the training images held out", stderr);
+        Assert.Matches(@"epoch +2/2: reconstruction error \d+\.\d{3}, validation \d+\.\d{3}", stderr);
+
+        (code, _, stderr) = CliTests.Shinso("train", "rbm", "--resume", run, "--epochs", "3", "--validation", "0.1", "--data", TestData.EmbeddedSubset);
+        Assert.Equal(2, code);
+        Assert.Contains("--validation: a resumed run keeps the rows it held out", stderr);
+        (code, _, stderr) = CliTests.Shinso("train", "dbn-mnist", "--validation", "0.1", "--data", TestData.EmbeddedSubset);
+        Assert.Equal(2, code);
+        Assert.Contains("--validation applies to feed-forward nets", stderr);
+    }
+
+    [Fact]
     public void Gaussian_rbm_preset_trains_and_completes_occluded_images_by_every_method()
     {
         string run = Path.Combine(_dir, "rbm-gaussian");

@@ -36,13 +36,15 @@ public static class RbmRun
     /// <param name="validation">Held-out data whose mean-field reconstruction error is measured after every epoch, or null.</param>
     /// <param name="patience">With <paramref name="validation"/>: epochs without a lower validation error before the run stops
     /// and keeps its best epoch's parameters (0: never stop early).</param>
+    /// <param name="validationFraction">The share of the training rows <paramref name="validation"/> was split off with, recorded in the
+    /// checkpoint so that a resumed run can hold out the same rows (<see cref="SavedValidation"/>).</param>
     /// <returns>The trained machine and the preset as run (saved values and overrides applied).</returns>
     /// <exception cref="ResumeRefusedException">A change cannot be made, or the folder holds no RBM run's checkpoint.</exception>
     /// <exception cref="DataMismatchException">The data's samples do not fit the saved machine.</exception>
     /// <exception cref="ModelFileException">The checkpoint is damaged.</exception>
     public static (RestrictedBoltzmannMachine Rbm, RbmPreset Preset) Train(string name, RbmPreset preset, IBackend backend, Dataset train, string outDirectory,
         ResumeOverrides? resume = null, Action<string>? progress = null, Func<string, string>? optionName = null, CancellationToken cancellation = default,
-        Dataset? validation = null, int patience = 0)
+        Dataset? validation = null, int patience = 0, double validationFraction = 0)
     {
         ArgumentNullException.ThrowIfNull(preset);
         ArgumentNullException.ThrowIfNull(backend);
@@ -108,7 +110,7 @@ public static class RbmRun
         {
             string held = m.ValidationLoss is { } v ? string.Create(CultureInfo.InvariantCulture, $", validation {v:F3}") : "";
             progress?.Invoke(string.Create(CultureInfo.InvariantCulture, $"epoch {m.Epoch,3}/{preset.Epochs}: reconstruction error {m.TrainLoss:F3}{held}, {m.Seconds:F1} s"));
-            SaveCheckpoint(path, preset, rbm, trainer, state, validation is not null, validation is null ? 0 : patience);
+            SaveCheckpoint(path, preset, rbm, trainer, state, validation is not null, validation is null ? 0 : patience, validation is null ? 0 : validationFraction);
         }
         EpochRunner.Run(state, trainer.Parameters, preset.Epochs, validation is null ? 0 : patience, TrainEpoch, validate, EpochCompleted, cancellation);
         if (state.Stopped)
@@ -119,6 +121,22 @@ public static class RbmRun
                 : $"early stopping after epoch {state.EpochsDone}: no epoch gave a finite validation error");
         }
         return (rbm, preset);
+    }
+
+    /// <summary>
+    /// The validation split a saved run trained with: the fraction of its training rows held out (0: none) and the seed that
+    /// chose them, so that a resumed run holds out the same rows. A folder without a checkpoint gives (0, 0).
+    /// </summary>
+    /// <exception cref="ModelFileException">The checkpoint's fields are damaged.</exception>
+    public static (double Fraction, ulong Seed) SavedValidation(string outDirectory)
+    {
+        string path = Path.Combine(outDirectory, CheckpointFileName);
+        if (!File.Exists(path)) return (0, 0);
+        var header = ModelFile.ReadHeader(path);
+        double fraction = new StrictJson(header.Metadata, path, "metadata").Float("validation_fraction", 0f);
+        if (fraction is < 0 or >= 1) throw new ModelFileException(path, "metadata.validation_fraction", $"must be in [0, 1), found {fraction}.");
+        ulong seed = new StrictJson(header.HyperParameters, path, "hyperParameters").ULong("seed", 0);
+        return (fraction, seed);
     }
 
     /// <summary>The hyper-parameters a run's files record (all of them: a resumed run is checked against them).</summary>
@@ -143,11 +161,12 @@ public static class RbmRun
         preset.Persistent ? new PersistentContrastiveDivergence(rbm, preset.Options) : new ContrastiveDivergence(rbm, preset.Options);
 
     private static void SaveCheckpoint(string path, RbmPreset preset, RestrictedBoltzmannMachine rbm, RbmTrainer trainer, TrainingState state,
-        bool validated, int patience)
+        bool validated, int patience, double validationFraction)
     {
         var doc = RbmModelFile.ToDocument(rbm, HyperParameters(preset), new JsonObject
         {
             ["planned_epochs"] = preset.Epochs, ["sampler_counter"] = trainer.Counter, ["validation"] = validated, ["patience"] = patience,
+            ["validation_fraction"] = validationFraction,
         });
         doc.Kind = CheckpointKind;
         Checkpoint.AddRunState(doc, state, trainer.Parameters, trainer.Optimizer);
