@@ -67,4 +67,37 @@ public sealed class OpenClCliTests(TwinBackends twins) : IDisposable
         Assert.Equal(2, code);
         Assert.Contains("$SHINSO_BACKEND must be cpu, opencl or auto, not 'gpu'", stderr);
     }
+
+    [Fact]
+    public void A_kernel_program_that_does_not_compile_is_reported_with_its_build_log()
+    {
+        // Redefining float breaks every kernel: the build fails, and the compiler's own log reaches the user.
+        var broken = new Dictionary<string, string?> { [Shinso.OpenCL.OpenClContext.BuildOptionsVariable] = "-Dfloat=no_such_type" };
+        var (code, _, stderr) = ShinsoWith(broken, "bench", "gemm", "--m", "8", "--n", "8", "--k", "8", "--backend", "opencl", "--repeat", "1", "--min-time", "0.01");
+        Assert.Equal(1, code);
+        Assert.Contains("Building the OpenCL program", stderr);
+        Assert.Contains("-Dfloat=no_such_type", stderr);
+        Assert.Contains("no_such_type", stderr[(stderr.IndexOf("failed:", StringComparison.Ordinal) + 7)..]);
+        Assert.DoesNotContain("   at ", stderr);
+    }
+
+    /// <summary>
+    /// The codes a device returns when memory or launch resources run out map to the exception that says what to do. (A real
+    /// out-of-memory buffer cannot be asked of POCL here: its largest allocation, 8 GiB, exceeds the largest tensor.)
+    /// </summary>
+    [Theory]
+    [InlineData(-4, "CL_MEM_OBJECT_ALLOCATION_FAILURE")]
+    [InlineData(-5, "CL_OUT_OF_RESOURCES")]
+    [InlineData(-6, "CL_OUT_OF_HOST_MEMORY")]
+    [InlineData(-61, "CL_INVALID_BUFFER_SIZE")]
+    public void Out_of_memory_codes_raise_the_out_of_memory_exception_and_others_the_plain_one(int code, string name)
+    {
+        var e = Assert.Throws<Shinso.OpenCL.Native.OpenClOutOfMemoryException>(() => Shinso.OpenCL.Native.OpenClException.Check(code, "clCreateBuffer(64 bytes)"));
+        Assert.Equal(name, e.CodeName);
+        Assert.Contains("clCreateBuffer(64 bytes) failed with " + name, e.Message);
+        Assert.Contains("use a smaller batch or model", e.Message);
+        var other = Assert.Throws<Shinso.OpenCL.Native.OpenClException>(() => Shinso.OpenCL.Native.OpenClException.Check(-30, "clEnqueueNDRangeKernel"));
+        Assert.IsNotType<Shinso.OpenCL.Native.OpenClOutOfMemoryException>(other);
+        Shinso.OpenCL.Native.OpenClException.Check(0, "clFinish");
+    }
 }
