@@ -106,5 +106,11 @@ public sealed class ResidualBlockTests
             [new ResidualSpec([LayerSpec.Conv(2, 3)]), LayerSpec.Of("flatten"), LayerSpec.Dense(2)], "softmax-cross-entropy").SampleShapes());
         Assert.Contains("[2, 6, 6] to [2, 4, 4]", e.Message);
         Assert.Throws<ArgumentException>(() => new ResidualSpec([LayerSpec.Dropout(0.5f)]));
+        var valid = new ResidualSpec([LayerSpec.Dense(3)]);
+        Assert.Throws<ArgumentException>(() => valid with { Body = [LayerSpec.Dropout(0.5f)] });
+        // A body layer that does not fit its input is named by its place in the block.
+        e = Assert.Throws<ArgumentException>(() => new FeedForwardSpec([2, 6, 6],
+            [LayerSpec.Conv(2, 3, pad: 1), new ResidualSpec([LayerSpec.Conv(2, 3, pad: 1), LayerSpec.Conv(2, 9)]), LayerSpec.Of("flatten"), LayerSpec.Dense(2)], "softmax-cross-entropy").SampleShapes());
+        Assert.Contains("Layer 1 (residual), body layer 1:", e.Message);
     }
 }

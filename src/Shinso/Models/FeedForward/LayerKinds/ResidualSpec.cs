@@ -16,9 +16,13 @@ namespace Shinso.Models.FeedForward;
 public sealed record ResidualSpec(IReadOnlyList<LayerSpec> Body, Activation Function = Activation.Relu) : LayerSpec
 {
     /// <summary>The layers of F: at least one, each dense, conv, an activation or lrn (layers that draw random numbers or refer to other layers have no place in a body).</summary>
-    public IReadOnlyList<LayerSpec> Body { get; init; } = Body is { Count: > 0 } && Body.All(l => l is DenseSpec or ConvSpec or ActivationSpec or LrnSpec)
-        ? Body
-        : throw new ArgumentException("A residual block's body holds at least one layer, each dense, conv, an activation (sigmoid, tanh, relu, abs, step) or lrn.", nameof(Body));
+    public IReadOnlyList<LayerSpec> Body { get; init => field = Checked(value); } = Checked(Body);
+
+    /// <summary><paramref name="body"/> when every layer may stand in a block (a <c>with</c> expression is checked as the constructor is).</summary>
+    private static IReadOnlyList<LayerSpec> Checked(IReadOnlyList<LayerSpec> body) =>
+        body is { Count: > 0 } && body.All(l => l is DenseSpec or ConvSpec or ActivationSpec or LrnSpec)
+            ? body
+            : throw new ArgumentException("A residual block's body holds at least one layer, each dense, conv, an activation (sigmoid, tanh, relu, abs, step) or lrn.", nameof(body));
 
     /// <summary>f: relu, sigmoid, tanh, or <see cref="Activation.Identity"/> for none.</summary>
     public Activation Function { get; init; } = Function is Activation.Relu or Activation.Sigmoid or Activation.Tanh or Activation.Identity
@@ -51,7 +55,11 @@ public sealed record ResidualSpec(IReadOnlyList<LayerSpec> Body, Activation Func
     private int[] BodyShape(int[] input, int index)
     {
         var shape = input;
-        foreach (var layer in Body) shape = layer.OutputShape(shape, index);
+        for (int j = 0; j < Body.Count; j++)
+        {
+            try { shape = Body[j].OutputShape(shape, index); }
+            catch (ArgumentException e) { throw new ArgumentException($"Layer {index} (residual), body layer {j}: {e.Message}", nameof(input), e); }
+        }
         return shape;
     }
 
