@@ -5,7 +5,6 @@ using Shinso.Models.FeedForward;
 using Shinso.Random;
 using Shinso.Models.Autoencoders;
 using Shinso.Training;
-using Shinso.IO;
 using Shinso.Cli.ModelKinds;
 
 namespace Shinso.Cli.Commands;
@@ -53,7 +52,8 @@ internal static class BenchCommand
             int b = r.GetValue(batch);
             if (b < 1) throw new UsageException($"--batch must be >= 1, got {b}.");
             using var backend = CommonOptions.CreateBackend(r, r.GetValue(threads), r.GetValue(path)!);
-            var net = config is null ? LoadNet(name, backend) : new FeedForwardNet(backend, config.Architecture, 1);
+            var net = config is null ? FeedForwardKind.LoadSavedNet(name, backend, "--model", "bench infer times feed-forward nets")
+                : new FeedForwardNet(backend, config.Architecture, 1);
             int inputs = net.Spec.InputLength, outputs = net.Spec.OutputLength;
             var host = new float[b * inputs];
             var random = new System.Random(7);
@@ -83,16 +83,6 @@ internal static class BenchCommand
             return 0;
         });
         return command;
-    }
-
-    /// <summary>A saved feed-forward net for <c>bench infer --model FILE</c>.</summary>
-    private static FeedForwardNet LoadNet(string file, Shinso.Backends.IBackend backend)
-    {
-        var kind = ModelKindRegistry.All.OfType<FeedForwardKind>().Single();
-        var header = ModelFile.ReadHeader(file);
-        if (!kind.Matches(header.Kind) && !FeedForwardModelFile.NetKinds.Contains(header.Kind))
-            throw new UsageException($"--model {file}: the file holds a '{header.Kind}' model; bench infer times feed-forward nets.");
-        return FeedForwardModelFile.Load(file, backend);
     }
 
     /// <summary>The presets the benchmarks take: the feed-forward ones and the autoencoders' nets on 784 inputs (Fashion-MNIST's).</summary>

@@ -67,7 +67,7 @@ internal static class TrainCommand
         {
             Description = "Feed-forward presets and configs, RBM presets: hold out this fraction of the training rows (e.g. 0.1) and report the validation accuracy and loss (an RBM's reconstruction error) each epoch; the rows follow --seed (replaces a config's)",
         };
-                var freeze = new Option<bool>("--freeze") { Description = "With --init-from MODEL.shinso: keep the copied layers fixed (only the layers above train)" };
+        var freeze = new Option<bool>("--freeze") { Description = "With --init-from MODEL.shinso: keep the copied layers fixed (only the layers above train)" };
         var copiedLr = new Option<float?>("--copied-lr")
         {
             Description = "With --init-from MODEL.shinso: the copied layers' learning rate as a multiple of --lr (e.g. 0.1 to fine-tune them gently)",

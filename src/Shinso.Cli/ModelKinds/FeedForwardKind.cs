@@ -76,11 +76,6 @@ internal sealed class FeedForwardKind : ModelKind
         if (table is not null && a.Teachers.Count > 0) throw new UsageException("--teacher: distillation trains a classifier on teachers' logits; --target fits a regression.");
         if (a.Code is not null) throw new UsageException($"--code: sets the code of an autoencoder preset ({string.Join(", ", AutoencoderPresets.Names)}); {a.Source} has no code layer.");
         (config, var overrides) = ApplyFlags(a, config);
-        // Teachers and distortions take raw images, whichever of the config and the flags asked for them and for standardisation.
-        if (config.Normalize && config.Training.Distillation is not null)
-            throw new UsageException("--teacher: the teachers take the raw inputs they were trained on; this run standardises its inputs (give --standardize false).");
-        if (config.Normalize && config.Training.Augmentation is not null)
-            throw new UsageException("--augment: distorts raw images; this run standardises its inputs (give --standardize false).");
         RunData data = table is not null ? table : new ClassificationRunData(CommonOptions.LoadData(a.Data, a.TestData));
         using var backend = a.CreateBackend();
         Action<FeedForwardNet, PreparedRows>? initialize = imported is null ? null : (net, _) => Shinso.Onnx.Import.FeedForwardImport.Load(imported, net);
@@ -116,18 +111,13 @@ internal sealed class FeedForwardKind : ModelKind
     /// </summary>
     private static (TrainingConfig Config, Action<FeedForwardNet, PreparedRows> Initialize) PrepareTransfer(TrainArguments a, string file, TrainingConfig config, Shinso.Backends.IBackend backend)
     {
-        var kind = ModelKindRegistry.All.OfType<FeedForwardKind>().Single();
-        var header = ModelFile.ReadHeader(file);
-        if (!kind.Matches(header.Kind) && !FeedForwardModelFile.NetKinds.Contains(header.Kind))
-            throw new UsageException($"--init-from {file}: the file holds a '{header.Kind}' model; layers are copied from feed-forward nets.");
-        kind.CheckInputs(file, header);
         if (config.Normalize)
             throw new UsageException($"--init-from {file}: the copied layers take the raw inputs that net was trained on, but this run standardises its inputs; " +
                                      "give --standardize false (or \"normalize\": false in the config).");
         if (a.CopyLayers is < 1) throw new UsageException($"--copy-layers must be at least 1, got {a.CopyLayers}.");
         if (a.CopiedLearningRate is { } m && !(m > 0 && float.IsFinite(m))) throw new UsageException($"--copied-lr must be positive, got {m} (--freeze keeps the copies fixed).");
         if (a.Freeze && a.CopiedLearningRate is not null) throw new UsageException("--copied-lr: frozen copies do not train; give --freeze or --copied-lr, not both.");
-        var source = FeedForwardModelFile.Load(file, backend);
+        var source = LoadSavedNet(file, backend, "--init-from", "layers are copied from feed-forward nets");
         int layers = a.CopyLayers ?? LayerTransfer.WeightLayers(source).Count;
         IReadOnlyList<int> copied;
         var probe = new FeedForwardNet(backend, config.Architecture, config.Training.Seed);
@@ -149,26 +139,24 @@ internal sealed class FeedForwardKind : ModelKind
     }
 
     /// <summary>
-    /// The teachers <paramref name="distillation"/> names, loaded onto <paramref name="backend"/>: saved feed-forward
-    /// classifiers that take raw inputs (a checkpoint of a standardising run is refused, as by eval).
+    /// A saved feed-forward net (a model or a checkpoint, a DBN's or DBM's net fine-tuned into one) that takes raw inputs,
+    /// for the flag <paramref name="flag"/> that names it: a missing file, another kind of model or a checkpoint of a
+    /// standardising run is a usage error saying so (<paramref name="purpose"/> says what the flag takes).
     /// </summary>
-    internal static IReadOnlyList<FeedForwardNet> LoadTeachers(Distillation distillation, Shinso.Backends.IBackend backend)
+    internal static FeedForwardNet LoadSavedNet(string file, Shinso.Backends.IBackend backend, string flag, string purpose)
     {
+        if (!File.Exists(file)) throw new UsageException($"{flag}: {file} does not exist.");
         var kind = ModelKindRegistry.All.OfType<FeedForwardKind>().Single();
-        var teachers = new List<FeedForwardNet>();
-        foreach (string file in distillation.Teachers)
-        {
-            if (!File.Exists(file)) throw new UsageException($"--teacher: {file} does not exist.");
-            ModelHeader header;
-            try { header = ModelFile.ReadHeader(file); }
-            catch (Exception e) when (e is InvalidDataException or FormatException or IOException) { throw new UsageException($"--teacher {file}: {e.Message}"); }
-            if (!kind.Matches(header.Kind) && !FeedForwardModelFile.NetKinds.Contains(header.Kind))
-                throw new UsageException($"--teacher {file}: the file holds a '{header.Kind}' model; a teacher is a saved feed-forward classifier.");
-            kind.CheckInputs(file, header);
-            teachers.Add(FeedForwardModelFile.Load(file, backend));
-        }
-        return teachers;
+        var header = ModelFile.ReadHeader(file);
+        if (!kind.Matches(header.Kind) && !FeedForwardModelFile.NetKinds.Contains(header.Kind))
+            throw new UsageException($"{flag} {file}: the file holds a '{header.Kind}' model; {purpose}.");
+        kind.CheckInputs(file, header);
+        return FeedForwardModelFile.Load(file, backend);
     }
+
+    /// <summary>The teachers <paramref name="distillation"/> names, loaded onto <paramref name="backend"/> (see <see cref="LoadSavedNet"/>).</summary>
+    internal static IReadOnlyList<FeedForwardNet> LoadTeachers(Distillation distillation, Shinso.Backends.IBackend backend) =>
+        [.. distillation.Teachers.Select(file => LoadSavedNet(file, backend, "--teacher", "a teacher is a saved feed-forward classifier"))];
 
     /// <summary>
     /// Checks --epochs, --batch and --lr and applies the flags to <paramref name="config"/>: to a fresh run's config, or,
@@ -201,7 +189,6 @@ internal sealed class FeedForwardKind : ModelKind
                 catch (FormatException ex) { throw new UsageException("--augment: " + ex.Message); }
                 try { training.Augmentation!.Geometry(config.Architecture.InputShape); }
                 catch (ArgumentException ex) { throw new UsageException("--augment: " + ex.Message + (ex.Message.Contains("\"image\"") ? " (in a config file's training.augment)" : "")); }
-                if (config.Normalize) throw new UsageException("--augment: distorts raw images; this run standardises its inputs (give --standardize false).");
             }
             if (a.Teachers.Count > 0 || a.Distill is not null || a.LabelWeight is not null)
             {
@@ -230,6 +217,11 @@ internal sealed class FeedForwardKind : ModelKind
                 if (fraction is < 0 or >= 1) throw new UsageException($"--validation must be in [0, 1), got {fraction}.");
                 config = config with { ValidationFraction = fraction };
             }
+            // Teachers and distortions take raw images, whichever of the config and the flags asked for them and for standardisation.
+            if (config.Normalize && training.Distillation is not null)
+                throw new UsageException("--teacher: the teachers take the raw inputs they were trained on; this run standardises its inputs (give --standardize false).");
+            if (config.Normalize && training.Augmentation is not null)
+                throw new UsageException("--augment: distorts raw images; this run standardises its inputs (give --standardize false).");
             if (a.Epochs is { } e) training = training with { Epochs = e };
             if (a.Batch is { } b) training = training with { BatchSize = b };
             if (a.Seed is { } s) training = training with { Seed = s };
