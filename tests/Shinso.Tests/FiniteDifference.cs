@@ -1,6 +1,9 @@
 namespace Shinso.Tests;
 
-/// <summary>Central finite differences for gradient checks, shared by every layer and loss test.</summary>
+/// <summary>
+/// Central finite differences of float32 objectives, for the objectives that have no double-precision twin (the tiled TICA
+/// pooled objective); layers and losses are checked against their twins in <c>Gradients/</c>.
+/// </summary>
 internal static class FiniteDifference
 {
     /// <summary>

@@ -32,7 +32,7 @@ public sealed class ResidualBlock : ILayer
         _backend = backend;
         _body = [.. body];
         _projection = projection;
-        _activation = activation;
+        _activation = OutputActivation = activation;
         _sum = new BatchBuffer(backend);
         _inputGradient = new BatchBuffer(backend);
         var parameters = new List<Parameter>();
@@ -49,6 +49,9 @@ public sealed class ResidualBlock : ILayer
 
     /// <summary>The shortcut's projection, or null when it is the identity.</summary>
     public ILayer? Projection => _projection;
+
+    /// <summary>The activation applied after the sum (null: none).</summary>
+    public ActivationLayer? OutputActivation { get; }
 
     /// <inheritdoc />
     public IReadOnlyList<Parameter> Parameters { get; }

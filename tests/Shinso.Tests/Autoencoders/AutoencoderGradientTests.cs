@@ -5,19 +5,18 @@ using Shinso.Models.FeedForward;
 using Shinso.Operations;
 using Shinso.Random;
 using Shinso.Tensors;
+using Shinso.Tests.Gradients;
 
 namespace Shinso.Tests.Autoencoders;
 
 /// <summary>
-/// The autoencoder objectives' analytic gradients against central differences of the whole net's loss: tied weights
-/// (one parameter, two uses), the KL sparsity penalty (whose value is also checked against a double-precision sum), and
-/// the denoising objective under fixed noise (the noise is addressed by the step, so every evaluation sees the same).
+/// The autoencoder objectives' analytic gradients against the double-precision reference of the whole net's loss
+/// (<see cref="ReferenceGradient.CheckNet"/>): tied weights (one parameter, two uses), the KL sparsity penalty
+/// (whose value is also checked against a double-precision sum), and the denoising objective under fixed noise (the
+/// noise is addressed by the step, so every evaluation sees the same).
 /// </summary>
 public class AutoencoderGradientTests
 {
-    private const double Epsilon = 1e-2;
-    private const double AbsoluteTolerance = 2e-3;
-
     private static readonly FsCheck.Gen<(int Batch, int Inputs, int Hidden, int Seed)> Shapes =
         from batch in Gen.Choose(1, 5)
         from inputs in Gen.Choose(2, 8)
@@ -26,7 +25,7 @@ public class AutoencoderGradientTests
         select (batch, inputs, hidden, seed);
 
     [Fact]
-    public void Tied_weight_gradients_match_finite_differences_and_sum_both_uses()
+    public void Tied_weight_gradients_match_the_double_precision_reference_and_sum_both_uses()
     {
         PropertyCheck.ForAll(Shapes, s =>
         {
@@ -37,7 +36,7 @@ public class AutoencoderGradientTests
             Assert.Equal(3, tied.Parameters.Count);
             RandomizeBiases(tied, s.Seed);
             var x = UnitInterval(backend, s.Batch, s.Inputs, s.Seed);
-            CheckNet(tied, x, x, new ForwardContext(true, new RandomStream((ulong)s.Seed, 7), 3), "tied");
+            ReferenceGradient.CheckNet(tied, x, x, new ForwardContext(true, new RandomStream((ulong)s.Seed, 7), 3));
 
             // The shared weight's gradient is the encoder's plus the transposed decoder's of the same net untied.
             var untied = new FeedForwardNet(backend, new FeedForwardSpec([s.Inputs],
@@ -63,7 +62,7 @@ public class AutoencoderGradientTests
     }
 
     [Fact]
-    public void Sparsity_penalty_gradients_match_finite_differences()
+    public void Sparsity_penalty_gradients_match_the_double_precision_reference()
     {
         PropertyCheck.ForAll(Shapes, s =>
         {
@@ -75,7 +74,7 @@ public class AutoencoderGradientTests
             RandomizeBiases(net, s.Seed);
             var x = UnitInterval(backend, s.Batch, s.Inputs, s.Seed);
             var training = new ForwardContext(true, new RandomStream((ulong)s.Seed, 7), 0);
-            CheckNet(net, x, x, training, "sparse");
+            ReferenceGradient.CheckNet(net, x, x, training);
 
             // The penalty's value: beta * sum_j KL(rho || mean_j), the means of sigmoid(x W + b) summed here in double.
             net.Forward(x, training);
@@ -104,7 +103,7 @@ public class AutoencoderGradientTests
     [Theory]
     [InlineData(NoiseKind.Masking)]
     [InlineData(NoiseKind.Gaussian)]
-    public void Denoising_objective_gradients_match_finite_differences_for_fixed_noise(NoiseKind noise)
+    public void Denoising_objective_gradients_match_the_double_precision_reference_for_fixed_noise(NoiseKind noise)
     {
         PropertyCheck.ForAll(Shapes, s =>
         {
@@ -115,7 +114,7 @@ public class AutoencoderGradientTests
             RandomizeBiases(net, s.Seed);
             var x = UnitInterval(backend, s.Batch, s.Inputs, s.Seed);
             var context = new ForwardContext(true, new RandomStream((ulong)s.Seed, 7), 5);
-            CheckNet(net, x, x, context, noise.ToString());
+            ReferenceGradient.CheckNet(net, x, x, context);
 
             // The corruption is real (it changes the input the encoder sees), repeats for a step and differs between steps.
             var corrupted = net.Layers[0].Forward(x, context).Span.ToArray();
@@ -139,27 +138,6 @@ public class AutoencoderGradientTests
         Assert.Same(x, layer.Forward(x, ForwardContext.Inference));
         Assert.Same(x, layer.Backward(x, needInputGradient: true));
         Assert.Null(layer.Backward(x, needInputGradient: false));
-    }
-
-    /// <summary>Every parameter element's analytic gradient against central differences of the net's loss under <paramref name="context"/>.</summary>
-    private static void CheckNet(FeedForwardNet net, Tensor x, Tensor t, ForwardContext context, string what)
-    {
-        Gradients(net, x, t, context);
-        var analytic = net.Parameters.Select(p => p.Gradient.Span.ToArray()).ToArray();
-        double Objective()
-        {
-            net.Forward(x, context);
-            return net.ComputeLoss(t, out _);
-        }
-        for (int k = 0; k < net.Parameters.Count; k++)
-        {
-            var values = net.Parameters[k].Value.Span;
-            for (int i = 0; i < values.Length; i++)
-            {
-                double numeric = FiniteDifference.Central(net.Parameters[k].Value.Span, i, Epsilon, Objective);
-                FiniteDifference.AssertClose(numeric, analytic[k][i], $"{what}: d loss / d {net.Parameters[k].Name}[{i}]", AbsoluteTolerance);
-            }
-        }
     }
 
     private static void Gradients(FeedForwardNet net, Tensor x, Tensor t, ForwardContext context)

@@ -10,11 +10,15 @@ internal static class NaiveConvolution
     /// Direct tiled cross-correlation (Le et al. 2010): output (i, j) of map f uses filter row <c>t*F + f</c> and bias
     /// <c>b[t*F + f]</c>, t = (i % k)*k + j % k; <paramref name="w"/> is <c>[k*k*F, C*KH*KW]</c>.
     /// </summary>
-    public static float[] TiledConvolve(float[] x, int n, TiledConvolutionGeometry tiled, float[] w, float[] b, int filters)
+    public static float[] TiledConvolve(float[] x, int n, TiledConvolutionGeometry tiled, float[] w, float[] b, int filters) =>
+        Single(TiledConvolve(Double(x), n, tiled, Double(w), Double(b), filters));
+
+    /// <summary><see cref="TiledConvolve(float[], int, TiledConvolutionGeometry, float[], float[], int)"/> in double precision throughout.</summary>
+    public static double[] TiledConvolve(double[] x, int n, TiledConvolutionGeometry tiled, double[] w, double[] b, int filters)
     {
         var g = tiled.Convolution;
         int oh = g.OutputHeight, ow = g.OutputWidth, k = tiled.Tile, rows = g.ColumnRows;
-        var y = new float[n * filters * oh * ow];
+        var y = new double[n * filters * oh * ow];
         for (int s = 0; s < n; s++)
         for (int f = 0; f < filters; f++)
         for (int i = 0; i < oh; i++)
@@ -28,18 +32,22 @@ internal static class NaiveConvolution
             {
                 int r = i * g.StrideHeight - g.PadHeight + p, col = j * g.StrideWidth - g.PadWidth + q;
                 if (r < 0 || r >= g.Height || col < 0 || col >= g.Width) continue;
-                sum += (double)w[filter * rows + (c * g.KernelHeight + p) * g.KernelWidth + q] * x[((s * g.Channels + c) * g.Height + r) * g.Width + col];
+                sum += w[filter * rows + (c * g.KernelHeight + p) * g.KernelWidth + q] * x[((s * g.Channels + c) * g.Height + r) * g.Width + col];
             }
-            y[((s * filters + f) * oh + i) * ow + j] = (float)sum;
+            y[((s * filters + f) * oh + i) * ow + j] = sum;
         }
         return y;
     }
 
     /// <summary>Direct cross-correlation: y[n,f,i,j] = b[f] + sum_{c,p,q} W[f,c,p,q] x[n,c,i*s-pad+p,j*s-pad+q].</summary>
-    public static float[] Convolve(float[] x, int n, ConvolutionGeometry g, float[] w, float[] b, int filters)
+    public static float[] Convolve(float[] x, int n, ConvolutionGeometry g, float[] w, float[] b, int filters) =>
+        Single(Convolve(Double(x), n, g, Double(w), Double(b), filters));
+
+    /// <summary><see cref="Convolve(float[], int, ConvolutionGeometry, float[], float[], int)"/> in double precision throughout.</summary>
+    public static double[] Convolve(double[] x, int n, ConvolutionGeometry g, double[] w, double[] b, int filters)
     {
         int oh = g.OutputHeight, ow = g.OutputWidth;
-        var y = new float[n * filters * oh * ow];
+        var y = new double[n * filters * oh * ow];
         for (int s = 0; s < n; s++)
         for (int f = 0; f < filters; f++)
         for (int i = 0; i < oh; i++)
@@ -52,9 +60,9 @@ internal static class NaiveConvolution
             {
                 int r = i * g.StrideHeight - g.PadHeight + p, col = j * g.StrideWidth - g.PadWidth + q;
                 if (r < 0 || r >= g.Height || col < 0 || col >= g.Width) continue;
-                sum += (double)w[((f * g.Channels + c) * g.KernelHeight + p) * g.KernelWidth + q] * x[((s * g.Channels + c) * g.Height + r) * g.Width + col];
+                sum += w[((f * g.Channels + c) * g.KernelHeight + p) * g.KernelWidth + q] * x[((s * g.Channels + c) * g.Height + r) * g.Width + col];
             }
-            y[((s * filters + f) * oh + i) * ow + j] = (float)sum;
+            y[((s * filters + f) * oh + i) * ow + j] = sum;
         }
         return y;
     }
@@ -91,10 +99,13 @@ internal static class NaiveConvolution
     }
 
     /// <summary>Pooling by definition; kind 0 max, 1 average (count_include_pad as PyTorch), 2 Lp.</summary>
-    public static float[] Pool(float[] x, int n, PoolingGeometry g, int kind, float p = 2f)
+    public static float[] Pool(float[] x, int n, PoolingGeometry g, int kind, float p = 2f) => Single(Pool(Double(x), n, g, kind, p));
+
+    /// <summary><see cref="Pool(float[], int, PoolingGeometry, int, float)"/> in double precision throughout.</summary>
+    public static double[] Pool(double[] x, int n, PoolingGeometry g, int kind, double p)
     {
         int oh = g.OutputHeight, ow = g.OutputWidth;
-        var y = new float[n * g.Channels * oh * ow];
+        var y = new double[n * g.Channels * oh * ow];
         for (int s = 0; s < n * g.Channels; s++)
         for (int i = 0; i < oh; i++)
         for (int j = 0; j < ow; j++)
@@ -111,15 +122,18 @@ internal static class NaiveConvolution
                 max = Math.Max(max, v);
                 sum += kind == 2 ? Math.Pow(Math.Abs(v), p) : v;
             }
-            y[(s * oh + i) * ow + j] = (float)(kind switch { 0 => max, 1 => sum / padCount, _ => Math.Pow(sum, 1.0 / p) });
+            y[(s * oh + i) * ow + j] = kind switch { 0 => max, 1 => sum / padCount, _ => Math.Pow(sum, 1.0 / p) };
         }
         return y;
     }
 
     /// <summary>ONNX LRN by its formula.</summary>
-    public static float[] Lrn(float[] x, int n, int channels, int spatial, LrnParameters p)
+    public static float[] Lrn(float[] x, int n, int channels, int spatial, LrnParameters p) => Single(Lrn(Double(x), n, channels, spatial, p));
+
+    /// <summary><see cref="Lrn(float[], int, int, int, LrnParameters)"/> in double precision throughout.</summary>
+    public static double[] Lrn(double[] x, int n, int channels, int spatial, LrnParameters p)
     {
-        var y = new float[x.Length];
+        var y = new double[x.Length];
         for (int s = 0; s < n; s++)
         for (int c = 0; c < channels; c++)
         for (int k = 0; k < spatial; k++)
@@ -131,13 +145,20 @@ internal static class NaiveConvolution
                 sum += v * v;
             }
             int idx = (s * channels + c) * spatial + k;
-            y[idx] = (float)(x[idx] / Math.Pow(p.Bias + p.Alpha / p.Size * sum, p.Beta));
+            y[idx] = x[idx] / Math.Pow(p.Bias + p.Alpha / p.Size * sum, p.Beta);
         }
         return y;
     }
 
     /// <summary>LCN by its definition (2-D Gaussian window, coverage-normalized at the borders); also returns the deviations and their image means.</summary>
     public static (float[] Output, double[] Deviation, double[] Floor) Lcn(float[] x, int n, LcnGeometry g)
+    {
+        var (y, deviation, floor) = Lcn(Double(x), n, g);
+        return (Single(y), deviation, floor);
+    }
+
+    /// <summary><see cref="Lcn(float[], int, LcnGeometry)"/> in double precision throughout.</summary>
+    public static (double[] Output, double[] Deviation, double[] Floor) Lcn(double[] x, int n, LcnGeometry g)
     {
         int c = g.Channels, h = g.Height, w = g.Width, r = g.Size / 2;
         var kernel = new double[g.Size, g.Size];
@@ -156,7 +177,7 @@ internal static class NaiveConvolution
             }
             return sum / (weight * c);
         }
-        var y = new float[x.Length];
+        var y = new double[x.Length];
         var dev = new double[n * h * w];
         var floors = new double[n];
         for (int s = 0; s < n; s++)
@@ -182,8 +203,13 @@ internal static class NaiveConvolution
             for (int k = 0; k < c; k++)
             for (int i = 0; i < h; i++)
             for (int j = 0; j < w; j++)
-                y[off + (k * h + i) * w + j] = (float)(v[(k * h + i) * w + j] / Math.Max(floor, dev[s * h * w + i * w + j]));
+                y[off + (k * h + i) * w + j] = v[(k * h + i) * w + j] / Math.Max(floor, dev[s * h * w + i * w + j]);
         }
         return (y, dev, floors);
     }
+
+    /// <summary>Exact widening: the double twins then see the very values the float kernels saw.</summary>
+    public static double[] Double(float[] values) => Array.ConvertAll(values, v => (double)v);
+
+    private static float[] Single(double[] values) => Array.ConvertAll(values, v => (float)v);
 }

@@ -37,7 +37,10 @@ internal static class NaiveKernels
 
     // ---- softmax ------------------------------------------------------------------------------
 
-    public static double[] SoftmaxRows(float[] x, int rows, int columns)
+    public static double[] SoftmaxRows(float[] x, int rows, int columns) => SoftmaxRows(NaiveConvolution.Double(x), rows, columns);
+
+    /// <summary><see cref="SoftmaxRows(float[], int, int)"/> on double-precision inputs.</summary>
+    public static double[] SoftmaxRows(double[] x, int rows, int columns)
     {
         var y = new double[x.Length];
         for (int i = 0; i < rows; i++)
@@ -168,7 +171,11 @@ internal static class NaiveKernels
     // ---- probabilistic max-pooling -------------------------------------------------------------
 
     /// <summary>Each block's softmax over "all off" (weight 1) and its units (weights exp(I)), in double: detection and pooling probabilities.</summary>
-    public static (double[] Hidden, double[] Pool) ProbabilisticPooling(float[] input, int planes, int height, int width, int block)
+    public static (double[] Hidden, double[] Pool) ProbabilisticPooling(float[] input, int planes, int height, int width, int block) =>
+        ProbabilisticPooling(NaiveConvolution.Double(input), planes, height, width, block);
+
+    /// <summary><see cref="ProbabilisticPooling(float[], int, int, int, int)"/> on double-precision inputs.</summary>
+    public static (double[] Hidden, double[] Pool) ProbabilisticPooling(double[] input, int planes, int height, int width, int block)
     {
         int rows = height / block, columns = width / block;
         var hidden = new double[input.Length];

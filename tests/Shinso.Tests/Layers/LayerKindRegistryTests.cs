@@ -5,15 +5,16 @@ using Shinso.IO;
 using Shinso.Layers;
 using Shinso.Models.FeedForward;
 using Shinso.Tests.Autoencoders;
-using Shinso.Tests.Convolution;
+using Shinso.Tests.Gradients;
 using Shinso.Operations;
 
 namespace Shinso.Tests.Layers;
 
 /// <summary>
-/// Every registered layer kind has a JSON form that reads back, a finite-difference gradient check, an OpenCL parity
+/// Every registered layer kind has a JSON form that reads back, a double-precision gradient check, an OpenCL parity
 /// test (<see cref="OpenCL.LayerKindOpenClTests"/>) and an ONNX form (<see cref="Onnx.LayerKindOnnxTests"/>); a kind
-/// registered without them fails here.
+/// registered without them fails here, and <see cref="LayerGradientTests.Every_registered_kind_inside_a_net_matches_the_double_precision_reference"/>
+/// checks each inside a net.
 /// </summary>
 public sealed class LayerKindRegistryTests
 {
@@ -30,31 +31,31 @@ public sealed class LayerKindRegistryTests
 
     public static TheoryData<string> Kinds() => [.. LayerKinds.All.Select(k => k.Name)];
 
-    /// <summary>The finite-difference test of each kind: the test method, and the theory argument that selects the kind when it is one of several.</summary>
+    /// <summary>The double-precision gradient check of each kind: the test method, and the theory argument that selects the kind when it is one of several.</summary>
     private static readonly Dictionary<string, (Type Class, string Method, object? Argument)> GradientChecks = new()
     {
-        ["dense"] = (typeof(GradientCheckTests), nameof(GradientCheckTests.Dense_gradients_match_finite_differences), null),
-        ["conv"] = (typeof(ConvolutionGradientTests), nameof(ConvolutionGradientTests.Conv2d_gradients_match_finite_differences), null),
-        ["tiled-conv"] = (typeof(ConvolutionGradientTests), nameof(ConvolutionGradientTests.TiledConv2d_gradients_match_finite_differences), null),
-        ["probabilistic-pool"] = (typeof(ConvolutionGradientTests), nameof(ConvolutionGradientTests.Probabilistic_pooling_gradients_match_finite_differences), null),
-        ["maxpool"] = (typeof(ConvolutionGradientTests), nameof(ConvolutionGradientTests.Pooling_gradients_match_finite_differences), PoolingKind.Max),
-        ["avgpool"] = (typeof(ConvolutionGradientTests), nameof(ConvolutionGradientTests.Pooling_gradients_match_finite_differences), PoolingKind.Average),
-        ["lppool"] = (typeof(ConvolutionGradientTests), nameof(ConvolutionGradientTests.Pooling_gradients_match_finite_differences), PoolingKind.Lp),
-        ["lrn"] = (typeof(ConvolutionGradientTests), nameof(ConvolutionGradientTests.Lrn_gradients_match_finite_differences), null),
-        ["lcn"] = (typeof(ConvolutionGradientTests), nameof(ConvolutionGradientTests.Lcn_gradients_match_finite_differences), null),
-        ["flatten"] = (typeof(ConvolutionGradientTests), nameof(ConvolutionGradientTests.Flatten_passes_values_and_gradients_through), null),
-        ["sigmoid"] = (typeof(GradientCheckTests), nameof(GradientCheckTests.Activation_gradients_match_finite_differences), Activation.Sigmoid),
-        ["tanh"] = (typeof(GradientCheckTests), nameof(GradientCheckTests.Activation_gradients_match_finite_differences), Activation.Tanh),
-        ["relu"] = (typeof(GradientCheckTests), nameof(GradientCheckTests.Activation_gradients_match_finite_differences), Activation.Relu),
-        ["abs"] = (typeof(GradientCheckTests), nameof(GradientCheckTests.Activation_gradients_match_finite_differences), Activation.AbsoluteValue),
-        ["step"] = (typeof(GradientCheckTests), nameof(GradientCheckTests.Activation_gradients_match_finite_differences), Activation.Step),
-        ["dropout"] = (typeof(GradientCheckTests), nameof(GradientCheckTests.Dropout_gradients_match_finite_differences_for_a_fixed_mask), null),
-        ["softmax"] = (typeof(GradientCheckTests), nameof(GradientCheckTests.Softmax_layer_gradients_match_finite_differences), null),
-        ["residual"] = (typeof(ResidualBlockTests), nameof(ResidualBlockTests.Residual_gradients_match_finite_differences), null),
-        ["tied"] = (typeof(AutoencoderGradientTests), nameof(AutoencoderGradientTests.Tied_weight_gradients_match_finite_differences_and_sum_both_uses), null),
-        ["sparsity"] = (typeof(AutoencoderGradientTests), nameof(AutoencoderGradientTests.Sparsity_penalty_gradients_match_finite_differences), null),
-        ["masking-noise"] = (typeof(AutoencoderGradientTests), nameof(AutoencoderGradientTests.Denoising_objective_gradients_match_finite_differences_for_fixed_noise), NoiseKind.Masking),
-        ["gaussian-noise"] = (typeof(AutoencoderGradientTests), nameof(AutoencoderGradientTests.Denoising_objective_gradients_match_finite_differences_for_fixed_noise), NoiseKind.Gaussian),
+        ["dense"] = (typeof(LayerGradientTests), nameof(LayerGradientTests.Dense_gradients_match_the_double_precision_reference), null),
+        ["conv"] = (typeof(LayerGradientTests), nameof(LayerGradientTests.Conv2d_gradients_match_the_double_precision_reference), null),
+        ["tiled-conv"] = (typeof(LayerGradientTests), nameof(LayerGradientTests.TiledConv2d_gradients_match_the_double_precision_reference), null),
+        ["probabilistic-pool"] = (typeof(LayerGradientTests), nameof(LayerGradientTests.Probabilistic_pooling_gradients_match_the_double_precision_reference), null),
+        ["maxpool"] = (typeof(LayerGradientTests), nameof(LayerGradientTests.Pooling_gradients_match_the_double_precision_reference), PoolingKind.Max),
+        ["avgpool"] = (typeof(LayerGradientTests), nameof(LayerGradientTests.Pooling_gradients_match_the_double_precision_reference), PoolingKind.Average),
+        ["lppool"] = (typeof(LayerGradientTests), nameof(LayerGradientTests.Pooling_gradients_match_the_double_precision_reference), PoolingKind.Lp),
+        ["lrn"] = (typeof(LayerGradientTests), nameof(LayerGradientTests.Lrn_gradients_match_the_double_precision_reference), null),
+        ["lcn"] = (typeof(LayerGradientTests), nameof(LayerGradientTests.Lcn_gradients_match_the_double_precision_reference), null),
+        ["flatten"] = (typeof(LayerGradientTests), nameof(LayerGradientTests.Flatten_passes_values_and_gradients_through), null),
+        ["sigmoid"] = (typeof(LayerGradientTests), nameof(LayerGradientTests.Activation_gradients_match_the_double_precision_reference), Activation.Sigmoid),
+        ["tanh"] = (typeof(LayerGradientTests), nameof(LayerGradientTests.Activation_gradients_match_the_double_precision_reference), Activation.Tanh),
+        ["relu"] = (typeof(LayerGradientTests), nameof(LayerGradientTests.Activation_gradients_match_the_double_precision_reference), Activation.Relu),
+        ["abs"] = (typeof(LayerGradientTests), nameof(LayerGradientTests.Activation_gradients_match_the_double_precision_reference), Activation.AbsoluteValue),
+        ["step"] = (typeof(LayerGradientTests), nameof(LayerGradientTests.Activation_gradients_match_the_double_precision_reference), Activation.Step),
+        ["dropout"] = (typeof(LayerGradientTests), nameof(LayerGradientTests.Dropout_gradients_match_the_double_precision_reference_for_a_fixed_mask), null),
+        ["softmax"] = (typeof(LayerGradientTests), nameof(LayerGradientTests.Softmax_layer_gradients_match_the_double_precision_reference), null),
+        ["residual"] = (typeof(LayerGradientTests), nameof(LayerGradientTests.Residual_gradients_match_the_double_precision_reference), null),
+        ["tied"] = (typeof(AutoencoderGradientTests), nameof(AutoencoderGradientTests.Tied_weight_gradients_match_the_double_precision_reference_and_sum_both_uses), null),
+        ["sparsity"] = (typeof(AutoencoderGradientTests), nameof(AutoencoderGradientTests.Sparsity_penalty_gradients_match_the_double_precision_reference), null),
+        ["masking-noise"] = (typeof(AutoencoderGradientTests), nameof(AutoencoderGradientTests.Denoising_objective_gradients_match_the_double_precision_reference_for_fixed_noise), NoiseKind.Masking),
+        ["gaussian-noise"] = (typeof(AutoencoderGradientTests), nameof(AutoencoderGradientTests.Denoising_objective_gradients_match_the_double_precision_reference_for_fixed_noise), NoiseKind.Gaussian),
         ["code"] = (typeof(AutoencoderGradientTests), nameof(AutoencoderGradientTests.Code_layer_passes_values_and_gradients_through), null),
     };
 
