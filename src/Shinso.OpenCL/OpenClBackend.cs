@@ -51,8 +51,16 @@ public sealed unsafe partial class OpenClBackend : IBackend
     public string Name => $"opencl:{DeviceInfo.Index}";
 
     /// <inheritdoc />
-    /// <remarks>64 MB: a whole training batch of the CIFAR net's first layer (30 MB) in one launch.</remarks>
-    public int ColumnChunkFloats => 1 << 24;
+    /// <remarks>Default 64 MB: a whole training batch of the CIFAR net's first layer (30 MB) in one launch. Smaller chunks
+    /// bound the device memory the columns take (and let tests reach the multi-chunk path on small images).</remarks>
+    /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
+    public int ColumnChunkFloats
+    {
+        get => _columnChunkFloats;
+        init => _columnChunkFloats = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(ColumnChunkFloats), value, "must be at least 1.");
+    }
+
+    private readonly int _columnChunkFloats = 1 << 24;
 
     /// <summary>Forces one GEMM tile shape (tests use it to cover every variant on small matrices).</summary>
     internal GemmTile? ForcedGemmTile { get; set; }

@@ -2,6 +2,7 @@ using Shinso.Backends;
 using Shinso.Layers;
 using Shinso.Models.FeedForward;
 using Shinso.Operations;
+using Shinso.Tensors;
 using Shinso.Tests.Kernels;
 
 namespace Shinso.Tests.Gradients;
@@ -21,7 +22,7 @@ internal sealed class DoubleReference(IBackend backend, ForwardContext context)
     public double[] Values(Parameter parameter)
     {
         if (!_values.TryGetValue(parameter, out var values))
-            _values[parameter] = values = NaiveConvolution.Double(parameter.Value.Span.ToArray());
+            _values[parameter] = values = Host(parameter.Value);
         return values;
     }
 
@@ -168,9 +169,20 @@ internal sealed class DoubleReference(IBackend backend, ForwardContext context)
         if (_noise.TryGetValue(layer, out var noise) && noise.Length == columns * batch) return noise;
         var input = backend.Allocate(batch, columns);
         backend.Fill(input, probe);
-        _noise[layer] = noise = NaiveConvolution.Double(layer.Forward(input, context).Span.ToArray());
+        _noise[layer] = noise = Host(layer.Forward(input, context));
         return noise;
     }
+
+    /// <summary>A tensor's values on the host, from any backend.</summary>
+    public static float[] Host32(Tensor tensor)
+    {
+        var values = new float[tensor.Length];
+        tensor.Backend.Download(tensor, values);
+        return values;
+    }
+
+    /// <summary>A tensor's values on the host, widened exactly to double.</summary>
+    public static double[] Host(Tensor tensor) => NaiveConvolution.Double(Host32(tensor));
 
     private static double[] Multiply(double[] x, double[] mask) => [.. x.Select((v, i) => v * mask[i])];
 }

@@ -87,12 +87,12 @@ internal static class ReferenceGradient
         var w = backend.Allocate(y.Shape.ToArray());
         backend.SampleGaussian(new RandomStream(seed, 11), 0, 0f, 1f, w);
         foreach (var p in layer.Parameters) p.BeginPass();
-        var dx = layer.Backward(w, needInputGradient: true)!.Span.ToArray();
-        var parameterGradients = layer.Parameters.Select(p => p.Gradient.Span.ToArray()).ToArray();
+        var dx = DoubleReference.Host32(layer.Backward(w, needInputGradient: true)!);
+        var parameterGradients = layer.Parameters.Select(p => DoubleReference.Host32(p.Gradient)).ToArray();
 
         var reference = new DoubleReference(backend, ctx);
-        var x64 = NaiveConvolution.Double(x.Span.ToArray());
-        var w64 = NaiveConvolution.Double(w.Span.ToArray());
+        var x64 = DoubleReference.Host(x);
+        var w64 = DoubleReference.Host(w);
         double Objective()
         {
             var y64 = reference.Forward(definedBy ?? layer, x64, batch);
@@ -120,10 +120,10 @@ internal static class ReferenceGradient
         net.Forward(x, context);
         net.ComputeLoss(targets, out _);
         net.Backward();
-        var analytic = net.Parameters.Select(p => p.Gradient.Span.ToArray()).ToArray();
+        var analytic = net.Parameters.Select(p => DoubleReference.Host32(p.Gradient)).ToArray();
         var reference = new DoubleReference(net.Backend, context);
-        var x64 = NaiveConvolution.Double(x.Span.ToArray());
-        var t64 = NaiveConvolution.Double(targets.Span.ToArray());
+        var x64 = DoubleReference.Host(x);
+        var t64 = DoubleReference.Host(targets);
         var counts = new Counts();
         for (int k = 0; k < net.Parameters.Count; k++)
             counts += AssertMatches(analytic[k], reference.Values(net.Parameters[k]), () => reference.Loss(net, x64, t64, x.Rows), $"d loss / d {net.Parameters[k].Name}");

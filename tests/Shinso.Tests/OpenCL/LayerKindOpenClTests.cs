@@ -11,6 +11,12 @@ public class LayerKindOpenClTests(TwinBackends twins)
 {
     public static TheoryData<string> Kinds() => LayerKindRegistryTests.Kinds();
 
+    /// <summary>The device's float32 gradients of a net around the kind against the double-precision reference (the CPU's own check is in <see cref="Gradients.LayerGradientTests"/>).</summary>
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void A_kind_on_the_device_matches_the_double_precision_reference(string name) =>
+        Gradients.LayerGradientTests.CheckKindInsideANet(twins.Device, name);
+
     [Theory]
     [MemberData(nameof(Kinds))]
     public void A_kind_gives_the_cpu_outputs_and_gradients_on_the_device(string name)

@@ -18,12 +18,26 @@ public sealed class TwinBackends : IDisposable
 
     public OpenClBackend Device => _device.Value;
 
-    private static OpenClBackend Open()
+    private readonly Dictionary<int, OpenClBackend> _chunked = [];
+
+    /// <summary>A second backend on the same device whose convolutions unfold at most <paramref name="chunkFloats"/> column floats at once.</summary>
+    public OpenClBackend Chunked(int chunkFloats)
+    {
+        lock (_chunked)
+        {
+            if (!_chunked.TryGetValue(chunkFloats, out var backend)) _chunked[chunkFloats] = backend = Open(chunkFloats);
+            return backend;
+        }
+    }
+
+    private static OpenClBackend Open() => Open(0);
+
+    private static OpenClBackend Open(int chunkFloats)
     {
         int index = int.TryParse(Environment.GetEnvironmentVariable("SHINSO_TEST_OPENCL_DEVICE"), out int i) ? i : 0;
         try
         {
-            return new OpenClBackend(index);
+            return chunkFloats == 0 ? new OpenClBackend(index) : new OpenClBackend(index) { ColumnChunkFloats = chunkFloats };
         }
         catch (OpenClException e)
         {
@@ -90,6 +104,7 @@ public sealed class TwinBackends : IDisposable
     public void Dispose()
     {
         if (_device.IsValueCreated) _device.Value.Dispose();
+        foreach (var backend in _chunked.Values) backend.Dispose();
     }
 }
 
