@@ -26,6 +26,9 @@ internal sealed class DoubleReference(IBackend backend, ForwardContext context)
         return values;
     }
 
+    /// <summary>Makes <paramref name="values"/> the double-precision values the reference reads for <paramref name="parameter"/> (a parameter computed from others).</summary>
+    public void Set(Parameter parameter, double[] values) => _values[parameter] = values;
+
     /// <summary>The penalties the penalty layers added during the last <see cref="Forward"/> (a sparsity penalty's KL term).</summary>
     public double Penalty { get; private set; }
 

@@ -9,7 +9,7 @@ using Shinso.Random;
 
 namespace Shinso.Tests.Layers;
 
-/// <summary>Residual blocks <c>y = f(x + F(x))</c>: gradients by central differences, shortcut projections, and the errors of blocks that cannot be built.</summary>
+/// <summary>Residual blocks <c>y = f(x + F(x))</c>: the input-gradient pass, shortcut projections, and the errors of blocks that cannot be built (their gradients are checked in <c>Gradients/</c>).</summary>
 public sealed class ResidualBlockTests
 {
     /// <summary>The block of <paramref name="spec"/> on samples of <paramref name="input"/>, built as the first layer of a net.</summary>

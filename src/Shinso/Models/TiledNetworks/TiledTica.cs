@@ -136,6 +136,12 @@ public sealed class TiledTica
         return (weight, bias);
     }
 
+    /// <summary><c>Z C</c>, [m, d]: the whitened filters' map into pixel space (tests evaluate the objective in double through it).</summary>
+    internal ReadOnlySpan<double> WhiteningMap => _map;
+
+    /// <summary><c>Z μ</c>, [m]: the whitened filters' map into the pixel-space bias.</summary>
+    internal ReadOnlySpan<double> WhiteningOffset => _offset;
+
     private void PixelSpace(Span<float> weight, Span<float> bias)
     {
         int d = FieldLength, m = WhitenedLength, rows = Filters.Length / m;
