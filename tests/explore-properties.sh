@@ -8,8 +8,8 @@ minutes="${1:-10}"
 case "$minutes" in ''|*[!0-9]*) echo "explore-properties.sh: MINUTES must be a whole number, not '$minutes'" >&2; exit 2 ;; esac
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
-# The classes that hold properties, found where PropertyCheck.ForAll is called (one class per file).
-filter="$(grep -rl 'PropertyCheck.ForAll' tests/Shinso.Tests --include='*.cs' | xargs -n1 basename | sed 's/\.cs$//' \
+# The classes that hold properties, found where PropertyCheck's seed is used (ForAll, or RunSeed directly; one class per file).
+filter="$(grep -rl 'PropertyCheck\.\(ForAll\|RunSeed\)' tests/Shinso.Tests --include='*.cs' | xargs -n1 basename | sed 's/\.cs$//' \
           | grep -v '^PropertyCheck' | sed 's/^/FullyQualifiedName~/' | paste -sd'|')"
 dotnet build tests/Shinso.Tests -c Release --nologo -v quiet -clp:ErrorsOnly || exit 1
 export POCL_CACHE_DIR="${POCL_CACHE_DIR:-$root/.shinso/pocl-cache}"

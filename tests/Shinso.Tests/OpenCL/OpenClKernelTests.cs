@@ -7,7 +7,11 @@ using Shinso.Operations;
 
 namespace Shinso.Tests.OpenCL;
 
-/// <summary>Every OpenCL kernel against its CPU twin on random shapes, through the backend interface.</summary>
+/// <summary>
+/// Every OpenCL kernel against its CPU twin on shape lists chosen for each kernel's edges (tiles, vector widths, strides),
+/// through the backend interface; generated shapes against the double-precision references are the harness's
+/// (<see cref="BackendOperations.BackendOperationOpenClTests"/>).
+/// </summary>
 [Collection(OpenClCollection.Name)]
 public class OpenClKernelTests(TwinBackends twins)
 {
