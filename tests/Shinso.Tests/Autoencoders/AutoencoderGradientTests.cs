@@ -6,6 +6,7 @@ using Shinso.Operations;
 using Shinso.Random;
 using Shinso.Tensors;
 using Shinso.Tests.Gradients;
+using Shinso.Tests.Kernels;
 
 namespace Shinso.Tests.Autoencoders;
 
@@ -116,13 +117,24 @@ public class AutoencoderGradientTests
             var context = new ForwardContext(true, new RandomStream((ulong)s.Seed, 7), 5);
             ReferenceGradient.CheckNet(net, x, x, context);
 
-            // The corruption is real (it changes the input the encoder sees), repeats for a step and differs between steps.
-            var corrupted = net.Layers[0].Forward(x, context).Span.ToArray();
-            Assert.NotEqual(x.Span.ToArray(), corrupted);
-            Assert.Equal(corrupted, net.Layers[0].Forward(x, context).Span.ToArray());
-            if (s.Batch * s.Inputs >= 8) Assert.NotEqual(corrupted, net.Layers[0].Forward(x, context with { Step = 6 }).Span.ToArray());
-            if (noise == NoiseKind.Masking)
-                for (int i = 0; i < corrupted.Length; i++) Assert.True(corrupted[i] == 0f || corrupted[i] == x.Span[i]);
+            // The corruption is the layer's own Philox draw for the step (its named stream, the step's block range), the
+            // same on every call within a step: masking keeps x where u < 1 - rate, Gaussian noise adds sigma times a normal deviate.
+            var layer = (InputNoise)net.Layers[0];
+            var stream = context.Random.Derive("input-noise", layer.StreamIndex);
+            var clean = x.Span.ToArray();
+            foreach (long step in new long[] { 5, 6 })
+            {
+                var corrupted = layer.Forward(x, context with { Step = step }).Span.ToArray();
+                Assert.Equal(corrupted, layer.Forward(x, context with { Step = step }).Span.ToArray());
+                ulong counter = (ulong)step << 30;
+                for (int i = 0; i < corrupted.Length; i++)
+                {
+                    if (noise == NoiseKind.Masking)
+                        Assert.Equal(NaiveKernels.Uniform(stream, counter, i) < 1f - layer.Amount ? clean[i] : 0f, corrupted[i]);
+                    else
+                        Assert.Equal(clean[i] + layer.Amount * NaiveKernels.Gaussian(stream, counter, i), corrupted[i], 1e-5);
+                }
+            }
             // At inference the layer is the identity.
             Assert.Equal(x.Span.ToArray(), net.Layers[0].Forward(x, ForwardContext.Inference).Span.ToArray());
         }, maxTests: 20);
