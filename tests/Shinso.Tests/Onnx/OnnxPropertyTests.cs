@@ -95,12 +95,21 @@ public sealed class OnnxPropertyTests : IDisposable
          select new Case(new FeedForwardSpec([channels, height, width], layers, loss), options, batch, seed))
         .Where(Fits);
 
-    /// <summary>Whether every layer's shape works out (a window can outgrow a shrunken image).</summary>
+    /// <summary>
+    /// Whether every layer's shape works out (a window can outgrow a shrunken image), and no local contrast normalization
+    /// sees one value per window (one channel, and a 1x1 window or a 1x1 map): its output is then 0 by definition and
+    /// rounding noise over the 1e-4 floor in any float evaluation, which no two runtimes can agree on.
+    /// </summary>
     private static bool Fits(Case c)
     {
         try
         {
-            c.Spec.SampleShapes();
+            var shapes = c.Spec.SampleShapes();
+            for (int i = 0; i < c.Spec.Layers.Count; i++)
+            {
+                var input = i == 0 ? c.Spec.InputShape : shapes[i - 1];
+                if (c.Spec.Layers[i] is LcnSpec lcn && input[0] == 1 && (lcn.Size == 1 || input[1] * input[2] == 1)) return false;
+            }
             return true;
         }
         catch (ArgumentException)
@@ -115,19 +124,23 @@ public sealed class OnnxPropertyTests : IDisposable
         OnnxParity.RandomizeBiases(net, c.Seed);
         // Random stacks can feed a constant image (e.g. ReLU of all-negative values) to local contrast normalization,
         // whose 0/0 is NaN in Shinso and must be NaN in the export too.
-        _parity.ExportAndCompare(net, c.Options, c.Batch, c.Seed, "property", allowNaN: true);
+        // Others are finite but ill-conditioned (LCN of a near-constant map divides rounding by its floor): their bound is
+        // the measured sensitivity to a few ulp of input, and few cases may need it.
+        _parity.ExportAndCompare(net, c.Options, c.Batch, c.Seed, "property", allowNaN: true, measureConditioning: true);
         if (!Array.TrueForAll(_parity.LastOutputs, float.IsFinite)) _degenerateCases++;
+        if (_parity.LastIllConditioned) _illConditionedCases++;
     }
 
-    private int _degenerateCases;
+    private int _degenerateCases, _illConditionedCases;
 
-    /// <summary>Runs <paramref name="cases"/> and bounds how many had non-finite outputs: NaN agrees with NaN, so a run of
-    /// mostly degenerate cases would compare next to nothing.</summary>
+    /// <summary>Runs <paramref name="cases"/> and bounds how many had non-finite outputs or needed the conditioning bound:
+    /// NaN agrees with NaN, so a run of mostly degenerate cases would compare next to nothing.</summary>
     private void AgreesOnMostlyFiniteCases(FsCheck.Gen<Case> cases, int count)
     {
-        _degenerateCases = 0;
+        _degenerateCases = _illConditionedCases = 0;
         PropertyCheck.ForAll(cases, Agrees, maxTests: count);
         Assert.True(_degenerateCases <= count / 10, $"{_degenerateCases} of {count} cases had non-finite outputs");
+        Assert.True(_illConditionedCases <= count / 5, $"{_illConditionedCases} of {count} cases were too ill-conditioned for the fixed bounds");
     }
 
     [Fact]
