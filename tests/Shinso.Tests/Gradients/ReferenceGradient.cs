@@ -12,7 +12,8 @@ namespace Shinso.Tests.Gradients;
 /// central difference of the <see cref="DoubleReference"/> function. In double, with step h = 1e-4 the extrapolated
 /// quotient's truncation error is O(h^4) and its rounding about 1e-16 / h, both far below the tolerance, so the
 /// tolerance is the float32 side's alone: <see cref="RelativeTolerance"/> of the component plus
-/// <see cref="ScaleTolerance"/> of the tensor's largest component (float32 sums cancel to errors of that order).
+/// <see cref="ScaleTolerance"/> of the largest component of the gradients checked together (float32 sums cancel to
+/// errors of that order).
 /// </summary>
 internal static class ReferenceGradient
 {
@@ -52,24 +53,44 @@ internal static class ReferenceGradient
         return (4 * fine - coarse) / 3;
     }
 
+    /// <summary>One gradient to check: the analytic float32 values, the double-precision point they are the gradient at, and its name.</summary>
+    public sealed record Gradient(float[] Analytic, double[] Values, string What, IReadOnlyCollection<int>? Indices = null);
+
     /// <summary>Asserts every component of <paramref name="analytic"/> against the reference derivative of <paramref name="f"/> in <paramref name="values"/>.</summary>
     /// <param name="indices">The components to check (default all of them): a costly objective is probed at a sample.</param>
-    public static Counts AssertMatches(float[] analytic, double[] values, Func<double> f, string what, IReadOnlyCollection<int>? indices = null)
+    public static Counts AssertMatches(float[] analytic, double[] values, Func<double> f, string what, IReadOnlyCollection<int>? indices = null) =>
+        AssertMatches([new Gradient(analytic, values, what, indices)], f);
+
+    /// <summary>
+    /// Asserts several gradients of one objective (a layer's input and parameter gradients) against their reference
+    /// derivatives. The scale term of the tolerance is the largest reference component over all of them: a tensor of one
+    /// or a few components (a single filter's bias) can be a sum that cancels far below its terms, and only the others
+    /// show the size of those terms, which is what float32 rounding is proportional to.
+    /// </summary>
+    public static Counts AssertMatches(IReadOnlyList<Gradient> gradients, Func<double> f)
     {
-        Assert.Equal(values.Length, analytic.Length);
-        var reference = new double?[values.Length];
-        var probed = indices ?? Enumerable.Range(0, values.Length).ToArray();
-        foreach (int i in probed) reference[i] = Derivative(values, i, f);
+        var references = new List<double?[]>();
         double scale = 0;
-        foreach (var r in reference) if (r is { } v) scale = Math.Max(scale, Math.Abs(v));
-        int compared = 0, skipped = 0;
-        foreach (int i in probed)
+        foreach (var g in gradients)
         {
-            if (reference[i] is not { } expected) { skipped++; continue; }
-            double tolerance = RelativeTolerance * Math.Abs(expected) + ScaleTolerance * scale + 1e-12;
-            Assert.True(Math.Abs(analytic[i] - expected) <= tolerance,
-                $"{what}[{i}]: analytic {analytic[i]:G9} vs double-precision reference {expected:G9} (error {Math.Abs(analytic[i] - expected):G3}, tolerance {tolerance:G3})");
-            compared++;
+            Assert.Equal(g.Values.Length, g.Analytic.Length);
+            var reference = new double?[g.Values.Length];
+            foreach (int i in g.Indices ?? Enumerable.Range(0, g.Values.Length).ToArray())
+                if ((reference[i] = Derivative(g.Values, i, f)) is { } v) scale = Math.Max(scale, Math.Abs(v));
+            references.Add(reference);
+        }
+        int compared = 0, skipped = 0;
+        for (int k = 0; k < gradients.Count; k++)
+        {
+            var (analytic, what) = (gradients[k].Analytic, gradients[k].What);
+            foreach (int i in gradients[k].Indices ?? Enumerable.Range(0, analytic.Length).ToArray())
+            {
+                if (references[k][i] is not { } expected) { skipped++; continue; }
+                double tolerance = RelativeTolerance * Math.Abs(expected) + ScaleTolerance * scale + 1e-12;
+                Assert.True(Math.Abs(analytic[i] - expected) <= tolerance,
+                    $"{what}[{i}]: analytic {analytic[i]:G9} vs double-precision reference {expected:G9} (error {Math.Abs(analytic[i] - expected):G3}, tolerance {tolerance:G3})");
+                compared++;
+            }
         }
         return new Counts(compared, skipped);
     }
@@ -107,10 +128,10 @@ internal static class ReferenceGradient
             reference.ResetPenalty();
             return Objective();
         }
-        var counts = AssertMatches(dx, x64, ResetPenaltyThenObjective, $"{layer.Kind} d/dx");
+        var gradients = new List<Gradient> { new(dx, x64, $"{layer.Kind} d/dx") };
         for (int p = 0; p < layer.Parameters.Count; p++)
-            AssertMatches(parameterGradients[p], reference.Values(layer.Parameters[p]), ResetPenaltyThenObjective, $"{layer.Kind} d/d{layer.Parameters[p].Name}");
-        return counts;
+            gradients.Add(new(parameterGradients[p], reference.Values(layer.Parameters[p]), $"{layer.Kind} d/d{layer.Parameters[p].Name}"));
+        return AssertMatches(gradients, ResetPenaltyThenObjective);
     }
 
     /// <summary>
@@ -126,9 +147,7 @@ internal static class ReferenceGradient
         var reference = new DoubleReference(net.Backend, context);
         var x64 = DoubleReference.Host(x);
         var t64 = DoubleReference.Host(targets);
-        var counts = new Counts();
-        for (int k = 0; k < net.Parameters.Count; k++)
-            counts += AssertMatches(analytic[k], reference.Values(net.Parameters[k]), () => reference.Loss(net, x64, t64, x.Rows), $"d loss / d {net.Parameters[k].Name}");
-        return counts;
+        var gradients = net.Parameters.Select((p, k) => new Gradient(analytic[k], reference.Values(p), $"d loss / d {p.Name}")).ToList();
+        return AssertMatches(gradients, () => reference.Loss(net, x64, t64, x.Rows));
     }
 }
