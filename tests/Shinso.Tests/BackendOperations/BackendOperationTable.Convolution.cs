@@ -84,6 +84,22 @@ internal static partial class BackendOperationTable
             }
     }
 
+    /// <summary>LRN's denominator bases <c>Bias + Alpha/Size * sum a^2</c> over each channel's window, as <see cref="IConvolution.LrnForward"/> writes them.</summary>
+    private static double[] LrnScale(float[] x, int n, int channels, int spatial, LrnParameters settings)
+    {
+        var scale = new double[x.Length];
+        for (int s = 0; s < n; s++)
+            for (int c = 0; c < channels; c++)
+                for (int k = 0; k < spatial; k++)
+                {
+                    double sum = 0;
+                    for (int j = Math.Max(0, c - settings.Before); j <= Math.Min(channels - 1, c + settings.After); j++)
+                        sum += (double)x[(s * channels + j) * spatial + k] * x[(s * channels + j) * spatial + k];
+                    scale[(s * channels + c) * spatial + k] = settings.Bias + (double)settings.Alpha / settings.Size * sum;
+                }
+        return scale;
+    }
+
     private static PoolingGeometry RandomWindowedPooling(System.Random r)
     {
         // Every window must hold at least one real input.
@@ -302,15 +318,7 @@ internal static partial class BackendOperationTable
             int n = Between(r, 1, 3), c = Between(r, 1, 8), spatial = Between(r, 1, 40);
             var settings = new LrnParameters(Between(r, 1, 6), Values(r, 1, 0.1f, 2f)[0], new[] { 0.75f, 0.5f, 1.3f }[r.Next(3)], Values(r, 1, 1f, 2f)[0]);
             var x = Values(r, n * c * spatial, -2, 2);
-            var scale = new double[x.Length];
-            for (int s = 0; s < n; s++)
-                for (int ch = 0; ch < c; ch++)
-                    for (int k = 0; k < spatial; k++)
-                    {
-                        double sum = 0;
-                        for (int j = Math.Max(0, ch - settings.Before); j <= Math.Min(c - 1, ch + settings.After); j++) sum += (double)x[(s * c + j) * spatial + k] * x[(s * c + j) * spatial + k];
-                        scale[(s * c + ch) * spatial + k] = settings.Bias + (double)settings.Alpha / settings.Size * sum;
-                    }
+            var scale = LrnScale(x, n, c, spatial, settings);
             return new OperationCase($"[{n}, {c}, {spatial}] {settings}") { Invoke = (b, t) => { b.LrnForward(t("x"), c, settings, t("y"), t("scale")); return null; }, Relative = 1e-5 }
                 .In("x", x, n, c * spatial).Out("y", [.. x.Select((v, i) => v * Math.Pow(scale[i], -settings.Beta))], n, c * spatial).Out("scale", scale, n, c * spatial);
         }),
@@ -319,15 +327,7 @@ internal static partial class BackendOperationTable
             int n = Between(r, 1, 3), c = Between(r, 1, 8), spatial = Between(r, 1, 40);
             var settings = new LrnParameters(Between(r, 1, 6), Values(r, 1, 0.1f, 2f)[0], new[] { 0.75f, 0.5f, 1.3f }[r.Next(3)], Values(r, 1, 1f, 2f)[0]);
             var x = Values(r, n * c * spatial, -2, 2);
-            var scale = new float[x.Length];
-            for (int s = 0; s < n; s++)
-                for (int ch = 0; ch < c; ch++)
-                    for (int k = 0; k < spatial; k++)
-                    {
-                        double sum = 0;
-                        for (int j = Math.Max(0, ch - settings.Before); j <= Math.Min(c - 1, ch + settings.After); j++) sum += (double)x[(s * c + j) * spatial + k] * x[(s * c + j) * spatial + k];
-                        scale[(s * c + ch) * spatial + k] = (float)(settings.Bias + (double)settings.Alpha / settings.Size * sum);
-                    }
+            var scale = Round(LrnScale(x, n, c, spatial, settings));
             var y = Round([.. x.Select((v, i) => v * Math.Pow(scale[i], -settings.Beta))]);
             var dy = Values(r, x.Length);
             var dx = new double[x.Length];

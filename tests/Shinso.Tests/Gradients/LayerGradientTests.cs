@@ -239,40 +239,12 @@ public sealed class LayerGradientTests
     [Fact]
     public void Residual_gradients_match_the_double_precision_reference()
     {
-        var blocks =
-            from image in Gen.Elements(true, false)
-            from batch in Gen.Choose(1, 3)
-            from c in Gen.Choose(1, 3)
-            from hw in Gen.Choose(3, 5)
-            from filters in Gen.Choose(1, 3)
-            from stride in Gen.Choose(1, 2)
-            from depth in Gen.Choose(1, 2)
-            from inner in Gen.Elements(Activation.Tanh, Activation.Sigmoid, Activation.Relu)
-            from outer in Gen.Elements(Activation.Tanh, Activation.Sigmoid, Activation.Relu, Activation.Identity)
-            from seed in Gen.Choose(0, 100000)
-            select (image, batch, c, hw, filters, stride, depth, inner, outer, seed);
         var counts = new ReferenceGradient.Counts();
-        PropertyCheck.ForAll(blocks, s =>
+        PropertyCheck.ForAll(ResidualBlockTests.RandomBlocks([Activation.Tanh, Activation.Sigmoid, Activation.Relu],
+            [Activation.Tanh, Activation.Sigmoid, Activation.Relu, Activation.Identity]), s =>
         {
-            var body = new List<LayerSpec>();
-            int[] input;
-            if (s.image)
-            {
-                input = [s.c, s.hw, s.hw];
-                body.Add(LayerSpec.Conv(s.filters, 3, stride: s.stride, pad: 1, init: WeightInit.GlorotNormal));
-                if (s.depth == 2) body.AddRange([new ActivationSpec(s.inner), LayerSpec.Conv(s.filters, 3, pad: 1, init: WeightInit.GlorotNormal)]);
-            }
-            else
-            {
-                input = [s.c * s.hw];
-                body.Add(LayerSpec.Dense(s.filters * s.hw, WeightInit.GlorotNormal));
-                if (s.depth == 2) body.AddRange([new ActivationSpec(s.inner), LayerSpec.Dense(s.c * s.hw, WeightInit.GlorotNormal)]);
-            }
             using var backend = new CpuBackend();
-            var block = new ResidualSpec(body, s.outer).Build(new LayerBuildContext(backend, input, 0, (ulong)s.seed, []));
-            foreach (var p in block.Parameters.Where(p => p.Role == ParameterRole.Bias))
-                backend.SampleGaussian(new RandomStream((ulong)s.seed, 3), 0, 0f, 0.5f, p.Value);
-            counts += ReferenceGradient.CheckLayer(backend, block, s.batch, input, (ulong)s.seed);
+            counts += ReferenceGradient.CheckLayer(backend, s.Build(backend), s.Batch, s.Input, (ulong)s.Seed);
         }, maxTests: 30);
         counts.AssertFewSkipped("residual", 0.02);
     }
