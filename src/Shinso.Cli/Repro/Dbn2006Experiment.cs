@@ -37,14 +37,15 @@ internal sealed class Dbn2006Experiment : Experiment
     {
         var data = ExperimentData.Load(context);
         var preset = BoltzmannPresets.FindDbn("dbn-mnist")!;
-        int greedyEpochs = context.Quick ? 1 : preset.Greedy.LayerEpochs, upDownEpochs = context.Quick ? 1 : preset.UpDownEpochs;
+        int greedyEpochs = context.Quick ? 1 : preset.Greedy.LayerEpochs, topEpochs = context.Quick ? 1 : preset.Greedy.TopEpochs;
+        int upDownEpochs = context.Quick ? 1 : preset.UpDownEpochs;
         int backpropEpochs = context.Quick ? 1 : preset.Backprop.Training.Epochs, steps = context.Quick ? 20 : 500;
         ulong seed = context.Seed;
         preset = preset with
         {
             Greedy = preset.Greedy with
             {
-                LayerEpochs = greedyEpochs, TopEpochs = greedyEpochs,
+                LayerEpochs = greedyEpochs, TopEpochs = topEpochs,
                 Layer = preset.Greedy.Layer with { Seed = seed }, Top = preset.Greedy.Top with { Seed = seed },
             },
             UpDown = preset.UpDown with { Seed = seed },
@@ -62,18 +63,20 @@ internal sealed class Dbn2006Experiment : Experiment
         double greedy = summary["greedy_accuracy"]!.GetValue<double>(), upDown = summary["updown_accuracy"]!.GetValue<double>();
         double backprop = summary["accuracy"]!.GetValue<double>();
         static string P(double x) => x.ToString("P2", CultureInfo.InvariantCulture);
+        static string F(float x) => x.ToString(CultureInfo.InvariantCulture);
         static string Ours(double accuracy) => $"{P(accuracy)} test accuracy ({P(1 - accuracy)} error)";
         string scale = $"{summary["train_samples"]!.GetValue<int>():N0} training / {summary["test_samples"]!.GetValue<int>():N0} test images, seed {context.Seed}";
         var report = new ExperimentReport(this);
         report.Rows.Add(new ReportRow("greedy layer-wise learning alone gives a working classifier",
             "not reported as a figure (the paper reports the fine-tuned model)", "MNIST, each layer learned greedily by contrastive divergence",
-            Ours(greedy), $"{greedyEpochs} CD epoch{(greedyEpochs == 1 ? "" : "s")} per layer (CD-10 for the top RBM with its labels), the label read by the top RBM's free energy; {scale}"));
+            Ours(greedy), $"{greedyEpochs} CD-{preset.Greedy.Layer.GibbsSteps} epoch{(greedyEpochs == 1 ? "" : "s")} per layer, {topEpochs} of CD-{preset.Greedy.Top.GibbsSteps} for the top RBM with its labels, the label read by the top RBM's free energy; {scale}"));
         report.Rows.Add(new ReportRow("the up-down (contrastive wake-sleep) algorithm improves the generative model's classification",
             "1.25 % test error", "MNIST, 784-500-500-2000 with 10 labels, greedy learning then up-down fine-tuning",
-            Ours(upDown), $"{upDownEpochs} up-down epoch{(upDownEpochs == 1 ? "" : "s")} (lr 0.01, 10 top-level Gibbs steps); {scale}"));
+            Ours(upDown), $"{upDownEpochs} up-down epoch{(upDownEpochs == 1 ? "" : "s")} (lr {F(preset.UpDown.LearningRate)}, {preset.UpDown.TopGibbsSteps} top-level Gibbs steps); {scale}"));
         report.Rows.Add(new ReportRow("backprop through the pretrained recognition weights gives the best classifier",
             "1.2 % test error (Hinton & Salakhutdinov 2006)", "MNIST, the pretrained 784-500-500-2000 net with a 10-way softmax, fine-tuned by backprop",
-            Ours(backprop), $"{backpropEpochs} epoch{(backpropEpochs == 1 ? "" : "s")} of momentum SGD (lr 0.1, 0.9) with dropout 0.3 on the hidden units, the output layer started from the top RBM's label weights; {scale}"));
+            Ours(backprop), $"{backpropEpochs} epoch{(backpropEpochs == 1 ? "" : "s")} of {preset.Backprop.Optimizer.Name} (lr {F(preset.Backprop.Optimizer.LearningRate)}) with dropout {F(preset.BackpropDropout)} on the hidden units" +
+                            (preset.OutputFromLabels ? ", the output layer started from the top RBM's label weights" : "") + $"; {scale}"));
         string agreement = quality.LabelAgreement is { } a ? P(a) : "—";
         report.Rows.Add(new ReportRow("clamping a label and running the top-level Gibbs chain generates images of that class",
             "images of every digit class (Figure 8)", "MNIST, a label clamped, alternating Gibbs sampling in the top-level associative memory",

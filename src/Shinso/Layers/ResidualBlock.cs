@@ -18,7 +18,6 @@ public sealed class ResidualBlock : ILayer
     private readonly IBackend _backend;
     private readonly ILayer[] _body;
     private readonly ILayer? _projection;
-    private readonly ILayer? _activation;
     private readonly BatchBuffer _sum;
     private readonly BatchBuffer _inputGradient;
     private Tensor? _input;
@@ -32,7 +31,7 @@ public sealed class ResidualBlock : ILayer
         _backend = backend;
         _body = [.. body];
         _projection = projection;
-        _activation = OutputActivation = activation;
+        OutputActivation = activation;
         _sum = new BatchBuffer(backend);
         _inputGradient = new BatchBuffer(backend);
         var parameters = new List<Parameter>();
@@ -74,14 +73,14 @@ public sealed class ResidualBlock : ILayer
         var sum = _sum.Get(h.Rows, h.Shape[1..]);
         _backend.Copy(h, sum);
         _backend.Axpy(1f, shortcut, sum);
-        return _activation?.Forward(sum, context) ?? sum;
+        return OutputActivation?.Forward(sum, context) ?? sum;
     }
 
     /// <inheritdoc />
     public Tensor? Backward(Tensor outputGradient, bool needInputGradient)
     {
         var x = _input ?? throw new InvalidOperationException("Backward called before Forward.");
-        var sumGradient = _activation is null ? outputGradient : _activation.Backward(outputGradient, needInputGradient: true)!;
+        var sumGradient = OutputActivation is null ? outputGradient : OutputActivation.Backward(outputGradient, needInputGradient: true)!;
         Tensor? body = sumGradient;
         for (int j = _body.Length - 1; j >= 0 && body is not null; j--) body = _body[j].Backward(body, needInputGradient: j > 0 || needInputGradient);
         var shortcut = _projection is null ? sumGradient : _projection.Backward(sumGradient, needInputGradient);
@@ -92,7 +91,8 @@ public sealed class ResidualBlock : ILayer
     public Tensor InputGradient(Tensor outputGradient)
     {
         var x = _input ?? throw new InvalidOperationException("InputGradient called before Forward.");
-        var sumGradient = _activation?.InputGradient(outputGradient) ?? outputGradient;
+        // InputGradient is the interface's default member, reached through ILayer.
+        var sumGradient = ((ILayer?)OutputActivation)?.InputGradient(outputGradient) ?? outputGradient;
         var body = sumGradient;
         for (int j = _body.Length - 1; j >= 0; j--) body = _body[j].InputGradient(body);
         return Add(x, body, _projection?.InputGradient(sumGradient) ?? sumGradient);
@@ -118,7 +118,7 @@ public sealed class ResidualBlock : ILayer
             shape = _body[j].OutputShape(shape);
         }
         string shortcut = _projection?.WriteInference(graph, input, inputShape, $"{name}_projection") ?? input;
-        string sum = graph.Node("Add", _activation is null ? name : name + "_sum", [h, shortcut]);
-        return _activation?.WriteInference(graph, sum, shape, name) ?? sum;
+        string sum = graph.Node("Add", OutputActivation is null ? name : name + "_sum", [h, shortcut]);
+        return OutputActivation?.WriteInference(graph, sum, shape, name) ?? sum;
     }
 }

@@ -12,23 +12,34 @@ internal static partial class BackendOperationTable
 
     private static IEnumerable<BackendOperation> ActivationsAndLosses =>
     [
+        // Every activation in every case, so none depends on the draw to be covered.
         new(nameof(IBackend.Activate), r =>
         {
             int n = Length(r);
-            var f = Activations[r.Next(Activations.Length)];
             var x = Values(r, n, -8, 8);
-            return new OperationCase($"{f} [{n}]") { Invoke = (b, t) => { b.Activate(f, t("x"), t("y")); return null; }, Relative = 4e-7, Absolute = 1e-7 }
-                .In("x", x, n).Out("y", Map(x, v => NaiveKernels.Activate(f, v)), n);
+            var @case = new OperationCase($"every activation [{n}]")
+            {
+                Invoke = (b, t) => { foreach (var f in Activations) b.Activate(f, t("x"), t($"y {f}")); return null; },
+                Relative = 4e-7, Absolute = 1e-7,
+            }.In("x", x, n);
+            foreach (var f in Activations) @case.Out($"y {f}", Map(x, v => NaiveKernels.Activate(f, v)), n);
+            return @case;
         }),
         new(nameof(IBackend.ActivationBackward), r =>
         {
             int n = Length(r);
-            var f = Activations[r.Next(Activations.Length)];
             var x = Values(r, n, -8, 8);
-            var y = Round(Map(x, v => NaiveKernels.Activate(f, v)));
             var dy = Values(r, n);
-            return new OperationCase($"{f} [{n}]") { Invoke = (b, t) => { b.ActivationBackward(f, t("x"), t("y"), t("dy"), t("dx")); return null; } }
-                .In("x", x, n).In("y", y, n).In("dy", dy, n).Out("dx", [.. x.Select((v, i) => NaiveKernels.Derivative(f, v, y[i], dy[i]))], n);
+            var @case = new OperationCase($"every activation [{n}]")
+            {
+                Invoke = (b, t) => { foreach (var f in Activations) b.ActivationBackward(f, t("x"), t($"y {f}"), t("dy"), t($"dx {f}")); return null; },
+            }.In("x", x, n).In("dy", dy, n);
+            foreach (var f in Activations)
+            {
+                var y = Round(Map(x, v => NaiveKernels.Activate(f, v)));
+                @case.In($"y {f}", y, n).Out($"dx {f}", [.. x.Select((v, i) => NaiveKernels.Derivative(f, v, y[i], dy[i]))], n);
+            }
+            return @case;
         }),
         new(nameof(IBackend.SoftmaxRows), r =>
         {

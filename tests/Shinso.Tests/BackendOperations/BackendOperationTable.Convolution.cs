@@ -100,6 +100,8 @@ internal static partial class BackendOperationTable
         return scale;
     }
 
+    private static readonly float[] LpExponents = [1f, 2f, 3f, 2.5f];
+
     private static PoolingGeometry RandomWindowedPooling(System.Random r)
     {
         // Every window must hold at least one real input.
@@ -139,7 +141,8 @@ internal static partial class BackendOperationTable
             }
             .In("x", x, n, g.ImageLength).In("w", w, filters, g.ColumnRows).In("dy", dy, n, filters * g.ColumnCount)
             .Out("dw", Widen(dw), filters, g.ColumnRows).Out("db", Widen(db), filters);
-            return input ? @case.Out("dx", Widen(dx), n, g.ImageLength) : @case;
+            // dx sums F*KH*KW terms per element, far fewer than the weight gradient's N*OH*OW.
+            return input ? @case.Out("dx", Widen(dx), n, g.ImageLength).WithAbsolute("dx", 2e-6 * filters * g.KernelHeight * g.KernelWidth) : @case;
         }),
         new(nameof(IBackend.Im2Col), r =>
         {
@@ -280,38 +283,49 @@ internal static partial class BackendOperationTable
             return new OperationCase($"{n} images {g} count_include_pad {includePad}") { Invoke = (b, t) => { b.AvgPoolBackward(t("dy"), g, includePad, t("dx")); return null; } }
                 .In("dy", dy, n, g.Channels * outputs).Out("dx", dx, n, g.Channels * plane);
         }),
+        // Every exponent in every case: p = 1 (|x|), 2, 3 and a fractional one.
         new(nameof(IBackend.LpPoolForward), r =>
         {
             int n = Between(r, 1, 3);
             var g = RandomWindowedPooling(r);
-            float p = new[] { 1f, 2f, 3f, 2.5f }[r.Next(4)];
             var x = Values(r, n * g.InputLength);
-            return new OperationCase($"{n} images {g} p {p}") { Invoke = (b, t) => { b.LpPoolForward(t("x"), g, p, t("y")); return null; }, Relative = 1e-5 }
-                .In("x", x, n, g.InputLength).Out("y", NaiveConvolution.Pool(Widen(x), n, g, 2, p), n, g.Channels * g.OutputHeight * g.OutputWidth);
+            var @case = new OperationCase($"{n} images {g}, p = {string.Join(", ", LpExponents)}")
+            {
+                Invoke = (b, t) => { foreach (float p in LpExponents) b.LpPoolForward(t("x"), g, p, t($"y {p}")); return null; }, Relative = 1e-5,
+            }.In("x", x, n, g.InputLength);
+            foreach (float p in LpExponents) @case.Out($"y {p}", NaiveConvolution.Pool(Widen(x), n, g, 2, p), n, g.Channels * g.OutputHeight * g.OutputWidth);
+            return @case;
         }),
         new(nameof(IBackend.LpPoolBackward), r =>
         {
             int n = Between(r, 1, 3);
             var g = RandomWindowedPooling(r);
-            float p = new[] { 1f, 2f, 3f, 2.5f }[r.Next(4)];
             int planes = n * g.Channels, plane = g.Height * g.Width, outputs = g.OutputHeight * g.OutputWidth;
             var x = Values(r, planes * plane);
-            var y = Round(NaiveConvolution.Pool(Widen(x), n, g, 2, p));
             var dy = Values(r, planes * outputs);
-            var dx = new double[planes * plane];
-            for (int q = 0; q < planes; q++)
-                foreach (var (output, inputs, _) in Windows(g))
-                {
-                    double yo = y[q * outputs + output];
-                    if (yo == 0) continue;
-                    foreach (int i in inputs)
+            var @case = new OperationCase($"{n} images {g}, p = {string.Join(", ", LpExponents)}")
+            {
+                Invoke = (b, t) => { foreach (float p in LpExponents) b.LpPoolBackward(t("x"), t($"y {p}"), t("dy"), g, p, t($"dx {p}")); return null; },
+                Relative = 1e-5, Absolute = 1e-6,
+            }.In("x", x, n, g.InputLength).In("dy", dy, n, g.Channels * outputs);
+            foreach (float p in LpExponents)
+            {
+                var y = Round(NaiveConvolution.Pool(Widen(x), n, g, 2, p));
+                var dx = new double[planes * plane];
+                for (int q = 0; q < planes; q++)
+                    foreach (var (output, inputs, _) in Windows(g))
                     {
-                        double v = x[q * plane + i];
-                        dx[q * plane + i] += dy[q * outputs + output] * Math.Pow(Math.Abs(v), p - 1) * Math.Sign(v) / Math.Pow(yo, p - 1);
+                        double yo = y[q * outputs + output];
+                        if (yo == 0) continue;
+                        foreach (int i in inputs)
+                        {
+                            double v = x[q * plane + i];
+                            dx[q * plane + i] += dy[q * outputs + output] * Math.Pow(Math.Abs(v), p - 1) * Math.Sign(v) / Math.Pow(yo, p - 1);
+                        }
                     }
-                }
-            return new OperationCase($"{n} images {g} p {p}") { Invoke = (b, t) => { b.LpPoolBackward(t("x"), t("y"), t("dy"), g, p, t("dx")); return null; }, Relative = 1e-5, Absolute = 1e-6 }
-                .In("x", x, n, g.InputLength).In("y", y, n, g.Channels * outputs).In("dy", dy, n, g.Channels * outputs).Out("dx", dx, n, g.InputLength);
+                @case.In($"y {p}", y, n, g.Channels * outputs).Out($"dx {p}", dx, n, g.InputLength);
+            }
+            return @case;
         }),
         new(nameof(IBackend.LrnForward), r =>
         {

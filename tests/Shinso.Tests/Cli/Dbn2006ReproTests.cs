@@ -13,7 +13,7 @@ public sealed class Dbn2006ReproTests : IDisposable
     }
 
     [Fact]
-    public void The_quick_experiment_reports_three_classifiers_and_label_clamped_samples()
+    public void The_quick_experiment_reports_three_classifiers_and_a_grid_of_label_clamped_samples()
     {
         var (code, stdout, stderr) = CliTests.Shinso("repro", "dbn-2006", "--quick", "--out", _dir, "--threads", "2", "--json");
         Assert.True(code == 0, stderr);
@@ -27,8 +27,7 @@ public sealed class Dbn2006ReproTests : IDisposable
         foreach (var key in new[] { "greedy_accuracy", "updown_accuracy", "backprop_accuracy" })
             Assert.InRange((double)figures[key]!, 0.45, 1.0);
         Assert.Equal(100, (int)figures["samples"]!);
-        Assert.InRange((double)figures["samples_blank_fraction"]!, 0, 1);
-        Assert.InRange((double)figures["samples_label_agreement"]!, 0, 1);
+        Assert.NotNull(figures["samples_label_agreement"]);
         Assert.Equal(10000, (int)figures["train_samples"]!);
         // The grid the report shows: ten 28x28 images per class with one-pixel borders, and the run's models beside it.
         var png = File.ReadAllBytes(Path.Combine(_dir, "samples.png"));

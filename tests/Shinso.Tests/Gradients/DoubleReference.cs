@@ -11,7 +11,9 @@ namespace Shinso.Tests.Gradients;
 /// Every layer kind's forward pass, and every loss, evaluated in double precision from its definition (the naive twins),
 /// on the float values a layer holds widened exactly to double. The gradient checks difference these functions, so the
 /// reference gradient carries no float32 rounding. Parameters are looked up by identity, so a weight two layers share
-/// (a tied decoder's) is one array that both uses read.
+/// (a tied decoder's) is one array that both uses read. A stochastic layer's mask or noise is read from the float layer's
+/// own draw for the step, so its check shows that backward matches forward for that draw; the draws themselves are
+/// checked against their Philox twins elsewhere (the harness's sampling entries, the denoising test).
 /// </summary>
 internal sealed class DoubleReference(IBackend backend, ForwardContext context)
 {
@@ -54,7 +56,13 @@ internal sealed class DoubleReference(IBackend backend, ForwardContext context)
             case TiledConv2d t:
                 return NaiveConvolution.TiledConvolve(x, batch, t.Geometry, Values(t.Weight), Values(t.Bias), t.Filters);
             case Pool2d p:
-                return NaiveConvolution.Pool(x, batch, p.Geometry, p.PoolingKind switch { PoolingKind.Max => 0, PoolingKind.Average => 1, _ => 2 }, p.P);
+                return NaiveConvolution.Pool(x, batch, p.Geometry, p.PoolingKind switch
+                {
+                    PoolingKind.Max => 0,
+                    PoolingKind.Average => 1,
+                    PoolingKind.Lp => 2,
+                    _ => throw new NotSupportedException($"{p.PoolingKind} pooling has no double-precision twin in {nameof(DoubleReference)}."),
+                }, p.P);
             case ProbabilisticMaxPool p:
                 return NaiveKernels.ProbabilisticPooling(x, batch * p.Channels, p.Height, p.Width, p.Block).Pool;
             case LocalResponseNormalization l:

@@ -295,8 +295,9 @@ public sealed class LayerGradientTests
     internal static void CheckKindInsideANet(IBackend backend, string kind)
     {
         var net = new FeedForwardNet(backend, LayerKindRegistryTests.NetAround(LayerKinds.Find(kind)!.Example), seed: 5);
+        int k = 0;
         foreach (var p in net.Parameters.Where(p => p.Role == ParameterRole.Bias))
-            backend.SampleGaussian(new RandomStream(5, 9), 0, 0f, 0.3f, p.Value);
+            backend.SampleGaussian(new RandomStream(5, 9).Derive("bias", k++), 0, 0f, 0.3f, p.Value);
         var x = backend.Allocate(3, net.Spec.InputLength);
         backend.SampleGaussian(new RandomStream(5, 10), 0, 0f, 1f, x);
         var targets = backend.Allocate(3, 3);

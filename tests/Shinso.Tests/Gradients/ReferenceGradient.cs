@@ -92,7 +92,11 @@ internal static class ReferenceGradient
                 compared++;
             }
         }
-        return new Counts(compared, skipped);
+        var counts = new Counts(compared, skipped);
+        // However the caller bounds its own kinks, a check that skipped most of its points checked nothing.
+        Assert.True(compared > 0, $"{gradients[0].What}: no point compared");
+        counts.AssertFewSkipped(gradients[0].What);
+        return counts;
     }
 
     /// <summary>

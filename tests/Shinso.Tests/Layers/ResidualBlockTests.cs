@@ -37,8 +37,9 @@ public sealed class ResidualBlockTests
                 if (Depth == 2) body.AddRange([new ActivationSpec(Inner), LayerSpec.Dense(Channels * Side, WeightInit.GlorotNormal)]);
             }
             var block = ResidualBlockTests.Build(backend, new ResidualSpec(body, Outer), Input, (ulong)Seed);
+            int k = 0;
             foreach (var p in block.Parameters.Where(p => p.Role == ParameterRole.Bias))
-                backend.SampleGaussian(new RandomStream((ulong)Seed, 3), 0, 0f, 0.5f, p.Value);
+                backend.SampleGaussian(new RandomStream((ulong)Seed, 3).Derive("bias", k++), 0, 0f, 0.5f, p.Value);
             return block;
         }
     }

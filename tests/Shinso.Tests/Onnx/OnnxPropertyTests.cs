@@ -129,18 +129,22 @@ public sealed class OnnxPropertyTests : IDisposable
         _parity.ExportAndCompare(net, c.Options, c.Batch, c.Seed, "property", allowNaN: true, measureConditioning: true);
         if (!Array.TrueForAll(_parity.LastOutputs, float.IsFinite)) _degenerateCases++;
         if (_parity.LastIllConditioned) _illConditionedCases++;
+        if (_parity.LastImportWidened) _importWidenedCases++;
     }
 
-    private int _degenerateCases, _illConditionedCases;
+    private int _degenerateCases, _illConditionedCases, _importWidenedCases;
 
-    /// <summary>Runs <paramref name="cases"/> and bounds how many had non-finite outputs or needed the conditioning bound:
-    /// NaN agrees with NaN, so a run of mostly degenerate cases would compare next to nothing.</summary>
+    /// <summary>Runs <paramref name="cases"/> and bounds how many had non-finite outputs or needed a conditioning bound:
+    /// NaN agrees with NaN, and a widened bound compares less, so a run of mostly such cases would test next to nothing.</summary>
     private void AgreesOnMostlyFiniteCases(FsCheck.Gen<Case> cases, int count)
     {
-        _degenerateCases = _illConditionedCases = 0;
+        _degenerateCases = _illConditionedCases = _importWidenedCases = 0;
         PropertyCheck.ForAll(cases, Agrees, maxTests: count);
         Assert.True(_degenerateCases <= count / 10, $"{_degenerateCases} of {count} cases had non-finite outputs");
-        Assert.True(_illConditionedCases <= count / 5, $"{_illConditionedCases} of {count} cases were too ill-conditioned for the fixed bounds");
+        Assert.True(_illConditionedCases <= count / 10, $"{_illConditionedCases} of {count} cases were too ill-conditioned for the fixed bounds");
+        // The import check's 1e-6 is about 8 ulp: a third of random nets move more than a quarter of that under a 4-ulp input
+        // change (5-15 of 50 over seven seeds), so this bound is looser; most cases still meet the fixed one.
+        Assert.True(_importWidenedCases <= 2 * count / 5, $"{_importWidenedCases} of {count} cases needed a wider bound against their own import");
     }
 
     [Fact]
