@@ -306,8 +306,8 @@ public sealed class LayerGradientTests
         counts.AssertFewSkipped(kind, 0.05);
     }
 
-    /// <summary>A dense layer whose weight gradient is 0.1 % too large: the mutation the check exists to catch.</summary>
-    private sealed class OffByATenthOfAPercent(Dense inner) : ILayer
+    /// <summary>A dense layer with one of its gradients 0.1 % too large: the mutations the check exists to catch.</summary>
+    private sealed class OffByATenthOfAPercent(Dense inner, string which) : ILayer
     {
         public string Kind => inner.Kind;
         public IReadOnlyList<Parameter> Parameters => inner.Parameters;
@@ -316,20 +316,23 @@ public sealed class LayerGradientTests
         public Tensor? Backward(Tensor outputGradient, bool needInputGradient)
         {
             var dx = inner.Backward(outputGradient, needInputGradient);
-            var g = inner.Weight.Gradient.Span;
+            var g = which switch { "dx" => dx!.Span, "weight" => inner.Weight.Gradient.Span, _ => inner.Bias.Gradient.Span };
             for (int i = 0; i < g.Length; i++) g[i] *= 1.001f;
             return dx;
         }
         public string WriteInference(IInferenceGraph graph, string input, IReadOnlyList<int> inputShape, string name) => throw new NotSupportedException();
     }
 
-    [Fact]
-    public void A_gradient_off_by_a_tenth_of_a_percent_fails_the_check()
+    [Theory]
+    [InlineData("dx", "dense d/dx")]
+    [InlineData("weight", "dense.weight")]
+    [InlineData("bias", "dense.bias")]
+    public void A_gradient_off_by_a_tenth_of_a_percent_fails_the_check(string which, string named)
     {
         using var backend = new CpuBackend();
         var dense = RandomDense(backend, 6, 4, 11);
         ReferenceGradient.CheckLayer(backend, dense, 3, [6], 11);
-        var e = Assert.ThrowsAny<XunitException>(() => ReferenceGradient.CheckLayer(backend, new OffByATenthOfAPercent(dense), 3, [6], 11, definedBy: dense));
-        Assert.Contains("dense.weight", e.Message);
+        var e = Assert.ThrowsAny<XunitException>(() => ReferenceGradient.CheckLayer(backend, new OffByATenthOfAPercent(dense, which), 3, [6], 11, definedBy: dense));
+        Assert.Contains(named, e.Message);
     }
 }
