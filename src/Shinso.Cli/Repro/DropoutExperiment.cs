@@ -20,7 +20,7 @@ internal sealed class DropoutExperiment : Experiment
 
     public override string Claim => "dropout lowers a fully connected net's test error, and a max-norm constraint on the incoming weights lowers it further";
 
-    public override string ExpectedTime => "6 min (quick: 20 s)";
+    public override string ExpectedTime => "4 min (quick: 20 s)";
 
     public override string QuickVersion => "the embedded subset and 2 epochs per net instead of 20";
 
