@@ -64,6 +64,7 @@ internal sealed class DbmExperiment : Experiment
         {
             Epochs = quick ? 1 : rbmPreset.Epochs,
             AisRuns = run.AisRuns,
+            BinarizeThreshold = run.BinarizeThreshold,
             Options = rbmPreset.Options with { Seed = context.Seed },
         };
         var rbm = BoltzmannRuns.TrainRbm("dbm-rbm-baseline", rbmPreset, context.Backend, data, Path.Combine(context.OutDirectory, "rbm"));

@@ -70,7 +70,7 @@ internal sealed class NoiseRobustnessExperiment : Experiment
                 var onePass = margins.MisclassificationProbabilities(sigmas[s]);
                 onePassTotal += clock.Elapsed.TotalSeconds;
                 clock.Restart();
-                var monteCarlo = MonteCarloRobustness.Run(net, tested, NoiseDistribution.Gaussian, (float)sigmas[s], copies, root.Derive(presetName).Derive("sigma", s));
+                var monteCarlo = MonteCarloRobustness.Run(net, tested, NoiseDistribution.Gaussian, (float)sigmas[s], copies, root.Derive(presetName).Derive("sigma-" + sigmas[s].ToString("R", CultureInfo.InvariantCulture)));
                 double monteCarloSeconds = clock.Elapsed.TotalSeconds;
                 monteCarloTotal += monteCarloSeconds;
                 double onePassRate = onePass.Average();
@@ -107,7 +107,7 @@ internal sealed class NoiseRobustnessExperiment : Experiment
                          "so every level comes from one linearisation; it is exact for a linear classifier and drifts from the Monte Carlo rate as sigma grows, " +
                          "the max-pooling CNN first (noise raises the maximum of a flat pool window, which the linearisation does not see). " +
                          "The paper's column is its claim in words: its figures are for its own MNIST nets, not quoted here.");
-        report.Notes.Add("No recipe was tuned for this experiment: each net is its preset's, trained for fewer epochs; the Monte Carlo streams are named (robustness-monte-carlo / net / sigma).");
+        report.Notes.Add("No recipe was tuned for this experiment: each net is its preset's, trained for fewer epochs; the Monte Carlo streams are named (robustness-monte-carlo / net / sigma-VALUE), so a level draws the same noise in the quick and the full run.");
         return report;
     }
 

@@ -9,7 +9,7 @@ namespace Shinso.Cli.Repro;
 
 /// <summary>
 /// Every optimizer on Schaul et al.'s kind of unit tests (<see cref="OptimizerTestFunction"/>: bowl, cliff, plateau, saddle), with
-/// exact and with noisy gradients and four step sizes each, then every optimizer at its paper's defaults on one net, with the
+/// exact and with noisy gradients and four step sizes each, then every optimizer at its default settings on one net, with the
 /// loss curves as plots.
 /// </summary>
 internal sealed class OptimizersExperiment : Experiment
@@ -34,8 +34,8 @@ internal sealed class OptimizersExperiment : Experiment
 
     public override string Dataset => "the four test functions; Fashion-MNIST for the net (Debian's dataset-fashion-mnist if installed, else the embedded subset; --quick: the subset)";
 
-    public override string Claim => "small prototype functions separate optimizers by the landscape feature they handle (an ill-conditioned bowl, a cliff, a plateau, a saddle), " +
-                                    "where one net's loss curve cannot; saddle points slow first-order methods";
+    public override string Claim => "small prototype functions show which landscape feature (an ill-conditioned bowl, a cliff, a plateau, a saddle) each optimizer handles " +
+                                    "and how robust it is to its step size; saddle points slow first-order methods";
 
     public override string ExpectedTime => "2 min (quick: 15 s)";
 
@@ -62,7 +62,7 @@ internal sealed class OptimizersExperiment : Experiment
                     {
                         var config = defaults with { LearningRate = defaults.LearningRate * multiplier };
                         var curve = OptimizerTestRun.Run(context.Backend, config.Create(), function, steps, noise, noiseStream);
-                        if (curve[^1] < Solved) solved++;
+                        if (SolvedFrom(curve) >= 0) solved++;
                         if (bestCurve is null || Final(curve) < Final(bestCurve))
                         {
                             bestCurve = curve;
@@ -73,7 +73,7 @@ internal sealed class OptimizersExperiment : Experiment
                 }
                 string condition = noise > 0 ? $"gradient noise N(0, {noise.ToString(CultureInfo.InvariantCulture)}^2)" : "exact gradients";
                 string key = $"{function.Name}_{(noise > 0 ? "noisy" : "exact")}";
-                report.Rows.Add(new ReportRow($"{function.Name}, {condition}: f - f* after {steps} steps at each optimizer's best step size, the step it first fell below {Number(Solved)}, and how many of the 4 step sizes got there",
+                report.Rows.Add(new ReportRow($"{function.Name}, {condition}: f - f* after {steps} steps at each optimizer's best step size, the step from which it stayed below {Number(Solved)} (solved), and how many of the 4 step sizes solved it",
                     PaperFigure(function.Name), PaperSetting(function.Name),
                     string.Join("; ", best.Select(b => $"{b.Optimizer} {Number(b.Curve[^1])}{SolvedAt(b.Curve)} (lr {Number(b.Rate)}, {b.SolvedSettings}/4)")),
                     $"{function.Description}; {steps} steps; solved: f - f* < {Number(Solved)}; step sizes: each optimizer's default times 0.1, 1, 10, 100"));
@@ -82,7 +82,7 @@ internal sealed class OptimizersExperiment : Experiment
                     report.Figures[$"{key}_{b.Optimizer}_final_excess"] = double.IsFinite(b.Curve[^1]) ? b.Curve[^1] : null;
                     report.Figures[$"{key}_{b.Optimizer}_learning_rate"] = b.Rate;
                     report.Figures[$"{key}_{b.Optimizer}_solved_settings"] = b.SolvedSettings;
-                    int at = Array.FindIndex(b.Curve, e => e < Solved);
+                    int at = SolvedFrom(b.Curve);
                     report.Figures[$"{key}_{b.Optimizer}_steps_to_solve"] = at < 0 ? null : at;
                 }
                 if (noise > 0)
@@ -91,15 +91,10 @@ internal sealed class OptimizersExperiment : Experiment
                     var plot = new ScatterPlot();
                     for (int k = 0; k < best.Count; k++)
                     {
+                        // A diverged run's infinite tail is left out; an exact zero plots at 1e-12.
                         var curve = best[k].Curve;
-                        var xs = new double[curve.Length];
-                        var ys = new double[curve.Length];
-                        for (int t = 0; t < curve.Length; t++)
-                        {
-                            xs[t] = t;
-                            ys[t] = Math.Log10(Math.Clamp(curve[t], 1e-12, 1e12));
-                        }
-                        plot.Points(xs, ys, Enumerable.Repeat(k, curve.Length).ToArray());
+                        var finite = Enumerable.Range(0, curve.Length).Where(t => double.IsFinite(curve[t])).ToArray();
+                        plot.Points([.. finite.Select(t => (double)t)], [.. finite.Select(t => Math.Log10(Math.Max(curve[t], 1e-12)))], [.. finite.Select(_ => k)]);
                     }
                     plot.Write(Path.Combine(context.OutDirectory, file));
                     report.Images.Add((file, $"{function.Name} with noisy gradients: log10(f - f*) (y) against steps (x) at each optimizer's best step size; " + Colours(best.Select(b => b.Optimizer))));
@@ -116,12 +111,20 @@ internal sealed class OptimizersExperiment : Experiment
         return report;
     }
 
-    /// <summary>" at step t" where the curve first fell below <see cref="Solved"/>, or nothing.</summary>
-    private static string SolvedAt(double[] curve)
+    /// <summary>
+    /// The step from which <paramref name="curve"/> stays below <see cref="Solved"/> to its end, or -1 when it ends above it
+    /// (a noisy run that dips below and climbs back has not solved the test).
+    /// </summary>
+    private static int SolvedFrom(double[] curve)
     {
-        int at = Array.FindIndex(curve, e => e < Solved);
-        return at < 0 ? "" : $" at step {at}";
+        if (!(curve[^1] < Solved)) return -1;
+        int t = curve.Length - 1;
+        while (t > 0 && curve[t - 1] < Solved) t--;
+        return t;
     }
+
+    /// <summary>" from step t" for a run that solved the test, or nothing.</summary>
+    private static string SolvedAt(double[] curve) => SolvedFrom(curve) is int t and >= 0 ? $" from step {t}" : "";
 
     /// <summary>Orders runs by their final excess, a diverged run last.</summary>
     private static double Final(double[] curve) => double.IsFinite(curve[^1]) ? curve[^1] : double.MaxValue;
@@ -129,16 +132,16 @@ internal sealed class OptimizersExperiment : Experiment
     private static string PaperFigure(string function) => function switch
     {
         "saddle" => "first-order methods stall near a saddle point until the escaping direction grows",
-        "cliff" => "a fixed step fit for the basin overshoots from the cliff; normalised steps do not",
-        "plateau" => "a vanishing gradient stalls a fixed step; adaptive steps grow on the plateau",
-        _ => "ill-conditioning limits the fixed step to the steep direction's curvature",
+        "cliff" => "a sudden change of slope: a step fit for the basin is wrong on the cliff's face",
+        "plateau" => "a vanishing gradient: a fixed step barely moves",
+        _ => "ill-conditioning: the steep direction's curvature limits a fixed step",
     };
 
     private static string PaperSetting(string function) => function == "saddle"
-        ? "Dauphin et al. 2014 (saddle points in high-dimensional losses); Schaul et al. 2014's prototypes"
-        : "Schaul et al. 2014, prototype unit tests with and without noise";
+        ? "Dauphin et al. 2014 (saddle points in high-dimensional losses); a prototype in Schaul et al. 2014's manner"
+        : "the landscape feature the prototype isolates, after Schaul et al. 2014 (with and without noise)";
 
-    /// <summary>Every optimizer at its defaults on one net: the training loss against updates, the test accuracy at the end.</summary>
+    /// <summary>Every optimizer at its default settings on one net: the training loss against updates, the test accuracy at the end.</summary>
     private static void AddNetRow(ExperimentReport report, ExperimentContext context)
     {
         var data = ExperimentData.Load(context);
@@ -168,6 +171,7 @@ internal sealed class OptimizersExperiment : Experiment
                 if (++updates % every == 0) curve.Add((updates, Trainer.Evaluate(net, probe).Loss));
             };
             trainer.Fit(train);
+            if (curve[^1].Item1 != updates) curve.Add((updates, Trainer.Evaluate(net, probe).Loss));
             results.Add((name, config.LearningRate, curve, Trainer.Evaluate(net, test).Accuracy ?? double.NaN));
         }
         var plot = new ScatterPlot();
@@ -180,8 +184,8 @@ internal sealed class OptimizersExperiment : Experiment
         plot.Write(Path.Combine(context.OutDirectory, netPlot));
         report.Images.Add((netPlot, $"the 784-800-800-10 net: cross-entropy on {probe.Count:N0} training images (y) against updates (x), every optimizer at its defaults; " +
                                     Colours(results.Select(r => r.Optimizer))));
-        report.Rows.Add(new ReportRow($"one net: training cross-entropy after {epochs} epoch(s) and test accuracy, every optimizer at its paper's defaults",
-            "the unit tests' differences need not show on a real loss", "Schaul et al. 2014 compare their prototypes with real nets",
+        report.Rows.Add(new ReportRow($"one net: training cross-entropy after {epochs} epoch(s) and test accuracy, every optimizer at its default step size",
+            "-", "no paper figure: one real loss beside the prototypes",
             string.Join("; ", results.Select(r => $"{r.Optimizer} {Number(r.Curve[^1].Loss)} ({(r.Accuracy * 100).ToString("F2", CultureInfo.InvariantCulture)} %)")),
             $"784-800-800-10 ReLU (the mlp-dropout net without dropout), batch {training.BatchSize}, {epochs} epoch(s), seed {context.Seed}, default step sizes " +
             string.Join(", ", results.Select(r => $"{r.Optimizer} {Number(r.Rate)}")) + $"; {data.Description}"));

@@ -29,8 +29,8 @@ public abstract class OptimizerTestFunction
     public static IReadOnlyList<OptimizerTestFunction> All { get; } = [new Bowl(), new Cliff(), new Plateau(), new Saddle()];
 
     /// <summary>
-    /// An ill-conditioned quadratic bowl, <c>(2 x^2 + 30 y^2) / 2</c> from (2, 2): curvatures 2 and 30 (neither the inverse of a
-    /// power of ten, so no step size of a decade grid is a Newton step that lands on the minimum by coincidence).
+    /// An ill-conditioned quadratic bowl, <c>(2 x^2 + 30 y^2) / 2</c> from (2, 2): curvatures 2 and 30, so that plain gradient
+    /// descent's decade of step sizes holds no Newton step for the steep axis, which would land on the minimum in one step.
     /// </summary>
     private sealed class Bowl : OptimizerTestFunction
     {

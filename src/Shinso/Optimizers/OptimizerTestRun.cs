@@ -59,7 +59,6 @@ public static class OptimizerTestRun
                 backend.Download(noiseTensor, noiseValues);
             }
             for (int i = 0; i < d; i++) gradientFloats[i] = (float)gradient[i] + (noise > 0 ? noiseValues[i] : 0f);
-            point.BeginPass();
             backend.Upload(gradientFloats, point.Gradient);
             optimizer.Step(parameters, 0);
         }

@@ -57,4 +57,38 @@ public sealed class DbnRunTests : IDisposable
             new DbnRunOptions { Resume = new DbnResume(new ResumeOverrides(), null, null, null) }));
         Assert.StartsWith("resume:", e.Message);
     }
+    [Fact]
+    public void A_run_cut_off_inside_greedy_stages_resumes_each_from_its_last_epoch_and_ends_as_an_uninterrupted_one()
+    {
+        var (train, test) = FashionMnist.Load(TestData.EmbeddedSubset, 400, 100);
+        using var backend = new CpuBackend(new CpuKernelOptions(SimdPath.Auto, Threads: 1));
+        var preset = Small(0, 1);
+        preset = preset with { Greedy = preset.Greedy with { LayerEpochs = 3, TopEpochs = 2 } };
+        string whole = _dir.File("whole"), cut = _dir.File("cut");
+        DbnRun.Run("small", preset, backend, train, test, whole);
+
+        // Each cut stops the run as its progress line for that epoch is printed: the epoch has trained but not been saved.
+        var cuts = new[] { "greedy layer 0: epoch   2/3", "greedy layer 1: epoch   3/3", "greedy top: epoch   2/2" };
+        var lines = new List<string>();
+        for (int k = 0; k <= cuts.Length; k++)
+        {
+            lines.Clear();
+            void Progress(string line)
+            {
+                lines.Add(line);
+                if (k < cuts.Length && line.StartsWith(cuts[k], StringComparison.Ordinal)) throw new OperationCanceledException(cuts[k]);
+            }
+            var options = new DbnRunOptions { Resume = k == 0 ? null : new DbnResume(new ResumeOverrides(), null, null, null), Progress = Progress };
+            if (k < cuts.Length) Assert.Throws<OperationCanceledException>(() => DbnRun.Run("small", preset, backend, train, test, cut, options));
+            else DbnRun.Run("small", preset, backend, train, test, cut, options);
+            if (k == 0) continue;
+            // The resumed stage starts at the epoch the cut lost, not at its first.
+            string resumed = cuts[k - 1][..cuts[k - 1].IndexOf("epoch", StringComparison.Ordinal)];
+            var epochs = lines.Where(l => l.StartsWith(resumed, StringComparison.Ordinal)).ToList();
+            Assert.StartsWith(cuts[k - 1], epochs[0]);
+        }
+        Assert.False(File.Exists(Path.Combine(cut, "greedy-stage.shinso")), "the finished greedy phase left its stage file behind");
+        foreach (string file in new[] { "dbn.shinso", "model.shinso" })
+            IO.ModelFileAssert.SameTensors(Path.Combine(whole, file), Path.Combine(cut, file), file);
+    }
 }

@@ -94,7 +94,8 @@ public class OptimizerTestFunctionTests
         {
             double x = x0 * Math.Pow(1 - 2 * lr, t), y = y0 * Math.Pow(1 - 30 * lr, t);
             double expected = 0.5 * (2 * x * x + 30 * y * y);
-            Assert.True(Math.Abs(curve[t] - expected) <= 1e-5 * expected + 1e-12, $"step {t}: {curve[t]:R} against {expected:R}");
+            // The point moves in float32: 60 steps of rounding stay well inside 1e-4.
+            Assert.True(Math.Abs(curve[t] - expected) <= 1e-4 * expected + 1e-12, $"step {t}: {curve[t]:R} against {expected:R}");
         }
     }
 

@@ -38,9 +38,10 @@ public static class DbnRun
     /// each; saves <c>dbn.shinso</c> (the generative model), <c>model.shinso</c> (the fine-tuned classifier) and <c>summary.json</c>.
     /// </summary>
     /// <remarks>
-    /// <c>dbn.shinso</c> is rewritten after every greedy stage and every up-down epoch, and <c>checkpoint.shinso</c> after
-    /// every backprop epoch, so with <see cref="DbnRunOptions.Resume"/> a killed run continues from the last of those and ends with
-    /// the same parameters as an uninterrupted one (a greedy stage that was cut off is trained again from its start).
+    /// <c>dbn.shinso</c> is written when the run starts and rewritten after every greedy stage and every up-down epoch,
+    /// <c>greedy-stage.shinso</c> after every epoch of an unfinished greedy stage, and <c>checkpoint.shinso</c> after every
+    /// backprop epoch, so with <see cref="DbnRunOptions.Resume"/> a killed run continues from the last of those and ends with
+    /// the same parameters as an uninterrupted one.
     /// </remarks>
     public static JsonObject Run(string name, DbnPreset preset, IBackend backend, Dataset train, Dataset test, string outDirectory, DbnRunOptions? options = null)
     {
@@ -75,6 +76,14 @@ public static class DbnRun
                  $"backprop {preset.Backprop.Training.Epochs} epochs (hidden dropout {preset.BackpropDropout}); backend {backend.Name}");
         Directory.CreateDirectory(outDirectory);
         void SaveStage() => DbnModelFile.Save(dbn, dbnPath, metadata: progress.DeepClone().AsObject());
+        string stagePath = Path.Combine(outDirectory, GreedyStageFile.FileName);
+        if (stage is null)
+        {
+            // A new run owns the folder: an earlier run's unfinished stage would otherwise be resumed as this one's. Its first
+            // dbn.shinso, before any stage, lets a run cut off in the first stage resume.
+            File.Delete(stagePath);
+            SaveStage();
+        }
 
         // A backprop checkpoint continues only if it started from the DBN as it is now: a resumed run that trains more
         // greedy or up-down epochs converts the new DBN afresh.
@@ -96,7 +105,8 @@ public static class DbnRun
                 progress["greedy_seconds"] = before + clock.Elapsed.TotalSeconds;
                 if (done + 1 == stages) progress["greedy_test_accuracy"] = dbn.Accuracy(test);
                 SaveStage();
-            });
+            }, new GreedyStageFile(stagePath));
+            File.Delete(stagePath);
         }
         double greedySeconds = Seconds(progress, "greedy_seconds");
         double greedyAccuracy = (double)progress["greedy_test_accuracy"]!;
@@ -259,7 +269,7 @@ internal sealed record DbnRunStage(DeepBeliefNet Dbn, JsonObject Progress)
     public static DbnRunStage Load(string path, DbnPreset preset, IBackend backend, ulong? askedSeed, Func<string, string> option)
     {
         if (!File.Exists(path))
-            throw new ResumeRefusedException($"{option("resume")}: {Path.GetDirectoryName(path)} holds no dbn.shinso; a DBN run writes it after its first greedy stage.");
+            throw new ResumeRefusedException($"{option("resume")}: {Path.GetDirectoryName(path)} holds no dbn.shinso; a DBN run writes it when it starts.");
         var doc = ModelFile.Read(path);
         var dbn = DbnModelFile.FromDocument(doc, path, backend);
         if (!dbn.LayerSizes.SequenceEqual(preset.LayerSizes))
@@ -275,5 +285,40 @@ internal sealed record DbnRunStage(DeepBeliefNet Dbn, JsonObject Progress)
         var progress = doc.Metadata.DeepClone().AsObject();
         progress.Remove("seed");
         return new DbnRunStage(dbn, progress);
+    }
+}
+
+/// <summary>
+/// A DBN run's unfinished greedy stage, in <c>greedy-stage.shinso</c> beside <c>dbn.shinso</c>: the stage's RBM parameters, its
+/// optimizer's state, the epochs done and the sampler's counter, rewritten after every epoch of the stage.
+/// </summary>
+internal sealed class GreedyStageFile(string path) : IGreedyStageStore
+{
+    /// <summary>The file's name inside a run folder.</summary>
+    public const string FileName = "greedy-stage.shinso";
+
+    private const string Kind = DbnModelFile.Kind + "-greedy-stage";
+
+    public void Save(int stage, TrainingState state, IReadOnlyList<Shinso.Layers.Parameter> parameters, Shinso.Optimizers.Optimizer optimizer, ulong counter)
+    {
+        var doc = new ModelDocument(Kind);
+        doc.Metadata["stage"] = stage;
+        doc.Metadata["sampler_counter"] = counter;
+        Checkpoint.AddRunState(doc, state, parameters, optimizer);
+        foreach (var p in parameters) doc.Add("parameter/" + p.Name, p.Value);
+        ModelFile.Write(path, doc);
+    }
+
+    public (TrainingState State, ulong Counter)? Restore(int stage, IReadOnlyList<Shinso.Layers.Parameter> parameters, Shinso.Optimizers.Optimizer optimizer)
+    {
+        if (!File.Exists(path)) return null;
+        var doc = ModelFile.Read(path);
+        if (doc.Kind != Kind) throw new ModelFileException(path, "kind", $"expected '{Kind}' (a DBN run's unfinished greedy stage), found '{doc.Kind}'.");
+        var meta = new StrictJson(doc.Metadata, path, "metadata");
+        // A stage that finished after this file was written left it behind: the stage now due starts afresh.
+        if (meta.Int("stage") != stage) return null;
+        foreach (var p in parameters) doc.CopyTensorTo("parameter/" + p.Name, p.Value, path, $"greedy stage {stage}");
+        var state = Checkpoint.ReadRunState(doc, path, parameters, optimizer);
+        return (state, meta.ULong("sampler_counter", 0));
     }
 }

@@ -54,9 +54,13 @@ public static class GreedyLayerwiseTraining
     /// the top RBM is stage L. Those stages are not retrained; their recognition weights give the data of the next.
     /// </param>
     /// <param name="stageCompleted">Called with the stage index after each stage, when the net holds it (for a checkpoint).</param>
+    /// <param name="stageStore">
+    /// Keeps the unfinished stage after each of its epochs; the first stage to train continues from what it restores, so a
+    /// run cut off part-way through a stage ends with the parameters of an uninterrupted one.
+    /// </param>
     /// <exception cref="ArgumentException">The data's feature or class count differs from the net's, or a value is out of range.</exception>
     public static void Train(DeepBeliefNet dbn, Dataset data, GreedyLayerwiseOptions options, Action<string, RbmEpochReport>? progress = null,
-        int completedStages = 0, Action<int>? stageCompleted = null)
+        int completedStages = 0, Action<int>? stageCompleted = null, IGreedyStageStore? stageStore = null)
     {
         ArgumentNullException.ThrowIfNull(dbn);
         ArgumentNullException.ThrowIfNull(data);
@@ -88,10 +92,14 @@ public static class GreedyLayerwiseTraining
             var trainer = new ContrastiveDivergence(rbm, layerOptions, RandomStream.Root(options.Layer.Seed).Derive("greedy-layer", l));
             var stageData = current;
             string stageName = $"layer {l}";
+            int stageIndex = l;
+            var state = new TrainingState();
+            if (stageStore?.Restore(stageIndex, trainer.Parameters, trainer.Optimizer) is { } saved) (state, trainer.Counter) = saved;
             try
             {
-                EpochRunner.Run(new TrainingState(), trainer.Parameters, options.LayerEpochs, patience: 0,
-                    e => Metrics(trainer.TrainEpoch(stageData, e), layerOptions, stageName, progress), null, null);
+                EpochRunner.Run(state, trainer.Parameters, options.LayerEpochs, patience: 0,
+                    e => Metrics(trainer.TrainEpoch(stageData, e), layerOptions, stageName, progress), null,
+                    _ => stageStore?.Save(stageIndex, state, trainer.Parameters, trainer.Optimizer, trainer.Counter));
             }
             catch (TrainingDivergedException e) { throw e.InStage($"greedy {stageName}"); }
             layer.CopyFrom(rbm, l);
@@ -101,10 +109,14 @@ public static class GreedyLayerwiseTraining
         if (completedStages > dbn.Layers.Count) return;
         var top = new AssociativeMemoryTrainer(dbn.Top, options.Top, RandomStream.Root(options.Top.Seed).Derive("greedy-layer", dbn.Layers.Count));
         var topData = current;
+        int topStage = dbn.Layers.Count;
+        var topState = new TrainingState();
+        if (stageStore?.Restore(topStage, top.Parameters, top.Optimizer) is { } savedTop) (topState, top.Counter) = savedTop;
         try
         {
-            EpochRunner.Run(new TrainingState(), top.Parameters, options.TopEpochs, patience: 0,
-                e => Metrics(top.TrainEpoch(topData.Features, topData, e), options.Top, "top", progress), null, null);
+            EpochRunner.Run(topState, top.Parameters, options.TopEpochs, patience: 0,
+                e => Metrics(top.TrainEpoch(topData.Features, topData, e), options.Top, "top", progress), null,
+                _ => stageStore?.Save(topStage, topState, top.Parameters, top.Optimizer, top.Counter));
         }
         catch (TrainingDivergedException e) { throw e.InStage("greedy top"); }
         stageCompleted?.Invoke(dbn.Layers.Count);
