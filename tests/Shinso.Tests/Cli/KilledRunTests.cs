@@ -62,23 +62,39 @@ public sealed class KilledRunTests(ITestOutputHelper output) : IDisposable
 
     [Theory]
     [MemberData(nameof(Families))]
-    public void A_run_killed_three_times_resumes_to_the_parameters_of_an_uninterrupted_run(string preset, string[] options, string[] models, string resumeFrom)
+    public void A_run_killed_three_times_resumes_to_the_parameters_of_an_uninterrupted_run(string preset, string[] options, string[] models, string resumeFrom) =>
+        KillAndResume(preset, [.. options, "--data", TestData.EmbeddedSubset], models, resumeFrom);
+
+    [Fact]
+    public void A_dbm_run_killed_three_times_resumes_to_the_parameters_of_an_uninterrupted_run()
     {
-        string[] common = [.. options, "--data", TestData.EmbeddedSubset, "--threads", "1"];
+        // 784-500-1000 is the preset's shape: 600 images keep each joint epoch short enough for three kills in a run.
+        using var data = new Shinso.Tests.Data.TempDirectory();
+        string npz = Shinso.Tests.SparseCoding.SparseCodingCliTests.SubsetNpz(data, 600, 100);
+        // A resumed DBM run keeps its pretraining (its checkpoint holds it), so --pretrain-epochs goes to fresh starts only.
+        KillAndResume("dbm-2layer", ["--epochs", "6", "--finetune-epochs", "3", "--ais-runs", "2", "--data", npz],
+            ["model.shinso", "classifier.shinso"], "checkpoint.shinso", freshOnly: ["--pretrain-epochs", "1"]);
+    }
+
+    private void KillAndResume(string preset, string[] options, string[] models, string resumeFrom, string[]? freshOnly = null)
+    {
+        string[] common = [.. options, "--threads", "1"];
+        string[] fresh = [.. common, .. freshOnly ?? []];
         string whole = Path.Combine(_dir, "whole"), killed = Path.Combine(_dir, "killed");
         var clock = Stopwatch.StartNew();
-        var (code, _, stderr) = CliTests.Shinso(["train", preset, .. common, "--out", whole]);
+        var (code, _, stderr) = CliTests.Shinso(["train", preset, .. fresh, "--out", whole]);
         Assert.True(code == 0, stderr);
         double seconds = clock.Elapsed.TotalSeconds;
 
         var random = new System.Random(preset.Length * 7919 + options.Length);
-        int kills = 0, starts = 0;
+        int kills = 0, starts = 0, resumes = 0;
         while (kills < 3)
         {
             bool resume = File.Exists(Path.Combine(killed, resumeFrom));
-            string[] args = resume ? ["train", preset, .. common, "--resume", killed] : ["train", preset, .. common, "--out", killed];
+            string[] args = resume ? ["train", preset, .. common, "--resume", killed] : ["train", preset, .. fresh, "--out", killed];
             using var process = Start(args);
             starts++;
+            if (resume) resumes++;
             // A random point past the ~0.3 s start-up, within the first third of a whole run, so that three kills fit in one.
             int delay = (int)(1000 * (0.3 + random.NextDouble() * Math.Max(0.2, (seconds - 0.3) / 3)));
             if (process.WaitForExit(delay))
@@ -91,9 +107,10 @@ public sealed class KilledRunTests(ITestOutputHelper output) : IDisposable
             kills++;
             AssertFilesWhole(killed, $"after kill {kills} at {delay} ms");
         }
-        output.WriteLine($"{preset}: uninterrupted {seconds:F1} s; {kills} kills over {starts} starts");
+        output.WriteLine($"{preset}: uninterrupted {seconds:F1} s; {kills} kills over {starts} starts, {resumes} of them resumes");
         Assert.True(kills >= 2, $"{preset}: the run finished after {kills} kill(s); the test needs a longer run to interrupt");
-        (code, _, stderr) = CliTests.Shinso(["train", preset, .. common, File.Exists(Path.Combine(killed, resumeFrom)) ? "--resume" : "--out", killed]);
+        bool finalResume = File.Exists(Path.Combine(killed, resumeFrom));
+        (code, _, stderr) = CliTests.Shinso(finalResume ? ["train", preset, .. common, "--resume", killed] : ["train", preset, .. fresh, "--out", killed]);
         Assert.True(code == 0, stderr);
 
         foreach (string model in models)
