@@ -289,15 +289,21 @@ internal sealed record DbnRunStage(DeepBeliefNet Dbn, JsonObject Progress)
 }
 
 /// <summary>
-/// A DBN run's unfinished greedy stage, in <c>greedy-stage.shinso</c> beside <c>dbn.shinso</c>: the stage's RBM parameters, its
-/// optimizer's state, the epochs done and the sampler's counter, rewritten after every epoch of the stage.
+/// A run's greedy stage in one file (a DBN run's <c>greedy-stage.shinso</c> beside <c>dbn.shinso</c>, a DBM run's one file per
+/// pretraining stage): the stage's RBM parameters, its optimizer's state, the epochs done and the sampler's counter, rewritten
+/// after every epoch of the stage.
 /// </summary>
-internal sealed class GreedyStageFile(string path) : IGreedyStageStore
+/// <param name="path">The file.</param>
+/// <param name="kind">The document kind it is written and checked with, naming the run that owns it.</param>
+internal sealed class GreedyStageFile(string path, string kind = GreedyStageFile.DbnKind) : IGreedyStageStore
 {
-    /// <summary>The file's name inside a run folder.</summary>
+    /// <summary>The file's name inside a DBN run's folder.</summary>
     public const string FileName = "greedy-stage.shinso";
 
-    private const string Kind = DbnModelFile.Kind + "-greedy-stage";
+    /// <summary>The kind of a DBN run's stage file.</summary>
+    public const string DbnKind = DbnModelFile.Kind + "-greedy-stage";
+
+    private string Kind => kind;
 
     public void Save(int stage, TrainingState state, IReadOnlyList<Shinso.Layers.Parameter> parameters, Shinso.Optimizers.Optimizer optimizer, ulong counter)
     {
@@ -313,7 +319,7 @@ internal sealed class GreedyStageFile(string path) : IGreedyStageStore
     {
         if (!File.Exists(path)) return null;
         var doc = ModelFile.Read(path);
-        if (doc.Kind != Kind) throw new ModelFileException(path, "kind", $"expected '{Kind}' (a DBN run's unfinished greedy stage), found '{doc.Kind}'.");
+        if (doc.Kind != Kind) throw new ModelFileException(path, "kind", $"expected '{Kind}' (a run's greedy stage), found '{doc.Kind}'.");
         var meta = new StrictJson(doc.Metadata, path, "metadata");
         // A stage that finished after this file was written left it behind: the stage now due starts afresh.
         if (meta.Int("stage") != stage) return null;

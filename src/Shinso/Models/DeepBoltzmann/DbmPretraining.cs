@@ -39,8 +39,13 @@ public static class DbmPretraining
     /// <param name="data">Training data.</param>
     /// <param name="options">Hyper-parameters.</param>
     /// <param name="progress">Called after each epoch with the stage (0-based, bottom first) and its report.</param>
+    /// <param name="stageStore">
+    /// Keeps every stage after each of its epochs; each stage continues from what it restores (a finished stage restores all its
+    /// epochs and trains no more), so a run cut off part-way ends with the parameters of an uninterrupted one.
+    /// </param>
     /// <exception cref="ArgumentException">The data's feature count differs from the visible count, or a value lies outside [0, 1].</exception>
-    public static void Train(DeepBoltzmannMachine dbm, Dataset data, DbmPretrainingOptions options, Action<int, RbmEpochReport>? progress = null)
+    public static void Train(DeepBoltzmannMachine dbm, Dataset data, DbmPretrainingOptions options, Action<int, RbmEpochReport>? progress = null,
+        IGreedyStageStore? stageStore = null)
     {
         ArgumentNullException.ThrowIfNull(dbm);
         ArgumentNullException.ThrowIfNull(data);
@@ -66,14 +71,16 @@ public static class DbmPretraining
             var trainer = new ContrastiveDivergence(rbm, options.Rbm, stage);
             var stageData = current;
             int index = k;
+            var state = new TrainingState();
+            if (stageStore?.Restore(index, trainer.Parameters, trainer.Optimizer) is { } saved) (state, trainer.Counter) = saved;
             try
             {
-                EpochRunner.Run(new TrainingState(), trainer.Parameters, options.Epochs, patience: 0, e =>
+                EpochRunner.Run(state, trainer.Parameters, options.Epochs, patience: 0, e =>
                 {
                     var report = trainer.TrainEpoch(stageData, e);
                     progress?.Invoke(index, report);
                     return EpochMetrics.Unsupervised(e, report.ReconstructionError, report.Updates * options.Rbm.BatchSize, report.Seconds, options.Rbm.LearningRate);
-                }, null, null);
+                }, null, _ => stageStore?.Save(index, state, trainer.Parameters, trainer.Optimizer, trainer.Counter));
             }
             catch (TrainingDivergedException e) { throw e.InStage($"DBM pretraining stage {k}"); }
             rbms[k] = rbm;

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Shinso.Backends;
 using Shinso.Data;
 using Shinso.IO;
+using Shinso.Models.Boltzmann;
 using Shinso.Models.FeedForward;
 using Shinso.Training;
 
@@ -62,9 +63,9 @@ public static class DbmPresets
 
 /// <summary>
 /// A DBM preset as a resumable run on the shared <see cref="EpochRunner"/>: greedy pretraining, then joint training with a
-/// checkpoint after pretraining and after every joint epoch (the machine, the optimizer's velocities and step count, the
-/// persistent chains, the sparsity penalty's running means and the sampler's position), so a resumed run ends with exactly the
-/// parameters of an uninterrupted one. A run stopped during pretraining pretrains again from the start.
+/// checkpoint when it starts, after pretraining and after every joint epoch (the machine, the optimizer's velocities and step
+/// count, the persistent chains, the sparsity penalty's running means and the sampler's position), and each pretraining stage's
+/// file after every epoch of the stage, so a resumed run ends with exactly the parameters of an uninterrupted one.
 /// </summary>
 public static class DbmRun
 {
@@ -109,20 +110,18 @@ public static class DbmRun
                              string.Create(CultureInfo.InvariantCulture, $"then {preset.Epochs} joint epochs (lr {j.LearningRate} / {j.LearningRateDecay} per update, ") +
                              $"{j.MeanFieldUpdates} mean-field sweeps, {j.PersistentChains} chains x {j.GibbsSweeps} sweeps), seed {j.Seed}, backend {backend.Name}");
             Directory.CreateDirectory(outDirectory);
-            // A new run owns the folder: an earlier run's checkpoint or classifier would otherwise be resumed as this one's.
+            // A new run owns the folder: an earlier run's checkpoint, pretraining stages or classifier would otherwise be resumed as this one's.
             File.Delete(path);
+            PretrainingStageFiles.Delete(outDirectory, dbm.HiddenLayerCount);
             DiscardFineTuning(outDirectory);
-            if (preset.Pretraining.Epochs > 0)
-                DbmPretraining.Train(dbm, train, preset.Pretraining, (stage, r) => progress?.Invoke(string.Create(CultureInfo.InvariantCulture,
-                    $"pretraining stage {stage} epoch {r.Epoch + 1,3}/{preset.Pretraining.Epochs}: reconstruction error {r.ReconstructionError:F3}, {r.Seconds:F1} s")));
-            trainer = new DbmTrainer(dbm, j);
-            state = new TrainingState();
-            SaveCheckpoint(path, preset, dbm, trainer, state);
+            // The checkpoint before pretraining holds the run's identity, so a run cut off while pretraining resumes too.
+            SavePretrainingStart(path, preset, dbm);
+            (trainer, state) = Pretrain(dbm, preset);
         }
         else
         {
             if (!File.Exists(path))
-                throw new ResumeRefusedException($"{Option("resume")}: {outDirectory} holds no {CheckpointFileName} (a DBM run writes one after pretraining and after every joint epoch).");
+                throw new ResumeRefusedException($"{Option("resume")}: {outDirectory} holds no {CheckpointFileName} (a DBM run writes one when it starts, after pretraining and after every joint epoch).");
             var doc = ModelFile.Read(path);
             if (doc.Kind != CheckpointKind)
                 throw new ResumeRefusedException($"{Option("resume")}: {path} is a '{doc.Kind}' checkpoint, not a DBM run's ('{CheckpointKind}'); resume it with its own preset.");
@@ -154,13 +153,21 @@ public static class DbmRun
             }
             var meta = new StrictJson(doc.Metadata, path, "metadata");
             dbm = DbmModelFile.FromDocument(doc, path, backend, CheckpointKind);
-            trainer = new DbmTrainer(dbm, j);
-            state = Checkpoint.ReadRunState(doc, path, trainer.Parameters, trainer.Optimizer);
-            trainer.Counter = meta.ULong("sampler_counter", 0);
-            for (int k = 0; k < trainer.Chains.Count; k++)
+            if (!meta.Bool("pretrained", true))
             {
-                doc.CopyTensorTo($"chains/{k}", trainer.Chains[k], path, "the run's state");
-                doc.CopyTensorTo($"running_means/{k}", trainer.RunningMeans[k], path, "the run's state");
+                progress?.Invoke($"resuming {name}'s pretraining");
+                (trainer, state) = Pretrain(dbm, preset);
+            }
+            else
+            {
+                trainer = new DbmTrainer(dbm, j);
+                state = Checkpoint.ReadRunState(doc, path, trainer.Parameters, trainer.Optimizer);
+                trainer.Counter = meta.ULong("sampler_counter", 0);
+                for (int k = 0; k < trainer.Chains.Count; k++)
+                {
+                    doc.CopyTensorTo($"chains/{k}", trainer.Chains[k], path, "the run's state");
+                    doc.CopyTensorTo($"running_means/{k}", trainer.RunningMeans[k], path, "the run's state");
+                }
             }
             int planned = meta.Int("planned_epochs");
             int epochs = resumeEpochs ?? planned;
@@ -193,6 +200,21 @@ public static class DbmRun
             if (state.EpochsDone != epochsBefore) DiscardFineTuning(outDirectory);
         }
         return (dbm, preset);
+
+        // Each stage continues from its file in the run folder (a finished one is restored whole); the checkpoint after
+        // pretraining, with a fresh joint trainer, then replaces the stage files.
+        (DbmTrainer Trainer, TrainingState State) Pretrain(DeepBoltzmannMachine machine, DbmPreset run)
+        {
+            if (run.Pretraining.Epochs > 0)
+                DbmPretraining.Train(machine, train, run.Pretraining, (stage, r) => progress?.Invoke(string.Create(CultureInfo.InvariantCulture,
+                    $"pretraining stage {stage} epoch {r.Epoch + 1,3}/{run.Pretraining.Epochs}: reconstruction error {r.ReconstructionError:F3}, {r.Seconds:F1} s")),
+                    new PretrainingStageFiles(outDirectory));
+            var started = new DbmTrainer(machine, run.Joint);
+            var fresh = new TrainingState();
+            SaveCheckpoint(path, run, machine, started, fresh);
+            PretrainingStageFiles.Delete(outDirectory, machine.HiddenLayerCount);
+            return (started, fresh);
+        }
     }
 
     /// <summary>The hyper-parameters a run's files record (a resumed run is checked against all but the epochs).</summary>
@@ -218,11 +240,22 @@ public static class DbmRun
         };
     }
 
+    /// <summary>The checkpoint a new run writes before pretraining: the initial machine and the run's hyper-parameters, marked not yet pretrained.</summary>
+    private static void SavePretrainingStart(string path, DbmPreset preset, DeepBoltzmannMachine dbm)
+    {
+        var doc = DbmModelFile.ToDocument(dbm, HyperParameters(preset with { Epochs = 0 }), new JsonObject
+        {
+            ["planned_epochs"] = preset.Epochs, ["pretrained"] = false,
+        });
+        doc.Kind = CheckpointKind;
+        ModelFile.Write(path, doc);
+    }
+
     private static void SaveCheckpoint(string path, DbmPreset preset, DeepBoltzmannMachine dbm, DbmTrainer trainer, TrainingState state)
     {
         var doc = DbmModelFile.ToDocument(dbm, HyperParameters(preset with { Epochs = 0 }), new JsonObject
         {
-            ["planned_epochs"] = preset.Epochs, ["sampler_counter"] = trainer.Counter,
+            ["planned_epochs"] = preset.Epochs, ["sampler_counter"] = trainer.Counter, ["pretrained"] = true,
         });
         doc.Kind = CheckpointKind;
         Checkpoint.AddRunState(doc, state, trainer.Parameters, trainer.Optimizer);
@@ -299,5 +332,27 @@ public static class DbmRun
             ["inputs"] = $"{dbm.VisibleCount} pixels in [0, 1], then the DBM's mean-field q(h2) for them, {dbm.LayerSizes[2]} values",
         });
         return new FineTuned(evaluation.Accuracy ?? double.NaN, evaluation.Loss, trainer.State.History.Sum(h => h.Seconds), path);
+    }
+}
+
+/// <summary>A DBM run's pretraining stages, one <see cref="GreedyStageFile"/> each (<c>pretraining-stage-K.shinso</c>), until the checkpoint after pretraining replaces them.</summary>
+internal sealed class PretrainingStageFiles(string outDirectory) : IGreedyStageStore
+{
+    private const string Kind = DbmModelFile.Kind + "-pretraining-stage";
+
+    private static string PathOf(string outDirectory, int stage) => Path.Combine(outDirectory, $"pretraining-stage-{stage}.shinso");
+
+    private GreedyStageFile File(int stage) => new(PathOf(outDirectory, stage), Kind);
+
+    public void Save(int stage, TrainingState state, IReadOnlyList<Shinso.Layers.Parameter> parameters, Shinso.Optimizers.Optimizer optimizer, ulong counter) =>
+        File(stage).Save(stage, state, parameters, optimizer, counter);
+
+    public (TrainingState State, ulong Counter)? Restore(int stage, IReadOnlyList<Shinso.Layers.Parameter> parameters, Shinso.Optimizers.Optimizer optimizer) =>
+        File(stage).Restore(stage, parameters, optimizer);
+
+    /// <summary>Removes the stage files of a machine with <paramref name="stages"/> pretraining stages.</summary>
+    public static void Delete(string outDirectory, int stages)
+    {
+        for (int k = 0; k < stages; k++) System.IO.File.Delete(PathOf(outDirectory, k));
     }
 }
