@@ -303,11 +303,10 @@ internal sealed class GreedyStageFile(string path, string kind = GreedyStageFile
     /// <summary>The kind of a DBN run's stage file.</summary>
     public const string DbnKind = DbnModelFile.Kind + "-greedy-stage";
 
-    private string Kind => kind;
 
     public void Save(int stage, TrainingState state, IReadOnlyList<Shinso.Layers.Parameter> parameters, Shinso.Optimizers.Optimizer optimizer, ulong counter)
     {
-        var doc = new ModelDocument(Kind);
+        var doc = new ModelDocument(kind);
         doc.Metadata["stage"] = stage;
         doc.Metadata["sampler_counter"] = counter;
         Checkpoint.AddRunState(doc, state, parameters, optimizer);
@@ -319,7 +318,7 @@ internal sealed class GreedyStageFile(string path, string kind = GreedyStageFile
     {
         if (!File.Exists(path)) return null;
         var doc = ModelFile.Read(path);
-        if (doc.Kind != Kind) throw new ModelFileException(path, "kind", $"expected '{Kind}' (a run's greedy stage), found '{doc.Kind}'.");
+        if (doc.Kind != kind) throw new ModelFileException(path, "kind", $"expected '{kind}' (a run's greedy stage), found '{doc.Kind}'.");
         var meta = new StrictJson(doc.Metadata, path, "metadata");
         // A stage that finished after this file was written left it behind: the stage now due starts afresh.
         if (meta.Int("stage") != stage) return null;
