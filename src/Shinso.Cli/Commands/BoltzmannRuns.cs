@@ -119,13 +119,15 @@ internal static class BoltzmannRuns
     /// Trains a DBN preset through <see cref="DbnRun"/> with progress on stderr (a live batch counter when a person watches);
     /// a refused resume is a usage error.
     /// </summary>
+    /// <param name="validationFraction">A new run's share of the training rows held out and measured after every epoch of every
+    /// phase (null: none, or a resumed run's own).</param>
     public static JsonObject TrainDbn(string name, DbnPreset preset, IBackend backend, LoadedData data, string outDirectory,
-        bool interactive, DbnResume? resume = null)
+        bool interactive, DbnResume? resume = null, double? validationFraction = null)
     {
         Progress($"data: {data.Description}");
         var options = new DbnRunOptions
         {
-            Resume = resume, DataDescription = data.Description, OptionName = option => "--" + option,
+            Resume = resume, DataDescription = data.Description, OptionName = option => "--" + option, ValidationFraction = validationFraction,
             Progress = line =>
             {
                 if (interactive) Console.Error.Write("\r\u001b[2K");

@@ -65,7 +65,7 @@ internal static class TrainCommand
         };
         var validation = new Option<double?>("--validation")
         {
-            Description = "Feed-forward presets and configs, RBM presets: hold out this fraction of the training rows (e.g. 0.1) and report the validation accuracy and loss (an RBM's reconstruction error) each epoch; the rows follow --seed (replaces a config's)",
+            Description = "Feed-forward presets and configs, RBM and DBN presets: hold out this fraction of the training rows (e.g. 0.1) and report the validation accuracy and loss (an RBM's reconstruction error; a DBN's in every phase) each epoch; the rows follow --seed (replaces a config's)",
         };
         var freeze = new Option<bool>("--freeze") { Description = "With --init-from MODEL.shinso: keep the copied layers fixed (only the layers above train)" };
         var copiedLr = new Option<float?>("--copied-lr")
@@ -100,9 +100,10 @@ internal static class TrainCommand
             bool distilling = r.GetValue(teacher) is { Length: > 0 } || r.GetValue(distill) is not null || r.GetValue(labelWeight) is not null;
             if (distilling && kind is not FeedForwardKind)
                 throw new UsageException($"--teacher, --distill and --label-weight apply to feed-forward nets (a config file or {string.Join(", ", ModelKindRegistry.All.OfType<FeedForwardKind>().Single().Presets)}), not to {source}.");
-            if (r.GetValue(validation) is not null && kind is not (FeedForwardKind or RbmKind))
-                throw new UsageException($"--validation applies to feed-forward nets (a config file or {string.Join(", ", ModelKindRegistry.All.OfType<FeedForwardKind>().Single().Presets)}) " +
-                                         $"and the RBM presets ({string.Join(", ", ModelKindRegistry.All.OfType<RbmKind>().Single().Presets)}), not to {source}.");
+            if (r.GetValue(validation) is not null && kind is not (FeedForwardKind or RbmKind or DbnKind))
+                throw new UsageException($"--validation applies to feed-forward nets (a config file or {string.Join(", ", ModelKindRegistry.All.OfType<FeedForwardKind>().Single().Presets)}), " +
+                                         $"the RBM presets ({string.Join(", ", ModelKindRegistry.All.OfType<RbmKind>().Single().Presets)}) " +
+                                         $"and the DBN presets ({string.Join(", ", ModelKindRegistry.All.OfType<DbnKind>().Single().Presets)}), not to {source}.");
             if (r.GetValue(tile) is not null && kind is not TiledCnnKind)
                 throw new UsageException($"--tile applies to {string.Join(", ", Shinso.Models.TiledNetworks.TiledCnnPresets.Names)}, not to {source}.");
             if (r.GetValue(fineTuneEpochs) is not null && kind is not (DbmKind or SparseCodingKind or TiledCnnKind or ConvolutionalDbnKind))

@@ -75,11 +75,17 @@ public sealed class BoltzmannCliTests : IDisposable
     {
         string run = Path.Combine(_dir, "dbn");
         var (code, stdout, stderr) = CliTests.Shinso("train", "dbn-mnist", "--pretrain-epochs", "1", "--updown-epochs", "1", "--epochs", "1",
-            "--data", TestData.EmbeddedSubset, "--out", run, "--json", "--threads", "1");
+            "--validation", "0.1", "--data", TestData.EmbeddedSubset, "--out", run, "--json", "--threads", "1");
         Assert.True(code == 0, stderr);
         var result = LastJsonLine(stdout);
-        foreach (string key in new[] { "greedy_accuracy", "updown_accuracy", "accuracy" })
+        foreach (string key in new[] { "greedy_accuracy", "updown_accuracy", "accuracy", "greedy_validation_accuracy", "updown_validation_accuracy", "validation_accuracy" })
             Assert.InRange((double)result[key]!, 0.3, 1.0);
+        // Every phase reports the 1,000 held-out rows of the subset's 10,000 training images, which none trains on.
+        Assert.Contains("validation: 1,000 of the training images held out", stderr);
+        Assert.Equal(9000, (int)result["train_samples"]!);
+        Assert.Matches(@"greedy layer 0: epoch +1/1, reconstruction error \d+\.\d{3}, validation reconstruction error \d+\.\d{3}", stderr);
+        foreach (string phase in new[] { "greedy top", "up-down", "backprop" })
+            Assert.Matches(phase + @": epoch +1/1, .*, validation cross-entropy \d+\.\d{4}, accuracy", stderr);
         Assert.Contains("greedy: test accuracy", stderr);
         Assert.Contains("up-down: test accuracy", stderr);
 
@@ -216,7 +222,7 @@ public sealed class BoltzmannCliTests : IDisposable
         (code, _, stderr) = CliTests.Shinso("train", "rbm", "--resume", run, "--epochs", "3", "--validation", "0.1", "--data", TestData.EmbeddedSubset);
         Assert.Equal(2, code);
         Assert.Contains("--validation: a resumed run keeps the rows it held out", stderr);
-        (code, _, stderr) = CliTests.Shinso("train", "dbn-mnist", "--validation", "0.1", "--data", TestData.EmbeddedSubset);
+        (code, _, stderr) = CliTests.Shinso("train", "dbm-2layer", "--validation", "0.1", "--data", TestData.EmbeddedSubset);
         Assert.Equal(2, code);
         Assert.Contains("--validation applies to feed-forward nets", stderr);
     }

@@ -91,4 +91,44 @@ public sealed class DbnRunTests : IDisposable
         foreach (string file in new[] { "dbn.shinso", "model.shinso" })
             IO.ModelFileAssert.SameTensors(Path.Combine(whole, file), Path.Combine(cut, file), file);
     }
+    [Fact]
+    public void Validation_rows_are_measured_in_every_phase_never_trained_on_and_kept_by_a_resumed_run()
+    {
+        var (train, test) = FashionMnist.Load(TestData.EmbeddedSubset, 400, 100);
+        using var backend = new CpuBackend(new CpuKernelOptions(SimdPath.Auto, Threads: 1));
+        var preset = Small(1, 1);
+        string validated = _dir.File("validated"), plain = _dir.File("plain");
+        var lines = new List<string>();
+        var summary = DbnRun.Run("small", preset, backend, train, test, validated, new DbnRunOptions { ValidationFraction = 0.25, Progress = lines.Add });
+
+        Assert.Contains(lines, l => l.StartsWith("validation: 100 of the training images held out (25", StringComparison.Ordinal));
+        foreach (string phase in new[] { "greedy layer 0: epoch   1/1", "greedy layer 1: epoch   1/1" })
+            Assert.Matches(@"reconstruction error \d+\.\d{3}, validation reconstruction error \d+\.\d{3}, ", Assert.Single(lines, l => l.StartsWith(phase, StringComparison.Ordinal)));
+        foreach (string phase in new[] { "greedy top: epoch   1/1", "up-down: epoch   1/1", "backprop: epoch   1/1" })
+            Assert.Matches(@", validation cross-entropy \d+\.\d{4}, accuracy \d+\.\d{2} ?%", Assert.Single(lines, l => l.StartsWith(phase, StringComparison.Ordinal)));
+        Assert.Equal(300, (int)summary["train_samples"]!);
+        Assert.Equal(100, (int)summary["validation_samples"]!);
+
+        // The held-out rows are the seed's, and the figures are those of the saved models on them.
+        var (rest, heldOut) = train.Split(0.25, preset.Greedy.Layer.Seed);
+        var dbn = DbnModelFile.Load(Path.Combine(validated, "dbn.shinso"), backend);
+        Assert.Equal(dbn.Evaluate(heldOut).Accuracy!.Value, (double)summary["updown_validation_accuracy"]!, 12);
+        var net = Shinso.Models.FeedForward.FeedForwardModelFile.Load(Path.Combine(validated, "model.shinso"), backend);
+        Assert.Equal(Trainer.Evaluate(net, SupervisedData.FromDataset(heldOut)).Accuracy!.Value, (double)summary["validation_accuracy"]!, 12);
+
+        // Measuring changes nothing: the run equals one given only the other rows, tensor for tensor.
+        DbnRun.Run("small", preset, backend, rest, test, plain);
+        foreach (string file in new[] { "dbn.shinso", "model.shinso" })
+            IO.ModelFileAssert.SameTensors(Path.Combine(plain, file), Path.Combine(validated, file), file);
+
+        var resume = new DbnResume(new ResumeOverrides { Epochs = 2 }, null, null, null);
+        var e = Assert.Throws<ResumeRefusedException>(() => DbnRun.Run("small", Small(1, 2), backend, train, test, validated,
+            new DbnRunOptions { Resume = resume, ValidationFraction = 0.5 }));
+        Assert.StartsWith("validation: the run in", e.Message);
+        lines.Clear();
+        summary = DbnRun.Run("small", Small(1, 2), backend, train, test, validated, new DbnRunOptions { Resume = resume, Progress = lines.Add });
+        Assert.Contains(lines, l => l.StartsWith("validation: 100 of the training images held out (25", StringComparison.Ordinal));
+        Assert.Matches(@", validation cross-entropy \d+\.\d{4}, ", Assert.Single(lines, l => l.StartsWith("backprop: epoch   2/2", StringComparison.Ordinal)));
+        Assert.Equal(300, (int)summary["train_samples"]!);
+    }
 }

@@ -23,6 +23,12 @@ public sealed record DbnRunOptions
     /// <summary>Called after every backprop batch with (1-based epoch, batches done, batches per epoch).</summary>
     public Action<int, int, int>? BackpropBatchCompleted { get; init; }
 
+    /// <summary>
+    /// The share of the training rows a new run holds out, chosen by the run's seed, and measures after every epoch of every
+    /// phase (null or 0: none). A resumed run holds out the rows it held out before; asking it for another share is refused.
+    /// </summary>
+    public double? ValidationFraction { get; init; }
+
     /// <summary>How errors name an option (<c>seed</c>, <c>epochs</c>, <c>resume</c>, <c>data</c>); the CLI spells them <c>--seed</c>.</summary>
     public Func<string, string> OptionName { get; init; } = name => name;
 }
@@ -41,7 +47,9 @@ public static class DbnRun
     /// <c>dbn.shinso</c> is written when the run starts and rewritten after every greedy stage and every up-down epoch,
     /// <c>greedy-stage.shinso</c> after every epoch of an unfinished greedy stage, and <c>checkpoint.shinso</c> after every
     /// backprop epoch, so with <see cref="DbnRunOptions.Resume"/> a killed run continues from the last of those and ends with
-    /// the same parameters as an uninterrupted one.
+    /// the same parameters as an uninterrupted one. With <see cref="DbnRunOptions.ValidationFraction"/> no phase trains on
+    /// the held-out rows; each reports them after every epoch (a directed layer's reconstruction error, the net's label
+    /// cross-entropy and accuracy after the top RBM's and up-down epochs, the classifier's loss and accuracy in backprop).
     /// </remarks>
     public static JsonObject Run(string name, DbnPreset preset, IBackend backend, Dataset train, Dataset test, string outDirectory, DbnRunOptions? options = null)
     {
@@ -62,6 +70,14 @@ public static class DbnRun
             preset = Seeded(preset, stage.Dbn.Seed);
             preset = PlannedBudgets(preset, stage.Progress, resume!, Progress);
         }
+        double validationFraction = ValidationFraction(stage, options, outDirectory, Option);
+        Dataset? validation = null;
+        if (validationFraction > 0)
+        {
+            // The held-out rows follow the run's seed, so a resumed run holds out the ones it held out before.
+            (train, validation) = train.Split(validationFraction, preset.Greedy.Layer.Seed);
+            Progress($"validation: {validation.Count:N0} of the training images held out ({validationFraction:P0}), measured after every epoch of every phase");
+        }
         var g = preset.Greedy;
         var dbn = stage?.Dbn ?? new DeepBeliefNet(backend, preset.LayerSizes, train.ClassCount, seed: g.Layer.Seed);
         if (dbn.LabelCount != train.ClassCount)
@@ -71,6 +87,7 @@ public static class DbnRun
         progress["planned_top_epochs"] = g.TopEpochs;
         progress["planned_updown_epochs"] = preset.UpDownEpochs;
         progress["planned_backprop_epochs"] = preset.Backprop.Training.Epochs;
+        progress["validation_fraction"] = validationFraction;
         Progress($"model: {name} — DBN {string.Join("-", preset.LayerSizes)} + {train.ClassCount} labels; greedy CD-1 {g.LayerEpochs} epochs per layer, " +
                  $"top {g.TopEpochs}; up-down {preset.UpDownEpochs} epochs ({preset.UpDown.TopGibbsSteps} top Gibbs steps, lr {preset.UpDown.LearningRate}); " +
                  $"backprop {preset.Backprop.Training.Epochs} epochs (hidden dropout {preset.BackpropDropout}); backend {backend.Name}");
@@ -95,17 +112,22 @@ public static class DbnRun
         {
             generativeChanged = true;
             double before = Seconds(progress, "greedy_seconds");
-            GreedyLayerwiseTraining.Train(dbn, train, g, (layer, report) =>
+            GreedyLayerwiseTraining.Train(dbn, train, g, (layer, report, held) =>
             {
                 int epochs = layer == "top" ? g.TopEpochs : g.LayerEpochs;
-                Progress($"greedy {layer}: epoch {report.Epoch + 1,3}/{epochs}, reconstruction error {report.ReconstructionError:F3}, {report.Seconds:F1} s");
+                string heldOut = held is not { } v ? "" : layer == "top" ? $", validation {Classification(v)}" : $", validation reconstruction error {v.Loss:F3}";
+                Progress($"greedy {layer}: epoch {report.Epoch + 1,3}/{epochs}, reconstruction error {report.ReconstructionError:F3}{heldOut}, {report.Seconds:F1} s");
             }, stagesDone, done =>
             {
                 progress["greedy_stages_done"] = done + 1;
                 progress["greedy_seconds"] = before + clock.Elapsed.TotalSeconds;
-                if (done + 1 == stages) progress["greedy_test_accuracy"] = dbn.Accuracy(test);
+                if (done + 1 == stages)
+                {
+                    progress["greedy_test_accuracy"] = dbn.Accuracy(test);
+                    if (validation is not null) progress["greedy_validation_accuracy"] = dbn.Evaluate(validation).Accuracy;
+                }
                 SaveStage();
-            }, new GreedyStageFile(stagePath));
+            }, new GreedyStageFile(stagePath), validation);
             File.Delete(stagePath);
         }
         double greedySeconds = Seconds(progress, "greedy_seconds");
@@ -127,18 +149,21 @@ public static class DbnRun
             }
             void UpDownCompleted(EpochMetrics m)
             {
-                Progress($"up-down: epoch {m.Epoch,3}/{preset.UpDownEpochs}, generative reconstruction error {m.TrainLoss:F3}, {m.Seconds:F1} s");
+                string heldOut = GreedyLayerwiseTraining.Validation(m) is { } v ? $", validation {Classification(v)}" : "";
+                Progress($"up-down: epoch {m.Epoch,3}/{preset.UpDownEpochs}, generative reconstruction error {m.TrainLoss:F3}{heldOut}, {m.Seconds:F1} s");
                 progress["updown_epochs_done"] = m.Epoch;
                 progress["updown_counter"] = upDown.Counter;
                 progress["updown_seconds"] = before + clock.Elapsed.TotalSeconds;
                 if (m.Epoch == preset.UpDownEpochs)
                 {
                     progress["updown_test_accuracy"] = dbn.Accuracy(test);
+                    if (m.ValidationAccuracy is { } heldAccuracy) progress["updown_validation_accuracy"] = heldAccuracy;
                     Progress($"up-down: test accuracy {(double)progress["updown_test_accuracy"]!:P2} ({Seconds(progress, "updown_seconds"):F0} s)");
                 }
                 SaveStage();
             }
-            try { EpochRunner.Run(new TrainingState { EpochsDone = upDownDone }, upDown.Parameters, preset.UpDownEpochs, patience: 0, UpDownEpoch, null, UpDownCompleted); }
+            Func<Evaluation>? validateUpDown = validation is null ? null : () => dbn.Evaluate(validation);
+            try { EpochRunner.Run(new TrainingState { EpochsDone = upDownDone }, upDown.Parameters, preset.UpDownEpochs, patience: 0, UpDownEpoch, validateUpDown, UpDownCompleted); }
             catch (TrainingDivergedException e) { throw e.InStage("up-down"); }
         }
         else if (upDownDone > 0)
@@ -178,19 +203,23 @@ public static class DbnRun
         trainer.EpochCompleted = m =>
         {
             Checkpoint.Save(outDirectory, config, net, optimizer, trainer.State);
-            Progress($"backprop: epoch {m.Epoch,3}/{config.Training.Epochs}, loss {m.TrainLoss:F4}, {m.Seconds:F1} s");
+            string heldOut = GreedyLayerwiseTraining.Validation(m) is { } v ? $", validation {Classification(v)}" : "";
+            Progress($"backprop: epoch {m.Epoch,3}/{config.Training.Epochs}, loss {m.TrainLoss:F4}{heldOut}, {m.Seconds:F1} s");
         };
         if (options.BackpropBatchCompleted is { } batchCompleted)
             trainer.BatchCompleted = (done, all) => batchCompleted(trainer.State.EpochsDone + 1, done, all);
         double backpropAccuracy = upDownAccuracy;
         double backpropLoss = double.NaN;
+        double? backpropValidationAccuracy = null;
         if (config.Training.Epochs > 0)
         {
-            try { trainer.Fit(SupervisedData.FromDataset(train)); }
+            var held = validation is null ? null : SupervisedData.FromDataset(validation);
+            try { trainer.Fit(SupervisedData.FromDataset(train), held); }
             catch (TrainingDivergedException e) { throw e.InStage("backprop"); }
             var evaluation = Trainer.Evaluate(net, SupervisedData.FromDataset(test));
             backpropAccuracy = evaluation.Accuracy ?? double.NaN;
             backpropLoss = evaluation.Loss;
+            if (held is not null) backpropValidationAccuracy = Trainer.Evaluate(net, held).Accuracy;
             Progress($"backprop: test accuracy {backpropAccuracy:P2} ({clock.Elapsed.TotalSeconds:F0} s)");
         }
         double backpropSeconds = trainer.State.History.Sum(h => h.Seconds);
@@ -202,7 +231,7 @@ public static class DbnRun
             FeedForwardModelFile.Save(net, modelPath, config.ToJson(), new JsonObject
             {
                 ["testAccuracy"] = backpropAccuracy, ["testLoss"] = Finite(backpropLoss), ["epochs"] = trainer.State.EpochsDone, ["data"] = dataDescription,
-                ["pretrained"] = "dbn",
+                ["pretrained"] = "dbn", ["validation_fraction"] = validationFraction,
             });
         }
         var summary = new JsonObject
@@ -214,9 +243,40 @@ public static class DbnRun
             ["backprop_epochs"] = trainer.State.EpochsDone, ["dbn_path"] = dbnPath, ["model_path"] = modelPath,
             ["train_samples"] = train.Count, ["test_samples"] = test.Count,
         };
+        if (validation is not null)
+        {
+            summary["validation_samples"] = validation.Count;
+            summary["greedy_validation_accuracy"] = (double?)progress["greedy_validation_accuracy"];
+            summary["updown_validation_accuracy"] = (double?)progress["updown_validation_accuracy"] ?? (double?)progress["greedy_validation_accuracy"];
+            summary["validation_accuracy"] = backpropValidationAccuracy;
+        }
         AtomicFile.WriteAllText(Path.Combine(outDirectory, "summary.json"), summary.ToJsonString() + "\n");
         return summary;
     }
+
+    /// <summary>
+    /// The share of the training rows the run holds out: a new run's from <paramref name="options"/>, a resumed run's from its
+    /// <c>dbn.shinso</c>, where a different share asked for is refused.
+    /// </summary>
+    private static double ValidationFraction(DbnRunStage? stage, DbnRunOptions options, string outDirectory, Func<string, string> option)
+    {
+        if (stage is null)
+        {
+            double asked = options.ValidationFraction ?? 0;
+            if (!(asked is >= 0 and < 1)) throw new ArgumentOutOfRangeException(nameof(options), asked, $"{option("validation")} must be in [0, 1).");
+            return asked;
+        }
+        // Runs saved before validation existed held nothing out.
+        double saved = (double?)stage.Progress["validation_fraction"] ?? 0;
+        if (options.ValidationFraction is { } requested && requested != saved)
+            throw new ResumeRefusedException($"{option("validation")}: the run in {outDirectory} holds out " +
+                                             (saved > 0 ? $"{saved:P0} of its training rows" : "none of its training rows") +
+                                             "; a resumed run keeps its split (start a new run for another).");
+        return saved;
+    }
+
+    /// <summary>Validation figures of a classifier: cross-entropy and accuracy.</summary>
+    private static string Classification(Evaluation held) => $"cross-entropy {held.Loss:F4}, accuracy {held.Accuracy ?? double.NaN:P2}";
 
     /// <summary>
     /// The phase budgets a resumed run continues with: those the run was started with (saved in <c>dbn.shinso</c>), except

@@ -48,7 +48,8 @@ public static class GreedyLayerwiseTraining
     /// <param name="dbn">The net; its parameters are replaced.</param>
     /// <param name="data">Training data: <c>n_0</c> features in [0, 1] (Bernoulli data units) and <c>LabelCount</c> classes.</param>
     /// <param name="options">Hyper-parameters.</param>
-    /// <param name="progress">Called after each epoch with the layer's name ("layer 0", ..., "top") and the report.</param>
+    /// <param name="progress">Called after each epoch with the layer's name ("layer 0", ..., "top"), the report and the
+    /// validation figures (null without <paramref name="validation"/>).</param>
     /// <param name="completedStages">
     /// Stages already trained in <paramref name="dbn"/> (a resumed run): the directed layers are stages 0..L-1 and
     /// the top RBM is stage L. Those stages are not retrained; their recognition weights give the data of the next.
@@ -58,9 +59,14 @@ public static class GreedyLayerwiseTraining
     /// Keeps the unfinished stage after each of its epochs; the first stage to train continues from what it restores, so a
     /// run cut off part-way through a stage ends with the parameters of an uninterrupted one.
     /// </param>
+    /// <param name="validation">
+    /// Held-out rows measured after every epoch, or null: a directed layer's RBM by its mean-field reconstruction error on
+    /// them (carried up through the layers below, as its training data is), the top RBM by the net's label cross-entropy and
+    /// accuracy on them (<see cref="DeepBeliefNet.Evaluate"/>). The figures are reported, not used to stop.
+    /// </param>
     /// <exception cref="ArgumentException">The data's feature or class count differs from the net's, or a value is out of range.</exception>
-    public static void Train(DeepBeliefNet dbn, Dataset data, GreedyLayerwiseOptions options, Action<string, RbmEpochReport>? progress = null,
-        int completedStages = 0, Action<int>? stageCompleted = null, IGreedyStageStore? stageStore = null)
+    public static void Train(DeepBeliefNet dbn, Dataset data, GreedyLayerwiseOptions options, Action<string, RbmEpochReport, Evaluation?>? progress = null,
+        int completedStages = 0, Action<int>? stageCompleted = null, IGreedyStageStore? stageStore = null, Dataset? validation = null)
     {
         ArgumentNullException.ThrowIfNull(dbn);
         ArgumentNullException.ThrowIfNull(data);
@@ -73,8 +79,16 @@ public static class GreedyLayerwiseTraining
         if (completedStages < 0 || completedStages > dbn.Layers.Count + 1)
             throw new ArgumentOutOfRangeException(nameof(completedStages), completedStages, $"must be in 0..{dbn.Layers.Count + 1} (directed layers, then the top RBM).");
         dbn.ValidateData(data.Features, nameof(data));
+        if (validation is not null)
+        {
+            if (validation.FeatureCount != dbn.VisibleCount || validation.ClassCount != dbn.LabelCount)
+                throw new ArgumentException($"The validation rows have {validation.FeatureCount} features and {validation.ClassCount} classes but the net has " +
+                                            $"{dbn.VisibleCount} data units and {dbn.LabelCount} labels.", nameof(validation));
+            dbn.ValidateData(validation.Features, nameof(validation));
+        }
         var be = dbn.Backend;
         var current = data;
+        var currentValidation = validation;
         for (int l = 0; l < dbn.Layers.Count; l++)
         {
             var layer = dbn.Layers[l];
@@ -86,6 +100,7 @@ public static class GreedyLayerwiseTraining
                 be.Copy(layer.RecognitionWeights, rbm.Weights);
                 be.Copy(layer.RecognitionBias, rbm.HiddenBias);
                 current = HiddenProbabilities(rbm, current);
+                if (currentValidation is not null) currentValidation = HiddenProbabilities(rbm, currentValidation);
                 continue;
             }
             var layerOptions = l == 0 ? options.Bottom ?? options.Layer : options.Layer;
@@ -95,15 +110,23 @@ public static class GreedyLayerwiseTraining
             int stageIndex = l;
             var state = new TrainingState();
             if (stageStore?.Restore(stageIndex, trainer.Parameters, trainer.Optimizer) is { } saved) (state, trainer.Counter) = saved;
+            var stageValidation = currentValidation;
+            Func<Evaluation>? validate = stageValidation is null ? null : () => new Evaluation(RbmEvaluation.ReconstructionError(rbm, stageValidation.Features), null);
+            RbmEpochReport? last = null;
             try
             {
                 EpochRunner.Run(state, trainer.Parameters, options.LayerEpochs, patience: 0,
-                    e => Metrics(trainer.TrainEpoch(stageData, e), layerOptions, stageName, progress), null,
-                    _ => stageStore?.Save(stageIndex, state, trainer.Parameters, trainer.Optimizer, trainer.Counter));
+                    e => Metrics(last = trainer.TrainEpoch(stageData, e), layerOptions), validate,
+                    m =>
+                    {
+                        progress?.Invoke(stageName, last!, Validation(m));
+                        stageStore?.Save(stageIndex, state, trainer.Parameters, trainer.Optimizer, trainer.Counter);
+                    });
             }
             catch (TrainingDivergedException e) { throw e.InStage($"greedy {stageName}"); }
             layer.CopyFrom(rbm, l);
             current = HiddenProbabilities(rbm, current);
+            if (currentValidation is not null) currentValidation = HiddenProbabilities(rbm, currentValidation);
             stageCompleted?.Invoke(l);
         }
         if (completedStages > dbn.Layers.Count) return;
@@ -112,22 +135,30 @@ public static class GreedyLayerwiseTraining
         int topStage = dbn.Layers.Count;
         var topState = new TrainingState();
         if (stageStore?.Restore(topStage, top.Parameters, top.Optimizer) is { } savedTop) (topState, top.Counter) = savedTop;
+        // The top RBM trains inside the net, whose layers below already hold their stages: the net classifies the raw rows.
+        Func<Evaluation>? validateTop = validation is null ? null : () => dbn.Evaluate(validation);
+        RbmEpochReport? lastTop = null;
         try
         {
             EpochRunner.Run(topState, top.Parameters, options.TopEpochs, patience: 0,
-                e => Metrics(top.TrainEpoch(topData.Features, topData, e), options.Top, "top", progress), null,
-                _ => stageStore?.Save(topStage, topState, top.Parameters, top.Optimizer, top.Counter));
+                e => Metrics(lastTop = top.TrainEpoch(topData.Features, topData, e), options.Top), validateTop,
+                m =>
+                {
+                    progress?.Invoke("top", lastTop!, Validation(m));
+                    stageStore?.Save(topStage, topState, top.Parameters, top.Optimizer, top.Counter);
+                });
         }
         catch (TrainingDivergedException e) { throw e.InStage("greedy top"); }
         stageCompleted?.Invoke(dbn.Layers.Count);
     }
 
-    /// <summary>Reports a greedy epoch and turns it into the epoch driver's figures.</summary>
-    private static EpochMetrics Metrics(RbmEpochReport report, RbmTrainingOptions options, string stage, Action<string, RbmEpochReport>? progress)
-    {
-        progress?.Invoke(stage, report);
-        return EpochMetrics.Unsupervised(report.Epoch, report.ReconstructionError, report.Updates * options.BatchSize, report.Seconds, options.LearningRate);
-    }
+    /// <summary>A greedy epoch's report as the epoch driver's figures.</summary>
+    private static EpochMetrics Metrics(RbmEpochReport report, RbmTrainingOptions options) =>
+        EpochMetrics.Unsupervised(report.Epoch, report.ReconstructionError, report.Updates * options.BatchSize, report.Seconds, options.LearningRate);
+
+    /// <summary>The validation figures the epoch driver attached to an epoch, or null when it had none.</summary>
+    internal static Evaluation? Validation(EpochMetrics metrics) =>
+        metrics.ValidationLoss is { } loss ? new Evaluation(loss, metrics.ValidationAccuracy) : null;
 
     /// <summary>The data set of <c>p(h | v)</c> for every sample of <paramref name="data"/> (labels kept): the next RBM's training data.</summary>
     public static Dataset HiddenProbabilities(RestrictedBoltzmannMachine rbm, Dataset data, int batchSize = 1000)

@@ -273,6 +273,36 @@ public sealed class DeepBeliefNet
     }
 
     /// <summary>
+    /// The mean cross-entropy <c>-log p(y | x)</c> of <paramref name="data"/>'s labels under <see cref="LabelProbabilities"/>
+    /// and the fraction whose most probable label is theirs: how well the generative model classifies, the figure a DBN
+    /// run's validation rows report after the top RBM's and the up-down epochs.
+    /// </summary>
+    /// <exception cref="ArgumentException">The data does not fit the net.</exception>
+    public Training.Evaluation Evaluate(Dataset data)
+    {
+        const double SmallestNormalFloat = 1.1754943508222875e-38;
+        ArgumentNullException.ThrowIfNull(data);
+        if (data.FeatureCount != VisibleCount)
+            throw new ArgumentException($"The data has {data.FeatureCount} features but the net has {VisibleCount} data units.", nameof(data));
+        if (data.ClassCount != LabelCount)
+            throw new ArgumentException($"The data has {data.ClassCount} classes but the net has {LabelCount} label units.", nameof(data));
+        if (data.Count == 0) return new Training.Evaluation(double.NaN, double.NaN);
+        var probabilities = LabelProbabilities(data.Features);
+        double loss = 0;
+        int correct = 0;
+        for (int i = 0; i < data.Count; i++)
+        {
+            var row = probabilities.AsSpan(i * LabelCount, LabelCount);
+            int label = data.Labels[i], best = 0;
+            for (int k = 1; k < LabelCount; k++) if (row[k] > row[best]) best = k;
+            if (best == label) correct++;
+            // A probability that underflowed to 0 would make the mean infinite; the floor is float's smallest normal number.
+            loss -= Math.Log(Math.Max(row[label], SmallestNormalFloat));
+        }
+        return new Training.Evaluation(loss / data.Count, (double)correct / data.Count);
+    }
+
+    /// <summary>
     /// Generates <paramref name="count"/> samples of class <paramref name="label"/>: the label is clamped while
     /// alternating Gibbs sampling runs <paramref name="gibbsSteps"/> steps in the top RBM (penultimate units started
     /// from <c>p = sigmoid(a)</c>), then one down pass through the generative weights, with probabilities (the
