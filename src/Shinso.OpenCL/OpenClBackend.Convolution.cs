@@ -51,6 +51,22 @@ public sealed partial class OpenClBackend
         }
     }
 
+    /// <inheritdoc />
+    public void ConvolutionInputGradient(Tensor outputGradient, ConvolutionGeometry geometry, Tensor weight, Tensor inputGradient)
+    {
+        var (n, f) = BackendArguments.ConvolutionInputGradient(outputGradient, geometry, weight, inputGradient);
+        int chunk = ConvolutionChunk(geometry, n, f);
+        var dy = outputGradient.Reshape(n, f * geometry.ColumnCount);
+        for (int start = 0; start < n; start += chunk)
+        {
+            int images = Math.Min(chunk, n - start);
+            var (columns, product) = ConvolutionViews(geometry, images, f);
+            SwapLeadingAxes(dy.SliceRows(start, images), images, f, product);
+            Gemm(Transpose.Transposed, Transpose.None, 1f, weight, product, 0f, columns);
+            Col2Im(columns, geometry, inputGradient.SliceRows(start, images));
+        }
+    }
+
     private int ConvolutionChunk(in ConvolutionGeometry g, int images, int filters)
     {
         int chunk = g.ChunkImages(images, ColumnChunkFloats);

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using Shinso.Backends;
 using Shinso.Cli.ModelKinds;
 using Shinso.IO;
 using Shinso.Models.FeedForward;
@@ -73,17 +74,18 @@ internal static class RobustnessCommand
             ulong runSeed = r.GetValue(seed) ?? 1;
             CommonOptions.Err.MarkupLine($"[grey]data:[/] {Markup.Escape(loaded.Description)}; {test.Count} test inputs; {Markup.Escape(CommonOptions.Describe(backend))}");
 
+            var root = RandomStream.Root(runSeed).Derive("robustness-monte-carlo");
+            if (copies is not null) RobustnessWarmUp.Run(net, test, kept, law, root.Derive("warm-up"));
             var clock = Stopwatch.StartNew();
             var margins = OnePassRobustness.Linearize(net, test, kept);
             double linearizeSeconds = clock.Elapsed.TotalSeconds;
             int cleanCorrect = 0;
             for (int i = 0; i < test.Count; i++) if (margins.Predictions[i] == test.Labels[i]) cleanCorrect++;
-            var root = RandomStream.Root(runSeed).Derive("robustness-monte-carlo");
             var rows = new List<Level>();
             for (int s = 0; s < levels.Length; s++)
             {
                 clock.Restart();
-                var estimates = margins.MisclassificationProbabilities(levels[s]);
+                var estimates = margins.MisclassificationProbabilities(levels[s], HostThreads(backend));
                 double onePassSeconds = linearizeSeconds + clock.Elapsed.TotalSeconds;
                 MonteCarloEstimate? monteCarlo = null;
                 double monteCarloSeconds = 0;
@@ -112,6 +114,12 @@ internal static class RobustnessCommand
         });
         return command;
     }
+
+    /// <summary>
+    /// The threads the one-pass test's integrals (on the host) may use: the CPU backend's, as the Monte Carlo test's kernels
+    /// get; beside a device, every core.
+    /// </summary>
+    internal static int HostThreads(IBackend backend) => backend is CpuBackend cpu ? cpu.Options.ResolvedThreads : 0;
 
     /// <summary>One noise level's figures.</summary>
     private sealed record Level(double Sigma, double[] OnePass, double OnePassSeconds, MonteCarloEstimate? MonteCarlo, double MonteCarloSeconds)

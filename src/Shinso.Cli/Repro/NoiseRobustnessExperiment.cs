@@ -57,6 +57,7 @@ internal sealed class NoiseRobustnessExperiment : Experiment
             new Trainer(net, config.CreateOptimizer(), config.Training).Fit(train);
             var clean = Trainer.Evaluate(net, SupervisedData.FromDataset(tested));
 
+            RobustnessWarmUp.Run(net, tested, int.MaxValue, NoiseDistribution.Gaussian, root.Derive(presetName).Derive("warm-up"));
             var clock = Stopwatch.StartNew();
             var margins = OnePassRobustness.Linearize(net, tested);
             double linearizeSeconds = clock.Elapsed.TotalSeconds;
@@ -67,7 +68,7 @@ internal sealed class NoiseRobustnessExperiment : Experiment
             for (int s = 0; s < sigmas.Length; s++)
             {
                 clock.Restart();
-                var onePass = margins.MisclassificationProbabilities(sigmas[s]);
+                var onePass = margins.MisclassificationProbabilities(sigmas[s], RobustnessCommand.HostThreads(context.Backend));
                 onePassTotal += clock.Elapsed.TotalSeconds;
                 clock.Restart();
                 var monteCarlo = MonteCarloRobustness.Run(net, tested, NoiseDistribution.Gaussian, (float)sigmas[s], copies, root.Derive(presetName).Derive("sigma-" + sigmas[s].ToString("R", CultureInfo.InvariantCulture)));

@@ -137,6 +137,25 @@ public static class BackendArguments
         return (n, f);
     }
 
+    /// <summary>
+    /// Checks an input-gradient pass's tensors: output gradient <c>[N, F, OH, OW]</c>, weight <c>[F, C*KH*KW]</c> and input
+    /// gradient <c>[N, C, H, W]</c>; returns N and F.
+    /// </summary>
+    public static (int Images, int Filters) ConvolutionInputGradient(Tensor outputGradient, ConvolutionGeometry g, Tensor weight, Tensor inputGradient)
+    {
+        g.Validate();
+        int n = inputGradient.Rows;
+        if (n < 1 || inputGradient.Columns != g.ImageLength)
+            throw new ArgumentException($"inputGradient {Tensor.ShapeText(inputGradient.Shape)} does not hold [N, {g.Channels}, {g.Height}, {g.Width}] images.", nameof(inputGradient));
+        int f = weight.Rows;
+        if (f < 1 || weight.Columns != g.ColumnRows)
+            throw new ArgumentException($"weight {Tensor.ShapeText(weight.Shape)} is not [F, C*KH*KW = {g.ColumnRows}].", nameof(weight));
+        if (outputGradient.Rows != n || outputGradient.Columns != (long)f * g.ColumnCount)
+            throw new ArgumentException(
+                $"outputGradient {Tensor.ShapeText(outputGradient.Shape)} is not [{n}, {f}, {g.OutputHeight}, {g.OutputWidth}].", nameof(outputGradient));
+        return (n, f);
+    }
+
     /// <summary>Checks <c>output = input</c> with its two leading axes swapped; returns (outer, inner, rest) of the input.</summary>
     public static (int Outer, int Inner, int Trailing) SwapLeadingAxes(Tensor input, int outer, int inner, Tensor output)
     {

@@ -31,6 +31,14 @@ public sealed partial class CpuBackend
     }
 
     /// <inheritdoc />
+    public void ConvolutionInputGradient(Tensor outputGradient, ConvolutionGeometry geometry, Tensor weight, Tensor inputGradient)
+    {
+        var (n, f) = BackendArguments.ConvolutionInputGradient(outputGradient, geometry, weight, inputGradient);
+        BatchConvolution.InputGradient(n, geometry, Host(weight, nameof(weight)), f, Host(outputGradient, nameof(outputGradient)),
+            Host(inputGradient, nameof(inputGradient)), ColumnChunkFloats, _convolution, Options);
+    }
+
+    /// <inheritdoc />
     public void TiledIm2Col(Tensor images, TiledConvolutionGeometry geometry, Tensor columns) =>
         TiledConvolution.Unfold(Host(images, nameof(images)), geometry, Host(columns, nameof(columns)), Options);
 

@@ -33,6 +33,13 @@ public interface IConvolution
         Tensor weightGradient, Tensor biasGradient, Tensor? inputGradient);
 
     /// <summary>
+    /// dLoss/dInput of <see cref="ConvolutionForward"/> alone, <paramref name="inputGradient"/> <c>[N, C, H, W]</c> overwritten,
+    /// given <paramref name="outputGradient"/> <c>[N, F, OH, OW]</c>: the input gradient of <see cref="ConvolutionBackward"/>
+    /// for half its work, for passes that want no parameter gradients (a net's sensitivity to its input).
+    /// </summary>
+    void ConvolutionInputGradient(Tensor outputGradient, ConvolutionGeometry geometry, Tensor weight, Tensor inputGradient);
+
+    /// <summary>
     /// Unfolds images <c>[N, C, H, W]</c> into one batch-wide column matrix <c>[C*KH*KW, N*OH*OW]</c> (zero padding):
     /// image n fills columns <c>n*OH*OW .. (n+1)*OH*OW - 1</c>, so a single GEMM convolves the whole batch.
     /// </summary>

@@ -92,24 +92,39 @@ public sealed class Conv2d : ILayer
     /// <inheritdoc />
     public Tensor? Backward(Tensor outputGradient, bool needInputGradient)
     {
-        var dx = Propagate(outputGradient, needInputGradient, "Backward");
+        var dx = Propagate(outputGradient, needInputGradient);
         _input = null;
         return dx;
     }
 
     /// <summary>
     /// dLoss/dInput without ending the pass: the layer keeps its input, so a training backward pass may follow (K-FAC's
-    /// sampled-Fisher pass comes before the training one). The parameter gradients are left unspecified.
+    /// sampled-Fisher pass comes before the training one). The parameter gradients are left unspecified: they are not
+    /// computed, which halves the pass.
     /// </summary>
-    public Tensor InputGradient(Tensor outputGradient) => Propagate(outputGradient, needInputGradient: true, "InputGradient")!;
-
-    /// <summary>The backward pass both entries share: parameter gradients and, when asked, dLoss/dInput of the last forward input.</summary>
-    private Tensor? Propagate(Tensor outputGradient, bool needInputGradient, string caller)
+    public Tensor InputGradient(Tensor outputGradient)
     {
-        var input = _input ?? throw new InvalidOperationException($"{caller} called before Forward.");
+        var input = _input ?? throw new InvalidOperationException("InputGradient called before Forward.");
         int n = input.Rows;
+        CheckOutputGradient(outputGradient, n);
+        var dx = _inputGradient.Get(n, [Geometry.Channels, Geometry.Height, Geometry.Width]);
+        _backend.ConvolutionInputGradient(outputGradient.Reshape(n, Filters * Geometry.ColumnCount), Geometry, Weight.Value, dx);
+        LastOutputGradient = outputGradient;
+        return dx;
+    }
+
+    private void CheckOutputGradient(Tensor outputGradient, int n)
+    {
         if (outputGradient.Length != (long)n * Filters * Geometry.ColumnCount)
             throw new ArgumentException($"The output gradient {Tensor.ShapeText(outputGradient.Shape)} does not match the last output [{n}, {Filters}, {Geometry.OutputHeight}, {Geometry.OutputWidth}].", nameof(outputGradient));
+    }
+
+    /// <summary>The training backward pass: parameter gradients and, when asked, dLoss/dInput of the last forward input.</summary>
+    private Tensor? Propagate(Tensor outputGradient, bool needInputGradient)
+    {
+        var input = _input ?? throw new InvalidOperationException("Backward called before Forward.");
+        int n = input.Rows;
+        CheckOutputGradient(outputGradient, n);
         var dx = needInputGradient ? _inputGradient.Get(n, [Geometry.Channels, Geometry.Height, Geometry.Width]) : null;
         _backend.ConvolutionBackward(input, Geometry, Weight.Value, outputGradient.Reshape(n, Filters * Geometry.ColumnCount),
             Weight.Gradient, Bias.Gradient, dx);

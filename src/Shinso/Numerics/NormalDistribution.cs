@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace Shinso.Numerics;
 
 /// <summary>
@@ -66,7 +68,7 @@ public static class NormalDistribution
         return 0.5 * (x >= 0 ? erfc : 2 - erfc);
     }
 
-    /// <summary>Φ⁻¹(p) to about 1e-7 relative in p: 26.2.23 and one Halley step on <see cref="FastCdf"/>; p must lie in (0, 1).</summary>
+    /// <summary>Φ⁻¹(p) to about 1e-7 relative in p: 26.2.23 and one Halley step on <see cref="FastCdf(double)"/>; p must lie in (0, 1).</summary>
     internal static double FastInverseCdf(double p)
     {
         double z = StartingPoint(p);
@@ -87,5 +89,40 @@ public static class NormalDistribution
     {
         double u = (cdf - p) * SqrtTwoPi * Math.Exp(0.5 * z * z);
         return z - u / (1 + 0.5 * z * u);
+    }
+
+    /// <summary><see cref="FastCdf(double)"/> of four values at once, the same formula lane by lane.</summary>
+    internal static Vector256<double> FastCdf(Vector256<double> z)
+    {
+        var x = -z / Vector256.Create(Sqrt2);
+        var a = Vector256.Abs(x);
+        var t = Vector256<double>.One / (Vector256<double>.One + Vector256.Create(0.5) * a);
+        var poly = Vector256.Create(0.17087277);
+        poly = Vector256.Create(-0.82215223) + t * poly;
+        poly = Vector256.Create(1.48851587) + t * poly;
+        poly = Vector256.Create(-1.13520398) + t * poly;
+        poly = Vector256.Create(0.27886807) + t * poly;
+        poly = Vector256.Create(-0.18628806) + t * poly;
+        poly = Vector256.Create(0.09678418) + t * poly;
+        poly = Vector256.Create(0.37409196) + t * poly;
+        poly = Vector256.Create(1.00002368) + t * poly;
+        var erfc = t * Vector256.Exp(-a * a - Vector256.Create(1.26551223) + t * poly);
+        var half = Vector256.Create(0.5);
+        return half * Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(x, Vector256<double>.Zero), erfc, Vector256.Create(2.0) - erfc);
+    }
+
+    /// <summary><see cref="FastInverseCdf(double)"/> of four probabilities at once, each in (0, 1).</summary>
+    internal static Vector256<double> FastInverseCdf(Vector256<double> p)
+    {
+        var half = Vector256.Create(0.5);
+        var lower = Vector256.LessThan(p, half);
+        var q = Vector256.ConditionalSelect(lower, p, Vector256<double>.One - p);
+        var t = Vector256.Sqrt(Vector256.Create(-2.0) * Vector256.Log(q));
+        var numerator = Vector256.Create(2.515517) + t * (Vector256.Create(0.802853) + t * Vector256.Create(0.010328));
+        var denominator = Vector256<double>.One + t * (Vector256.Create(1.432788) + t * (Vector256.Create(0.189269) + t * Vector256.Create(0.001308)));
+        var start = t - numerator / denominator;
+        var z = Vector256.ConditionalSelect(lower, -start, start);
+        var u = (FastCdf(z) - p) * Vector256.Create(SqrtTwoPi) * Vector256.Exp(half * z * z);
+        return z - u / (Vector256<double>.One + half * z * u);
     }
 }

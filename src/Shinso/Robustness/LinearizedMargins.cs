@@ -19,11 +19,18 @@ public sealed class LinearizedMargins
     private const double NegligibleProbability = 1e-7;
 
     /// <summary>
-    /// Lattice points of the orthant integral: below 2e-4 of error even at margins correlated at ±0.99 (see
+    /// The most lattice points an orthant integral takes: below 2e-4 of error even at margins correlated at ±0.99 (see
     /// <see cref="GaussianOrthant"/>), against a standard error of 0.005 to 0.016 for a rate between 3 % and 97 % from the
     /// 1000 copies per input of a Monte Carlo test.
     /// </summary>
     private const int IntegrationPoints = 512;
+
+    /// <summary>
+    /// An integral stops doubling its points once two doublings in a row moved it by at most this, so an input whose integrand
+    /// is smooth costs 128 or 256 points instead of 512. On random problems stopping early moved the answer by at most 1.2e-4,
+    /// and on average it was as close to a 8192-point integral as all 512 points (GaussianOrthantTests).
+    /// </summary>
+    private const double IntegrationTolerance = 1e-5;
 
     private readonly double[] _margins;
     private readonly double[] _gram;
@@ -94,14 +101,27 @@ public sealed class LinearizedMargins
             reducedMean[a] = mean[kept[a]];
             for (int b = 0; b < keep; b++) covariance[a * keep + b] = variance * gram[kept[a] * m + kept[b]];
         }
-        return Math.Clamp(1 - GaussianOrthant.Probability(reducedMean, covariance, IntegrationPoints) + dropped, 0, 1);
+        return Math.Clamp(1 - GaussianOrthant.Probability(reducedMean, covariance, IntegrationPoints, IntegrationTolerance) + dropped, 0, 1);
     }
 
     /// <summary>Every input's <see cref="MisclassificationProbability"/> at <paramref name="sigma"/>.</summary>
-    public double[] MisclassificationProbabilities(double sigma)
+    /// <param name="sigma">The noise level.</param>
+    /// <param name="threads">Inputs integrated at once (0: one per core). Each input's answer is its own, so the count changes
+    /// nothing but the time.</param>
+    /// <exception cref="ArgumentOutOfRangeException">Sigma is negative or not finite, or the thread count is negative.</exception>
+    public double[] MisclassificationProbabilities(double sigma, int threads = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(threads);
+        if (!(sigma >= 0) || !double.IsFinite(sigma)) throw new ArgumentOutOfRangeException(nameof(sigma), sigma, "A noise level is a finite standard deviation >= 0.");
         var probabilities = new double[Count];
-        for (int n = 0; n < Count; n++) probabilities[n] = MisclassificationProbability(n, sigma);
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = threads == 0 ? Environment.ProcessorCount : threads };
+        // Inputs in blocks, so that a thread takes a run of them rather than one at a time.
+        const int Block = 16;
+        Parallel.For(0, (Count + Block - 1) / Block, parallel, block =>
+        {
+            int end = Math.Min(Count, (block + 1) * Block);
+            for (int n = block * Block; n < end; n++) probabilities[n] = MisclassificationProbability(n, sigma);
+        });
         return probabilities;
     }
 }

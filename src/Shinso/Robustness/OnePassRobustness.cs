@@ -2,6 +2,7 @@ using System.Numerics.Tensors;
 using Shinso.Data;
 using Shinso.Layers;
 using Shinso.Models.FeedForward;
+using Shinso.Numerics;
 
 namespace Shinso.Robustness;
 
@@ -107,15 +108,7 @@ public static class OnePassRobustness
             net.Forward(inputView, ForwardContext.Inference);
             backend.Download(net.InputGradient(seedView), hostGradients.AsSpan(0, n * m * width));
             for (int i = 0; i < n; i++)
-            {
-                var g = gram.AsSpan((first + i) * m * m, m * m);
-                for (int k = 0; k < m; k++)
-                {
-                    var gk = hostGradients.AsSpan((i * m + k) * width, width);
-                    for (int l = 0; l <= k; l++)
-                        g[k * m + l] = g[l * m + k] = Dot(gk, hostGradients.AsSpan((i * m + l) * width, width));
-                }
-            }
+                GramMatrix.Compute(hostGradients.AsSpan(i * m * width, m * width), m, width, gram.AsSpan((first + i) * m * m, m * m));
         }
         return new LinearizedMargins(labels, predictions, m, competitorClasses, margins, gram);
     }
@@ -129,13 +122,5 @@ public static class OnePassRobustness
             throw new ArgumentException($"The net takes {net.Spec.InputLength} inputs per sample; the data has {data.FeatureCount}.", nameof(data));
         foreach (int label in data.Labels)
             if ((uint)label >= (uint)classes) throw new ArgumentException($"Label {label} is not one of the net's {classes} classes.", nameof(data));
-    }
-
-    /// <summary>A dot product accumulated in double (the Gram's entries feed a Cholesky factorisation).</summary>
-    private static double Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        double sum = 0;
-        for (int i = 0; i < a.Length; i++) sum += (double)a[i] * b[i];
-        return sum;
     }
 }

@@ -18,7 +18,7 @@ public sealed class BackendOperationHarnessTests
     internal const int Cases = 8;
 
     /// <summary>The operations whose result depends on how the batch is chunked.</summary>
-    internal static readonly string[] ChunkedOperations = [nameof(IBackend.ConvolutionForward), nameof(IBackend.ConvolutionBackward)];
+    internal static readonly string[] ChunkedOperations = [nameof(IBackend.ConvolutionForward), nameof(IBackend.ConvolutionBackward), nameof(IBackend.ConvolutionInputGradient)];
 
     /// <summary>The cases of <paramref name="operation"/>: its own stream (FNV-1a of its name, not the process-randomised string hash) mixed with the run seed.</summary>
     internal static IEnumerable<OperationCase> CasesOf(string operation)

@@ -144,6 +144,21 @@ internal static partial class BackendOperationTable
             // dx sums F*KH*KW terms per element, far fewer than the weight gradient's N*OH*OW.
             return input ? @case.Out("dx", Widen(dx), n, g.ImageLength).WithAbsolute("dx", 2e-6 * filters * g.KernelHeight * g.KernelWidth) : @case;
         }),
+        new(nameof(IBackend.ConvolutionInputGradient), r =>
+        {
+            int n = Between(r, 1, 4), filters = Between(r, 1, 4);
+            var g = RandomConvolution(r);
+            var (x, w, dy) = (Values(r, n * g.ImageLength), Values(r, filters * g.ColumnRows), Values(r, n * filters * g.ColumnCount));
+            // The reference's input gradient does not read the input: any images of the right shape give it.
+            var (dx, _, _) = NaiveConvolution.ConvolveBackward(x, n, g, w, dy, filters);
+            return new OperationCase($"{n} images {g} {filters} filters")
+            {
+                Invoke = (b, t) => { b.ConvolutionInputGradient(t("dy"), g, t("w"), t("dx")); return null; },
+                Relative = 1e-5, Absolute = 2e-6 * filters * g.KernelHeight * g.KernelWidth,
+            }
+            .In("w", w, filters, g.ColumnRows).In("dy", dy, n, filters * g.ColumnCount)
+            .Out("dx", Widen(dx), n, g.ImageLength);
+        }),
         new(nameof(IBackend.Im2Col), r =>
         {
             int n = Between(r, 1, 3);

@@ -507,6 +507,13 @@ public class OpenClKernelTests(TwinBackends twins)
             var weightOnly = twins.Pair(new float[filters * g.ColumnRows], filters, g.ColumnRows);
             Device.ConvolutionBackward(input.Device, g, weight.Device, outputGradient.Device, weightOnly.Device, biasGradient.Device, null);
             TwinBackends.AssertClose(TwinBackends.Read(weightGradient.Cpu), TwinBackends.Read(weightOnly.Device), 1e-4, 1e-4, $"first-layer weight gradient {what}");
+
+            // The input gradient alone (no parameter gradients) is the full pass's.
+            var inputOnly = twins.Pair(new float[input.Cpu.Length], n, g.Channels, g.Height, g.Width);
+            Cpu.ConvolutionInputGradient(outputGradient.Cpu, g, weight.Cpu, inputOnly.Cpu);
+            Device.ConvolutionInputGradient(outputGradient.Device, g, weight.Device, inputOnly.Device);
+            TwinBackends.AssertClose(TwinBackends.Read(inputGradient.Cpu), TwinBackends.Read(inputOnly.Cpu), 0, 0, $"cpu input gradient alone {what}");
+            AssertClose(inputOnly, 1e-5, 1e-5, $"convolution input gradient alone {what}");
         }
     }
 

@@ -57,4 +57,33 @@ public class NormalDistributionTests
             if (p > 1e-12) Assert.True(Math.Abs(NormalDistribution.InverseCdf(q) - NormalDistribution.FastInverseCdf(q)) <= 1e-5, $"FastInverseCdf({q:R})");
         }
     }
+    [Fact]
+    public void The_four_lane_fast_forms_give_the_scalar_ones_lane_by_lane()
+    {
+        var values = new List<double>();
+        for (double z = -30; z <= 8; z += 0.0137) values.Add(z);
+        for (int i = 0; i + 4 <= values.Count; i += 4)
+        {
+            var lanes = NormalDistribution.FastCdf(System.Runtime.Intrinsics.Vector256.Create(values[i], values[i + 1], values[i + 2], values[i + 3]));
+            for (int k = 0; k < 4; k++)
+            {
+                double scalar = NormalDistribution.FastCdf(values[i + k]);
+                // Only the vector exp may round differently from Math.Exp, by an ulp or so.
+                Assert.True(Math.Abs(lanes[k] - scalar) <= 1e-14 * scalar, $"FastCdf({values[i + k]:R}): lane {lanes[k]:R}, scalar {scalar:R}");
+            }
+        }
+        var probabilities = new List<double>();
+        for (double logP = -250; logP < -0.31; logP += 0.11) probabilities.Add(Math.Pow(10, logP));
+        probabilities.AddRange([0.3, 0.5, 0.7, 1 - 1e-9, 1 - 1e-16]);
+        while (probabilities.Count % 4 != 0) probabilities.Add(0.5);
+        for (int i = 0; i < probabilities.Count; i += 4)
+        {
+            var lanes = NormalDistribution.FastInverseCdf(System.Runtime.Intrinsics.Vector256.Create(probabilities[i], probabilities[i + 1], probabilities[i + 2], probabilities[i + 3]));
+            for (int k = 0; k < 4; k++)
+            {
+                double scalar = NormalDistribution.FastInverseCdf(probabilities[i + k]);
+                Assert.True(Math.Abs(lanes[k] - scalar) <= 1e-12 * Math.Max(1, Math.Abs(scalar)), $"FastInverseCdf({probabilities[i + k]:R}): lane {lanes[k]:R}, scalar {scalar:R}");
+            }
+        }
+    }
 }

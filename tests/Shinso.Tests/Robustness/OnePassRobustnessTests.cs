@@ -212,6 +212,22 @@ public class OnePassRobustnessTests
     }
 
     [Fact]
+    public void The_probabilities_are_the_same_on_any_number_of_threads()
+    {
+        using var backend = new CpuBackend();
+        var (net, test) = Trained(backend, convolutional: false);
+        var margins = OnePassRobustness.Linearize(net, test);
+        foreach (double sigma in new[] { 0.05, 0.3 })
+        {
+            var one = margins.MisclassificationProbabilities(sigma, threads: 1);
+            Assert.Equal(one, margins.MisclassificationProbabilities(sigma, threads: 2));
+            Assert.Equal(one, margins.MisclassificationProbabilities(sigma));
+            for (int i = 0; i < test.Count; i++) Assert.Equal(margins.MisclassificationProbability(i, sigma), one[i]);
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => margins.MisclassificationProbabilities(0.1, threads: -1));
+    }
+
+    [Fact]
     public void Monte_Carlo_counts_repeat_for_a_seed_and_noise_is_added_to_the_input()
     {
         using var backend = new CpuBackend();

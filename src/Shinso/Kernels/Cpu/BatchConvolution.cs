@@ -126,6 +126,38 @@ public static unsafe class BatchConvolution
         }
     }
 
+    /// <summary>
+    /// dLoss/dInput of <see cref="Forward"/> alone: see <c>IConvolution.ConvolutionInputGradient</c>. Half of
+    /// <see cref="Backward"/>'s work, without the input's unfold or the weight product.
+    /// </summary>
+    /// <param name="images">N.</param>
+    /// <param name="geometry">Input size, kernel, stride and padding.</param>
+    /// <param name="weight">Filters <c>[F, C*KH*KW]</c>.</param>
+    /// <param name="filters">F.</param>
+    /// <param name="outputGradient">dLoss/dOutput, N images of <c>[F, OH, OW]</c>.</param>
+    /// <param name="inputGradient">dLoss/dInput, N images of <c>[C, H, W]</c>, overwritten.</param>
+    /// <param name="chunkFloats">Column floats one chunk of images may unfold to.</param>
+    /// <param name="workspace">Buffers reused from call to call.</param>
+    /// <param name="options">Instruction-set path and thread count.</param>
+    /// <exception cref="ArgumentException">A span has the wrong length, or the geometry is invalid.</exception>
+    public static void InputGradient(int images, in ConvolutionGeometry geometry, ReadOnlySpan<float> weight, int filters,
+        ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int chunkFloats, ConvolutionWorkspace workspace, CpuKernelOptions options = default)
+    {
+        Check(inputGradient.Length, images, geometry, weight.Length, filters, outputGradient.Length, nameof(outputGradient));
+        int chunk = geometry.ChunkImages(images, chunkFloats);
+        int chunks = (images + chunk - 1) / chunk;
+        // Every chunk writes only its own images: one task per chunk, as forward, and nothing to sum across tasks.
+        var plan = Plan.Create(geometry, images, filters, chunk, chunks, tasks: chunks, options, workspace, partials: 0);
+        fixed (float* w = weight)
+        fixed (float* dy = outputGradient)
+        fixed (float* dx = inputGradient)
+        fixed (float* slots = workspace.Slots)
+        {
+            var job = new Job(plan, slots, null, w) { Backward = true, OutputGradient = dy, InputGradient = dx };
+            job.RunAll(options);
+        }
+    }
+
     private static void Check(int inputLength, int images, in ConvolutionGeometry g, int weightLength, int filters, int outputLength, string outputName)
     {
         g.Validate();
@@ -225,19 +257,24 @@ public static unsafe class BatchConvolution
         {
             ref readonly var g = ref plan.Geometry;
             int f = plan.Filters, rows = g.ColumnRows, count = g.ColumnCount;
-            float* target = plan.Tasks == 1 ? WeightGradient : Partials + (long)group * f * rows;
+            // Without a weight gradient (an input gradient alone) the input is neither unfolded nor multiplied.
+            bool weights = WeightGradient != null;
+            float* target = !weights || plan.Tasks == 1 ? WeightGradient : Partials + (long)group * f * rows;
             int first = group * plan.ChunksPerGroup, last = Math.Min(plan.Chunks, first + plan.ChunksPerGroup);
             for (int chunk = first; chunk < last; chunk++)
             {
                 int start = chunk * plan.Chunk, images = Math.Min(plan.Chunk, plan.Images - start), width = images * count;
                 var columns = new Span<float>(slots + slot * plan.SlotFloats, rows * width);
                 var product = new Span<float>(slots + slot * plan.SlotFloats + plan.ColumnFloats, f * width);
-                var chunkInput = new ReadOnlySpan<float>(input + (long)start * g.ImageLength, images * g.ImageLength);
                 // dY as [F, images*OH*OW], the layout the forward product had.
                 Blas1.SwapLeadingAxes(new ReadOnlySpan<float>(OutputGradient + (long)start * f * count, f * width), images, f, count, product);
-                Im2Col.Unfold(chunkInput, g, columns, options);
-                Sgemm.Compute(Transpose.None, Transpose.Transposed, f, rows, width, 1f, product, width, columns, width,
-                    chunk == first ? 0f : 1f, new Span<float>(target, f * rows), rows, options);
+                if (weights)
+                {
+                    var chunkInput = new ReadOnlySpan<float>(input + (long)start * g.ImageLength, images * g.ImageLength);
+                    Im2Col.Unfold(chunkInput, g, columns, options);
+                    Sgemm.Compute(Transpose.None, Transpose.Transposed, f, rows, width, 1f, product, width, columns, width,
+                        chunk == first ? 0f : 1f, new Span<float>(target, f * rows), rows, options);
+                }
                 if (InputGradient == null) continue;
                 // The columns are no longer needed: they take W^T dY, then fold into dX.
                 Sgemm.Compute(Transpose.Transposed, Transpose.None, rows, width, f, 1f, new ReadOnlySpan<float>(weight, f * rows), rows,
