@@ -5,10 +5,12 @@ using Shinso.Operations;
 namespace Shinso.Layers;
 
 /// <summary>An elementwise nonlinearity (sigmoid, tanh, ReLU, absolute value, or the threshold step).</summary>
-public sealed class ActivationLayer : ILayer
+public sealed class ActivationLayer : ILayer, IRepeatedInputGradient
 {
     private readonly IBackend _backend;
     private readonly BatchBuffer _output;
+    private readonly BatchBuffer _ones, _slope;
+    private readonly RepeatedRows _repeatedSlope;
     private readonly BatchBuffer _inputGradient;
     private Tensor? _input;
     private Tensor? _lastOutput;
@@ -19,6 +21,9 @@ public sealed class ActivationLayer : ILayer
         _backend = backend;
         Function = function;
         _output = new BatchBuffer(backend);
+        _ones = new BatchBuffer(backend);
+        _slope = new BatchBuffer(backend);
+        _repeatedSlope = new RepeatedRows(backend);
         _inputGradient = new BatchBuffer(backend);
     }
 
@@ -59,6 +64,21 @@ public sealed class ActivationLayer : ILayer
         var x = _input ?? throw new InvalidOperationException("Backward called before Forward.");
         var dx = _inputGradient.Get(x.Rows, x.Shape[1..]);
         _backend.ActivationBackward(Function, x, _lastOutput!, outputGradient, dx);
+        return dx;
+    }
+
+    /// <inheritdoc />
+    public Tensor RepeatedInputGradient(Tensor outputGradient, int copies)
+    {
+        var x = _input ?? throw new InvalidOperationException("InputGradient called before Forward.");
+        RepeatedRows.Check(outputGradient, x.Rows, copies, Kind);
+        // Every activation is elementwise, dx = dy f'(x): the slopes once per forward row, then repeated with the rows.
+        var ones = _ones.Get(x.Rows, x.Shape[1..]);
+        _backend.Fill(ones, 1f);
+        var slope = _slope.Get(x.Rows, x.Shape[1..]);
+        _backend.ActivationBackward(Function, x, _lastOutput!, ones, slope);
+        var dx = _inputGradient.Get(outputGradient.Rows, x.Shape[1..]);
+        _backend.Multiply(outputGradient, _repeatedSlope.Of(slope, copies), dx);
         return dx;
     }
 

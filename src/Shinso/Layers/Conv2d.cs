@@ -16,7 +16,7 @@ namespace Shinso.Layers;
 /// its forward input again in the backward pass, so that input must not change in between (as for every layer that
 /// keeps its input for the gradient).
 /// </remarks>
-public sealed class Conv2d : ILayer
+public sealed class Conv2d : ILayer, IRepeatedInputGradient
 {
     private readonly IBackend _backend;
     private readonly BatchBuffer _output;
@@ -102,10 +102,15 @@ public sealed class Conv2d : ILayer
     /// sampled-Fisher pass comes before the training one). The parameter gradients are left unspecified: they are not
     /// computed, which halves the pass.
     /// </summary>
-    public Tensor InputGradient(Tensor outputGradient)
+    public Tensor InputGradient(Tensor outputGradient) => RepeatedInputGradient(outputGradient, 1);
+
+    /// <inheritdoc />
+    public Tensor RepeatedInputGradient(Tensor outputGradient, int copies)
     {
         var input = _input ?? throw new InvalidOperationException("InputGradient called before Forward.");
-        int n = input.Rows;
+        RepeatedRows.Check(outputGradient, input.Rows, copies, Kind);
+        // The input gradient reads only the filters, so the rows may be any number of gradients per forward row.
+        int n = outputGradient.Rows;
         CheckOutputGradient(outputGradient, n);
         var dx = _inputGradient.Get(n, [Geometry.Channels, Geometry.Height, Geometry.Width]);
         _backend.ConvolutionInputGradient(outputGradient.Reshape(n, Filters * Geometry.ColumnCount), Geometry, Weight.Value, dx);

@@ -9,7 +9,7 @@ namespace Shinso.Layers;
 /// A fully connected layer <c>Y = X W + b</c>, with W stored inputs x units so that each unit's
 /// incoming weights are a column (what max-norm constrains).
 /// </summary>
-public sealed class Dense : ILayer
+public sealed class Dense : ILayer, IRepeatedInputGradient
 {
     private readonly IBackend _backend;
     private readonly BatchBuffer _output;
@@ -90,11 +90,15 @@ public sealed class Dense : ILayer
     }
 
     /// <summary>dX = dY Wᵀ alone: sensitivity analysis needs no weight gradient, which would cost a GEMM as large.</summary>
-    public Tensor InputGradient(Tensor outputGradient)
+    public Tensor InputGradient(Tensor outputGradient) => RepeatedInputGradient(outputGradient, 1);
+
+    /// <inheritdoc />
+    public Tensor RepeatedInputGradient(Tensor outputGradient, int copies)
     {
         var x = _input ?? throw new InvalidOperationException("InputGradient called before Forward.");
+        RepeatedRows.Check(outputGradient, x.Rows, copies, Kind);
         LastOutputGradient = outputGradient;
-        var dx = _inputGradient.Get(x.Rows, [Inputs]);
+        var dx = _inputGradient.Get(outputGradient.Rows, [Inputs]);
         _backend.Gemm(Transpose.None, Transpose.Transposed, 1f, outputGradient, Weight.Value, 0f, dx);
         return dx;
     }

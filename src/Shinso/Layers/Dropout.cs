@@ -10,7 +10,7 @@ namespace Shinso.Layers;
 /// Masks come from Philox addressed by (the layer's <c>dropout-mask</c> stream under the training run's stream,
 /// training step), so runs are reproducible and a resumed run draws the same masks.
 /// </summary>
-public sealed class Dropout : ILayer
+public sealed class Dropout : ILayer, IRepeatedInputGradient
 {
     private readonly IBackend _backend;
     private readonly BatchBuffer _mask;
@@ -84,6 +84,15 @@ public sealed class Dropout : ILayer
         var dx = _inputGradient.Get(_input!.Rows, _input.Shape[1..]);
         _backend.Multiply(outputGradient, _lastMask, dx);
         return dx;
+    }
+
+    /// <inheritdoc />
+    public Tensor RepeatedInputGradient(Tensor outputGradient, int copies)
+    {
+        var x = _input ?? throw new InvalidOperationException("InputGradient called before Forward.");
+        if (_lastMask is not null) throw new InvalidOperationException("The dropout layer's last forward pass was a training pass: its mask differs from row to row.");
+        RepeatedRows.Check(outputGradient, x.Rows, copies, Kind);
+        return outputGradient;
     }
 
     /// <summary>The identity: inverted dropout scales at training time, so inference passes the input through.</summary>

@@ -4,7 +4,7 @@ using static Shinso.Layers.GraphAttribute;
 namespace Shinso.Layers;
 
 /// <summary>Reshapes each sample to a vector (a view: nothing is copied in either direction).</summary>
-public sealed class Flatten : ILayer
+public sealed class Flatten : ILayer, IRepeatedInputGradient
 {
     private int[]? _inputShape;
 
@@ -36,6 +36,14 @@ public sealed class Flatten : ILayer
         if (!needInputGradient) return null;
         shape[0] = outputGradient.Rows;
         return outputGradient.Reshape(shape);
+    }
+
+    /// <inheritdoc />
+    public Tensor RepeatedInputGradient(Tensor outputGradient, int copies)
+    {
+        var shape = _inputShape ?? throw new InvalidOperationException("InputGradient called before Forward.");
+        RepeatedRows.Check(outputGradient, shape[0], copies, Kind);
+        return Backward(outputGradient, needInputGradient: true)!;
     }
 
     /// <inheritdoc />

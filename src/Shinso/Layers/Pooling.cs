@@ -21,10 +21,11 @@ public enum PoolingKind
 }
 
 /// <summary>2-D max, average or Lp pooling over NCHW images, with stride, padding and floor or ceil output size.</summary>
-public sealed class Pool2d : ILayer
+public sealed class Pool2d : ILayer, IRepeatedInputGradient
 {
     private readonly IBackend _backend;
     private readonly BatchBuffer _output;
+    private readonly RepeatedRows _repeatedInput, _repeatedOutput;
     private readonly BatchBuffer _argmax;
     private readonly BatchBuffer _inputGradient;
     private Tensor? _input;
@@ -47,6 +48,8 @@ public sealed class Pool2d : ILayer
         P = p;
         _output = new BatchBuffer(backend);
         _argmax = new BatchBuffer(backend);
+        _repeatedInput = new RepeatedRows(backend);
+        _repeatedOutput = new RepeatedRows(backend);
         _inputGradient = new BatchBuffer(backend);
     }
 
@@ -107,6 +110,22 @@ public sealed class Pool2d : ILayer
             case PoolingKind.Max: _backend.MaxPoolBackward(outputGradient, _lastArgmax!, Geometry, dx); break;
             case PoolingKind.Average: _backend.AvgPoolBackward(outputGradient, Geometry, countIncludePad: true, dx); break;
             default: _backend.LpPoolBackward(x, _lastOutput!, outputGradient, Geometry, P, dx); break;
+        }
+        return dx;
+    }
+
+    /// <inheritdoc />
+    public Tensor RepeatedInputGradient(Tensor outputGradient, int copies)
+    {
+        var x = _input ?? throw new InvalidOperationException("InputGradient called before Forward.");
+        RepeatedRows.Check(outputGradient, x.Rows, copies, Kind);
+        var dx = _inputGradient.Get(outputGradient.Rows, [Geometry.Channels, Geometry.Height, Geometry.Width]);
+        switch (PoolingKind)
+        {
+            // The argmax is a forward value like the others: repeated with the rows it belongs to.
+            case PoolingKind.Max: _backend.MaxPoolBackward(outputGradient, _repeatedOutput.Of(_lastArgmax!, copies), Geometry, dx); break;
+            case PoolingKind.Average: _backend.AvgPoolBackward(outputGradient, Geometry, countIncludePad: true, dx); break;
+            default: _backend.LpPoolBackward(_repeatedInput.Of(x, copies), _repeatedOutput.Of(_lastOutput!, copies), outputGradient, Geometry, P, dx); break;
         }
         return dx;
     }

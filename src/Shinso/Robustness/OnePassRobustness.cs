@@ -25,15 +25,21 @@ public static class OnePassRobustness
     public const int DefaultBatch = 64;
 
     /// <summary>
-    /// Linearises <paramref name="net"/>'s scores around every input of <paramref name="data"/>: one inference pass of the
-    /// batch repeated once per competitor, then one backward pass seeded with <c>e_label - e_competitor</c> per row.
+    /// Linearises <paramref name="net"/>'s scores around every input of <paramref name="data"/>: one inference pass, then one
+    /// input-gradient pass seeded with <c>e_label - e_competitor</c> per competitor, all of an input's seeds sharing its forward
+    /// pass where every layer allows (<see cref="FeedForwardNet.CanRepeatInputGradient"/>; otherwise the input is repeated once
+    /// per competitor in a second forward pass).
     /// </summary>
     /// <param name="net">A classifier: the largest of its raw scores is its answer.</param>
     /// <param name="data">The inputs and their labels (features as the net takes them).</param>
     /// <param name="competitors">The competing classes per input: all others (the default), or the ones with the highest clean scores.</param>
     /// <param name="batch">Inputs per pass.</param>
     /// <exception cref="ArgumentException">The data does not fit the net, or the net has fewer than two outputs.</exception>
-    public static LinearizedMargins Linearize(FeedForwardNet net, Dataset data, int competitors = int.MaxValue, int batch = DefaultBatch)
+    public static LinearizedMargins Linearize(FeedForwardNet net, Dataset data, int competitors = int.MaxValue, int batch = DefaultBatch) =>
+        Linearize(net, data, competitors, batch, forceRepeatedRows: false);
+
+    /// <summary>As the public form; <paramref name="forceRepeatedRows"/> takes the repeated-rows path even where the layers share one forward pass (the tests' reference).</summary>
+    internal static LinearizedMargins Linearize(FeedForwardNet net, Dataset data, int competitors, int batch, bool forceRepeatedRows)
     {
         ArgumentNullException.ThrowIfNull(net);
         ArgumentNullException.ThrowIfNull(data);
@@ -51,12 +57,13 @@ public static class OnePassRobustness
         var gram = new double[count * m * m];
 
         int rows = Math.Min(batch, Math.Max(count, 1)) * m;
-        var hostInputs = new float[rows * width];
+        bool repeats = net.CanRepeatInputGradient && !forceRepeatedRows;
+        var hostInputs = repeats ? null : new float[rows * width];
         var hostScores = new float[rows * classes];
         var hostSeeds = new float[rows * classes];
         var hostGradients = new float[rows * width];
         var clean = backend.Allocate(Math.Min(batch, Math.Max(count, 1)), width);
-        var inputs = backend.Allocate(rows, width);
+        var inputs = repeats ? null : backend.Allocate(rows, width);
         var seeds = backend.Allocate(rows, classes);
         var order = new int[classes];
         for (int first = 0; first < count; first += batch)
@@ -91,22 +98,34 @@ public static class OnePassRobustness
             // Row i*m + k carries input i and the seed e_label - e_competitor_k: its input gradient is ∇μ_k.
             Array.Clear(hostSeeds);
             for (int i = 0; i < n; i++)
-            {
-                var x = data.Features.AsSpan((first + i) * width, width);
                 for (int k = 0; k < m; k++)
                 {
                     int row = i * m + k;
-                    x.CopyTo(hostInputs.AsSpan(row * width, width));
                     hostSeeds[row * classes + labels[first + i]] = 1;
                     hostSeeds[row * classes + competitorClasses[(first + i) * m + k]] = -1;
                 }
-            }
-            var inputView = inputs.SliceRows(0, n * m);
             var seedView = seeds.SliceRows(0, n * m);
-            backend.Upload(hostInputs.AsSpan(0, n * m * width), inputView);
             backend.Upload(hostSeeds.AsSpan(0, n * m * classes), seedView);
-            net.Forward(inputView, ForwardContext.Inference);
-            backend.Download(net.InputGradient(seedView), hostGradients.AsSpan(0, n * m * width));
+            Shinso.Tensors.Tensor gradients;
+            if (repeats)
+            {
+                // The m seeds of an input share its clean forward pass.
+                gradients = net.RepeatedInputGradient(seedView, m);
+            }
+            else
+            {
+                // A layer that cannot share one forward pass between seeds gets one forward row per seed.
+                for (int i = 0; i < n; i++)
+                {
+                    var x = data.Features.AsSpan((first + i) * width, width);
+                    for (int k = 0; k < m; k++) x.CopyTo(hostInputs!.AsSpan((i * m + k) * width, width));
+                }
+                var inputView = inputs!.SliceRows(0, n * m);
+                backend.Upload(hostInputs.AsSpan(0, n * m * width), inputView);
+                net.Forward(inputView, ForwardContext.Inference);
+                gradients = net.InputGradient(seedView);
+            }
+            backend.Download(gradients, hostGradients.AsSpan(0, n * m * width));
             for (int i = 0; i < n; i++)
                 GramMatrix.Compute(hostGradients.AsSpan(i * m * width, m * width), m, width, gram.AsSpan((first + i) * m * m, m * m));
         }

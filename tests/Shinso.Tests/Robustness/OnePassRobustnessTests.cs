@@ -147,6 +147,73 @@ public class OnePassRobustnessTests
         Assert.Equal(x.Length, counts.Checked);
     }
 
+    [Theory]
+    [InlineData("relu", "maxpool", true)]
+    [InlineData("tanh", "avgpool", true)]
+    [InlineData("sigmoid", "lppool", false)]
+    public void Several_seeds_per_forward_row_backpropagate_as_the_rows_repeated(string activation, string pool, bool dropout)
+    {
+        using var backend = new CpuBackend();
+        var layers = new List<LayerSpec> { LayerSpec.Conv(3, 3, pad: 1), LayerSpec.Of(activation), LayerSpec.Pool(pool, 2), LayerSpec.Of("flatten") };
+        if (dropout) layers.Add(LayerSpec.Dropout(0.5f));
+        layers.AddRange([LayerSpec.Dense(6), LayerSpec.Of(activation), LayerSpec.Dense(4)]);
+        var net = new FeedForwardNet(backend, new FeedForwardSpec([2, 6, 6], layers, "softmax-cross-entropy"), 3);
+        Assert.True(net.CanRepeatInputGradient);
+        var random = new System.Random(7);
+        const int rows = 5, copies = 3;
+        var x = Uniform(random, rows * 72, -1, 1);
+        var seeds = Uniform(random, rows * copies * 4, -1, 1);
+        // The reference: each row repeated in the forward pass, one seed per repeated row.
+        var repeatedX = new float[rows * copies * 72];
+        for (int r = 0; r < rows * copies; r++) x.AsSpan(r / copies * 72, 72).CopyTo(repeatedX.AsSpan(r * 72));
+        var input = backend.Allocate(rows * copies, 72);
+        var seedTensor = backend.Allocate(rows * copies, 4);
+        backend.Upload(repeatedX, input);
+        backend.Upload(seeds, seedTensor);
+        net.Forward(input, ForwardContext.Inference);
+        var expected = new float[rows * copies * 72];
+        backend.Download(net.InputGradient(seedTensor), expected);
+
+        var once = backend.Allocate(rows, 72);
+        backend.Upload(x, once);
+        net.Forward(once, ForwardContext.Inference);
+        var actual = new float[rows * copies * 72];
+        backend.Download(net.RepeatedInputGradient(seedTensor, copies), actual);
+        for (int i = 0; i < actual.Length; i++)
+            Assert.True(Math.Abs(actual[i] - expected[i]) <= 1e-6f * (1 + Math.Abs(expected[i])), $"element {i}: {actual[i]:R} against {expected[i]:R}");
+
+        Assert.Throws<ArgumentException>(() => net.RepeatedInputGradient(backend.Allocate(rows * copies + 1, 4), copies));
+        // A training pass gives every row its own dropout mask: its rows cannot be shared.
+        if (dropout)
+        {
+            net.Forward(once, new ForwardContext(true, RandomStream.Root(1), 0));
+            Assert.Throws<InvalidOperationException>(() => net.RepeatedInputGradient(seedTensor, copies));
+        }
+    }
+
+    [Fact]
+    public void A_net_with_a_layer_that_cannot_share_its_forward_pass_is_linearised_with_the_rows_repeated()
+    {
+        using var backend = new CpuBackend();
+        var (trained, test) = Trained(backend, convolutional: true);
+        // A local response normalisation (which has no repeated-rows pass) after the convolution's tanh.
+        var spec = new FeedForwardSpec([1, 28, 28],
+            [LayerSpec.Conv(4, 5, pad: 2), LayerSpec.Of("tanh"), LayerSpec.Lrn(3, 1e-4f, 0.75f, 1f), LayerSpec.Pool("avgpool", 2), LayerSpec.Of("flatten"), LayerSpec.Dense(10)],
+            "softmax-cross-entropy");
+        var net = new FeedForwardNet(backend, spec, 4);
+        Assert.False(net.CanRepeatInputGradient);
+        var few = test.Take(20);
+        var margins = OnePassRobustness.Linearize(net, few);
+        Assert.Equal(9, margins.Competitors);
+        Assert.InRange(margins.MisclassificationProbabilities(0.1).Average(), 0, 1);
+        // The repeated-rows path and the shared path agree where both apply.
+        Assert.True(trained.CanRepeatInputGradient);
+        var shared = OnePassRobustness.Linearize(trained, few);
+        var repeated = OnePassRobustness.Linearize(trained, few, int.MaxValue, OnePassRobustness.DefaultBatch, forceRepeatedRows: true);
+        for (int i = 0; i < few.Count; i++)
+            Assert.Equal(repeated.MisclassificationProbability(i, 0.1), shared.MisclassificationProbability(i, 0.1), 6);
+    }
+
     /// <summary>
     /// Small classifiers trained briefly on the embedded Fashion-MNIST subset: a ReLU MLP and a one-convolution CNN. The CNN
     /// is smooth (tanh, average pooling): on the images' flat backgrounds a max-pool window holds equal values, and noise then

@@ -142,6 +142,35 @@ public sealed class FeedForwardNet
     /// <exception cref="ArgumentException">The gradient's shape is not the scores'.</exception>
     public Tensor InputGradient(Tensor scoresGradient) => Backpropagate(scoresGradient, 0);
 
+    /// <summary>Whether every layer can backpropagate several gradients per forward row (<see cref="RepeatedInputGradient"/>).</summary>
+    public bool CanRepeatInputGradient => Array.TrueForAll(_layers, l => l is IRepeatedInputGradient);
+
+    /// <summary>
+    /// <see cref="InputGradient"/> for <paramref name="copies"/> score gradients per row of the last <see cref="Forward"/> (an
+    /// inference pass): rows <c>r·copies</c> to <c>r·copies + copies - 1</c> of <paramref name="scoresGradient"/> belong to input
+    /// row r, and so do those rows of the result. Several directions of sensitivity per input from one forward pass.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No forward pass came before, or a layer cannot (<see cref="CanRepeatInputGradient"/>).</exception>
+    /// <exception cref="ArgumentException">The gradient does not hold <paramref name="copies"/> rows of scores per input row.</exception>
+    public Tensor RepeatedInputGradient(Tensor scoresGradient, int copies)
+    {
+        ArgumentNullException.ThrowIfNull(scoresGradient);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(copies);
+        var scores = _scores ?? throw new InvalidOperationException("A backward pass was asked for before Forward.");
+        if (scoresGradient.Rows != (long)scores.Rows * copies || scoresGradient.Columns != scores.Columns)
+            throw new ArgumentException(
+                $"A gradient of shape {Tensor.ShapeText(scoresGradient.Shape)} is not {copies} rows per row of the scores {Tensor.ShapeText(scores.Shape)}.", nameof(scoresGradient));
+        foreach (var p in Parameters) p.BeginPass();
+        Tensor gradient = scoresGradient;
+        for (int i = _layers.Length - 1; i >= 0; i--)
+        {
+            var layer = _layers[i] as IRepeatedInputGradient
+                ?? throw new InvalidOperationException($"Layer {i} ({_layers[i].Kind}) cannot backpropagate several gradients per forward row.");
+            gradient = layer.RepeatedInputGradient(gradient, copies);
+        }
+        return gradient;
+    }
+
     /// <summary>
     /// Sends <paramref name="scoresGradient"/> (rows as the last <see cref="Forward"/>'s scores) down to layer
     /// <paramref name="lowestLayer"/> by the layers' input-gradient passes and returns that layer's input gradient; every
