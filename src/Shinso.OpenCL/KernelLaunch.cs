@@ -59,6 +59,7 @@ internal readonly unsafe struct KernelLaunch(nint kernel, OpenClContext context,
         local[0] = (nuint)localX;
         local[1] = (nuint)localY;
         local[2] = 1;
+        context.CountLaunch(name);
         var profiler = context.Profiler;
         nint evt = 0;
         int status = clEnqueueNDRangeKernel(context.Queue, kernel, 3, null, global, local, 0, null, profiler is null ? null : &evt);

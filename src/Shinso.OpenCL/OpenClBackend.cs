@@ -47,6 +47,9 @@ public sealed unsafe partial class OpenClBackend : IBackend
     /// <summary>The device this backend runs on.</summary>
     public OpenClDeviceInfo DeviceInfo { get; }
 
+    /// <summary>Kernels this backend has enqueued since it was created (a profile's count of launches).</summary>
+    public long KernelLaunches => _context.KernelLaunches;
+
     /// <inheritdoc />
     public string Name => $"opencl:{DeviceInfo.Index}";
 

@@ -23,6 +23,16 @@ internal sealed unsafe class OpenClContext : IDisposable
     public const string BuildOptionsVariable = "SHINSO_OPENCL_BUILD_OPTIONS";
 
     private readonly string _extraOptions = Environment.GetEnvironmentVariable(BuildOptionsVariable)?.Trim() ?? "";
+
+    /// <summary>
+    /// Fault injection, for testing what a run does when its device fails: <c>launch:N</c> makes every kernel launch after
+    /// the first N fail with CL_DEVICE_NOT_AVAILABLE (a device lost mid-run), <c>alloc:N</c> every buffer allocation after
+    /// the first N with CL_MEM_OBJECT_ALLOCATION_FAILURE (device memory exhausted).
+    /// </summary>
+    public const string FaultVariable = "SHINSO_OPENCL_FAULT";
+
+    private readonly (bool Launches, long After)? _fault = ParseFault(Environment.GetEnvironmentVariable(FaultVariable));
+    private long _allocations;
     private readonly Dictionary<string, nint> _programs = new();
     private readonly Dictionary<(string Program, string Kernel), nint> _kernels = new();
     private nint _context, _queue;
@@ -127,8 +137,33 @@ internal sealed unsafe class OpenClContext : IDisposable
         return reader.ReadToEnd();
     }
 
+    /// <summary>Kernels enqueued on this context so far: a profile's count, and the clock <see cref="FaultVariable"/> runs by.</summary>
+    public long KernelLaunches { get; private set; }
+
+    /// <summary>Counts a launch about to be enqueued; fails it when <see cref="FaultVariable"/> says the device is lost by now.</summary>
+    public void CountLaunch(string kernel)
+    {
+        KernelLaunches++;
+        if (_fault is { Launches: true } fault && KernelLaunches > fault.After)
+            OpenClException.Check(CL_DEVICE_NOT_AVAILABLE, $"clEnqueueNDRangeKernel({kernel}) (launch {KernelLaunches}; {FaultVariable}=launch:{fault.After})");
+    }
+
+    private const int CL_DEVICE_NOT_AVAILABLE = -2, CL_MEM_OBJECT_ALLOCATION_FAILURE = -4;
+
+    private static (bool Launches, long After)? ParseFault(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value)) return null;
+        var parts = value.Trim().Split(':');
+        if (parts.Length == 2 && parts[0] is "launch" or "alloc" && long.TryParse(parts[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long after))
+            return (parts[0] == "launch", after);
+        throw new OpenClException($"${FaultVariable} must be launch:N or alloc:N (N a count), not '{value}'.");
+    }
+
     public BufferHandle CreateBuffer(long bytes)
     {
+        _allocations++;
+        if (_fault is { Launches: false } fault && _allocations > fault.After)
+            OpenClException.Check(CL_MEM_OBJECT_ALLOCATION_FAILURE, $"clCreateBuffer({bytes} bytes) (allocation {_allocations}; {FaultVariable}=alloc:{fault.After})");
         int error;
         nint memory = clCreateBuffer(_context, CL_MEM_READ_WRITE, (nuint)Math.Max(bytes, 4), null, &error);
         OpenClException.Check(error, $"clCreateBuffer({bytes} bytes)");

@@ -94,6 +94,7 @@ internal static class CommonOptions
         {
             json["device"] = cl.DeviceInfo.Name;
             json["platform"] = cl.DeviceInfo.Platform;
+            json["kernel_launches"] = cl.KernelLaunches;
         }
         return json;
     }

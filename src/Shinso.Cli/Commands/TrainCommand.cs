@@ -3,6 +3,7 @@ using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Shinso.Cli.ModelKinds;
+using Shinso.IO;
 using Shinso.Models.Autoencoders;
 using Shinso.Training;
 
@@ -124,6 +125,13 @@ internal static class TrainCommand
                     Teachers = r.GetValue(teacher) ?? [], Distill = r.GetValue(distill), LabelWeight = r.GetValue(labelWeight), Validation = r.GetValue(validation),
                 });
             }
+            catch (Shinso.OpenCL.Native.OpenClException e) when (e.Code != 0)
+            {
+                // The device failed mid-run: say what is on disk and how to go on, on the device or without it.
+                string directory = r.GetValue(resume) ?? r.GetValue(output) ?? Path.Combine("runs", source);
+                string failure = e.Message.TrimEnd();
+                throw new Shinso.OpenCL.Native.OpenClException((failure.EndsWith('.') ? failure : failure + ".") + " " + StoppedRun(source, directory), e);
+            }
             catch (TrainingDivergedException e) when (r.GetValue(json))
             {
                 // --json promises one object as the last stdout line: a diverged run's says where it diverged.
@@ -139,6 +147,26 @@ internal static class TrainCommand
     }
 
     private static IEnumerable<string> AllPresetNames => ModelKindRegistry.PresetNames;
+
+    /// <summary>
+    /// What a run stopped by its device left: its files are each written whole, so its last checkpoint (the epoch it holds,
+    /// where the folder has a feed-forward or RBM one) resumes on any backend.
+    /// </summary>
+    internal static string StoppedRun(string source, string directory)
+    {
+        string checkpoint = Path.Combine(directory, Checkpoint.FileName);
+        if (!Directory.Exists(directory) || Directory.GetFiles(directory, "*.shinso").Length == 0)
+            return $"Training stopped before {directory} held a checkpoint; start it again (--backend cpu trains without the device).";
+        string epoch = "";
+        try
+        {
+            if (File.Exists(checkpoint) && ModelFile.ReadHeader(checkpoint).Metadata["epochsDone"] is JsonValue done && done.TryGetValue<int>(out int epochs))
+                epoch = $" ({Checkpoint.FileName} holds epoch {epochs})";
+        }
+        catch (Exception e) when (e is ModelFileException or IOException) { epoch = ""; }
+        return $"Training stopped; every file in {directory} was written whole{epoch}: `shinso train {source} --resume {directory}` continues from the last " +
+               "checkpoint, and with --backend cpu without the device.";
+    }
 
 
     /// <summary>A preset by name, or a config file (its name without extension names the run).</summary>

@@ -91,7 +91,7 @@ internal sealed class FeedForwardKind : ModelKind
         }
         else
             CommonOptions.Err.MarkupLine($"test accuracy [bold]{summary.TestAccuracy:P2}[/] (loss {summary.TestLoss:F4}) after {summary.Epochs} epochs; model: {summary.ModelPath}");
-        if (a.Json) Console.WriteLine(summary.ToJson().ToJsonString());
+        if (a.Json) Console.WriteLine(summary.ToJson().WithBackend(backend).ToJsonString());
         return 0;
     }
 

@@ -81,6 +81,59 @@ public sealed class OpenClCliTests(TwinBackends twins) : IDisposable
         Assert.DoesNotContain("   at ", stderr);
     }
 
+    [Fact]
+    public void A_device_lost_mid_run_stops_it_with_its_checkpoint_intact_and_the_cpu_backend_resumes_it()
+    {
+        string root = Directory.CreateTempSubdirectory("shinso-device-fault-").FullName;
+        try
+        {
+            string[] Train(string folder, int epochs, params string[] more) =>
+                ["train", "logistic", "--data", TestData.EmbeddedSubset, "--epochs", epochs.ToString(), "--out", Path.Combine(root, folder), "--json", .. more];
+            long Launches(string stdout) => (long)((JsonObject)JsonNode.Parse(stdout.Trim().Split('\n')[^1])!)["kernel_launches"]!;
+            // The launches of one run and of a run one epoch longer place the fault in the second epoch of a three-epoch run.
+            var (code, stdout, stderr) = ShinsoWith([], Train("one", 1, "--backend", "opencl"));
+            Assert.True(code == 0, stderr);
+            long oneEpoch = Launches(stdout);
+            (code, stdout, stderr) = ShinsoWith([], Train("two", 2, "--backend", "opencl"));
+            Assert.True(code == 0, stderr);
+            long perEpoch = Launches(stdout) - oneEpoch;
+            long fault = oneEpoch + perEpoch / 2;
+
+            var lost = new Dictionary<string, string?> { [Shinso.OpenCL.OpenClContext.FaultVariable] = $"launch:{fault}" };
+            (code, _, stderr) = ShinsoWith(lost, Train("lost", 3, "--backend", "opencl"));
+            Assert.Equal(1, code);
+            Assert.Contains("CL_DEVICE_NOT_AVAILABLE", stderr);
+            Assert.Contains("checkpoint.shinso holds epoch 1", stderr);
+            Assert.Contains($"--resume {Path.Combine(root, "lost")}", stderr);
+            Assert.DoesNotContain("   at ", stderr);
+            // What the lost run left is the first epoch's checkpoint, whole: the tensors of an uninterrupted one-epoch run's.
+            Assert.False(File.Exists(Path.Combine(root, "lost", "model.shinso")));
+            IO.ModelFileAssert.SameTensors(Path.Combine(root, "one", "checkpoint.shinso"), Path.Combine(root, "lost", "checkpoint.shinso"), "checkpoint");
+
+            (code, stdout, stderr) = ShinsoWith([], "train", "logistic", "--resume", Path.Combine(root, "lost"), "--data", TestData.EmbeddedSubset, "--backend", "cpu", "--json");
+            Assert.True(code == 0, stderr);
+            var resumed = (JsonObject)JsonNode.Parse(stdout.Trim().Split('\n')[^1])!;
+            Assert.Equal(3, (int)resumed["epochs"]!);
+            Assert.Equal("cpu", (string?)resumed["backend"]);
+            Assert.InRange((double)resumed["accuracy"]!, 0.6, 1);
+
+            // Device memory running out is the out-of-memory error, with the same account of what is on disk.
+            var full = new Dictionary<string, string?> { [Shinso.OpenCL.OpenClContext.FaultVariable] = "alloc:3" };
+            (code, _, stderr) = ShinsoWith(full, Train("full", 1, "--backend", "opencl"));
+            Assert.Equal(1, code);
+            Assert.Contains("CL_MEM_OBJECT_ALLOCATION_FAILURE", stderr);
+            Assert.Contains("use a smaller batch or model", stderr);
+            Assert.Contains("Training stopped before", stderr);
+            (code, _, stderr) = ShinsoWith(new() { [Shinso.OpenCL.OpenClContext.FaultVariable] = "launch" }, Train("bad", 1, "--backend", "opencl"));
+            Assert.Equal(1, code);
+            Assert.Contains("must be launch:N or alloc:N", stderr);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
     /// <summary>
     /// The codes a device returns when memory or launch resources run out map to the exception that says what to do. (A real
     /// out-of-memory buffer cannot be asked of POCL here: its largest allocation, 8 GiB, exceeds the largest tensor.)
