@@ -75,7 +75,7 @@ internal static class RobustnessCommand
             CommonOptions.Err.MarkupLine($"[grey]data:[/] {Markup.Escape(loaded.Description)}; {test.Count} test inputs; {Markup.Escape(CommonOptions.Describe(backend))}");
 
             var root = RandomStream.Root(runSeed).Derive("robustness-monte-carlo");
-            if (copies is not null) RobustnessWarmUp.Run(net, test, kept, law, root.Derive("warm-up"));
+            if (copies is not null) RobustnessWarmUp.Run(net, test, kept, law, root.Derive("warm-up"), HostThreads(backend));
             var clock = Stopwatch.StartNew();
             var margins = OnePassRobustness.Linearize(net, test, kept);
             double linearizeSeconds = clock.Elapsed.TotalSeconds;

@@ -125,12 +125,16 @@ internal static class TrainCommand
                     Teachers = r.GetValue(teacher) ?? [], Distill = r.GetValue(distill), LabelWeight = r.GetValue(labelWeight), Validation = r.GetValue(validation),
                 });
             }
-            catch (Shinso.OpenCL.Native.OpenClException e) when (e.Code != 0)
+            catch (Shinso.OpenCL.Native.OpenClException e) when (Shinso.OpenCL.Native.OpenClException.IsDeviceFault(e.Code))
             {
-                // The device failed mid-run: say what is on disk and how to go on, on the device or without it.
-                string directory = r.GetValue(resume) ?? r.GetValue(output) ?? Path.Combine("runs", source);
-                string failure = e.Message.TrimEnd();
-                throw new Shinso.OpenCL.Native.OpenClException((failure.EndsWith('.') ? failure : failure + ".") + " " + StoppedRun(source, directory), e);
+                // The device failed mid-run: say what is on disk and how to go on, on the device or without it. A run is named
+                // by its preset, or by its config file's name without the extension.
+                string runName = kind is FeedForwardKind && File.Exists(source) ? Path.GetFileNameWithoutExtension(source) : source;
+                string directory = r.GetValue(resume) ?? r.GetValue(output) ?? Path.Combine("runs", runName);
+                var fault = new Shinso.OpenCL.Native.OpenClDeviceFaultException(e, StoppedRun(source, directory));
+                if (r.GetValue(json))
+                    Console.WriteLine(new JsonObject { ["model"] = source, ["device_fault"] = true, ["code"] = fault.CodeName, ["run_directory"] = directory, ["message"] = fault.Message }.ToJsonString());
+                throw fault;
             }
             catch (TrainingDivergedException e) when (r.GetValue(json))
             {

@@ -29,7 +29,7 @@ internal sealed class DbnKind : ModelKind
             CommonOptions.Err.MarkupLine("[grey]--lr and --batch apply to the backprop phase; greedy pretraining and up-down keep the preset's.[/]");
         var resume = a.Resume is null ? null : new DbnResume(new ResumeOverrides { Epochs = a.Epochs, BatchSize = a.Batch, LearningRate = a.LearningRate }, a.Seed,
             a.PretrainEpochs, a.UpDownEpochs);
-        if (a.Validation is { } fraction && fraction is < 0 or >= 1) throw new UsageException($"--validation must be in [0, 1), got {fraction}.");
+        if (a.Validation is { } fraction && fraction is not (>= 0 and < 1)) throw new UsageException($"--validation must be in [0, 1), got {fraction}.");
         var data = CommonOptions.LoadData(a.Data, a.TestData);
         using var backend = a.CreateBackend();
         var result = BoltzmannRuns.TrainDbn(a.Source, preset, backend, data, a.RunDirectory(a.Source), !Console.IsErrorRedirected, resume, a.Validation);

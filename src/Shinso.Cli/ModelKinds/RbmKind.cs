@@ -31,7 +31,7 @@ internal sealed class RbmKind : ModelKind
         if (a.Batch is < 1) throw new UsageException($"--batch must be >= 1 for an RBM, got {a.Batch}.");
         if (a.LearningRate is { } rate && !(rate > 0)) throw new UsageException($"--lr must be positive, got {rate}.");
         if (a.AisRuns is < 2) throw new UsageException($"--ais-runs must be >= 2, got {a.AisRuns}.");
-        if (a.Validation is { } fraction && fraction is < 0 or >= 1) throw new UsageException($"--validation must be in [0, 1), got {fraction}.");
+        if (a.Validation is { } fraction && fraction is not (>= 0 and < 1)) throw new UsageException($"--validation must be in [0, 1), got {fraction}.");
         if (a.Validation is not null && a.Resume is not null) throw new UsageException("--validation: a resumed run keeps the rows it held out (its checkpoint records them).");
         // A resumed run takes its seed, batch, rate and budget from its checkpoint, with these flags as changes to them.
         var resume = a.Resume is null ? null : new Shinso.Training.ResumeOverrides { Epochs = a.Epochs, BatchSize = a.Batch, LearningRate = a.LearningRate, Seed = a.Seed };

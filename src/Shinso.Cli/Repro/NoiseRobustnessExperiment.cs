@@ -57,7 +57,8 @@ internal sealed class NoiseRobustnessExperiment : Experiment
             new Trainer(net, config.CreateOptimizer(), config.Training).Fit(train);
             var clean = Trainer.Evaluate(net, SupervisedData.FromDataset(tested));
 
-            RobustnessWarmUp.Run(net, tested, int.MaxValue, NoiseDistribution.Gaussian, root.Derive(presetName).Derive("warm-up"));
+            RobustnessWarmUp.Run(net, tested, int.MaxValue, NoiseDistribution.Gaussian, root.Derive(presetName).Derive("warm-up"),
+                RobustnessCommand.HostThreads(context.Backend));
             var clock = Stopwatch.StartNew();
             var margins = OnePassRobustness.Linearize(net, tested);
             double linearizeSeconds = clock.Elapsed.TotalSeconds;

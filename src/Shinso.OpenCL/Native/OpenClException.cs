@@ -17,6 +17,23 @@ public class OpenClException : Exception
         CodeName = "";
     }
 
+    /// <summary>Creates an exception for <paramref name="failure"/>'s call and code with more to say after its message.</summary>
+    protected OpenClException(OpenClException failure, string detail)
+        : base(WithSentence(failure.Message) + " " + detail, failure)
+    {
+        Code = failure.Code;
+        CodeName = failure.CodeName;
+    }
+
+    private static string WithSentence(string message)
+    {
+        message = message.TrimEnd();
+        return message.EndsWith('.') ? message : message + ".";
+    }
+
+    /// <summary>Whether <paramref name="code"/> says the device failed while it ran (lost, or out of memory or resources), not that it was called wrongly.</summary>
+    public static bool IsDeviceFault(int code) => code is -2 or -4 or -5 or -6 or -61;
+
     /// <summary>The cl_int error code (0 when the failure was not an OpenCL call).</summary>
     public int Code { get; }
 
@@ -104,6 +121,12 @@ public class OpenClException : Exception
 /// <summary>The device ran out of memory (or of the resources a launch needs).</summary>
 public sealed class OpenClOutOfMemoryException(int code, string call)
     : OpenClException(code, call, "the device is out of memory; use a smaller batch or model, or a device with more memory");
+
+/// <summary>
+/// The device failed during a run (<see cref="OpenClException.IsDeviceFault"/>): the failure, with what the run left and how to
+/// go on. <see cref="Exception.InnerException"/> is the failure itself.
+/// </summary>
+public sealed class OpenClDeviceFaultException(OpenClException failure, string whatWasLeft) : OpenClException(failure, whatWasLeft);
 
 /// <summary>A kernel program failed to compile; <see cref="BuildLog"/> holds the compiler's output.</summary>
 public sealed class OpenClBuildException(string program, string device, string buildLog)

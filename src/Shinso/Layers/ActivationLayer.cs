@@ -9,7 +9,8 @@ public sealed class ActivationLayer : ILayer, IRepeatedInputGradient
 {
     private readonly IBackend _backend;
     private readonly BatchBuffer _output;
-    private readonly BatchBuffer _ones, _slope;
+    private readonly BatchBuffer _slope;
+    private Tensor? _ones;
     private readonly RepeatedRows _repeatedSlope;
     private readonly BatchBuffer _inputGradient;
     private Tensor? _input;
@@ -21,7 +22,6 @@ public sealed class ActivationLayer : ILayer, IRepeatedInputGradient
         _backend = backend;
         Function = function;
         _output = new BatchBuffer(backend);
-        _ones = new BatchBuffer(backend);
         _slope = new BatchBuffer(backend);
         _repeatedSlope = new RepeatedRows(backend);
         _inputGradient = new BatchBuffer(backend);
@@ -72,9 +72,15 @@ public sealed class ActivationLayer : ILayer, IRepeatedInputGradient
     {
         var x = _input ?? throw new InvalidOperationException("InputGradient called before Forward.");
         RepeatedRows.Check(outputGradient, x.Rows, copies, Kind);
+        if (copies == 1) return Backward(outputGradient, needInputGradient: true)!;
         // Every activation is elementwise, dx = dy f'(x): the slopes once per forward row, then repeated with the rows.
-        var ones = _ones.Get(x.Rows, x.Shape[1..]);
-        _backend.Fill(ones, 1f);
+        // The ones are filled when their storage is allocated, not on every call.
+        if (_ones is null || _ones.Rows < x.Rows || _ones.Columns != x.Columns)
+        {
+            _ones = _backend.Allocate(x.Rows, x.Columns);
+            _backend.Fill(_ones, 1f);
+        }
+        var ones = _ones.SliceRows(0, x.Rows).Reshape(x.Shape.ToArray());
         var slope = _slope.Get(x.Rows, x.Shape[1..]);
         _backend.ActivationBackward(Function, x, _lastOutput!, ones, slope);
         var dx = _inputGradient.Get(outputGradient.Rows, x.Shape[1..]);

@@ -11,7 +11,8 @@ namespace Shinso.Layers;
 /// a bias per filter, a stride and zero padding. Like PyTorch and cuda-convnet it computes a cross-correlation.
 /// </summary>
 /// <remarks>
-/// The passes are the backend's <see cref="IConvolution.ConvolutionForward"/> and <see cref="IConvolution.ConvolutionBackward"/>:
+/// The passes are the backend's <see cref="IConvolution.ConvolutionForward"/> and <see cref="IConvolution.ConvolutionBackward"/>
+/// (and <see cref="IConvolution.ConvolutionInputGradient"/> where no parameter gradient is wanted):
 /// im2col and GEMM on chunks of images whose columns fit in <see cref="IConvolution.ColumnChunkFloats"/>. The layer reads
 /// its forward input again in the backward pass, so that input must not change in between (as for every layer that
 /// keeps its input for the gradient).
@@ -114,7 +115,7 @@ public sealed class Conv2d : ILayer, IRepeatedInputGradient
         CheckOutputGradient(outputGradient, n);
         var dx = _inputGradient.Get(n, [Geometry.Channels, Geometry.Height, Geometry.Width]);
         _backend.ConvolutionInputGradient(outputGradient.Reshape(n, Filters * Geometry.ColumnCount), Geometry, Weight.Value, dx);
-        LastOutputGradient = outputGradient;
+        LastOutputGradient = copies == 1 ? outputGradient : null;
         return dx;
     }
 

@@ -97,7 +97,8 @@ public sealed class Dense : ILayer, IRepeatedInputGradient
     {
         var x = _input ?? throw new InvalidOperationException("InputGradient called before Forward.");
         RepeatedRows.Check(outputGradient, x.Rows, copies, Kind);
-        LastOutputGradient = outputGradient;
+        // K-FAC pairs the output gradient with the last input row for row: repeated rows have no such pairing.
+        LastOutputGradient = copies == 1 ? outputGradient : null;
         var dx = _inputGradient.Get(outputGradient.Rows, [Inputs]);
         _backend.Gemm(Transpose.None, Transpose.Transposed, 1f, outputGradient, Weight.Value, 0f, dx);
         return dx;

@@ -7,6 +7,7 @@ namespace Shinso.Layers;
 public sealed class Flatten : ILayer, IRepeatedInputGradient
 {
     private int[]? _inputShape;
+    private int _forwardRows;
 
     /// <inheritdoc />
     public string Kind => "flatten";
@@ -26,14 +27,16 @@ public sealed class Flatten : ILayer, IRepeatedInputGradient
     public Tensor Forward(Tensor input, in ForwardContext context)
     {
         _inputShape = input.Shape.ToArray();
+        _forwardRows = input.Rows;
         return input.Rank == 2 ? input : input.Reshape(input.Rows, input.Columns);
     }
 
     /// <inheritdoc />
     public Tensor? Backward(Tensor outputGradient, bool needInputGradient)
     {
-        var shape = _inputShape ?? throw new InvalidOperationException("Backward called before Forward.");
+        var forward = _inputShape ?? throw new InvalidOperationException("Backward called before Forward.");
         if (!needInputGradient) return null;
+        var shape = (int[])forward.Clone();
         shape[0] = outputGradient.Rows;
         return outputGradient.Reshape(shape);
     }
@@ -41,8 +44,8 @@ public sealed class Flatten : ILayer, IRepeatedInputGradient
     /// <inheritdoc />
     public Tensor RepeatedInputGradient(Tensor outputGradient, int copies)
     {
-        var shape = _inputShape ?? throw new InvalidOperationException("InputGradient called before Forward.");
-        RepeatedRows.Check(outputGradient, shape[0], copies, Kind);
+        if (_inputShape is null) throw new InvalidOperationException("InputGradient called before Forward.");
+        RepeatedRows.Check(outputGradient, _forwardRows, copies, Kind);
         return Backward(outputGradient, needInputGradient: true)!;
     }
 

@@ -28,7 +28,7 @@ public sealed class LinearizedMargins
     /// <summary>
     /// An integral stops doubling its points once two doublings in a row moved it by at most this, so an input whose integrand
     /// is smooth costs 128 or 256 points instead of 512. On random problems stopping early moved the answer by at most 1.2e-4,
-    /// and on average it was as close to a 8192-point integral as all 512 points (GaussianOrthantTests).
+    /// and on average it was as close to an 8192-point integral as all 512 points (GaussianOrthantTests).
     /// </summary>
     private const double IntegrationTolerance = 1e-5;
 
@@ -63,6 +63,9 @@ public sealed class LinearizedMargins
 
     /// <summary>Input <paramref name="input"/>'s clean margins over its competitors.</summary>
     public ReadOnlySpan<double> Margins(int input) => _margins.AsSpan(input * Competitors, Competitors);
+
+    /// <summary>Input <paramref name="input"/>'s Gram matrix of its margins' input gradients (row-major, competitors squared).</summary>
+    internal ReadOnlySpan<double> Gram(int input) => _gram.AsSpan(input * Competitors * Competitors, Competitors * Competitors);
 
     /// <summary>
     /// The first-order probability that input <paramref name="input"/> plus noise of standard deviation
@@ -112,6 +115,7 @@ public sealed class LinearizedMargins
     public double[] MisclassificationProbabilities(double sigma, int threads = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(threads);
+        // Checked here as well as per input: inside the parallel loop it would surface wrapped in an AggregateException.
         if (!(sigma >= 0) || !double.IsFinite(sigma)) throw new ArgumentOutOfRangeException(nameof(sigma), sigma, "A noise level is a finite standard deviation >= 0.");
         var probabilities = new double[Count];
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = threads == 0 ? Environment.ProcessorCount : threads };

@@ -21,7 +21,7 @@ namespace Shinso.Robustness;
 /// </remarks>
 public static class OnePassRobustness
 {
-    /// <summary>Inputs linearised per pass (each repeated once per competitor).</summary>
+    /// <summary>Inputs linearised per pass (each with one gradient row per competitor).</summary>
     public const int DefaultBatch = 64;
 
     /// <summary>

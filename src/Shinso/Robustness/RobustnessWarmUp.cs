@@ -25,7 +25,8 @@ public static class RobustnessWarmUp
     /// <param name="competitors">The one-pass test's competitors per input.</param>
     /// <param name="noise">The Monte Carlo test's noise law.</param>
     /// <param name="stream">The warm-up's own stream, apart from the timed test's.</param>
-    public static void Run(FeedForwardNet net, Dataset data, int competitors, NoiseDistribution noise, RandomStream stream)
+    /// <param name="threads">The integrals' threads, as the timed test will use them (0: one per core).</param>
+    public static void Run(FeedForwardNet net, Dataset data, int competitors, NoiseDistribution noise, RandomStream stream, int threads = 0)
     {
         ArgumentNullException.ThrowIfNull(net);
         ArgumentNullException.ThrowIfNull(data);
@@ -33,7 +34,7 @@ public static class RobustnessWarmUp
         var few = data.Take(Math.Min(data.Count, Inputs));
         for (int round = 0; round < Rounds; round++)
         {
-            OnePassRobustness.Linearize(net, few, competitors).MisclassificationProbabilities(WarmUpSigma);
+            OnePassRobustness.Linearize(net, few, competitors).MisclassificationProbabilities(WarmUpSigma, threads);
             MonteCarloRobustness.Run(net, few, noise, (float)WarmUpSigma, Copies, stream.Derive("round", round));
         }
     }

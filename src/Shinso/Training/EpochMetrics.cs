@@ -20,4 +20,7 @@ public sealed record EpochMetrics(int Epoch, double TrainLoss, double? TrainAccu
     /// <param name="learningRate">The learning rate used.</param>
     public static EpochMetrics Unsupervised(int epoch, double loss, int samples, double seconds, float learningRate) =>
         new(epoch + 1, loss, null, null, null, seconds, samples / Math.Max(seconds, 1e-9), learningRate);
+
+    /// <summary>The validation figures of the epoch, or null when it had none.</summary>
+    public Evaluation? Validation => ValidationLoss is { } loss ? new Evaluation(loss, ValidationAccuracy) : null;
 }

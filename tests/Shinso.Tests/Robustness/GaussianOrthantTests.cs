@@ -145,7 +145,7 @@ public class GaussianOrthantTests
     }
 
     [Fact]
-    public void The_four_lane_lattice_loop_gives_the_scalar_loop_point_for_point()
+    public void The_four_lane_lattice_loop_gives_the_scalar_loops_integral()
     {
         // Point counts that are and are not multiples of the four lanes, with the early stop on and off, up to 9 variables.
         var random = new System.Random(8);

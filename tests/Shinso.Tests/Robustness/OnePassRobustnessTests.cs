@@ -181,6 +181,10 @@ public class OnePassRobustnessTests
         backend.Download(net.RepeatedInputGradient(seedTensor, copies), actual);
         for (int i = 0; i < actual.Length; i++)
             Assert.True(Math.Abs(actual[i] - expected[i]) <= 1e-6f * (1 + Math.Abs(expected[i])), $"element {i}: {actual[i]:R} against {expected[i]:R}");
+        // A second pass from the same forward pass reads the same cached values.
+        var again = new float[actual.Length];
+        backend.Download(net.RepeatedInputGradient(seedTensor, copies), again);
+        Assert.Equal(actual, again);
 
         Assert.Throws<ArgumentException>(() => net.RepeatedInputGradient(backend.Allocate(rows * copies + 1, 4), copies));
         // A training pass gives every row its own dropout mask: its rows cannot be shared.
@@ -205,7 +209,32 @@ public class OnePassRobustnessTests
         var few = test.Take(20);
         var margins = OnePassRobustness.Linearize(net, few);
         Assert.Equal(9, margins.Competitors);
-        Assert.InRange(margins.MisclassificationProbabilities(0.1).Average(), 0, 1);
+        Assert.Throws<InvalidOperationException>(() => net.RepeatedInputGradient(backend.Allocate(9, 10), 9));
+        // Each input's Gram matrix is that of its margins' gradients, taken one margin at a time.
+        var one = backend.Allocate(1, 784);
+        var seed = backend.Allocate(1, 10);
+        var gradients = new float[9 * 784];
+        foreach (int i in new[] { 0, 7, 19 })
+        {
+            for (int k = 0; k < 9; k++)
+            {
+                backend.Upload(few.Features.AsSpan(i * 784, 784), one);
+                var seedRow = new float[10];
+                seedRow[few.Labels[i]] = 1;
+                seedRow[margins.CompetitorClasses(i)[k]] = -1;
+                backend.Upload(seedRow, seed);
+                net.Forward(one, ForwardContext.Inference);
+                backend.Download(net.InputGradient(seed), gradients.AsSpan(k * 784, 784));
+            }
+            var gram = margins.Gram(i);
+            for (int k = 0; k < 9; k++)
+                for (int l = 0; l < 9; l++)
+                {
+                    double dot = 0;
+                    for (int j = 0; j < 784; j++) dot += (double)gradients[k * 784 + j] * gradients[l * 784 + j];
+                    Assert.True(Math.Abs(gram[k * 9 + l] - dot) <= 1e-4 * (1 + Math.Abs(dot)), $"input {i}: G[{k},{l}] = {gram[k * 9 + l]:R}, one margin at a time {dot:R}");
+                }
+        }
         // The repeated-rows path and the shared path agree where both apply.
         Assert.True(trained.CanRepeatInputGradient);
         var shared = OnePassRobustness.Linearize(trained, few);

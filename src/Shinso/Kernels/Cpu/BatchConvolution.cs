@@ -143,7 +143,7 @@ public static unsafe class BatchConvolution
     public static void InputGradient(int images, in ConvolutionGeometry geometry, ReadOnlySpan<float> weight, int filters,
         ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int chunkFloats, ConvolutionWorkspace workspace, CpuKernelOptions options = default)
     {
-        Check(inputGradient.Length, images, geometry, weight.Length, filters, outputGradient.Length, nameof(outputGradient));
+        Check(inputGradient.Length, images, geometry, weight.Length, filters, outputGradient.Length, nameof(outputGradient), nameof(inputGradient));
         int chunk = geometry.ChunkImages(images, chunkFloats);
         int chunks = (images + chunk - 1) / chunk;
         // Every chunk writes only its own images: one task per chunk, as forward, and nothing to sum across tasks.
@@ -158,11 +158,12 @@ public static unsafe class BatchConvolution
         }
     }
 
-    private static void Check(int inputLength, int images, in ConvolutionGeometry g, int weightLength, int filters, int outputLength, string outputName)
+    private static void Check(int inputLength, int images, in ConvolutionGeometry g, int weightLength, int filters, int outputLength, string outputName,
+        string inputName = "input")
     {
         g.Validate();
         if (images < 1 || inputLength != (long)images * g.ImageLength)
-            throw new ArgumentException($"input has {inputLength} elements, not {images} image(s) of C*H*W = {g.ImageLength}.", "input");
+            throw new ArgumentException($"{inputName} has {inputLength} elements, not {images} image(s) of C*H*W = {g.ImageLength}.", inputName);
         if (filters < 1 || weightLength != (long)filters * g.ColumnRows)
             throw new ArgumentException($"weight has {weightLength} elements but {filters} filter(s) of C*KH*KW = {g.ColumnRows} need {(long)filters * g.ColumnRows}.", "weight");
         if (outputLength != (long)images * filters * g.ColumnCount)

@@ -76,6 +76,9 @@ public static class DbnRun
         {
             // The held-out rows follow the run's seed, so a resumed run holds out the ones it held out before.
             (train, validation) = train.Split(validationFraction, preset.Greedy.Layer.Seed);
+            if (validation.Count == 0 || train.Count == 0)
+                throw new DataMismatchException($"{Option("validation")}: {validationFraction} of {train.Count + validation.Count} training images holds out {validation.Count} and leaves {train.Count}; " +
+                                                "both parts need at least one.");
             Progress($"validation: {validation.Count:N0} of the training images held out ({validationFraction:P0}), measured after every epoch of every phase");
         }
         var g = preset.Greedy;
@@ -149,7 +152,7 @@ public static class DbnRun
             }
             void UpDownCompleted(EpochMetrics m)
             {
-                string heldOut = GreedyLayerwiseTraining.Validation(m) is { } v ? $", validation {Classification(v)}" : "";
+                string heldOut = m.Validation is { } v ? $", validation {Classification(v)}" : "";
                 Progress($"up-down: epoch {m.Epoch,3}/{preset.UpDownEpochs}, generative reconstruction error {m.TrainLoss:F3}{heldOut}, {m.Seconds:F1} s");
                 progress["updown_epochs_done"] = m.Epoch;
                 progress["updown_counter"] = upDown.Counter;
@@ -203,7 +206,7 @@ public static class DbnRun
         trainer.EpochCompleted = m =>
         {
             Checkpoint.Save(outDirectory, config, net, optimizer, trainer.State);
-            string heldOut = GreedyLayerwiseTraining.Validation(m) is { } v ? $", validation {Classification(v)}" : "";
+            string heldOut = m.Validation is { } v ? $", validation {Classification(v)}" : "";
             Progress($"backprop: epoch {m.Epoch,3}/{config.Training.Epochs}, loss {m.TrainLoss:F4}{heldOut}, {m.Seconds:F1} s");
         };
         if (options.BackpropBatchCompleted is { } batchCompleted)

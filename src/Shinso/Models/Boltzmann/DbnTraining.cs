@@ -119,7 +119,7 @@ public static class GreedyLayerwiseTraining
                     e => Metrics(last = trainer.TrainEpoch(stageData, e), layerOptions), validate,
                     m =>
                     {
-                        progress?.Invoke(stageName, last!, Validation(m));
+                        progress?.Invoke(stageName, last!, m.Validation);
                         stageStore?.Save(stageIndex, state, trainer.Parameters, trainer.Optimizer, trainer.Counter);
                     });
             }
@@ -144,7 +144,7 @@ public static class GreedyLayerwiseTraining
                 e => Metrics(lastTop = top.TrainEpoch(topData.Features, topData, e), options.Top), validateTop,
                 m =>
                 {
-                    progress?.Invoke("top", lastTop!, Validation(m));
+                    progress?.Invoke("top", lastTop!, m.Validation);
                     stageStore?.Save(topStage, topState, top.Parameters, top.Optimizer, top.Counter);
                 });
         }
@@ -156,9 +156,6 @@ public static class GreedyLayerwiseTraining
     private static EpochMetrics Metrics(RbmEpochReport report, RbmTrainingOptions options) =>
         EpochMetrics.Unsupervised(report.Epoch, report.ReconstructionError, report.Updates * options.BatchSize, report.Seconds, options.LearningRate);
 
-    /// <summary>The validation figures the epoch driver attached to an epoch, or null when it had none.</summary>
-    internal static Evaluation? Validation(EpochMetrics metrics) =>
-        metrics.ValidationLoss is { } loss ? new Evaluation(loss, metrics.ValidationAccuracy) : null;
 
     /// <summary>The data set of <c>p(h | v)</c> for every sample of <paramref name="data"/> (labels kept): the next RBM's training data.</summary>
     public static Dataset HiddenProbabilities(RestrictedBoltzmannMachine rbm, Dataset data, int batchSize = 1000)

@@ -199,28 +199,9 @@ public sealed class DeepBeliefNet
     /// <exception cref="ArgumentException">The data is not a whole number of valid samples.</exception>
     public int[] Classify(ReadOnlySpan<float> data, int batchSize = 500)
     {
-        ValidateData(data);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
-        int n = data.Length / VisibleCount;
-        var predictions = new int[n];
-        var scores = new float[LabelCount * batchSize];
-        for (int start = 0; start < n; start += batchSize)
-        {
-            int rows = Math.Min(batchSize, n - start);
-            var batch = Workspace.Get("classify-batch", rows, VisibleCount);
-            Backend.Upload(data.Slice(start * VisibleCount, rows * VisibleCount), batch);
-            var s = Workspace.Get("label-scores", LabelCount, rows);
-            Top.LabelScores(Penultimate(batch), s);
-            var host = scores.AsSpan(0, LabelCount * rows);
-            Backend.Download(s, host);
-            for (int i = 0; i < rows; i++)
-            {
-                int best = 0;
-                for (int k = 1; k < LabelCount; k++)
-                    if (host[k * rows + i] > host[best * rows + i]) best = k;
-                predictions[start + i] = best;
-            }
-        }
+        var scores = Scores(data, batchSize);
+        var predictions = new int[scores.Length / LabelCount];
+        for (int i = 0; i < predictions.Length; i++) predictions[i] = Best(scores.AsSpan(i * LabelCount, LabelCount));
         return predictions;
     }
 
@@ -233,12 +214,52 @@ public sealed class DeepBeliefNet
     /// <exception cref="ArgumentException">The data is not a whole number of valid samples.</exception>
     public float[] LabelProbabilities(ReadOnlySpan<float> data, int batchSize = 500)
     {
+        var scores = Scores(data, batchSize);
+        var probabilities = new float[scores.Length];
+        for (int i = 0; i < scores.Length / LabelCount; i++)
+        {
+            var row = scores.AsSpan(i * LabelCount, LabelCount);
+            double logSum = LogSumExp(row);
+            for (int k = 0; k < LabelCount; k++) probabilities[i * LabelCount + k] = (float)Math.Exp(row[k] - logSum);
+        }
+        return probabilities;
+    }
+
+    /// <summary>
+    /// The mean cross-entropy <c>-log p(y | x)</c> of <paramref name="data"/>'s labels under <see cref="LabelProbabilities"/>
+    /// (in double, from the free energies) and the fraction <see cref="Classify"/> labels correctly: how well the generative
+    /// model classifies, the figure a DBN run's validation rows report after the top RBM's and the up-down epochs.
+    /// </summary>
+    /// <exception cref="ArgumentException">The data does not fit the net.</exception>
+    public Training.Evaluation Evaluate(Dataset data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (data.FeatureCount != VisibleCount)
+            throw new ArgumentException($"The data has {data.FeatureCount} features but the net has {VisibleCount} data units.", nameof(data));
+        if (data.ClassCount != LabelCount)
+            throw new ArgumentException($"The data has {data.ClassCount} classes but the net has {LabelCount} label units.", nameof(data));
+        if (data.Count == 0) return new Training.Evaluation(double.NaN, double.NaN);
+        var scores = Scores(data.Features, 500);
+        double loss = 0;
+        int correct = 0;
+        for (int i = 0; i < data.Count; i++)
+        {
+            var row = scores.AsSpan(i * LabelCount, LabelCount);
+            int label = data.Labels[i];
+            if (Best(row) == label) correct++;
+            loss += LogSumExp(row) - row[label];
+        }
+        return new Training.Evaluation(loss / data.Count, (double)correct / data.Count);
+    }
+
+    /// <summary>Each sample's label scores (row-major <c>N x</c> <see cref="LabelCount"/>, see <see cref="AssociativeMemory.LabelScores"/>).</summary>
+    private float[] Scores(ReadOnlySpan<float> data, int batchSize)
+    {
         ValidateData(data);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         int n = data.Length / VisibleCount, labels = LabelCount;
-        var probabilities = new float[n * labels];
-        var scores = new float[labels * batchSize];
-        var exponentials = new double[labels];
+        var result = new float[n * labels];
+        var host = new float[labels * Math.Min(batchSize, Math.Max(n, 1))];
         for (int start = 0; start < n; start += batchSize)
         {
             int rows = Math.Min(batchSize, n - start);
@@ -246,18 +267,30 @@ public sealed class DeepBeliefNet
             Backend.Upload(data.Slice(start * VisibleCount, rows * VisibleCount), batch);
             var s = Workspace.Get("label-scores", labels, rows);
             Top.LabelScores(Penultimate(batch), s);
-            var host = scores.AsSpan(0, labels * rows);
-            Backend.Download(s, host);
+            var block = host.AsSpan(0, labels * rows);
+            Backend.Download(s, block);
+            // The scores come label-major for the batch: rows of the result are samples.
             for (int i = 0; i < rows; i++)
-            {
-                // The scores are -F up to a term shared by all labels, which the softmax cancels.
-                double max = double.NegativeInfinity, sum = 0;
-                for (int k = 0; k < labels; k++) max = Math.Max(max, host[k * rows + i]);
-                for (int k = 0; k < labels; k++) sum += exponentials[k] = Math.Exp(host[k * rows + i] - max);
-                for (int k = 0; k < labels; k++) probabilities[(start + i) * labels + k] = (float)(exponentials[k] / sum);
-            }
+                for (int k = 0; k < labels; k++) result[(start + i) * labels + k] = block[k * rows + i];
         }
-        return probabilities;
+        return result;
+    }
+
+    /// <summary>The first label of highest score.</summary>
+    private static int Best(ReadOnlySpan<float> scores)
+    {
+        int best = 0;
+        for (int k = 1; k < scores.Length; k++) if (scores[k] > scores[best]) best = k;
+        return best;
+    }
+
+    /// <summary><c>log Σ_k exp(s_k)</c> in double; the scores are -F up to a term shared by all labels, which it carries along.</summary>
+    private static double LogSumExp(ReadOnlySpan<float> scores)
+    {
+        double max = double.NegativeInfinity, sum = 0;
+        foreach (float v in scores) max = Math.Max(max, v);
+        foreach (float v in scores) sum += Math.Exp(v - max);
+        return max + Math.Log(sum);
     }
 
     /// <summary>The fraction of <paramref name="data"/>'s samples that <see cref="Classify"/> labels correctly.</summary>
@@ -270,36 +303,6 @@ public sealed class DeepBeliefNet
         int correct = 0;
         for (int i = 0; i < predicted.Length; i++) if (predicted[i] == data.Labels[i]) correct++;
         return predicted.Length == 0 ? double.NaN : (double)correct / predicted.Length;
-    }
-
-    /// <summary>
-    /// The mean cross-entropy <c>-log p(y | x)</c> of <paramref name="data"/>'s labels under <see cref="LabelProbabilities"/>
-    /// and the fraction whose most probable label is theirs: how well the generative model classifies, the figure a DBN
-    /// run's validation rows report after the top RBM's and the up-down epochs.
-    /// </summary>
-    /// <exception cref="ArgumentException">The data does not fit the net.</exception>
-    public Training.Evaluation Evaluate(Dataset data)
-    {
-        const double SmallestNormalFloat = 1.1754943508222875e-38;
-        ArgumentNullException.ThrowIfNull(data);
-        if (data.FeatureCount != VisibleCount)
-            throw new ArgumentException($"The data has {data.FeatureCount} features but the net has {VisibleCount} data units.", nameof(data));
-        if (data.ClassCount != LabelCount)
-            throw new ArgumentException($"The data has {data.ClassCount} classes but the net has {LabelCount} label units.", nameof(data));
-        if (data.Count == 0) return new Training.Evaluation(double.NaN, double.NaN);
-        var probabilities = LabelProbabilities(data.Features);
-        double loss = 0;
-        int correct = 0;
-        for (int i = 0; i < data.Count; i++)
-        {
-            var row = probabilities.AsSpan(i * LabelCount, LabelCount);
-            int label = data.Labels[i], best = 0;
-            for (int k = 1; k < LabelCount; k++) if (row[k] > row[best]) best = k;
-            if (best == label) correct++;
-            // A probability that underflowed to 0 would make the mean infinite; the floor is float's smallest normal number.
-            loss -= Math.Log(Math.Max(row[label], SmallestNormalFloat));
-        }
-        return new Training.Evaluation(loss / data.Count, (double)correct / data.Count);
     }
 
     /// <summary>

@@ -154,20 +154,12 @@ public sealed class FeedForwardNet
     /// <exception cref="ArgumentException">The gradient does not hold <paramref name="copies"/> rows of scores per input row.</exception>
     public Tensor RepeatedInputGradient(Tensor scoresGradient, int copies)
     {
-        ArgumentNullException.ThrowIfNull(scoresGradient);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(copies);
-        var scores = _scores ?? throw new InvalidOperationException("A backward pass was asked for before Forward.");
-        if (scoresGradient.Rows != (long)scores.Rows * copies || scoresGradient.Columns != scores.Columns)
-            throw new ArgumentException(
-                $"A gradient of shape {Tensor.ShapeText(scoresGradient.Shape)} is not {copies} rows per row of the scores {Tensor.ShapeText(scores.Shape)}.", nameof(scoresGradient));
-        foreach (var p in Parameters) p.BeginPass();
+        int unable = Array.FindIndex(_layers, l => l is not IRepeatedInputGradient);
+        if (unable >= 0) throw new InvalidOperationException($"Layer {unable} ({_layers[unable].Kind}) cannot backpropagate several gradients per forward row.");
+        BeginBackward(scoresGradient, copies);
         Tensor gradient = scoresGradient;
-        for (int i = _layers.Length - 1; i >= 0; i--)
-        {
-            var layer = _layers[i] as IRepeatedInputGradient
-                ?? throw new InvalidOperationException($"Layer {i} ({_layers[i].Kind}) cannot backpropagate several gradients per forward row.");
-            gradient = layer.RepeatedInputGradient(gradient, copies);
-        }
+        for (int i = _layers.Length - 1; i >= 0; i--) gradient = ((IRepeatedInputGradient)_layers[i]).RepeatedInputGradient(gradient, copies);
         return gradient;
     }
 
@@ -182,17 +174,23 @@ public sealed class FeedForwardNet
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="lowestLayer"/> is not a layer index.</exception>
     public Tensor Backpropagate(Tensor scoresGradient, int lowestLayer)
     {
-        ArgumentNullException.ThrowIfNull(scoresGradient);
-        var scores = _scores ?? throw new InvalidOperationException("A backward pass was asked for before Forward.");
-        if (scoresGradient.Rows != scores.Rows || scoresGradient.Columns != scores.Columns)
-            throw new ArgumentException(
-                $"A gradient of shape {Tensor.ShapeText(scoresGradient.Shape)} does not match the scores {Tensor.ShapeText(scores.Shape)}.", nameof(scoresGradient));
         if ((uint)lowestLayer >= (uint)_layers.Length)
             throw new ArgumentOutOfRangeException(nameof(lowestLayer), lowestLayer, $"The net has layers 0 to {_layers.Length - 1}.");
-        foreach (var p in Parameters) p.BeginPass();
+        BeginBackward(scoresGradient, 1);
         Tensor gradient = scoresGradient;
         for (int i = _layers.Length - 1; i >= lowestLayer; i--) gradient = _layers[i].InputGradient(gradient);
         return gradient;
+    }
+
+    /// <summary>Checks a gradient of <paramref name="copies"/> rows per row of the last scores and starts the parameters' pass.</summary>
+    private void BeginBackward(Tensor scoresGradient, int copies)
+    {
+        ArgumentNullException.ThrowIfNull(scoresGradient);
+        var scores = _scores ?? throw new InvalidOperationException("A backward pass was asked for before Forward.");
+        if (scoresGradient.Rows != (long)scores.Rows * copies || scoresGradient.Columns != scores.Columns)
+            throw new ArgumentException(
+                $"A gradient of shape {Tensor.ShapeText(scoresGradient.Shape)} is not {copies} row(s) per row of the scores {Tensor.ShapeText(scores.Shape)}.", nameof(scoresGradient));
+        foreach (var p in Parameters) p.BeginPass();
     }
 
     /// <summary>
