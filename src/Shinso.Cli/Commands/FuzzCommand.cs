@@ -12,7 +12,9 @@ namespace Shinso.Cli.Commands;
 /// and runs the real loader on every mutant in-process. Each outcome must be a load or the loader's documented error
 /// (a <see cref="FormatException"/> naming the file), allocating at most <see cref="AllocationBound"/>; anything else is
 /// counted as undocumented with the case that replays it, and the command exits 1. A model file or checkpoint that loads
-/// must be byte-identical to the original (every byte of it is checksummed).
+/// must be byte-identical to the original (every byte of it is checksummed). A load still running after the case timeout
+/// is a hang: it is reported with its case, the format's remaining cases are skipped (the load may still hold the file),
+/// and the command exits 1.
 /// </summary>
 internal static class FuzzCommand
 {
@@ -25,20 +27,23 @@ internal static class FuzzCommand
     {
         var format = new Argument<string>("format") { Description = $"One of {string.Join(", ", FuzzTargets.All.Select(t => t.Name))}, or all", DefaultValueFactory = _ => "all" };
         var iterations = new Option<int>("--iterations") { Description = "Mutated files per format", DefaultValueFactory = _ => 1000 };
+        var caseTimeout = new Option<double>("--case-timeout") { Description = "Milliseconds one load may take before it counts as a hang", DefaultValueFactory = _ => DefaultCaseTimeoutMilliseconds };
         var seed = CommonOptions.Seed();
         var json = CommonOptions.Json();
         var command = new Command("fuzz", "Run every loader on mutated files (bit flips, truncation, insertions, extreme numbers, nested JSON) and count the outcomes");
         command.Arguments.Add(format);
-        foreach (var o in new Option[] { iterations, seed, json }) command.Options.Add(o);
+        foreach (var o in new Option[] { iterations, caseTimeout, seed, json }) command.Options.Add(o);
         command.SetAction(r =>
         {
             string name = r.GetValue(format)!;
             int n = r.GetValue(iterations);
             if (n < 1) throw new UsageException($"--iterations must be >= 1, got {n}.");
+            double timeout = r.GetValue(caseTimeout);
+            if (!(timeout >= 0) || double.IsInfinity(timeout)) throw new UsageException($"--case-timeout must be a number of milliseconds >= 0, got {timeout}.");
             var targets = name == "all" ? FuzzTargets.All : FuzzTargets.All.Where(t => t.Name == name).ToArray();
             if (targets.Count == 0) throw new UsageException($"'{name}': expected one of {string.Join(", ", FuzzTargets.All.Select(t => t.Name))}, or all.");
             ulong s = r.GetValue(seed) ?? 1;
-            var report = new JsonObject { ["iterations"] = n, ["seed"] = s };
+            var report = new JsonObject { ["iterations"] = n, ["seed"] = s, ["case_timeout_ms"] = timeout };
             bool clean = true;
             string folder = Path.Combine(Path.GetTempPath(), $"shinso-fuzz-{Guid.NewGuid():N}");
             Directory.CreateDirectory(folder);
@@ -46,11 +51,11 @@ internal static class FuzzCommand
             {
                 foreach (var target in targets)
                 {
-                    var result = Run(target, n, s, folder);
+                    var result = Run(target, n, s, folder, TimeSpan.FromMilliseconds(timeout));
                     report[target.Name] = result;
-                    clean &= (int)result["undocumented"]! == 0 && (int)result["over_allocation"]! == 0 && ((int?)result["loaded_altered"] ?? 0) == 0;
+                    clean &= (int)result["undocumented"]! == 0 && (int)result["over_allocation"]! == 0 && ((int?)result["loaded_altered"] ?? 0) == 0 && (int)result["hung"]! == 0;
                     CommonOptions.Err.MarkupLine(Markup.Escape($"{target.Name}: {result["loaded"]} loaded, {result["rejected"]} rejected with the documented error, " +
-                                                               $"{result["undocumented"]} undocumented, {result["over_allocation"]} over the allocation bound; " +
+                                                               $"{result["undocumented"]} undocumented, {result["over_allocation"]} over the allocation bound, {result["hung"]} hung; " +
                                                                $"slowest {result["slowest_ms"]} ms, {result["seconds"]} s"));
                     foreach (var example in result["examples"]!.AsArray()) CommonOptions.Err.MarkupLine("  [red]" + Markup.Escape(example!.GetValue<string>()) + "[/]");
                 }
@@ -62,7 +67,10 @@ internal static class FuzzCommand
         return command;
     }
 
-    private static JsonObject Run(FuzzTarget target, int iterations, ulong seed, string folder)
+    /// <summary>The case timeout when none is given: the slowest loads of the seed files take a few milliseconds.</summary>
+    private const double DefaultCaseTimeoutMilliseconds = 5000;
+
+    private static JsonObject Run(FuzzTarget target, int iterations, ulong seed, string folder, TimeSpan caseTimeout)
     {
         var original = target.Seed();
         string path = Path.Combine(folder, target.FileName);
@@ -72,7 +80,7 @@ internal static class FuzzCommand
         int altered = 0;
         long largest = 0;
         var mutator = new Mutator(RandomStream.Root(seed).Derive("fuzz-" + target.Name));
-        int loaded = 0, rejected = 0, undocumented = 0, overAllocation = 0;
+        int loaded = 0, rejected = 0, undocumented = 0, overAllocation = 0, hung = 0, tried = 0;
         double slowest = 0;
         var examples = new JsonArray();
         var clock = Stopwatch.StartNew();
@@ -80,13 +88,25 @@ internal static class FuzzCommand
         {
             var bytes = mutator.Mutate(original, i, out string applied);
             File.WriteAllBytes(path, bytes);
-            long before = GC.GetAllocatedBytesForCurrentThread();
+            tried++;
             var caseClock = Stopwatch.StartNew();
-            Exception? failure = null;
-            try { target.Load(path); }
-            catch (Exception e) { failure = e; }
+            // The load runs on a pool thread, so that a hang is cut off (the thread is abandoned); it counts its own allocations there.
+            var load = Task.Run(() =>
+            {
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                Exception? thrown = null;
+                try { target.Load(path); }
+                catch (Exception e) { thrown = e; }
+                return (Failure: thrown, Allocated: GC.GetAllocatedBytesForCurrentThread() - before);
+            });
+            if (!load.Wait(caseTimeout))
+            {
+                hung++;
+                if (examples.Count < 5) examples.Add($"case {i} ({applied}): still loading after {caseTimeout.TotalMilliseconds} ms");
+                break;
+            }
+            var (failure, allocated) = load.Result;
             slowest = Math.Max(slowest, caseClock.Elapsed.TotalMilliseconds);
-            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
             largest = Math.Max(largest, allocated);
             if (allocated > AllocationBound(bytes.Length))
             {
@@ -111,7 +131,7 @@ internal static class FuzzCommand
         }
         return new JsonObject
         {
-            ["loaded"] = loaded, ["loaded_altered"] = target.Checksummed ? altered : null, ["rejected"] = rejected, ["undocumented"] = undocumented, ["over_allocation"] = overAllocation,
+            ["tried"] = tried, ["hung"] = hung, ["loaded"] = loaded, ["loaded_altered"] = target.Checksummed ? altered : null, ["rejected"] = rejected, ["undocumented"] = undocumented, ["over_allocation"] = overAllocation,
             ["largest_allocation_bytes"] = largest, ["slowest_ms"] = Math.Round(slowest, 2), ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 2), ["examples"] = examples,
         };
     }

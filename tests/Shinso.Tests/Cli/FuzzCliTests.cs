@@ -23,6 +23,8 @@ public sealed class FuzzCliTests : IDisposable
             var result = report[format]!.AsObject();
             Assert.Equal(0, (int)result["undocumented"]!);
             Assert.Equal(0, (int)result["over_allocation"]!);
+            Assert.Equal(0, (int)result["hung"]!);
+            Assert.Equal(2000, (int)result["tried"]!);
             // Mutants are mostly broken: a fuzzer whose cases all loaded would be testing nothing.
             Assert.True((int)result["rejected"]! > 1000, $"{format}: only {result["rejected"]} of 2000 rejected");
             // Every byte of a model file is checksummed: a mutant that loads is byte-identical to the original.
@@ -30,6 +32,22 @@ public sealed class FuzzCliTests : IDisposable
             // Measured at all (the bound itself is over_allocation's, relative to each mutant's size).
             Assert.InRange((long)result["largest_allocation_bytes"]!, 1, 64L << 20);
         }
+    }
+
+    [Fact]
+    public void A_load_that_outlasts_the_case_timeout_is_a_hang_that_fails_the_run()
+    {
+        // No load finishes in no time at all: with a timeout of 0 ms the first case of the format hangs, and it is the last tried.
+        var (code, stdout, stderr) = CliTests.Shinso("fuzz", "model", "--iterations", "50", "--case-timeout", "0", "--json");
+        Assert.Equal(1, code);
+        var result = ((JsonObject)JsonNode.Parse(stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1])!)["model"]!.AsObject();
+        Assert.Equal(1, (int)result["hung"]!);
+        Assert.Equal(1, (int)result["tried"]!);
+        Assert.Contains("case 0 (", stderr);
+        Assert.Contains("still loading after 0 ms", stderr);
+        (code, _, stderr) = CliTests.Shinso("fuzz", "model", "--case-timeout", "-1");
+        Assert.Equal(2, code);
+        Assert.Contains("--case-timeout must be a number of milliseconds >= 0", stderr);
     }
 
     [Fact]
