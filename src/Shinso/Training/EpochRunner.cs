@@ -23,12 +23,15 @@ public static class EpochRunner
     /// <param name="epochCompleted">Called after every epoch with its figures, validation included (checkpoints are written here).</param>
     /// <param name="cancellation">Checked before every epoch; <paramref name="trainEpoch"/> passes it on to <see cref="EpochLoop"/> to
     /// check it before every update.</param>
+    /// <param name="optimizer">The optimizer moving <paramref name="parameters"/>: its state (velocities, moments, curvature
+    /// factors) is checked with them, since a checkpoint holding a non-finite moment would diverge again when resumed.</param>
     /// <returns><paramref name="state"/>.</returns>
     /// <exception cref="OperationCanceledException">Cancellation was requested.</exception>
     /// <exception cref="TrainingDivergedException">A loss or, after an epoch, a parameter is not finite; the epoch is not counted
     /// and <paramref name="epochCompleted"/> is not called for it.</exception>
     public static TrainingState Run(TrainingState state, IReadOnlyList<Parameter> parameters, int epochs, int patience,
-        Func<int, EpochMetrics> trainEpoch, Func<Evaluation>? validate, Action<EpochMetrics>? epochCompleted, CancellationToken cancellation = default)
+        Func<int, EpochMetrics> trainEpoch, Func<Evaluation>? validate, Action<EpochMetrics>? epochCompleted, CancellationToken cancellation = default,
+        Optimizers.Optimizer? optimizer = null)
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(parameters);
@@ -41,7 +44,8 @@ public static class EpochRunner
             int epoch = state.EpochsDone;
             var metrics = trainEpoch(epoch);
             // Before the epoch counts (and its checkpoint is written): a loss can stay finite while a weight overflows.
-            CheckFinite(parameters, epoch);
+            CheckFinite(parameters.Select(p => (p.Name, p.Value)), epoch);
+            if (optimizer is not null) CheckFinite(optimizer.State(parameters).Select(s => ("optimizer/" + s.Name, s.Value)), epoch);
             Evaluation? validation = validate?.Invoke();
             if (validation is { } v) metrics = metrics with { ValidationLoss = v.Loss, ValidationAccuracy = v.Accuracy };
             state.EpochsDone++;
@@ -53,23 +57,23 @@ public static class EpochRunner
         return state;
     }
 
-    /// <summary>Fails with the first parameter that holds NaN or an infinity (a host copy per parameter, once an epoch).</summary>
-    private static void CheckFinite(IReadOnlyList<Parameter> parameters, int epoch)
+    /// <summary>Fails with the first tensor that holds NaN or an infinity (a host copy per device tensor, once an epoch).</summary>
+    private static void CheckFinite(IEnumerable<(string Name, Tensors.Tensor Value)> tensors, int epoch)
     {
         float[]? host = null;
-        foreach (var p in parameters)
+        foreach (var (name, tensor) in tensors)
         {
             // Host tensors are read in place; device tensors come back through one reused buffer.
             ReadOnlySpan<float> values;
-            if (p.Value.IsHost) values = p.Value.Span;
+            if (tensor.IsHost) values = tensor.Span;
             else
             {
-                if (host is null || host.Length < p.Value.Length) host = new float[p.Value.Length];
-                p.Value.Backend.Download(p.Value, host.AsSpan(0, p.Value.Length));
-                values = host.AsSpan(0, p.Value.Length);
+                if (host is null || host.Length < tensor.Length) host = new float[tensor.Length];
+                tensor.Backend.Download(tensor, host.AsSpan(0, tensor.Length));
+                values = host.AsSpan(0, tensor.Length);
             }
             foreach (float v in values)
-                if (!float.IsFinite(v)) throw new TrainingDivergedException(epoch + 1, null, p.Name, v);
+                if (!float.IsFinite(v)) throw new TrainingDivergedException(epoch + 1, null, name, v);
         }
     }
 

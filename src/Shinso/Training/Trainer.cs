@@ -156,7 +156,7 @@ public sealed class Trainer
         }
 
         Func<Evaluation>? validate = validation is null ? null : () => Evaluate(_net, validation, Math.Max(batch, 100));
-        return EpochRunner.Run(State, _net.Parameters, _options.Epochs, _options.Patience, TrainEpoch, validate, m => EpochCompleted?.Invoke(m), cancellation);
+        return EpochRunner.Run(State, _net.Parameters, _options.Epochs, _options.Patience, TrainEpoch, validate, m => EpochCompleted?.Invoke(m), cancellation, _optimizer);
     }
 
     /// <summary>Mean loss and accuracy of <paramref name="net"/> on <paramref name="data"/>, with dropout off.</summary>

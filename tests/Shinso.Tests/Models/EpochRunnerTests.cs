@@ -61,6 +61,36 @@ public class EpochRunnerTests
     }
 
     [Fact]
+    public void An_optimizer_moment_that_turns_non_finite_stops_the_run_though_every_parameter_is_finite()
+    {
+        using var backend = new CpuBackend();
+        var w = new Parameter("layer.weight", backend.Allocate(3), ParameterRole.Weight);
+        var optimizer = new Shinso.Optimizers.Adam(new Shinso.Optimizers.ConstantSchedule(1e-3f));
+        var completed = new List<int>();
+        EpochMetrics TrainEpoch(int epoch)
+        {
+            backend.Upload([0.5f, -0.5f, 0.25f], w.Gradient);
+            optimizer.Step([w], epoch);
+            // Epoch 2 (0-based 1) leaves a second moment that overflowed: the weights stay finite this epoch, the next step would not.
+            if (epoch == 1)
+            {
+                var (name, moment) = optimizer.State([w]).Last();
+                backend.Upload([1f, float.PositiveInfinity, 1f], moment);
+            }
+            return new EpochMetrics(epoch + 1, 1.0, null, null, null, 0.1, 100, 0.01f);
+        }
+        var state = new TrainingState();
+        var e = Assert.Throws<TrainingDivergedException>(() =>
+            EpochRunner.Run(state, [w], epochs: 4, patience: 0, TrainEpoch, null, m => completed.Add(m.Epoch), optimizer: optimizer));
+        Assert.Equal(2, e.Epoch);
+        Assert.StartsWith("optimizer/layer.weight/", e.Parameter);
+        Assert.Equal([1], completed); // the epoch that left the bad moment never reaches its checkpoint
+        var host = new float[3];
+        backend.Download(w.Value, host);
+        Assert.All(host, v => Assert.True(float.IsFinite(v)));
+    }
+
+    [Fact]
     public void A_non_finite_loss_stops_the_epoch_at_that_update_unless_the_loss_is_not_measured()
     {
         var order = global::Shinso.Random.RandomStream.Root(1).Derive("epoch-order");

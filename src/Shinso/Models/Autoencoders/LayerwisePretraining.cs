@@ -187,7 +187,7 @@ public static class LayerwisePretraining
         {
             var report = trainer.TrainEpoch(data, e, cancellation);
             return new EpochMetrics(e + 1, report.ReconstructionError, null, null, null, report.Seconds, rows / Math.Max(report.Seconds, 1e-9), rbmOptions.LearningRate);
-        }, null, epochDone, cancellation);
+        }, null, epochDone, cancellation, trainer.Optimizer);
         net.Backend.Copy(rbm.Weights, dense.Weight.Value);
         net.Backend.Copy(rbm.HiddenBias, dense.Bias.Value);
         return (state.History.Count > 0 ? state.History[^1].TrainLoss : double.NaN, InferenceForms.Host(rbm.VisibleBias));

@@ -166,7 +166,7 @@ public static class DbnRun
                 SaveStage();
             }
             Func<Evaluation>? validateUpDown = validation is null ? null : () => dbn.Evaluate(validation);
-            try { EpochRunner.Run(new TrainingState { EpochsDone = upDownDone }, upDown.Parameters, preset.UpDownEpochs, patience: 0, UpDownEpoch, validateUpDown, UpDownCompleted); }
+            try { EpochRunner.Run(new TrainingState { EpochsDone = upDownDone }, upDown.Parameters, preset.UpDownEpochs, patience: 0, UpDownEpoch, validateUpDown, UpDownCompleted, optimizer: upDown.Optimizer); }
             catch (TrainingDivergedException e) { throw e.InStage("up-down"); }
         }
         else if (upDownDone > 0)

@@ -121,7 +121,7 @@ public static class GreedyLayerwiseTraining
                     {
                         progress?.Invoke(stageName, last!, m.Validation);
                         stageStore?.Save(stageIndex, state, trainer.Parameters, trainer.Optimizer, trainer.Counter);
-                    });
+                    }, optimizer: trainer.Optimizer);
             }
             catch (TrainingDivergedException e) { throw e.InStage($"greedy {stageName}"); }
             layer.CopyFrom(rbm, l);
@@ -146,7 +146,7 @@ public static class GreedyLayerwiseTraining
                 {
                     progress?.Invoke("top", lastTop!, m.Validation);
                     stageStore?.Save(topStage, topState, top.Parameters, top.Optimizer, top.Counter);
-                });
+                }, optimizer: top.Optimizer);
         }
         catch (TrainingDivergedException e) { throw e.InStage("greedy top"); }
         stageCompleted?.Invoke(dbn.Layers.Count);

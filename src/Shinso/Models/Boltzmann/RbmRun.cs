@@ -112,7 +112,7 @@ public static class RbmRun
             progress?.Invoke(string.Create(CultureInfo.InvariantCulture, $"epoch {m.Epoch,3}/{preset.Epochs}: reconstruction error {m.TrainLoss:F3}{held}, {m.Seconds:F1} s"));
             SaveCheckpoint(path, preset, rbm, trainer, state, validation is not null, validation is null ? 0 : patience, validation is null ? 0 : validationFraction);
         }
-        EpochRunner.Run(state, trainer.Parameters, preset.Epochs, validation is null ? 0 : patience, TrainEpoch, validate, EpochCompleted, cancellation);
+        EpochRunner.Run(state, trainer.Parameters, preset.Epochs, validation is null ? 0 : patience, TrainEpoch, validate, EpochCompleted, cancellation, trainer.Optimizer);
         if (state.Stopped)
         {
             rbm.RefreshSigma();

@@ -80,7 +80,7 @@ public static class DbmPretraining
                     var report = trainer.TrainEpoch(stageData, e);
                     progress?.Invoke(index, report);
                     return EpochMetrics.Unsupervised(e, report.ReconstructionError, report.Updates * options.Rbm.BatchSize, report.Seconds, options.Rbm.LearningRate);
-                }, null, _ => stageStore?.Save(index, state, trainer.Parameters, trainer.Optimizer, trainer.Counter));
+                }, null, _ => stageStore?.Save(index, state, trainer.Parameters, trainer.Optimizer, trainer.Counter), optimizer: trainer.Optimizer);
             }
             catch (TrainingDivergedException e) { throw e.InStage($"DBM pretraining stage {k}"); }
             rbms[k] = rbm;

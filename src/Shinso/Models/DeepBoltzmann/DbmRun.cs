@@ -191,7 +191,7 @@ public static class DbmRun
         int epochsBefore = state.EpochsDone;
         try
         {
-            EpochRunner.Run(state, trainer.Parameters, preset.Epochs, 0, TrainEpoch, null, EpochCompleted, cancellation);
+            EpochRunner.Run(state, trainer.Parameters, preset.Epochs, 0, TrainEpoch, null, EpochCompleted, cancellation, trainer.Optimizer);
         }
         catch (TrainingDivergedException e) { throw e.InStage("DBM joint training"); }
         finally
