@@ -48,6 +48,10 @@ internal static class TrainCommand
         {
             Description = "With --init-from MODEL.shinso: how many weight layers (conv, dense; counted from the input, as Yosinski et al.'s n) to copy; default all",
         };
+        var gradientNorms = new Option<string?>("--gradient-norms")
+        {
+            Description = "Feed-forward presets and configs: write every update's gradient norm, per parameter and in all, to this CSV file (for diagnosing a run; a resumed run appends)",
+        };
         var augment = new Option<string?>("--augment")
         {
             Description = "Feed-forward presets and configs: distort each training minibatch, e.g. shift:2,flip,elastic:34:4 (shift:K, crop:P, flip, elastic:ALPHA[:SIGMA]; replaces the config's)",
@@ -82,7 +86,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train a feed-forward net (a preset or a JSON config), an RBM, a deep belief net or a perceptron on any --data set, " +
                                            "or fit a regression to a CSV table's --target column");
         command.Arguments.Add(what);
-        foreach (var o in new Option[] { data, testData, target, standardize, initFrom, copyLayers, freeze, copiedLr, augment, teacher, distill, labelWeight, validation, epochs, batch, optimizer, lr, seed, threads, path, output, resume, json, pretrainEpochs, upDownEpochs, fineTuneEpochs, aisRuns, code, pretrainer, tile })
+        foreach (var o in new Option[] { data, testData, target, standardize, initFrom, copyLayers, freeze, copiedLr, augment, teacher, distill, labelWeight, validation, gradientNorms, epochs, batch, optimizer, lr, seed, threads, path, output, resume, json, pretrainEpochs, upDownEpochs, fineTuneEpochs, aisRuns, code, pretrainer, tile })
             command.Options.Add(o);
         command.SetAction(r =>
         {
@@ -96,6 +100,8 @@ internal static class TrainCommand
                 throw new UsageException($"--init-from applies to feed-forward nets (a config file or {string.Join(", ", ModelKindRegistry.All.OfType<FeedForwardKind>().Single().Presets)}), not to {source}.");
             if ((r.GetValue(copyLayers) is not null || r.GetValue(freeze) || r.GetValue(copiedLr) is not null) && r.GetValue(initFrom) is null)
                 throw new UsageException("--copy-layers, --freeze and --copied-lr say what to take from the net --init-from names; give it.");
+            if (r.GetValue(gradientNorms) is not null && kind is not FeedForwardKind)
+                throw new UsageException($"--gradient-norms applies to feed-forward nets (a config file or {string.Join(", ", ModelKindRegistry.All.OfType<FeedForwardKind>().Single().Presets)}), not to {source}.");
             if (r.GetValue(augment) is not null && kind is not FeedForwardKind)
                 throw new UsageException($"--augment applies to feed-forward nets (a config file or {string.Join(", ", ModelKindRegistry.All.OfType<FeedForwardKind>().Single().Presets)}), not to {source}.");
             bool distilling = r.GetValue(teacher) is { Length: > 0 } || r.GetValue(distill) is not null || r.GetValue(labelWeight) is not null;
@@ -121,7 +127,7 @@ internal static class TrainCommand
                 r.GetValue(lr), r.GetValue(seed), r.GetValue(threads), r.GetValue(path)!, r.GetValue(output), r.GetValue(resume), r.GetValue(json),
                 r.GetValue(pretrainEpochs), r.GetValue(upDownEpochs), r.GetValue(aisRuns), r.GetValue(target), r.GetValue(standardize), r.GetValue(code), r.GetValue(pretrainer), r.GetValue(fineTuneEpochs), r.GetValue(tile), r.GetValue(initFrom))
                 {
-                    CopyLayers = r.GetValue(copyLayers), Freeze = r.GetValue(freeze), CopiedLearningRate = r.GetValue(copiedLr), Augment = r.GetValue(augment),
+                    CopyLayers = r.GetValue(copyLayers), Freeze = r.GetValue(freeze), CopiedLearningRate = r.GetValue(copiedLr), Augment = r.GetValue(augment), GradientNorms = r.GetValue(gradientNorms),
                     Teachers = r.GetValue(teacher) ?? [], Distill = r.GetValue(distill), LabelWeight = r.GetValue(labelWeight), Validation = r.GetValue(validation),
                 });
             }

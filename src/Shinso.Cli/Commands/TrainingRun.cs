@@ -4,6 +4,7 @@ using Shinso.Backends;
 using Shinso.Data;
 using Shinso.IO;
 using Shinso.Models.FeedForward;
+using Shinso.Optimizers;
 using Shinso.Cli.ModelKinds;
 using Shinso.Training;
 using Spectre.Console;
@@ -48,9 +49,10 @@ internal static class TrainingRun
     /// <param name="epochCompleted">Called after each epoch's checkpoint.</param>
     /// <param name="fileKind">The kind the saved model file records (an autoencoder's, or a feed-forward net's).</param>
     /// <param name="initialize">Called on a fresh net before backprop with its training rows (layer-wise pretraining); not on a resumed one, whose checkpoint holds the weights.</param>
+    /// <param name="gradientNorms">A CSV file for every update's gradient norms (<see cref="GradientNormLog"/>), or null; a resumed run appends to it.</param>
     public static RunSummary Execute(string name, TrainingConfig config, IBackend backend, RunData data,
         string outDirectory, ResumeOverrides? resume, Action<EpochMetrics>? epochCompleted = null,
-        string fileKind = FeedForwardModelFile.Kind, Action<FeedForwardNet, PreparedRows>? initialize = null)
+        string fileKind = FeedForwardModelFile.Kind, Action<FeedForwardNet, PreparedRows>? initialize = null, string? gradientNorms = null)
     {
         var err = CommonOptions.Err;
         string dataDescription = data.Description;
@@ -130,6 +132,15 @@ internal static class TrainingRun
                     Console.Error.Write($"\r  epoch {trainer.State.EpochsDone + 1}: {done}/{total} batches ({100.0 * done / total:F0} %)");
             };
         }
+        GradientNormLog? normLog = null;
+        if (gradientNorms is not null)
+        {
+            bool append = resume is not null && File.Exists(gradientNorms);
+            try { normLog = new GradientNormLog(new StreamWriter(gradientNorms, append), optimizer, writeHeader: !append); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new UsageException($"--gradient-norms: {gradientNorms}: {e.Message}"); }
+            // First among the hooks: the norms of the gradients backprop gave, before weight decay or clipping.
+            optimizer.Hooks.Insert(0, normLog);
+        }
         var clock = Stopwatch.StartNew();
         try
         {
@@ -144,6 +155,15 @@ internal static class TrainingRun
                                (kept > 0 ? $"{Path.Combine(outDirectory, Checkpoint.FileName)} holds epoch {kept}, the last that ended finite " +
                                            "(its weights may already be far off: starting again with a lower --lr is safer than resuming it); " : "") +
                                "no model was saved.");
+        }
+        finally
+        {
+            // The norms up to the failing update are what a diverged run's diagnosis needs: flushed either way.
+            if (normLog is not null)
+            {
+                optimizer.Hooks.Remove(normLog);
+                normLog.Dispose();
+            }
         }
         clock.Stop();
         var history = trainer.State.History;

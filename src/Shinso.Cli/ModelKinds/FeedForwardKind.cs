@@ -71,6 +71,7 @@ internal sealed class FeedForwardKind : ModelKind
             if (transferSource is not null) throw new UsageException($"--init-from {transferSource}: copying layers applies to classifiers and regression nets; {a.Source} is an autoencoder.");
             if (a.Teachers.Count > 0 || a.Distill is not null || a.LabelWeight is not null) throw new UsageException($"--teacher: distillation trains a classifier; {a.Source} is an autoencoder.");
             if (table is not null) throw new UsageException($"{a.Source}: its net has a code layer, so it reconstructs its inputs; --target fits a table's column.");
+            if (a.GradientNorms is not null) throw new UsageException($"--gradient-norms: {a.Source} is an autoencoder; the log applies to classifiers and regression nets.");
             return ModelKindRegistry.All.OfType<AutoencoderKind>().Single().TrainConfig(a, name, config);
         }
         if (table is not null && a.Teachers.Count > 0) throw new UsageException("--teacher: distillation trains a classifier on teachers' logits; --target fits a regression.");
@@ -82,7 +83,7 @@ internal sealed class FeedForwardKind : ModelKind
         if (transferSource is not null) (config, initialize) = PrepareTransfer(a, transferSource, config, backend);
         var summary = TrainingRun.Execute(name, config, backend, data, a.RunDirectory(name), overrides,
             epochCompleted: a.Json ? m => Console.WriteLine(Checkpoint.MetricsJson(m).ToJsonString()) : null,
-            initialize: initialize);
+            initialize: initialize, gradientNorms: a.GradientNorms);
         if (summary.RegressionLines is { Count: > 0 } lines)
         {
             CommonOptions.Err.MarkupLine($"after {summary.Epochs} epochs: {Markup.Escape(lines[0])}; model: {Markup.Escape(summary.ModelPath)}");

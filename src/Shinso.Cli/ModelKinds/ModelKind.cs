@@ -36,6 +36,9 @@ internal sealed record TrainArguments(ParseResult Parse, string Source, string? 
     /// <summary>The <c>--augment</c> text, or null.</summary>
     public string? Augment { get; init; }
 
+    /// <summary>The <c>--gradient-norms</c> CSV file, or null.</summary>
+    public string? GradientNorms { get; init; }
+
     /// <summary>The <c>--teacher</c> model files (empty: no distillation).</summary>
     public IReadOnlyList<string> Teachers { get; init; } = [];
 
