@@ -149,5 +149,17 @@ public sealed class KilledRunTests(ITestOutputHelper output) : IDisposable
             Assert.True(code == 2, $"train {preset} --resume {Path.GetFileName(folder)} exited with {code}: {stderr}");
             Assert.Contains(message, stderr);
         }
+
+        // A checkpoint written by a newer format version: the version word follows the 8-byte magic.
+        string checkpoint = Path.Combine(logistic, Shinso.Training.Checkpoint.FileName);
+        var bytes = File.ReadAllBytes(checkpoint);
+        Assert.Equal((uint)ModelFile.CurrentVersion, System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8)));
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8), (uint)ModelFile.CurrentVersion + 1);
+        File.WriteAllBytes(checkpoint, bytes);
+        var (exit, _, error) = CliTests.Shinso(["train", "logistic", "--resume", logistic, .. data]);
+        Assert.NotEqual(0, exit);
+        Assert.Contains(checkpoint, error);
+        Assert.Contains($"the file has format version {ModelFile.CurrentVersion + 1}: it was written by a newer Shinso", error);
+        Assert.DoesNotContain("   at ", error);
     }
 }
