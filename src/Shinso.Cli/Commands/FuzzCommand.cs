@@ -13,8 +13,8 @@ namespace Shinso.Cli.Commands;
 /// (a <see cref="FormatException"/> naming the file), allocating at most <see cref="AllocationBound"/>; anything else is
 /// counted as undocumented with the case that replays it, and the command exits 1. A model file or checkpoint that loads
 /// must be byte-identical to the original (every byte of it is checksummed). A load still running after the case timeout
-/// is a hang: it is reported with its case, the format's remaining cases are skipped (the load may still hold the file),
-/// and the command exits 1.
+/// is a hang: it is reported with its case, the remaining cases and formats are skipped (the load may still hold the file
+/// and the loaders' shared backend), and the command exits 1.
 /// </summary>
 internal static class FuzzCommand
 {
@@ -39,20 +39,27 @@ internal static class FuzzCommand
             int n = r.GetValue(iterations);
             if (n < 1) throw new UsageException($"--iterations must be >= 1, got {n}.");
             double timeout = r.GetValue(caseTimeout);
-            if (!(timeout >= 0) || double.IsInfinity(timeout)) throw new UsageException($"--case-timeout must be a number of milliseconds >= 0, got {timeout}.");
+            if (!(timeout >= 0) || timeout > int.MaxValue) throw new UsageException($"--case-timeout must be a number of milliseconds >= 0 and at most {int.MaxValue}, got {timeout}.");
             var targets = name == "all" ? FuzzTargets.All : FuzzTargets.All.Where(t => t.Name == name).ToArray();
             if (targets.Count == 0) throw new UsageException($"'{name}': expected one of {string.Join(", ", FuzzTargets.All.Select(t => t.Name))}, or all.");
             ulong s = r.GetValue(seed) ?? 1;
             var report = new JsonObject { ["iterations"] = n, ["seed"] = s, ["case_timeout_ms"] = timeout };
-            bool clean = true;
+            bool clean = true, hung = false;
             string folder = Path.Combine(Path.GetTempPath(), $"shinso-fuzz-{Guid.NewGuid():N}");
             Directory.CreateDirectory(folder);
             try
             {
                 foreach (var target in targets)
                 {
+                    // A hung load may still be using the loaders' shared backend: no later format runs beside it.
+                    if (hung)
+                    {
+                        report[target.Name] = new JsonObject { ["skipped"] = "a load of an earlier format hung" };
+                        continue;
+                    }
                     var result = Run(target, n, s, folder, TimeSpan.FromMilliseconds(timeout));
                     report[target.Name] = result;
+                    hung |= (int)result["hung"]! > 0;
                     clean &= (int)result["undocumented"]! == 0 && (int)result["over_allocation"]! == 0 && ((int?)result["loaded_altered"] ?? 0) == 0 && (int)result["hung"]! == 0;
                     CommonOptions.Err.MarkupLine(Markup.Escape($"{target.Name}: {result["loaded"]} loaded, {result["rejected"]} rejected with the documented error, " +
                                                                $"{result["undocumented"]} undocumented, {result["over_allocation"]} over the allocation bound, {result["hung"]} hung; " +

@@ -118,9 +118,11 @@ internal static class TrainingRun
                            $"{m.Seconds:F1} s, {m.SamplesPerSecond:N0} samples/s");
             lastPrinted = m.Epoch;
         }
+        GradientNormLog? normLog = null;
         trainer.EpochCompleted = m =>
         {
             Checkpoint.Save(outDirectory, config, net, optimizer, trainer.State, provenance, new RunIdentity(name, fileKind));
+            normLog?.Flush();
             epochCompleted?.Invoke(m);
             if (m.Epoch <= 5 || m.Epoch % every == 0 || m.Epoch == epochs) Print(m);
         };
@@ -132,11 +134,9 @@ internal static class TrainingRun
                     Console.Error.Write($"\r  epoch {trainer.State.EpochsDone + 1}: {done}/{total} batches ({100.0 * done / total:F0} %)");
             };
         }
-        GradientNormLog? normLog = null;
         if (gradientNorms is not null)
         {
-            bool append = resume is not null && File.Exists(gradientNorms);
-            try { normLog = new GradientNormLog(new StreamWriter(gradientNorms, append), optimizer, writeHeader: !append); }
+            try { normLog = GradientNormLog.Open(gradientNorms, optimizer, resume is null ? null : optimizer.StepCount); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new UsageException($"--gradient-norms: {gradientNorms}: {e.Message}"); }
             // First among the hooks: the norms of the gradients backprop gave, before weight decay or clipping.
             optimizer.Hooks.Insert(0, normLog);

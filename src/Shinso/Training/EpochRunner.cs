@@ -27,7 +27,7 @@ public static class EpochRunner
     /// factors) is checked with them, since a checkpoint holding a non-finite moment would diverge again when resumed.</param>
     /// <returns><paramref name="state"/>.</returns>
     /// <exception cref="OperationCanceledException">Cancellation was requested.</exception>
-    /// <exception cref="TrainingDivergedException">A loss or, after an epoch, a parameter is not finite; the epoch is not counted
+    /// <exception cref="TrainingDivergedException">A loss or, after an epoch, a parameter or an optimizer state tensor is not finite; the epoch is not counted
     /// and <paramref name="epochCompleted"/> is not called for it.</exception>
     public static TrainingState Run(TrainingState state, IReadOnlyList<Parameter> parameters, int epochs, int patience,
         Func<int, EpochMetrics> trainEpoch, Func<Evaluation>? validate, Action<EpochMetrics>? epochCompleted, CancellationToken cancellation = default,
