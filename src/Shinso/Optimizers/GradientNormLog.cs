@@ -1,5 +1,4 @@
 using System.Globalization;
-using Shinso.IO;
 using Shinso.Layers;
 
 namespace Shinso.Optimizers;
@@ -41,7 +40,10 @@ public sealed class GradientNormLog(TextWriter writer, Optimizer optimizer, bool
                     kept.Add(lines[i]);
             }
         }
-        AtomicFile.WriteAllText(path, kept.Count == 0 ? "" : string.Join('\n', kept) + "\n");
+        // Written beside and renamed over, so a run cut off here still has its old log.
+        string temporary = path + ".tmp";
+        File.WriteAllText(temporary, kept.Count == 0 ? "" : string.Join('\n', kept) + "\n");
+        File.Move(temporary, path, overwrite: true);
         return new GradientNormLog(new StreamWriter(path, append: true), optimizer, writeHeader: !header);
     }
 
