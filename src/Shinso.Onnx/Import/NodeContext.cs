@@ -5,7 +5,8 @@ using Shinso.Onnx.Protos;
 namespace Shinso.Onnx.Import;
 
 /// <summary>What an operator sees of its node when it runs: the inputs, the attributes, the opset and the backend.</summary>
-internal sealed class NodeContext(NodeProto node, OnnxValue?[] inputs, int opset, IBackend backend, string source)
+internal sealed class NodeContext(NodeProto node, OnnxValue?[] inputs, int opset, IBackend backend, string source,
+    IReadOnlyDictionary<string, OnnxGraph>? subgraphs = null, ValueScope? scope = null)
 {
     /// <summary>The node.</summary>
     public NodeProto Node { get; } = node;
@@ -18,6 +19,13 @@ internal sealed class NodeContext(NodeProto node, OnnxValue?[] inputs, int opset
 
     /// <summary>Where the heavy passes run.</summary>
     public IBackend Backend { get; } = backend;
+
+    /// <summary>The values of the graph the node runs in, which its subgraphs read by name.</summary>
+    public ValueScope? Scope { get; } = scope;
+
+    /// <summary>The validated graph held by the GRAPH attribute <paramref name="name"/>.</summary>
+    public OnnxGraph Subgraph(string name) =>
+        subgraphs?.GetValueOrDefault(name) ?? throw Error($"the graph attribute '{name}' is required.");
 
     /// <summary>The node as errors name it, e.g. <c>node 'conv1' (Conv) of model.onnx</c>.</summary>
     public string Describe => $"node '{(Node.Name.Length > 0 ? Node.Name : string.Join(",", Node.Output))}' ({Node.OpType}) of {source}";

@@ -43,16 +43,13 @@ public sealed class OnnxModel
     public const int MaxOpset = 17;
 
     private readonly GraphProto _graph;
-    private readonly Dictionary<string, OnnxValue> _initialisers;
-    private readonly OnnxOperator[] _operators;
+    private readonly OnnxGraph _root;
 
-    private OnnxModel(string source, ModelProto model, Dictionary<string, OnnxValue> initialisers, OnnxOperator[] operators,
-        IReadOnlyList<OnnxValueInfo> inputs, IReadOnlyList<OnnxValueInfo> outputs, int opset)
+    private OnnxModel(string source, ModelProto model, OnnxGraph root, IReadOnlyList<OnnxValueInfo> inputs, IReadOnlyList<OnnxValueInfo> outputs, int opset)
     {
         Source = source;
         _graph = model.Graph;
-        _initialisers = initialisers;
-        _operators = operators;
+        _root = root;
         Inputs = inputs;
         Outputs = outputs;
         Opset = opset;
@@ -64,7 +61,7 @@ public sealed class OnnxModel
     internal GraphProto Graph => _graph;
 
     /// <summary>The decoded initialisers by name.</summary>
-    internal IReadOnlyDictionary<string, OnnxValue> Initialisers => _initialisers;
+    internal IReadOnlyDictionary<string, OnnxValue> Initialisers => _root.Initialisers;
 
     /// <summary>Where the model came from, as errors name it.</summary>
     public string Source { get; }
@@ -91,7 +88,7 @@ public sealed class OnnxModel
     public int NodeCount => _graph.Node.Count;
 
     /// <summary>Elements of the float initialisers: the parameter count.</summary>
-    public long ParameterCount => _initialisers.Values.Where(v => v.ElementType == OnnxElementType.Float).Sum(v => (long)v.Length);
+    public long ParameterCount => _root.Initialisers.Values.Where(v => v.ElementType == OnnxElementType.Float).Sum(v => (long)v.Length);
 
     /// <summary>Reads and validates <paramref name="path"/>.</summary>
     /// <exception cref="OnnxImportException">The file is missing, is not a valid ONNX model, or its graph is malformed.</exception>
@@ -132,48 +129,10 @@ public sealed class OnnxModel
         if (defaultDomain && (opset < MinOpset || opset > MaxOpset))
             throw new OnnxUnsupportedException($"{source}: the default domain's opset is {opset}; Shinso reads {MinOpset} to {MaxOpset}.", "");
 
-        var defined = new HashSet<string>(StringComparer.Ordinal);
-        var initialisers = new Dictionary<string, OnnxValue>(StringComparer.Ordinal);
-        foreach (var t in graph.Initializer)
-        {
-            if (t.Name.Length == 0) throw new OnnxImportException($"{source}: an initialiser has no name.");
-            if (!initialisers.TryAdd(t.Name, TensorDecoding.Decode(t, $"{source}: initialiser '{t.Name}'", directory)))
-                throw new OnnxImportException($"{source}: initialiser '{t.Name}' is defined twice.");
-            defined.Add(t.Name);
-        }
-        var inputs = new List<OnnxValueInfo>();
-        foreach (var i in graph.Input)
-        {
-            if (initialisers.ContainsKey(i.Name)) continue; // IR < 4 lists initialisers among the inputs
-            if (i.Name.Length == 0) throw new OnnxImportException($"{source}: a graph input has no name.");
-            if (!defined.Add(i.Name)) throw new OnnxImportException($"{source}: graph input '{i.Name}' is defined twice.");
-            inputs.Add(Info(i, source, "input"));
-        }
-
-        var operators = new OnnxOperator[graph.Node.Count];
-        for (int n = 0; n < graph.Node.Count; n++)
-        {
-            var node = graph.Node[n];
-            string name = $"node {n} '{(node.Name.Length > 0 ? node.Name : string.Join(",", node.Output))}' ({node.OpType}) of {source}";
-            if (node.Domain is not ("" or "ai.onnx"))
-                throw new OnnxUnsupportedException($"{name}: operators of domain '{node.Domain}' are not supported; Shinso implements the default domain.", node.OpType);
-            operators[n] = OperatorRegistry.Find(node.OpType)
-                ?? throw new OnnxUnsupportedException($"{name}: operator {node.OpType} is not supported; Shinso implements {string.Join(", ", OperatorRegistry.Names)}.", node.OpType);
-            foreach (var input in node.Input)
-                if (input.Length > 0 && !defined.Contains(input))
-                    throw new OnnxImportException($"{name}: input '{input}' is not defined by the graph's inputs, its initialisers or an earlier node (the graph is cyclic, out of order or refers to a missing tensor).");
-            foreach (var output in node.Output)
-                if (output.Length > 0 && !defined.Add(output))
-                    throw new OnnxImportException($"{name}: output '{output}' is already defined (ONNX graphs assign each name once).");
-        }
-        var outputs = new List<OnnxValueInfo>();
-        foreach (var o in graph.Output)
-        {
-            if (outputs.Any(existing => existing.Name == o.Name)) throw new OnnxImportException($"{source}: graph output '{o.Name}' is listed twice.");
-            if (!defined.Contains(o.Name)) throw new OnnxImportException($"{source}: graph output '{o.Name}' is not computed by any node.");
-            outputs.Add(Info(o, source, "output"));
-        }
-        return new OnnxModel(source, model, initialisers, operators, inputs, outputs, opset);
+        var root = OnnxGraph.Build(graph, source, directory, opset, new HashSet<string>(StringComparer.Ordinal));
+        var inputs = graph.Input.Where(i => !root.Initialisers.ContainsKey(i.Name)).Select(i => Info(i, source, "input")).ToList();
+        var outputs = graph.Output.Select(o => Info(o, source, "output")).ToList();
+        return new OnnxModel(source, model, root, inputs, outputs, opset);
     }
 
     /// <summary>
@@ -185,9 +144,10 @@ public sealed class OnnxModel
     {
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentNullException.ThrowIfNull(inputs);
-        var values = new Dictionary<string, OnnxValue>(_initialisers, StringComparer.Ordinal);
-        foreach (var info in Inputs)
+        var bound = new OnnxValue[Inputs.Count];
+        for (int k = 0; k < Inputs.Count; k++)
         {
+            var info = Inputs[k];
             if (!inputs.TryGetValue(info.Name, out var value)) throw new OnnxImportException($"{Source}: input '{info.Name}' is not given; the model needs {string.Join(", ", Inputs.Select(i => i.Name))}.");
             if (info.ElementType != 0 && info.ElementType != (int)value.ElementType)
                 throw new OnnxImportException($"{Source}: input '{info.Name}' is declared with element type {info.ElementType}, but a {value} tensor was given.");
@@ -197,26 +157,14 @@ public sealed class OnnxModel
                 for (int d = 0; fits && d < shape.Count; d++) fits = shape[d] is not long size || size == value.Shape[d];
                 if (!fits) throw new OnnxImportException($"{Source}: input '{info.Name}' is declared {info.ShapeText()}, but a {value} tensor was given.");
             }
-            values[info.Name] = value;
+            bound[k] = value;
         }
         foreach (var name in inputs.Keys)
             if (!Inputs.Any(i => i.Name == name)) throw new OnnxImportException($"{Source}: '{name}' is not an input of the model; it takes {string.Join(", ", Inputs.Select(i => i.Name))}.");
-        for (int n = 0; n < _graph.Node.Count; n++)
-        {
-            var node = _graph.Node[n];
-            var arguments = new OnnxValue?[node.Input.Count];
-            for (int i = 0; i < arguments.Length; i++) arguments[i] = node.Input[i].Length == 0 ? null : values[node.Input[i]];
-            var context = new NodeContext(node, arguments, Opset, backend, Source);
-            OnnxValue[] results;
-            try { results = _operators[n](context); }
-            // Sizes and attribute values that do not fit (a dimension past int.MaxValue, a malformed shape) name the node.
-            catch (Exception e) when (e is ArgumentException or OverflowException) { throw context.Error(e.Message); }
-            for (int o = 0; o < node.Output.Count && o < results.Length; o++)
-                if (node.Output[o].Length > 0) values[node.Output[o]] = results[o];
-            for (int o = results.Length; o < node.Output.Count; o++)
-                if (node.Output[o].Length > 0) throw context.Unsupported($"output {o} ('{node.Output[o]}') is not computed by Shinso's {node.OpType}.");
-        }
-        return Outputs.ToDictionary(o => o.Name, o => values[o.Name], StringComparer.Ordinal);
+        var results = _root.Run(backend, null, bound);
+        var named = new Dictionary<string, OnnxValue>(StringComparer.Ordinal);
+        for (int o = 0; o < Outputs.Count; o++) named[Outputs[o].Name] = results[o];
+        return named;
     }
 
     private static OnnxValueInfo Info(ValueInfoProto v, string source, string role)

@@ -3,7 +3,7 @@ using Shinso.Operations;
 namespace Shinso.Onnx.Import.Operators;
 
 /// <summary>
-/// Conv, ConvTranspose (the backend's GEMM and col2im), MaxPool, AveragePool and LpPool on 1-D and 2-D images through the backend's convolution and pooling passes (1-D images
+/// Conv, ConvTranspose (the backend's GEMM and col2im), MaxPool, AveragePool and LpPool on 1-D and 2-D images through the backend's convolution and pooling passes (3-D or dilated pooling on the host, <see cref="HostPooling"/>; 1-D images
 /// run as 2-D ones of height 1), and GlobalAveragePool / GlobalMaxPool on the host. Asymmetric or SAME padding is applied on the
 /// host first (zeros; minus infinity for max pooling), dilated kernels are expanded with zeros, and groups run one convolution each.
 /// </summary>
@@ -19,8 +19,6 @@ internal static class ConvolutionOperators
         map["GlobalAveragePool"] = n => Global(n, average: true);
         map["GlobalMaxPool"] = n => Global(n, average: false);
     }
-
-    private enum PoolKind { Max, Average, Lp }
 
     /// <summary>An image batch as [N, C, H, W] (a 1-D batch [N, C, L] as [N, C, 1, L]).</summary>
     private readonly record struct Images(int N, int C, int H, int W, bool OneDimensional);
@@ -239,11 +237,11 @@ internal static class ConvolutionOperators
     private static OnnxValue[] Pool(NodeContext n, PoolKind kind)
     {
         var x = n.Input(0);
+        // The backend pools 1-D and 2-D images with undilated windows; the host takes the other forms and MaxPool's Indices.
+        if (x.Rank > 4 || kind == PoolKind.Max && n.OutputCount > 1 || n.Ints("dilations") is { } dilated && dilated.Any(v => v != 1)) return HostPooling.Run(n, kind);
         var s = ImagesOf(n, x);
-        if (kind == PoolKind.Max && n.OutputCount > 1) throw n.Unsupported("the Indices output of MaxPool is not supported.");
         var kernel = Pair(n, n.Ints("kernel_shape") ?? throw n.Error("kernel_shape is required."), s.OneDimensional, 1, "kernel_shape");
         var stride = Pair(n, n.Ints("strides"), s.OneDimensional, 1, "strides");
-        if (n.Ints("dilations") is { } d && d.Any(v => v != 1)) throw n.Unsupported($"dilations [{string.Join(", ", d)}] are not supported for pooling.");
         if (kernel.H < 1 || kernel.W < 1 || stride.H < 1 || stride.W < 1) throw n.Error("kernel_shape and strides must be positive.");
         bool ceil = n.Int("ceil_mode", 0) != 0;
         bool includePad = n.Int("count_include_pad", 0) != 0;

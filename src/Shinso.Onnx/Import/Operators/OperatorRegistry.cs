@@ -24,6 +24,7 @@ internal static class OperatorRegistry
         NormalizationOperators.Register(map);
         ShapeOperators.Register(map);
         ReductionOperators.Register(map);
+        ControlFlowOperators.Register(map);
         return map;
     }
 }

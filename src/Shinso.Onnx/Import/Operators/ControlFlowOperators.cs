@@ -1,0 +1,180 @@
+namespace Shinso.Onnx.Import.Operators;
+
+/// <summary>
+/// If, Loop and Scan: their subgraphs run on the same backend, reading the enclosing graphs' values by name. Loop and Scan
+/// stack their per-iteration outputs along a new axis on the host. Sequence and optional values (If and Loop from opset 16
+/// on may carry them) are refused where a graph declares them.
+/// </summary>
+internal static class ControlFlowOperators
+{
+    public static void Register(Dictionary<string, OnnxOperator> map)
+    {
+        map["If"] = If;
+        map["Loop"] = Loop;
+        map["Scan"] = Scan;
+    }
+
+    private static OnnxValue[] If(NodeContext n)
+    {
+        var condition = n.Input(0);
+        if (condition.Length != 1 || condition.Integers is null) throw n.Error($"cond must be a one-element boolean tensor, not {condition}.");
+        var branch = n.Subgraph(condition.Integers[0] != 0 ? "then_branch" : "else_branch");
+        if (branch.InputNames.Count != 0) throw n.Error($"{branch.Source} declares inputs; If's branches take none.");
+        var results = branch.Run(n.Backend, n.Scope, []);
+        if (results.Length != n.Node.Output.Count)
+            throw n.Error($"{branch.Source} gives {results.Length} output(s); the node names {n.Node.Output.Count}.");
+        return results;
+    }
+
+    /// <summary>
+    /// Loop: the body maps (iteration, condition, carried...) to (condition, carried..., scan outputs...); it runs while the
+    /// trip count (when given) is not reached and the condition (when given) holds.
+    /// </summary>
+    private static OnnxValue[] Loop(NodeContext n)
+    {
+        var body = n.Subgraph("body");
+        long? trips = n.Optional(0) is { } m ? Scalar(n, m, "M") : null;
+        bool running = n.Optional(1) is not { } c || Scalar(n, c, "cond") != 0;
+        int carriedCount = n.Inputs.Length - 2;
+        if (carriedCount < 0) throw n.Error("Loop takes M and cond (either may be empty) before its loop-carried values.");
+        if (body.InputNames.Count != carriedCount + 2)
+            throw n.Error($"the body takes {body.InputNames.Count} inputs; expected 2 + {carriedCount} loop-carried values.");
+        var carried = new OnnxValue[carriedCount];
+        for (int k = 0; k < carriedCount; k++) carried[k] = n.Input(k + 2);
+        int scanCount = body.Proto.Output.Count - 1 - carriedCount;
+        if (scanCount < 0) throw n.Error($"the body gives {body.Proto.Output.Count} outputs; expected 1 + {carriedCount} or more.");
+        if (n.Node.Output.Count != carriedCount + scanCount)
+            throw n.Error($"the node names {n.Node.Output.Count} outputs; the body gives {carriedCount} loop-carried values and {scanCount} scan outputs.");
+        var scans = new List<OnnxValue>[scanCount];
+        for (int k = 0; k < scanCount; k++) scans[k] = [];
+        var inputs = new OnnxValue[carriedCount + 2];
+        for (long i = 0; running && (trips is not long limit || i < limit); i++)
+        {
+            inputs[0] = OnnxValue.FromIntegers(OnnxElementType.Int64, [], [i]);
+            inputs[1] = OnnxValue.FromIntegers(OnnxElementType.Bool, [], [1]);
+            carried.CopyTo(inputs, 2);
+            var results = body.Run(n.Backend, n.Scope, inputs);
+            running = Scalar(n, results[0], "the body's cond output") != 0;
+            Array.Copy(results, 1, carried, 0, carriedCount);
+            for (int k = 0; k < scanCount; k++) scans[k].Add(results[1 + carriedCount + k]);
+        }
+        var outputs = new OnnxValue[carriedCount + scanCount];
+        carried.CopyTo(outputs, 0);
+        for (int k = 0; k < scanCount; k++)
+        {
+            if (scans[k].Count == 0) throw n.Unsupported($"scan output {k} of a loop that ran no iteration has no element shape to stack; Shinso does not infer it.");
+            outputs[carriedCount + k] = Stack(n, scans[k], 0, reverse: false);
+        }
+        return outputs;
+    }
+
+    /// <summary>
+    /// Scan (opset 9 on): the body maps (state..., one slice of each scan input...) to (state..., one element of each scan
+    /// output...), along each input's axis in its direction; the elements are stacked along each output's axis.
+    /// </summary>
+    private static OnnxValue[] Scan(NodeContext n)
+    {
+        if (n.Opset < 9) throw n.Unsupported("Scan before opset 9 (with sequence_lens and a batch axis) is not supported.");
+        var body = n.Subgraph("body");
+        int scanInputs = checked((int)n.Int("num_scan_inputs", -1));
+        int stateCount = n.Inputs.Length - scanInputs;
+        if (scanInputs < 1 || stateCount < 0) throw n.Error($"num_scan_inputs is {scanInputs}; expected 1 to {n.Inputs.Length}.");
+        if (body.InputNames.Count != n.Inputs.Length) throw n.Error($"the body takes {body.InputNames.Count} inputs; the node gives {n.Inputs.Length}.");
+        int scanOutputs = body.Proto.Output.Count - stateCount;
+        if (scanOutputs < 0 || n.Node.Output.Count != body.Proto.Output.Count)
+            throw n.Error($"the node names {n.Node.Output.Count} outputs and the body gives {body.Proto.Output.Count}; both must be the {stateCount} state values and the scan outputs.");
+        long[] inputAxes = n.Ints("scan_input_axes") ?? new long[scanInputs];
+        long[] inputDirections = n.Ints("scan_input_directions") ?? new long[scanInputs];
+        long[] outputAxes = n.Ints("scan_output_axes") ?? new long[scanOutputs];
+        long[] outputDirections = n.Ints("scan_output_directions") ?? new long[scanOutputs];
+        if (inputAxes.Length != scanInputs || inputDirections.Length != scanInputs || outputAxes.Length != scanOutputs || outputDirections.Length != scanOutputs)
+            throw n.Error("scan_input_axes / scan_input_directions need one value per scan input, scan_output_axes / scan_output_directions one per scan output.");
+        var sequences = new OnnxValue[scanInputs];
+        var axes = new int[scanInputs];
+        int steps = -1;
+        for (int k = 0; k < scanInputs; k++)
+        {
+            sequences[k] = n.Input(stateCount + k);
+            axes[k] = n.Axis(inputAxes[k], sequences[k].Rank, $"scan_input_axes[{k}]");
+            int length = sequences[k].Shape[axes[k]];
+            if (steps >= 0 && length != steps) throw n.Error($"scan input {k} has {length} steps along its axis; the first has {steps}.");
+            steps = length;
+        }
+        var state = new OnnxValue[stateCount];
+        for (int k = 0; k < stateCount; k++) state[k] = n.Input(k);
+        var elements = new List<OnnxValue>[scanOutputs];
+        for (int k = 0; k < scanOutputs; k++) elements[k] = [];
+        var inputs = new OnnxValue[n.Inputs.Length];
+        for (int t = 0; t < steps; t++)
+        {
+            state.CopyTo(inputs, 0);
+            for (int k = 0; k < scanInputs; k++)
+                inputs[stateCount + k] = Slice(sequences[k], axes[k], inputDirections[k] != 0 ? steps - 1 - t : t);
+            var results = body.Run(n.Backend, n.Scope, inputs);
+            Array.Copy(results, state, stateCount);
+            for (int k = 0; k < scanOutputs; k++) elements[k].Add(results[stateCount + k]);
+        }
+        var outputs = new OnnxValue[stateCount + scanOutputs];
+        state.CopyTo(outputs, 0);
+        for (int k = 0; k < scanOutputs; k++)
+        {
+            if (elements[k].Count == 0) throw n.Unsupported($"scan output {k} of a scan over no steps has no element shape to stack; Shinso does not infer it.");
+            int rank = elements[k][0].Rank + 1;
+            outputs[stateCount + k] = Stack(n, elements[k], n.Axis(outputAxes[k], rank, $"scan_output_axes[{k}]"), outputDirections[k] != 0);
+        }
+        return outputs;
+    }
+
+    private static long Scalar(NodeContext n, OnnxValue v, string what)
+    {
+        if (v.Length != 1 || v.Integers is null) throw n.Error($"{what} must be a one-element integer or boolean tensor, not {v}.");
+        return v.Integers[0];
+    }
+
+    /// <summary>Index <paramref name="index"/> of <paramref name="x"/> along <paramref name="axis"/>, that axis dropped.</summary>
+    private static OnnxValue Slice(OnnxValue x, int axis, int index)
+    {
+        int outer = 1, inner = 1;
+        for (int d = 0; d < axis; d++) outer *= x.Shape[d];
+        for (int d = axis + 1; d < x.Rank; d++) inner *= x.Shape[d];
+        int steps = x.Shape[axis];
+        var shape = x.Shape.Where((_, d) => d != axis).ToArray();
+        static T[] Take<T>(T[] source, int outer, int steps, int inner, int index)
+        {
+            var y = new T[outer * inner];
+            for (int o = 0; o < outer; o++) source.AsSpan((o * steps + index) * inner, inner).CopyTo(y.AsSpan(o * inner));
+            return y;
+        }
+        return x.Floats is { } f
+            ? OnnxValue.FromFloats(shape, Take(f, outer, steps, inner, index))
+            : OnnxValue.FromIntegers(x.ElementType, shape, Take(x.Integers!, outer, steps, inner, index));
+    }
+
+    /// <summary>The values, all of one type and shape, stacked along a new <paramref name="axis"/> (last first when <paramref name="reverse"/>).</summary>
+    private static OnnxValue Stack(NodeContext n, List<OnnxValue> values, int axis, bool reverse)
+    {
+        var first = values[0];
+        foreach (var v in values)
+            if (v.ElementType != first.ElementType || !v.Shape.SequenceEqual(first.Shape))
+                throw n.Error($"the iterations give {first} and {v}; stacked outputs need one type and shape.");
+        int outer = 1, inner = 1;
+        for (int d = 0; d < axis; d++) outer *= first.Shape[d];
+        for (int d = axis; d < first.Rank; d++) inner *= first.Shape[d];
+        var shape = new int[first.Rank + 1];
+        for (int d = 0, s = 0; d < shape.Length; d++) shape[d] = d == axis ? values.Count : first.Shape[s++];
+        int count = values.Count;
+        T[] Join<T>(Func<OnnxValue, T[]> data)
+        {
+            var y = new T[OnnxValue.CountOf(shape)];
+            for (int k = 0; k < count; k++)
+            {
+                var source = data(values[reverse ? count - 1 - k : k]);
+                for (int o = 0; o < outer; o++) source.AsSpan(o * inner, inner).CopyTo(y.AsSpan((o * count + k) * inner));
+            }
+            return y;
+        }
+        return first.Floats is not null
+            ? OnnxValue.FromFloats(shape, Join(v => v.Floats!))
+            : OnnxValue.FromIntegers(first.ElementType, shape, Join(v => v.Integers!));
+    }
+}
