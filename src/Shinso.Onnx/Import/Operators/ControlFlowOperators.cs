@@ -1,7 +1,7 @@
 namespace Shinso.Onnx.Import.Operators;
 
 /// <summary>
-/// If, Loop and Scan: their subgraphs run on the same backend, reading the enclosing graphs' values by name. Loop and Scan
+/// If, Loop and Scan (opset 8's batched form too): their subgraphs run on the same backend, reading the enclosing graphs' values by name. Loop and Scan
 /// stack their per-iteration outputs along a new axis on the host. Sequence and optional values (If and Loop from opset 16
 /// on may carry them) are refused where a graph declares them.
 /// </summary>
@@ -69,48 +69,83 @@ internal static class ControlFlowOperators
     }
 
     /// <summary>
-    /// Scan (opset 9 on): the body maps (state..., one slice of each scan input...) to (state..., one element of each scan
-    /// output...), along each input's axis in its direction; the elements are stacked along each output's axis.
+    /// Scan: the body maps (state..., one slice of each scan input...) to (state..., one element of each scan output...),
+    /// along each input's axis in its direction; the elements are stacked along each output's axis. Opset 8's form has a
+    /// leading batch axis on every input and output (each batch row scans on its own) and an optional sequence_lens first
+    /// input, which must give every row the full length.
     /// </summary>
     private static OnnxValue[] Scan(NodeContext n)
     {
-        if (n.Opset < 9) throw n.Unsupported("Scan before opset 9 (with sequence_lens and a batch axis) is not supported.");
         var body = n.Subgraph("body");
+        bool batched = n.Opset < 9;
+        int first = batched ? 1 : 0;
+        int given = n.Inputs.Length - first;
         int scanInputs = checked((int)n.Int("num_scan_inputs", -1));
-        int stateCount = n.Inputs.Length - scanInputs;
-        if (scanInputs < 1 || stateCount < 0) throw n.Error($"num_scan_inputs is {scanInputs}; expected 1 to {n.Inputs.Length}.");
-        if (body.InputNames.Count != n.Inputs.Length) throw n.Error($"the body takes {body.InputNames.Count} inputs; the node gives {n.Inputs.Length}.");
+        int stateCount = given - scanInputs;
+        if (scanInputs < 1 || stateCount < 0) throw n.Error($"num_scan_inputs is {scanInputs}; expected 1 to {given}.");
+        if (body.InputNames.Count != given) throw n.Error($"the body takes {body.InputNames.Count} inputs; the node gives {given}.");
         int scanOutputs = body.Proto.Output.Count - stateCount;
         if (scanOutputs < 0 || n.Node.Output.Count != body.Proto.Output.Count)
             throw n.Error($"the node names {n.Node.Output.Count} outputs and the body gives {body.Proto.Output.Count}; both must be the {stateCount} state values and the scan outputs.");
-        long[] inputAxes = n.Ints("scan_input_axes") ?? new long[scanInputs];
-        long[] inputDirections = n.Ints("scan_input_directions") ?? new long[scanInputs];
-        long[] outputAxes = n.Ints("scan_output_axes") ?? new long[scanOutputs];
-        long[] outputDirections = n.Ints("scan_output_directions") ?? new long[scanOutputs];
-        if (inputAxes.Length != scanInputs || inputDirections.Length != scanInputs || outputAxes.Length != scanOutputs || outputDirections.Length != scanOutputs)
-            throw n.Error("scan_input_axes / scan_input_directions need one value per scan input, scan_output_axes / scan_output_directions one per scan output.");
+        var plan = new ScanPlan(stateCount, scanInputs, scanOutputs,
+            batched ? new long[scanInputs] : n.Ints("scan_input_axes") ?? new long[scanInputs],
+            (batched ? n.Ints("directions") : n.Ints("scan_input_directions")) ?? new long[scanInputs],
+            batched ? new long[scanOutputs] : n.Ints("scan_output_axes") ?? new long[scanOutputs],
+            batched ? new long[scanOutputs] : n.Ints("scan_output_directions") ?? new long[scanOutputs]);
+        if (plan.InputAxes.Length != scanInputs || plan.InputDirections.Length != scanInputs || plan.OutputAxes.Length != scanOutputs || plan.OutputDirections.Length != scanOutputs)
+            throw n.Error("the scan axes and directions need one value per scan input or output.");
+        var inputs = new OnnxValue[given];
+        for (int k = 0; k < given; k++) inputs[k] = n.Input(first + k);
+        if (!batched) return ScanOnce(n, body, plan, inputs);
+
+        int rows = inputs[0].Rank > 0 ? inputs[0].Shape[0] : throw n.Error($"input 1 {inputs[0]} has no batch axis (opset {n.Opset}'s Scan needs one).");
+        foreach (var v in inputs)
+            if (v.Rank == 0 || v.Shape[0] != rows) throw n.Error($"every input needs the batch of {rows} rows on its first axis; {v} has not.");
+        if (n.IntegersOrNull(0) is { } lengths)
+        {
+            int steps = inputs[stateCount].Rank > 1 ? inputs[stateCount].Shape[1] : 0;
+            if (lengths.Length != rows || lengths.Any(l => l != steps))
+                throw n.Unsupported($"sequence_lens [{string.Join(", ", lengths)}] shortens some rows below the {steps} steps; Shinso scans full-length rows.");
+        }
+        var perRow = new List<OnnxValue>[stateCount + scanOutputs];
+        for (int k = 0; k < perRow.Length; k++) perRow[k] = [];
+        for (int r = 0; r < rows; r++)
+        {
+            var row = inputs.Select(v => Slice(v, 0, r)).ToArray();
+            var results = ScanOnce(n, body, plan, row);
+            for (int k = 0; k < results.Length; k++) perRow[k].Add(results[k]);
+        }
+        return perRow.Select(values => Stack(n, values, 0, reverse: false)).ToArray();
+    }
+
+    /// <summary>Scan's attributes, one value per scan input or output.</summary>
+    private sealed record ScanPlan(int States, int ScanInputs, int ScanOutputs, long[] InputAxes, long[] InputDirections, long[] OutputAxes, long[] OutputDirections);
+
+    /// <summary>One scan over <paramref name="inputs"/> (the states, then the scan inputs): the final states, then the stacked scan outputs.</summary>
+    private static OnnxValue[] ScanOnce(NodeContext n, OnnxGraph body, ScanPlan plan, OnnxValue[] inputs)
+    {
+        int stateCount = plan.States, scanInputs = plan.ScanInputs, scanOutputs = plan.ScanOutputs;
         var sequences = new OnnxValue[scanInputs];
         var axes = new int[scanInputs];
         int steps = -1;
         for (int k = 0; k < scanInputs; k++)
         {
-            sequences[k] = n.Input(stateCount + k);
-            axes[k] = n.Axis(inputAxes[k], sequences[k].Rank, $"scan_input_axes[{k}]");
+            sequences[k] = inputs[stateCount + k];
+            axes[k] = n.Axis(plan.InputAxes[k], sequences[k].Rank, $"scan_input_axes[{k}]");
             int length = sequences[k].Shape[axes[k]];
             if (steps >= 0 && length != steps) throw n.Error($"scan input {k} has {length} steps along its axis; the first has {steps}.");
             steps = length;
         }
-        var state = new OnnxValue[stateCount];
-        for (int k = 0; k < stateCount; k++) state[k] = n.Input(k);
+        var state = inputs[..stateCount];
         var elements = new List<OnnxValue>[scanOutputs];
         for (int k = 0; k < scanOutputs; k++) elements[k] = [];
-        var inputs = new OnnxValue[n.Inputs.Length];
+        var arguments = new OnnxValue[inputs.Length];
         for (int t = 0; t < steps; t++)
         {
-            state.CopyTo(inputs, 0);
+            state.CopyTo(arguments, 0);
             for (int k = 0; k < scanInputs; k++)
-                inputs[stateCount + k] = Slice(sequences[k], axes[k], inputDirections[k] != 0 ? steps - 1 - t : t);
-            var results = body.Run(n.Backend, n.Scope, inputs);
+                arguments[stateCount + k] = Slice(sequences[k], axes[k], plan.InputDirections[k] != 0 ? steps - 1 - t : t);
+            var results = body.Run(n.Backend, n.Scope, arguments);
             Array.Copy(results, state, stateCount);
             for (int k = 0; k < scanOutputs; k++) elements[k].Add(results[stateCount + k]);
         }
@@ -120,7 +155,7 @@ internal static class ControlFlowOperators
         {
             if (elements[k].Count == 0) throw n.Unsupported($"scan output {k} of a scan over no steps has no element shape to stack; Shinso does not infer it.");
             int rank = elements[k][0].Rank + 1;
-            outputs[stateCount + k] = Stack(n, elements[k], n.Axis(outputAxes[k], rank, $"scan_output_axes[{k}]"), outputDirections[k] != 0);
+            outputs[stateCount + k] = Stack(n, elements[k], n.Axis(plan.OutputAxes[k], rank, $"scan_output_axes[{k}]"), plan.OutputDirections[k] != 0);
         }
         return outputs;
     }
