@@ -33,7 +33,8 @@ internal sealed class ValueScope(ValueScope? outer)
 /// <summary>
 /// One validated graph: the model's own, or a subgraph held in a node's GRAPH attribute (If's branches, Loop's and Scan's
 /// bodies). Validation checks that every name a node reads is defined earlier in this graph or in an enclosing one, that each
-/// name is assigned once, and that every operator (nested graphs' included) is implemented.
+/// name is assigned once across the graph and its subgraphs, that every operator (nested graphs' included) is implemented,
+/// and that If's branches and Loop's and Scan's bodies take and give as many values as their nodes.
 /// </summary>
 internal sealed class OnnxGraph
 {
@@ -78,6 +79,7 @@ internal sealed class OnnxGraph
             if (t.Name.Length == 0) throw new OnnxImportException($"{source}: an initialiser has no name.");
             if (!initialisers.TryAdd(t.Name, TensorDecoding.Decode(t, $"{source}: initialiser '{t.Name}'", directory)))
                 throw new OnnxImportException($"{source}: initialiser '{t.Name}' is defined twice.");
+            Unshadowed(t.Name, outer, source);
             defined.Add(t.Name);
             own.Add(t.Name);
         }
@@ -88,6 +90,7 @@ internal sealed class OnnxGraph
             if (i.Name.Length == 0) throw new OnnxImportException($"{source}: a graph input has no name.");
             if (!own.Add(i.Name)) throw new OnnxImportException($"{source}: graph input '{i.Name}' is defined twice.");
             RefuseNonTensor(i, source, "input");
+            Unshadowed(i.Name, outer, source);
             defined.Add(i.Name);
             inputNames.Add(i.Name);
         }
@@ -105,8 +108,10 @@ internal sealed class OnnxGraph
             foreach (var input in node.Input)
                 if (input.Length > 0 && !defined.Contains(input))
                     throw new OnnxImportException($"{name}: input '{input}' is not defined by the graph's inputs, its initialisers, an earlier node or an enclosing graph (the graph is cyclic, out of order or refers to a missing tensor).");
+            var attributeNames = new HashSet<string>(StringComparer.Ordinal);
             foreach (var attribute in node.Attribute)
             {
+                if (!attributeNames.Add(attribute.Name)) throw new OnnxImportException($"{name}: attribute '{attribute.Name}' is given twice.");
                 if (attribute.Type == AttributeProto.Types.AttributeType.Graphs || attribute.Graphs.Count > 0)
                     throw new OnnxUnsupportedException($"{name}: attribute '{attribute.Name}' holds a list of graphs, which no operator Shinso implements takes.", node.OpType);
                 if (attribute.G is null) continue;
@@ -115,8 +120,11 @@ internal sealed class OnnxGraph
                 nested[attribute.Name] = Build(attribute.G, $"subgraph '{attribute.Name}' of {name}", directory, opset, defined);
                 subgraphs[n] = subgraphs[n] is { } earlier ? earlier.Concat(nested).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal) : nested;
             }
+            ControlFlowOperators.CheckSignature(node, subgraphs[n], name, opset);
             foreach (var output in node.Output)
-                if (output.Length > 0 && !own.Add(output))
+                if (output.Length > 0 && outer.Contains(output))
+                    throw new OnnxImportException($"{name}: output '{output}' is already defined by an enclosing graph (ONNX names each value once across a graph and its subgraphs).");
+                else if (output.Length > 0 && !own.Add(output))
                     throw new OnnxImportException($"{name}: output '{output}' is already defined (ONNX graphs assign each name once).");
                 else if (output.Length > 0) defined.Add(output);
         }
@@ -128,6 +136,12 @@ internal sealed class OnnxGraph
             if (!defined.Contains(o.Name)) throw new OnnxImportException($"{source}: graph output '{o.Name}' is not computed by any node.");
         }
         return new OnnxGraph(graph, source, opset, initialisers, operators, subgraphs, inputNames);
+    }
+
+    /// <summary>ONNX names a value once across a graph and its subgraphs: a subgraph may read an enclosing graph's name, not redefine it.</summary>
+    private static void Unshadowed(string name, IReadOnlySet<string> outer, string source)
+    {
+        if (outer.Contains(name)) throw new OnnxImportException($"{source}: '{name}' is already defined by an enclosing graph (ONNX names each value once across a graph and its subgraphs).");
     }
 
     private static void RefuseNonTensor(ValueInfoProto v, string source, string role)

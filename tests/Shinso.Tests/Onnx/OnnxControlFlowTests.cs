@@ -86,6 +86,14 @@ public sealed class OnnxControlFlowTests : IDisposable
         var stopped = Run(model, inputs); // i = 0..3 run; at i = 3 the condition turns false
         Assert.Equal([4f, 40f], stopped["s_final"].Floats!);
         Assert.Equal([4, 2], stopped["sums"].Shape);
+        Assert.Equal([1f, 10f, 2f, 20f, 3f, 30f, 4f, 40f], stopped["sums"].Floats!);
+
+        var endless = Model(13, Node("Loop", ["", "", "s0"], ["s_final", "sums"], GraphAttribute("body", body)));
+        endless.Graph.Initializer.Add(model.Graph.Initializer[0]);
+        endless.Graph.Input.Add(model.Graph.Input);
+        endless.Graph.Output.Add(model.Graph.Output);
+        var refused = Assert.IsType<OnnxUnsupportedException>(Assert.ThrowsAny<OnnxImportException>(() => OnnxModel.Parse(endless.ToByteArray(), "flow.onnx")));
+        Assert.Contains("never ends", refused.Message);
     }
 
     [Fact]
@@ -112,6 +120,35 @@ public sealed class OnnxControlFlowTests : IDisposable
             Assert.Equal([2, 3], result["partial"].Shape);
             Assert.Equal(reverse ? [3f, 5f, 6f, 30f, 50f, 60f] : [1f, 3f, 6f, 10f, 30f, 60f], result["partial"].Floats!);
         }
+    }
+
+    [Fact]
+    public void Malformed_branches_and_bodies_are_refused_at_load_even_where_they_would_not_run()
+    {
+        ModelProto If(GraphProto elseBranch)
+        {
+            var model = Model(13, Node("If", ["c"], ["y"],
+                GraphAttribute("then_branch", Graph([], ["t"], Node("Relu", ["x"], ["t"]))),
+                GraphAttribute("else_branch", elseBranch)));
+            model.Graph.Input.Add(new ValueInfoProto { Name = "x" });
+            model.Graph.Input.Add(new ValueInfoProto { Name = "c" });
+            model.Graph.Output.Add(new ValueInfoProto { Name = "y" });
+            return model;
+        }
+        string Refused(ModelProto model) => Assert.ThrowsAny<OnnxImportException>(() => OnnxModel.Parse(model.ToByteArray(), "flow.onnx")).Message;
+
+        Assert.Contains("subgraph 'else_branch' of node 0 'if' (If) of flow.onnx: gives 2 output(s); the node names 1",
+            Refused(If(Graph([], ["e", "f"], Node("Relu", ["x"], ["e"]), Node("Relu", ["x"], ["f"])))));
+        Assert.Contains("declares 1 input(s); If's branches take none", Refused(If(Graph(["z"], ["e"], Node("Relu", ["z"], ["e"])))));
+        Assert.Contains("'x' is already defined by an enclosing graph", Refused(If(Graph([], ["x"], Node("Relu", ["c"], ["x"])))));
+
+        var missing = If(Graph([], ["e"], Node("Relu", ["x"], ["e"])));
+        missing.Graph.Node[0].Attribute.RemoveAt(1);
+        Assert.Contains("the graph attribute 'else_branch' is required", Refused(missing));
+
+        var twice = If(Graph([], ["e"], Node("Relu", ["x"], ["e"])));
+        twice.Graph.Node[0].Attribute.Add(twice.Graph.Node[0].Attribute[1]);
+        Assert.Contains("attribute 'else_branch' is given twice", Refused(twice));
     }
 
     [Fact]

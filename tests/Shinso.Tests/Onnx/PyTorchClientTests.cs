@@ -7,7 +7,7 @@ namespace Shinso.Tests.Onnx;
 /// <summary>
 /// Models another tool wrote: Debian's PyTorch 1.13 (python3-torch; test.sh installs it) exports the four nets the ONNX
 /// import issue names, with a seeded batch and its own outputs (<c>Onnx/pytorch_export.py</c>), and <c>shinso run</c>
-/// reproduces those outputs within 1e-4. cifar18pct needs If (PyTorch guards its Squeezes with one) and 3-D average
+/// reproduces those outputs within 1e-5 (the issue asks 1e-4). cifar18pct needs If (PyTorch guards its Squeezes with one) and 3-D average
 /// pooling (its LocalResponseNorm). Without PyTorch the test fails naming the package; it never skips.
 /// </summary>
 public sealed class PyTorchClientTests : IDisposable
@@ -33,7 +33,7 @@ public sealed class PyTorchClientTests : IDisposable
             Assert.Equal(expected.Shape, actual.Shape);
             var (e, a) = (expected.ToFloats(), actual.ToFloats());
             for (int i = 0; i < e.Length; i++)
-                Assert.True(MathF.Abs(e[i] - a[i]) <= 1e-4f, $"{name} value {i}: Shinso {a[i]}, PyTorch {e[i]}");
+                Assert.True(MathF.Abs(e[i] - a[i]) <= 1e-5f, $"{name} value {i}: Shinso {a[i]}, PyTorch {e[i]}");
         }
     }
 
@@ -55,8 +55,13 @@ public sealed class PyTorchClientTests : IDisposable
         using (var process = Process.Start(start) ?? throw new InvalidOperationException($"{OnnxToolchain.Python} did not start."))
         {
             var error = process.StandardError.ReadToEndAsync();
-            stdout = process.StandardOutput.ReadToEnd();
-            process.WaitForExit();
+            var read = process.StandardOutput.ReadToEndAsync();
+            if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
+            {
+                process.Kill(entireProcessTree: true);
+                throw new TimeoutException("pytorch_export.py ran past 3 minutes and was killed.");
+            }
+            stdout = read.Result;
             stderr = error.Result;
             if (process.ExitCode != 0)
             {

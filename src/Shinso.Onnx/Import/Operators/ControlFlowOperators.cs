@@ -14,6 +14,42 @@ internal static class ControlFlowOperators
         map["Scan"] = Scan;
     }
 
+    /// <summary>
+    /// Load-time checks of a control-flow node against its subgraphs (every branch, taken or not): the graphs it needs are
+    /// there and take and give as many values as the node binds. Other operators pass unchecked.
+    /// </summary>
+    public static void CheckSignature(Protos.NodeProto node, IReadOnlyDictionary<string, OnnxGraph>? graphs, string name, int opset)
+    {
+        OnnxGraph Graph(string attribute) => graphs?.GetValueOrDefault(attribute) ?? throw new OnnxImportException($"{name}: the graph attribute '{attribute}' is required.");
+        int inputs = node.Input.Count, outputs = node.Output.Count;
+        switch (node.OpType)
+        {
+            case "If":
+                foreach (var branch in new[] { Graph("then_branch"), Graph("else_branch") })
+                {
+                    if (branch.InputNames.Count != 0) throw new OnnxImportException($"{branch.Source}: declares {branch.InputNames.Count} input(s); If's branches take none.");
+                    if (branch.Proto.Output.Count != outputs) throw new OnnxImportException($"{branch.Source}: gives {branch.Proto.Output.Count} output(s); the node names {outputs}.");
+                }
+                break;
+            case "Loop":
+                var body = Graph("body");
+                if (inputs < 2) throw new OnnxImportException($"{name}: Loop takes M and cond (either may be empty) before its loop-carried values; it has {inputs} input(s).");
+                if (node.Input[0].Length == 0 && node.Input[1].Length == 0)
+                    throw new OnnxUnsupportedException($"{name}: a Loop with neither a trip count nor a condition never ends.", node.OpType);
+                int carried = inputs - 2;
+                if (body.InputNames.Count != inputs) throw new OnnxImportException($"{body.Source}: takes {body.InputNames.Count} input(s); expected 2 + {carried} loop-carried values.");
+                if (body.Proto.Output.Count < 1 + carried || outputs != body.Proto.Output.Count - 1)
+                    throw new OnnxImportException($"{body.Source}: gives {body.Proto.Output.Count} output(s) and the node names {outputs}; the body gives cond, then the node's outputs ({carried} loop-carried values, then scan outputs).");
+                break;
+            case "Scan":
+                var scan = Graph("body");
+                int given = inputs - (opset < 9 ? 1 : 0); // opset 8's Scan takes sequence_lens first
+                if (scan.InputNames.Count != given) throw new OnnxImportException($"{scan.Source}: takes {scan.InputNames.Count} input(s); the node gives {given}.");
+                if (scan.Proto.Output.Count != outputs) throw new OnnxImportException($"{scan.Source}: gives {scan.Proto.Output.Count} output(s); the node names {outputs}.");
+                break;
+        }
+    }
+
     private static OnnxValue[] If(NodeContext n)
     {
         var condition = n.Input(0);
@@ -28,7 +64,8 @@ internal static class ControlFlowOperators
 
     /// <summary>
     /// Loop: the body maps (iteration, condition, carried...) to (condition, carried..., scan outputs...); it runs while the
-    /// trip count (when given) is not reached and the condition (when given) holds.
+    /// trip count (when given) is not reached and the body's last condition holds. Where the node's cond input is empty the
+    /// spec calls the body's condition ignored; ONNX Runtime and the ONNX reference stop on it all the same, and so does Shinso.
     /// </summary>
     private static OnnxValue[] Loop(NodeContext n)
     {
@@ -115,6 +152,7 @@ internal static class ControlFlowOperators
             var results = ScanOnce(n, body, plan, row);
             for (int k = 0; k < results.Length; k++) perRow[k].Add(results[k]);
         }
+        if (rows == 0) throw n.Unsupported("a batched Scan over 0 rows has no output shapes to stack; Shinso does not infer them.");
         return perRow.Select(values => Stack(n, values, 0, reverse: false)).ToArray();
     }
 

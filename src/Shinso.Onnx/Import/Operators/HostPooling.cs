@@ -7,7 +7,9 @@ internal enum PoolKind { Max, Average, Lp }
 /// MaxPool, AveragePool and LpPool over any number of spatial dimensions on the host: the forms the backend's 2-D pooling
 /// does not cover (3-D images, such as PyTorch's export of LocalResponseNorm; dilated windows; MaxPool's Indices output). Each axis's window taps are
 /// listed once per output position, so a window's real cells are the product of its axes' real taps and its divisor the
-/// product of their counts (padding included or not).
+/// product of their counts (padding included or not). With count_include_pad, a ceil-mode window that runs past the end
+/// padding counts only the cells up to it, as PyTorch and ONNX Runtime divide (ONNX's newest reference divides by the
+/// whole window there).
 /// </summary>
 internal static class HostPooling
 {
@@ -26,16 +28,17 @@ internal static class HostPooling
         bool ceil = n.Int("ceil_mode", 0) != 0;
         bool includePad = n.Int("count_include_pad", 0) != 0;
         int p = checked((int)n.Int("p", 2));
+        if (kind == PoolKind.Lp && p < 1) throw n.Error($"p is {p}; an Lp norm needs p >= 1.");
         var begin = new int[dims];
         var end = new int[dims];
         string autoPad = n.String("auto_pad", "NOTSET");
         for (int d = 0; d < dims; d++)
         {
-            int size = x.Shape[d + 2], window = (kernel[d] - 1) * dilations[d] + 1;
+            int size = x.Shape[d + 2], window = checked((kernel[d] - 1) * dilations[d] + 1);
             if (autoPad is "SAME_UPPER" or "SAME_LOWER")
             {
                 int output = (size + strides[d] - 1) / strides[d];
-                int total = Math.Max(0, (output - 1) * strides[d] + window - size);
+                int total = Math.Max(0, checked((output - 1) * strides[d] + window - size));
                 (begin[d], end[d]) = autoPad == "SAME_UPPER" ? (total / 2, total - total / 2) : (total - total / 2, total / 2);
             }
             else if (autoPad is not ("NOTSET" or "VALID")) throw n.Error($"auto_pad is '{autoPad}'; expected NOTSET, SAME_UPPER, SAME_LOWER or VALID.");
@@ -44,7 +47,13 @@ internal static class HostPooling
         {
             if (pads.Length != 2 * dims) throw n.Error($"pads has {pads.Length} values; expected {2 * dims}.");
             if (pads.Any(v => v < 0)) throw n.Unsupported($"negative pads [{string.Join(", ", pads)}] are not supported.");
-            for (int d = 0; d < dims; d++) (begin[d], end[d]) = (checked((int)pads[d]), checked((int)pads[d + dims]));
+            for (int d = 0; d < dims; d++)
+            {
+                (begin[d], end[d]) = (checked((int)pads[d]), checked((int)pads[d + dims]));
+                // As ONNX Runtime requires: a window never lies wholly in padding.
+                if (Math.Max(begin[d], end[d]) >= checked((kernel[d] - 1) * dilations[d] + 1))
+                    throw n.Error($"pads [{string.Join(", ", pads)}] are not all smaller than the window along spatial axis {d}.");
+            }
         }
 
         var taps = new Taps[dims][];
@@ -53,22 +62,22 @@ internal static class HostPooling
         outShape[1] = x.Shape[1];
         for (int d = 0; d < dims; d++)
         {
-            int size = x.Shape[d + 2], window = (kernel[d] - 1) * dilations[d] + 1, span = size + begin[d] + end[d] - window;
+            int size = x.Shape[d + 2], window = checked((kernel[d] - 1) * dilations[d] + 1), span = checked(size + begin[d] + end[d] - window);
             if (span < 0) throw n.Error($"the window of {window} along spatial axis {d} is larger than the padded size {size + begin[d] + end[d]}.");
-            int count = (ceil ? (span + strides[d] - 1) / strides[d] : span / strides[d]) + 1;
+            int count = (ceil ? (int)(((long)span + strides[d] - 1) / strides[d]) : span / strides[d]) + 1;
             // As PyTorch and the ONNX reference do, a ceil-mode window must start inside the image or its leading padding.
-            if (ceil && (count - 1) * strides[d] >= size + begin[d]) count--;
+            if (ceil && (long)(count - 1) * strides[d] >= (long)size + begin[d]) count--;
             outShape[d + 2] = count;
             taps[d] = new Taps[count];
             for (int o = 0; o < count; o++)
             {
-                var positions = new List<int>(kernel[d]);
+                var positions = new List<int>(Math.Min(kernel[d], size));
                 int padded = 0;
                 for (int t = 0; t < kernel[d]; t++)
                 {
-                    int position = o * strides[d] - begin[d] + t * dilations[d];
+                    long position = (long)o * strides[d] - begin[d] + (long)t * dilations[d];
                     if (position < size + end[d]) padded++;
-                    if (position >= 0 && position < size) positions.Add(position);
+                    if (position >= 0 && position < size) positions.Add((int)position);
                 }
                 taps[d][o] = new Taps([.. positions], padded);
             }
@@ -111,7 +120,7 @@ internal static class HostPooling
                     switch (kind)
                     {
                         case PoolKind.Max:
-                            if (argmax < 0 || v > largest)
+                            if (argmax < 0 || v > largest || float.IsNaN(v) && !float.IsNaN(largest)) // the first NaN wins, as in MathF.Max
                             {
                                 argmax = 0;
                                 if (indices is not null)
