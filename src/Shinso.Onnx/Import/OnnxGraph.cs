@@ -109,17 +109,18 @@ internal sealed class OnnxGraph
                 if (input.Length > 0 && !defined.Contains(input))
                     throw new OnnxImportException($"{name}: input '{input}' is not defined by the graph's inputs, its initialisers, an earlier node or an enclosing graph (the graph is cyclic, out of order or refers to a missing tensor).");
             var attributeNames = new HashSet<string>(StringComparer.Ordinal);
+            Dictionary<string, OnnxGraph>? nested = null;
             foreach (var attribute in node.Attribute)
             {
                 if (!attributeNames.Add(attribute.Name)) throw new OnnxImportException($"{name}: attribute '{attribute.Name}' is given twice.");
                 if (attribute.Type == AttributeProto.Types.AttributeType.Graphs || attribute.Graphs.Count > 0)
                     throw new OnnxUnsupportedException($"{name}: attribute '{attribute.Name}' holds a list of graphs, which no operator Shinso implements takes.", node.OpType);
                 if (attribute.G is null) continue;
-                var nested = new Dictionary<string, OnnxGraph>(StringComparer.Ordinal);
                 // A subgraph sees what is defined before its node, never the node's own outputs.
+                nested ??= new Dictionary<string, OnnxGraph>(StringComparer.Ordinal);
                 nested[attribute.Name] = Build(attribute.G, $"subgraph '{attribute.Name}' of {name}", directory, opset, defined);
-                subgraphs[n] = subgraphs[n] is { } earlier ? earlier.Concat(nested).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal) : nested;
             }
+            subgraphs[n] = nested;
             ControlFlowOperators.CheckSignature(node, subgraphs[n], name, opset);
             foreach (var output in node.Output)
                 if (output.Length > 0 && outer.Contains(output))

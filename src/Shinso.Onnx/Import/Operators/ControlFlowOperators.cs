@@ -54,12 +54,8 @@ internal static class ControlFlowOperators
     {
         var condition = n.Input(0);
         if (condition.Length != 1 || condition.Integers is null) throw n.Error($"cond must be a one-element boolean tensor, not {condition}.");
-        var branch = n.Subgraph(condition.Integers[0] != 0 ? "then_branch" : "else_branch");
-        if (branch.InputNames.Count != 0) throw n.Error($"{branch.Source} declares inputs; If's branches take none.");
-        var results = branch.Run(n.Backend, n.Scope, []);
-        if (results.Length != n.Node.Output.Count)
-            throw n.Error($"{branch.Source} gives {results.Length} output(s); the node names {n.Node.Output.Count}.");
-        return results;
+        // CheckSignature fitted both branches to the node when the model loaded.
+        return n.Subgraph(condition.Integers[0] != 0 ? "then_branch" : "else_branch").Run(n.Backend, n.Scope, []);
     }
 
     /// <summary>
@@ -72,16 +68,10 @@ internal static class ControlFlowOperators
         var body = n.Subgraph("body");
         long? trips = n.Optional(0) is { } m ? Scalar(n, m, "M") : null;
         bool running = n.Optional(1) is not { } c || Scalar(n, c, "cond") != 0;
-        int carriedCount = n.Inputs.Length - 2;
-        if (carriedCount < 0) throw n.Error("Loop takes M and cond (either may be empty) before its loop-carried values.");
-        if (body.InputNames.Count != carriedCount + 2)
-            throw n.Error($"the body takes {body.InputNames.Count} inputs; expected 2 + {carriedCount} loop-carried values.");
+        int carriedCount = n.Inputs.Length - 2; // CheckSignature fitted the body to these when the model loaded
         var carried = new OnnxValue[carriedCount];
         for (int k = 0; k < carriedCount; k++) carried[k] = n.Input(k + 2);
         int scanCount = body.Proto.Output.Count - 1 - carriedCount;
-        if (scanCount < 0) throw n.Error($"the body gives {body.Proto.Output.Count} outputs; expected 1 + {carriedCount} or more.");
-        if (n.Node.Output.Count != carriedCount + scanCount)
-            throw n.Error($"the node names {n.Node.Output.Count} outputs; the body gives {carriedCount} loop-carried values and {scanCount} scan outputs.");
         var scans = new List<OnnxValue>[scanCount];
         for (int k = 0; k < scanCount; k++) scans[k] = [];
         var inputs = new OnnxValue[carriedCount + 2];
@@ -120,10 +110,10 @@ internal static class ControlFlowOperators
         int scanInputs = checked((int)n.Int("num_scan_inputs", -1));
         int stateCount = given - scanInputs;
         if (scanInputs < 1 || stateCount < 0) throw n.Error($"num_scan_inputs is {scanInputs}; expected 1 to {given}.");
-        if (body.InputNames.Count != given) throw n.Error($"the body takes {body.InputNames.Count} inputs; the node gives {given}.");
+        // CheckSignature fitted the body's inputs and outputs to the node's when the model loaded.
         int scanOutputs = body.Proto.Output.Count - stateCount;
-        if (scanOutputs < 0 || n.Node.Output.Count != body.Proto.Output.Count)
-            throw n.Error($"the node names {n.Node.Output.Count} outputs and the body gives {body.Proto.Output.Count}; both must be the {stateCount} state values and the scan outputs.");
+        if (scanOutputs < 0)
+            throw n.Error($"the body gives {body.Proto.Output.Count} outputs, fewer than the {stateCount} state values num_scan_inputs leaves.");
         var plan = new ScanPlan(stateCount, scanInputs, scanOutputs,
             batched ? new long[scanInputs] : n.Ints("scan_input_axes") ?? new long[scanInputs],
             (batched ? n.Ints("directions") : n.Ints("scan_input_directions")) ?? new long[scanInputs],
@@ -138,6 +128,7 @@ internal static class ControlFlowOperators
         int rows = inputs[0].Rank > 0 ? inputs[0].Shape[0] : throw n.Error($"input 1 {inputs[0]} has no batch axis (opset {n.Opset}'s Scan needs one).");
         foreach (var v in inputs)
             if (v.Rank == 0 || v.Shape[0] != rows) throw n.Error($"every input needs the batch of {rows} rows on its first axis; {v} has not.");
+        if (rows == 0) throw n.Unsupported("a batched Scan over 0 rows has no output shapes to stack; Shinso does not infer them.");
         if (n.IntegersOrNull(0) is { } lengths)
         {
             int steps = inputs[stateCount].Rank > 1 ? inputs[stateCount].Shape[1] : 0;
@@ -152,7 +143,6 @@ internal static class ControlFlowOperators
             var results = ScanOnce(n, body, plan, row);
             for (int k = 0; k < results.Length; k++) perRow[k].Add(results[k]);
         }
-        if (rows == 0) throw n.Unsupported("a batched Scan over 0 rows has no output shapes to stack; Shinso does not infer them.");
         return perRow.Select(values => Stack(n, values, 0, reverse: false)).ToArray();
     }
 

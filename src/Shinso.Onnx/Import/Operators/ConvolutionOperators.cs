@@ -45,13 +45,6 @@ internal static class ConvolutionOperators
         string autoPad = n.String("auto_pad", "NOTSET");
         if (autoPad is "SAME_UPPER" or "SAME_LOWER")
         {
-            static (int Begin, int End) Same(int size, int k, int s, bool upper)
-            {
-                int output = (size + s - 1) / s;
-                int total = Math.Max(0, (output - 1) * s + k - size);
-                int small = total / 2;
-                return upper ? (small, total - small) : (total - small, small);
-            }
             var (top, bottom) = x.OneDimensional ? (0, 0) : Same(x.H, kernel.H, stride.H, autoPad == "SAME_UPPER");
             var (left, right) = Same(x.W, kernel.W, stride.W, autoPad == "SAME_UPPER");
             return (top, left, bottom, right);
@@ -68,6 +61,18 @@ internal static class ConvolutionOperators
         }
         if (pads.Length != 4) throw n.Error($"pads has {pads.Length} values; expected 4 for a 2-D image.");
         return (checked((int)pads[0]), checked((int)pads[1]), checked((int)pads[2]), checked((int)pads[3]));
+    }
+
+    /// <summary>
+    /// auto_pad SAME's split along one axis of <paramref name="size"/> cells for a window of effective size <paramref name="k"/>
+    /// and stride <paramref name="s"/>: the output keeps ceil(size / s) cells, the odd cell going to the end (upper) or the start.
+    /// </summary>
+    internal static (int Begin, int End) Same(int size, int k, int s, bool upper)
+    {
+        int output = (size + s - 1) / s;
+        int total = Math.Max(0, checked((output - 1) * s + k - size));
+        int small = total / 2;
+        return upper ? (small, total - small) : (total - small, small);
     }
 
     /// <summary>The batch with <paramref name="pad"/> added around each image, the new cells set to <paramref name="fill"/>.</summary>

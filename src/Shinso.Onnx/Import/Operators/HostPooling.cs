@@ -35,12 +35,7 @@ internal static class HostPooling
         for (int d = 0; d < dims; d++)
         {
             int size = x.Shape[d + 2], window = checked((kernel[d] - 1) * dilations[d] + 1);
-            if (autoPad is "SAME_UPPER" or "SAME_LOWER")
-            {
-                int output = (size + strides[d] - 1) / strides[d];
-                int total = Math.Max(0, checked((output - 1) * strides[d] + window - size));
-                (begin[d], end[d]) = autoPad == "SAME_UPPER" ? (total / 2, total - total / 2) : (total - total / 2, total / 2);
-            }
+            if (autoPad is "SAME_UPPER" or "SAME_LOWER") (begin[d], end[d]) = ConvolutionOperators.Same(size, window, strides[d], autoPad == "SAME_UPPER");
             else if (autoPad is not ("NOTSET" or "VALID")) throw n.Error($"auto_pad is '{autoPad}'; expected NOTSET, SAME_UPPER, SAME_LOWER or VALID.");
         }
         if (autoPad == "NOTSET" && n.Ints("pads") is { } pads)
