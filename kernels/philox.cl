@@ -89,6 +89,24 @@ __kernel void sigmoid_bernoulli(const ulong seed, const ulong stream, const ulon
     s[so + i] = u < prob ? 1.0f : 0.0f;
 }
 
+// One category per row: the first whose running sum exceeds the row's uniform, the last when rounding leaves the sum below it.
+// One work item a row; the additions run in the CPU twin's order, so both pick the same category.
+__kernel void sample_one_hot(const ulong seed, const ulong stream, const ulong counter, __global const float* p, const int po,
+                             __global float* s, const int so, const int rows, const int columns)
+{
+    const int r = get_global_id(0);
+    if (r >= rows) return;
+    const float u = philox_uniform(seed, stream, counter, r);
+    float running = 0.0f;
+    int chosen = columns - 1;
+    for (int c = 0; c < columns; c++)
+    {
+        running += p[po + r * columns + c];
+        if (u < running) { chosen = c; break; }
+    }
+    for (int c = 0; c < columns; c++) s[so + r * columns + c] = c == chosen ? 1.0f : 0.0f;
+}
+
 __kernel void dropout_mask(const ulong seed, const ulong stream, const ulong counter, const float keep, const float scale,
                            __global float* m, const int mo, const int n)
 {

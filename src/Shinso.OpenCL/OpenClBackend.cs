@@ -471,6 +471,15 @@ public sealed unsafe partial class OpenClBackend : IBackend
             .Run(samples.Length);
     }
 
+    /// <inheritdoc />
+    public void SampleOneHot(RandomStream stream, ulong counter, Tensor probabilities, Tensor samples)
+    {
+        Device(probabilities, nameof(probabilities));
+        Device(samples, nameof(samples));
+        BackendArguments.OneHotRows(probabilities, samples);
+        Random("sample_one_hot", stream, counter).Tensor(probabilities).Tensor(samples).Int(samples.Rows).Int(samples.Columns).Run(samples.Rows);
+    }
+
     /// <summary>The raw Philox words at positions <c>counter*4 + i</c> (tests compare them with the CPU's).</summary>
     internal uint[] PhiloxWords(RandomStream stream, ulong counter, int count)
     {

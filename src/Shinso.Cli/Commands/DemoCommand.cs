@@ -54,7 +54,7 @@ internal static class DemoCommand
             var classifier = summary["model_path"]?.GetValue<string>() is { } classifierPath
                 ? Shinso.Models.FeedForward.FeedForwardModelFile.Load(classifierPath, backend)
                 : null;
-            var quality = SampleCommand.MeasureDbnSamples(images, 10, dbn.LabelCount, classifier, "the fine-tuned net");
+            var quality = SampleCommand.MeasureLabelledSamples(images, 10, dbn.LabelCount, classifier, "the fine-tuned net");
             summary["samples_blank_fraction"] = quality.BlankFraction;
             summary["samples_label_agreement"] = quality.LabelAgreement;
             summary["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1);

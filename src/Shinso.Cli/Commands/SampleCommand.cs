@@ -15,22 +15,22 @@ internal static class SampleCommand
 {
     public static Command Create()
     {
-        var model = new Argument<string>("model") { Description = "An rbm or dbn model file (shinso train rbm / rbm-pcd / dbn-mnist)" };
-        var output = new Option<string?>("--out") { Description = "PNG of Gibbs samples (RBM) or of generated images per clamped label (DBN)" };
+        var model = new Argument<string>("model") { Description = "An rbm, dbn or dbm model file (shinso train rbm / rbm-pcd / dbn-mnist / dbm-2layer)" };
+        var output = new Option<string?>("--out") { Description = "PNG of Gibbs samples (RBM, DBM) or of generated images per clamped label (DBN, DBM with --labels)" };
         var filters = new Option<string?>("--filters") { Description = "PNG of the bottom layer's weights, one tile per hidden unit" };
-        var count = new Option<int>("--count") { Description = "RBM: chains (and filters) to draw; DBN: images per label", DefaultValueFactory = _ => 0 };
-        var steps = new Option<int>("--steps") { Description = "Gibbs steps (RBM chains, or the DBN's top RBM)", DefaultValueFactory = _ => 1000 };
-        var from = new Option<string>("--from") { Description = "RBM chains start from 'random' bits or 'data' (binarised test images)", DefaultValueFactory = _ => "random" };
+        var count = new Option<int>("--count") { Description = "RBM and DBM: chains (and filters) to draw; DBN and labelled DBM: images per label", DefaultValueFactory = _ => 0 };
+        var steps = new Option<int>("--steps") { Description = "Gibbs steps (RBM chains, the DBN's top RBM, full DBM sweeps)", DefaultValueFactory = _ => 1000 };
+        var from = new Option<string>("--from") { Description = "RBM and DBM chains start from 'random' bits or 'data' (binarised test images)", DefaultValueFactory = _ => "random" };
         var classifier = new Option<string?>("--classifier")
         {
-            Description = "DBN: a feed-forward model that reads the generated images (default: model.shinso beside the DBN, the net its run fine-tuned)",
+            Description = "DBN and labelled DBM: a feed-forward model that reads the generated images (a DBN's default: model.shinso beside it, the net its run fine-tuned)",
         };
         var data = CommonOptions.Data();
         var testData = CommonOptions.TestData();
         var seed = CommonOptions.Seed();
         var threads = CommonOptions.Threads();
         var json = CommonOptions.Json();
-        var command = new Command("sample", "Draw samples from an RBM or a deep belief net, or its filters, as PNG image grids");
+        var command = new Command("sample", "Draw samples from an RBM, a deep belief net or a deep Boltzmann machine, or its filters, as PNG image grids");
         command.Arguments.Add(model);
         foreach (var o in new Option[] { output, filters, count, steps, from, classifier, data, testData, seed, threads, json }) command.Options.Add(o);
         command.SetAction(r =>
@@ -79,40 +79,17 @@ internal static class SampleCommand
 
     /// <summary>
     /// Runs <paramref name="steps"/> full Gibbs sweeps of a DBM from <paramref name="starts"/> (the hidden layers sampled from one
-    /// mean-field sweep on the starts) and returns <c>p(v | h1)</c> of the final state.
+    /// mean-field sweep on the starts), each chain's label clamped when <paramref name="labels"/> is given, and returns
+    /// <c>p(v | h1)</c> of the final state.
     /// </summary>
-    public static float[] SampleDbm(Shinso.Models.DeepBoltzmann.DeepBoltzmannMachine dbm, float[] starts, int chains, int steps, RandomStream stream)
+    public static float[] SampleDbm(Shinso.Models.DeepBoltzmann.DeepBoltzmannMachine dbm, float[] starts, int chains, int steps, RandomStream stream, int[]? labels = null)
     {
-        var be = dbm.Backend;
-        int layers = dbm.LayerSizes.Count;
-        var states = new Shinso.Tensors.Tensor[layers];
-        var probabilities = new Shinso.Tensors.Tensor[layers];
-        for (int k = 0; k < layers; k++)
-        {
-            states[k] = be.Allocate(chains, dbm.LayerSizes[k]);
-            probabilities[k] = be.Allocate(chains, dbm.LayerSizes[k]);
-        }
-        be.Upload(starts, states[0]);
-        var means = new Shinso.Tensors.Tensor[layers - 1];
-        for (int k = 1; k < layers; k++) means[k - 1] = probabilities[k];
-        dbm.MeanField(states[0], means, new Shinso.Models.DeepBoltzmann.DbmMeanFieldOptions(1, 0));
-        ulong counter = 0;
-        for (int k = 1; k < layers; k++)
-        {
-            be.SampleBernoulli(stream, counter, probabilities[k], states[k]);
-            counter += Shinso.Models.DeepBoltzmann.DeepBoltzmannMachine.BlocksFor(states[k].Length);
-        }
         var clock = Stopwatch.StartNew();
-        for (int s = 0; s < steps; s++)
+        return Shinso.Models.DeepBoltzmann.DbmSampling.Sample(dbm, starts, chains, steps, stream, labels, done =>
         {
-            counter = dbm.GibbsSweep(states, probabilities, stream, counter);
-            if (steps >= 100 && (s + 1) % Math.Max(1, steps / 10) == 0)
-                CommonOptions.Err.MarkupLine(Markup.Escape($"gibbs: {s + 1}/{steps} sweeps ({clock.Elapsed.TotalSeconds:F1} s)"));
-        }
-        // p(v | h1) of the final state (also when no sweep ran).
-        dbm.LayerInput(0, null, states[1], probabilities[0]);
-        be.Activate(Shinso.Operations.Activation.Sigmoid, probabilities[0], probabilities[0]);
-        return RestrictedBoltzmannMachine.Download(probabilities[0]);
+            if (steps >= 100 && done % Math.Max(1, steps / 10) == 0)
+                CommonOptions.Err.MarkupLine(Markup.Escape($"gibbs: {done}/{steps} sweeps ({clock.Elapsed.TotalSeconds:F1} s)"));
+        });
     }
 
     /// <summary><paramref name="perLabel"/> generated images for each label in turn, label 0 first.</summary>
@@ -133,7 +110,7 @@ internal static class SampleCommand
     /// The quality of <paramref name="perLabel"/> generated images per label (label 0 first), read by <paramref name="classifier"/> when
     /// given; prints one line.
     /// </summary>
-    internal static SampleQualityReport MeasureDbnSamples(float[] images, int perLabel, int labels, Shinso.Models.FeedForward.FeedForwardNet? classifier, string? classifierName)
+    internal static SampleQualityReport MeasureLabelledSamples(float[] images, int perLabel, int labels, Shinso.Models.FeedForward.FeedForwardNet? classifier, string? classifierName)
     {
         var targets = new int[perLabel * labels];
         for (int i = 0; i < targets.Length; i++) targets[i] = i / perLabel;

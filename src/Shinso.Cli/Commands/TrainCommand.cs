@@ -34,6 +34,11 @@ internal static class TrainCommand
             Description = "DBM presets: backprop epochs of the unrolled net; sparse-coding presets: epochs of the classifiers on codes and pixels (0 skips them); " +
                           "tiled-cnn: epochs of its classifier; conv-rbm and cdbn: backprop epochs of the stack as a convolutional net (0 skips it)",
         };
+        var labels = new Option<bool>("--labels")
+        {
+            Description = "DBM presets: attach softmax label units (one per class) to the top layer and train on (image, label) pairs; the machine then classifies " +
+                          "by its mean-field q(y | v) and samples with a label clamped",
+        };
         var aisRuns = new Option<int?>("--ais-runs") { Description = "RBM presets: AIS runs for the log-likelihood estimate (default 100)" };
         var target = CommonOptions.Target();
         var code = new Option<int?>("--code") { Description = "Autoencoder presets: units of the code (e.g. 2 for a picture of the codes); sparse-coding presets: atoms" };
@@ -86,7 +91,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train a feed-forward net (a preset or a JSON config), an RBM, a deep belief net or a perceptron on any --data set, " +
                                            "or fit a regression to a CSV table's --target column");
         command.Arguments.Add(what);
-        foreach (var o in new Option[] { data, testData, target, standardize, initFrom, copyLayers, freeze, copiedLr, augment, teacher, distill, labelWeight, validation, gradientNorms, epochs, batch, optimizer, lr, seed, threads, path, output, resume, json, pretrainEpochs, upDownEpochs, fineTuneEpochs, aisRuns, code, pretrainer, tile })
+        foreach (var o in new Option[] { data, testData, target, standardize, initFrom, copyLayers, freeze, copiedLr, augment, teacher, distill, labelWeight, validation, gradientNorms, epochs, batch, optimizer, lr, seed, threads, path, output, resume, json, pretrainEpochs, upDownEpochs, fineTuneEpochs, labels, aisRuns, code, pretrainer, tile })
             command.Options.Add(o);
         command.SetAction(r =>
         {
@@ -116,6 +121,8 @@ internal static class TrainCommand
             if (r.GetValue(fineTuneEpochs) is not null && kind is not (DbmKind or SparseCodingKind or TiledCnnKind or ConvolutionalDbnKind))
                 throw new UsageException($"--finetune-epochs applies to the DBM presets ({string.Join(", ", Shinso.Models.DeepBoltzmann.DbmPresets.Names)}) " +
                                          $"the sparse-coding presets ({string.Join(", ", Shinso.Models.SparseCoding.SparseCodingPresets.Names)}) , tiled-cnn, conv-rbm and cdbn, not to {source}.");
+            if (r.GetValue(labels) && kind is not DbmKind)
+                throw new UsageException($"--labels applies to the DBM presets ({string.Join(", ", Shinso.Models.DeepBoltzmann.DbmPresets.Names)}), not to {source}.");
             if (r.GetValue(pretrainer) is not null && kind is not AutoencoderKind)
                 throw new UsageException($"--pretrainer applies to deep-autoencoder and stacked-autoencoder, not to {source}.");
             if (r.GetValue(code) is not null && kind is not (AutoencoderKind or FeedForwardKind or SparseCodingKind))
@@ -129,6 +136,7 @@ internal static class TrainCommand
                 {
                     CopyLayers = r.GetValue(copyLayers), Freeze = r.GetValue(freeze), CopiedLearningRate = r.GetValue(copiedLr), Augment = r.GetValue(augment), GradientNorms = r.GetValue(gradientNorms),
                     Teachers = r.GetValue(teacher) ?? [], Distill = r.GetValue(distill), LabelWeight = r.GetValue(labelWeight), Validation = r.GetValue(validation),
+                    Labels = r.GetValue(labels),
                 });
             }
             catch (Shinso.OpenCL.Native.OpenClException e) when (Shinso.OpenCL.Native.OpenClException.IsDeviceFault(e.Code))

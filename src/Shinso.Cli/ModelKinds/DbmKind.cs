@@ -34,8 +34,8 @@ internal sealed class DbmKind : ModelKind
         if (a.LearningRate is { } rate && !(rate > 0)) throw new UsageException($"--lr must be positive, got {rate}.");
         if (a.AisRuns is < 2) throw new UsageException($"--ais-runs must be >= 2, got {a.AisRuns}.");
         if (a.FineTuneEpochs is < 0) throw new UsageException($"--finetune-epochs must be >= 0, got {a.FineTuneEpochs}.");
-        if (a.Resume is not null && (a.Seed is not null || a.PretrainEpochs is not null || a.LearningRate is not null || a.Batch is not null))
-            throw new UsageException("--resume: a DBM run keeps its seed, pretraining, learning rate and batch (its checkpoint holds the state they shaped); " +
+        if (a.Resume is not null && (a.Seed is not null || a.PretrainEpochs is not null || a.LearningRate is not null || a.Batch is not null || a.Labels))
+            throw new UsageException("--resume: a DBM run keeps its seed, pretraining, learning rate, batch and label units (its checkpoint holds the state they shaped); " +
                                      "only --epochs changes, the joint-epoch budget.");
         var preset = DbmPresets.Find(a.Source)!;
         var joint = preset.Joint;
@@ -46,7 +46,7 @@ internal sealed class DbmKind : ModelKind
         if (a.PretrainEpochs is { } p) pretraining = pretraining with { Epochs = p };
         if (a.Seed is { } seed) pretraining = pretraining with { Rbm = pretraining.Rbm with { Seed = seed } };
         if (a.FineTuneEpochs is { } f && preset.FineTuning is { } tuning) preset = preset with { FineTuning = tuning with { Training = tuning.Training with { Epochs = f } } };
-        preset = preset with { Joint = joint, Pretraining = pretraining, Epochs = a.Resume is null ? a.Epochs ?? preset.Epochs : preset.Epochs, AisRuns = a.AisRuns ?? preset.AisRuns };
+        preset = preset with { Joint = joint, Pretraining = pretraining, LabelUnits = a.Labels, Epochs = a.Resume is null ? a.Epochs ?? preset.Epochs : preset.Epochs, AisRuns = a.AisRuns ?? preset.AisRuns };
 
         var data = CommonOptions.LoadData(a.Data, a.TestData);
         Progress($"data: {data.Description} (binarised at {preset.BinarizeThreshold})");
@@ -109,6 +109,8 @@ internal sealed class DbmKind : ModelKind
         if (data.Train.FeatureCount != dbm.VisibleCount)
             throw new UsageException($"--data: samples have {data.Train.FeatureCount} features but {a.File} has {dbm.VisibleCount} visible units.");
         float threshold = CommonOptions.BinarizeThreshold(a.Header.Metadata);
+        if (dbm.HasLabels && data.Test.ClassCount != dbm.LabelCount)
+            throw new UsageException($"--data: {a.File} has {dbm.LabelCount} label units but the data has {data.Test.ClassCount} classes.");
         var result = Likelihood(dbm, data.Train.Binarize(threshold), data.Test.Binarize(threshold), a.AisRuns, a.Seed ?? 1);
         result["model"] = a.File;
         if (a.Json) Console.WriteLine(result.ToJsonString());
@@ -134,13 +136,62 @@ internal sealed class DbmKind : ModelKind
             $"AIS log Z {ais.LogZ:F2} (3 sigma: {ais.LogZLow:F2} .. {ais.LogZHigh:F2}), {aisSeconds:F0} s; variational lower bound on the average " +
             $"log-probability: test {bound.LogProbabilityBound:F2} nats ({bound.Low:F2} .. {bound.High:F2}), train {trainBound.LogProbabilityBound:F2}; " +
             $"mean-field {bound.MeanFieldIterations} sweeps at most{(bound.Converged ? "" : ", not every row converged")}, {clock.Elapsed.TotalSeconds:F0} s"));
-        return new JsonObject
+        var result = new JsonObject
         {
             ["log_z"] = ais.LogZ, ["log_z_low"] = Finite(ais.LogZLow), ["log_z_high"] = Finite(ais.LogZHigh), ["ais_runs"] = aisRuns,
             ["test_log_probability_bound"] = bound.LogProbabilityBound, ["test_log_probability_bound_low"] = Finite(bound.Low),
             ["test_log_probability_bound_high"] = Finite(bound.High), ["train_log_probability_bound"] = trainBound.LogProbabilityBound,
             ["mean_field_converged"] = bound.Converged, ["test_samples"] = test.Count,
         };
+        if (dbm.HasLabels)
+        {
+            var predicted = DbmEvaluation.Classify(dbm, test.Features);
+            int right = 0;
+            for (int i = 0; i < predicted.Length; i++) if (predicted[i] == test.Labels[i]) right++;
+            double labelAccuracy = right / (double)predicted.Length;
+            Progress(string.Create(CultureInfo.InvariantCulture, $"label units: the machine's own q(y | v) classifies {labelAccuracy:P2} of the test images"));
+            result["label_units"] = dbm.LabelCount;
+            result["label_accuracy"] = Finite(labelAccuracy);
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Label-clamped samples, one row of <c>--count</c> (default 10) per label, read by <c>--classifier</c> (a pixel classifier such as
+    /// the net <c>dbn-mnist</c> fine-tunes) when given.
+    /// </summary>
+    private static int SampleWithLabels(DeepBoltzmannMachine dbm, SampleArguments a)
+    {
+        int perLabel = a.Count == 0 ? 10 : a.Count, n = perLabel * dbm.LabelCount;
+        JsonObject? quality = null;
+        if (a.SamplesPath is not null)
+        {
+            float[] starts = a.From == "data"
+                ? SampleCommand.DataStarts(a.Data, a.TestData, n, dbm.VisibleCount)
+                : SampleCommand.RandomBits(n * dbm.VisibleCount, a.Seed);
+            var labels = new int[n];
+            for (int i = 0; i < n; i++) labels[i] = i / perLabel;
+            var images = SampleCommand.SampleDbm(dbm, starts, n, a.Steps, RandomStream.Root(a.Seed).Derive("dbm-samples"), labels);
+            SampleCommand.Write(a.SamplesPath, images, n, dbm.VisibleCount, perLabel, false);
+            Shinso.Models.FeedForward.FeedForwardNet? classifier = null;
+            if (a.Classifier is not null)
+            {
+                if (!File.Exists(a.Classifier)) throw new UsageException($"--classifier: {a.Classifier}: no such model file.");
+                classifier = Shinso.Models.FeedForward.FeedForwardModelFile.Load(a.Classifier, a.Backend);
+                if (classifier.Spec.InputLength != dbm.VisibleCount || classifier.Spec.OutputLength != dbm.LabelCount)
+                    throw new UsageException($"--classifier: {a.Classifier} maps {classifier.Spec.InputLength} inputs to {classifier.Spec.OutputLength} outputs; " +
+                                             $"the DBM's images have {dbm.VisibleCount} pixels and {dbm.LabelCount} labels.");
+            }
+            quality = SampleCommand.ToJson(SampleCommand.MeasureLabelledSamples(images, perLabel, dbm.LabelCount, classifier, a.Classifier), a.Classifier);
+        }
+        if (a.FiltersPath is not null)
+        {
+            int shown = Math.Min(n, dbm.LayerSizes[1]);
+            SampleCommand.Write(a.FiltersPath, SampleCommand.Transposed(dbm.Weights[0], dbm.VisibleCount, dbm.LayerSizes[1], shown), shown,
+                dbm.VisibleCount, (int)Math.Ceiling(Math.Sqrt(shown)), true);
+        }
+        if (a.Json) Console.WriteLine((quality ?? []).ToJsonString());
+        return 0;
     }
 
     private static JsonNode? Finite(double x) => double.IsFinite(x) ? JsonValue.Create(x) : null;
@@ -150,6 +201,7 @@ internal sealed class DbmKind : ModelKind
     public override int Sample(SampleArguments a)
     {
         var dbm = DbmModelFile.FromDocument(a.Document, a.File, a.Backend);
+        if (dbm.HasLabels) return SampleWithLabels(dbm, a);
         int n = a.Count == 0 ? 100 : a.Count;
         JsonObject? quality = null;
         if (a.SamplesPath is not null)

@@ -91,7 +91,7 @@ internal sealed class DbnKind : ModelKind
             if (classifier is not null && (classifier.Spec.InputLength != dbn.VisibleCount || classifier.Spec.OutputLength != dbn.LabelCount))
                 throw new UsageException($"--classifier: {classifierPath} maps {classifier.Spec.InputLength} inputs to {classifier.Spec.OutputLength} outputs; " +
                                          $"the DBN's images have {dbn.VisibleCount} pixels and {dbn.LabelCount} labels.");
-            quality = SampleCommand.ToJson(SampleCommand.MeasureDbnSamples(images, n, dbn.LabelCount, classifier, classifierPath), classifierPath);
+            quality = SampleCommand.ToJson(SampleCommand.MeasureLabelledSamples(images, n, dbn.LabelCount, classifier, classifierPath), classifierPath);
         }
         if (a.FiltersPath is not null)
         {

@@ -33,6 +33,9 @@ internal sealed record TrainArguments(ParseResult Parse, string Source, string? 
     /// <summary>With a .shinso <see cref="InitFrom"/>: the copied layers' learning-rate multiplier.</summary>
     public float? CopiedLearningRate { get; init; }
 
+    /// <summary><c>--labels</c>: a DBM with softmax label units on its top layer.</summary>
+    public bool Labels { get; init; }
+
     /// <summary>The <c>--augment</c> text, or null.</summary>
     public string? Augment { get; init; }
 

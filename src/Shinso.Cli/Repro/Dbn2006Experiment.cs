@@ -58,7 +58,7 @@ internal sealed class Dbn2006Experiment : Experiment
         var classifier = FeedForwardModelFile.Load(summary["model_path"]!.GetValue<string>(), context.Backend);
         var images = SampleCommand.GenerateDbn(dbn, PerLabel, steps, RandomStream.Root(context.Seed).Derive("dbn-samples"));
         PngImage.WriteGrid(Path.Combine(context.OutDirectory, SamplesFile), images, PerLabel * dbn.LabelCount, FashionMnist.ImageRows, FashionMnist.ImageColumns, PerLabel);
-        var quality = SampleCommand.MeasureDbnSamples(images, PerLabel, dbn.LabelCount, classifier, "the fine-tuned net");
+        var quality = SampleCommand.MeasureLabelledSamples(images, PerLabel, dbn.LabelCount, classifier, "the fine-tuned net");
 
         double greedy = summary["greedy_accuracy"]!.GetValue<double>(), upDown = summary["updown_accuracy"]!.GetValue<double>();
         double backprop = summary["accuracy"]!.GetValue<double>();

@@ -25,6 +25,15 @@ public static class BackendArguments
             throw new ArgumentException($"{nameA} has shape {Tensor.ShapeText(a.Shape)} but {nameB} has {Tensor.ShapeText(b.Shape)}.", nameB);
     }
 
+    /// <summary>Throws unless both tensors are matrices of the same shape: the rows of a one-hot draw, each a distribution.</summary>
+    public static void OneHotRows(Tensor probabilities, Tensor samples)
+    {
+        if (probabilities.Rank != 2 || samples.Rank != 2)
+            throw new ArgumentException($"One-hot rows need matrices [N, C]; probabilities has shape {Tensor.ShapeText(probabilities.Shape)}, samples {Tensor.ShapeText(samples.Shape)}.",
+                probabilities.Rank != 2 ? nameof(probabilities) : nameof(samples));
+        SameShape(probabilities, samples, nameof(probabilities), nameof(samples));
+    }
+
     /// <summary>The sizes (m, n, k) of <c>C = op(A) op(B)</c>, after checking that the shapes agree.</summary>
     public static (int M, int N, int K) Gemm(Transpose transA, Transpose transB, Tensor a, Tensor b, Tensor c)
     {

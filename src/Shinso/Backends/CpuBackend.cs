@@ -241,6 +241,14 @@ public sealed partial class CpuBackend : IBackend
     }
 
     /// <inheritdoc />
+    public void SampleOneHot(RandomStream stream, ulong counter, Tensor probabilities, Tensor samples)
+    {
+        BackendArguments.OneHotRows(probabilities, samples);
+        DrawObserver?.Invoke(nameof(SampleOneHot), stream, counter, samples.Rows);
+        RandomKernels.OneHot(stream, counter, Host(probabilities, nameof(probabilities)), Host(samples, nameof(samples)), samples.Columns);
+    }
+
+    /// <inheritdoc />
     public void MomentumUpdate(Tensor parameters, Tensor gradient, Tensor velocity, float learningRate, float momentum) =>
         OptimizerKernels.Momentum(Host(parameters, nameof(parameters)), Host(gradient, nameof(gradient)), Host(velocity, nameof(velocity)),
             learningRate, momentum, Options);

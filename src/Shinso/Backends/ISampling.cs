@@ -26,4 +26,12 @@ public interface ISampling
     /// <c>counter*4 + i</c> of <paramref name="stream"/>.
     /// </summary>
     void SampleDropoutMask(RandomStream stream, ulong counter, float keepProbability, Tensor mask);
+
+    /// <summary>
+    /// One category per row of <paramref name="probabilities"/> [N, C] (each row a distribution, as a softmax gives): row r takes
+    /// the uniform u_r at position <c>counter*4 + r</c> and <paramref name="samples"/> row r becomes the one-hot vector of the first
+    /// category whose running sum exceeds u_r (the last category when rounding leaves the whole row's sum at or below u_r).
+    /// <paramref name="samples"/> may be <paramref name="probabilities"/> itself.
+    /// </summary>
+    void SampleOneHot(RandomStream stream, ulong counter, Tensor probabilities, Tensor samples);
 }

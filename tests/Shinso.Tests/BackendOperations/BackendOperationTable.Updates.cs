@@ -118,6 +118,15 @@ internal static partial class BackendOperationTable
             return new OperationCase($"[{n}] counter {counter} keep {keep}") { Invoke = (b, t) => { b.SampleDropoutMask(stream, counter, keep, t("mask")); return null; } }
                 .Exactly("mask", null, [.. Enumerable.Range(0, n).Select(i => NaiveKernels.Uniform(stream, counter, i) < keep ? (double)(1f / keep) : 0.0)], n);
         }),
+        new(nameof(IBackend.SampleOneHot), r =>
+        {
+            int rows = Between(r, 1, 40), cols = Between(r, 2, 12);
+            var (stream, counter) = Draw(r);
+            var p = NaiveKernels.SoftmaxRows(Values(r, rows * cols, -3, 3), rows, cols);
+            var probabilities = Array.ConvertAll(p, v => (float)v);
+            return new OperationCase($"[{rows}, {cols}] counter {counter}") { Invoke = (b, t) => { b.SampleOneHot(stream, counter, t("p"), t("s")); return null; } }
+                .In("p", probabilities, rows, cols).Exactly("s", null, NaiveKernels.SampleOneHot(stream, counter, probabilities, rows, cols), rows, cols);
+        }),
     ];
 
     private static double Soft(double u, double tau) => u - Math.Clamp(u, -tau, tau);

@@ -77,4 +77,48 @@ public sealed class DbmCliTests : IDisposable
         Assert.NotEqual(0, code);
         Assert.Contains("methods that apply: gibbs, mean-field", stderr);
     }
+
+    [Fact]
+    public void Dbm_preset_with_label_units_classifies_by_itself_and_draws_label_clamped_samples_a_classifier_reads()
+    {
+        string run = Path.Combine(_dir, "labelled"), cut = Path.Combine(_dir, "labelled-cut");
+        var (code, stdout, stderr) = CliTests.Shinso(Train(run, "--labels", "--epochs", "2", "--finetune-epochs", "0"));
+        Assert.True(code == 0, stderr);
+        var result = LastJsonLine(stdout);
+        Assert.Contains("DBM 784-500-1000 + 10 labels", stderr);
+
+        // Cut after one joint epoch and resumed: the label units, their weights and the chains' label group come back exactly.
+        (code, _, stderr) = CliTests.Shinso(Train(cut, "--labels", "--epochs", "1", "--finetune-epochs", "0"));
+        Assert.True(code == 0, stderr);
+        (code, _, stderr) = CliTests.Shinso(["train", "dbm-2layer", "--resume", cut, "--epochs", "2", "--ais-runs", "2", "--finetune-epochs", "0",
+            "--data", TestData.EmbeddedSubset, "--threads", "1"]);
+        Assert.True(code == 0, stderr);
+        var whole = ModelFile.Read(Path.Combine(run, "model.shinso"));
+        var resumed = ModelFile.Read(Path.Combine(cut, "model.shinso"));
+        Assert.Contains(whole.Tensors, t => t.Name == "label-weights");
+        foreach (var t in whole.Tensors)
+            Assert.True(t.Data.AsSpan().SequenceEqual(resumed.Tensors.Single(u => u.Name == t.Name).Data), $"{t.Name} differs after resuming");
+        Assert.Equal(10, (int)result["label_units"]!);
+        double labelAccuracy = (double)result["label_accuracy"]!;
+        Assert.True(labelAccuracy > 0.3, $"q(y | v) classifies {labelAccuracy} of the test images");
+        Assert.True(double.IsFinite((double)result["test_log_probability_bound"]!));
+
+        string classifier = Path.Combine(_dir, "logistic");
+        (code, _, stderr) = CliTests.Shinso("train", "logistic", "--epochs", "1", "--data", TestData.EmbeddedSubset, "--out", classifier, "--threads", "1");
+        Assert.True(code == 0, stderr);
+        string model = Path.Combine(run, "model.shinso"), png = Path.Combine(_dir, "labelled-samples.png");
+        (code, stdout, stderr) = CliTests.Shinso("sample", model, "--out", png, "--count", "3", "--steps", "10", "--classifier", Path.Combine(classifier, "model.shinso"), "--json");
+        Assert.True(code == 0, stderr);
+        var quality = LastJsonLine(stdout);
+        Assert.Equal(30, (int)quality["samples"]!);
+        Assert.NotNull(quality["label_agreement"]);
+        Assert.Contains("read as their label by", stderr);
+
+        (code, _, stderr) = CliTests.Shinso(["train", "dbm-2layer", "--resume", run, "--labels", "--data", TestData.EmbeddedSubset, "--threads", "1"]);
+        Assert.NotEqual(0, code);
+        Assert.Contains("label units", stderr);
+        (code, _, stderr) = CliTests.Shinso("train", "rbm", "--labels", "--data", TestData.EmbeddedSubset);
+        Assert.NotEqual(0, code);
+        Assert.Contains("--labels applies to the DBM presets", stderr);
+    }
 }

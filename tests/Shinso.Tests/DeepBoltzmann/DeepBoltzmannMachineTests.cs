@@ -339,7 +339,7 @@ public class DeepBoltzmannMachineTests(ITestOutputHelper output)
             return rbm;
         }).ToArray();
         var dbm = new DeepBoltzmannMachine(cpu, sizes);
-        DbmPretraining.Compose(dbm, rbms);
+        DbmPretraining.Compose(dbm, rbms, top: null);
         Assert.Equal(TwinRead(rbms[0].Weights), TwinRead(dbm.Weights[0]));
         Assert.Equal(TwinRead(rbms[1].Weights).Select(w => w / 2), TwinRead(dbm.Weights[1]));
         Assert.Equal(TwinRead(rbms[2].Weights), TwinRead(dbm.Weights[2]));

@@ -198,6 +198,29 @@ internal static class NaiveKernels
         return (hidden, pool);
     }
 
+    /// <summary>The one-hot sampler: row r takes the uniform at position <c>counter*4 + r</c> and picks the first category whose running
+    /// sum exceeds it, the last category when none does.</summary>
+    public static double[] SampleOneHot(RandomStream stream, ulong counter, float[] probabilities, int rows, int columns)
+    {
+        var samples = new double[rows * columns];
+        for (int r = 0; r < rows; r++)
+        {
+            float u = Uniform(stream, counter, r), running = 0f;
+            int chosen = columns - 1;
+            for (int c = 0; c < columns; c++)
+            {
+                running += probabilities[r * columns + c];
+                if (u < running)
+                {
+                    chosen = c;
+                    break;
+                }
+            }
+            samples[r * columns + chosen] = 1;
+        }
+        return samples;
+    }
+
     /// <summary>
     /// The block sampler: block b (row-major over plane, block row, block column) takes the uniform at position <c>counter*4 + b</c>
     /// and turns on the first unit, in row-major order, whose running sum of <paramref name="hidden"/> exceeds it.

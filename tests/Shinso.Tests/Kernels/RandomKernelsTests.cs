@@ -205,4 +205,30 @@ public class RandomKernelsTests
         Assert.Throws<ArgumentException>(() => RandomKernels.Bernoulli(Stream, 0, shared.AsSpan(0, 8), shared.AsSpan(1, 8)));
         Assert.Throws<ArgumentOutOfRangeException>(() => RandomKernels.DropoutMask(Stream, 0, 0f, new float[3]));
     }
+
+    [Fact]
+    public void One_hot_samples_match_the_reference_follow_the_probabilities_and_may_overwrite_them()
+    {
+        const int rows = 20_000, columns = 4;
+        float[] distribution = [0.1f, 0.2f, 0.3f, 0.4f];
+        var p = Enumerable.Range(0, rows).SelectMany(_ => distribution).ToArray();
+        var samples = new float[p.Length];
+        RandomKernels.OneHot(Stream, 42, p, samples, columns);
+        Assert.Equal(NaiveKernels.SampleOneHot(Stream, 42, p, rows, columns), samples.Select(x => (double)x));
+        for (int c = 0; c < columns; c++)
+        {
+            double frequency = Enumerable.Range(0, rows).Average(r => samples[r * columns + c]);
+            Assert.True(Math.Abs(frequency - distribution[c]) < 0.015, $"category {c}: drawn {frequency:F4}, probability {distribution[c]}");
+        }
+        for (int r = 0; r < rows; r++) Assert.Equal(1f, samples[r * columns] + samples[r * columns + 1] + samples[r * columns + 2] + samples[r * columns + 3]);
+        var inPlace = (float[])p.Clone();
+        RandomKernels.OneHot(Stream, 42, inPlace, inPlace, columns);
+        Assert.Equal(samples, inPlace);
+        // A row whose sum rounding leaves below the uniform takes its last category.
+        var zeros = new float[3 * columns];
+        RandomKernels.OneHot(Stream, 7, zeros, zeros, columns);
+        for (int r = 0; r < 3; r++) Assert.Equal(new[] { 0f, 0f, 0f, 1f }, zeros.AsSpan(r * columns, columns).ToArray());
+        Assert.Throws<ArgumentException>(() => RandomKernels.OneHot(Stream, 0, new float[6], new float[6], columns));
+        Assert.Throws<ArgumentException>(() => RandomKernels.OneHot(Stream, 0, new float[8], new float[4], columns));
+    }
 }

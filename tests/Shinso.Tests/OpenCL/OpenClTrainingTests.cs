@@ -4,6 +4,7 @@ using Shinso.Layers;
 using Shinso.Models.Boltzmann;
 using Shinso.Models.FeedForward;
 using Shinso.Optimizers;
+using Shinso.Random;
 using Shinso.Tensors;
 using Shinso.Training;
 
@@ -268,20 +269,28 @@ public class OpenClTrainingTests(TwinBackends twins)
         }
     }
 
-    [Fact]
-    public void Deep_boltzmann_machine_pretraining_joint_training_inference_and_ais_agree_on_both_backends()
+    /// <summary>Without labels (3 hidden layers), and with label units beside an even top layer (2) and an odd one (3).</summary>
+    [Theory]
+    [InlineData(3, false)]
+    [InlineData(2, true)]
+    [InlineData(3, true)]
+    public void Deep_boltzmann_machine_pretraining_joint_training_inference_and_ais_agree_on_both_backends(int hiddenLayers, bool labelled)
     {
         var random = new System.Random(9);
         const int n = 60, pixels = 16;
         var features = Enumerable.Range(0, n * pixels).Select(k => random.NextDouble() < ((k % pixels) % 3 == (k / pixels) % 3 ? 0.8 : 0.15) ? 1f : 0f).ToArray();
-        var data = new Dataset(features, new int[n], 1, pixels);
+        var data = labelled ? new Dataset(features, [.. Enumerable.Range(0, n).Select(i => i % 3)], 3, pixels) : new Dataset(features, new int[n], 1, pixels);
+        int[] sizes = hiddenLayers == 3 ? [pixels, 10, 6, 5] : [pixels, 10, 6];
         var machines = new List<Shinso.Models.DeepBoltzmann.DeepBoltzmannMachine>();
         var bounds = new List<double>();
         var logZ = new List<double>();
+        var sampled = new List<float[]>();
+        var classified = new List<int[]>();
+        Tensor[] Parameters(Shinso.Models.DeepBoltzmann.DeepBoltzmannMachine m) => labelled ? [.. m.Weights, .. m.Biases, m.LabelWeights!, m.LabelBias!] : [.. m.Weights, .. m.Biases];
         foreach (IBackend backend in new IBackend[] { twins.Cpu, twins.Device })
         {
-            var dbm = new Shinso.Models.DeepBoltzmann.DeepBoltzmannMachine(backend, [pixels, 10, 6, 5], seed: 4);
-            var initial = Snapshot([.. dbm.Weights, .. dbm.Biases]);
+            var dbm = new Shinso.Models.DeepBoltzmann.DeepBoltzmannMachine(backend, sizes, seed: 4, labelCount: labelled ? 3 : 0);
+            var initial = Snapshot(Parameters(dbm));
             Shinso.Models.DeepBoltzmann.DbmPretraining.Train(dbm, data, new Shinso.Models.DeepBoltzmann.DbmPretrainingOptions
             {
                 Epochs = 2, Rbm = new RbmTrainingOptions { LearningRate = 0.05f, BatchSize = 10, Seed = 2 },
@@ -291,14 +300,26 @@ public class OpenClTrainingTests(TwinBackends twins)
                 LearningRate = 0.01f, BatchSize = 10, PersistentChains = 20, SparsityTargets = [0.2f, 0.1f, 0.1f], Seed = 3,
             });
             for (int epoch = 0; epoch < 2; epoch++) trainer.TrainEpoch(data, epoch);
-            AssertMoved(initial, [.. dbm.Weights, .. dbm.Biases], $"DBM on {backend.Name}");
+            AssertMoved(initial, Parameters(dbm), $"DBM on {backend.Name}");
             var ais = Shinso.Models.DeepBoltzmann.DbmEvaluation.EstimateLogPartition(dbm, features,
                 new AisOptions { Runs = 20, Betas = AnnealedImportanceSampling.Schedule((1.0, 1e-2)), Seed = 5 });
             logZ.Add(ais.LogZ);
             bounds.Add(Shinso.Models.DeepBoltzmann.DbmEvaluation.LogProbabilityBound(dbm, features, ais).LogProbabilityBound);
+            if (labelled)
+            {
+                // Label-clamped samples draw the same Philox uniforms on both backends.
+                var samples = Shinso.Models.DeepBoltzmann.DbmSampling.Sample(dbm, features.AsSpan(0, 6 * pixels), 6, 5, RandomStream.Root(8).Derive("samples"), [0, 1, 2, 0, 1, 2]);
+                sampled.Add(samples);
+                classified.Add(Shinso.Models.DeepBoltzmann.DbmEvaluation.Classify(dbm, features));
+            }
             machines.Add(dbm);
         }
-        AssertSameParameters([.. machines[0].Weights, .. machines[0].Biases], [.. machines[1].Weights, .. machines[1].Biases], "DBM");
+        AssertSameParameters(Parameters(machines[0]), Parameters(machines[1]), "DBM");
+        if (labelled)
+        {
+            Assert.Equal(classified[0], classified[1]);
+            for (int i = 0; i < sampled[0].Length; i++) Assert.True(Math.Abs(sampled[0][i] - sampled[1][i]) < 1e-3, $"sample value {i}: {sampled[0][i]} vs {sampled[1][i]}");
+        }
         Assert.Equal(logZ[0], logZ[1], 2);
         Assert.Equal(bounds[0], bounds[1], 2);
     }

@@ -89,6 +89,42 @@ public static unsafe class RandomKernels
     }
 
     /// <summary>
+    /// One category per row of <paramref name="probabilities"/> (rows of <paramref name="columns"/> values): row r takes the uniform
+    /// u_r at position <c>counter*4 + r</c> and becomes, in <paramref name="samples"/>, the one-hot vector of the first category whose
+    /// running sum exceeds u_r, or of the last category when rounding leaves the row's sum at or below u_r.
+    /// <paramref name="samples"/> may be <paramref name="probabilities"/> itself.
+    /// </summary>
+    /// <remarks>One row's work is a few additions, and the rows are the softmax groups of a batch (hundreds): one thread, scalar.</remarks>
+    /// <exception cref="ArgumentException">The lengths differ, the spans overlap other than exactly, or the length is not whole rows.</exception>
+    public static void OneHot(RandomStream stream, ulong counter, ReadOnlySpan<float> probabilities, Span<float> samples, int columns)
+    {
+        KernelChecks.SameLength(probabilities.Length, nameof(probabilities), samples.Length, nameof(samples));
+        KernelChecks.NoPartialOverlap(probabilities, nameof(probabilities), samples, nameof(samples));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(columns);
+        if (probabilities.Length % columns != 0)
+            throw new ArgumentException($"{probabilities.Length} values are not whole rows of {columns} categories.", nameof(probabilities));
+        int rows = probabilities.Length / columns;
+        for (int r = 0; r < rows; r++)
+        {
+            float u = Philox4x32.Uniform(stream, counter * 4 + (ulong)r), running = 0f;
+            var row = probabilities.Slice(r * columns, columns);
+            int chosen = columns - 1;
+            for (int c = 0; c < columns; c++)
+            {
+                running += row[c];
+                if (u < running)
+                {
+                    chosen = c;
+                    break;
+                }
+            }
+            var output = samples.Slice(r * columns, columns);
+            output.Clear();
+            output[chosen] = 1f;
+        }
+    }
+
+    /// <summary>
     /// <c>destination[k]</c> = the uniform at position <c>counter*4 + first + k</c> of <paramref name="stream"/>, on the calling thread
     /// (for kernels that draw inside their own parallel loop); <paramref name="first"/> need not be a multiple of 4, and at most
     /// <see cref="UniformAtMaxLength"/> values are drawn per call.

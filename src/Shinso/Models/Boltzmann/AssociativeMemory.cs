@@ -79,6 +79,12 @@ public sealed class AssociativeMemory
     /// <summary>c, [top].</summary>
     public Tensor TopBias { get; }
 
+    /// <summary>
+    /// The factor on <c>t P^T</c> in the penultimate units' input (1 in a DBN). A deep Boltzmann machine's pretraining sets 2 for
+    /// its top stage: in the composed machine the penultimate layer also hears the layer below it, which the doubled input stands in for.
+    /// </summary>
+    public float PenultimateDownwardScale { get; init; } = 1f;
+
     /// <summary><c>result = c + p P + y L</c>, the top units' input, [N, top].</summary>
     public void TopInput(Tensor penultimate, Tensor labels, Tensor result)
     {
@@ -90,12 +96,12 @@ public sealed class AssociativeMemory
         Backend.AddRowVector(result, TopBias);
     }
 
-    /// <summary><c>result = a + t P^T</c>, the penultimate units' input, [N, penultimate].</summary>
+    /// <summary><c>result = a + s t P^T</c> (s the <see cref="PenultimateDownwardScale"/>), the penultimate units' input, [N, penultimate].</summary>
     public void PenultimateInput(Tensor top, Tensor result)
     {
         Check(top, TopCount, nameof(top));
         Check(result, PenultimateCount, nameof(result));
-        Backend.Gemm(Transpose.None, Transpose.Transposed, 1f, top, PenultimateWeights, 0f, result);
+        Backend.Gemm(Transpose.None, Transpose.Transposed, PenultimateDownwardScale, top, PenultimateWeights, 0f, result);
         Backend.AddRowVector(result, PenultimateBias);
     }
 

@@ -59,7 +59,9 @@ public static class DbmCompletion
             be.Axpy(1f, given, x);
             var means = new Tensor[layers - 1];
             for (int k = 1; k < layers; k++) means[k - 1] = ws.Get("completion-means", k, rows, dbm.LayerSizes[k]);
-            dbm.MeanField(x, means, new DbmMeanFieldOptions(1, 0));
+            // The labels, where the machine has them, are unknown too: inferred beside the hidden layers.
+            var labelMeans = dbm.HasLabels ? ws.Get("completion-label-means", rows, dbm.LabelCount) : null;
+            dbm.MeanField(x, means, new DbmMeanFieldOptions(1, 0), labelMeans: labelMeans);
             if (method == CompletionMethod.MeanField)
             {
                 var previous = new float[rows * nv];
@@ -74,7 +76,7 @@ public static class DbmCompletion
                     be.Activate(Activation.Sigmoid, estimate, estimate);
                     be.Multiply(estimate, unobserved, x);
                     be.Axpy(1f, given, x);
-                    dbm.MeanField(x, means, new DbmMeanFieldOptions(1, 0), startFromMeans: true);
+                    dbm.MeanField(x, means, new DbmMeanFieldOptions(1, 0), startFromMeans: true, labelMeans: labelMeans);
                     be.Download(x, current);
                     double largest = 0;
                     for (int i = 0; i < current.Length; i++) largest = Math.Max(largest, Math.Abs(current[i] - previous[i]));
@@ -87,12 +89,12 @@ public static class DbmCompletion
             }
             else
             {
-                var states = new Tensor[layers];
-                var probabilities = new Tensor[layers];
-                for (int k = 0; k < layers; k++)
+                var states = new Tensor[dbm.GroupCount];
+                var probabilities = new Tensor[dbm.GroupCount];
+                for (int g = 0; g < states.Length; g++)
                 {
-                    states[k] = ws.Get("completion-states", k, rows, dbm.LayerSizes[k]);
-                    probabilities[k] = ws.Get("completion-probabilities", k, rows, dbm.LayerSizes[k]);
+                    states[g] = ws.Get("completion-states", g, rows, dbm.GroupSize(g));
+                    probabilities[g] = ws.Get("completion-probabilities", g, rows, dbm.GroupSize(g));
                 }
                 // The chain starts from a sample of the mean-field start: the pixels as given, the hidden layers' bottom-up means.
                 be.SampleBernoulli(stream, counter, x, states[0]);
@@ -103,6 +105,11 @@ public static class DbmCompletion
                 {
                     be.SampleBernoulli(stream, counter, means[k - 1], states[k]);
                     counter += DeepBoltzmannMachine.BlocksFor(states[k].Length);
+                }
+                if (labelMeans is not null)
+                {
+                    be.SampleOneHot(stream, counter, labelMeans, states[dbm.LabelGroup]);
+                    counter += DeepBoltzmannMachine.BlocksFor(rows);
                 }
                 int burnIn = steps / 2, kept = steps - burnIn;
                 be.Fill(estimate, 0f);

@@ -26,6 +26,10 @@ public sealed record DbmBound(double LogProbabilityBound, double Low, double Hig
 /// beta = 0 the visible units are independent with the base rates and every hidden unit is a fair coin, so
 /// <c>log Z_0 = sum_i softplus(r_i) + (sum_(k &gt; 0) n_k) log 2</c>. A transition at beta is one Gibbs sweep of that model: the odd
 /// layers given the even ones, then the even ones given the odd ones.
+/// <para>Label units, where the machine has them, go with the layers of parity L + 1. Beside an even top layer (two hidden layers)
+/// they are summed out with the odd layers, adding <c>log sum_c exp(beta (d_c + U_c . x_L))</c> to <c>log p*_beta</c>; beside an odd
+/// top layer (three) they are part of the even state, adding <c>beta d . y</c> and <c>y U</c> to the top layer's input. Either way they
+/// are uniform at beta = 0, which adds <c>log C</c> to <c>log Z_0</c>.</para>
 /// </remarks>
 public static class DbmEvaluation
 {
@@ -86,7 +90,9 @@ public static class DbmEvaluation
         double[] betas = AnnealedImportanceSampling.CheckedSchedule(options);
         var be = dbm.Backend;
         var sizes = dbm.LayerSizes;
-        int m = options.Runs, layers = sizes.Count;
+        int m = options.Runs, layers = sizes.Count, top = layers - 1, labelCount = dbm.LabelCount;
+        // With labels the group sits one past the top layer: summed out with the odd layers, or sampled with the even ones.
+        bool labelsOdd = dbm.HasLabels && dbm.LabelParity == 1, labelsEven = dbm.HasLabels && dbm.LabelParity == 0;
         var stream = RandomStream.Root(options.Seed).Derive("dbm-ais");
         ulong counter = 0;
         var state = new Tensor[layers];
@@ -98,6 +104,9 @@ public static class DbmEvaluation
             input[k] = be.Allocate(m, sizes[k]);
             biasAtBeta[k] = be.Allocate(sizes[k]);
         }
+        Tensor? labels = dbm.HasLabels ? be.Allocate(m, labelCount) : null;
+        Tensor? labelInput = dbm.HasLabels ? be.Allocate(m, labelCount) : null;
+        float[]? hostLabelInput = labelsOdd ? new float[m * labelCount] : null;
         var baseBias = be.Allocate(sizes[0]);
         be.Upload(baseBiases, baseBias);
         var evenTerm = be.Allocate(m, 1);
@@ -105,7 +114,13 @@ public static class DbmEvaluation
         var host = new float[m];
         var logw = new double[m];
 
-        // A sample of the base model: visible units at the base rates, even hidden layers fair coins.
+        void SampleLabels(Tensor probabilities)
+        {
+            be.SampleOneHot(stream, counter, probabilities, labels!);
+            counter += DeepBoltzmannMachine.BlocksFor(m);
+        }
+
+        // A sample of the base model: visible units at the base rates, even hidden layers fair coins, even labels uniform.
         be.Fill(input[0], 0f);
         be.AddRowVector(input[0], baseBias);
         be.SigmoidBernoulli(stream, counter, input[0], input[0], state[0]);
@@ -116,11 +131,22 @@ public static class DbmEvaluation
             be.SigmoidBernoulli(stream, counter, input[k], input[k], state[k]);
             counter += DeepBoltzmannMachine.BlocksFor(state[k].Length);
         }
+        if (labelsEven)
+        {
+            be.Fill(labelInput!, 1f / labelCount);
+            SampleLabels(labelInput!);
+        }
 
-        // The odd layers' inputs a_k at beta = 1 for the current even states; log p*_beta reads them scaled.
+        // The odd groups' inputs at beta = 1 for the current even states; log p*_beta reads them scaled.
         void OddInputs()
         {
-            for (int k = 1; k < layers; k += 2) dbm.LayerInput(k, state[k - 1], k + 1 < layers ? state[k + 1] : null, input[k]);
+            for (int k = 1; k < layers; k += 2)
+                dbm.LayerInput(k, state[k - 1], k + 1 < layers ? state[k + 1] : null, input[k], labels: k == top && labelsEven ? labels : null);
+            if (labelsOdd)
+            {
+                dbm.LabelInput(state[top], labelInput!);
+                be.Download(labelInput!, hostLabelInput);
+            }
         }
 
         void AddLogPStar(double beta, double sign)
@@ -129,6 +155,7 @@ public static class DbmEvaluation
             be.Gemm(Transpose.None, Transpose.None, (float)beta, state[0], dbm.Biases[0].Reshape(sizes[0], 1), 1f, evenTerm);
             for (int k = 2; k < layers; k += 2)
                 be.Gemm(Transpose.None, Transpose.None, (float)beta, state[k], dbm.Biases[k].Reshape(sizes[k], 1), 1f, evenTerm);
+            if (labelsEven) be.Gemm(Transpose.None, Transpose.None, (float)beta, labels!, dbm.LabelBias!.Reshape(labelCount, 1), 1f, evenTerm);
             be.Download(evenTerm, host);
             for (int r = 0; r < m; r++) logw[r] += sign * host[r];
             for (int k = 1; k < layers; k += 2)
@@ -137,6 +164,8 @@ public static class DbmEvaluation
                 be.Download(softplus, host);
                 for (int r = 0; r < m; r++) logw[r] += sign * host[r];
             }
+            if (labelsOdd)
+                for (int r = 0; r < m; r++) logw[r] += sign * LogSumExp(hostLabelInput.AsSpan(r * labelCount, labelCount), beta);
         }
 
         OddInputs();
@@ -146,12 +175,18 @@ public static class DbmEvaluation
             double beta = betas[t];
             float b = (float)beta;
             AddLogPStar(beta, +1);
-            // The transition at beta: odd layers from their (already computed) inputs, then the even layers.
+            // The transition at beta: odd groups from their (already computed) inputs, then the even ones.
             for (int k = 1; k < layers; k += 2)
             {
                 be.ScaleShift(input[k], b, 0f, input[k]);
                 be.SigmoidBernoulli(stream, counter, input[k], input[k], state[k]);
                 counter += DeepBoltzmannMachine.BlocksFor(state[k].Length);
+            }
+            if (labelsOdd)
+            {
+                be.ScaleShift(labelInput!, b, 0f, labelInput!);
+                be.SoftmaxRows(labelInput!, labelInput!);
+                SampleLabels(labelInput!);
             }
             be.Axpby(1f - b, baseBias, 0f, biasAtBeta[0]);
             be.Axpy(b, dbm.Biases[0], biasAtBeta[0]);
@@ -166,9 +201,17 @@ public static class DbmEvaluation
                     accumulate = 1f;
                 }
                 if (k + 1 < layers) be.Gemm(Transpose.None, Transpose.Transposed, b, state[k + 1], dbm.Weights[k], accumulate, pre);
+                if (k == top && labelsOdd) be.Gemm(Transpose.None, Transpose.None, b, labels!, dbm.LabelWeights!, 1f, pre);
                 be.AddRowVector(pre, biasAtBeta[k]);
                 be.SigmoidBernoulli(stream, counter, pre, pre, state[k]);
                 counter += DeepBoltzmannMachine.BlocksFor(state[k].Length);
+            }
+            if (labelsEven)
+            {
+                dbm.LabelInput(state[top], labelInput!);
+                be.ScaleShift(labelInput!, b, 0f, labelInput!);
+                be.SoftmaxRows(labelInput!, labelInput!);
+                SampleLabels(labelInput!);
             }
             OddInputs();
             AddLogPStar(beta, -1);
@@ -178,7 +221,19 @@ public static class DbmEvaluation
         double baseLogZ = 0;
         foreach (float r in baseBiases) baseLogZ += AnnealedImportanceSampling.Softplus(r);
         for (int k = 1; k < layers; k++) baseLogZ += sizes[k] * Math.Log(2);
+        // At beta = 0 the labels are uniform over their categories, summed out or enumerated alike.
+        if (dbm.HasLabels) baseLogZ += Math.Log(labelCount);
         return AnnealedImportanceSampling.Summarize(logw, m, baseLogZ);
+    }
+
+    /// <summary><c>log sum_c exp(scale * x_c)</c> in double.</summary>
+    internal static double LogSumExp(ReadOnlySpan<float> x, double scale)
+    {
+        double max = double.NegativeInfinity;
+        foreach (float v in x) max = Math.Max(max, scale * v);
+        double sum = 0;
+        foreach (float v in x) sum += Math.Exp(scale * v - max);
+        return max + Math.Log(sum);
     }
 
     /// <summary>
@@ -194,24 +249,68 @@ public static class DbmEvaluation
         dbm.ValidateData(data, nameof(data));
         int nv = dbm.VisibleCount, n = data.Length / nv;
         if (n == 0) throw new ArgumentException("No samples to bound.", nameof(data));
-        var be = dbm.Backend;
         double sum = 0;
         int most = 0;
         bool converged = true;
+        // The labels, when the machine has them, are inferred and summed out: the bound is on log p(v).
+        MeanFieldBatches(dbm, data, options, batchSize, (_, v, means, labelMeans, run) =>
+        {
+            most = Math.Max(most, run.Iterations);
+            converged &= run.Converged;
+            foreach (double f in dbm.VariationalFreeEnergies(v, means, labelMeans)) sum -= f;
+        });
+        double mean = sum / n;
+        return new DbmBound(mean - logZ.LogZ, mean - logZ.LogZHigh, mean - logZ.LogZLow, most, converged);
+    }
+
+    /// <summary>
+    /// The label each row of <paramref name="data"/> (row-major, [N, n_0], values in [0, 1]) gets from a machine with label units:
+    /// the largest of its mean-field <c>q(y | v)</c> (the labels inferred beside the hidden layers).
+    /// </summary>
+    /// <exception cref="ArgumentException">The machine has no label units, or a value lies outside [0, 1].</exception>
+    public static int[] Classify(DeepBoltzmannMachine dbm, ReadOnlySpan<float> data, DbmMeanFieldOptions? options = null, int batchSize = 1000)
+    {
+        ArgumentNullException.ThrowIfNull(dbm);
+        if (!dbm.HasLabels) throw new ArgumentException("The DBM has no label units to classify with.", nameof(dbm));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        options ??= DbmMeanFieldOptions.TestTime;
+        dbm.ValidateData(data, nameof(data));
+        int nv = dbm.VisibleCount, n = data.Length / nv, labels = dbm.LabelCount;
+        var result = new int[n];
+        var q = new float[Math.Min(batchSize, Math.Max(n, 1)) * labels];
+        MeanFieldBatches(dbm, data, options, batchSize, (start, _, _, labelMeans, _) =>
+        {
+            int rows = labelMeans!.Rows;
+            dbm.Backend.Download(labelMeans, q.AsSpan(0, rows * labels));
+            for (int r = 0; r < rows; r++)
+            {
+                int best = 0;
+                for (int c = 1; c < labels; c++)
+                    if (q[r * labels + c] > q[r * labels + best]) best = c;
+                result[start + r] = best;
+            }
+        });
+        return result;
+    }
+
+    /// <summary>Mean-field on each batch of <paramref name="data"/> (labels inferred where the machine has them), handing the batch's first
+    /// row, its data, means, label means and run to <paramref name="batchDone"/>.</summary>
+    private static void MeanFieldBatches(DeepBoltzmannMachine dbm, ReadOnlySpan<float> data, DbmMeanFieldOptions options, int batchSize,
+        Action<int, Tensor, Tensor[], Tensor?, DbmMeanFieldResult> batchDone)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        int nv = dbm.VisibleCount, n = data.Length / nv;
         for (int start = 0; start < n; start += batchSize)
         {
             int rows = Math.Min(batchSize, n - start);
-            var v = dbm.Workspace.Get("bound-visible", rows, nv);
-            be.Upload(data.Slice(start * nv, rows * nv), v);
+            var v = dbm.Workspace.Get("mean-field-batch-visible", rows, nv);
+            dbm.Backend.Upload(data.Slice(start * nv, rows * nv), v);
             var means = new Tensor[dbm.HiddenLayerCount];
-            for (int k = 0; k < means.Length; k++) means[k] = dbm.Workspace.Get("bound-means", k, rows, dbm.LayerSizes[k + 1]);
-            var run = dbm.MeanField(v, means, options);
-            most = Math.Max(most, run.Iterations);
-            converged &= run.Converged;
-            foreach (double f in dbm.VariationalFreeEnergies(v, means)) sum -= f;
+            for (int k = 0; k < means.Length; k++) means[k] = dbm.Workspace.Get("mean-field-batch-means", k, rows, dbm.LayerSizes[k + 1]);
+            var labelMeans = dbm.HasLabels ? dbm.Workspace.Get("mean-field-batch-label-means", rows, dbm.LabelCount) : null;
+            var run = dbm.MeanField(v, means, options, labelMeans: labelMeans);
+            batchDone(start, v, means, labelMeans, run);
         }
-        double mean = sum / n;
-        return new DbmBound(mean - logZ.LogZ, mean - logZ.LogZHigh, mean - logZ.LogZLow, most, converged);
     }
 
     /// <summary>The parameters in double on the host, for the exact sums.</summary>
@@ -220,21 +319,34 @@ public static class DbmEvaluation
         public required int[] Sizes { get; init; }
         public required double[][] Weights { get; init; }
         public required double[][] Biases { get; init; }
+        public required int Labels { get; init; }
+        public required double[] LabelWeights { get; init; }
+        public required double[] LabelBias { get; init; }
 
         public static HostModel Of(DeepBoltzmannMachine dbm)
         {
             int layers = dbm.LayerSizes.Count;
             var w = new double[layers - 1][];
             var b = new double[layers][];
-            for (int k = 0; k < layers - 1; k++) w[k] = Array.ConvertAll(RestrictedBoltzmannMachine.Download(dbm.Weights[k]), x => (double)x);
-            for (int k = 0; k < layers; k++) b[k] = Array.ConvertAll(RestrictedBoltzmannMachine.Download(dbm.Biases[k]), x => (double)x);
-            return new HostModel { Sizes = [.. dbm.LayerSizes], Weights = w, Biases = b };
+            for (int k = 0; k < layers - 1; k++) w[k] = Double(dbm.Weights[k]);
+            for (int k = 0; k < layers; k++) b[k] = Double(dbm.Biases[k]);
+            return new HostModel
+            {
+                Sizes = [.. dbm.LayerSizes], Weights = w, Biases = b, Labels = dbm.LabelCount,
+                LabelWeights = dbm.HasLabels ? Double(dbm.LabelWeights!) : [], LabelBias = dbm.HasLabels ? Double(dbm.LabelBias!) : [],
+            };
         }
 
-        /// <summary>log of the sum over the even layers' states (the visible one fixed when given) of <c>p*(x_even)</c>.</summary>
+        private static double[] Double(Tensor t) => Array.ConvertAll(RestrictedBoltzmannMachine.Download(t), x => (double)x);
+
+        /// <summary>
+        /// log of the sum over the even layers' states (the visible one fixed when given) of <c>p*(x_even)</c>; labels in an even
+        /// position are enumerated with them, labels in an odd position summed out in closed form.
+        /// </summary>
         public double LogSumOverEven(double[]? fixedVisible)
         {
-            int layers = Sizes.Length;
+            int layers = Sizes.Length, top = layers - 1;
+            bool labelsEven = Labels > 0 && layers % 2 == 0, labelsOdd = Labels > 0 && !labelsEven;
             var free = new List<(int Layer, int Unit)>();
             for (int k = fixedVisible is null ? 0 : 2; k < layers; k += 2)
                 for (int j = 0; j < Sizes[k]; j++) free.Add((k, j));
@@ -246,25 +358,44 @@ public static class DbmEvaluation
             for (long s = 0; s < states; s++)
             {
                 for (int u = 0; u < free.Count; u++) x[free[u].Layer][free[u].Unit] = (s >> u) & 1;
-                double log = 0;
-                for (int k = 0; k < layers; k += 2)
-                    for (int j = 0; j < Sizes[k]; j++) log += Biases[k][j] * x[k][j];
-                for (int k = 1; k < layers; k += 2)
-                    for (int j = 0; j < Sizes[k]; j++)
-                    {
-                        double a = Biases[k][j];
-                        for (int i = 0; i < Sizes[k - 1]; i++) a += x[k - 1][i] * Weights[k - 1][i * Sizes[k] + j];
-                        if (k + 1 < layers)
-                            for (int i = 0; i < Sizes[k + 1]; i++) a += x[k + 1][i] * Weights[k][j * Sizes[k + 1] + i];
-                        log += AnnealedImportanceSampling.Softplus(a);
-                    }
-                // A running log-sum-exp keeps 2^24 terms in range.
-                if (log > max)
+                for (int label = 0; label < (labelsEven ? Labels : 1); label++)
                 {
-                    acc = acc * Math.Exp(max - log) + 1;
-                    max = log;
+                    double log = labelsEven ? LabelBias[label] : 0;
+                    for (int k = 0; k < layers; k += 2)
+                        for (int j = 0; j < Sizes[k]; j++) log += Biases[k][j] * x[k][j];
+                    for (int k = 1; k < layers; k += 2)
+                        for (int j = 0; j < Sizes[k]; j++)
+                        {
+                            double a = Biases[k][j];
+                            for (int i = 0; i < Sizes[k - 1]; i++) a += x[k - 1][i] * Weights[k - 1][i * Sizes[k] + j];
+                            if (k + 1 < layers)
+                                for (int i = 0; i < Sizes[k + 1]; i++) a += x[k + 1][i] * Weights[k][j * Sizes[k + 1] + i];
+                            if (k == top && labelsEven) a += LabelWeights[label * Sizes[top] + j];
+                            log += AnnealedImportanceSampling.Softplus(a);
+                        }
+                    if (labelsOdd)
+                    {
+                        double most = double.NegativeInfinity;
+                        var exact = new double[Labels];
+                        for (int c = 0; c < Labels; c++)
+                        {
+                            double a = LabelBias[c];
+                            for (int j = 0; j < Sizes[top]; j++) a += LabelWeights[c * Sizes[top] + j] * x[top][j];
+                            exact[c] = a;
+                            most = Math.Max(most, a);
+                        }
+                        double sum = 0;
+                        foreach (double a in exact) sum += Math.Exp(a - most);
+                        log += most + Math.Log(sum);
+                    }
+                    // A running log-sum-exp keeps 2^24 terms in range.
+                    if (log > max)
+                    {
+                        acc = acc * Math.Exp(max - log) + 1;
+                        max = log;
+                    }
+                    else acc += Math.Exp(log - max);
                 }
-                else acc += Math.Exp(log - max);
             }
             return max + Math.Log(acc);
         }

@@ -15,6 +15,9 @@ namespace Shinso.Models.DeepBoltzmann;
 /// For a 2-layer DBM this is the paper's net exactly (the top layer's only neighbour is h1). For deeper machines Shinso gives the first
 /// hidden layer the marginals of the second (its upper neighbour) and drops the top-down input of the middle layers, which the
 /// unrolled chain has no place for.
+/// <para>For a machine with label units the marginals come from mean-field with the labels inferred (the labels of the data to be
+/// classified are not known), so <c>q(h2)</c> carries the inferred labels' influence (directly in a 2-layer machine, through the top
+/// layer in deeper ones); the net's own layers do not read the label weights, and its fresh output layer learns the classes.</para>
 /// </remarks>
 public static class DbmFineTuning
 {

@@ -5,7 +5,8 @@ using Shinso.IO;
 namespace Shinso.Models.DeepBoltzmann;
 
 /// <summary>Saves and loads <see cref="DeepBoltzmannMachine"/>s in Shinso's model file format (kind <c>dbm</c>).</summary>
-/// <remarks>Architecture: <c>{"layers": [784, 500, 1000]}</c>; tensors <c>weights/k</c> [n_k, n_(k+1)] and <c>bias/k</c> [n_k].</remarks>
+/// <remarks>Architecture: <c>{"layers": [784, 500, 1000]}</c>, plus <c>"labels": 10</c> for a machine with label units; tensors
+/// <c>weights/k</c> [n_k, n_(k+1)], <c>bias/k</c> [n_k], and with labels <c>label-weights</c> [labels, n_L] and <c>label-bias</c> [labels].</remarks>
 public static class DbmModelFile
 {
     /// <summary>The model kind written into the file header.</summary>
@@ -26,6 +27,12 @@ public static class DbmModelFile
         doc.Metadata["seed"] = dbm.Seed;
         for (int k = 0; k < dbm.Weights.Count; k++) doc.Add($"weights/{k}", dbm.Weights[k]);
         for (int k = 0; k < dbm.Biases.Count; k++) doc.Add($"bias/{k}", dbm.Biases[k]);
+        if (dbm.HasLabels)
+        {
+            doc.Architecture["labels"] = dbm.LabelCount;
+            doc.Add("label-weights", dbm.LabelWeights!);
+            doc.Add("label-bias", dbm.LabelBias!);
+        }
         return doc;
     }
 
@@ -53,10 +60,18 @@ public static class DbmModelFile
         }
         if (sizes.Length < 3)
             throw new ModelFileException(source, "architecture.layers", $"a DBM has the visible layer and at least two hidden layers; found {sizes.Length} sizes.");
+        int labels = 0;
+        if (doc.Architecture["labels"] is { } labelNode && (labelNode is not JsonValue labelValue || !labelValue.TryGetValue<int>(out labels) || labels < 2))
+            throw new ModelFileException(source, "architecture.labels", $"expected a whole number of label units, at least 2, found {labelNode.ToJsonString()}.");
         ulong seed = doc.Metadata["seed"] is JsonValue s && s.TryGetValue<ulong>(out ulong u) ? u : 0;
-        var dbm = new DeepBoltzmannMachine(backend, sizes, seed, initialWeightStd: 0f);
+        var dbm = new DeepBoltzmannMachine(backend, sizes, seed, initialWeightStd: 0f, labelCount: labels);
         for (int k = 0; k < dbm.Weights.Count; k++) doc.CopyTensorTo($"weights/{k}", dbm.Weights[k], source);
         for (int k = 0; k < dbm.Biases.Count; k++) doc.CopyTensorTo($"bias/{k}", dbm.Biases[k], source);
+        if (dbm.HasLabels)
+        {
+            doc.CopyTensorTo("label-weights", dbm.LabelWeights!, source);
+            doc.CopyTensorTo("label-bias", dbm.LabelBias!, source);
+        }
         return dbm;
     }
 }

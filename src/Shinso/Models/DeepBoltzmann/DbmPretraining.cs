@@ -1,6 +1,7 @@
 using Shinso.Data;
 using Shinso.Models.Boltzmann;
 using Shinso.Random;
+using Shinso.Tensors;
 using Shinso.Training;
 
 namespace Shinso.Models.DeepBoltzmann;
@@ -31,6 +32,10 @@ public sealed record DbmPretrainingOptions
 /// supplies half of the layer's input, its bias included. The authors' code sums them (<c>hidbiases = hidbiases + visbiases_l2</c>);
 /// on enumerable test models the mean gave exact log-likelihoods of -2.68 / -3.12 (2 / 3 hidden layers) against -4.03 / -9.00 for
 /// the sum. The visible biases are the bottom RBM's and the top layer's the top RBM's hidden ones.</para>
+/// <para>A machine with label units pretrains its top stage as an <see cref="AssociativeMemory"/>: the layer below and the one-hot
+/// labels on one side, the top layer on the other, trained by CD on (codes, label) pairs, with the down pass to the codes doubled
+/// as above and the labels' undoubled (they hear only the top layer in the DBM too). Its label weights and biases become the
+/// machine's.</para>
 /// </remarks>
 public static class DbmPretraining
 {
@@ -43,7 +48,8 @@ public static class DbmPretraining
     /// Keeps every stage after each of its epochs; each stage continues from what it restores (a finished stage restores all its
     /// epochs and trains no more), so a run cut off part-way ends with the parameters of an uninterrupted one.
     /// </param>
-    /// <exception cref="ArgumentException">The data's feature count differs from the visible count, or a value lies outside [0, 1].</exception>
+    /// <exception cref="ArgumentException">The data's feature count differs from the visible count, its class count from the machine's
+    /// label units, or a value lies outside [0, 1].</exception>
     public static void Train(DeepBoltzmannMachine dbm, Dataset data, DbmPretrainingOptions options, Action<int, RbmEpochReport>? progress = null,
         IGreedyStageStore? stageStore = null)
     {
@@ -57,11 +63,26 @@ public static class DbmPretraining
         var be = dbm.Backend;
         var sizes = dbm.LayerSizes;
         int stages = sizes.Count - 1;
+        if (dbm.HasLabels && data.ClassCount != dbm.LabelCount)
+            throw new ArgumentException($"The data has {data.ClassCount} classes but the DBM has {dbm.LabelCount} label units.", nameof(data));
         var current = data;
-        var rbms = new RestrictedBoltzmannMachine[stages];
+        var rbms = new RestrictedBoltzmannMachine[dbm.HasLabels ? stages - 1 : stages];
         for (int k = 0; k < stages; k++)
         {
             var stage = RandomStream.Root(options.Rbm.Seed).Derive("dbm-pretraining", k);
+            if (k == stages - 1 && dbm.HasLabels)
+            {
+                var memory = new AssociativeMemory(be, sizes[k], dbm.LabelCount, sizes[k + 1], RandomStream.Root(dbm.Seed).Derive("dbm-pretraining-weights", k))
+                {
+                    PenultimateDownwardScale = 2f,
+                };
+                var memoryTrainer = new AssociativeMemoryTrainer(memory, options.Rbm, stage);
+                var codes = current.Features;
+                RunStage(k, memoryTrainer.Parameters, memoryTrainer.Optimizer, () => memoryTrainer.Counter, c => memoryTrainer.Counter = c,
+                    e => memoryTrainer.TrainEpoch(codes, current, e));
+                Compose(dbm, rbms, memory);
+                return;
+            }
             var rbm = new RestrictedBoltzmannMachine(be, sizes[k], sizes[k + 1], VisibleUnits.Bernoulli, learnSigma: false, dbm.Seed,
                 RandomStream.Root(dbm.Seed).Derive("dbm-pretraining-weights", k))
             {
@@ -70,41 +91,63 @@ public static class DbmPretraining
             };
             var trainer = new ContrastiveDivergence(rbm, options.Rbm, stage);
             var stageData = current;
-            int index = k;
-            var state = new TrainingState();
-            if (stageStore?.Restore(index, trainer.Parameters, trainer.Optimizer) is { } saved) (state, trainer.Counter) = saved;
-            try
-            {
-                EpochRunner.Run(state, trainer.Parameters, options.Epochs, patience: 0, e =>
-                {
-                    var report = trainer.TrainEpoch(stageData, e);
-                    progress?.Invoke(index, report);
-                    return EpochMetrics.Unsupervised(e, report.ReconstructionError, report.Updates * options.Rbm.BatchSize, report.Seconds, options.Rbm.LearningRate);
-                }, null, _ => stageStore?.Save(index, state, trainer.Parameters, trainer.Optimizer, trainer.Counter), optimizer: trainer.Optimizer);
-            }
-            catch (TrainingDivergedException e) { throw e.InStage($"DBM pretraining stage {k}"); }
+            RunStage(k, trainer.Parameters, trainer.Optimizer, () => trainer.Counter, c => trainer.Counter = c, e => trainer.TrainEpoch(stageData, e));
             rbms[k] = rbm;
             if (k < stages - 1) current = GreedyLayerwiseTraining.HiddenProbabilities(rbm, current);
         }
-        Compose(dbm, rbms);
+        Compose(dbm, rbms, top: null);
+
+        // One stage on the shared epoch runner, restored from and saved to the stage store.
+        void RunStage(int index, IReadOnlyList<Shinso.Layers.Parameter> parameters, Shinso.Optimizers.Optimizer optimizer, Func<ulong> counter, Action<ulong> setCounter,
+            Func<int, RbmEpochReport> epoch)
+        {
+            var state = new TrainingState();
+            if (stageStore?.Restore(index, parameters, optimizer) is { } saved)
+            {
+                state = saved.State;
+                setCounter(saved.Counter);
+            }
+            try
+            {
+                EpochRunner.Run(state, parameters, options.Epochs, patience: 0, e =>
+                {
+                    var report = epoch(e);
+                    progress?.Invoke(index, report);
+                    return EpochMetrics.Unsupervised(e, report.ReconstructionError, report.Updates * options.Rbm.BatchSize, report.Seconds, options.Rbm.LearningRate);
+                }, null, _ => stageStore?.Save(index, state, parameters, optimizer, counter()), optimizer: optimizer);
+            }
+            catch (TrainingDivergedException e) { throw e.InStage($"DBM pretraining stage {index}"); }
+        }
     }
 
-    /// <summary>Puts the stack's parameters into <paramref name="dbm"/>: middle weights halved, shared layers' biases averaged.</summary>
-    internal static void Compose(DeepBoltzmannMachine dbm, IReadOnlyList<RestrictedBoltzmannMachine> rbms)
+    /// <summary>
+    /// Puts the stack's parameters into <paramref name="dbm"/>: middle weights halved, shared layers' biases averaged. With
+    /// <paramref name="top"/>, the labelled top stage, <paramref name="rbms"/> holds the stages below it.
+    /// </summary>
+    internal static void Compose(DeepBoltzmannMachine dbm, IReadOnlyList<RestrictedBoltzmannMachine> rbms, AssociativeMemory? top)
     {
         var be = dbm.Backend;
-        int stages = rbms.Count;
+        int stages = rbms.Count + (top is null ? 0 : 1);
+        // Stage k's weights, visible-side biases and hidden-side biases.
+        Tensor Weights(int k) => k < rbms.Count ? rbms[k].Weights : top!.PenultimateWeights;
+        Tensor VisibleBias(int k) => k < rbms.Count ? rbms[k].VisibleBias : top!.PenultimateBias;
+        Tensor HiddenBias(int k) => k < rbms.Count ? rbms[k].HiddenBias : top!.TopBias;
         for (int k = 0; k < stages; k++)
         {
             bool middle = k > 0 && k < stages - 1;
-            be.Axpby(middle ? 0.5f : 1f, rbms[k].Weights, 0f, dbm.Weights[k]);
+            be.Axpby(middle ? 0.5f : 1f, Weights(k), 0f, dbm.Weights[k]);
         }
-        be.Copy(rbms[0].VisibleBias, dbm.Biases[0]);
+        be.Copy(VisibleBias(0), dbm.Biases[0]);
         for (int k = 1; k < stages; k++)
         {
-            be.Axpby(0.5f, rbms[k - 1].HiddenBias, 0f, dbm.Biases[k]);
-            be.Axpy(0.5f, rbms[k].VisibleBias, dbm.Biases[k]);
+            be.Axpby(0.5f, HiddenBias(k - 1), 0f, dbm.Biases[k]);
+            be.Axpy(0.5f, VisibleBias(k), dbm.Biases[k]);
         }
-        be.Copy(rbms[stages - 1].HiddenBias, dbm.Biases[stages]);
+        be.Copy(HiddenBias(stages - 1), dbm.Biases[stages]);
+        if (top is not null)
+        {
+            be.Copy(top.LabelWeights, dbm.LabelWeights!);
+            be.Copy(top.LabelBias, dbm.LabelBias!);
+        }
     }
 }

@@ -18,8 +18,9 @@ namespace Shinso.Models.DeepBoltzmann;
 /// <param name="AisRuns">AIS runs for log Z after training.</param>
 /// <param name="FineTuning">Backprop of the unrolled net (<see cref="DbmFineTuning"/>); its architecture is ignored, 0 epochs skips it.</param>
 /// <param name="FineTuningDropout">Dropout after each hidden layer of the unrolled net during fine-tuning.</param>
+/// <param name="LabelUnits">Whether the machine has softmax label units on its top layer, one per class of the training data.</param>
 public sealed record DbmPreset(int[] LayerSizes, DbmPretrainingOptions Pretraining, DbmTrainingOptions Joint, int Epochs, float BinarizeThreshold = 0.5f,
-    int AisRuns = 100, TrainingConfig? FineTuning = null, float FineTuningDropout = 0f);
+    int AisRuns = 100, TrainingConfig? FineTuning = null, float FineTuningDropout = 0f, bool LabelUnits = false);
 
 /// <summary>The DBM presets <c>shinso train</c> accepts.</summary>
 public static class DbmPresets
@@ -98,6 +99,8 @@ public static class DbmRun
         string Option(string option) => optionName?.Invoke(option) ?? option;
         if (train.FeatureCount != preset.LayerSizes[0])
             throw new DataMismatchException($"{Option("data")}: samples have {train.FeatureCount} features but the DBM has {preset.LayerSizes[0]} visible units.");
+        if (preset.LabelUnits && train.ClassCount < 2)
+            throw new DataMismatchException($"{Option("data")}: label units need at least 2 classes; the training data has {train.ClassCount}.");
         string path = Path.Combine(outDirectory, CheckpointFileName);
         DeepBoltzmannMachine dbm;
         DbmTrainer trainer;
@@ -105,8 +108,8 @@ public static class DbmRun
         var j = preset.Joint;
         if (!resume)
         {
-            dbm = new DeepBoltzmannMachine(backend, preset.LayerSizes, preset.Joint.Seed);
-            progress?.Invoke($"model: {name} — DBM {string.Join("-", preset.LayerSizes)}; pretraining {preset.Pretraining.Epochs} epochs a stage, " +
+            dbm = new DeepBoltzmannMachine(backend, preset.LayerSizes, preset.Joint.Seed, labelCount: preset.LabelUnits ? train.ClassCount : 0);
+            progress?.Invoke($"model: {name} — DBM {dbm.Describe()}; pretraining {preset.Pretraining.Epochs} epochs a stage, " +
                              string.Create(CultureInfo.InvariantCulture, $"then {preset.Epochs} joint epochs (lr {j.LearningRate} / {j.LearningRateDecay} per update, ") +
                              $"{j.MeanFieldUpdates} mean-field sweeps, {j.PersistentChains} chains x {j.GibbsSweeps} sweeps), seed {j.Seed}, backend {backend.Name}");
             Directory.CreateDirectory(outDirectory);
@@ -125,10 +128,11 @@ public static class DbmRun
             var doc = ModelFile.Read(path);
             if (doc.Kind != CheckpointKind)
                 throw new ResumeRefusedException($"{Option("resume")}: {path} is a '{doc.Kind}' checkpoint, not a DBM run's ('{CheckpointKind}'); resume it with its own preset.");
-            // The seed and the finished pretraining are the run's own: take them from the checkpoint.
+            // The seed, the label units and the finished pretraining are the run's own: take them from the checkpoint.
             var h = new StrictJson(doc.HyperParameters, path, "hyper-parameters");
             preset = preset with
             {
+                LabelUnits = h.Bool("labels", false),
                 Joint = preset.Joint with { Seed = h.ULong("seed", preset.Joint.Seed) },
                 Pretraining = new DbmPretrainingOptions
                 {
@@ -153,6 +157,10 @@ public static class DbmRun
             }
             var meta = new StrictJson(doc.Metadata, path, "metadata");
             dbm = DbmModelFile.FromDocument(doc, path, backend, CheckpointKind);
+            if (dbm.HasLabels != preset.LabelUnits)
+                throw new ResumeRefusedException($"{Option("resume")}: {path} records labels {preset.LabelUnits} but its machine {(dbm.HasLabels ? "has" : "has no")} label units; the checkpoint is damaged.");
+            if (dbm.HasLabels && train.ClassCount != dbm.LabelCount)
+                throw new DataMismatchException($"{Option("data")}: the run's DBM has {dbm.LabelCount} label units but the training data has {train.ClassCount} classes.");
             if (!meta.Bool("pretrained", true))
             {
                 progress?.Invoke($"resuming {name}'s pretraining");
@@ -163,11 +171,8 @@ public static class DbmRun
                 trainer = new DbmTrainer(dbm, j);
                 state = Checkpoint.ReadRunState(doc, path, trainer.Parameters, trainer.Optimizer);
                 trainer.Counter = meta.ULong("sampler_counter", 0);
-                for (int k = 0; k < trainer.Chains.Count; k++)
-                {
-                    doc.CopyTensorTo($"chains/{k}", trainer.Chains[k], path, "the run's state");
-                    doc.CopyTensorTo($"running_means/{k}", trainer.RunningMeans[k], path, "the run's state");
-                }
+                for (int g = 0; g < trainer.Chains.Count; g++) doc.CopyTensorTo($"chains/{g}", trainer.Chains[g], path, "the run's state");
+                for (int k = 0; k < trainer.RunningMeans.Count; k++) doc.CopyTensorTo($"running_means/{k}", trainer.RunningMeans[k], path, "the run's state");
             }
             int planned = meta.Int("planned_epochs");
             int epochs = resumeEpochs ?? planned;
@@ -227,7 +232,7 @@ public static class DbmRun
         foreach (int n in preset.LayerSizes) layers.Add(n);
         var targets = new JsonArray();
         foreach (float t in j.SparsityTargets) targets.Add(t);
-        return new JsonObject
+        var parameters = new JsonObject
         {
             ["layers"] = layers, ["binarize_threshold"] = preset.BinarizeThreshold,
             ["pretrain_epochs"] = preset.Pretraining.Epochs, ["pretrain_learning_rate"] = r.LearningRate, ["pretrain_weight_decay"] = r.WeightDecay,
@@ -238,6 +243,9 @@ public static class DbmRun
             ["persistent_chains"] = j.PersistentChains, ["gibbs_sweeps"] = j.GibbsSweeps, ["sparsity_targets"] = targets,
             ["sparsity_cost"] = j.SparsityCost, ["sparsity_damping"] = j.SparsityDamping, ["seed"] = j.Seed,
         };
+        // Recorded only when on, so a run saved before label units existed still resumes.
+        if (preset.LabelUnits) parameters["labels"] = true;
+        return parameters;
     }
 
     /// <summary>The checkpoint a new run writes before pretraining: the initial machine and the run's hyper-parameters, marked not yet pretrained.</summary>
@@ -259,11 +267,8 @@ public static class DbmRun
         });
         doc.Kind = CheckpointKind;
         Checkpoint.AddRunState(doc, state, trainer.Parameters, trainer.Optimizer);
-        for (int k = 0; k < trainer.Chains.Count; k++)
-        {
-            doc.Add($"chains/{k}", trainer.Chains[k]);
-            doc.Add($"running_means/{k}", trainer.RunningMeans[k]);
-        }
+        for (int g = 0; g < trainer.Chains.Count; g++) doc.Add($"chains/{g}", trainer.Chains[g]);
+        for (int k = 0; k < trainer.RunningMeans.Count; k++) doc.Add($"running_means/{k}", trainer.RunningMeans[k]);
         ModelFile.Write(path, doc);
     }
 

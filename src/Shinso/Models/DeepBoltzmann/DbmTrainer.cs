@@ -111,11 +111,16 @@ public sealed record DbmEpochReport(int Epoch, int Updates, double Reconstructio
 /// <para>The sparsity penalty is that of the authors' code: running means <c>m_k = d m_k + (1 - d) mean(mu_k)</c>, and
 /// <c>s_k = cost (m_k - target_k)</c> is subtracted from the statistics of every weight into layer k (from either side, weighted by
 /// the other layer's mean activity) and from layer k's biases.</para>
+/// <para>A machine with labels trains on (image, label) pairs: the positive phase clamps the one-hot label, the chains carry a label
+/// group that the sweeps sample, and its statistics follow the same rule as a layer's (samples in an odd position, conditional
+/// probabilities in an even one). The top layer's sparsity penalty reaches the label weights too, weighted by the labels' mean.</para>
 /// <para>Single-threaded, like every trainer.</para>
 /// </remarks>
 public sealed class DbmTrainer
 {
     private readonly Tensor _data, _reconstruction;
+    private readonly Tensor? _labels, _labelBatchMean, _labelChainMean;
+    private readonly Parameter? _labelWeights, _labelBias;
     private readonly Tensor[] _means, _chains, _chainProbabilities, _batchMeans, _runningMeans, _sparsity, _chainMeans;
     private readonly Parameter[] _weights, _biases, _parameters;
     private readonly RandomStream _epochOrder;
@@ -123,7 +128,7 @@ public sealed class DbmTrainer
     private float[]? _validated;
     private int _epoch;
 
-    /// <summary>Creates a trainer; the chains start from random visible bits and a doubled bottom-up sample of the hidden layers.</summary>
+    /// <summary>Creates a trainer; the chains start from random visible bits and labels and a doubled bottom-up sample of the hidden layers.</summary>
     /// <param name="dbm">The machine (pretrained or not).</param>
     /// <param name="options">The hyper-parameters.</param>
     /// <param name="streams">The parent of the trainer's streams (<c>gibbs</c>, <c>epoch-order</c>, <c>chain-start</c>); <c>Root(options.Seed)</c> when null.</param>
@@ -140,8 +145,8 @@ public sealed class DbmTrainer
         _data = be.Allocate(b, sizes[0]);
         _reconstruction = be.Allocate(b, sizes[0]);
         _means = new Tensor[layers - 1];
-        _chains = new Tensor[layers];
-        _chainProbabilities = new Tensor[layers];
+        _chains = new Tensor[dbm.GroupCount];
+        _chainProbabilities = new Tensor[dbm.GroupCount];
         _batchMeans = new Tensor[layers];
         _chainMeans = new Tensor[layers];
         _runningMeans = new Tensor[layers];
@@ -157,11 +162,25 @@ public sealed class DbmTrainer
             _sparsity[k] = be.Allocate(sizes[k]);
             if (k > 0) be.Fill(_runningMeans[k], options.SparsityTarget(k));
         }
+        if (dbm.HasLabels)
+        {
+            int labels = dbm.LabelCount;
+            _chains[dbm.LabelGroup] = be.Allocate(c, labels);
+            _chainProbabilities[dbm.LabelGroup] = be.Allocate(c, labels);
+            _labels = be.Allocate(b, labels);
+            _labelBatchMean = be.Allocate(labels);
+            _labelChainMean = be.Allocate(labels);
+        }
         _weights = new Parameter[layers - 1];
         _biases = new Parameter[layers];
         var all = new List<Parameter>();
         for (int k = 0; k < layers - 1; k++) all.Add(_weights[k] = new Parameter($"weights-{k}", dbm.Weights[k], ParameterRole.Weight));
         for (int k = 0; k < layers; k++) all.Add(_biases[k] = new Parameter($"bias-{k}", dbm.Biases[k], ParameterRole.Bias));
+        if (dbm.HasLabels)
+        {
+            all.Add(_labelWeights = new Parameter("label-weights", dbm.LabelWeights!, ParameterRole.Weight));
+            all.Add(_labelBias = new Parameter("label-bias", dbm.LabelBias!, ParameterRole.Bias));
+        }
         _parameters = [.. all];
         Optimizer = options.CreateOptimizer();
         _meanField = new DbmMeanFieldOptions(options.MeanFieldUpdates, 0);
@@ -189,22 +208,28 @@ public sealed class DbmTrainer
     /// <summary>The shared optimizer (momentum, the decaying rate, weight cost).</summary>
     public Optimizer Optimizer { get; }
 
-    /// <summary>The parameters as the optimizer sees them: weights <c>weights-k</c>, then biases <c>bias-k</c>.</summary>
+    /// <summary>The parameters as the optimizer sees them: weights <c>weights-k</c>, then biases <c>bias-k</c>, then (with labels)
+    /// <c>label-weights</c> and <c>label-bias</c>.</summary>
     public IReadOnlyList<Parameter> Parameters => _parameters;
 
-    /// <summary>The persistent chains' binary states, one [chains, n_k] tensor per layer (saved with a checkpoint).</summary>
+    /// <summary>The persistent chains' states, one [chains, n_k] tensor per layer and, with labels, the one-hot label group last
+    /// (saved with a checkpoint).</summary>
     public IReadOnlyList<Tensor> Chains => _chains;
 
     /// <summary>The running mean activations of the sparsity penalty, one [n_k] tensor per layer (entry 0 unused; saved with a checkpoint).</summary>
     public IReadOnlyList<Tensor> RunningMeans => _runningMeans;
 
-    /// <summary>Trains one epoch over <paramref name="data"/> (values in [0, 1]) in the order of the trainer's <c>epoch-order</c> stream.</summary>
-    /// <exception cref="ArgumentException">The feature count differs from the visible count, or a value lies outside [0, 1].</exception>
+    /// <summary>Trains one epoch over <paramref name="data"/> (values in [0, 1]; its labels too when the machine has label units) in the
+    /// order of the trainer's <c>epoch-order</c> stream.</summary>
+    /// <exception cref="ArgumentException">The feature count differs from the visible count, the class count from the label count, or a
+    /// value lies outside [0, 1].</exception>
     public DbmEpochReport TrainEpoch(Dataset data, int epoch, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(data);
         if (data.FeatureCount != Dbm.VisibleCount)
             throw new ArgumentException($"The data has {data.FeatureCount} features but the DBM has {Dbm.VisibleCount} visible units.", nameof(data));
+        if (Dbm.HasLabels && data.ClassCount != Dbm.LabelCount)
+            throw new ArgumentException($"The data has {data.ClassCount} classes but the DBM has {Dbm.LabelCount} label units.", nameof(data));
         if (!ReferenceEquals(_validated, data.Features))
         {
             Dbm.ValidateData(data.Features, nameof(data));
@@ -216,6 +241,7 @@ public sealed class DbmTrainer
         int b = Options.BatchSize;
         var labels = new int[b];
         float[]? host = _data.IsHost ? null : new float[b * Dbm.VisibleCount];
+        float[]? oneHot = _labels is null ? null : new float[b * Dbm.LabelCount];
         BatchOutcome Batch(ReadOnlySpan<int> indices, int _)
         {
             if (host is null) data.CopyBatch(indices, _data.Span, labels);
@@ -224,6 +250,11 @@ public sealed class DbmTrainer
                 data.CopyBatch(indices, host, labels);
                 Dbm.Backend.Upload(host, _data);
             }
+            if (oneHot is not null)
+            {
+                data.CopyOneHot(indices, oneHot);
+                Dbm.Backend.Upload(oneHot, _labels!);
+            }
             return new BatchOutcome(Step() * b, 0);
         }
         var plan = new MinibatchPlan(data.Count, b, DropPartialBatch: true, _epochOrder);
@@ -231,13 +262,20 @@ public sealed class DbmTrainer
         return new DbmEpochReport(epoch, outcome.Updates, outcome.Updates == 0 ? 0 : outcome.MeanLoss, outcome.Seconds);
     }
 
-    /// <summary>One update on a minibatch [B, n_0] already on the backend; returns its mean-field reconstruction error.</summary>
-    public double TrainBatch(Tensor batch)
+    /// <summary>One update on a minibatch [B, n_0] already on the backend, with its one-hot labels [B, labels] when the machine has label
+    /// units; returns its mean-field reconstruction error.</summary>
+    /// <exception cref="ArgumentException">A shape is wrong, or labels are missing for a machine with label units (or given for one without).</exception>
+    public double TrainBatch(Tensor batch, Tensor? labels = null)
     {
         ArgumentNullException.ThrowIfNull(batch);
         if (batch.Rows != Options.BatchSize || batch.Columns != Dbm.VisibleCount)
             throw new ArgumentException($"batch has shape {Tensor.ShapeText(batch.Shape)}; expected [{Options.BatchSize}, {Dbm.VisibleCount}].", nameof(batch));
+        if (Dbm.HasLabels != labels is not null)
+            throw new ArgumentException(Dbm.HasLabels ? "The DBM has label units: give the batch's one-hot labels." : "The DBM has no label units.", nameof(labels));
+        if (labels is not null && (labels.Rows != Options.BatchSize || labels.Columns != Dbm.LabelCount))
+            throw new ArgumentException($"labels has shape {Tensor.ShapeText(labels.Shape)}; expected [{Options.BatchSize}, {Dbm.LabelCount}].", nameof(labels));
         Dbm.Backend.Copy(batch, _data);
+        if (labels is not null) Dbm.Backend.Copy(labels, _labels!);
         return Step();
     }
 
@@ -246,7 +284,7 @@ public sealed class DbmTrainer
         var be = Dbm.Backend;
         int layers = Dbm.LayerSizes.Count;
         float b = Options.BatchSize, c = Options.PersistentChains;
-        Dbm.MeanField(_data, _means, _meanField);
+        Dbm.MeanField(_data, _means, _meanField, labels: _labels);
 
         // The reconstruction error (a progress figure and the divergence guard's loss) before the weights move.
         Dbm.LayerInput(0, null, _means[0], _reconstruction);
@@ -258,7 +296,7 @@ public sealed class DbmTrainer
 
         // Positive statistics from the data and its means; negative ones from odd samples and even probabilities.
         Tensor Positive(int k) => k == 0 ? _data : _means[k - 1];
-        Tensor Negative(int k) => k % 2 == 1 ? _chains[k] : _chainProbabilities[k];
+        Tensor Negative(int g) => g % 2 == 1 ? _chains[g] : _chainProbabilities[g];
         for (int k = 0; k < layers; k++)
         {
             be.SumColumns(Positive(k), _batchMeans[k]);
@@ -268,6 +306,16 @@ public sealed class DbmTrainer
             var gradient = _biases[k].Gradient;
             be.Axpby(1f, _chainMeans[k], 0f, gradient);
             be.Axpy(-1f, _batchMeans[k], gradient);
+        }
+        int top = layers - 1;
+        if (_labels is not null)
+        {
+            var labelGradient = _labelBias!.Gradient;
+            be.SumColumns(_labels, _labelBatchMean!);
+            be.ScaleShift(_labelBatchMean!, 1f / b, 0f, _labelBatchMean!);
+            be.SumColumns(Negative(Dbm.LabelGroup), _labelChainMean!);
+            be.Axpby(1f / c, _labelChainMean!, 0f, labelGradient);
+            be.Axpy(-1f, _labelBatchMean!, labelGradient);
         }
         bool sparse = Options.SparsityCost > 0 && Options.SparsityTargets.Count > 0;
         if (sparse)
@@ -288,14 +336,22 @@ public sealed class DbmTrainer
             be.Gemm(Transpose.Transposed, Transpose.None, 1f, Row(_batchMeans[k]), Row(_sparsity[k + 1]), 1f, gradient);
             if (k > 0) be.Gemm(Transpose.Transposed, Transpose.None, 1f, Row(_sparsity[k]), Row(_batchMeans[k + 1]), 1f, gradient);
         }
+        if (_labels is not null)
+        {
+            // U is [labels, n_L]: label statistics on the left, the top layer's on the right.
+            var gradient = _labelWeights!.Gradient;
+            be.Gemm(Transpose.Transposed, Transpose.None, -1f / b, _labels, Positive(top), 0f, gradient);
+            be.Gemm(Transpose.Transposed, Transpose.None, 1f / c, Negative(Dbm.LabelGroup), Negative(top), 1f, gradient);
+            if (sparse) be.Gemm(Transpose.Transposed, Transpose.None, 1f, Row(_labelBatchMean!), Row(_sparsity[top]), 1f, gradient);
+        }
         Optimizer.Step(_parameters, _epoch);
         return error;
     }
 
     private static Tensor Row(Tensor vector) => vector.Reshape(1, vector.Length);
 
-    /// <summary>The chains' first state: random visible bits, then each hidden layer sampled from a doubled bottom-up pass (the
-    /// top one undoubled), from the <c>chain-start</c> stream.</summary>
+    /// <summary>The chains' first state: random visible bits and (with labels) uniformly drawn labels, then each hidden layer sampled
+    /// from a doubled bottom-up pass (the top one undoubled, with the labels' input), from the <c>chain-start</c> stream.</summary>
     private void StartChains()
     {
         var be = Dbm.Backend;
@@ -306,10 +362,19 @@ public sealed class DbmTrainer
         be.SigmoidBernoulli(start, counter, half, half, _chains[0]);
         counter += DeepBoltzmannMachine.BlocksFor(_chains[0].Length);
         int top = Dbm.HiddenLayerCount;
+        Tensor? labels = null;
+        if (Dbm.HasLabels)
+        {
+            labels = _chains[Dbm.LabelGroup];
+            var uniform = _chainProbabilities[Dbm.LabelGroup];
+            be.Fill(uniform, 1f / Dbm.LabelCount);
+            be.SampleOneHot(start, counter, uniform, labels);
+            counter += DeepBoltzmannMachine.BlocksFor(labels.Rows);
+        }
         for (int k = 1; k <= top; k++)
         {
             var p = _chainProbabilities[k];
-            Dbm.LayerInput(k, _chains[k - 1], null, p, belowScale: k < top ? 2f : 1f);
+            Dbm.LayerInput(k, _chains[k - 1], null, p, belowScale: k < top ? 2f : 1f, labels: k == top ? labels : null);
             be.SigmoidBernoulli(start, counter, p, p, _chains[k]);
             counter += DeepBoltzmannMachine.BlocksFor(_chains[k].Length);
         }
