@@ -249,12 +249,8 @@ public sealed class DeepBoltzmannMachine
             throw new ArgumentException("The DBM has no label units to clamp or infer.", labels is not null ? nameof(labels) : nameof(labelMeans));
         if (labels is not null && labelMeans is not null)
             throw new ArgumentException("Labels are either clamped (labels) or inferred (labelMeans), not both.", nameof(labelMeans));
-        foreach (var (given, name) in new[] { (labels, nameof(labels)), (labelMeans, nameof(labelMeans)) })
-            if (given is not null)
-            {
-                CheckShape(given, LabelCount, name);
-                if (given.Rows != visible.Rows) throw new ArgumentException($"{name} has {given.Rows} rows, the data {visible.Rows}.", name);
-            }
+        CheckLabelRows(labels, visible.Rows, nameof(labels));
+        CheckLabelRows(labelMeans, visible.Rows, nameof(labelMeans));
         int top = HiddenLayerCount;
         bool inferLabels = HasLabels && labels is null;
         if (inferLabels && startFromMeans && labelMeans is null)
@@ -281,17 +277,18 @@ public sealed class DeepBoltzmannMachine
             }
             if (inferLabels) LabelProbabilities(means[top - 1], y!);
         }
-        var watched = new List<Tensor>(means);
-        if (inferLabels) watched.Add(y!);
         bool check = options.Tolerance > 0;
-        float[][]? previous = check ? new float[watched.Count][] : null;
+        // Only a checked run downloads: the training default allocates nothing here.
+        var watched = check ? new List<Tensor>(means) : null;
+        if (inferLabels) watched?.Add(y!);
+        float[][]? previous = watched is null ? null : new float[watched.Count][];
         float[]? current = null;
         if (previous is not null)
         {
             int largestGroup = 0;
             for (int g = 0; g < previous.Length; g++)
             {
-                previous[g] = new float[watched[g].Length];
+                previous[g] = new float[watched![g].Length];
                 Backend.Download(watched[g], previous[g]);
                 largestGroup = Math.Max(largestGroup, watched[g].Length);
             }
@@ -299,7 +296,7 @@ public sealed class DeepBoltzmannMachine
         }
         double Moved(int group)
         {
-            var now = current!.AsSpan(0, watched[group].Length);
+            var now = current!.AsSpan(0, watched![group].Length);
             Backend.Download(watched[group], now);
             var before = previous![group];
             double most = 0;
@@ -499,6 +496,13 @@ public sealed class DeepBoltzmannMachine
     private void CheckLayer(int layer)
     {
         if (layer < 0 || layer >= _sizes.Length) throw new ArgumentOutOfRangeException(nameof(layer), layer, $"must be in 0..{_sizes.Length - 1}.");
+    }
+
+    private void CheckLabelRows(Tensor? given, int rows, string name)
+    {
+        if (given is null) return;
+        CheckShape(given, LabelCount, name);
+        if (given.Rows != rows) throw new ArgumentException($"{name} has {given.Rows} rows, the data {rows}.", name);
     }
 
     private static void CheckShape(Tensor t, int columns, string name)
