@@ -120,6 +120,20 @@ internal static class SampleCommand
         return report;
     }
 
+    /// <summary>The <c>--classifier</c> net that reads generated images of <paramref name="pixels"/> pixels into <paramref name="labels"/>
+    /// classes, or null when no path is given.</summary>
+    /// <exception cref="UsageException">The file is missing or the net's shape does not fit the <paramref name="model"/>'s images.</exception>
+    internal static Shinso.Models.FeedForward.FeedForwardNet? LoadClassifier(string? path, Shinso.Backends.IBackend backend, int pixels, int labels, string model)
+    {
+        if (path is null) return null;
+        if (!File.Exists(path)) throw new UsageException($"--classifier: {path}: no such model file.");
+        var classifier = Shinso.Models.FeedForward.FeedForwardModelFile.Load(path, backend);
+        if (classifier.Spec.InputLength != pixels || classifier.Spec.OutputLength != labels)
+            throw new UsageException($"--classifier: {path} maps {classifier.Spec.InputLength} inputs to {classifier.Spec.OutputLength} outputs; " +
+                                     $"the {model}'s images have {pixels} pixels and {labels} labels.");
+        return classifier;
+    }
+
     /// <summary>The JSON entries of a sample-quality report.</summary>
     internal static System.Text.Json.Nodes.JsonObject ToJson(SampleQualityReport report, string? classifier) => new()
     {

@@ -173,15 +173,7 @@ internal sealed class DbmKind : ModelKind
             for (int i = 0; i < n; i++) labels[i] = i / perLabel;
             var images = SampleCommand.SampleDbm(dbm, starts, n, a.Steps, RandomStream.Root(a.Seed).Derive("dbm-samples"), labels);
             SampleCommand.Write(a.SamplesPath, images, n, dbm.VisibleCount, perLabel, false);
-            Shinso.Models.FeedForward.FeedForwardNet? classifier = null;
-            if (a.Classifier is not null)
-            {
-                if (!File.Exists(a.Classifier)) throw new UsageException($"--classifier: {a.Classifier}: no such model file.");
-                classifier = Shinso.Models.FeedForward.FeedForwardModelFile.Load(a.Classifier, a.Backend);
-                if (classifier.Spec.InputLength != dbm.VisibleCount || classifier.Spec.OutputLength != dbm.LabelCount)
-                    throw new UsageException($"--classifier: {a.Classifier} maps {classifier.Spec.InputLength} inputs to {classifier.Spec.OutputLength} outputs; " +
-                                             $"the DBM's images have {dbm.VisibleCount} pixels and {dbm.LabelCount} labels.");
-            }
+            var classifier = SampleCommand.LoadClassifier(a.Classifier, a.Backend, dbm.VisibleCount, dbm.LabelCount, "DBM");
             quality = SampleCommand.ToJson(SampleCommand.MeasureLabelledSamples(images, perLabel, dbm.LabelCount, classifier, a.Classifier), a.Classifier);
         }
         if (a.FiltersPath is not null)

@@ -86,11 +86,7 @@ internal sealed class DbnKind : ModelKind
                 string beside = Path.Combine(Path.GetDirectoryName(a.File) ?? "", "model.shinso");
                 if (File.Exists(beside) && Shinso.IO.ModelFile.Read(beside).Kind == Shinso.Models.FeedForward.FeedForwardModelFile.Kind) classifierPath = beside;
             }
-            else if (!File.Exists(classifierPath)) throw new UsageException($"--classifier: {classifierPath}: no such model file.");
-            var classifier = classifierPath is null ? null : Shinso.Models.FeedForward.FeedForwardModelFile.Load(classifierPath, a.Backend);
-            if (classifier is not null && (classifier.Spec.InputLength != dbn.VisibleCount || classifier.Spec.OutputLength != dbn.LabelCount))
-                throw new UsageException($"--classifier: {classifierPath} maps {classifier.Spec.InputLength} inputs to {classifier.Spec.OutputLength} outputs; " +
-                                         $"the DBN's images have {dbn.VisibleCount} pixels and {dbn.LabelCount} labels.");
+            var classifier = SampleCommand.LoadClassifier(classifierPath, a.Backend, dbn.VisibleCount, dbn.LabelCount, "DBN");
             quality = SampleCommand.ToJson(SampleCommand.MeasureLabelledSamples(images, n, dbn.LabelCount, classifier, classifierPath), classifierPath);
         }
         if (a.FiltersPath is not null)
