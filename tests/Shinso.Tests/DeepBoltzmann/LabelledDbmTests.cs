@@ -398,12 +398,8 @@ internal static class NaiveLabelledDbm
     /// <summary>-E of one state, the labels as a vector (one-hot or means).</summary>
     public static double NegativeEnergy(Params p, double[][] x, double[] y)
     {
-        double e = 0;
-        for (int k = 0; k < p.Sizes.Length; k++)
-            for (int i = 0; i < p.Sizes[k]; i++) e += p.B[k][i] * x[k][i];
-        for (int k = 0; k + 1 < p.Sizes.Length; k++)
-            for (int i = 0; i < p.Sizes[k]; i++)
-                for (int j = 0; j < p.Sizes[k + 1]; j++) e += x[k][i] * p.W[k][i * p.Sizes[k + 1] + j] * x[k + 1][j];
+        // The binary layers' part is the unlabelled twin's; the labels add d . y + y U x_L.
+        double e = NaiveDbm.NegativeEnergy(new NaiveDbm.Params(p.Sizes, p.W, p.B), x);
         int top = p.Sizes[^1];
         for (int c = 0; c < p.Labels; c++)
         {
