@@ -156,61 +156,45 @@ internal sealed class DbmKind : ModelKind
         return result;
     }
 
+    private static JsonNode? Finite(double x) => double.IsFinite(x) ? JsonValue.Create(x) : null;
+
+    public override int Complete(CompleteArguments a) => CompleteCommand.CompleteDbm(DbmModelFile.FromDocument(a.Document, a.File, a.Backend), a);
+
     /// <summary>
-    /// Label-clamped samples, one row of <c>--count</c> (default 10) per label, read by <c>--classifier</c> (a pixel classifier such as
-    /// the net <c>dbn-mnist</c> fine-tunes) when given.
+    /// Gibbs samples: <c>--count</c> free chains (default 100), or for a machine with label units one row of <c>--count</c>
+    /// label-clamped chains (default 10) per class, read by <c>--classifier</c> (a pixel classifier such as the net <c>dbn-mnist</c>
+    /// fine-tunes) when given.
     /// </summary>
-    private static int SampleWithLabels(DeepBoltzmannMachine dbm, SampleArguments a)
+    public override int Sample(SampleArguments a)
     {
-        int perLabel = a.Count == 0 ? 10 : a.Count, n = perLabel * dbm.LabelCount;
+        var dbm = DbmModelFile.FromDocument(a.Document, a.File, a.Backend);
+        int perLabel = a.Count == 0 ? 10 : a.Count;
+        int n = dbm.HasLabels ? perLabel * dbm.LabelCount : a.Count == 0 ? 100 : a.Count;
         JsonObject? quality = null;
         if (a.SamplesPath is not null)
         {
             float[] starts = a.From == "data"
                 ? SampleCommand.DataStarts(a.Data, a.TestData, n, dbm.VisibleCount)
                 : SampleCommand.RandomBits(n * dbm.VisibleCount, a.Seed);
-            var labels = new int[n];
-            for (int i = 0; i < n; i++) labels[i] = i / perLabel;
+            int[]? labels = dbm.HasLabels ? [.. Enumerable.Range(0, n).Select(i => i / perLabel)] : null;
             var images = SampleCommand.SampleDbm(dbm, starts, n, a.Steps, RandomStream.Root(a.Seed).Derive("dbm-samples"), labels);
-            SampleCommand.Write(a.SamplesPath, images, n, dbm.VisibleCount, perLabel, false);
-            var classifier = SampleCommand.LoadClassifier(a.Classifier, a.Backend, dbm.VisibleCount, dbm.LabelCount, "DBM");
-            quality = SampleCommand.ToJson(SampleCommand.MeasureLabelledSamples(images, perLabel, dbm.LabelCount, classifier, a.Classifier), a.Classifier);
+            SampleCommand.Write(a.SamplesPath, images, n, dbm.VisibleCount, labels is null ? (int)Math.Ceiling(Math.Sqrt(n)) : perLabel, false);
+            if (labels is null)
+            {
+                var report = SampleQuality.Measure(images, new int[n], null);
+                Progress($"samples: {report.BlankFraction:P0} of {report.Count} blank (mean intensity < {SampleQuality.BlankIntensity}); the DBM has no labels to clamp");
+                quality = SampleCommand.ToJson(report, null);
+            }
+            else
+            {
+                var classifier = SampleCommand.LoadClassifier(a.Classifier, a.Backend, dbm.VisibleCount, dbm.LabelCount, "DBM");
+                quality = SampleCommand.ToJson(SampleCommand.MeasureLabelledSamples(images, perLabel, dbm.LabelCount, classifier, a.Classifier), a.Classifier);
+            }
         }
         if (a.FiltersPath is not null)
         {
             int shown = Math.Min(n, dbm.LayerSizes[1]);
             SampleCommand.Write(a.FiltersPath, SampleCommand.Transposed(dbm.Weights[0], dbm.VisibleCount, dbm.LayerSizes[1], shown), shown,
-                dbm.VisibleCount, (int)Math.Ceiling(Math.Sqrt(shown)), true);
-        }
-        if (a.Json) Console.WriteLine((quality ?? []).ToJsonString());
-        return 0;
-    }
-
-    private static JsonNode? Finite(double x) => double.IsFinite(x) ? JsonValue.Create(x) : null;
-
-    public override int Complete(CompleteArguments a) => CompleteCommand.CompleteDbm(DbmModelFile.FromDocument(a.Document, a.File, a.Backend), a);
-
-    public override int Sample(SampleArguments a)
-    {
-        var dbm = DbmModelFile.FromDocument(a.Document, a.File, a.Backend);
-        if (dbm.HasLabels) return SampleWithLabels(dbm, a);
-        int n = a.Count == 0 ? 100 : a.Count;
-        JsonObject? quality = null;
-        if (a.SamplesPath is not null)
-        {
-            float[] starts = a.From == "data"
-                ? SampleCommand.DataStarts(a.Data, a.TestData, n, dbm.VisibleCount)
-                : SampleCommand.RandomBits(n * dbm.VisibleCount, a.Seed);
-            var images = SampleCommand.SampleDbm(dbm, starts, n, a.Steps, RandomStream.Root(a.Seed).Derive("dbm-samples"));
-            SampleCommand.Write(a.SamplesPath, images, n, dbm.VisibleCount, (int)Math.Ceiling(Math.Sqrt(n)), false);
-            var report = SampleQuality.Measure(images, new int[n], null);
-            Progress($"samples: {report.BlankFraction:P0} of {report.Count} blank (mean intensity < {SampleQuality.BlankIntensity}); the DBM has no labels to clamp");
-            quality = SampleCommand.ToJson(report, null);
-        }
-        if (a.FiltersPath is not null)
-        {
-            int shown = Math.Min(n, dbm.LayerSizes[1]);
-            SampleCommand.Write(a.FiltersPath, SampleCommand.Transposed(dbm.Weights[0], dbm.VisibleCount, dbm.LayerSizes[1], n), shown,
                 dbm.VisibleCount, (int)Math.Ceiling(Math.Sqrt(shown)), true);
         }
         if (a.Json) Console.WriteLine((quality ?? []).ToJsonString());
