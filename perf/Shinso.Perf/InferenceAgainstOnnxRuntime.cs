@@ -14,13 +14,17 @@ namespace Shinso.Perf;
 /// Shinso's inference against ONNX Runtime in the same process, on the same exported model and input: every feed-forward
 /// preset (seed-1 initial weights; the cost does not depend on them) at each batch size. ONNX Runtime runs as a .NET user
 /// would run it at its best (intra-op threads = Shinso's threads, sequential execution, every graph optimisation). The two
-/// are timed in alternating rounds, each round calibrated to samples of at least 50 ms; the figures are ms per call (upload,
-/// forward with the output nonlinearity, download for Shinso; <c>Run</c> for ONNX Runtime), best and median over all rounds.
+/// are timed in alternating rounds, each round calibrated to samples of at least 50 ms; the figures are ms per call, best and
+/// median over all rounds. Each side is what a .NET user serving a fixed model calls: for ONNX Runtime <c>Run</c> on an
+/// <c>InferenceSession</c> (which pre-packs the weights when it loads them), for Shinso <see cref="ConcurrentPredictor.Predict(ReadOnlySpan{float}, int, Span{float})"/>
+/// with one replica of as many kernel threads (a snapshot of the weights, with its dense layers packed for small batches):
+/// upload, forward with the output nonlinearity, download. The net's own <see cref="FeedForwardNet.Predict"/> (weights as
+/// trained, unpacked) is timed in the same rounds and printed beside them.
 /// </summary>
 /// <remarks>
 /// <c>dotnet run -c Release --project perf/Shinso.Perf -- infer-vs-ort [--threads 1] [--rounds 4] [--batches 1,100] [--models lenet5,...]</c>.
-/// Prints one line per model and batch: Shinso best / median, ONNX Runtime best / median, and their ratios (ORT time over
-/// Shinso time: above 1 means Shinso is faster).
+/// Prints one line per model and batch: Shinso's predictor best / median, ONNX Runtime best / median, their ratios (ORT time
+/// over Shinso time: above 1 means Shinso is faster), and the net's own Predict best / median.
 /// </remarks>
 public static class InferenceAgainstOnnxRuntime
 {
@@ -42,7 +46,7 @@ public static class InferenceAgainstOnnxRuntime
             }
         }
         Console.WriteLine($"# Shinso vs Microsoft.ML.OnnxRuntime {OrtEnv.Instance().GetVersionString()} in-process, {threads} thread(s), {rounds} alternated rounds; ms per call");
-        Console.WriteLine("model        batch  shinso_best shinso_med  ort_best   ort_med   ratio_best ratio_med");
+        Console.WriteLine("model        batch  shinso_best shinso_med  ort_best   ort_med   ratio_best ratio_med  net_best   net_med");
         string directory = Path.Combine(Path.GetTempPath(), $"shinso-infer-vs-ort-{Environment.ProcessId}");
         Directory.CreateDirectory(directory);
         try
@@ -61,6 +65,7 @@ public static class InferenceAgainstOnnxRuntime
                 string path = Path.Combine(directory, name + ".onnx");
                 OnnxExporter.Export(net, path);
                 using var session = new InferenceSession(path, options);
+                using var predictor = new ConcurrentPredictor(net, maxReplicas: 1, kernelThreads: threads);
                 string input = session.InputMetadata.Keys.First();
                 var dims = session.InputMetadata[input].Dimensions;
                 foreach (int batch in batches)
@@ -72,9 +77,10 @@ public static class InferenceAgainstOnnxRuntime
                     shape[0] = batch;
                     var tensor = new DenseTensor<float>(host, shape);
                     var feed = new List<NamedOnnxValue> { NamedOnnxValue.CreateFromTensor(input, tensor) };
-                    var x = backend.Allocate(batch, net.Spec.InputLength);
                     var predictions = new float[batch * net.Spec.OutputLength];
-                    void Shinso()
+                    void Shinso() => predictor.Predict(host, batch, predictions);
+                    var x = backend.Allocate(batch, net.Spec.InputLength);
+                    void Net()
                     {
                         backend.Upload(host, x);
                         backend.Download(net.Predict(x), predictions);
@@ -85,18 +91,22 @@ public static class InferenceAgainstOnnxRuntime
                     }
                     var ours = new List<double>();
                     var theirs = new List<double>();
+                    var unpacked = new List<double>();
                     WarmUp(Shinso);
                     WarmUp(Ort);
+                    WarmUp(Net);
                     for (int r = 0; r < rounds; r++)
                     {
                         ours.AddRange(Samples(Shinso));
                         theirs.AddRange(Samples(Ort));
+                        unpacked.AddRange(Samples(Net));
                     }
                     ours.Sort();
                     theirs.Sort();
+                    unpacked.Sort();
                     double sb = ours[0], sm = ours[ours.Count / 2], ob = theirs[0], om = theirs[theirs.Count / 2];
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{name,-12} {batch,5}  {sb,10:F4} {sm,10:F4}  {ob,9:F4} {om,9:F4}  {ob / sb,9:F2}x {om / sm,8:F2}x"));
+                        $"{name,-12} {batch,5}  {sb,10:F4} {sm,10:F4}  {ob,9:F4} {om,9:F4}  {ob / sb,9:F2}x {om / sm,8:F2}x  {unpacked[0],8:F4} {unpacked[unpacked.Count / 2],8:F4}"));
                 }
             }
         }

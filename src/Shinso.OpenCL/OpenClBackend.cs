@@ -208,6 +208,29 @@ public sealed unsafe partial class OpenClBackend : IBackend
     }
 
     /// <inheritdoc />
+    public void PackColumnPanels(Tensor b, Tensor panels)
+    {
+        Device(b, nameof(b));
+        Device(panels, nameof(panels));
+        if (b.Rank != 2) throw new ArgumentException($"b must be a matrix; it has shape {Tensor.ShapeText(b.Shape)}.", nameof(b));
+        BackendArguments.ColumnPanelsOf(b.Rows, b.Columns, panels);
+        if (panels.Length == 0) return;
+        Launch("pack_column_panels").Tensor(b).Int(b.Rows).Int(b.Columns).Tensor(panels).Run(panels.Dim(0) * ColumnPanels.Width, b.Rows);
+    }
+
+    /// <inheritdoc />
+    public void AffineColumnPanels(Tensor x, Tensor panels, Tensor bias, Tensor y)
+    {
+        Device(x, nameof(x));
+        Device(panels, nameof(panels));
+        Device(bias, nameof(bias));
+        Device(y, nameof(y));
+        var (rows, n, k) = BackendArguments.AffineColumnPanels(x, panels, bias, y);
+        if (rows == 0 || n == 0) return;
+        Launch("affine_column_panels").Tensor(x).Tensor(panels).Tensor(bias).Tensor(y).Int(rows).Int(k).Int(n).Run(n, rows);
+    }
+
+    /// <inheritdoc />
     public void AddRowVector(Tensor matrix, Tensor row)
     {
         Device(matrix, nameof(matrix));

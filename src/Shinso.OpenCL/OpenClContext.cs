@@ -13,7 +13,7 @@ internal sealed unsafe class OpenClContext : IDisposable
 {
     /// <summary>The kernel files compiled together as the main program (gemm.cl is compiled per tile shape).</summary>
     private static readonly string[] MainProgramFiles =
-        ["philox.cl", "elementwise.cl", "softmax.cl", "optimizers.cl", "im2col.cl", "pooling.cl", "normalization.cl", "sparse_coding.cl", "tiled_convolution.cl", "probabilistic_pooling.cl"];
+        ["philox.cl", "elementwise.cl", "softmax.cl", "optimizers.cl", "im2col.cl", "pooling.cl", "normalization.cl", "sparse_coding.cl", "tiled_convolution.cl", "probabilistic_pooling.cl", "column_panels.cl"];
 
     /// <summary>
     /// Tuning knob: compiler options added to every program build, such as NVIDIA's <c>-cl-nv-verbose</c> or

@@ -49,6 +49,24 @@ public static class BackendArguments
         return (m, n, k);
     }
 
+    /// <summary>Checks that <paramref name="panels"/> has <see cref="ColumnPanels.Shape"/> for a B of <paramref name="k"/> x <paramref name="n"/>.</summary>
+    public static void ColumnPanelsOf(int k, int n, Tensor panels)
+    {
+        var shape = ColumnPanels.Shape(k, n);
+        if (!panels.Shape.SequenceEqual(shape))
+            throw new ArgumentException($"panels has shape {Tensor.ShapeText(panels.Shape)} but a {k} x {n} matrix in column panels is {Tensor.ShapeText(shape)}.", nameof(panels));
+    }
+
+    /// <summary>The sizes (rows, N, K) of <c>y = x B + bias</c> with B in column panels, after checking that the shapes agree.</summary>
+    public static (int Rows, int N, int K) AffineColumnPanels(Tensor x, Tensor panels, Tensor bias, Tensor y)
+    {
+        if (x.Rank != 2 || y.Rank != 2 || x.Rows != y.Rows)
+            throw new ArgumentException($"x and y must be matrices of the same rows; x has shape {Tensor.ShapeText(x.Shape)}, y {Tensor.ShapeText(y.Shape)}.", nameof(y));
+        ColumnPanelsOf(x.Columns, y.Columns, panels);
+        RowVector(y, bias, nameof(bias));
+        return (x.Rows, y.Columns, x.Columns);
+    }
+
     /// <summary>Checks a row vector against a matrix's columns.</summary>
     public static void RowVector(Tensor matrix, Tensor row, string rowName)
     {

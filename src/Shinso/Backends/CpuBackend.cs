@@ -81,6 +81,21 @@ public sealed partial class CpuBackend : IBackend
     }
 
     /// <inheritdoc />
+    public void PackColumnPanels(Tensor b, Tensor panels)
+    {
+        if (b.Rank != 2) throw new ArgumentException($"b must be a matrix; it has shape {Tensor.ShapeText(b.Shape)}.", nameof(b));
+        BackendArguments.ColumnPanelsOf(b.Rows, b.Columns, panels);
+        SgemmColumnPanels.Pack(Host(b, nameof(b)), b.Rows, b.Columns, Host(panels, nameof(panels)));
+    }
+
+    /// <inheritdoc />
+    public void AffineColumnPanels(Tensor x, Tensor panels, Tensor bias, Tensor y)
+    {
+        var (rows, n, k) = BackendArguments.AffineColumnPanels(x, panels, bias, y);
+        SgemmColumnPanels.Compute(rows, n, k, Host(x, nameof(x)), k, Host(panels, nameof(panels)), Host(bias, nameof(bias)), Host(y, nameof(y)), n, Options);
+    }
+
+    /// <inheritdoc />
     public void Axpy(float alpha, Tensor x, Tensor y) => Blas1.Axpy(alpha, Host(x, nameof(x)), Host(y, nameof(y)), Options);
 
     /// <inheritdoc />

@@ -12,6 +12,19 @@ public interface ILinearAlgebra
     /// </summary>
     void Gemm(Transpose transA, Transpose transB, float alpha, Tensor a, Tensor b, float beta, Tensor c);
 
+    /// <summary>
+    /// Writes <paramref name="b"/> [K, N] into <paramref name="panels"/>, shaped <see cref="ColumnPanels.Shape"/>: the
+    /// layout <see cref="AffineColumnPanels"/> reads, for weights packed once and multiplied many times.
+    /// </summary>
+    void PackColumnPanels(Tensor b, Tensor panels);
+
+    /// <summary>
+    /// <c>y = x B + bias</c> with B [K, N] given as its <paramref name="panels"/> (<see cref="PackColumnPanels"/>): x is
+    /// [rows, K], y [rows, N] (not read), bias [N]. Meant for at most <see cref="ColumnPanels.MaxRows"/> rows (a dense
+    /// layer at batch 1); correct for any.
+    /// </summary>
+    void AffineColumnPanels(Tensor x, Tensor panels, Tensor bias, Tensor y);
+
     /// <summary><c>y = alpha * x + y</c>.</summary>
     void Axpy(float alpha, Tensor x, Tensor y);
 

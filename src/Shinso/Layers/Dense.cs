@@ -15,6 +15,7 @@ public sealed class Dense : ILayer, IRepeatedInputGradient
     private readonly BatchBuffer _output;
     private readonly BatchBuffer _inputGradient;
     private Tensor? _input;
+    private Tensor? _weightPanels;
 
     /// <summary>Creates a dense layer with zero weights; call <see cref="WeightInitializer"/> or load values.</summary>
     public Dense(IBackend backend, int inputs, int units, string name = "dense")
@@ -70,9 +71,25 @@ public sealed class Dense : ILayer, IRepeatedInputGradient
         _input = x;
         Weight.BeginPass();
         var y = _output.Get(x.Rows, [Units]);
+        if (_weightPanels is not null && !context.Training && x.Rows <= ColumnPanels.MaxRows)
+        {
+            _backend.AffineColumnPanels(x, _weightPanels, Bias.Value, y);
+            return y;
+        }
         _backend.Gemm(Transpose.None, Transpose.None, 1f, x, Weight.Value, 0f, y);
         _backend.AddRowVector(y, Bias.Value);
         return y;
+    }
+
+    /// <summary>
+    /// Packs the weights as they are now into column panels, which inference passes of at most
+    /// <see cref="ColumnPanels.MaxRows"/> rows then read instead of <see cref="Weight"/>: for a net that owns its weights
+    /// and never changes them again (a predictor's replica), since later writes to the weights do not reach the panels.
+    /// </summary>
+    internal void PackWeightsForInference()
+    {
+        _weightPanels ??= _backend.Allocate(ColumnPanels.Shape(Inputs, Units));
+        _backend.PackColumnPanels(Weight.Value, _weightPanels);
     }
 
     /// <inheritdoc />

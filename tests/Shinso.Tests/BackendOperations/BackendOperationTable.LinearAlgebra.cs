@@ -47,6 +47,33 @@ internal static partial class BackendOperationTable
             // beta 0: C is not read, so it starts as NaN.
             return beta == 0f ? @case.Out("c", expected, m, n) : @case.InOut("c", c, expected, m, n);
         }),
+        new(nameof(IBackend.PackColumnPanels), r =>
+        {
+            int k = Between(r, 1, 40), n = Between(r, 1, 150);
+            var bm = Values(r, k * n);
+            var shape = ColumnPanels.Shape(k, n);
+            return new OperationCase($"{k}x{n}") { Invoke = (b, t) => { b.PackColumnPanels(t("b"), t("panels")); return null; } }
+                .In("b", bm, k, n).Exactly("panels", null, Widen(NaiveColumnPanels(bm, k, n)), shape);
+        }),
+        new(nameof(IBackend.AffineColumnPanels), r =>
+        {
+            // Up to 20 rows (past the kernel's groups of four and ColumnPanels.MaxRows), several panels with a ragged last
+            // one, and K past one 256-deep block.
+            int m = Between(r, 1, 20), n = Between(r, 1, 150), k = r.Next(3) == 0 ? Between(r, 257, 400) : Between(r, 1, 90);
+            var x = Values(r, m * k);
+            var bm = Values(r, k * n);
+            var bias = Values(r, n);
+            var product = NaiveGemm.Compute(Transpose.None, Transpose.None, m, n, k, 1f, x, k, bm, n, 0f, new float[m * n], n, out _);
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++) product[i * n + j] += bias[j];
+            return new OperationCase($"{m}x{n}x{k}")
+            {
+                Invoke = (b, t) => { b.AffineColumnPanels(t("x"), t("panels"), t("bias"), t("y")); return null; },
+                Absolute = 2e-6 * k,
+                Relative = 1e-5,
+            }
+            .In("x", x, m, k).In("panels", NaiveColumnPanels(bm, k, n), ColumnPanels.Shape(k, n)).In("bias", bias, n).Out("y", product, m, n);
+        }),
         new(nameof(IBackend.Axpy), r =>
         {
             int n = Length(r);
@@ -157,4 +184,19 @@ internal static partial class BackendOperationTable
                 .InOut("m", m, expected, rows, cols);
         }),
     ];
+
+    /// <summary>B [k, n] in column panels, element by element from the layout's definition: the packing kernels' naive twin.</summary>
+    internal static float[] NaiveColumnPanels(float[] b, int k, int n)
+    {
+        int width = ColumnPanels.Width, count = (n + width - 1) / width;
+        var panels = new float[count * k * width];
+        for (int j = 0; j < count; j++)
+            for (int p = 0; p < k; p++)
+                for (int c = 0; c < width; c++)
+                {
+                    int column = j * width + c;
+                    panels[(j * k + p) * width + c] = column < n ? b[p * n + column] : 0f;
+                }
+        return panels;
+    }
 }

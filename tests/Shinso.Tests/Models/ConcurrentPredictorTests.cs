@@ -85,6 +85,42 @@ public class ConcurrentPredictorTests
         Assert.Throws<ObjectDisposedException>(() => predictor.Predict(x, 9));
     }
 
+    public static TheoryData<Shinso.Kernels.Cpu.SimdPath> Paths() => [.. Shinso.Tests.Kernels.KernelTestData.ExplicitPaths()];
+
+    /// <summary>
+    /// A replica's dense layers read their weights from column panels for calls of up to 16 rows and from the weights as
+    /// trained above that: both give the source net's predictions bit for bit, on every kernel path (K past one 256-deep
+    /// block, ragged last panels, rows past the kernel's groups of four).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void Packed_weights_predict_what_the_source_net_predicts_bit_for_bit(Shinso.Kernels.Cpu.SimdPath path)
+    {
+        using var backend = new CpuBackend(new Shinso.Kernels.Cpu.CpuKernelOptions(path, 1));
+        var plain = new FeedForwardSpec([300],
+            [LayerSpec.Dense(130, WeightInit.HeNormal), LayerSpec.Of("relu"), LayerSpec.Dense(70, WeightInit.HeNormal), LayerSpec.Of("tanh"), LayerSpec.Dense(5, WeightInit.GlorotUniform)],
+            "softmax-cross-entropy");
+        // A residual block's body is packed too.
+        var residual = new FeedForwardSpec([300],
+            [LayerSpec.Dense(70, WeightInit.HeNormal), LayerSpec.Of("relu"),
+             LayerSpec.Residual([LayerSpec.Dense(70, WeightInit.HeNormal), LayerSpec.Of("relu"), LayerSpec.Dense(70, WeightInit.HeNormal)]),
+             LayerSpec.Dense(5, WeightInit.GlorotUniform)],
+            "softmax-cross-entropy");
+        foreach (var spec in new[] { plain, residual })
+        {
+            var net = new FeedForwardNet(backend, spec, seed: 3);
+            using var predictor = new ConcurrentPredictor(net, maxReplicas: 1, path);
+            foreach (int rows in new[] { 1, 6, 16, 17 })
+            {
+                var x = Inputs(rows, 300, seed: rows);
+                var tensor = backend.Allocate(rows, 300);
+                backend.Upload(x, tensor);
+                var direct = net.Predict(tensor).Span.ToArray();
+                Assert.Equal(direct, predictor.Predict(x, rows));
+            }
+        }
+    }
+
     [Fact]
     public void Disposing_while_calls_run_lets_them_finish_and_refuses_new_ones()
     {

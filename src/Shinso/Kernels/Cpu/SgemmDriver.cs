@@ -46,6 +46,10 @@ internal unsafe struct SgemmProblem
     public nint Lda;
     public nint Ldb;
     public nint Ldc;
+    /// <summary>B is in <see cref="Operations.ColumnPanels"/> (Ldb unused); only <see cref="SgemmSmallM"/> reads such a B.</summary>
+    public bool BInColumnPanels;
+    /// <summary>A row vector added to every row of C after the product (null: none); only with <see cref="BInColumnPanels"/>.</summary>
+    public float* Bias;
 }
 
 /// <summary>

@@ -22,8 +22,8 @@ internal static unsafe class SgemmSmallM
     /// <summary>Largest M this path takes.</summary>
     public const int MaxRows = 16;
 
-    /// <summary>Columns of C per kernel call: four zmm vectors.</summary>
-    public const int Columns = 64;
+    /// <summary>Columns of C per kernel call: four zmm vectors, one panel of a B in <see cref="ColumnPanels"/>.</summary>
+    public const int Columns = ColumnPanels.Width;
 
     public static bool Applies(in SgemmProblem g, SimdPath path) =>
         path == SimdPath.Avx512 && g.TransB == Transpose.None && g.M <= MaxRows;
@@ -32,6 +32,11 @@ internal static unsafe class SgemmSmallM
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(in SgemmProblem g, int n0, int n1)
     {
+        if (g.BInColumnPanels)
+        {
+            RunOnPanels(in g, n0, n1);
+            return;
+        }
         int k = g.K;
         int kcStep = SgemmDriver.BalancedStep(k, SgemmAvx512Kernel.KcMax, 1);
         var buffers = SgemmPackBuffers.ForCurrentThread;
@@ -79,6 +84,59 @@ internal static unsafe class SgemmSmallM
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Run"/> for a B in <see cref="Operations.ColumnPanels"/> (C = A B + bias, untransposed A, beta 0): each
+    /// panel's K blocks are one contiguous stream, taken whole before the next panel, so the bias is added while the
+    /// block of C is still in L1. The arithmetic per element is <see cref="Run"/>'s, then the bias, as a GEMM followed by
+    /// an added row vector gives it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RunOnPanels(in SgemmProblem g, int n0, int n1)
+    {
+        int k = g.K;
+        int kcStep = SgemmDriver.BalancedStep(k, SgemmAvx512Kernel.KcMax, 1);
+        float* tile = SgemmPackBuffers.ForCurrentThread.Tile(4 * Columns);
+        nint rowStep = g.Lda, ldc = g.Ldc;
+        for (int j = n0; j < n1; j += Columns)
+        {
+            int cols = Math.Min(Columns, n1 - j);
+            // Panel j / Columns starts at (j / Columns) * k * Columns = j * k.
+            float* panel = g.B + (nint)j * k;
+            for (int pc = 0; pc < k; pc += kcStep)
+            {
+                int kc = Math.Min(kcStep, k - pc);
+                float beta = pc == 0 ? 0f : 1f;
+                float* b = panel + (nint)pc * Columns;
+                for (int i = 0; i < g.M; i += 4)
+                {
+                    int rows = Math.Min(4, g.M - i);
+                    float* a = g.A + i * rowStep + pc;
+                    float* c = g.C + i * ldc + j;
+                    if (cols == Columns)
+                    {
+                        Block(rows, kc, a, rowStep, 1, b, Columns, c, ldc, 1f, beta);
+                    }
+                    else
+                    {
+                        Block(rows, kc, a, rowStep, 1, b, Columns, tile, Columns, 1f, 0f);
+                        SgemmDriver.WriteEdge(tile, Columns, c, ldc, rows, cols, 1f, beta);
+                    }
+                }
+            }
+            if (g.Bias != null) AddBias(g.C + j, ldc, g.M, cols, g.Bias + j);
+        }
+    }
+
+    private static void AddBias(float* c, nint ldc, int rows, int cols, float* bias)
+    {
+        for (int i = 0; i < rows; i++, c += ldc)
+        {
+            int q = 0;
+            for (; q + 16 <= cols; q += 16) Vector512.Store(Vector512.Load(c + q) + Vector512.Load(bias + q), c + q);
+            for (; q < cols; q++) c[q] += bias[q];
         }
     }
 

@@ -7,11 +7,16 @@ namespace Shinso.Models.FeedForward;
 /// <summary>
 /// Predictions from one feed-forward model for many threads at once. A <see cref="FeedForwardNet"/> (like its backend)
 /// is for one thread at a time: its layers keep their activations in reused buffers. This class keeps replicas of the
-/// net, each with its own single-thread <see cref="CpuBackend"/>, layers and buffers, created on first need (at most
-/// <see cref="MaxReplicas"/>) from a host copy of the weights taken once; a call borrows an idle replica and returns it,
-/// so every call gives bit for bit what a sequential call gives.
+/// net, each with its own <see cref="CpuBackend"/> (single-thread by default), layers and buffers, created on first need
+/// (at most <see cref="MaxReplicas"/>) from a host copy of the weights taken once; a call borrows an idle replica and
+/// returns it, so every call gives bit for bit what a sequential call gives.
 /// </summary>
-/// <remarks>The weights are copied when the predictor is made: later training of the source net does not reach it.</remarks>
+/// <remarks>
+/// The weights are copied when the predictor is made: later training of the source net does not reach it. Since a
+/// replica's weights never change, its dense layers keep them packed in <see cref="Operations.ColumnPanels"/> as well, which
+/// calls of up to <see cref="Operations.ColumnPanels.MaxRows"/> rows read: a batch-1 call streams each weight once, in order.
+/// On AVX-512 that path gives bit for bit what the source net's <see cref="FeedForwardNet.Predict"/> gives.
+/// </remarks>
 public sealed class ConcurrentPredictor : IDisposable
 {
     private readonly FeedForwardSpec _spec;
@@ -28,10 +33,13 @@ public sealed class ConcurrentPredictor : IDisposable
     /// <param name="source">The trained net.</param>
     /// <param name="maxReplicas">Calls that may run at once (others wait); each running call holds one replica's buffers.</param>
     /// <param name="path">The CPU kernel path of the replicas (default: the widest this CPU has).</param>
-    public ConcurrentPredictor(FeedForwardNet source, int maxReplicas = 0, SimdPath path = SimdPath.Auto)
+    /// <param name="kernelThreads">Kernel threads of each replica's backend: 1 (the default) when the callers' threads are the
+    /// parallelism, more for one caller with large batches.</param>
+    public ConcurrentPredictor(FeedForwardNet source, int maxReplicas = 0, SimdPath path = SimdPath.Auto, int kernelThreads = 1)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentOutOfRangeException.ThrowIfNegative(maxReplicas);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kernelThreads);
         _spec = source.Spec;
         OutputLength = _spec.OutputLength;
         _seed = source.Seed;
@@ -43,8 +51,7 @@ public sealed class ConcurrentPredictor : IDisposable
         })];
         MaxReplicas = maxReplicas == 0 ? Environment.ProcessorCount : maxReplicas;
         _slots = new SemaphoreSlim(MaxReplicas, MaxReplicas);
-        // One kernel thread per replica: the callers' threads are the parallelism.
-        _kernels = new CpuKernelOptions(path, Threads: 1);
+        _kernels = new CpuKernelOptions(path, kernelThreads);
     }
 
     /// <summary>The most calls that run at once.</summary>
@@ -135,6 +142,8 @@ public sealed class ConcurrentPredictor : IDisposable
             if (p.Name != _weights[i].Name) throw new InvalidOperationException($"Replica parameter {i} is '{p.Name}', the source's '{_weights[i].Name}'.");
             backend.Upload(_weights[i].Values, p.Value);
         }
+        // A replica's weights never change after this, so they are packed for batch-1 products once.
+        net.PackDenseWeightsForInference();
         Interlocked.Increment(ref _replicas);
         return new Replica(backend, net);
     }

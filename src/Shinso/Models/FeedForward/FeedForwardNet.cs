@@ -237,6 +237,21 @@ public sealed class FeedForwardNet
     }
 
     /// <summary>
+    /// Packs every dense layer's weights for batch-1 inference (<see cref="Dense.PackWeightsForInference"/>): only for a net
+    /// whose parameters no one writes again, such as <see cref="ConcurrentPredictor"/>'s replicas.
+    /// </summary>
+    internal void PackDenseWeightsForInference() => PackDenseWeights(_layers);
+
+    private static void PackDenseWeights(IEnumerable<ILayer> layers)
+    {
+        foreach (var layer in layers)
+        {
+            if (layer is Dense dense) dense.PackWeightsForInference();
+            else if (layer is ResidualBlock block) PackDenseWeights(block.Projection is { } projection ? [.. block.Body, projection] : block.Body);
+        }
+    }
+
+    /// <summary>
     /// Folds the input standardisation the net was trained behind into its first layer (see
     /// <see cref="Dense.AbsorbInputStandardization"/>; dropout and flatten before it pass inputs through unchanged at
     /// inference), so that the net takes raw inputs from now on.

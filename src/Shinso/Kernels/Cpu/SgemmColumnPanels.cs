@@ -1,0 +1,101 @@
+using Shinso.Operations;
+
+namespace Shinso.Kernels.Cpu;
+
+/// <summary>
+/// A weight matrix in <see cref="ColumnPanels"/> and the affine product <c>C = A B + bias</c> on it: the batch-1 (up to
+/// <see cref="ColumnPanels.MaxRows"/> rows) form of a dense layer whose weights stay fixed, packed once.
+/// </summary>
+/// <remarks>
+/// On AVX-512 the product is <see cref="SgemmSmallM"/>'s kernel reading the panels, so its result is bit for bit what
+/// <see cref="Sgemm.Compute"/> on the unpacked B followed by an added bias row gives; on the other paths each panel is
+/// one <see cref="Sgemm.Compute"/> call with the bias added after it.
+/// </remarks>
+public static class SgemmColumnPanels
+{
+    /// <summary>Writes B [<paramref name="k"/>, <paramref name="n"/>] (row-major) into <paramref name="panels"/> (<see cref="ColumnPanels.Shape"/>).</summary>
+    /// <exception cref="ArgumentException">A span's length does not fit the sizes.</exception>
+    public static void Pack(ReadOnlySpan<float> b, int k, int n, Span<float> panels)
+    {
+        KernelChecks.Matrix(b.Length, nameof(b), k, n);
+        int count = (n + ColumnPanels.Width - 1) / ColumnPanels.Width;
+        KernelChecks.Matrix(panels.Length, nameof(panels), count * k, ColumnPanels.Width);
+        for (int j = 0; j < count; j++)
+        {
+            int first = j * ColumnPanels.Width, cols = Math.Min(ColumnPanels.Width, n - first);
+            var panel = panels.Slice(first * k, k * ColumnPanels.Width);
+            for (int p = 0; p < k; p++)
+            {
+                var row = panel.Slice(p * ColumnPanels.Width, ColumnPanels.Width);
+                b.Slice(p * n + first, cols).CopyTo(row);
+                row[cols..].Clear();
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>C = A B + bias</c>: A is [<paramref name="m"/>, <paramref name="k"/>] (row stride <paramref name="lda"/>), B
+    /// [<paramref name="k"/>, <paramref name="n"/>] is given as <paramref name="panels"/>, C is [m, n] (row stride
+    /// <paramref name="ldc"/>) and is not read.
+    /// </summary>
+    /// <exception cref="ArgumentException">A size is negative or a span's length does not fit the sizes.</exception>
+    public static unsafe void Compute(int m, int n, int k, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> panels,
+        ReadOnlySpan<float> bias, Span<float> c, int ldc, CpuKernelOptions options = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(m);
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        ArgumentOutOfRangeException.ThrowIfNegative(k);
+        if (lda < k || m > 0 && a.Length < (long)(m - 1) * lda + k)
+            throw new ArgumentException($"a has {a.Length} elements, row stride {lda}: too few for {m} x {k}.", nameof(a));
+        int count = (n + ColumnPanels.Width - 1) / ColumnPanels.Width;
+        KernelChecks.Matrix(panels.Length, nameof(panels), count * k, ColumnPanels.Width);
+        if (bias.Length != n)
+            throw new ArgumentException($"bias has {bias.Length} elements but C has {n} columns.", nameof(bias));
+        if (ldc < n || m > 0 && c.Length < (long)(m - 1) * ldc + n)
+            throw new ArgumentException($"c has {c.Length} elements, row stride {ldc}: too few for {m} x {n}.", nameof(c));
+        if (m == 0 || n == 0)
+            return;
+        SimdPath path = options.ResolvedPath;
+        if (path != SimdPath.Avx512 || k == 0)
+        {
+            for (int j = 0; j < count; j++)
+            {
+                int first = j * ColumnPanels.Width, cols = Math.Min(ColumnPanels.Width, n - first);
+                var block = c[first..];
+                Sgemm.Compute(Transpose.None, Transpose.None, m, cols, k, 1f, a, lda, panels.Slice(first * k, k * ColumnPanels.Width),
+                    ColumnPanels.Width, 0f, block, ldc, options);
+                for (int i = 0; i < m; i++)
+                {
+                    var row = block.Slice(i * ldc, cols);
+                    for (int q = 0; q < cols; q++) row[q] += bias[first + q];
+                }
+            }
+            return;
+        }
+        fixed (float* pa = a)
+        fixed (float* pb = panels)
+        fixed (float* pbias = bias)
+        fixed (float* pc = c)
+        {
+            var work = SgemmWork.ForCurrentThread;
+            work.Problem = new SgemmProblem
+            {
+                TransA = Transpose.None, TransB = Transpose.None,
+                M = m, N = n, K = k, Alpha = 1f, Beta = 0f,
+                A = pa, B = pb, C = pc, Lda = lda, Ldc = ldc,
+                BInColumnPanels = true, Bias = pbias,
+            };
+            work.Path = path;
+            work.Split = SgemmSplit.SmallM;
+            try
+            {
+                KernelThreadPool.Run(work, Sgemm.ColumnParts(m, n, k, SgemmSmallM.Columns, options.ResolvedThreads));
+            }
+            finally
+            {
+                // The work item outlives the call; drop the pointers into the caller's (unpinned) memory.
+                work.Problem = default;
+            }
+        }
+    }
+}
