@@ -15,7 +15,8 @@ public sealed class Dense : ILayer, IRepeatedInputGradient
     private readonly BatchBuffer _output;
     private readonly BatchBuffer _inputGradient;
     private Tensor? _input;
-    private Tensor? _weightPanels;
+    private Tensor? _packedWeights;
+    private InferenceWeightLayout _packedLayout;
 
     /// <summary>Creates a dense layer with zero weights; call <see cref="WeightInitializer"/> or load values.</summary>
     public Dense(IBackend backend, int inputs, int units, string name = "dense")
@@ -71,10 +72,19 @@ public sealed class Dense : ILayer, IRepeatedInputGradient
         _input = x;
         Weight.BeginPass();
         var y = _output.Get(x.Rows, [Units]);
-        if (_weightPanels is not null && !context.Training && x.Rows <= ColumnPanels.MaxRows)
+        if (_packedWeights is not null && !context.Training)
         {
-            _backend.AffineColumnPanels(x, _weightPanels, Bias.Value, y);
-            return y;
+            if (_packedLayout == InferenceWeightLayout.ColumnPanels && x.Rows <= ColumnPanels.MaxRows)
+            {
+                _backend.AffineColumnPanels(x, _packedWeights, Bias.Value, y);
+                return y;
+            }
+            if (_packedLayout == InferenceWeightLayout.Transposed)
+            {
+                _backend.Gemm(Transpose.None, Transpose.Transposed, 1f, x, _packedWeights, 0f, y);
+                _backend.AddRowVector(y, Bias.Value);
+                return y;
+            }
         }
         _backend.Gemm(Transpose.None, Transpose.None, 1f, x, Weight.Value, 0f, y);
         _backend.AddRowVector(y, Bias.Value);
@@ -82,14 +92,24 @@ public sealed class Dense : ILayer, IRepeatedInputGradient
     }
 
     /// <summary>
-    /// Packs the weights as they are now into column panels, which inference passes of at most
-    /// <see cref="ColumnPanels.MaxRows"/> rows then read instead of <see cref="Weight"/>: for a net that owns its weights
-    /// and never changes them again (a predictor's replica), since later writes to the weights do not reach the panels.
+    /// Copies the weights as they are now into the layout <see cref="InferenceWeightLayouts.For"/> picks for this shape,
+    /// which inference passes then read instead of <see cref="Weight"/> (column panels: passes of at most
+    /// <see cref="ColumnPanels.MaxRows"/> rows; transposed: every pass): for a net that owns its weights and never changes
+    /// them again (a predictor's replica), since later writes to the weights do not reach the copy.
     /// </summary>
     internal void PackWeightsForInference()
     {
-        _weightPanels ??= _backend.Allocate(ColumnPanels.Shape(Inputs, Units));
-        _backend.PackColumnPanels(Weight.Value, _weightPanels);
+        _packedLayout = InferenceWeightLayouts.For(Inputs, Units);
+        if (_packedLayout == InferenceWeightLayout.Transposed)
+        {
+            _packedWeights = _backend.Allocate(Units, Inputs);
+            _backend.SwapLeadingAxes(Weight.Value, Inputs, Units, _packedWeights);
+        }
+        else
+        {
+            _packedWeights = _backend.Allocate(ColumnPanels.Shape(Inputs, Units));
+            _backend.PackColumnPanels(Weight.Value, _packedWeights);
+        }
     }
 
     /// <inheritdoc />

@@ -20,3 +20,33 @@ public static class ColumnPanels
     /// <summary>The shape [ceil(N / Width), K, Width] of B [K, N] in panels.</summary>
     public static int[] Shape(int k, int n) => [(n + Width - 1) / Width, k, Width];
 }
+
+/// <summary>How a dense layer whose weights stay fixed keeps them for inference, chosen by its shape and the batch.</summary>
+public enum InferenceWeightLayout
+{
+    /// <summary>W [inputs, units] as trained: a packed GEMM per call, which reads W once for many rows.</summary>
+    AsTrained,
+    /// <summary>W in <see cref="Operations.ColumnPanels"/>: calls of at most <see cref="ColumnPanels.MaxRows"/> rows stream each weight once, in order.</summary>
+    ColumnPanels,
+    /// <summary>
+    /// W^T [units, inputs], multiplied as <c>x (W^T)^T</c>: for a narrow layer over long inputs (a classifier's 10 outputs
+    /// over 800 features) each output is a dot product vectorized along the inputs, where a product along the units would
+    /// fill a 64-wide panel or a 32-wide tile with 10 useful columns.
+    /// </summary>
+    Transposed,
+}
+
+/// <summary>The choice of <see cref="InferenceWeightLayout"/>, measured on the CPU backend's AVX-512 kernels (on any other backend every layout gives the same product).</summary>
+public static class InferenceWeightLayouts
+{
+    /// <summary>Most units of a layer kept <see cref="InferenceWeightLayout.Transposed"/>.</summary>
+    public const int NarrowUnits = 16;
+
+    /// <summary>Fewest inputs of a layer kept <see cref="InferenceWeightLayout.Transposed"/> (below it the dot products are too short to pay).</summary>
+    public const int LongInputs = 512;
+
+    /// <summary>The layout a layer of <paramref name="inputs"/> x <paramref name="units"/> keeps its fixed weights in.</summary>
+    public static InferenceWeightLayout For(int inputs, int units) =>
+        units <= NarrowUnits && inputs >= LongInputs ? InferenceWeightLayout.Transposed : InferenceWeightLayout.ColumnPanels;
+}
+

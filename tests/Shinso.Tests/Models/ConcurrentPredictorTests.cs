@@ -1,6 +1,7 @@
 using Shinso.Backends;
 using Shinso.Layers;
 using Shinso.Models.FeedForward;
+using Shinso.Operations;
 
 namespace Shinso.Tests.Models;
 
@@ -88,9 +89,9 @@ public class ConcurrentPredictorTests
     public static TheoryData<Shinso.Kernels.Cpu.SimdPath> Paths() => [.. Shinso.Tests.Kernels.KernelTestData.ExplicitPaths()];
 
     /// <summary>
-    /// A replica's dense layers read their weights from column panels for calls of up to 16 rows and from the weights as
-    /// trained above that: both give the source net's predictions bit for bit, on every kernel path (K past one 256-deep
-    /// block, ragged last panels, rows past the kernel's groups of four).
+    /// A replica's dense layers (none narrow over long inputs here) read their weights from column panels for calls of up to
+    /// 16 rows and from the weights as trained above that: both give the source net's predictions bit for bit, on every
+    /// kernel path (K past one 256-deep block, ragged last panels, rows past the kernel's groups of four).
     /// </summary>
     [Theory]
     [MemberData(nameof(Paths))]
@@ -118,6 +119,32 @@ public class ConcurrentPredictorTests
                 var direct = net.Predict(tensor).Span.ToArray();
                 Assert.Equal(direct, predictor.Predict(x, rows));
             }
+        }
+    }
+
+    /// <summary>
+    /// A narrow layer over long inputs keeps its weights transposed and sums each output along the inputs: the predictions
+    /// differ from the source net's only by the order of summation, at any batch (past the dot-product kernel's 4096
+    /// outputs too).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void A_narrow_layer_over_long_inputs_predicts_what_the_source_net_predicts(Shinso.Kernels.Cpu.SimdPath path)
+    {
+        using var backend = new CpuBackend(new Shinso.Kernels.Cpu.CpuKernelOptions(path, 1));
+        var spec = new FeedForwardSpec([600], [LayerSpec.Dense(520, WeightInit.HeNormal), LayerSpec.Of("relu"), LayerSpec.Dense(10, WeightInit.GlorotUniform)], "squared-error");
+        Assert.Equal(InferenceWeightLayout.Transposed, InferenceWeightLayouts.For(520, 10));
+        var net = new FeedForwardNet(backend, spec, seed: 5);
+        using var predictor = new ConcurrentPredictor(net, maxReplicas: 1, path);
+        foreach (int rows in new[] { 1, 17, 500 })
+        {
+            var x = Inputs(rows, 600, seed: rows);
+            var tensor = backend.Allocate(rows, 600);
+            backend.Upload(x, tensor);
+            var direct = net.Predict(tensor).Span.ToArray();
+            var packed = predictor.Predict(x, rows);
+            Assert.Contains(direct, v => Math.Abs(v) > 0.1f);
+            for (int i = 0; i < direct.Length; i++) Assert.True(Math.Abs(packed[i] - direct[i]) <= 1e-5f * (1 + Math.Abs(direct[i])), $"output {i}: {packed[i]} against {direct[i]}");
         }
     }
 

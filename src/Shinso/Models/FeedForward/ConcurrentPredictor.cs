@@ -13,9 +13,11 @@ namespace Shinso.Models.FeedForward;
 /// </summary>
 /// <remarks>
 /// The weights are copied when the predictor is made: later training of the source net does not reach it. Since a
-/// replica's weights never change, its dense layers keep them packed in <see cref="Operations.ColumnPanels"/> as well, which
-/// calls of up to <see cref="Operations.ColumnPanels.MaxRows"/> rows read: a batch-1 call streams each weight once, in order.
-/// On AVX-512 that path gives bit for bit what the source net's <see cref="FeedForwardNet.Predict"/> gives.
+/// replica's weights never change, its dense layers also keep them in the layout <see cref="Operations.InferenceWeightLayouts.For"/>
+/// picks: column panels, which calls of up to <see cref="Operations.ColumnPanels.MaxRows"/> rows stream once, in order, with
+/// the source net's <see cref="FeedForwardNet.Predict"/> results bit for bit; or, for a narrow layer over long inputs (a
+/// classifier's outputs), the transpose, whose outputs are dot products along the inputs and differ from the source net's
+/// only by the order of summation.
 /// </remarks>
 public sealed class ConcurrentPredictor : IDisposable
 {
