@@ -107,6 +107,36 @@ public class SgemmTests
         }
     }
 
+    /// <summary>
+    /// The affine product on column panels: two threads (whole panels each, past the parallel threshold) give one
+    /// thread's result bit for bit, and on AVX-512 that is the unpacked GEMM's followed by the bias.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(SimdPaths))]
+    public void Column_panel_products_are_bit_identical_across_threads_and_to_the_unpacked_gemm(SimdPath path)
+    {
+        var random = new System.Random(21);
+        foreach (var (m, k, n) in new[] { (1, 784, 800), (5, 300, 700), (16, 1000, 130) })
+        {
+            var a = KernelTestData.RandomArray(random, m * k, -1f, 1f);
+            var b = KernelTestData.RandomArray(random, k * n, -1f, 1f);
+            var bias = KernelTestData.RandomArray(random, n, -1f, 1f);
+            var panels = new float[ColumnPanels.Shape(k, n).Aggregate(1, (x, y) => x * y)];
+            SgemmColumnPanels.Pack(b, k, n, panels);
+            Assert.True(SgemmColumnPanels.Parts(n, k, 2) == 2, $"{k}x{n} stays on one thread");
+            var one = new float[m * n];
+            var two = new float[m * n];
+            SgemmColumnPanels.Compute(m, n, k, a, k, panels, bias, one, n, new CpuKernelOptions(path, 1));
+            SgemmColumnPanels.Compute(m, n, k, a, k, panels, bias, two, n, new CpuKernelOptions(path, 2));
+            Assert.Equal(one, two);
+            if (path != SimdPath.Avx512) continue;
+            var unpacked = new float[m * n];
+            Sgemm.Compute(Transpose.None, Transpose.None, m, n, k, 1f, a, k, b, n, 0f, unpacked, n, new CpuKernelOptions(path, 1));
+            Blas1.AddRowVector(unpacked, m, n, bias, new CpuKernelOptions(path, 1));
+            Assert.Equal(unpacked, one);
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Paths))]
     public void Beta_zero_does_not_read_c_and_alpha_zero_does_not_read_a_or_b(SimdPath path)
