@@ -99,6 +99,11 @@ public static unsafe class Im2Col
     /// </summary>
     private static void CopyRows(float* src, nint srcStride, float* dst, nint dstStride, int rows, int count, SimdPath path)
     {
+        if (path == SimdPath.Avx512 && dstStride == count && count % 16 != 0)
+        {
+            CopyRowsToContiguous(src, srcStride, dst, rows, count);
+            return;
+        }
         // The piece sizes are fixed for all rows, so each row is a short fixed sequence of loads and stores.
         int wide = path == SimdPath.Avx512 ? count / 16 * 16 : 0;
         int half = path == SimdPath.Scalar ? wide : wide + (count - wide) / 8 * 8;
@@ -117,6 +122,28 @@ public static unsafe class Im2Col
             }
             for (; i < count; i++)
                 dst[i] = src[i];
+        }
+    }
+
+    /// <summary>
+    /// <see cref="CopyRows"/> into back-to-back rows (a column-matrix row is OH such runs of OW), for a count that is not
+    /// a multiple of 16. Each row's tail is one masked load, which reads nothing past the row, and a full-width store
+    /// that runs on into the next row's place, which the next row then overwrites; only where fewer than 16 floats of the
+    /// destination are left is the store masked. A LeNet layer's 10-float rows otherwise cost a 256-bit copy and two
+    /// scalar ones each.
+    /// </summary>
+    private static void CopyRowsToContiguous(float* src, nint srcStride, float* dst, int rows, int count)
+    {
+        int tail = count % 16, wide = count - tail;
+        var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(tail)).AsSingle();
+        nint left = (nint)rows * count;
+        for (int r = 0; r < rows; r++, src += srcStride, dst += count, left -= count)
+        {
+            for (int i = 0; i < wide; i += 16)
+                Vector512.Load(src + i).Store(dst + i);
+            var last = Avx512F.MaskLoad(src + wide, mask, Vector512<float>.Zero);
+            if (left - wide >= 16) last.Store(dst + wide);
+            else Avx512F.MaskStore(dst + wide, mask, last);
         }
     }
 
