@@ -17,6 +17,9 @@ internal readonly unsafe struct SgemmAvx2Kernel : ISgemmMicroKernel
     public static int McMax => 480;
     public static int NcMax => 4096;
 
+    // The 16-wide panel's half is one ymm: the full-width kernel costs the same.
+    public static void RunNarrow(int rows, int kc, float* a, float* b, float* c, nint ldc) => RunRows(rows, kc, a, b, c, ldc, 1f, 0f);
+
     public static void RunRows(int rows, int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
         => Run(kc, a, b, c, ldc, alpha, beta);
 

@@ -28,6 +28,13 @@ internal unsafe interface ISgemmMicroKernel
     /// <summary>Like <see cref="Run"/> for a tile whose panel holds only <paramref name="rows"/> &lt; MR real
     /// rows: computes at least that many rows (and at most MR) into <paramref name="c"/>, skipping work on padding where it can.</summary>
     static abstract void RunRows(int rows, int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta);
+
+    /// <summary>
+    /// For an edge tile whose B panel holds at most NR/2 real columns: writes acc (alpha 1, beta 0) for at least
+    /// <paramref name="rows"/> rows and the first NR/2 columns into <paramref name="c"/> (row stride <paramref name="ldc"/>),
+    /// each element summed exactly as <see cref="Run"/> sums it; a kernel without a narrower form computes the full width.
+    /// </summary>
+    static abstract void RunNarrow(int rows, int kc, float* a, float* b, float* c, nint ldc);
 }
 
 /// <summary>One GEMM call's operands, as raw pointers pinned by the caller for the call's duration.</summary>
@@ -149,7 +156,10 @@ internal static unsafe class SgemmDriver
                             {
                                 // alpha=1, beta=0 stores acc exactly; WriteEdge then applies the same
                                 // operations as the kernel's own store, so edge tiles match full ones bit for bit.
-                                TKernel.RunRows(rows, kc, aPanel, bPanel, edgeTile, nr, 1f, 0f);
+                                // A last panel of at most half its width (N = 10, or 196 = 6 x 32 + 4) runs a
+                                // half-width kernel rather than multiplying the panel's zero padding.
+                                if (cols <= nr / 2) TKernel.RunNarrow(rows, kc, aPanel, bPanel, edgeTile, nr);
+                                else TKernel.RunRows(rows, kc, aPanel, bPanel, edgeTile, nr, 1f, 0f);
                                 WriteEdge(edgeTile, nr, cTile, ldc, rows, cols, alpha, beta);
                             }
                         }
