@@ -94,8 +94,9 @@ public sealed class Dense : ILayer, IRepeatedInputGradient
     /// <summary>
     /// Copies the weights as they are now into the layout <see cref="InferenceWeightLayouts.For"/> picks for this shape,
     /// which inference passes then read instead of <see cref="Weight"/> (column panels: passes of at most
-    /// <see cref="ColumnPanels.MaxRows"/> rows; transposed: every pass): for a net that owns its weights and never changes
-    /// them again (a predictor's replica), since later writes to the weights do not reach the copy.
+    /// <see cref="ColumnPanels.MaxRows"/> rows; transposed: every pass). For a net that owns its weights and never changes
+    /// them again (a predictor's replica): later writes to <see cref="Weight"/> do not reach the copy (the bias is still
+    /// read where it is). Folding a standardisation in drops the copy.
     /// </summary>
     internal void PackWeightsForInference()
     {
@@ -167,6 +168,7 @@ public sealed class Dense : ILayer, IRepeatedInputGradient
         for (int k = 0; k < Units; k++) b[k] = (float)(b[k] - shift[k]);
         _backend.Upload(w, Weight.Value);
         _backend.Upload(b, Bias.Value);
+        _packedWeights = null;
     }
 
     /// <summary>
@@ -185,6 +187,7 @@ public sealed class Dense : ILayer, IRepeatedInputGradient
         for (int k = 0; k < Units; k++) b[k] = (float)(b[k] * deviation[k] + mean[k]);
         _backend.Upload(w, Weight.Value);
         _backend.Upload(b, Bias.Value);
+        _packedWeights = null;
     }
 
     private void CheckInput(ReadOnlySpan<int> sampleShape)

@@ -21,12 +21,13 @@ public static class ColumnPanels
     public static int[] Shape(int k, int n) => [(n + Width - 1) / Width, k, Width];
 }
 
-/// <summary>How a dense layer whose weights stay fixed keeps them for inference, chosen by its shape and the batch.</summary>
-public enum InferenceWeightLayout
+/// <summary>How a dense layer whose weights stay fixed keeps a copy of them for inference, chosen by its shape.</summary>
+internal enum InferenceWeightLayout
 {
-    /// <summary>W [inputs, units] as trained: a packed GEMM per call, which reads W once for many rows.</summary>
-    AsTrained,
-    /// <summary>W in <see cref="Operations.ColumnPanels"/>: calls of at most <see cref="ColumnPanels.MaxRows"/> rows stream each weight once, in order.</summary>
+    /// <summary>
+    /// W in <see cref="Operations.ColumnPanels"/>: calls of at most <see cref="ColumnPanels.MaxRows"/> rows stream each
+    /// weight once, in order; larger calls read W as trained, in a packed GEMM that reads it once for many rows.
+    /// </summary>
     ColumnPanels,
     /// <summary>
     /// W^T [units, inputs], multiplied as <c>x (W^T)^T</c>: for a narrow layer over long inputs (a classifier's 10 outputs
@@ -36,8 +37,11 @@ public enum InferenceWeightLayout
     Transposed,
 }
 
-/// <summary>The choice of <see cref="InferenceWeightLayout"/>, measured on the CPU backend's AVX-512 kernels (on any other backend every layout gives the same product).</summary>
-public static class InferenceWeightLayouts
+/// <summary>
+/// The choice of <see cref="InferenceWeightLayout"/>, measured on the CPU backend's AVX-512 kernels (the only path whose
+/// replicas pack: elsewhere the layouts are correct but not measured to be faster).
+/// </summary>
+internal static class InferenceWeightLayouts
 {
     /// <summary>Most units of a layer kept <see cref="InferenceWeightLayout.Transposed"/>.</summary>
     public const int NarrowUnits = 16;

@@ -113,7 +113,7 @@ public class SgemmTests
     /// </summary>
     [Theory]
     [MemberData(nameof(SimdPaths))]
-    public void Column_panel_products_are_bit_identical_across_threads_and_to_the_unpacked_gemm(SimdPath path)
+    public void Column_panel_products_are_bit_identical_across_threads_and_on_avx512_to_the_unpacked_gemm(SimdPath path)
     {
         var random = new System.Random(21);
         foreach (var (m, k, n) in new[] { (1, 784, 800), (5, 300, 700), (16, 1000, 130) })
@@ -135,6 +135,10 @@ public class SgemmTests
             Blas1.AddRowVector(unpacked, m, n, bias, new CpuKernelOptions(path, 1));
             Assert.Equal(unpacked, one);
         }
+        // K = 0: the product is empty and C is the bias.
+        var empty = new float[2 * 70];
+        SgemmColumnPanels.Compute(2, 70, 0, [], 0, [], Enumerable.Range(0, 70).Select(j => (float)j).ToArray(), empty, 70, new CpuKernelOptions(path, 1));
+        Assert.Equal(Enumerable.Range(0, 140).Select(i => (float)(i % 70)), empty);
     }
 
     [Theory]

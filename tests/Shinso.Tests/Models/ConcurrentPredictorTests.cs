@@ -90,8 +90,9 @@ public class ConcurrentPredictorTests
 
     /// <summary>
     /// A replica's dense layers (none narrow over long inputs here) read their weights from column panels for calls of up to
-    /// 16 rows and from the weights as trained above that: both give the source net's predictions bit for bit, on every
-    /// kernel path (K past one 256-deep block, ragged last panels, rows past the kernel's groups of four).
+    /// 16 rows on AVX-512 and from the weights as trained above that (and on the other paths, which do not pack): the
+    /// source net's predictions on the same path bit for bit (K past one 256-deep block, ragged last panels, rows past the
+    /// kernel's groups of four, a residual block with a projection, a dense layer over images).
     /// </summary>
     [Theory]
     [MemberData(nameof(Paths))]
@@ -101,20 +102,23 @@ public class ConcurrentPredictorTests
         var plain = new FeedForwardSpec([300],
             [LayerSpec.Dense(130, WeightInit.HeNormal), LayerSpec.Of("relu"), LayerSpec.Dense(70, WeightInit.HeNormal), LayerSpec.Of("tanh"), LayerSpec.Dense(5, WeightInit.GlorotUniform)],
             "softmax-cross-entropy");
-        // A residual block's body is packed too.
+        // A residual block's body and its shortcut's projection (70 -> 80) are packed too.
         var residual = new FeedForwardSpec([300],
             [LayerSpec.Dense(70, WeightInit.HeNormal), LayerSpec.Of("relu"),
-             LayerSpec.Residual([LayerSpec.Dense(70, WeightInit.HeNormal), LayerSpec.Of("relu"), LayerSpec.Dense(70, WeightInit.HeNormal)]),
+             LayerSpec.Residual([LayerSpec.Dense(60, WeightInit.HeNormal), LayerSpec.Of("relu"), LayerSpec.Dense(80, WeightInit.HeNormal)]),
              LayerSpec.Dense(5, WeightInit.GlorotUniform)],
             "softmax-cross-entropy");
-        foreach (var spec in new[] { plain, residual })
+        // A dense layer straight over images reads them as rows.
+        var images = new FeedForwardSpec([3, 10, 10], [LayerSpec.Dense(70, WeightInit.HeNormal), LayerSpec.Of("relu"), LayerSpec.Dense(5, WeightInit.GlorotUniform)],
+            "softmax-cross-entropy");
+        foreach (var spec in new[] { plain, residual, images })
         {
             var net = new FeedForwardNet(backend, spec, seed: 3);
             using var predictor = new ConcurrentPredictor(net, maxReplicas: 1, path);
             foreach (int rows in new[] { 1, 6, 16, 17 })
             {
                 var x = Inputs(rows, 300, seed: rows);
-                var tensor = backend.Allocate(rows, 300);
+                var tensor = backend.Allocate([rows, .. spec.InputShape]);
                 backend.Upload(x, tensor);
                 var direct = net.Predict(tensor).Span.ToArray();
                 Assert.Equal(direct, predictor.Predict(x, rows));

@@ -13,11 +13,12 @@ namespace Shinso.Models.FeedForward;
 /// </summary>
 /// <remarks>
 /// The weights are copied when the predictor is made: later training of the source net does not reach it. Since a
-/// replica's weights never change, its dense layers also keep them in the layout <see cref="Operations.InferenceWeightLayouts.For"/>
-/// picks: column panels, which calls of up to <see cref="Operations.ColumnPanels.MaxRows"/> rows stream once, in order, with
-/// the source net's <see cref="FeedForwardNet.Predict"/> results bit for bit; or, for a narrow layer over long inputs (a
-/// classifier's outputs), the transpose, whose outputs are dot products along the inputs and differ from the source net's
-/// only by the order of summation.
+/// replica's weights never change, on AVX-512 its dense layers also keep a copy of them laid out for inference: column
+/// panels (<see cref="Operations.ColumnPanels"/>), which calls of up to <see cref="Operations.ColumnPanels.MaxRows"/> rows
+/// stream once, in order, with the results a CPU source net on the same kernel path gives in
+/// <see cref="FeedForwardNet.Predict"/>, bit for bit; or, for a narrow layer over long inputs (at most 16 units over at
+/// least 512 inputs: a classifier's outputs), the transpose, whose outputs are dot products along the inputs: they differ
+/// from the source net's, and between a row predicted alone and in a large batch, only by the order of summation.
 /// </remarks>
 public sealed class ConcurrentPredictor : IDisposable
 {
@@ -144,8 +145,9 @@ public sealed class ConcurrentPredictor : IDisposable
             if (p.Name != _weights[i].Name) throw new InvalidOperationException($"Replica parameter {i} is '{p.Name}', the source's '{_weights[i].Name}'.");
             backend.Upload(_weights[i].Values, p.Value);
         }
-        // A replica's weights never change after this, so they are packed for batch-1 products once.
-        net.PackDenseWeightsForInference();
+        // A replica's weights never change after this, so they are laid out for inference once; only on the path whose
+        // layouts were measured to be faster.
+        if (_kernels.ResolvedPath == SimdPath.Avx512) net.PackDenseWeightsForInference();
         Interlocked.Increment(ref _replicas);
         return new Replica(backend, net);
     }

@@ -237,8 +237,9 @@ public sealed class FeedForwardNet
     }
 
     /// <summary>
-    /// Packs every dense layer's weights for batch-1 inference (<see cref="Dense.PackWeightsForInference"/>): only for a net
-    /// whose parameters no one writes again, such as <see cref="ConcurrentPredictor"/>'s replicas.
+    /// Gives every dense layer (residual blocks' included) a copy of its weights laid out for inference
+    /// (<see cref="Dense.PackWeightsForInference"/>): only for a net whose parameters no one writes again, such as
+    /// <see cref="ConcurrentPredictor"/>'s replicas.
     /// </summary>
     internal void PackDenseWeightsForInference() => PackDenseWeights(_layers);
 

@@ -1,0 +1,81 @@
+using Shinso.Backends;
+using Shinso.Kernels.Cpu;
+using Shinso.Layers;
+using Shinso.Operations;
+
+namespace Shinso.Tests.Layers;
+
+/// <summary>
+/// A dense layer's copy of its weights laid out for inference (what a predictor's replicas keep): which passes read the
+/// copy and which read <see cref="Dense.Weight"/>, shown by zeroing the weights after packing.
+/// </summary>
+public sealed class DenseInferenceLayoutTests
+{
+    private static (CpuBackend Backend, Dense Layer) Packed(int inputs, int units)
+    {
+        var backend = new CpuBackend(new CpuKernelOptions(SimdPath.Auto, 1));
+        var layer = new Dense(backend, inputs, units);
+        var random = new System.Random(inputs + units);
+        backend.Upload(Enumerable.Range(0, inputs * units).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray(), layer.Weight.Value);
+        backend.Upload(Enumerable.Range(0, units).Select(j => 0.01f * j).ToArray(), layer.Bias.Value);
+        layer.PackWeightsForInference();
+        // From here on only the packed copy holds the weights: a pass that reads Weight gives the bias alone.
+        backend.Fill(layer.Weight.Value, 0f);
+        return (backend, layer);
+    }
+
+    private static float[] Forward(CpuBackend backend, Dense layer, int rows, bool training)
+    {
+        var x = backend.Allocate(rows, layer.Inputs);
+        var random = new System.Random(rows);
+        backend.Upload(Enumerable.Range(0, rows * layer.Inputs).Select(_ => (float)random.NextDouble()).ToArray(), x);
+        var context = training ? new ForwardContext(true, default, 0) : ForwardContext.Inference;
+        return layer.Forward(x, context).Span.ToArray();
+    }
+
+    private static bool BiasOnly(Dense layer, float[] y)
+    {
+        var bias = layer.Bias.Value.Span;
+        for (int i = 0; i < y.Length; i++)
+            if (y[i] != bias[i % layer.Units]) return false;
+        return true;
+    }
+
+    [Fact]
+    public void Column_panels_serve_inference_passes_of_up_to_16_rows_only()
+    {
+        Assert.Equal(InferenceWeightLayout.ColumnPanels, InferenceWeightLayouts.For(300, 70));
+        var (backend, layer) = Packed(300, 70);
+        using (backend)
+        {
+            Assert.False(BiasOnly(layer, Forward(backend, layer, 1, training: false)));
+            Assert.False(BiasOnly(layer, Forward(backend, layer, ColumnPanels.MaxRows, training: false)));
+            Assert.True(BiasOnly(layer, Forward(backend, layer, ColumnPanels.MaxRows + 1, training: false)));
+            Assert.True(BiasOnly(layer, Forward(backend, layer, 1, training: true)));
+        }
+    }
+
+    [Fact]
+    public void A_transposed_copy_serves_every_inference_pass_and_no_training_pass()
+    {
+        Assert.Equal(InferenceWeightLayout.Transposed, InferenceWeightLayouts.For(600, 10));
+        var (backend, layer) = Packed(600, 10);
+        using (backend)
+        {
+            Assert.False(BiasOnly(layer, Forward(backend, layer, 1, training: false)));
+            Assert.False(BiasOnly(layer, Forward(backend, layer, 500, training: false)));
+            Assert.True(BiasOnly(layer, Forward(backend, layer, 1, training: true)));
+        }
+    }
+
+    [Fact]
+    public void Folding_a_standardisation_in_drops_the_packed_copy()
+    {
+        var (backend, layer) = Packed(300, 70);
+        using (backend)
+        {
+            layer.AbsorbInputStandardization(new float[300], Enumerable.Repeat(1f, 300).ToArray());
+            Assert.True(BiasOnly(layer, Forward(backend, layer, 1, training: false)));
+        }
+    }
+}
