@@ -41,29 +41,21 @@ public sealed class DenseInferenceLayoutTests
         return true;
     }
 
-    [Fact]
-    public void Column_panels_serve_inference_passes_of_up_to_16_rows_only()
+    /// <summary>
+    /// Column panels serve inference passes of up to 16 rows; a narrow layer's transposed copy serves every inference
+    /// pass; no training pass reads either.
+    /// </summary>
+    [Theory]
+    [InlineData(300, 70, false, new[] { 1, ColumnPanels.MaxRows }, new[] { ColumnPanels.MaxRows + 1 })]
+    [InlineData(600, 10, true, new[] { 1, 500 }, new int[0])]
+    public void Inference_passes_read_the_packed_copy_where_its_layout_serves_them(int inputs, int units, bool transposed, int[] packedRows, int[] unpackedRows)
     {
-        Assert.Equal(InferenceWeightLayout.ColumnPanels, InferenceWeightLayouts.For(300, 70));
-        var (backend, layer) = Packed(300, 70);
+        Assert.Equal(transposed ? InferenceWeightLayout.Transposed : InferenceWeightLayout.ColumnPanels, InferenceWeightLayouts.For(inputs, units));
+        var (backend, layer) = Packed(inputs, units);
         using (backend)
         {
-            Assert.False(BiasOnly(layer, Forward(backend, layer, 1, training: false)));
-            Assert.False(BiasOnly(layer, Forward(backend, layer, ColumnPanels.MaxRows, training: false)));
-            Assert.True(BiasOnly(layer, Forward(backend, layer, ColumnPanels.MaxRows + 1, training: false)));
-            Assert.True(BiasOnly(layer, Forward(backend, layer, 1, training: true)));
-        }
-    }
-
-    [Fact]
-    public void A_transposed_copy_serves_every_inference_pass_and_no_training_pass()
-    {
-        Assert.Equal(InferenceWeightLayout.Transposed, InferenceWeightLayouts.For(600, 10));
-        var (backend, layer) = Packed(600, 10);
-        using (backend)
-        {
-            Assert.False(BiasOnly(layer, Forward(backend, layer, 1, training: false)));
-            Assert.False(BiasOnly(layer, Forward(backend, layer, 500, training: false)));
+            foreach (int rows in packedRows) Assert.False(BiasOnly(layer, Forward(backend, layer, rows, training: false)), $"{rows} rows read the weights");
+            foreach (int rows in unpackedRows) Assert.True(BiasOnly(layer, Forward(backend, layer, rows, training: false)), $"{rows} rows read the copy");
             Assert.True(BiasOnly(layer, Forward(backend, layer, 1, training: true)));
         }
     }
