@@ -20,8 +20,7 @@ public interface ILinearAlgebra
 
     /// <summary>
     /// <c>y = x B + bias</c> with B [K, N] given as its <paramref name="panels"/> (<see cref="PackColumnPanels"/>): x is
-    /// [rows, K], y [rows, N] (not read), bias [N]. Meant for at most <see cref="ColumnPanels.MaxRows"/> rows (a dense
-    /// layer at batch 1); correct for any.
+    /// [rows, K], y [rows, N] (not read), bias [N]: a dense layer whose weights were packed once, at any batch size.
     /// </summary>
     void AffineColumnPanels(Tensor x, Tensor panels, Tensor bias, Tensor y);
 

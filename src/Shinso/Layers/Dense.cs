@@ -74,7 +74,7 @@ public sealed class Dense : ILayer, IRepeatedInputGradient
         var y = _output.Get(x.Rows, [Units]);
         if (_packedWeights is not null && !context.Training)
         {
-            if (_packedLayout == InferenceWeightLayout.ColumnPanels && x.Rows <= ColumnPanels.MaxRows)
+            if (_packedLayout == InferenceWeightLayout.ColumnPanels)
             {
                 _backend.AffineColumnPanels(x, _packedWeights, Bias.Value, y);
                 return y;
@@ -93,8 +93,7 @@ public sealed class Dense : ILayer, IRepeatedInputGradient
 
     /// <summary>
     /// Copies the weights as they are now into the layout <see cref="InferenceWeightLayouts.For"/> picks for this shape,
-    /// which inference passes then read instead of <see cref="Weight"/> (column panels: passes of at most
-    /// <see cref="ColumnPanels.MaxRows"/> rows; transposed: every pass). For a net that owns its weights and never changes
+    /// which every inference pass then reads instead of <see cref="Weight"/>. For a net that owns its weights and never changes
     /// them again (a predictor's replica): later writes to <see cref="Weight"/> do not reach the copy (the bias is still
     /// read where it is). Folding a standardisation in drops the copy.
     /// </summary>

@@ -1,10 +1,11 @@
 namespace Shinso.Operations;
 
 /// <summary>
-/// The layout of a matrix B [K, N] prepared for products with few rows (<see cref="Backends.ILinearAlgebra.AffineColumnPanels"/>):
+/// The layout of a matrix B [K, N] packed once for many products <c>A B</c> (<see cref="Backends.ILinearAlgebra.AffineColumnPanels"/>):
 /// panels of <see cref="Width"/> columns, each stored K-major and contiguous, <c>panels[j, p, c] = B[p, j * Width + c]</c>,
 /// the last panel zero-padded past N. A batch-1 product then streams every weight once, in order, instead of striding
-/// through B's rows, which is what makes it bandwidth-bound rather than latency-bound.
+/// through B's rows, which is what makes it bandwidth-bound rather than latency-bound; a product of many rows reads the
+/// panels where a GEMM would pack B on every call.
 /// </summary>
 public static class ColumnPanels
 {
@@ -12,8 +13,8 @@ public static class ColumnPanels
     public const int Width = 64;
 
     /// <summary>
-    /// The most rows for which the panel product is the faster one: each group of four rows streams all panels once, so
-    /// above this a packed GEMM, which reads B once per block of many rows, wins.
+    /// The most rows the CPU's streaming kernel takes, each group of four rows streaming all panels once; above it the
+    /// blocked GEMM reads the panels once per block of many rows.
     /// </summary>
     public const int MaxRows = 16;
 
@@ -26,7 +27,7 @@ internal enum InferenceWeightLayout
 {
     /// <summary>
     /// W in <see cref="Operations.ColumnPanels"/>: calls of at most <see cref="ColumnPanels.MaxRows"/> rows stream each
-    /// weight once, in order; larger calls read W as trained, in a packed GEMM that reads it once for many rows.
+    /// weight once, in order; larger calls read the panels in a blocked GEMM that need not pack W.
     /// </summary>
     ColumnPanels,
     /// <summary>

@@ -57,9 +57,9 @@ internal static partial class BackendOperationTable
         }),
         new(nameof(IBackend.AffineColumnPanels), r =>
         {
-            // Up to 20 rows (past the kernel's groups of four and ColumnPanels.MaxRows), several panels with a ragged last
-            // one, and K past one 256-deep block.
-            int m = Between(r, 1, 20), n = Between(r, 1, 150), k = r.Next(3) == 0 ? Between(r, 257, 400) : Between(r, 1, 90);
+            // Rows in the streaming kernel's groups of four and past ColumnPanels.MaxRows into the blocked GEMM's tiles,
+            // several panels with a ragged last one, and K past one 256-deep block.
+            int m = r.Next(3) == 0 ? Between(r, 17, 60) : Between(r, 1, 16), n = Between(r, 1, 150), k = r.Next(3) == 0 ? Between(r, 257, 400) : Between(r, 1, 90);
             var x = Values(r, m * k);
             var bm = Values(r, k * n);
             var bias = Values(r, n);

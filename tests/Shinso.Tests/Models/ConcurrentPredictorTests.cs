@@ -89,10 +89,10 @@ public class ConcurrentPredictorTests
     public static TheoryData<Shinso.Kernels.Cpu.SimdPath> Paths() => [.. Shinso.Tests.Kernels.KernelTestData.ExplicitPaths()];
 
     /// <summary>
-    /// A replica's dense layers (none narrow over long inputs here) read their weights from column panels for calls of up to
-    /// 16 rows on AVX-512 and from the weights as trained above that (and on the other paths, which do not pack): the
-    /// source net's predictions on the same path bit for bit (K past one 256-deep block, ragged last panels, rows past the
-    /// kernel's groups of four, a residual block with a projection, a dense layer over images).
+    /// A replica's dense layers (none narrow over long inputs here) read their weights from column panels on AVX-512,
+    /// streamed up to 16 rows and blocked above (the other paths do not pack): the source net's predictions on the same
+    /// path bit for bit (K past one 256-deep block, ragged last panels, rows past the kernel's groups of four and its
+    /// 12-row tiles, a residual block with a projection, a dense layer over images).
     /// </summary>
     [Theory]
     [MemberData(nameof(Paths))]
@@ -115,7 +115,7 @@ public class ConcurrentPredictorTests
         {
             var net = new FeedForwardNet(backend, spec, seed: 3);
             using var predictor = new ConcurrentPredictor(net, maxReplicas: 1, path);
-            foreach (int rows in new[] { 1, 6, 16, 17 })
+            foreach (int rows in new[] { 1, 6, 16, 17, 100 })
             {
                 var x = Inputs(rows, 300, seed: rows);
                 var tensor = backend.Allocate([rows, .. spec.InputShape]);

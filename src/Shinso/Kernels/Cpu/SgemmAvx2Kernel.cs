@@ -18,13 +18,13 @@ internal readonly unsafe struct SgemmAvx2Kernel : ISgemmMicroKernel
     public static int NcMax => 4096;
 
     // The 16-wide panel's half is one ymm: the full-width kernel costs the same.
-    public static void RunNarrow(int rows, int kc, float* a, float* b, float* c, nint ldc) => RunRows(rows, kc, a, b, c, ldc, 1f, 0f);
+    public static void RunNarrow(int rows, int kc, float* a, float* b, nint bStride, float* c, nint ldc) => RunRows(rows, kc, a, b, bStride, c, ldc, 1f, 0f);
 
-    public static void RunRows(int rows, int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
-        => Run(kc, a, b, c, ldc, alpha, beta);
+    public static void RunRows(int rows, int kc, float* a, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
+        => Run(kc, a, b, bStride, c, ldc, alpha, beta);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
+    public static void Run(int kc, float* a, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
     {
         Vector256<float> c0x0 = Vector256<float>.Zero, c0x1 = Vector256<float>.Zero;
         Vector256<float> c1x0 = Vector256<float>.Zero, c1x1 = Vector256<float>.Zero;
@@ -34,8 +34,8 @@ internal readonly unsafe struct SgemmAvx2Kernel : ISgemmMicroKernel
         Vector256<float> c5x0 = Vector256<float>.Zero, c5x1 = Vector256<float>.Zero;
         for (int p = 0; p < kc; p++)
         {
-            Vector256<float> b0 = Vector256.LoadAligned(b);
-            Vector256<float> b1 = Vector256.LoadAligned(b + 8);
+            Vector256<float> b0 = Vector256.Load(b);
+            Vector256<float> b1 = Vector256.Load(b + 8);
             Vector256<float> ai;
             ai = Vector256.Create(a[0]);
             c0x0 = Fma.MultiplyAdd(ai, b0, c0x0);
@@ -56,7 +56,7 @@ internal readonly unsafe struct SgemmAvx2Kernel : ISgemmMicroKernel
             c5x0 = Fma.MultiplyAdd(ai, b0, c5x0);
             c5x1 = Fma.MultiplyAdd(ai, b1, c5x1);
             a += 6;
-            b += 16;
+            b += bStride;
         }
         var vAlpha = Vector256.Create(alpha);
         var vBeta = Vector256.Create(beta);

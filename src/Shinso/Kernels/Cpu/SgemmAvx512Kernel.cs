@@ -20,37 +20,37 @@ internal readonly unsafe struct SgemmAvx512Kernel : ISgemmMicroKernel
     public static int McMax => 480;
     public static int NcMax => 4096;
 
-    public static void Run(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
-        => Run12(kc, a, b, c, ldc, alpha, beta);
+    public static void Run(int kc, float* a, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
+        => Run12(kc, a, b, bStride, c, ldc, alpha, beta);
 
     // A last row tile of 1-4 or 5-8 rows runs a 4- or 8-row kernel over the same packed panel
     // (stride 12) instead of multiplying zero padding: m=100 is 8 tiles of 12 plus one of 4.
-    public static void RunRows(int rows, int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
+    public static void RunRows(int rows, int kc, float* a, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
     {
         if (rows <= 4)
-            Run4(kc, a, b, c, ldc, alpha, beta);
+            Run4(kc, a, b, bStride, c, ldc, alpha, beta);
         else if (rows <= 8)
-            Run8(kc, a, b, c, ldc, alpha, beta);
+            Run8(kc, a, b, bStride, c, ldc, alpha, beta);
         else
-            Run12(kc, a, b, c, ldc, alpha, beta);
+            Run12(kc, a, b, bStride, c, ldc, alpha, beta);
     }
 
     // The left 16 columns of a 4- or 12-row tile (5-8 rows take the 12-row form): one B vector per k, so an N = 10
     // layer's 12x32 tile of which 10 columns are real costs half the FMAs. Same k-sequential chain per element as Run12.
-    public static void RunNarrow(int rows, int kc, float* a, float* b, float* c, nint ldc)
+    public static void RunNarrow(int rows, int kc, float* a, float* b, nint bStride, float* c, nint ldc)
     {
-        if (rows <= 4) Narrow4(kc, a, b, c, ldc);
-        else Narrow12(kc, a, b, c, ldc);
+        if (rows <= 4) Narrow4(kc, a, b, bStride, c, ldc);
+        else Narrow12(kc, a, b, bStride, c, ldc);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Narrow12(int kc, float* a, float* b, float* c, nint ldc)
+    private static void Narrow12(int kc, float* a, float* b, nint bStride, float* c, nint ldc)
     {
         Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
         Vector512<float> c6 = default, c7 = default, c8 = default, c9 = default, c10 = default, c11 = default;
         for (int p = 0; p < kc; p++)
         {
-            Vector512<float> b0 = Vector512.LoadAligned(b);
+            Vector512<float> b0 = Vector512.Load(b);
             c0 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[0]), b0, c0);
             c1 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[1]), b0, c1);
             c2 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[2]), b0, c2);
@@ -64,7 +64,7 @@ internal readonly unsafe struct SgemmAvx512Kernel : ISgemmMicroKernel
             c10 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[10]), b0, c10);
             c11 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[11]), b0, c11);
             a += 12;
-            b += 32;
+            b += bStride;
         }
         c0.Store(c); c1.Store(c + ldc); c2.Store(c + 2 * ldc); c3.Store(c + 3 * ldc);
         c4.Store(c + 4 * ldc); c5.Store(c + 5 * ldc); c6.Store(c + 6 * ldc); c7.Store(c + 7 * ldc);
@@ -72,24 +72,24 @@ internal readonly unsafe struct SgemmAvx512Kernel : ISgemmMicroKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Narrow4(int kc, float* a, float* b, float* c, nint ldc)
+    private static void Narrow4(int kc, float* a, float* b, nint bStride, float* c, nint ldc)
     {
         Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default;
         for (int p = 0; p < kc; p++)
         {
-            Vector512<float> b0 = Vector512.LoadAligned(b);
+            Vector512<float> b0 = Vector512.Load(b);
             c0 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[0]), b0, c0);
             c1 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[1]), b0, c1);
             c2 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[2]), b0, c2);
             c3 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[3]), b0, c3);
             a += 12;
-            b += 32;
+            b += bStride;
         }
         c0.Store(c); c1.Store(c + ldc); c2.Store(c + 2 * ldc); c3.Store(c + 3 * ldc);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Run12(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
+    private static void Run12(int kc, float* a, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
     {
         Vector512<float> c0x0 = Vector512<float>.Zero, c0x1 = Vector512<float>.Zero;
         Vector512<float> c1x0 = Vector512<float>.Zero, c1x1 = Vector512<float>.Zero;
@@ -105,8 +105,8 @@ internal readonly unsafe struct SgemmAvx512Kernel : ISgemmMicroKernel
         Vector512<float> c11x0 = Vector512<float>.Zero, c11x1 = Vector512<float>.Zero;
         for (int p = 0; p < kc; p++)
         {
-            Vector512<float> b0 = Vector512.LoadAligned(b);
-            Vector512<float> b1 = Vector512.LoadAligned(b + 16);
+            Vector512<float> b0 = Vector512.Load(b);
+            Vector512<float> b1 = Vector512.Load(b + 16);
             Vector512<float> ai;
             ai = Vector512.Create(a[0]);
             c0x0 = Avx512F.FusedMultiplyAdd(ai, b0, c0x0);
@@ -145,7 +145,7 @@ internal readonly unsafe struct SgemmAvx512Kernel : ISgemmMicroKernel
             c11x0 = Avx512F.FusedMultiplyAdd(ai, b0, c11x0);
             c11x1 = Avx512F.FusedMultiplyAdd(ai, b1, c11x1);
             a += 12;
-            b += 32;
+            b += bStride;
         }
         var vAlpha = Vector512.Create(alpha);
         var vBeta = Vector512.Create(beta);
@@ -165,7 +165,7 @@ internal readonly unsafe struct SgemmAvx512Kernel : ISgemmMicroKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Run8(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
+    private static void Run8(int kc, float* a, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
     {
         Vector512<float> c0x0 = Vector512<float>.Zero, c0x1 = Vector512<float>.Zero;
         Vector512<float> c1x0 = Vector512<float>.Zero, c1x1 = Vector512<float>.Zero;
@@ -177,8 +177,8 @@ internal readonly unsafe struct SgemmAvx512Kernel : ISgemmMicroKernel
         Vector512<float> c7x0 = Vector512<float>.Zero, c7x1 = Vector512<float>.Zero;
         for (int p = 0; p < kc; p++)
         {
-            Vector512<float> b0 = Vector512.LoadAligned(b);
-            Vector512<float> b1 = Vector512.LoadAligned(b + 16);
+            Vector512<float> b0 = Vector512.Load(b);
+            Vector512<float> b1 = Vector512.Load(b + 16);
             Vector512<float> ai;
             ai = Vector512.Create(a[0]);
             c0x0 = Avx512F.FusedMultiplyAdd(ai, b0, c0x0);
@@ -205,7 +205,7 @@ internal readonly unsafe struct SgemmAvx512Kernel : ISgemmMicroKernel
             c7x0 = Avx512F.FusedMultiplyAdd(ai, b0, c7x0);
             c7x1 = Avx512F.FusedMultiplyAdd(ai, b1, c7x1);
             a += 12;
-            b += 32;
+            b += bStride;
         }
         var vAlpha = Vector512.Create(alpha);
         var vBeta = Vector512.Create(beta);
@@ -221,7 +221,7 @@ internal readonly unsafe struct SgemmAvx512Kernel : ISgemmMicroKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Run4(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
+    private static void Run4(int kc, float* a, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)
     {
         Vector512<float> c0x0 = Vector512<float>.Zero, c0x1 = Vector512<float>.Zero;
         Vector512<float> c1x0 = Vector512<float>.Zero, c1x1 = Vector512<float>.Zero;
@@ -229,8 +229,8 @@ internal readonly unsafe struct SgemmAvx512Kernel : ISgemmMicroKernel
         Vector512<float> c3x0 = Vector512<float>.Zero, c3x1 = Vector512<float>.Zero;
         for (int p = 0; p < kc; p++)
         {
-            Vector512<float> b0 = Vector512.LoadAligned(b);
-            Vector512<float> b1 = Vector512.LoadAligned(b + 16);
+            Vector512<float> b0 = Vector512.Load(b);
+            Vector512<float> b1 = Vector512.Load(b + 16);
             Vector512<float> ai;
             ai = Vector512.Create(a[0]);
             c0x0 = Avx512F.FusedMultiplyAdd(ai, b0, c0x0);
@@ -245,7 +245,7 @@ internal readonly unsafe struct SgemmAvx512Kernel : ISgemmMicroKernel
             c3x0 = Avx512F.FusedMultiplyAdd(ai, b0, c3x0);
             c3x1 = Avx512F.FusedMultiplyAdd(ai, b1, c3x1);
             a += 12;
-            b += 32;
+            b += bStride;
         }
         var vAlpha = Vector512.Create(alpha);
         var vBeta = Vector512.Create(beta);

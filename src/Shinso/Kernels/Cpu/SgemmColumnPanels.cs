@@ -1,15 +1,18 @@
+using System.Numerics.Tensors;
 using Shinso.Operations;
 
 namespace Shinso.Kernels.Cpu;
 
 /// <summary>
-/// A weight matrix in <see cref="ColumnPanels"/> and the affine product <c>C = A B + bias</c> on it: the batch-1 (up to
-/// <see cref="ColumnPanels.MaxRows"/> rows) form of a dense layer whose weights stay fixed, packed once.
+/// A weight matrix in <see cref="ColumnPanels"/> and the affine product <c>C = A B + bias</c> on it: a dense layer whose
+/// weights stay fixed, packed once.
 /// </summary>
 /// <remarks>
-/// On AVX-512 the product is <see cref="SgemmSmallM"/>'s kernel reading the panels, so its result is bit for bit what
-/// <see cref="Sgemm.Compute"/> on the unpacked B followed by an added bias row gives; on the other paths each panel is
-/// one <see cref="Sgemm.Compute"/> call with the bias added after it.
+/// Up to <see cref="ColumnPanels.MaxRows"/> rows on AVX-512 the product is <see cref="SgemmSmallM"/>'s kernel streaming the
+/// panels; more rows, and AVX2, run the blocked driver with the panels in place of a packed B (each K block of a panel
+/// is already contiguous rows), which saves packing B on every call. Either way the sums are the ones
+/// <see cref="Sgemm.Compute"/> forms on the unpacked B, so the result is bit for bit a GEMM followed by an added bias row.
+/// The scalar path runs one <see cref="Sgemm.Compute"/> call per panel.
 /// </remarks>
 public static class SgemmColumnPanels
 {
@@ -68,7 +71,7 @@ public static class SgemmColumnPanels
         if (m == 0 || n == 0)
             return;
         SimdPath path = options.ResolvedPath;
-        if (path != SimdPath.Avx512 || k == 0)
+        if (path == SimdPath.Scalar || k == 0)
         {
             for (int j = 0; j < count; j++)
             {
@@ -79,11 +82,14 @@ public static class SgemmColumnPanels
                 for (int i = 0; i < m; i++)
                 {
                     var row = block.Slice(i * ldc, cols);
-                    for (int q = 0; q < cols; q++) row[q] += bias[first + q];
+                    TensorPrimitives.Add(row, bias.Slice(first, cols), row);
                 }
             }
             return;
         }
+        // Few rows on AVX-512 stream the panels (SgemmSmallM, which adds the bias itself); more rows, or AVX2, run the
+        // blocked driver on the panels in place of a packed B, then add the bias.
+        bool stream = path == SimdPath.Avx512 && m <= SgemmSmallM.MaxRows;
         fixed (float* pa = a)
         fixed (float* pb = panels)
         fixed (float* pbias = bias)
@@ -95,13 +101,25 @@ public static class SgemmColumnPanels
                 TransA = Transpose.None, TransB = Transpose.None,
                 M = m, N = n, K = k, Alpha = 1f, Beta = 0f,
                 A = pa, B = pb, C = pc, Lda = lda, Ldc = ldc,
-                BInColumnPanels = true, Bias = pbias,
+                BInColumnPanels = true, Bias = stream ? pbias : null,
             };
             work.Path = path;
-            work.Split = SgemmSplit.SmallM;
+            int parts;
+            if (stream)
+            {
+                work.Split = SgemmSplit.SmallM;
+                parts = Parts(n, k, options.ResolvedThreads);
+            }
+            else
+            {
+                int mr = path == SimdPath.Avx512 ? SgemmAvx512Kernel.MR : SgemmAvx2Kernel.MR;
+                int nr = path == SimdPath.Avx512 ? SgemmAvx512Kernel.NR : SgemmAvx2Kernel.NR;
+                parts = Sgemm.ChooseParts(m, n, k, mr, nr, options.ResolvedThreads, out bool splitRows);
+                work.Split = splitRows ? SgemmSplit.Rows : SgemmSplit.Columns;
+            }
             try
             {
-                KernelThreadPool.Run(work, Parts(n, k, options.ResolvedThreads));
+                KernelThreadPool.Run(work, parts);
             }
             finally
             {
@@ -109,5 +127,11 @@ public static class SgemmColumnPanels
                 work.Problem = default;
             }
         }
+        if (!stream)
+            for (int i = 0; i < m; i++)
+            {
+                var row = c.Slice(i * ldc, n);
+                TensorPrimitives.Add(row, bias, row);
+            }
     }
 }

@@ -21,20 +21,21 @@ internal unsafe interface ISgemmMicroKernel
     /// <summary>
     /// Computes acc = sum over kc of (A panel column) x (B panel row), then writes the MR x NR tile at
     /// <paramref name="c"/>: beta == 0 gives C = alpha*acc without reading C, beta == 1 gives
-    /// C = fma(acc, alpha, C), otherwise C = fma(acc, alpha, beta*C).
+    /// C = fma(acc, alpha, C), otherwise C = fma(acc, alpha, beta*C). Row p of the B panel starts
+    /// <paramref name="bStride"/> floats after row p - 1 (NR for a packed panel, wider for one read in place).
     /// </summary>
-    static abstract void Run(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta);
+    static abstract void Run(int kc, float* a, float* b, nint bStride, float* c, nint ldc, float alpha, float beta);
 
     /// <summary>Like <see cref="Run"/> for a tile whose panel holds only <paramref name="rows"/> &lt; MR real
     /// rows: computes at least that many rows (and at most MR) into <paramref name="c"/>, skipping work on padding where it can.</summary>
-    static abstract void RunRows(int rows, int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta);
+    static abstract void RunRows(int rows, int kc, float* a, float* b, nint bStride, float* c, nint ldc, float alpha, float beta);
 
     /// <summary>
     /// For an edge tile whose B panel holds at most NR/2 real columns: writes acc (alpha 1, beta 0) for at least
     /// <paramref name="rows"/> rows and the first NR/2 columns into <paramref name="c"/> (row stride <paramref name="ldc"/>),
     /// each element summed exactly as <see cref="Run"/> sums it; a kernel without a narrower form computes the full width.
     /// </summary>
-    static abstract void RunNarrow(int rows, int kc, float* a, float* b, float* c, nint ldc);
+    static abstract void RunNarrow(int rows, int kc, float* a, float* b, nint bStride, float* c, nint ldc);
 }
 
 /// <summary>One GEMM call's operands, as raw pointers pinned by the caller for the call's duration.</summary>
@@ -53,9 +54,9 @@ internal unsafe struct SgemmProblem
     public nint Lda;
     public nint Ldb;
     public nint Ldc;
-    /// <summary>B is in <see cref="Operations.ColumnPanels"/> (Ldb unused); only <see cref="SgemmSmallM"/> reads such a B.</summary>
+    /// <summary>B is in <see cref="ColumnPanels"/> (Ldb unused, TransB None): <see cref="SgemmSmallM"/> and the blocked driver read it in place.</summary>
     public bool BInColumnPanels;
-    /// <summary>A row vector added to every row of C after the product (null: none); only with <see cref="BInColumnPanels"/>.</summary>
+    /// <summary>A row vector <see cref="SgemmSmallM"/> adds to every row of C after the product (null: none); only with <see cref="BInColumnPanels"/>.</summary>
     public float* Bias;
 }
 
@@ -125,6 +126,7 @@ internal static unsafe class SgemmDriver
 
         float alpha = g.Alpha;
         nint ldc = g.Ldc;
+        nint bStride = g.BInColumnPanels ? ColumnPanels.Width : nr;
         for (int jc = n0; jc < n1; jc += ncStep)
         {
             int nc = Math.Min(ncStep, n1 - jc);
@@ -133,7 +135,8 @@ internal static unsafe class SgemmDriver
                 int kc = Math.Min(kcStep, k - pc);
                 // Later K blocks accumulate onto what the first one wrote.
                 float beta = pc == 0 ? g.Beta : 1f;
-                SgemmPack.PackB(g.TransB, g.B, g.Ldb, pc, kc, jc, nc, packedB, nr);
+                // A B in column panels is read where it is: its K block of a panel is already kc contiguous rows.
+                if (!g.BInColumnPanels) SgemmPack.PackB(g.TransB, g.B, g.Ldb, pc, kc, jc, nc, packedB, nr);
                 for (int ic = m0; ic < m1; ic += mcStep)
                 {
                     int mc = Math.Min(mcStep, m1 - ic);
@@ -141,7 +144,7 @@ internal static unsafe class SgemmDriver
                     for (int jr = 0; jr < nc; jr += nr)
                     {
                         int cols = Math.Min(nr, nc - jr);
-                        float* bPanel = packedB + (nint)jr * kc;
+                        float* bPanel = g.BInColumnPanels ? ColumnPanelTile(g.B, k, pc, jc + jr) : packedB + (nint)jr * kc;
                         float* cColumn = g.C + jc + jr;
                         for (int ir = 0; ir < mc; ir += mr)
                         {
@@ -150,7 +153,7 @@ internal static unsafe class SgemmDriver
                             float* cTile = cColumn + (ic + ir) * ldc;
                             if (rows == mr && cols == nr)
                             {
-                                TKernel.Run(kc, aPanel, bPanel, cTile, ldc, alpha, beta);
+                                TKernel.Run(kc, aPanel, bPanel, bStride, cTile, ldc, alpha, beta);
                             }
                             else
                             {
@@ -158,8 +161,8 @@ internal static unsafe class SgemmDriver
                                 // operations as the kernel's own store, so edge tiles match full ones bit for bit.
                                 // A last panel of at most half its width (N = 10, or 196 = 6 x 32 + 4) runs a
                                 // half-width kernel rather than multiplying the panel's zero padding.
-                                if (cols <= nr / 2) TKernel.RunNarrow(rows, kc, aPanel, bPanel, edgeTile, nr);
-                                else TKernel.RunRows(rows, kc, aPanel, bPanel, edgeTile, nr, 1f, 0f);
+                                if (cols <= nr / 2) TKernel.RunNarrow(rows, kc, aPanel, bPanel, bStride, edgeTile, nr);
+                                else TKernel.RunRows(rows, kc, aPanel, bPanel, bStride, edgeTile, nr, 1f, 0f);
                                 WriteEdge(edgeTile, nr, cTile, ldc, rows, cols, alpha, beta);
                             }
                         }
@@ -168,6 +171,10 @@ internal static unsafe class SgemmDriver
             }
         }
     }
+
+    /// <summary>Where column <paramref name="column"/> (a multiple of NR) of a B in column panels starts at row <paramref name="row"/>.</summary>
+    private static float* ColumnPanelTile(float* panels, int k, int row, int column) =>
+        panels + (nint)(column / ColumnPanels.Width) * k * ColumnPanels.Width + (nint)row * ColumnPanels.Width + column % ColumnPanels.Width;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void WriteEdge(float* tile, int tileStride, float* c, nint ldc, int rows, int cols, float alpha, float beta)
