@@ -113,12 +113,24 @@ internal static unsafe class SgemmLongK
         s32 = Avx512F.FusedMultiplyAdd(x3, y2, s32); s33 = Avx512F.FusedMultiplyAdd(x3, y3, s33);
     }
 
+    // row[c] += the lane sum of t_c for c < cols. The four sums share one reduction tree: pairs of vectors are
+    // interleaved and added until each 128-bit lane holds [t0, t1, t2, t3] partials, then the four lanes are added, where
+    // four separate lane sums would each pay for a whole tree.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Add(float* row, int cols, Vector512<float> t0, Vector512<float> t1, Vector512<float> t2, Vector512<float> t3)
     {
-        row[0] += Vector512.Sum(t0);
-        if (cols > 1) row[1] += Vector512.Sum(t1);
-        if (cols > 2) row[2] += Vector512.Sum(t2);
-        if (cols > 3) row[3] += Vector512.Sum(t3);
+        var x01 = Avx512F.UnpackLow(t0, t1) + Avx512F.UnpackHigh(t0, t1);
+        var x23 = Avx512F.UnpackLow(t2, t3) + Avx512F.UnpackHigh(t2, t3);
+        var y = Avx512F.Shuffle(x01, x23, 0b01_00_01_00) + Avx512F.Shuffle(x01, x23, 0b11_10_11_10);
+        var half = y.GetLower() + y.GetUpper();
+        var sums = half.GetLower() + half.GetUpper();
+        if (cols == 4)
+        {
+            (Vector128.Load(row) + sums).Store(row);
+            return;
+        }
+        row[0] += sums.GetElement(0);
+        if (cols > 1) row[1] += sums.GetElement(1);
+        if (cols > 2) row[2] += sums.GetElement(2);
     }
 }
