@@ -1,5 +1,5 @@
 // A weight matrix in column panels (panels[j][p][c] = B[p][j*64 + c], zero past N) and the affine product on it,
-// y = x B + bias: the batch-1 form of a dense layer whose weights are packed once. CPU twin:
+// y = x B + bias: a dense layer whose weights are packed once, at any batch size. CPU twin:
 // src/Shinso/Kernels/Cpu/SgemmColumnPanels.cs. Each element sums its k terms in order with fma, then adds the bias; the
 // CPU sums K in blocks of up to 256 and adds the blocks, so the two agree to rounding, not bit for bit, past K = 256.
 #pragma OPENCL FP_CONTRACT OFF

@@ -13,8 +13,9 @@ public static class ColumnPanels
     public const int Width = 64;
 
     /// <summary>
-    /// The most rows the CPU's streaming kernel takes, each group of four rows streaming all panels once; above it the
-    /// blocked GEMM reads the panels once per block of many rows.
+    /// The most rows the CPU's AVX-512 streaming kernel takes (also its limit for a GEMM with B read in place), each group
+    /// of four rows streaming all panels once; above it, and on AVX2, the blocked GEMM reads the panels once per block of
+    /// many rows.
     /// </summary>
     public const int MaxRows = 16;
 

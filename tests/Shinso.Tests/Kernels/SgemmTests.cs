@@ -56,6 +56,8 @@ public class SgemmTests
         // A small C over a long K (a convolution's weight gradient): crosses the long-K path's K blocks and its masked tail.
         CheckAgainstNaive(new Case(6, 25, 5003, Transpose.None, Transpose.Transposed, 1, 3, 2, 1f, 0f, 6), options);
         CheckAgainstNaive(new Case(17, 70, 2051, Transpose.None, Transpose.Transposed, 0, 0, 1, -0.5f, 1.5f, 7), options);
+        // A last column tile of three (the four-way reduction's partial store).
+        CheckAgainstNaive(new Case(9, 27, 700, Transpose.None, Transpose.Transposed, 0, 0, 0, 1f, 0f, 8), options);
     }
 
     [RequiresAvx512Fact]
@@ -116,14 +118,20 @@ public class SgemmTests
     public void Column_panel_products_are_bit_identical_across_threads_and_to_the_unpacked_gemm(SimdPath path)
     {
         var random = new System.Random(21);
-        foreach (var (m, k, n) in new[] { (1, 784, 800), (5, 300, 700), (16, 1000, 130), (100, 300, 250), (37, 520, 70) })
+        // Streamed shapes, then blocked ones: a row split, a column split in the middle of a panel (at column 96), and
+        // an N past one 4096-column block.
+        foreach (var (m, k, n) in new[] { (1, 784, 800), (5, 300, 700), (16, 1000, 130), (100, 300, 250), (37, 520, 70), (20, 300, 192), (40, 19, 4133) })
         {
             var a = KernelTestData.RandomArray(random, m * k, -1f, 1f);
             var b = KernelTestData.RandomArray(random, k * n, -1f, 1f);
             var bias = KernelTestData.RandomArray(random, n, -1f, 1f);
             var panels = new float[ColumnPanels.Shape(k, n).Aggregate(1, (x, y) => x * y)];
             SgemmColumnPanels.Pack(b, k, n, panels);
-            Assert.True(SgemmColumnPanels.Parts(n, k, 2) == 2, $"{k}x{n} stays on one thread");
+            bool streamed = path == SimdPath.Avx512 && m <= ColumnPanels.MaxRows;
+            int mr = path == SimdPath.Avx512 ? SgemmAvx512Kernel.MR : SgemmAvx2Kernel.MR, nr = path == SimdPath.Avx512 ? SgemmAvx512Kernel.NR : SgemmAvx2Kernel.NR;
+            int parts = streamed ? SgemmColumnPanels.Parts(n, k, 2) : Sgemm.ChooseParts(m, n, k, mr, nr, 2, out _);
+            // AVX2 runs the few-row shapes blocked, below the GEMM's flop threshold for a second thread.
+            if (streamed || m > ColumnPanels.MaxRows) Assert.True(parts == 2, $"{m}x{k}x{n} stays on one thread");
             var one = new float[m * n];
             var two = new float[m * n];
             SgemmColumnPanels.Compute(m, n, k, a, k, panels, bias, one, n, new CpuKernelOptions(path, 1));

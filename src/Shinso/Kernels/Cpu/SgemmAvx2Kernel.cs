@@ -17,7 +17,7 @@ internal readonly unsafe struct SgemmAvx2Kernel : ISgemmMicroKernel
     public static int McMax => 480;
     public static int NcMax => 4096;
 
-    // The 16-wide panel's half is one ymm: the full-width kernel costs the same.
+    // No narrower form: a 6x8 kernel would wait on its six FMA chains, so the full 6x16 tile runs.
     public static void RunNarrow(int rows, int kc, float* a, float* b, nint bStride, float* c, nint ldc) => RunRows(rows, kc, a, b, bStride, c, ldc, 1f, 0f);
 
     public static void RunRows(int rows, int kc, float* a, float* b, nint bStride, float* c, nint ldc, float alpha, float beta)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Shinso.Operations;
@@ -15,7 +16,7 @@ internal unsafe interface ISgemmMicroKernel
     static abstract int KcMax { get; }
     /// <summary>Largest M block packed at once (a multiple of MR).</summary>
     static abstract int McMax { get; }
-    /// <summary>Largest N block packed at once (a multiple of NR).</summary>
+    /// <summary>Largest N block packed (or read from column panels) at once (a multiple of NR).</summary>
     static abstract int NcMax { get; }
 
     /// <summary>
@@ -103,8 +104,8 @@ internal sealed unsafe class SgemmPackBuffers
 }
 
 /// <summary>
-/// The BLIS-style blocked loop nest around a micro-kernel: N blocks, balanced K blocks (packing op(B)),
-/// M blocks (packing op(A)), then NR x MR tiles. Only M and N are ever split between threads, and every
+/// The BLIS-style blocked loop nest around a micro-kernel: N blocks, balanced K blocks (packing op(B), or reading a B
+/// in column panels where it is), M blocks (packing op(A)), then NR x MR tiles. Only M and N are ever split between threads, and every
 /// C element sees the same K blocks in the same order, so results do not depend on the thread count.
 /// </summary>
 internal static unsafe class SgemmDriver
@@ -121,7 +122,9 @@ internal static unsafe class SgemmDriver
 
         var buffers = SgemmPackBuffers.ForCurrentThread;
         float* packedA = buffers.A(RoundUp(Math.Min(mcStep, m1 - m0), mr) * kcStep);
-        float* packedB = buffers.B(RoundUp(Math.Min(ncStep, n1 - n0), nr) * kcStep);
+        // A tile of a B in column panels must lie inside one panel.
+        Debug.Assert(!g.BInColumnPanels || ColumnPanels.Width % nr == 0);
+        float* packedB = g.BInColumnPanels ? null : buffers.B(RoundUp(Math.Min(ncStep, n1 - n0), nr) * kcStep);
         float* edgeTile = buffers.Tile(mr * nr);
 
         float alpha = g.Alpha;
@@ -218,9 +221,9 @@ internal static unsafe class SgemmDriver
 /// <summary>How a GEMM call runs and splits between parts.</summary>
 internal enum SgemmSplit
 {
-    /// <summary>Packed path, parts take row tiles of C.</summary>
+    /// <summary>Blocked path (<see cref="SgemmDriver.RunBlocked"/>), parts take row tiles of C.</summary>
     Rows,
-    /// <summary>Packed path, parts take column tiles of C.</summary>
+    /// <summary>Blocked path (<see cref="SgemmDriver.RunBlocked"/>), parts take column tiles of C.</summary>
     Columns,
     /// <summary><see cref="SgemmSmallM"/>, parts take its column blocks.</summary>
     SmallM,

@@ -20,7 +20,7 @@ namespace Shinso.Kernels.Cpu;
 internal static unsafe class SgemmSmallM
 {
     /// <summary>Largest M this path takes.</summary>
-    public const int MaxRows = 16;
+    public const int MaxRows = ColumnPanels.MaxRows;
 
     /// <summary>Columns of C per kernel call: four zmm vectors, one panel of a B in <see cref="ColumnPanels"/>.</summary>
     public const int Columns = ColumnPanels.Width;

@@ -16,9 +16,10 @@ namespace Shinso.Models.FeedForward;
 /// replica's weights never change, on AVX-512 its dense layers also keep a copy of them laid out for inference: column
 /// panels (<see cref="Operations.ColumnPanels"/>), which calls of up to <see cref="Operations.ColumnPanels.MaxRows"/> rows
 /// stream once, in order, and larger calls multiply without packing them again, with the results a CPU source net on the
-/// same kernel path gives in <see cref="FeedForwardNet.Predict"/>, bit for bit; or, for a narrow layer over long inputs (at most 16 units over at
-/// least 512 inputs: a classifier's outputs), the transpose, whose outputs are dot products along the inputs: they differ
-/// from the source net's, and between a row predicted alone and in a large batch, only by the order of summation.
+/// same kernel path gives in <see cref="FeedForwardNet.Predict"/>, bit for bit; or, for a narrow layer over long inputs
+/// (at most 16 units over at least 512 inputs: a classifier's outputs), the transpose, whose outputs are dot products
+/// along the inputs: they differ from the source net's, and between a row predicted alone and in a large batch, only by
+/// the order of summation.
 /// </remarks>
 public sealed class ConcurrentPredictor : IDisposable
 {
