@@ -13,13 +13,14 @@ namespace Shinso.Perf;
 /// <summary>
 /// Shinso's inference against ONNX Runtime in the same process, on the same exported model and input: every feed-forward
 /// preset (seed-1 initial weights; the cost does not depend on them) at each batch size. ONNX Runtime runs as a .NET user
-/// would run it at its best (intra-op threads = Shinso's threads, sequential execution, every graph optimisation). The two
-/// are timed in alternating rounds, each round calibrated to samples of at least 50 ms; the figures are ms per call, best and
-/// median over all rounds. Each side is what a .NET user serving a fixed model calls: for ONNX Runtime <c>Run</c> on an
-/// <c>InferenceSession</c> (which pre-packs the weights when it loads them), for Shinso <see cref="ConcurrentPredictor.Predict(ReadOnlySpan{float}, int, Span{float})"/>
-/// with one replica of as many kernel threads (a snapshot of the weights, with its dense layers packed for small batches):
-/// upload, forward with the output nonlinearity, download. The net's own <see cref="FeedForwardNet.Predict"/> (weights as
-/// trained, unpacked) is timed in the same rounds and printed beside them.
+/// would run it at its best (intra-op threads = Shinso's threads, sequential execution, every graph optimisation). The
+/// two are timed in alternating rounds, each round calibrated to samples of at least 50 ms; the figures are ms per call,
+/// best and median over all rounds. Each side is what a .NET user serving a fixed model calls: for ONNX Runtime
+/// <c>Run</c> on an <c>InferenceSession</c> (which pre-packs the weights when it loads them), for Shinso
+/// <see cref="ConcurrentPredictor.Predict(ReadOnlySpan{float}, int, Span{float})"/> with one replica of as many kernel
+/// threads (a snapshot of the weights, its dense layers' weights packed once): upload, forward with the output
+/// nonlinearity, download. The net's own <see cref="FeedForwardNet.Predict"/> (weights as trained, unpacked) is timed in
+/// the same rounds and printed beside them.
 /// </summary>
 /// <remarks>
 /// <c>dotnet run -c Release --project perf/Shinso.Perf -- infer-vs-ort [--threads 1] [--rounds 4] [--batches 1,100] [--models lenet5,...]</c>.

@@ -79,12 +79,9 @@ public sealed class Dense : ILayer, IRepeatedInputGradient
                 _backend.AffineColumnPanels(x, _packedWeights, Bias.Value, y);
                 return y;
             }
-            if (_packedLayout == InferenceWeightLayout.Transposed)
-            {
-                _backend.Gemm(Transpose.None, Transpose.Transposed, 1f, x, _packedWeights, 0f, y);
-                _backend.AddRowVector(y, Bias.Value);
-                return y;
-            }
+            _backend.Gemm(Transpose.None, Transpose.Transposed, 1f, x, _packedWeights, 0f, y);
+            _backend.AddRowVector(y, Bias.Value);
+            return y;
         }
         _backend.Gemm(Transpose.None, Transpose.None, 1f, x, Weight.Value, 0f, y);
         _backend.AddRowVector(y, Bias.Value);
@@ -93,9 +90,9 @@ public sealed class Dense : ILayer, IRepeatedInputGradient
 
     /// <summary>
     /// Copies the weights as they are now into the layout <see cref="InferenceWeightLayouts.For"/> picks for this shape,
-    /// which every inference pass then reads instead of <see cref="Weight"/>. For a net that owns its weights and never changes
-    /// them again (a predictor's replica): later writes to <see cref="Weight"/> do not reach the copy (the bias is still
-    /// read where it is). Folding a standardisation in drops the copy.
+    /// which every inference pass then reads instead of <see cref="Weight"/>. For a net that owns its weights and never
+    /// changes them again (a predictor's replica): later writes to <see cref="Weight"/> do not reach the copy (the bias is
+    /// still read where it is). Folding a standardisation in drops the copy.
     /// </summary>
     internal void PackWeightsForInference()
     {
