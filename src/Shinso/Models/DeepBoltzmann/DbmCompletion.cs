@@ -101,16 +101,7 @@ public static class DbmCompletion
                 counter += DeepBoltzmannMachine.BlocksFor(states[0].Length);
                 be.Multiply(states[0], unobserved, states[0]);
                 be.Axpy(1f, given, states[0]);
-                for (int k = 1; k < layers; k++)
-                {
-                    be.SampleBernoulli(stream, counter, means[k - 1], states[k]);
-                    counter += DeepBoltzmannMachine.BlocksFor(states[k].Length);
-                }
-                if (labelMeans is not null)
-                {
-                    be.SampleOneHot(stream, counter, labelMeans, states[dbm.LabelGroup]);
-                    counter += DeepBoltzmannMachine.BlocksFor(rows);
-                }
+                counter = dbm.SampleHiddenFromMeans(means, labelMeans, states, stream, counter);
                 int burnIn = steps / 2, kept = steps - burnIn;
                 be.Fill(estimate, 0f);
                 for (int s = 0; s < steps; s++)

@@ -46,17 +46,7 @@ public static class DbmSampling
         for (int k = 1; k < layers; k++) means[k - 1] = probabilities[k];
         var inferredLabels = dbm.HasLabels && clamped is null ? probabilities[dbm.LabelGroup] : null;
         dbm.MeanField(states[0], means, new DbmMeanFieldOptions(1, 0), labels: clamped, labelMeans: inferredLabels);
-        ulong counter = 0;
-        for (int k = 1; k < layers; k++)
-        {
-            be.SampleBernoulli(stream, counter, probabilities[k], states[k]);
-            counter += DeepBoltzmannMachine.BlocksFor(states[k].Length);
-        }
-        if (inferredLabels is not null)
-        {
-            be.SampleOneHot(stream, counter, inferredLabels, states[dbm.LabelGroup]);
-            counter += DeepBoltzmannMachine.BlocksFor(chains);
-        }
+        ulong counter = dbm.SampleHiddenFromMeans(means, inferredLabels, states, stream, 0);
         return Run(dbm, states, probabilities, steps, stream, counter, clamped is not null, progress);
     }
 

@@ -383,6 +383,26 @@ public sealed class DeepBoltzmannMachine
     }
 
     /// <summary>
+    /// Starts chains from mean-field means: samples every hidden layer k from <c>means[k - 1]</c> into <c>states[k]</c> and,
+    /// when <paramref name="labelMeans"/> is given, one label per row into the label group, in that order, from
+    /// <paramref name="stream"/> at <paramref name="counter"/>; returns the next free block.
+    /// </summary>
+    internal ulong SampleHiddenFromMeans(IReadOnlyList<Tensor> means, Tensor? labelMeans, IReadOnlyList<Tensor> states, RandomStream stream, ulong counter)
+    {
+        for (int k = 1; k < _sizes.Length; k++)
+        {
+            Backend.SampleBernoulli(stream, counter, means[k - 1], states[k]);
+            counter += BlocksFor(states[k].Length);
+        }
+        if (labelMeans is not null)
+        {
+            Backend.SampleOneHot(stream, counter, labelMeans, states[LabelGroup]);
+            counter += BlocksFor(labelMeans.Rows);
+        }
+        return counter;
+    }
+
+    /// <summary>
     /// Per row, the variational free energy <c>F_q(v) = E_q[E(v, h)] - H[q]</c> of fully factorised means (as
     /// <see cref="MeanField"/> leaves them), summed in double on the host: <c>-log p(v) &lt;= F_q(v) + log Z</c>. A machine with labels
     /// also needs <paramref name="labels"/> [N, labels]: the inferred <c>q(y)</c> (the bound is then on <c>log p(v)</c>, the labels
