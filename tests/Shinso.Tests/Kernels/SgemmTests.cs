@@ -53,6 +53,9 @@ public class SgemmTests
         CheckAgainstNaive(new Case(523, 45, 531, Transpose.None, Transpose.Transposed, 1, 0, 5, 1.5f, -2f, 3), options);
         CheckAgainstNaive(new Case(523, 45, 531, Transpose.Transposed, Transpose.None, 0, 2, 0, 1f, 0f, 4), options);
         CheckAgainstNaive(new Case(14, 4133, 19, Transpose.None, Transpose.None, 2, 0, 1, 1f, 0.5f, 5), options);
+        // One M block packs B a panel at a time: across K blocks and into the next N block, from both layouts of B.
+        CheckAgainstNaive(new Case(40, 4133, 300, Transpose.None, Transpose.Transposed, 0, 1, 0, 1f, 0f, 9), options);
+        CheckAgainstNaive(new Case(29, 4110, 270, Transpose.Transposed, Transpose.None, 1, 0, 2, -1f, 0.5f, 10), options);
         // A small C over a long K (a convolution's weight gradient): crosses the long-K path's K blocks and its masked tail.
         CheckAgainstNaive(new Case(6, 25, 5003, Transpose.None, Transpose.Transposed, 1, 3, 2, 1f, 0f, 6), options);
         CheckAgainstNaive(new Case(17, 70, 2051, Transpose.None, Transpose.Transposed, 0, 0, 1, -0.5f, 1.5f, 7), options);

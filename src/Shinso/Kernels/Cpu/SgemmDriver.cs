@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 using Shinso.Operations;
 
 namespace Shinso.Kernels.Cpu;
@@ -120,11 +121,15 @@ internal static unsafe class SgemmDriver
         int mcStep = BalancedStep(m1 - m0, TKernel.McMax, mr);
         int ncStep = BalancedStep(n1 - n0, TKernel.NcMax, nr);
 
+        // With a single M block each packed panel of B is used once, right after it is packed: so B is packed a panel
+        // at a time, while the lines of the next panel are fetched during this one's tiles, and a B that comes from
+        // memory (weights last touched a training step ago) streams in behind the arithmetic instead of before it.
+        bool panelAtATime = !g.BInColumnPanels && m1 - m0 <= mcStep;
         var buffers = SgemmPackBuffers.ForCurrentThread;
         float* packedA = buffers.A(RoundUp(Math.Min(mcStep, m1 - m0), mr) * kcStep);
         // A tile of a B in column panels must lie inside one panel.
         Debug.Assert(!g.BInColumnPanels || ColumnPanels.Width % nr == 0);
-        float* packedB = g.BInColumnPanels ? null : buffers.B(RoundUp(Math.Min(ncStep, n1 - n0), nr) * kcStep);
+        float* packedB = g.BInColumnPanels ? null : buffers.B((panelAtATime ? nr : RoundUp(Math.Min(ncStep, n1 - n0), nr)) * kcStep);
         float* edgeTile = buffers.Tile(mr * nr);
 
         float alpha = g.Alpha;
@@ -139,21 +144,31 @@ internal static unsafe class SgemmDriver
                 // Later K blocks accumulate onto what the first one wrote.
                 float beta = pc == 0 ? g.Beta : 1f;
                 // A B in column panels is read where it is: its K block of a panel is already kc contiguous rows.
-                if (!g.BInColumnPanels) SgemmPack.PackB(g.TransB, g.B, g.Ldb, pc, kc, jc, nc, packedB, nr);
+                if (!g.BInColumnPanels && !panelAtATime) SgemmPack.PackB(g.TransB, g.B, g.Ldb, pc, kc, jc, nc, packedB, nr);
                 for (int ic = m0; ic < m1; ic += mcStep)
                 {
                     int mc = Math.Min(mcStep, m1 - ic);
                     SgemmPack.PackA(g.TransA, g.A, g.Lda, ic, mc, pc, kc, packedA, mr);
+                    int tiles = (mc + mr - 1) / mr;
                     for (int jr = 0; jr < nc; jr += nr)
                     {
                         int cols = Math.Min(nr, nc - jr);
-                        float* bPanel = g.BInColumnPanels ? ColumnPanelTile(g.B, k, pc, jc + jr) : packedB + (nint)jr * kc;
+                        if (panelAtATime) SgemmPack.PackB(g.TransB, g.B, g.Ldb, pc, kc, jc + jr, cols, packedB, nr);
+                        // The panel packed next: the next one of this block, else the first of the next block.
+                        int nextP = pc, nextJ = jc + jr + nr, nextKc = kc;
+                        if (jr + nr >= nc) (nextJ, nextP, nextKc) = (jc, pc + kcStep, Math.Min(kcStep, k - pc - kcStep));
+                        if (nextP >= k) (nextJ, nextP, nextKc) = (jc + ncStep, 0, Math.Min(kcStep, k));
+                        bool prefetchB = panelAtATime && nextJ < n1;
+                        int nextCols = Math.Min(nr, n1 - nextJ);
+                        float* bPanel = g.BInColumnPanels ? ColumnPanelTile(g.B, k, pc, jc + jr) : panelAtATime ? packedB : packedB + (nint)jr * kc;
                         float* cColumn = g.C + jc + jr;
                         for (int ir = 0; ir < mc; ir += mr)
                         {
                             int rows = Math.Min(mr, mc - ir);
-                            float* aPanel = packedA + (nint)ir * kc;
                             float* cTile = cColumn + (ic + ir) * ldc;
+                            if (prefetchB) SgemmPack.PrefetchB(g.TransB, g.B, g.Ldb, nextP, nextKc, nextJ, nextCols, ir / mr, tiles);
+                            if (ir + mr < mc) PrefetchTile(cTile + mr * ldc, ldc, Math.Min(mr, mc - ir - mr), cols);
+                            float* aPanel = packedA + (nint)ir * kc;
                             if (rows == mr && cols == nr)
                             {
                                 TKernel.Run(kc, aPanel, bPanel, bStride, cTile, ldc, alpha, beta);
@@ -172,6 +187,19 @@ internal static unsafe class SgemmDriver
                     }
                 }
             }
+        }
+    }
+
+    // The next C tile's lines, fetched while this tile computes: a C that comes from memory (a weight gradient written
+    // a step ago) would otherwise stall the tile's stores.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchTile(float* c, nint ldc, int rows, int cols)
+    {
+        if (!Sse.IsSupported) return;
+        for (int i = 0; i < rows; i++)
+        {
+            nint first = (nint)(c + i * ldc) & ~(nint)63, last = (nint)(c + i * ldc + cols - 1);
+            for (nint line = first; line <= last; line += 64) Sse.Prefetch0((void*)line);
         }
     }
 

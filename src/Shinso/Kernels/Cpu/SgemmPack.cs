@@ -80,6 +80,26 @@ internal static unsafe class SgemmPack
         }
     }
 
+    /// <summary>
+    /// Asks for part <paramref name="part"/> of <paramref name="parts"/> of the lines that
+    /// <c>PackB(transB, b, ldb, p0, kc, j0, cols, ...)</c> will read to be fetched into L2, so that packing them later
+    /// finds them there instead of waiting on memory.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void PrefetchB(Transpose transB, float* b, nint ldb, int p0, int kc, int j0, int cols, int part, int parts)
+    {
+        if (!Sse.IsSupported) return;
+        bool transposed = transB == Transpose.Transposed;
+        int rows = transposed ? cols : kc, width = transposed ? kc : cols;
+        float* start = transposed ? b + (nint)j0 * ldb + p0 : b + (nint)p0 * ldb + j0;
+        int r0 = rows * part / parts, r1 = rows * (part + 1) / parts;
+        for (int r = r0; r < r1; r++)
+        {
+            nint first = (nint)(start + r * ldb) & ~(nint)63, last = (nint)(start + r * ldb + width - 1);
+            for (nint line = first; line <= last; line += 64) Sse.Prefetch1((void*)line);
+        }
+    }
+
     // The AVX-512 path's panels of an untransposed B, filled one row of B at a time: each row is read once, front to
     // back, and its 128-byte pieces go to the kc-row panels side by side. Filling one panel at a time instead walks B
     // down 32-float strips 4 KB apart and reads every line at a strip's edge twice; at m = 100 the packing of
