@@ -101,9 +101,10 @@ internal static unsafe class SgemmPack
     }
 
     // The AVX-512 path's panels of an untransposed B, filled one row of B at a time: each row is read once, front to
-    // back, and its 128-byte pieces go to the kc-row panels side by side. Filling one panel at a time instead walks B
-    // down 32-float strips 4 KB apart and reads every line at a strip's edge twice; at m = 100 the packing of
-    // B is a fifth of the call. The last panel's columns past nc are zero (masked loads read nothing there).
+    // back, and its 128-byte pieces go to the kc-row panels side by side. Filling one panel at a time walks B down
+    // 32-float strips 4 KB apart and reads every line at a strip's edge twice, which pays only where the strip's lines
+    // were prefetched during the panel before (a GEMM of one M block, SgemmDriver). The last panel's columns past nc
+    // are zero (masked loads read nothing there).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackRowsAcross32(float* src, nint ld, int kc, int nc, float* dst)
     {
