@@ -165,18 +165,34 @@ internal static class BenchCommand
             }
             var (bestSeconds, medianSeconds) = BenchTiming.Measure(Step, () => { }, samples, r.GetValue(minTime));
             double best = b / bestSeconds, median = b / medianSeconds;
+            // The bound's calls are timed like `bench gemm` samples, no longer than the step's own samples.
+            var bound = BenchGemmBound.Measure(Step, samples, Math.Min(r.GetValue(minTime), 0.05), out string? noBound);
             if (r.GetValue(json))
             {
-                Console.WriteLine(new JsonObject
+                var result = new JsonObject
                 {
                     ["benchmark"] = "train", ["model"] = name, ["batch"] = b, ["optimizer"] = config.Optimizer.Name,
                     ["samples_per_second_best"] = Math.Round(best, 1), ["samples_per_second_median"] = Math.Round(median, 1),
-                }.WithBackend(backend).ToJsonString());
+                };
+                if (bound is not null)
+                {
+                    result["gemm_calls_per_step"] = bound.Calls;
+                    result["gemm_bound_samples_per_second_best"] = Math.Round(b / bound.SecondsBest, 1);
+                    result["gemm_bound_samples_per_second_median"] = Math.Round(b / bound.SecondsMedian, 1);
+                    result["gemm_bound_fraction_best"] = Math.Round(bound.SecondsBest / bestSeconds, 4);
+                    result["gemm_bound_fraction_median"] = Math.Round(bound.SecondsMedian / medianSeconds, 4);
+                }
+                else result["gemm_bound"] = "not measured: " + noBound;
+                Console.WriteLine(result.WithBackend(backend).ToJsonString());
             }
             else
             {
                 Console.WriteLine($"train {name} batch {b}, {CommonOptions.Describe(backend)}: " +
                                   $"{best:N0} samples/s best, {median:N0} median");
+                Console.WriteLine(bound is null
+                    ? $"GEMM bound not measured: {noBound}."
+                    : $"GEMM bound ({bound.Calls} GEMM calls per step, each timed alone): {b / bound.SecondsBest:N0} samples/s best, " +
+                      $"{b / bound.SecondsMedian:N0} median; reached {bound.SecondsBest / bestSeconds:P0} best, {bound.SecondsMedian / medianSeconds:P0} median");
             }
             return 0;
         });

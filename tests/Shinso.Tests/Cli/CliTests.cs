@@ -96,6 +96,22 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Bench_train_reports_the_gemm_bound_of_the_step_it_timed()
+    {
+        var (code, stdout, stderr) = Shinso("bench", "train", "--model", "logistic", "--threads", "1", "--repeat", "1", "--min-time", "0.01", "--json");
+        Assert.True(code == 0, stderr);
+        var result = LastJsonLine(stdout);
+        // 784 -> 10: the forward product and the weight gradient; the input's gradient is never formed.
+        Assert.Equal(2, (int)result["gemm_calls_per_step"]!);
+        Assert.True((double)result["gemm_bound_samples_per_second_best"]! > 0);
+        Assert.True((double)result["gemm_bound_samples_per_second_median"]! > 0);
+        Assert.True((double)result["gemm_bound_fraction_best"]! > 0);
+        (code, stdout, stderr) = Shinso("bench", "train", "--model", "logistic", "--threads", "1", "--repeat", "1", "--min-time", "0.01");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("GEMM bound (2 GEMM calls per step", stdout);
+    }
+
+    [Fact]
     public void Bench_train_times_conv_rbm_epochs_on_the_training_images_and_refuses_options_that_do_not_apply()
     {
         var (code, stdout, stderr) = Shinso("bench", "train", "--model", "conv-rbm", "--data", TestData.EmbeddedSubset, "--limit", "120", "--repeat", "1", "--threads", "1", "--json");

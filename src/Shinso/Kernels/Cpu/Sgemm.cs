@@ -46,6 +46,7 @@ public static class Sgemm
         CheckOperand(b.Length, nameof(b), nameof(ldb), ldb, bTransposed ? n : k, bTransposed ? k : n, transB, "transB", m, n, k, 'B');
         CheckOperand(c.Length, nameof(c), nameof(ldc), ldc, m, n, Transpose.None, null, m, n, k, 'C');
         SimdPath path = options.ResolvedPath;
+        SgemmCallLog.Record(transA, transB, m, n, k, lda, ldb, ldc, beta, options);
 
         if (m == 0 || n == 0)
             return;
