@@ -165,7 +165,8 @@ internal static class BenchCommand
             }
             var (bestSeconds, medianSeconds) = BenchTiming.Measure(Step, () => { }, samples, r.GetValue(minTime));
             double best = b / bestSeconds, median = b / medianSeconds;
-            // The bound's calls are timed like `bench gemm` samples, no longer than the step's own samples.
+            // The bound's samples are no longer than the step's own, and at most 50 ms (bench gemm's default is 100 ms):
+            // a net makes a few dozen distinct calls, and the bound should not take longer than the timing it frames.
             var bound = BenchGemmBound.Measure(Step, samples, Math.Min(r.GetValue(minTime), 0.05), out string? noBound);
             if (r.GetValue(json))
             {

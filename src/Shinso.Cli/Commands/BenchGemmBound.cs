@@ -4,8 +4,10 @@ namespace Shinso.Cli.Commands;
 
 /// <summary>
 /// The GEMM bound of one step of work, in seconds per step: the time its SGEMM calls take when each is timed alone on
-/// warm operands, as <c>shinso bench gemm</c> times one. A step can come near it but not beat it; the gap is what goes
-/// to everything besides the GEMMs (activations, updates, memory the GEMMs wait for).
+/// warm operands, with <c>shinso bench gemm</c>'s timer, in the same process. A call is replayed with its own strides,
+/// options and beta (1 where it read C), so it costs what it cost in the step, bar the memory it waited for there. A
+/// step can come near the bound but not beat it; the gap is what goes to everything besides the GEMMs (activations,
+/// updates, memory the GEMMs wait for).
 /// </summary>
 /// <param name="SecondsBest">The sum over the step's calls of each call's best time.</param>
 /// <param name="SecondsMedian">The same sum of medians.</param>
@@ -32,7 +34,7 @@ internal sealed record BenchGemmBound(double SecondsBest, double SecondsMedian, 
             reason = "the step made no CPU GEMM call";
             return null;
         }
-        if (calls.Any(c => !c.OnStartingThread))
+        if (calls.Any(c => c.InParallelPart))
         {
             reason = "some of the step's GEMMs ran concurrently, inside the parts of a parallel kernel";
             return null;
@@ -53,7 +55,8 @@ internal sealed record BenchGemmBound(double SecondsBest, double SecondsMedian, 
         var a = Operand((ta ? call.K : call.M) * (long)call.Lda);
         var b = Operand((tb ? call.N : call.K) * (long)call.Ldb);
         var c = Operand(call.M * (long)call.Ldc);
-        // A call that read C (beta 1, a second K block or a shared weight's second share) reads it here too.
+        // A call that read C (a shared weight's second share, a later chunk's accumulation) reads it here too; the scale
+        // of C does not change the time.
         float beta = call.ReadsC ? 1f : 0f;
         return BenchTiming.Measure(
             () => Sgemm.Compute(call.TransA, call.TransB, call.M, call.N, call.K, 1f, a, call.Lda, b, call.Ldb, beta, c, call.Ldc, call.Options),

@@ -53,14 +53,37 @@ public class SgemmTests
         CheckAgainstNaive(new Case(523, 45, 531, Transpose.None, Transpose.Transposed, 1, 0, 5, 1.5f, -2f, 3), options);
         CheckAgainstNaive(new Case(523, 45, 531, Transpose.Transposed, Transpose.None, 0, 2, 0, 1f, 0f, 4), options);
         CheckAgainstNaive(new Case(14, 4133, 19, Transpose.None, Transpose.None, 2, 0, 1, 1f, 0.5f, 5), options);
-        // One M block packs B a panel at a time: across K blocks and into the next N block, from both layouts of B.
-        CheckAgainstNaive(new Case(40, 4133, 300, Transpose.None, Transpose.Transposed, 0, 1, 0, 1f, 0f, 9), options);
-        CheckAgainstNaive(new Case(29, 4110, 270, Transpose.Transposed, Transpose.None, 1, 0, 2, -1f, 0.5f, 10), options);
+        // One M block packs B a panel at a time: across K blocks and into the next N block, from both layouts of B (on
+        // one thread, so the columns are not split below one N block).
+        var oneThread = options with { Threads = 1 };
+        CheckAgainstNaive(new Case(40, 4133, 300, Transpose.None, Transpose.Transposed, 0, 1, 0, 1f, 0f, 9), oneThread);
+        CheckAgainstNaive(new Case(29, 4110, 270, Transpose.Transposed, Transpose.None, 1, 0, 2, -1f, 0.5f, 10), oneThread);
         // A small C over a long K (a convolution's weight gradient): crosses the long-K path's K blocks and its masked tail.
         CheckAgainstNaive(new Case(6, 25, 5003, Transpose.None, Transpose.Transposed, 1, 3, 2, 1f, 0f, 6), options);
         CheckAgainstNaive(new Case(17, 70, 2051, Transpose.None, Transpose.Transposed, 0, 0, 1, -0.5f, 1.5f, 7), options);
         // A last column tile of three (the four-way reduction's partial store).
         CheckAgainstNaive(new Case(9, 27, 700, Transpose.None, Transpose.Transposed, 0, 0, 0, 1f, 0f, 8), options);
+    }
+
+    [Theory]
+    [MemberData(nameof(SimdPaths))]
+    public void A_product_of_one_m_block_equals_the_same_rows_of_a_product_of_several_bit_for_bit(SimdPath path)
+    {
+        // 600 rows are two M blocks, whose B block is packed whole; 40 rows are one, packed a panel at a time.
+        var options = new CpuKernelOptions(path, 1);
+        foreach (var (tb, beta) in new[] { (Transpose.None, 0f), (Transpose.Transposed, 1f) })
+        {
+            const int tall = 600, rows = 40, n = 4133, k = 300;
+            var (a, b, c0) = Operands(new Case(tall, n, k, Transpose.None, tb, 1, 2, 3, 0.75f, beta, 11));
+            int lda = k + 1, ldb = (tb == Transpose.None ? n : k) + 2, ldc = n + 3;
+            var full = (float[])c0.Clone();
+            Sgemm.Compute(Transpose.None, tb, tall, n, k, 0.75f, a, lda, b, ldb, beta, full, ldc, options);
+            var few = (float[])c0.Clone();
+            Sgemm.Compute(Transpose.None, tb, rows, n, k, 0.75f, a, lda, b, ldb, beta, few, ldc, options);
+            for (int i = 0; i < rows; i++)
+                for (int j = 0; j < n; j++)
+                    Assert.Equal(BitConverter.SingleToInt32Bits(full[i * ldc + j]), BitConverter.SingleToInt32Bits(few[i * ldc + j]));
+        }
     }
 
     [RequiresAvx512Fact]

@@ -49,6 +49,9 @@ internal static class KernelThreadPool
     // True on pool workers and on a caller while it is inside Run: a nested Run then runs inline.
     [ThreadStatic] private static bool t_insideRun;
 
+    /// <summary>Whether the current thread is running a part of a parallel call (a pool worker, or a caller inside <see cref="Run"/>).</summary>
+    internal static bool IsInsideRun => t_insideRun;
+
     /// <summary>Runs <paramref name="work"/> for indices 0..count-1, in parallel where the pool is free.</summary>
     public static void Run(KernelWork work, int count)
     {

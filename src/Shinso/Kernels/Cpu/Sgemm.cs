@@ -46,7 +46,6 @@ public static class Sgemm
         CheckOperand(b.Length, nameof(b), nameof(ldb), ldb, bTransposed ? n : k, bTransposed ? k : n, transB, "transB", m, n, k, 'B');
         CheckOperand(c.Length, nameof(c), nameof(ldc), ldc, m, n, Transpose.None, null, m, n, k, 'C');
         SimdPath path = options.ResolvedPath;
-        SgemmCallLog.Record(transA, transB, m, n, k, lda, ldb, ldc, beta, options);
 
         if (m == 0 || n == 0)
             return;
@@ -57,6 +56,7 @@ public static class Sgemm
                 ScaleC(pc, m, n, ldc, beta);
                 return;
             }
+            SgemmCallLog.Record(transA, transB, m, n, k, lda, ldb, ldc, beta, options);
             fixed (float* pa = a)
             fixed (float* pb = b)
             {

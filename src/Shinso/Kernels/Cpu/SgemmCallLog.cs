@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Shinso.Operations;
 
 namespace Shinso.Kernels.Cpu;
@@ -12,25 +13,22 @@ namespace Shinso.Kernels.Cpu;
 /// <param name="Ldb">Row stride of B's storage.</param>
 /// <param name="Ldc">Row stride of C.</param>
 /// <param name="ReadsC">Whether beta was not 0, so the call read C.</param>
-/// <param name="Options">The path and thread count it ran with.</param>
-/// <param name="OnStartingThread">Whether the thread that opened the log made it (false: a part of a parallel kernel did).</param>
+/// <param name="Options">The options as the caller passed them (a path or thread count of 0 means the defaults).</param>
+/// <param name="InParallelPart">Whether a part of a parallel kernel made the call, concurrently with the other parts.</param>
 public readonly record struct SgemmCall(Transpose TransA, Transpose TransB, int M, int N, int K, int Lda, int Ldb, int Ldc,
-    bool ReadsC, CpuKernelOptions Options, bool OnStartingThread)
-{
-    /// <summary>Floating-point operations of the call, 2 m n k.</summary>
-    public double Flops => 2.0 * M * N * K;
-}
+    bool ReadsC, CpuKernelOptions Options, bool InParallelPart);
 
 /// <summary>
-/// Records every <see cref="Sgemm.Compute"/> call, on any thread, from <see cref="Start"/> until disposed: the GEMMs a
-/// piece of work (a training step) makes, so that a benchmark can time them alone and say how near the work comes to the
-/// bound they set. One log is open at a time; while none is, a call costs one null check.
+/// Records the <see cref="Sgemm.Compute"/> calls that multiply (m, n and k not 0, alpha not 0), on any thread, from
+/// <see cref="Start"/> until disposed: the GEMMs a piece of work (a training step) makes, so that a benchmark can time
+/// them alone and say how near the work comes to the bound they set. One log is open at a time; while none is, a call
+/// costs a static read and a null check.
 /// </summary>
 public sealed class SgemmCallLog : IDisposable
 {
     private static SgemmCallLog? s_open;
     private readonly List<SgemmCall> _calls = [];
-    private readonly int _startingThread = Environment.CurrentManagedThreadId;
+    private bool _closed;
 
     private SgemmCallLog() { }
 
@@ -44,19 +42,28 @@ public sealed class SgemmCallLog : IDisposable
         return log;
     }
 
-    /// <summary>The calls recorded so far, in the order they started.</summary>
+    /// <summary>The calls recorded so far, in the order they were recorded.</summary>
     public IReadOnlyList<SgemmCall> Calls
     {
         get { lock (_calls) return _calls.ToArray(); }
     }
 
-    /// <summary>Stops recording; the calls stay readable.</summary>
-    public void Dispose() => Interlocked.CompareExchange(ref s_open, null, this);
+    /// <summary>Stops recording (a call still in flight is not added); the calls stay readable.</summary>
+    public void Dispose()
+    {
+        lock (_calls) _closed = true;
+        Interlocked.CompareExchange(ref s_open, null, this);
+    }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void Record(Transpose transA, Transpose transB, int m, int n, int k, int lda, int ldb, int ldc, float beta, in CpuKernelOptions options)
     {
-        if (Volatile.Read(ref s_open) is not { } log) return;
-        var call = new SgemmCall(transA, transB, m, n, k, lda, ldb, ldc, beta != 0f, options, Environment.CurrentManagedThreadId == log._startingThread);
-        lock (log._calls) log._calls.Add(call);
+        if (Volatile.Read(ref s_open) is { } log) log.Add(new SgemmCall(transA, transB, m, n, k, lda, ldb, ldc, beta != 0f, options, KernelThreadPool.IsInsideRun));
+    }
+
+    private void Add(in SgemmCall call)
+    {
+        lock (_calls)
+            if (!_closed) _calls.Add(call);
     }
 }

@@ -121,9 +121,9 @@ internal static unsafe class SgemmDriver
         int mcStep = BalancedStep(m1 - m0, TKernel.McMax, mr);
         int ncStep = BalancedStep(n1 - n0, TKernel.NcMax, nr);
 
-        // With a single M block each packed panel of B is used once, right after it is packed: so B is packed a panel
-        // at a time, while the lines of the next panel are fetched during this one's tiles, and a B that comes from
-        // memory (weights last touched a training step ago) streams in behind the arithmetic instead of before it.
+        // A single M block uses each panel of B in one pass of tiles, so the panel can be packed just before them while
+        // the next panel's lines are fetched during those tiles: a B last touched long ago streams in from memory
+        // behind the arithmetic instead of stalling a packing of the whole block before it.
         bool panelAtATime = !g.BInColumnPanels && m1 - m0 <= mcStep;
         var buffers = SgemmPackBuffers.ForCurrentThread;
         float* packedA = buffers.A(RoundUp(Math.Min(mcStep, m1 - m0), mr) * kcStep);
@@ -153,13 +153,18 @@ internal static unsafe class SgemmDriver
                     for (int jr = 0; jr < nc; jr += nr)
                     {
                         int cols = Math.Min(nr, nc - jr);
-                        if (panelAtATime) SgemmPack.PackB(g.TransB, g.B, g.Ldb, pc, kc, jc + jr, cols, packedB, nr);
-                        // The panel packed next: the next one of this block, else the first of the next block.
-                        int nextP = pc, nextJ = jc + jr + nr, nextKc = kc;
-                        if (jr + nr >= nc) (nextJ, nextP, nextKc) = (jc, pc + kcStep, Math.Min(kcStep, k - pc - kcStep));
-                        if (nextP >= k) (nextJ, nextP, nextKc) = (jc + ncStep, 0, Math.Min(kcStep, k));
-                        bool prefetchB = panelAtATime && nextJ < n1;
-                        int nextCols = Math.Min(nr, n1 - nextJ);
+                        // The panel packed next: the next one of this K block, else the first of the next K block, else
+                        // the first of the next N block.
+                        int nextP = 0, nextJ = n1, nextKc = 0, nextCols = 0;
+                        if (panelAtATime)
+                        {
+                            SgemmPack.PackB(g.TransB, g.B, g.Ldb, pc, kc, jc + jr, cols, packedB, nr);
+                            (nextP, nextJ, nextKc) = (pc, jc + jr + nr, kc);
+                            if (jr + nr >= nc) (nextJ, nextP, nextKc) = (jc, pc + kcStep, Math.Min(kcStep, k - pc - kcStep));
+                            if (nextP >= k) (nextJ, nextP, nextKc) = (jc + ncStep, 0, Math.Min(kcStep, k));
+                            nextCols = Math.Min(nr, n1 - nextJ);
+                        }
+                        bool prefetchB = nextJ < n1;
                         float* bPanel = g.BInColumnPanels ? ColumnPanelTile(g.B, k, pc, jc + jr) : panelAtATime ? packedB : packedB + (nint)jr * kc;
                         float* cColumn = g.C + jc + jr;
                         for (int ir = 0; ir < mc; ir += mr)
@@ -167,7 +172,7 @@ internal static unsafe class SgemmDriver
                             int rows = Math.Min(mr, mc - ir);
                             float* cTile = cColumn + (ic + ir) * ldc;
                             if (prefetchB) SgemmPack.PrefetchB(g.TransB, g.B, g.Ldb, nextP, nextKc, nextJ, nextCols, ir / mr, tiles);
-                            if (ir + mr < mc) PrefetchTile(cTile + mr * ldc, ldc, Math.Min(mr, mc - ir - mr), cols);
+                            if (!g.BInColumnPanels && ir + mr < mc) PrefetchTile(cTile + mr * ldc, ldc, Math.Min(mr, mc - ir - mr), cols);
                             float* aPanel = packedA + (nint)ir * kc;
                             if (rows == mr && cols == nr)
                             {
@@ -190,8 +195,8 @@ internal static unsafe class SgemmDriver
         }
     }
 
-    // The next C tile's lines, fetched while this tile computes: a C that comes from memory (a weight gradient written
-    // a step ago) would otherwise stall the tile's stores.
+    // The next C tile's lines, fetched while this tile computes: a C last touched long ago would otherwise stall the
+    // tile's stores. Only where B is packed (the products measured with it); a column-panel B's path is left as it was.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void PrefetchTile(float* c, nint ldc, int rows, int cols)
     {
