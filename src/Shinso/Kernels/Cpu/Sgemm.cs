@@ -81,8 +81,6 @@ public static class Sgemm
                     SgemmScalar.Compute(in problem);
                     return;
                 }
-                int mr = path == SimdPath.Avx512 ? SgemmAvx512Kernel.MR : SgemmAvx2Kernel.MR;
-                int nr = path == SimdPath.Avx512 ? SgemmAvx512Kernel.NR : SgemmAvx2Kernel.NR;
                 int threads = options.ResolvedThreads;
                 SgemmSplit split;
                 int parts;
@@ -91,10 +89,7 @@ public static class Sgemm
                 else if (SgemmSmallM.Applies(in problem, path))
                     (split, parts) = (SgemmSplit.SmallM, ColumnParts(m, n, k, SgemmSmallM.Columns, threads));
                 else
-                {
-                    parts = ChooseParts(m, n, k, mr, nr, threads, out bool splitRows);
-                    split = splitRows ? SgemmSplit.Rows : SgemmSplit.Columns;
-                }
+                    (split, parts) = BlockedSplit(path, m, n, k, threads);
                 var work = SgemmWork.ForCurrentThread;
                 work.Problem = problem;
                 work.Path = path;
@@ -118,6 +113,15 @@ public static class Sgemm
         if (threads <= 1 || 2.0 * m * n * k < ParallelFlopThreshold)
             return 1;
         return Math.Min(threads, (n + block - 1) / block);
+    }
+
+    /// <summary>How the blocked driver's call splits between parts on <paramref name="path"/> (AVX-512 or AVX2), by its micro-kernel's tile.</summary>
+    internal static (SgemmSplit Split, int Parts) BlockedSplit(SimdPath path, int m, int n, int k, int threads)
+    {
+        int mr = path == SimdPath.Avx512 ? SgemmAvx512Kernel.MR : SgemmAvx2Kernel.MR;
+        int nr = path == SimdPath.Avx512 ? SgemmAvx512Kernel.NR : SgemmAvx2Kernel.NR;
+        int parts = ChooseParts(m, n, k, mr, nr, threads, out bool splitRows);
+        return (splitRows ? SgemmSplit.Rows : SgemmSplit.Columns, parts);
     }
 
     /// <summary>How many parts to split the call into and whether to split rows (M) or columns (N) of C.</summary>

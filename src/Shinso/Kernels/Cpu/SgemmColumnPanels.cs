@@ -104,19 +104,9 @@ public static class SgemmColumnPanels
                 BInColumnPanels = true, Bias = stream ? pbias : null,
             };
             work.Path = path;
-            int parts;
-            if (stream)
-            {
-                work.Split = SgemmSplit.SmallM;
-                parts = Parts(n, k, options.ResolvedThreads);
-            }
-            else
-            {
-                int mr = path == SimdPath.Avx512 ? SgemmAvx512Kernel.MR : SgemmAvx2Kernel.MR;
-                int nr = path == SimdPath.Avx512 ? SgemmAvx512Kernel.NR : SgemmAvx2Kernel.NR;
-                parts = Sgemm.ChooseParts(m, n, k, mr, nr, options.ResolvedThreads, out bool splitRows);
-                work.Split = splitRows ? SgemmSplit.Rows : SgemmSplit.Columns;
-            }
+            (work.Split, int parts) = stream
+                ? (SgemmSplit.SmallM, Parts(n, k, options.ResolvedThreads))
+                : Sgemm.BlockedSplit(path, m, n, k, options.ResolvedThreads);
             try
             {
                 KernelThreadPool.Run(work, parts);
