@@ -22,7 +22,7 @@ internal static class EvalCommand
         var threads = CommonOptions.Threads();
         var path = CommonOptions.Path();
         var json = CommonOptions.Json();
-        var aisRuns = new Option<int>("--ais-runs") { Description = "RBM models: AIS runs for the log-likelihood estimate", DefaultValueFactory = _ => 100 };
+        var aisRuns = new Option<int>("--ais-runs") { Description = "RBM and DBM models: AIS runs for the log-likelihood (RBM) or log Z and bound (DBM) estimate", DefaultValueFactory = _ => 100 };
         var seed = CommonOptions.Seed();
         var command = new Command("eval", "Evaluate a saved model on a test set (--data; default Fashion-MNIST) (RBMs: AIS test log-likelihood; DBNs, nets and perceptrons: accuracy; " +
             "regression nets with --target: MSE and R² on a table)");

@@ -39,7 +39,7 @@ internal static class TrainCommand
             Description = "DBM presets: attach softmax label units (one per class) to the top layer and train on (image, label) pairs; the machine then classifies " +
                           "by its mean-field q(y | v) and samples with a label clamped",
         };
-        var aisRuns = new Option<int?>("--ais-runs") { Description = "RBM presets: AIS runs for the log-likelihood estimate (default 100)" };
+        var aisRuns = new Option<int?>("--ais-runs") { Description = "RBM and DBM presets: AIS runs for the log-likelihood (RBM) or log Z (DBM) estimate (default 100)" };
         var target = CommonOptions.Target();
         var code = new Option<int?>("--code") { Description = "Autoencoder presets: units of the code (e.g. 2 for a picture of the codes); sparse-coding presets: atoms" };
         var tile = new Option<int?>("--tile") { Description = "tiled-cnn: k, the period of the tiled layer's weight tying (1 is a convolution; default 2)" };
