@@ -14,9 +14,24 @@ public class ReadmeExampleTests
         string readme = File.ReadAllText(FindReadme());
         int marker = readme.IndexOf(Marker, StringComparison.Ordinal);
         Assert.True(marker >= 0, $"README.md has no {Marker} block");
-        int start = readme.IndexOf("```csharp\n", marker, StringComparison.Ordinal) + "```csharp\n".Length;
-        int end = readme.IndexOf("```", start, StringComparison.Ordinal);
-        string code = readme[start..end];
+        AssertCompiles(readme, readme.IndexOf("```csharp\n", marker, StringComparison.Ordinal), "README.md");
+    }
+
+    [Fact]
+    public void The_core_package_readme_example_compiles_and_is_about_ten_lines()
+    {
+        string path = Path.Combine(Path.GetDirectoryName(FindReadme())!, "src", "Shinso", "README.md");
+        string readme = File.ReadAllText(path);
+        AssertCompiles(readme, readme.IndexOf("```csharp\n", StringComparison.Ordinal), path);
+    }
+
+    /// <summary>Compiles the csharp block that starts at <paramref name="fence"/> against the core library, as a top-level program.</summary>
+    private static void AssertCompiles(string markdown, int fence, string source)
+    {
+        Assert.True(fence >= 0, $"{source} has no csharp block");
+        int start = fence + "```csharp\n".Length;
+        int end = markdown.IndexOf("```", start, StringComparison.Ordinal);
+        string code = markdown[start..end];
 
         var statements = code.Split('\n').Where(l => l.Trim().Length > 0 && !l.StartsWith("using ", StringComparison.Ordinal)).ToList();
         Assert.InRange(statements.Count, 1, 10);
@@ -31,7 +46,7 @@ public class ReadmeExampleTests
         using var output = new MemoryStream();
         var result = compilation.Emit(output);
         var errors = result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Select(d => d.ToString()).ToList();
-        Assert.True(result.Success, "README example does not compile:\n" + string.Join("\n", errors));
+        Assert.True(result.Success, $"{source}'s example does not compile:\n" + string.Join("\n", errors));
     }
 
     [Fact]
