@@ -20,7 +20,11 @@ root.Options.Add(CommonOptions.Device);
 try
 {
     // Errors are reported below as one line naming the file and field, not as a stack trace.
-    return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    var parse = root.Parse(args);
+    using var profiling = parse.Errors.Count == 0 ? ProfilingSession.StartIfAsked(parse) : null;
+    int code = parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    if (code == 0) profiling?.Finish();
+    return code;
 }
 catch (Exception e) when (e is UsageException or FormatException or FileNotFoundException or DirectoryNotFoundException
                               or InvalidDataException or IOException or UnauthorizedAccessException or ArgumentException or PlatformNotSupportedException

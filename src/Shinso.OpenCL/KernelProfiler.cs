@@ -19,19 +19,26 @@ internal sealed unsafe class KernelProfiler
     private const uint CL_PROFILING_COMMAND_END = 0x1283;
     private const int Batch = 1024;
 
-    private readonly List<(string Kernel, nint Event)> _pending = new(Batch);
+    private readonly List<(string Kernel, nint Event, long EnqueuedAt, double Flops)> _pending = new(Batch);
+    private double _nextFlops;
     private readonly Dictionary<string, (long Launches, long Nanoseconds)> _totals = new();
+
+    /// <summary>The floating-point operations of the next launch (a GEMM's 2mnk), for the rate in Shinso's profile.</summary>
+    public void FlopsOfNextLaunch(double flops) => _nextFlops = flops;
 
     public void Record(string kernel, nint evt)
     {
-        _pending.Add((kernel, evt));
+        _pending.Add((kernel, evt, System.Diagnostics.Stopwatch.GetTimestamp(), _nextFlops));
+        _nextFlops = 0;
         if (_pending.Count >= Batch) Collect();
     }
 
-    /// <summary>Waits for the recorded launches and adds their device time to the totals.</summary>
+    /// <summary>Waits for the recorded launches and adds their device time to the totals, and to the running
+    /// <see cref="Shinso.Profiling.Profiler"/>'s.</summary>
     public void Collect()
     {
-        foreach (var (kernel, evt) in _pending)
+        var profile = Shinso.Profiling.Profiler.Active;
+        foreach (var (kernel, evt, enqueuedAt, flops) in _pending)
         {
             nint e = evt;
             OpenClException.Check(clWaitForEvents(1, &e), "clWaitForEvents");
@@ -41,6 +48,7 @@ internal sealed unsafe class KernelProfiler
             clReleaseEvent(evt);
             var (launches, nanoseconds) = _totals.GetValueOrDefault(kernel);
             _totals[kernel] = (launches + 1, nanoseconds + (long)(end - start));
+            profile?.RecordDeviceKernel(kernel, enqueuedAt, start, end, flops);
         }
         _pending.Clear();
     }

@@ -86,8 +86,13 @@ public sealed unsafe partial class OpenClBackend : IBackend
         (_context.Profiler ?? throw new InvalidOperationException(
             $"Kernel profiling is off: open the backend with profileKernels: true or set {KernelProfiler.EnvironmentVariable}=1.")).Report(DeviceInfo.Name);
 
-    /// <summary>Waits until every enqueued kernel has finished (for timing).</summary>
-    public void Synchronize() => _context.Finish();
+    /// <summary>Waits until every enqueued kernel has finished (for timing); with kernel profiling on, also reads their
+    /// device times (into <see cref="KernelProfile"/> and the running <see cref="Shinso.Profiling.Profiler"/>).</summary>
+    public void Synchronize()
+    {
+        _context.Finish();
+        _context.Profiler?.Collect();
+    }
 
     // ---- memory -------------------------------------------------------------------------
 
@@ -171,6 +176,7 @@ public sealed unsafe partial class OpenClBackend : IBackend
             ? launch.Float(beta).Tensor(c).Int(c.Columns).Int(Math.Max(k, 1)).Int(0)
             : launch.Float(0f).Buffer(scratch).Int(0).Int(n).Int(kChunk).Int(m * n);
         if (tile.Vector) launch = launch.Int(alignedA ? 1 : 0).Int(alignedB ? 1 : 0);
+        _context.Profiler?.FlopsOfNextLaunch(2.0 * m * n * k);
         launch.Run((long)(n + tile.TileN - 1) / tile.TileN * tile.GroupN, (long)(m + tile.TileM - 1) / tile.TileM * tile.GroupM, parts, tile.GroupN, tile.GroupM);
         if (scratch is not null)
             new KernelLaunch(_context.GemmKernel(tile.CompilerOptions, "sum_gemm_parts"), _context, "sum_gemm_parts", 0)

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json.Nodes;
 using Shinso.Layers;
 using Shinso.Models.FeedForward;
+using Shinso.Profiling;
 using Shinso.Random;
 using Shinso.Models.Autoencoders;
 using Shinso.Training;
@@ -21,6 +22,8 @@ internal static class BenchCommand
         command.Subcommands.Add(BenchSparseCodingCommand.Create());
         command.Subcommands.Add(CreateTrain());
         command.Subcommands.Add(CreateInfer());
+        command.Options.Add(ProfilingSession.Profile);
+        command.Options.Add(ProfilingSession.Trace);
         return command;
     }
 
@@ -158,6 +161,7 @@ internal static class BenchCommand
             long step = 0;
             void Step()
             {
+                using var span = Profiler.Step();
                 net.Forward(x, new ForwardContext(true, random, step++));
                 net.ComputeLoss(t, out _);
                 net.Backward();
@@ -167,7 +171,10 @@ internal static class BenchCommand
             double best = b / bestSeconds, median = b / medianSeconds;
             // The bound's samples are no longer than the step's own, and at most 50 ms (bench gemm's default is 100 ms):
             // a net makes a few dozen distinct calls, and the bound should not take longer than the timing it frames.
-            var bound = BenchGemmBound.Measure(Step, samples, Math.Min(r.GetValue(minTime), 0.05), out string? noBound);
+            // A profile covers the net's own steps, not the GEMMs the bound times alone.
+            BenchGemmBound? bound;
+            string? noBound;
+            using (Profiler.Suspend()) bound = BenchGemmBound.Measure(Step, samples, Math.Min(r.GetValue(minTime), 0.05), out noBound);
             if (r.GetValue(json))
             {
                 var result = new JsonObject

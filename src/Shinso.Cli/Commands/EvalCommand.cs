@@ -28,6 +28,8 @@ internal static class EvalCommand
             "regression nets with --target: MSE and R² on a table)");
         command.Arguments.Add(model);
         foreach (var o in new Option[] { data, testData, target, threads, path, json, aisRuns, seed }) command.Options.Add(o);
+        command.Options.Add(ProfilingSession.Profile);
+        command.Options.Add(ProfilingSession.Trace);
         command.SetAction(r =>
         {
             string file = r.GetValue(model)!;

@@ -93,6 +93,8 @@ internal static class TrainCommand
         command.Arguments.Add(what);
         foreach (var o in new Option[] { data, testData, target, standardize, initFrom, copyLayers, freeze, copiedLr, augment, teacher, distill, labelWeight, validation, gradientNorms, epochs, batch, optimizer, lr, seed, threads, path, output, resume, json, pretrainEpochs, upDownEpochs, fineTuneEpochs, labels, aisRuns, code, pretrainer, tile })
             command.Options.Add(o);
+        command.Options.Add(ProfilingSession.Profile);
+        command.Options.Add(ProfilingSession.Trace);
         command.SetAction(r =>
         {
             string source = r.GetValue(what)!;

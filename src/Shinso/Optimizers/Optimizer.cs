@@ -1,4 +1,5 @@
 using Shinso.Layers;
+using Shinso.Profiling;
 using Shinso.Tensors;
 
 namespace Shinso.Optimizers;
@@ -75,6 +76,7 @@ public abstract class Optimizer
             Prepare(parameters, lr);
             foreach (var p in parameters)
             {
+                using var span = Profiler.Update(p, p.Name);
                 float rate = lr * RateScale(p);
                 if (p.GradientProductCount > 0)
                     UpdateFromGradientProducts(p, StateOf(p), rate, p.Role == ParameterRole.Weight ? weightDecay : 0f, epoch);

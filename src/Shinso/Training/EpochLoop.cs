@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Shinso.Data;
+using Shinso.Profiling;
 using Shinso.Random;
 
 namespace Shinso.Training;
@@ -97,7 +98,8 @@ public static class EpochLoop
             cancellation.ThrowIfCancellationRequested();
             int start = b * batch;
             int rows = Math.Min(batch, plan.SampleCount - start);
-            var outcome = step(order.AsSpan(start, rows), epoch);
+            BatchOutcome outcome;
+            using (Profiler.Step()) outcome = step(order.AsSpan(start, rows), epoch);
             if (double.IsInfinity(outcome.LossSum) || (plan.LossMeasured && double.IsNaN(outcome.LossSum)))
                 throw new TrainingDivergedException(epoch + 1, b + 1, null, outcome.LossSum);
             lossSum += outcome.LossSum;

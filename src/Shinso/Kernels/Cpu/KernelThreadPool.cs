@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
+using Shinso.Profiling;
 
 namespace Shinso.Kernels.Cpu;
 
@@ -113,6 +114,7 @@ internal static class KernelThreadPool
             // Succeeds only if no new call began since the read of claim, so work and count belong to it.
             if (Interlocked.CompareExchange(ref s_claim, claim + 1, claim) != claim)
                 continue;
+            long started = Profiler.BeginWork();
             try
             {
                 work.Execute(index, count);
@@ -121,6 +123,7 @@ internal static class KernelThreadPool
             {
                 Interlocked.CompareExchange(ref s_failure, ExceptionDispatchInfo.Capture(e), null);
             }
+            Profiler.EndWork(started, index, count);
             if (Interlocked.Decrement(ref s_unfinished) == 0)
                 s_allDone.Set();
         }

@@ -3,6 +3,7 @@ using Shinso.Layers;
 using Shinso.Losses;
 using Shinso.Tensors;
 using Shinso.Operations;
+using Shinso.Profiling;
 
 namespace Shinso.Models.FeedForward;
 
@@ -23,6 +24,8 @@ public sealed class FeedForwardNet
     private readonly BatchBuffer _scoresGradient;
     private readonly IPenaltyLayer[] _penalties;
     private Tensor? _scores;
+    private string[]? _profileLabels;
+    private Profiler? _attributedTo;
 
     /// <summary>Builds the network described by <paramref name="spec"/> on <paramref name="backend"/>.</summary>
     /// <param name="backend">Where the parameters live and the operations run.</param>
@@ -69,7 +72,11 @@ public sealed class FeedForwardNet
     {
         CheckInput(input);
         var x = input;
-        foreach (var layer in _layers) x = layer.Forward(x, context);
+        for (int i = 0; i < _layers.Length; i++)
+        {
+            using var span = LayerSpan(i, LayerPass.Forward);
+            x = _layers[i].Forward(x, context);
+        }
         _scores = x;
         return x;
     }
@@ -129,7 +136,10 @@ public sealed class FeedForwardNet
         foreach (var p in Parameters) p.BeginPass();
         // The lowest layer's input gradient is never used, so its GEMM is skipped.
         for (int i = _layers.Length - 1; i >= lowestLayer && gradient is not null; i--)
+        {
+            using var span = LayerSpan(i, LayerPass.Backward);
             gradient = _layers[i].Backward(gradient, needInputGradient: i > lowestLayer);
+        }
     }
 
     /// <summary>
@@ -159,7 +169,11 @@ public sealed class FeedForwardNet
         if (unable >= 0) throw new InvalidOperationException($"Layer {unable} ({_layers[unable].Kind}) cannot backpropagate several gradients per forward row.");
         BeginBackward(scoresGradient, copies);
         Tensor gradient = scoresGradient;
-        for (int i = _layers.Length - 1; i >= 0; i--) gradient = ((IRepeatedInputGradient)_layers[i]).RepeatedInputGradient(gradient, copies);
+        for (int i = _layers.Length - 1; i >= 0; i--)
+        {
+            using var span = LayerSpan(i, LayerPass.Backward);
+            gradient = ((IRepeatedInputGradient)_layers[i]).RepeatedInputGradient(gradient, copies);
+        }
         return gradient;
     }
 
@@ -178,8 +192,30 @@ public sealed class FeedForwardNet
             throw new ArgumentOutOfRangeException(nameof(lowestLayer), lowestLayer, $"The net has layers 0 to {_layers.Length - 1}.");
         BeginBackward(scoresGradient, 1);
         Tensor gradient = scoresGradient;
-        for (int i = _layers.Length - 1; i >= lowestLayer; i--) gradient = _layers[i].InputGradient(gradient);
+        for (int i = _layers.Length - 1; i >= lowestLayer; i--)
+        {
+            using var span = LayerSpan(i, LayerPass.Backward);
+            gradient = _layers[i].InputGradient(gradient);
+        }
         return gradient;
+    }
+
+    /// <summary>
+    /// A profiler span for a pass of layer <paramref name="index"/> (nothing while no profiler runs); the first span under a
+    /// profiler also tells it which layer each parameter belongs to, so the optimizer's updates count for their layers.
+    /// </summary>
+    private ProfileScope LayerSpan(int index, LayerPass pass)
+    {
+        if (Profiler.Active is not { } profiler) return default;
+        _profileLabels ??= [.. Spec.Layers.Select((l, i) => l.Description.StartsWith(l.Type, StringComparison.Ordinal) ? $"{i} {l.Description}" : $"{i} {l.Type} {l.Description}")];
+        if (_attributedTo != profiler)
+        {
+            // A weight tied between two layers counts for the first that uses it, as it is saved.
+            for (int i = _layers.Length - 1; i >= 0; i--)
+                foreach (var p in _layers[i].Parameters) profiler.AttributeUpdates(p, _profileLabels[i]);
+            _attributedTo = profiler;
+        }
+        return Profiler.Layer(_profileLabels[index], pass);
     }
 
     /// <summary>Checks a gradient of <paramref name="copies"/> rows per row of the last scores and starts the parameters' pass.</summary>
