@@ -17,6 +17,8 @@ fi
 # package). ocl-icd-libopencl1 + pocl-opencl-icd: a real OpenCL platform on the CPU for the OpenCL backend's tests.
 # libonnx-testdata: the ONNX project's operator conformance cases, which the importer's tests run.
 # python3-torch (without its recommends: no GUI or video stack): PyTorch 1.13 exports the models the importer must read.
+# chromium (without its recommend chromium-sandbox: the test runs it with --no-sandbox): the report test renders a run's
+# report.html headless and checks the screenshot and the page's console (it fails, not skips, under CI=true).
 # dataset-fashion-mnist: the full set, which a test compares with the embedded subset (it fails, not skips, under CI=true).
 apt_packages=(python3-onnx ocl-icd-libopencl1 pocl-opencl-icd libonnx-testdata)
 missing=()
@@ -29,12 +31,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo_cmd apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >&2 \
     || { echo "test.sh: could not install ${missing[*]}" >&2; echo "0 passed, 1 failed"; exit 1; }
 fi
-if ! dpkg-query -W -f='${Status}' python3-torch 2>/dev/null | grep -q "install ok installed"; then
-  echo "test.sh: installing python3-torch" >&2
+# Installs the Debian package $1 without its recommends when it is missing; the suite cannot run without it.
+install_without_recommends() {
+  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed" && return 0
+  echo "test.sh: installing $1" >&2
   sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
-  { $sudo_cmd apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends python3-torch >&2; } \
-    || { echo "test.sh: could not install python3-torch" >&2; echo "0 passed, 1 failed"; exit 1; }
-fi
+  { $sudo_cmd apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "$1" >&2; } \
+    || { echo "test.sh: could not install $1" >&2; echo "0 passed, 1 failed"; exit 1; }
+}
+install_without_recommends python3-torch
+install_without_recommends chromium
 # The data set on its own: without it the suite still runs, and the test that needs it says what to install.
 if ! dpkg-query -W -f='${Status}' dataset-fashion-mnist 2>/dev/null | grep -q "install ok installed"; then
   echo "test.sh: installing dataset-fashion-mnist" >&2

@@ -8,6 +8,7 @@ root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(SampleCommand.Create());
 root.Subcommands.Add(CompleteCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
+root.Subcommands.Add(ReportCommand.Create());
 root.Subcommands.Add(InspectCommand.Create());
 root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(RobustnessCommand.Create());

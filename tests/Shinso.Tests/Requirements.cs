@@ -19,6 +19,9 @@ internal static class Requirements
         return data;
     }
 
+    /// <summary>Where Debian's chromium package installs the browser (null: not installed).</summary>
+    public static string? ChromiumPath => File.Exists("/usr/bin/chromium") ? "/usr/bin/chromium" : null;
+
     /// <summary>Where Debian's dataset-fashion-mnist installs the full set's test labels.</summary>
     public static bool FullFashionMnistInstalled =>
         File.Exists(Path.Combine(FashionMnist.DefaultDirectory, FashionMnist.TestLabelsFile + ".gz"));
@@ -52,6 +55,19 @@ public sealed class RequiresFullFashionMnistFactAttribute : FactAttribute
     {
         if (!Requirements.FullFashionMnistInstalled && !Requirements.InCi)
             Skip = $"the full Fashion-MNIST is not installed in {FashionMnist.DefaultDirectory} (apt-get install dataset-fashion-mnist)";
+    }
+}
+
+/// <summary>
+/// A fact that renders pages in headless Chromium (Debian's chromium). Skipped (with the reason) where it is not installed,
+/// except under CI=true: test.sh installs it there, so its absence is a failure the test reports.
+/// </summary>
+public sealed class RequiresChromiumFactAttribute : FactAttribute
+{
+    public RequiresChromiumFactAttribute()
+    {
+        if (Requirements.ChromiumPath is null && !Requirements.InCi)
+            Skip = "Chromium is not installed at /usr/bin/chromium (apt-get install chromium)";
     }
 }
 

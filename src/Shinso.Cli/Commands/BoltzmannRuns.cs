@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Shinso.Backends;
+using Shinso.Cli.ModelKinds;
+using Shinso.Cli.Reports;
 using Shinso.Data;
 using Shinso.IO;
 using Shinso.Models.Boltzmann;
@@ -23,6 +25,7 @@ internal static class BoltzmannRuns
     public static JsonObject TrainRbm(string name, RbmPreset preset, IBackend backend, LoadedData data, string outDirectory, ResumeOverrides? resume = null,
         double validationFraction = 0)
     {
+        var wall = Stopwatch.StartNew();
         string dataDescription = data.Description;
         var (train, test) = (data.Train, data.Test);
         VisibleCentering? centering = null;
@@ -71,12 +74,26 @@ internal static class BoltzmannRuns
         if (centering is null) metadata["binarize_threshold"] = preset.BinarizeThreshold;
         else metadata[VisibleCentering.MetadataKey] = centering.ToJson();
         RbmModelFile.Save(rbm, modelPath, RbmRun.HyperParameters(preset), metadata);
+        RbmKind.WriteFilters(rbm, Path.Combine(outDirectory, "filters.png"), 100);
         var summary = RbmLikelihood(rbm, train, test, preset.AisRuns, o.Seed);
         summary["model"] = name;
         summary["epochs"] = preset.Epochs;
         summary["train_seconds"] = Math.Round(trainSeconds, 1);
         summary["model_path"] = modelPath;
         AtomicFile.WriteAllText(Path.Combine(outDirectory, "summary.json"), summary.ToJsonString() + "\n");
+        var hyper = RbmRun.HyperParameters(preset);
+        hyper["visible"] = rbm.VisibleCount;
+        hyper["hidden"] = rbm.HiddenCount;
+        hyper["units"] = rbm.Units.ToString().ToLowerInvariant();
+        hyper["epochs"] = preset.Epochs;
+        hyper["ais_runs"] = preset.AisRuns;
+        foreach (var (key, value) in metadata) if (key != "data") hyper[key] = value?.DeepClone();
+        // The checkpoint's history: a resumed run's record holds its earlier epochs too.
+        var history = Checkpoint.ReadHistory(Path.Combine(outDirectory, RbmRun.CheckpointFileName));
+        new RunRecord(name, RbmModelFile.Kind, "restricted Boltzmann machine", dataDescription)
+        {
+            HyperParameters = hyper, Phases = [new RunPhase(preset.Persistent ? "PCD" : "CD", "reconstruction error", history)], Seconds = wall.Elapsed.TotalSeconds,
+        }.Save(outDirectory);
         return summary;
     }
 
@@ -138,9 +155,10 @@ internal static class BoltzmannRuns
                 if (done % 20 == 0 || done == all) Console.Error.Write($"\r  backprop epoch {epoch}: {done}/{all} batches");
             },
         };
+        JsonObject summary;
         try
         {
-            return DbnRun.Run(name, preset, backend, data.Train, data.Test, outDirectory, options);
+            summary = DbnRun.Run(name, preset, backend, data.Train, data.Test, outDirectory, options);
         }
         catch (ResumeRefusedException e)
         {
@@ -150,6 +168,61 @@ internal static class BoltzmannRuns
         {
             throw new UsageException(e.Message);
         }
+        DbnRecord(name, preset, backend, data, outDirectory, summary).Save(outDirectory);
+        return summary;
+    }
+
+    /// <summary>
+    /// A DBN run's record: its greedy and up-down phases by their end figures (their epochs are not kept across a resume),
+    /// and its backprop phase epoch by epoch from the checkpoint, with the fine-tuned classifier's confusion matrix.
+    /// </summary>
+    private static RunRecord DbnRecord(string name, DbnPreset preset, IBackend backend, LoadedData data, string outDirectory, JsonObject summary)
+    {
+        JsonObject Figures(string phase, string epochs) => new()
+        {
+            ["epochs"] = summary[epochs]?.DeepClone(), ["seconds"] = summary[$"{phase}_seconds"]?.DeepClone(),
+            ["test_accuracy"] = summary[phase == "backprop" ? "accuracy" : $"{phase}_accuracy"]?.DeepClone(),
+        };
+        string checkpoint = Path.Combine(outDirectory, Checkpoint.FileName), modelPath = Path.Combine(outDirectory, "model.shinso");
+        bool fineTuned = summary["model_path"] is not null && File.Exists(modelPath);
+        var g = preset.Greedy;
+        var hyper = new JsonObject
+        {
+            ["layers"] = new JsonArray([.. preset.LayerSizes.Select(n => (JsonNode)n)]),
+            ["greedy"] = new JsonObject
+            {
+                ["layer_epochs"] = summary["layer_epochs"]?.DeepClone(), ["top_epochs"] = summary["top_epochs"]?.DeepClone(), ["learning_rate"] = g.Layer.LearningRate,
+                ["batch"] = g.Layer.BatchSize, ["seed"] = g.Layer.Seed,
+            },
+            ["up_down"] = new JsonObject
+            {
+                ["epochs"] = summary["updown_epochs"]?.DeepClone(), ["learning_rate"] = preset.UpDown.LearningRate, ["batch"] = preset.UpDown.BatchSize,
+                ["top_gibbs_steps"] = preset.UpDown.TopGibbsSteps,
+            },
+            // The classifier's file holds the config backprop ran with (a resumed run's overrides included).
+            ["backprop"] = fineTuned ? ModelFile.ReadHeader(modelPath).HyperParameters.DeepClone() : preset.Backprop.ToJson(),
+            ["backprop_dropout"] = preset.BackpropDropout,
+        };
+        ConfusionMatrix? confusion = null;
+        if (fineTuned)
+        {
+            var net = FeedForwardModelFile.Load(modelPath, backend);
+            confusion = ConfusionMatrix.Of(net, SupervisedData.FromDataset(data.Test), ConfusionMatrix.ClassNames(data, net.Spec.OutputLength));
+        }
+        return new RunRecord(name, DbnModelFile.Kind, "deep belief net", data.Description)
+        {
+            HyperParameters = hyper,
+            Phases =
+            [
+                new RunPhase("greedy", "reconstruction error", []) { Figures = Figures("greedy", "layer_epochs") },
+                new RunPhase("up-down", "reconstruction error", []) { Figures = Figures("updown", "updown_epochs") },
+                new RunPhase("backprop", preset.Backprop.Architecture.Loss, fineTuned && File.Exists(checkpoint) ? Checkpoint.ReadHistory(checkpoint) : [])
+                {
+                    Figures = Figures("backprop", "backprop_epochs"),
+                },
+            ],
+            Seconds = (double?)summary["seconds"] ?? 0, Confusion = confusion,
+        };
     }
 
 }

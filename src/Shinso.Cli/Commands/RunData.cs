@@ -44,6 +44,9 @@ internal abstract class RunData
     /// <summary>A usage error when the run in a checkpoint (its <see cref="Provenance"/>, or null) was trained on other data.</summary>
     public abstract void CheckResume(JsonObject? saved, string directory);
 
+    /// <summary>Names of a classifier's <paramref name="count"/> classes, for its confusion matrix.</summary>
+    public virtual IReadOnlyList<string> ClassNames(int count) => Reports.ConfusionMatrix.Numbered(count);
+
     /// <summary>A usage error when <paramref name="config"/> standardises inputs its net cannot absorb.</summary>
     protected static void CheckStandardization(TrainingConfig config, string run)
     {
@@ -74,6 +77,8 @@ internal sealed class ClassificationRunData(LoadedData data) : RunData
         return new PreparedRows(SupervisedData.FromDataset(train), validation is null ? null : SupervisedData.FromDataset(validation),
             test, statistics, []);
     }
+
+    public override IReadOnlyList<string> ClassNames(int count) => Reports.ConfusionMatrix.ClassNames(data, count);
 
     public override void CheckResume(JsonObject? saved, string directory)
     {

@@ -6,6 +6,7 @@ using Shinso.IO;
 using Shinso.Models.FeedForward;
 using Shinso.Optimizers;
 using Shinso.Cli.ModelKinds;
+using Shinso.Cli.Reports;
 using Shinso.Training;
 using Spectre.Console;
 
@@ -55,6 +56,7 @@ internal static class TrainingRun
         string fileKind = FeedForwardModelFile.Kind, Action<FeedForwardNet, PreparedRows>? initialize = null, string? gradientNorms = null)
     {
         var err = CommonOptions.Err;
+        var wall = Stopwatch.StartNew();
         string dataDescription = data.Description;
         err.MarkupLine($"[grey]data:[/] {Markup.Escape(dataDescription)}");
 
@@ -193,6 +195,12 @@ internal static class TrainingRun
             clock.Elapsed.TotalSeconds, samplesPerSecond, modelPath, rows.Fit.Count, rows.Test.Count, nested ? figures : null,
             figures is null ? null : figureLines) { Figures = nested ? null : figures };
         AtomicFile.WriteAllText(Path.Combine(outDirectory, "summary.json"), summary.ToJson().ToJsonString() + "\n");
+        // The history is the state's: a resumed run's record holds its earlier epochs too.
+        new RunRecord(name, fileKind, ModelKindRegistry.All.First(k => k.Matches(fileKind)).Description, dataDescription)
+        {
+            HyperParameters = config.ToJson(), Phases = [new RunPhase("backprop", config.Architecture.Loss, [.. history])], Seconds = wall.Elapsed.TotalSeconds,
+            Confusion = rows.Test.Labels is null ? null : ConfusionMatrix.Of(net, rows.Test, data.ClassNames(rows.Test.TargetLength)),
+        }.Save(outDirectory);
         return summary;
     }
 

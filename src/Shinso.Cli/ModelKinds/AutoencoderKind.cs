@@ -104,6 +104,8 @@ internal sealed class AutoencoderKind : ModelKind
             var net = FeedForwardModelFile.Load(summary.ModelPath, backend);
             WritePictures(net, loaded, ((ReconstructionRunData)data).Pca, backend, directory);
         }
+        // After the pictures, which the report embeds.
+        Reports.RunReport.WriteAfterTraining(directory);
         if (a.Json) Console.WriteLine(summary.ToJson().ToJsonString());
         return 0;
     }

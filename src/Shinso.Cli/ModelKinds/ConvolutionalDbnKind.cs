@@ -4,6 +4,7 @@ using Shinso.IO;
 using Shinso.Models.ConvolutionalBoltzmann;
 using Shinso.Models.FeedForward;
 using Shinso.Random;
+using Shinso.Training;
 using Spectre.Console;
 
 namespace Shinso.Cli.ModelKinds;
@@ -28,6 +29,7 @@ internal sealed class ConvolutionalDbnKind : ModelKind
 
     public override int Train(TrainArguments a)
     {
+        var wall = System.Diagnostics.Stopwatch.StartNew();
         if (a.Optimizer is not null) throw new UsageException($"--optimizer: '{a.Source}' trains by CD with momentum; its fine-tuning uses momentum SGD.");
         if (a.PretrainEpochs is not null || a.UpDownEpochs is not null || a.AisRuns is not null)
             throw new UsageException($"--pretrain-epochs, --updown-epochs and --ais-runs do not apply to '{a.Source}'; --epochs sets the CD epochs of each layer.");
@@ -95,6 +97,15 @@ internal sealed class ConvolutionalDbnKind : ModelKind
             ["train_seconds"] = Math.Round(result.TrainSeconds, 2), ["model_path"] = modelPath, ["classifier_path"] = classifierPath, ["filters_paths"] = filterPaths,
         };
         AtomicFile.WriteAllText(Path.Combine(folder, "summary.json"), summary.ToJsonString() + "\n");
+        new Reports.RunRecord(a.Source, FileKind, Description, data.Description)
+        {
+            HyperParameters = hyper, Seconds = wall.Elapsed.TotalSeconds,
+            Phases = [.. result.Reports.Select(r => Reports.RunPhase.OfLosses($"layer {r.Layer + 1} CD", "reconstruction error", r.Epochs.Select(e => (e.ReconstructionError, e.Seconds)),
+                r.Epochs.Count == 0 ? 0 : r.Epochs[0].Updates * training.BatchSize, training.LearningRate * preset.Layers[r.Layer].LearningRateScale))],
+            Confusion = result.FineTuned is { } tuned
+                ? Reports.ConfusionMatrix.Of(tuned, SupervisedData.FromDataset(data.Test), Reports.ConfusionMatrix.ClassNames(data, tuned.Spec.OutputLength)) : null,
+        }.Save(folder);
+        Reports.RunReport.WriteAfterTraining(folder);
         if (a.Json) Console.WriteLine(summary.ToJsonString());
         return 0;
     }

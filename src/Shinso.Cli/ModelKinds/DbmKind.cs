@@ -96,6 +96,16 @@ internal sealed class DbmKind : ModelKind
         summary["train_seconds"] = Math.Round(seconds, 1);
         summary["model_path"] = modelPath;
         Shinso.IO.AtomicFile.WriteAllText(Path.Combine(folder, "summary.json"), summary.ToJsonString() + "\n");
+        // The checkpoints' histories: a resumed run's record holds its earlier epochs too.
+        var phases = new List<Reports.RunPhase> { new("joint", "mean-field reconstruction error", Checkpoint.ReadHistory(Path.Combine(folder, DbmRun.CheckpointFileName))) };
+        string tuningCheckpoint = Path.Combine(folder, DbmRun.FineTuningFolder, Checkpoint.FileName);
+        if (tuned is not null && File.Exists(tuningCheckpoint))
+            phases.Add(new("fine-tuning", preset.FineTuning!.Architecture.Loss, Checkpoint.ReadHistory(tuningCheckpoint)) { Figures = new JsonObject { ["test_accuracy"] = tuned.Accuracy } });
+        new Reports.RunRecord(a.Source, FileKind, Description, data.Description)
+        {
+            HyperParameters = DbmRun.HyperParameters(preset), Phases = phases, Seconds = clock.Elapsed.TotalSeconds,
+        }.Save(folder);
+        Reports.RunReport.WriteAfterTraining(folder);
         if (a.Json) Console.WriteLine(summary.ToJsonString());
         return 0;
     }

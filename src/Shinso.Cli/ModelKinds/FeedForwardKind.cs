@@ -92,6 +92,7 @@ internal sealed class FeedForwardKind : ModelKind
         }
         else
             CommonOptions.Err.MarkupLine($"test accuracy [bold]{summary.TestAccuracy:P2}[/] (loss {summary.TestLoss:F4}) after {summary.Epochs} epochs; model: {summary.ModelPath}");
+        Reports.RunReport.WriteAfterTraining(a.RunDirectory(name));
         if (a.Json) Console.WriteLine(summary.ToJson().WithBackend(backend).ToJsonString());
         return 0;
     }

@@ -49,11 +49,16 @@ internal sealed class PerceptronKind : ModelKind
         CommonOptions.Err.MarkupLine(Markup.Escape($"model: perceptron — {train.FeatureCount} inputs, {classes} threshold units (one-vs-rest), " +
                                                    $"batch {options.BatchSize}, lr {options.LearningRate}, at most {options.MaxEpochs} epochs, seed {options.Seed}, backend {backend.Name}"));
         var clock = Stopwatch.StartNew();
-        var report = new PerceptronTrainer(perceptron, options).Fit(SupervisedData.FromDataset(train),
-            (epoch, mistakes) => CommonOptions.Err.MarkupLine(Markup.Escape($"epoch {epoch + 1,3}/{options.MaxEpochs}: {mistakes} mistakes ({clock.Elapsed.TotalSeconds:F1} s)")));
+        var epochs = new List<(double Mistakes, double Seconds)>();
+        var report = new PerceptronTrainer(perceptron, options).Fit(SupervisedData.FromDataset(train), (epoch, mistakes) =>
+        {
+            epochs.Add((mistakes, clock.Elapsed.TotalSeconds));
+            CommonOptions.Err.MarkupLine(Markup.Escape($"epoch {epoch + 1,3}/{options.MaxEpochs}: {mistakes} mistakes ({clock.Elapsed.TotalSeconds:F1} s)"));
+        });
         double seconds = clock.Elapsed.TotalSeconds;
         double trainAccuracy = perceptron.Accuracy(SupervisedData.FromDataset(train));
-        double accuracy = perceptron.Accuracy(SupervisedData.FromDataset(test));
+        var testRows = SupervisedData.FromDataset(test);
+        double accuracy = perceptron.Accuracy(testRows);
         string run = a.RunDirectory(a.Source);
         Directory.CreateDirectory(run);
         string modelPath = Path.Combine(run, "model.shinso");
@@ -68,7 +73,16 @@ internal sealed class PerceptronKind : ModelKind
             ["train_samples"] = train.Count, ["test_samples"] = test.Count,
         };
         AtomicFile.WriteAllText(Path.Combine(run, "summary.json"), summary.ToJsonString() + "\n");
+        new Reports.RunRecord(a.Source, FileKind, Description, data.Description)
+        {
+            HyperParameters = hyper, Seconds = clock.Elapsed.TotalSeconds,
+            Phases = [Reports.RunPhase.OfLosses("perceptron rule", "mistakes", epochs, train.Count, options.LearningRate, cumulativeSeconds: true)],
+            // One unit decides by its sign, not by the largest of several scores.
+            Confusion = classes < 2 ? null : Reports.ConfusionMatrix.Of(backend, x => perceptron.Scores.Forward(x, Shinso.Layers.ForwardContext.Inference), testRows,
+                Reports.ConfusionMatrix.ClassNames(data, classes)),
+        }.Save(run);
         CommonOptions.Err.MarkupLine(Markup.Escape($"test accuracy {accuracy:P2} (train {trainAccuracy:P2}) after {report.Epochs} epochs; model: {modelPath}"));
+        Reports.RunReport.WriteAfterTraining(run);
         if (a.Json) Console.WriteLine(summary.ToJsonString());
         return 0;
     }

@@ -47,6 +47,7 @@ internal sealed class RbmKind : ModelKind
         var data = CommonOptions.LoadData(a.Data, a.TestData);
         using var backend = a.CreateBackend();
         var result = BoltzmannRuns.TrainRbm(a.Source, preset, backend, data, a.RunDirectory(a.Source), resume, a.Validation ?? 0);
+        Reports.RunReport.WriteAfterTraining(a.RunDirectory(a.Source));
         if (a.Json) Console.WriteLine(result.ToJsonString());
         return 0;
     }
@@ -96,12 +97,15 @@ internal sealed class RbmKind : ModelKind
             var images = SampleCommand.SampleRbm(rbm, starts, n, a.Steps, RandomStream.Root(a.Seed).Derive("rbm-samples"));
             SampleCommand.Write(a.SamplesPath, images, n, rbm.VisibleCount, (int)Math.Ceiling(Math.Sqrt(n)), false);
         }
-        if (a.FiltersPath is not null)
-        {
-            int shown = Math.Min(n, rbm.HiddenCount);
-            SampleCommand.Write(a.FiltersPath, SampleCommand.Transposed(rbm.Weights, rbm.VisibleCount, rbm.HiddenCount, n), shown,
-                rbm.VisibleCount, (int)Math.Ceiling(Math.Sqrt(shown)), true);
-        }
+        if (a.FiltersPath is not null) WriteFilters(rbm, a.FiltersPath, n);
         return 0;
+    }
+
+    /// <summary>The incoming weights of the first <paramref name="count"/> hidden units as a grid of tiles, each scaled to its range.</summary>
+    internal static void WriteFilters(RestrictedBoltzmannMachine rbm, string path, int count)
+    {
+        int shown = Math.Min(count, rbm.HiddenCount);
+        SampleCommand.Write(path, SampleCommand.Transposed(rbm.Weights, rbm.VisibleCount, rbm.HiddenCount, shown), shown,
+            rbm.VisibleCount, (int)Math.Ceiling(Math.Sqrt(shown)), true);
     }
 }

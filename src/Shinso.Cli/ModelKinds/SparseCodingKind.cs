@@ -26,6 +26,7 @@ internal sealed class SparseCodingKind : ModelKind
 
     public override int Train(TrainArguments a)
     {
+        var wall = System.Diagnostics.Stopwatch.StartNew();
         if (a.Optimizer is not null || a.LearningRate is not null)
             throw new UsageException($"--optimizer and --lr apply to feed-forward presets, not '{a.Source}': the dictionary moves by exact coordinate steps.");
         if (a.PretrainEpochs is not null || a.UpDownEpochs is not null || a.AisRuns is not null)
@@ -63,10 +64,11 @@ internal sealed class SparseCodingKind : ModelKind
         string modelPath = Path.Combine(folder, "model.shinso");
         var passes = new JsonArray();
         foreach (var p in result.Passes) passes.Add(Math.Round(p.MeanObjective, 6));
-        SparseCodingModelFile.Save(result.Model, modelPath, new JsonObject
+        var hyper = new JsonObject
         {
             ["patches"] = result.PatchCount, ["passes"] = learning.Epochs, ["batch"] = learning.BatchRows, ["seed"] = seed,
-        }, new JsonObject { ["data"] = data.Description });
+        };
+        SparseCodingModelFile.Save(result.Model, modelPath, hyper, new JsonObject { ["data"] = data.Description });
         string atomsPath = Path.Combine(folder, "atoms.png");
         WriteAtoms(result.Model, atomsPath, result.Model.AtomCount);
         var summary = new JsonObject
@@ -80,6 +82,16 @@ internal sealed class SparseCodingKind : ModelKind
             ["model_path"] = modelPath, ["atoms_path"] = atomsPath,
         };
         AtomicFile.WriteAllText(Path.Combine(folder, "summary.json"), summary.ToJsonString() + "\n");
+        var settings = (JsonObject)hyper.DeepClone();
+        settings["atoms"] = result.Model.AtomCount;
+        settings["lambda"] = result.Model.Lambda;
+        settings["patch_size"] = result.Model.Patches.Size;
+        new Reports.RunRecord(a.Source, FileKind, Description, data.Description)
+        {
+            HyperParameters = settings, Seconds = wall.Elapsed.TotalSeconds,
+            Phases = [Reports.RunPhase.OfLosses("dictionary learning", "mean objective", result.Passes.Select(p => (p.MeanObjective, p.Seconds)), result.PatchCount, 0, cumulativeSeconds: true)],
+        }.Save(folder);
+        Reports.RunReport.WriteAfterTraining(folder);
         if (a.Json) Console.WriteLine(summary.ToJsonString());
         return 0;
     }

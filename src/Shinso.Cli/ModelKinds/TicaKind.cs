@@ -26,6 +26,7 @@ internal sealed class TicaKind : ModelKind
 
     public override int Train(TrainArguments a)
     {
+        var wall = System.Diagnostics.Stopwatch.StartNew();
         if (a.Optimizer is not null) throw new UsageException($"--optimizer applies to feed-forward presets, not '{a.Source}': TICA takes gradient steps and orthonormalises, RICA uses Adam.");
         if (a.PretrainEpochs is not null || a.UpDownEpochs is not null || a.AisRuns is not null)
             throw new UsageException($"--pretrain-epochs, --updown-epochs and --ais-runs do not apply to '{a.Source}'.");
@@ -59,10 +60,11 @@ internal sealed class TicaKind : ModelKind
         string folder = a.RunDirectory(a.Source);
         Directory.CreateDirectory(folder);
         string modelPath = Path.Combine(folder, "model.shinso");
-        TicaModelFile.Save(result.Model, modelPath, new JsonObject
+        var hyper = new JsonObject
         {
             ["data"] = data.Description, ["epochs"] = training.Epochs, ["batch"] = training.BatchRows, ["learning_rate"] = training.LearningRate, ["seed"] = seed,
-        });
+        };
+        TicaModelFile.Save(result.Model, modelPath, hyper);
         string filtersPath = Path.Combine(folder, "filters.png");
         WriteFilters(result.Model, filtersPath);
         var objectives = new JsonArray();
@@ -77,6 +79,13 @@ internal sealed class TicaKind : ModelKind
             ["relative_reconstruction_error"] = Math.Round(result.RelativeReconstructionError, 5), ["seconds"] = Math.Round(result.Seconds, 2), ["model_path"] = modelPath, ["filters_path"] = filtersPath,
         };
         AtomicFile.WriteAllText(Path.Combine(folder, "summary.json"), summary.ToJsonString() + "\n");
+        new Reports.RunRecord(a.Source, FileKind, Description, data.Description)
+        {
+            HyperParameters = hyper, Seconds = wall.Elapsed.TotalSeconds,
+            Phases = [Reports.RunPhase.OfLosses("TICA", "mean objective", result.Epochs.Select(e => (e.MeanObjective, e.Seconds)),
+                (int)Math.Min(preset.PatchCount, (long)Shinso.Data.ImagePatches.MaxPerImage * data.Train.Count), training.LearningRate, cumulativeSeconds: true)],
+        }.Save(folder);
+        Reports.RunReport.WriteAfterTraining(folder);
         if (a.Json) Console.WriteLine(summary.ToJsonString());
         return 0;
     }

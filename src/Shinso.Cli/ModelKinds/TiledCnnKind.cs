@@ -3,6 +3,7 @@ using Shinso.Cli.Commands;
 using Shinso.IO;
 using Shinso.Models.FeedForward;
 using Shinso.Models.TiledNetworks;
+using Shinso.Training;
 using Spectre.Console;
 
 namespace Shinso.Cli.ModelKinds;
@@ -28,6 +29,7 @@ internal sealed class TiledCnnKind : ModelKind
 
     public override int Train(TrainArguments a)
     {
+        var wall = System.Diagnostics.Stopwatch.StartNew();
         if (a.Optimizer is not null) throw new UsageException($"--optimizer: '{a.Source}' pretrains by TICA's orthonormalised gradient steps and trains its classifier by momentum.");
         if (a.PretrainEpochs is not null || a.UpDownEpochs is not null || a.AisRuns is not null)
             throw new UsageException($"--pretrain-epochs, --updown-epochs and --ais-runs do not apply to '{a.Source}'; --epochs sets its TICA passes.");
@@ -66,12 +68,13 @@ internal sealed class TiledCnnKind : ModelKind
         string folder = a.RunDirectory(a.Source);
         Directory.CreateDirectory(folder);
         string modelPath = Path.Combine(folder, "model.shinso");
-        FeedForwardModelFile.Save(result.Net, modelPath, new JsonObject
+        var settings = new JsonObject
         {
             ["preset"] = a.Source, ["data"] = data.Description, ["tile"] = layer.Tile, ["maps"] = layer.Maps, ["kernel"] = layer.Kernel, ["pool"] = layer.PoolSize,
             ["pool_stride"] = layer.PoolStride, ["tica_epochs"] = layer.Epochs, ["tica_batch"] = layer.BatchImages, ["tica_learning_rate"] = layer.LearningRate,
             ["classifier_epochs"] = classifier.Training.Epochs, ["seed"] = seed,
-        });
+        };
+        FeedForwardModelFile.Save(result.Net, modelPath, settings);
         string filtersPath = Path.Combine(folder, "filters.png");
         WriteFilters(result.Pretraining, filtersPath);
         var objectives = new JsonArray();
@@ -84,6 +87,13 @@ internal sealed class TiledCnnKind : ModelKind
             ["pretrain_seconds"] = Math.Round(result.PretrainSeconds, 2), ["model_path"] = modelPath, ["filters_path"] = filtersPath,
         };
         AtomicFile.WriteAllText(Path.Combine(folder, "summary.json"), summary.ToJsonString() + "\n");
+        new Reports.RunRecord(a.Source, FeedForwardModelFile.Kind, Description, data.Description)
+        {
+            HyperParameters = settings, Seconds = wall.Elapsed.TotalSeconds,
+            Phases = [Reports.RunPhase.OfLosses("tiled TICA", "mean objective", result.Epochs.Select(e => (e.MeanObjective, e.Seconds)), data.Train.Count, layer.LearningRate, cumulativeSeconds: true)],
+            Confusion = Reports.ConfusionMatrix.Of(result.Net, SupervisedData.FromDataset(data.Test), Reports.ConfusionMatrix.ClassNames(data, result.Net.Spec.OutputLength)),
+        }.Save(folder);
+        Reports.RunReport.WriteAfterTraining(folder);
         if (a.Json) Console.WriteLine(summary.ToJsonString());
         return 0;
     }

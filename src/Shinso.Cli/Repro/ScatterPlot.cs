@@ -164,9 +164,15 @@ internal sealed class ScatterPlot(int width = 640, int height = 440)
 
     private static string Label(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
 
-    private static int TextWidth(string text) => text.Length * 4 * FontScale - FontScale;
+    /// <summary>The width in pixels of <paramref name="text"/> in the built-in digit font.</summary>
+    internal static int TextWidth(string text) => text.Length * 4 * FontScale - FontScale;
 
-    private static void DrawText(string text, int x, int y, Action<int, int, byte> set)
+    /// <summary>The height in pixels of a line of the built-in digit font.</summary>
+    internal const int TextHeight = 5 * FontScale;
+
+    /// <summary>Draws <paramref name="text"/> (digits, minus and point; other characters leave a gap) with its top left at
+    /// (<paramref name="x"/>, <paramref name="y"/>), calling <paramref name="set"/> for each ink pixel with grey 0.</summary>
+    internal static void DrawText(string text, int x, int y, Action<int, int, byte> set)
     {
         foreach (char c in text)
         {

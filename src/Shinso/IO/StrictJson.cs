@@ -54,6 +54,16 @@ public sealed class StrictJson
     /// <summary>An optional number.</summary>
     public float Float(string key, float fallback) => Has(key) ? ReadFloat(key, Required(key)) : MarkDefault(key, fallback);
 
+    /// <summary>A required finite number, in double precision.</summary>
+    public double Double(string key) => ReadDouble(key, Required(key));
+
+    /// <summary>An optional number that may also be null (a figure that was not measured): absent or null gives null.</summary>
+    public double? NullableDouble(string key)
+    {
+        _read.Add(key);
+        return _object.TryGetPropertyValue(key, out var node) && node is not null ? ReadDouble(key, node) : null;
+    }
+
     /// <summary>A required string.</summary>
     public string String(string key) => ReadString(key, Required(key));
 
@@ -106,6 +116,13 @@ public sealed class StrictJson
         return new StrictJson(Required(key), Source, KeyPath(key));
     }
 
+    /// <summary>An optional value of any type as it stands (null when absent or null), for a caller that checks it itself.</summary>
+    public JsonNode? Node(string key)
+    {
+        _read.Add(key);
+        return _object.TryGetPropertyValue(key, out var node) ? node : null;
+    }
+
     /// <summary>Throws when the object holds a key that was never read.</summary>
     public void RejectUnknownKeys(string expectedKeys)
     {
@@ -141,9 +158,11 @@ public sealed class StrictJson
         throw Error(KeyPath(key), "an integer", node);
     }
 
-    private float ReadFloat(string key, JsonNode? node)
+    private float ReadFloat(string key, JsonNode? node) => (float)ReadDouble(key, node);
+
+    private double ReadDouble(string key, JsonNode? node)
     {
-        if (node is JsonValue v && v.TryGetValue<double>(out double d) && double.IsFinite(d)) return (float)d;
+        if (node is JsonValue v && v.TryGetValue<double>(out double d) && double.IsFinite(d)) return d;
         throw Error(KeyPath(key), "a number", node);
     }
 

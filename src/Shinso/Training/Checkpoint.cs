@@ -93,7 +93,7 @@ public static class Checkpoint
         if (state.EpochsDone < 0) throw new ModelFileException(path, "metadata.epochsDone", $"must be >= 0, found {state.EpochsDone}.");
         if (doc.Metadata["bestValidationLoss"] is JsonValue best && best.TryGetValue<double>(out double b)) state.BestValidationLoss = b;
         if (doc.Metadata["history"] is JsonArray history)
-            foreach (var m in history) state.History.Add(MetricsFromJson(m!));
+            for (int i = 0; i < history.Count; i++) state.History.Add(MetricsFromJson(history[i], path, $"metadata.history[{i}]"));
         foreach (var t in doc.Tensors)
         {
             if (!t.Name.StartsWith("best/", StringComparison.Ordinal)) continue;
@@ -169,6 +169,22 @@ public static class Checkpoint
         return path;
     }
 
+    /// <summary>
+    /// The per-epoch history that <see cref="AddRunState"/> wrote into the checkpoint at <paramref name="path"/>, read from
+    /// its header alone (any family's checkpoint; empty when it records none), so that a run's report covers every epoch of a
+    /// resumed run without loading the model.
+    /// </summary>
+    /// <exception cref="ModelFileException">The file is not a model file.</exception>
+    /// <exception cref="FormatException">An epoch's entry is malformed (the message names the file and the field).</exception>
+    public static IReadOnlyList<EpochMetrics> ReadHistory(string path)
+    {
+        var metadata = ModelFile.ReadHeader(path).Metadata;
+        if (metadata["history"] is not JsonArray history) return [];
+        var epochs = new List<EpochMetrics>(history.Count);
+        for (int i = 0; i < history.Count; i++) epochs.Add(MetricsFromJson(history[i], path, $"metadata.history[{i}]"));
+        return epochs;
+    }
+
     /// <summary>The metrics of an epoch as JSON (as written in checkpoints and <c>--json</c> output).</summary>
     public static JsonObject MetricsJson(EpochMetrics m) => new()
     {
@@ -181,9 +197,15 @@ public static class Checkpoint
 
     private static double? Finite(double? x) => x is { } v && double.IsFinite(v) ? v : null;
 
-    private static EpochMetrics MetricsFromJson(JsonNode n) => new(
-        (int)n["epoch"]!, (double?)n["trainLoss"] ?? double.NaN, (double?)n["trainAccuracy"], (double?)n["validationLoss"],
-        (double?)n["validationAccuracy"], (double)n["seconds"]!, (double)n["samplesPerSecond"]!, (float)n["learningRate"]!);
+    /// <summary>What <see cref="MetricsJson"/> wrote; a figure written as null (not measured, or not finite) reads back as
+    /// NaN for the training loss and null for the others.</summary>
+    /// <exception cref="FormatException">A field is missing or of the wrong type (the message names it).</exception>
+    public static EpochMetrics MetricsFromJson(JsonNode? node, string source, string path)
+    {
+        var n = new StrictJson(node, source, path);
+        return new EpochMetrics(n.Int("epoch"), n.NullableDouble("trainLoss") ?? double.NaN, n.NullableDouble("trainAccuracy"), n.NullableDouble("validationLoss"),
+            n.NullableDouble("validationAccuracy"), n.Double("seconds"), n.Double("samplesPerSecond"), n.Float("learningRate"));
+    }
 }
 
 /// <summary>Which run a checkpoint belongs to: the preset's or config's name and the kind of model file the run saves.</summary>

@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-using System.IO.Compression;
 using System.Text.Json.Nodes;
 using Shinso.IO;
 using Shinso.Tests.Cli;
@@ -18,42 +16,15 @@ public sealed class BoltzmannCliTests : IDisposable
     private static JsonObject LastJsonLine(string stdout) =>
         (JsonObject)JsonNode.Parse(stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1])!;
 
-    /// <summary>Decodes an 8-bit greyscale PNG written by <see cref="PngImage"/>: checks every chunk's CRC, returns the pixels.</summary>
+    /// <summary>Decodes an 8-bit greyscale PNG written by <see cref="PngImage"/> (every chunk's CRC checked, every row unfiltered) and returns its pixels.</summary>
     private static (int Width, int Height, byte[] Pixels) DecodeGreyscale(byte[] png)
     {
-        Assert.Equal(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }, png[..8]);
-        int width = 0, height = 0;
-        using var idat = new MemoryStream();
-        int at = 8;
-        while (at < png.Length)
-        {
-            int length = BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(at));
-            string type = System.Text.Encoding.ASCII.GetString(png, at + 4, 4);
-            var body = png.AsSpan(at + 8, length);
-            uint crc = BinaryPrimitives.ReadUInt32BigEndian(png.AsSpan(at + 8 + length));
-            Assert.Equal(PngImage.Crc32(PngImage.Crc32(0xFFFFFFFFu, png.AsSpan(at + 4, 4)), body) ^ 0xFFFFFFFFu, crc);
-            if (type == "IHDR")
-            {
-                width = BinaryPrimitives.ReadInt32BigEndian(body);
-                height = BinaryPrimitives.ReadInt32BigEndian(body[4..]);
-                Assert.Equal(new byte[] { 8, 0, 0, 0, 0 }, body[8..].ToArray());
-            }
-            if (type == "IDAT") idat.Write(body);
-            at += 12 + length;
-        }
-        idat.Position = 0;
-        using var z = new ZLibStream(idat, CompressionMode.Decompress);
-        using var raw = new MemoryStream();
-        z.CopyTo(raw);
-        var bytes = raw.ToArray();
-        Assert.Equal((width + 1) * height, bytes.Length);
-        var pixels = new byte[width * height];
-        for (int y = 0; y < height; y++)
-        {
-            Assert.Equal(0, bytes[y * (width + 1)]); // filter None
-            bytes.AsSpan(y * (width + 1) + 1, width).CopyTo(pixels.AsSpan(y * width));
-        }
-        return (width, height, pixels);
+        var decoded = PngDecoder.Decode(png);
+        Assert.Equal(0, decoded.ColourType);
+        Assert.Equal([(byte)0], decoded.Filters);
+        var pixels = new byte[decoded.Width * decoded.Height];
+        for (int p = 0; p < pixels.Length; p++) pixels[p] = decoded.Rgb[3 * p];
+        return (decoded.Width, decoded.Height, pixels);
     }
 
     [Fact]
@@ -88,6 +59,12 @@ public sealed class BoltzmannCliTests : IDisposable
             Assert.Matches(phase + @": epoch +1/1, .*, validation cross-entropy \d+\.\d{4}, accuracy", stderr);
         Assert.Contains("greedy: test accuracy", stderr);
         Assert.Contains("up-down: test accuracy", stderr);
+        // The run's record: the three phases (backprop epoch by epoch) and the fine-tuned net's confusion matrix over the 2,000 test images.
+        var record = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "run.json")))!;
+        Assert.Equal(["greedy", "up-down", "backprop"], record["phases"]!.AsArray().Select(p => (string)p!["name"]!));
+        Assert.Single(record["phases"]![2]!["epochs"]!.AsArray());
+        Assert.Equal(2000, record["confusion"]!["counts"]!.AsArray().Sum(c => (int)c!));
+        Assert.Contains("backprop: accuracy", File.ReadAllText(Path.Combine(run, "report.html")));
 
         (code, stdout, stderr) = CliTests.Shinso("eval", Path.Combine(run, "dbn.shinso"), "--data", TestData.EmbeddedSubset, "--json");
         Assert.True(code == 0, stderr);
