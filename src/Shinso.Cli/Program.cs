@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Shinso.Cli.Commands;
 
+// Before anything captures stderr: the live progress line erases itself whenever something else is written there.
+using var progress = ProgressBar.Wanted(args) ? ProgressBar.Install() : default;
 var root = new RootCommand("Shinso (深層): the classic deep-learning canon on hand-vectorized CPU kernels.");
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());

@@ -139,21 +139,13 @@ internal static class BoltzmannRuns
     /// <param name="validationFraction">A new run's share of the training rows held out and measured after every epoch of every
     /// phase (null: none, or a resumed run's own).</param>
     public static JsonObject TrainDbn(string name, DbnPreset preset, IBackend backend, LoadedData data, string outDirectory,
-        bool interactive, DbnResume? resume = null, double? validationFraction = null)
+        DbnResume? resume = null, double? validationFraction = null)
     {
         Progress($"data: {data.Description}");
         var options = new DbnRunOptions
         {
             Resume = resume, DataDescription = data.Description, OptionName = option => "--" + option, ValidationFraction = validationFraction,
-            Progress = line =>
-            {
-                if (interactive) Console.Error.Write("\r\u001b[2K");
-                Progress(line);
-            },
-            BackpropBatchCompleted = !interactive ? null : (epoch, done, all) =>
-            {
-                if (done % 20 == 0 || done == all) Console.Error.Write($"\r  backprop epoch {epoch}: {done}/{all} batches");
-            },
+            Progress = Progress,
         };
         JsonObject summary;
         try

@@ -47,7 +47,7 @@ internal static class DemoCommand
             using var backend = CommonOptions.CreateBackend(r, r.GetValue(threads), "auto");
             var (train, test) = FashionMnist.Load(FashionMnist.EmbeddedSubsetDirectory);
             var data = new LoadedData(train, test, DataFormat.Idx, "the embedded Fashion-MNIST subset (10,000 train / 2,000 test)");
-            var summary = BoltzmannRuns.TrainDbn("dbn-mnist", preset, backend, data, outDir, !Console.IsErrorRedirected);
+            var summary = BoltzmannRuns.TrainDbn("dbn-mnist", preset, backend, data, outDir);
             var dbn = DbnModelFile.Load(summary["dbn_path"]!.GetValue<string>(), backend);
             string samplesPath = Path.Combine(outDir, "samples.png");
             var images = SampleCommand.GenerateDbn(dbn, 10, k, RandomStream.Root(1).Derive("dbn-samples"));

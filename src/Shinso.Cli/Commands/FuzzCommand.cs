@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using Shinso.Training;
 using System.Text.Json.Nodes;
 using Shinso.Cli.Fuzz;
 using Shinso.Random;
@@ -91,8 +92,10 @@ internal static class FuzzCommand
         double slowest = 0;
         var examples = new JsonArray();
         var clock = Stopwatch.StartNew();
+        long started = Stopwatch.GetTimestamp();
         for (int i = 0; i < iterations; i++)
         {
+            WorkProgress.Report($"fuzz {target.Name}", i, iterations, started);
             var bytes = mutator.Mutate(original, i, out string applied);
             File.WriteAllBytes(path, bytes);
             tried++;

@@ -1,6 +1,7 @@
 using Shinso.Cli.ModelKinds;
 using System.CommandLine;
 using System.Diagnostics;
+using Shinso.Training;
 using Shinso.Backends;
 using Shinso.Data;
 using Shinso.IO;
@@ -62,11 +63,13 @@ internal static class SampleCommand
         be.Upload(starts, v);
         ulong counter = 0;
         var clock = Stopwatch.StartNew();
+        long started = Stopwatch.GetTimestamp();
         int chunk = Math.Max(1, steps / 10);
         for (int done = 0; done < steps; done += chunk)
         {
             int now = Math.Min(chunk, steps - done);
             counter = rbm.Gibbs(v, now, stream, counter);
+            WorkProgress.Report("Gibbs sampling", done + now, steps, started);
             if (steps >= 100) CommonOptions.Err.MarkupLine(Markup.Escape($"gibbs: {done + now}/{steps} steps ({clock.Elapsed.TotalSeconds:F1} s)"));
         }
         var hp = be.Allocate(chains, rbm.HiddenCount);
@@ -85,8 +88,10 @@ internal static class SampleCommand
     public static float[] SampleDbm(Shinso.Models.DeepBoltzmann.DeepBoltzmannMachine dbm, float[] starts, int chains, int steps, RandomStream stream, int[]? labels = null)
     {
         var clock = Stopwatch.StartNew();
+        long started = Stopwatch.GetTimestamp();
         return Shinso.Models.DeepBoltzmann.DbmSampling.Sample(dbm, starts, chains, steps, stream, labels, done =>
         {
+            WorkProgress.Report("Gibbs sweeps", done, steps, started);
             if (steps >= 100 && done % Math.Max(1, steps / 10) == 0)
                 CommonOptions.Err.MarkupLine(Markup.Escape($"gibbs: {done}/{steps} sweeps ({clock.Elapsed.TotalSeconds:F1} s)"));
         });
@@ -97,10 +102,12 @@ internal static class SampleCommand
     {
         var all = new float[perLabel * dbn.LabelCount * dbn.VisibleCount];
         var clock = Stopwatch.StartNew();
+        long started = Stopwatch.GetTimestamp();
         for (int label = 0; label < dbn.LabelCount; label++)
         {
             var images = dbn.Generate(label, perLabel, steps, stream.Derive("label", label));
             images.CopyTo(all.AsSpan(label * perLabel * dbn.VisibleCount));
+            WorkProgress.Report("generating per label", label + 1, dbn.LabelCount, started);
             CommonOptions.Err.MarkupLine(Markup.Escape($"generate: label {label + 1}/{dbn.LabelCount} ({clock.Elapsed.TotalSeconds:F1} s)"));
         }
         return all;

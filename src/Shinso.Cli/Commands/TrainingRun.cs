@@ -104,8 +104,6 @@ internal static class TrainingRun
         Trainer trainer;
         try { trainer = new Trainer(net, optimizer, config.Training, teachers); }
         catch (ArgumentException e) when (teachers is not null && e.ParamName == "teachers") { throw new UsageException("--teacher: " + CommonOptions.WithoutParameter(e)); }
-        // A live batch counter only when a person watches stderr; logs get one line per epoch.
-        bool interactive = !Console.IsErrorRedirected;
         if (state is not null) trainer.State = state;
         int epochs = config.Training.Epochs, lastPrinted = 0;
         // A table fitted over hundreds of full-batch epochs prints about twenty lines, not one an epoch.
@@ -115,7 +113,6 @@ internal static class TrainingRun
             string val = m.ValidationAccuracy is { } va ? $", validation {va:P2} (loss {Loss(m.ValidationLoss, data.IsRegression)})"
                 : m.ValidationLoss is { } vl ? $", validation loss {Loss(vl, data.IsRegression)}" : "";
             string acc = m.TrainAccuracy is { } ta ? $", train {ta:P2}" : "";
-            if (interactive) Console.Error.Write("\r\u001b[2K");
             err.MarkupLine($"epoch {m.Epoch,3}/{epochs}: loss {Loss(m.TrainLoss, data.IsRegression)}{acc}{Markup.Escape(val)}, " +
                            $"{m.Seconds:F1} s, {m.SamplesPerSecond:N0} samples/s");
             lastPrinted = m.Epoch;
@@ -128,14 +125,6 @@ internal static class TrainingRun
             epochCompleted?.Invoke(m);
             if (m.Epoch <= 5 || m.Epoch % every == 0 || m.Epoch == epochs) Print(m);
         };
-        if (interactive)
-        {
-            trainer.BatchCompleted = (done, total) =>
-            {
-                if (done % 20 == 0 || done == total)
-                    Console.Error.Write($"\r  epoch {trainer.State.EpochsDone + 1}: {done}/{total} batches ({100.0 * done / total:F0} %)");
-            };
-        }
         if (gradientNorms is not null)
         {
             try { normLog = GradientNormLog.Open(gradientNorms, optimizer, resume is null ? null : optimizer.StepCount); }

@@ -32,7 +32,7 @@ internal sealed class DbnKind : ModelKind
         if (a.Validation is { } fraction && fraction is not (>= 0 and < 1)) throw new UsageException($"--validation must be in [0, 1), got {fraction}.");
         var data = CommonOptions.LoadData(a.Data, a.TestData);
         using var backend = a.CreateBackend();
-        var result = BoltzmannRuns.TrainDbn(a.Source, preset, backend, data, a.RunDirectory(a.Source), !Console.IsErrorRedirected, resume, a.Validation);
+        var result = BoltzmannRuns.TrainDbn(a.Source, preset, backend, data, a.RunDirectory(a.Source), resume, a.Validation);
         Reports.RunReport.WriteAfterTraining(a.RunDirectory(a.Source));
         if (a.Json) Console.WriteLine(result.ToJsonString());
         return 0;

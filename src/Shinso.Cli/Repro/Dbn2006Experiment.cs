@@ -53,7 +53,7 @@ internal sealed class Dbn2006Experiment : Experiment
             Backprop = preset.Backprop with { Training = preset.Backprop.Training with { Epochs = backpropEpochs, Seed = seed } },
         };
         string runDirectory = Path.Combine(context.OutDirectory, "dbn");
-        var summary = BoltzmannRuns.TrainDbn(Name, preset, context.Backend, data, runDirectory, interactive: false);
+        var summary = BoltzmannRuns.TrainDbn(Name, preset, context.Backend, data, runDirectory);
         var dbn = DbnModelFile.Load(summary["dbn_path"]!.GetValue<string>(), context.Backend);
         var classifier = FeedForwardModelFile.Load(summary["model_path"]!.GetValue<string>(), context.Backend);
         var images = SampleCommand.GenerateDbn(dbn, PerLabel, steps, RandomStream.Root(context.Seed).Derive("dbn-samples"));

@@ -64,7 +64,7 @@ public readonly record struct EpochOutcome(int Updates, int Samples, double Loss
 
 /// <summary>
 /// The epoch loop every family trains through: the epoch's seeded order, its minibatches (full, mini or online),
-/// cancellation between updates, a progress callback after each, a stop at the first non-finite loss, and the epoch's
+/// cancellation between updates, a progress callback after each (and a report to <see cref="WorkProgress.Listener"/>), a stop at the first non-finite loss, and the epoch's
 /// summed metrics. The epochs around it,
 /// validation, early stopping and checkpoints are <see cref="EpochRunner"/>'s.
 /// </summary>
@@ -106,6 +106,8 @@ public static class EpochLoop
             correct += outcome.Correct;
             samples += rows;
             batchCompleted?.Invoke(b + 1, batches);
+            if (WorkProgress.Listener is { } listener)
+                listener(new WorkProgress($"epoch {epoch + 1}", b + 1, batches, clock.Elapsed, samples, double.IsFinite(lossSum) ? lossSum / samples : null));
         }
         return new EpochOutcome(batches, samples, lossSum, correct, clock.Elapsed.TotalSeconds);
     }

@@ -1,3 +1,4 @@
+using Shinso.Training;
 using Shinso.Backends;
 using Shinso.Random;
 using Shinso.Tensors;
@@ -154,8 +155,10 @@ public static class AnnealedImportanceSampling
                 logw[r] += sign * ((1 - beta) * vbHost[2 * r] + beta * vbHost[2 * r + 1] + spHost[r]);
         }
 
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         for (int k = 1; k < betas.Length - 1; k++)
         {
+            WorkProgress.Report("AIS", k, betas.Length - 2, started);
             double beta = betas[k];
             LogPStar(beta, +1);
             be.ScaleShift(wh, (float)beta, 0f, tmp);
@@ -214,8 +217,10 @@ public static class AnnealedImportanceSampling
             for (int r = 0; r < m; r++) logw[r] += sign * spHost[r];
         }
 
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         for (int k = 1; k < betas.Length - 1; k++)
         {
+            WorkProgress.Report("AIS", k, betas.Length - 2, started);
             double beta = betas[k];
             LogPStar(beta, +1);
             be.ScaleShift(pre, (float)beta, 0f, scaled);

@@ -1,3 +1,4 @@
+using Shinso.Training;
 using Shinso.Models.Boltzmann;
 using Shinso.Operations;
 using Shinso.Random;
@@ -170,8 +171,10 @@ public static class DbmEvaluation
 
         OddInputs();
         AddLogPStar(0.0, -1);
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         for (int t = 1; t < betas.Length - 1; t++)
         {
+            WorkProgress.Report("AIS", t, betas.Length - 2, started);
             double beta = betas[t];
             float b = (float)beta;
             AddLogPStar(beta, +1);
