@@ -12,42 +12,37 @@ if ! command -v dotnet >/dev/null 2>&1; then
   exit 1
 fi
 
-# Debian packages the suite uses; each is installed only when missing. python3-onnx is the ONNX checker the
-# export tests run (with /usr/bin/python3); ONNX Runtime itself runs in the test process (the Microsoft.ML.OnnxRuntime
-# package). ocl-icd-libopencl1 + pocl-opencl-icd: a real OpenCL platform on the CPU for the OpenCL backend's tests.
-# libonnx-testdata: the ONNX project's operator conformance cases, which the importer's tests run.
-# python3-torch (without its recommends: no GUI or video stack): PyTorch 1.13 exports the models the importer must read.
-# chromium (without its recommend chromium-sandbox: the test runs it with --no-sandbox): the report test renders a run's
-# report.html headless and checks the screenshot and the page's console (it fails, not skips, under CI=true).
-# dataset-fashion-mnist: the full set, which a test compares with the embedded subset (it fails, not skips, under CI=true).
-apt_packages=(python3-onnx ocl-icd-libopencl1 pocl-opencl-icd libonnx-testdata)
-missing=()
-for p in "${apt_packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
+# Debian packages the suite uses; each is installed only when missing, after one shared apt-get update.
+# python3-onnx is the ONNX checker the export tests run (with /usr/bin/python3); ONNX Runtime itself runs in the test
+# process (the Microsoft.ML.OnnxRuntime package). ocl-icd-libopencl1 + pocl-opencl-icd: a real OpenCL platform on the CPU
+# for the OpenCL backend's tests. libonnx-testdata: the ONNX project's operator conformance cases, which the importer's
+# tests run. python3-torch (without its recommends: no GUI or video stack): PyTorch 1.13 exports the models the importer
+# must read. chromium (without its recommends: mesa, udev, upower and extra fonts; fonts-dejavu-core still comes through
+# fontconfig): the report test renders a run's report.html headless and checks the screenshot and the page's console.
+# dataset-fashion-mnist: the full set, which a test compares with the embedded subset. Without chromium or the data set
+# the suite still runs, and the tests that need them fail under CI=true with what to install (outside CI they skip).
+sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo -n"
+updated=0
+is_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+# apt_install REQUIRED RECOMMENDS PACKAGE...: installs the missing ones; a required package that fails ends the run.
+apt_install() {
+  local required=$1 recommends=$2; shift 2
+  local missing=() p
+  for p in "$@"; do is_installed "$p" || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
   echo "test.sh: installing ${missing[*]}" >&2
-  sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
-  $sudo_cmd apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >&2 \
-    || { echo "test.sh: could not install ${missing[*]}" >&2; echo "0 passed, 1 failed"; exit 1; }
-fi
-# Installs the Debian package $1 without its recommends when it is missing; the suite cannot run without it.
-install_without_recommends() {
-  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed" && return 0
-  echo "test.sh: installing $1" >&2
-  sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
-  { $sudo_cmd apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "$1" >&2; } \
-    || { echo "test.sh: could not install $1" >&2; echo "0 passed, 1 failed"; exit 1; }
+  if [ "$updated" = 0 ]; then $sudo_cmd apt-get update -qq >&2 && updated=1; fi
+  local flags=(-y -qq); [ "$recommends" = yes ] || flags+=(--no-install-recommends)
+  if [ "$updated" = 1 ] && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install "${flags[@]}" "${missing[@]}" >&2; then return 0; fi
+  if [ "$required" = yes ]; then
+    echo "test.sh: could not install ${missing[*]}" >&2; echo "0 passed, 1 failed"; exit 1
+  fi
+  echo "test.sh: could not install ${missing[*]}; the tests that need it will fail under CI=true" >&2
 }
-install_without_recommends python3-torch
-install_without_recommends chromium
-# The data set on its own: without it the suite still runs, and the test that needs it says what to install.
-if ! dpkg-query -W -f='${Status}' dataset-fashion-mnist 2>/dev/null | grep -q "install ok installed"; then
-  echo "test.sh: installing dataset-fashion-mnist" >&2
-  sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
-  { $sudo_cmd apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq dataset-fashion-mnist >&2; } \
-    || echo "test.sh: could not install dataset-fashion-mnist; the test that compares it with the embedded subset will fail" >&2
-fi
+apt_install yes yes python3-onnx ocl-icd-libopencl1 pocl-opencl-icd libonnx-testdata
+apt_install yes no python3-torch
+apt_install no no chromium
+apt_install no yes dataset-fashion-mnist
 
 # POCL compiles kernels on first use; a writable cache keeps later runs fast.
 export POCL_CACHE_DIR="${POCL_CACHE_DIR:-$root/.shinso/pocl-cache}"

@@ -88,12 +88,14 @@ internal static class BoltzmannRuns
         hyper["epochs"] = preset.Epochs;
         hyper["ais_runs"] = preset.AisRuns;
         foreach (var (key, value) in metadata) if (key != "data") hyper[key] = value?.DeepClone();
-        // The checkpoint's history: a resumed run's record holds its earlier epochs too.
-        var history = Checkpoint.ReadHistory(Path.Combine(outDirectory, RbmRun.CheckpointFileName));
-        new RunRecord(name, RbmModelFile.Kind, "restricted Boltzmann machine", dataDescription)
-        {
-            HyperParameters = hyper, Phases = [new RunPhase(preset.Persistent ? "PCD" : "CD", "reconstruction error", history)], Seconds = wall.Elapsed.TotalSeconds,
-        }.Save(outDirectory);
+        // The checkpoint's history: a resumed run's record holds its earlier epochs too. A fresh run of no epochs wrote no
+        // checkpoint, and one left in the folder by an earlier run is not this run's.
+        string checkpoint = Path.Combine(outDirectory, RbmRun.CheckpointFileName);
+        IReadOnlyList<EpochMetrics> history = resume is null && preset.Epochs == 0 || !File.Exists(checkpoint) ? [] : Checkpoint.ReadHistory(checkpoint);
+        RunRecord.SaveOrWarn(outDirectory, () => new RunRecord(name, RbmModelFile.Kind, "restricted Boltzmann machine", dataDescription)
+            {
+                HyperParameters = hyper, Phases = [new RunPhase(preset.Persistent ? "PCD" : "CD", "reconstruction error", history)], Seconds = wall.Elapsed.TotalSeconds,
+            });
         return summary;
     }
 
@@ -160,7 +162,7 @@ internal static class BoltzmannRuns
         {
             throw new UsageException(e.Message);
         }
-        DbnRecord(name, preset, backend, data, outDirectory, summary).Save(outDirectory);
+        RunRecord.SaveOrWarn(outDirectory, () => DbnRecord(name, preset, backend, data, outDirectory, summary));
         return summary;
     }
 

@@ -61,6 +61,8 @@ internal static class DemoCommand
             summary["samples_blank_fraction"] = quality.BlankFraction;
             summary["samples_label_agreement"] = quality.LabelAgreement;
             summary["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1);
+            // After the samples, so that the report shows them beside the curves.
+            Reports.RunReport.WriteAfterTraining(outDir);
             Console.WriteLine($"demo: DBN 784-500-500-2000+10 on {summary["train_samples"]} images: test accuracy greedy {Pct(summary, "greedy_accuracy")}, " +
                               $"up-down {Pct(summary, "updown_accuracy")}, backprop {Pct(summary, "accuracy")} on {summary["test_samples"]} images; " +
                               $"{clock.Elapsed.TotalSeconds:F0} s; samples {samplesPath} ({quality.BlankFraction:P0} blank" +

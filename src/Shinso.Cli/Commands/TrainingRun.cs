@@ -185,11 +185,11 @@ internal static class TrainingRun
             figures is null ? null : figureLines) { Figures = nested ? null : figures };
         AtomicFile.WriteAllText(Path.Combine(outDirectory, "summary.json"), summary.ToJson().ToJsonString() + "\n");
         // The history is the state's: a resumed run's record holds its earlier epochs too.
-        new RunRecord(name, fileKind, ModelKindRegistry.All.First(k => k.Matches(fileKind)).Description, dataDescription)
-        {
-            HyperParameters = config.ToJson(), Phases = [new RunPhase("backprop", config.Architecture.Loss, [.. history])], Seconds = wall.Elapsed.TotalSeconds,
-            Confusion = rows.Test.Labels is null ? null : ConfusionMatrix.Of(net, rows.Test, data.ClassNames(rows.Test.TargetLength)),
-        }.Save(outDirectory);
+        RunRecord.SaveOrWarn(outDirectory, () => new RunRecord(name, fileKind, ModelKindRegistry.All.First(k => k.Matches(fileKind)).Description, dataDescription)
+            {
+                HyperParameters = config.ToJson(), Phases = [new RunPhase("backprop", config.Architecture.Loss, [.. history])], Seconds = wall.Elapsed.TotalSeconds,
+                Confusion = rows.Test.Labels is null ? null : ConfusionMatrix.Of(net, rows.Test, data.ClassNames(rows.Test.TargetLength)),
+            });
         return summary;
     }
 

@@ -97,14 +97,14 @@ internal sealed class ConvolutionalDbnKind : ModelKind
             ["train_seconds"] = Math.Round(result.TrainSeconds, 2), ["model_path"] = modelPath, ["classifier_path"] = classifierPath, ["filters_paths"] = filterPaths,
         };
         AtomicFile.WriteAllText(Path.Combine(folder, "summary.json"), summary.ToJsonString() + "\n");
-        new Reports.RunRecord(a.Source, FileKind, Description, data.Description)
-        {
-            HyperParameters = hyper, Seconds = wall.Elapsed.TotalSeconds,
-            Phases = [.. result.Reports.Select(r => Reports.RunPhase.OfLosses($"layer {r.Layer + 1} CD", "reconstruction error", r.Epochs.Select(e => (e.ReconstructionError, e.Seconds)),
-                r.Epochs.Count == 0 ? 0 : r.Epochs[0].Updates * training.BatchSize, training.LearningRate * preset.Layers[r.Layer].LearningRateScale))],
-            Confusion = result.FineTuned is { } tuned
-                ? Reports.ConfusionMatrix.Of(tuned, SupervisedData.FromDataset(data.Test), Reports.ConfusionMatrix.ClassNames(data, tuned.Spec.OutputLength)) : null,
-        }.Save(folder);
+        Reports.RunRecord.SaveOrWarn(folder, () => new Reports.RunRecord(a.Source, FileKind, Description, data.Description)
+            {
+                HyperParameters = hyper, Seconds = wall.Elapsed.TotalSeconds,
+                Phases = [.. result.Reports.Select(r => Reports.RunPhase.OfLosses($"layer {r.Layer + 1} CD", "reconstruction error", r.Epochs.Select(e => (e.ReconstructionError, e.Seconds)),
+                    r.Epochs.Count == 0 ? 0 : r.Epochs[0].Updates * training.BatchSize, training.LearningRate * preset.Layers[r.Layer].LearningRateScale))],
+                Confusion = result.FineTuned is { } tuned
+                    ? Reports.ConfusionMatrix.Of(tuned, SupervisedData.FromDataset(data.Test), Reports.ConfusionMatrix.ClassNames(data, tuned.Spec.OutputLength)) : null,
+            });
         Reports.RunReport.WriteAfterTraining(folder);
         if (a.Json) Console.WriteLine(summary.ToJsonString());
         return 0;

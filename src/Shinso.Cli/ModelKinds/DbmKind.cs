@@ -101,10 +101,10 @@ internal sealed class DbmKind : ModelKind
         string tuningCheckpoint = Path.Combine(folder, DbmRun.FineTuningFolder, Checkpoint.FileName);
         if (tuned is not null && File.Exists(tuningCheckpoint))
             phases.Add(new("fine-tuning", preset.FineTuning!.Architecture.Loss, Checkpoint.ReadHistory(tuningCheckpoint)) { Figures = new JsonObject { ["test_accuracy"] = tuned.Accuracy } });
-        new Reports.RunRecord(a.Source, FileKind, Description, data.Description)
-        {
-            HyperParameters = DbmRun.HyperParameters(preset), Phases = phases, Seconds = clock.Elapsed.TotalSeconds,
-        }.Save(folder);
+        Reports.RunRecord.SaveOrWarn(folder, () => new Reports.RunRecord(a.Source, FileKind, Description, data.Description)
+            {
+                HyperParameters = DbmRun.HyperParameters(preset), Phases = phases, Seconds = clock.Elapsed.TotalSeconds,
+            });
         Reports.RunReport.WriteAfterTraining(folder);
         if (a.Json) Console.WriteLine(summary.ToJsonString());
         return 0;

@@ -73,14 +73,14 @@ internal sealed class PerceptronKind : ModelKind
             ["train_samples"] = train.Count, ["test_samples"] = test.Count,
         };
         AtomicFile.WriteAllText(Path.Combine(run, "summary.json"), summary.ToJsonString() + "\n");
-        new Reports.RunRecord(a.Source, FileKind, Description, data.Description)
-        {
-            HyperParameters = hyper, Seconds = clock.Elapsed.TotalSeconds,
-            Phases = [Reports.RunPhase.OfLosses("perceptron rule", "mistakes", epochs, train.Count, options.LearningRate, cumulativeSeconds: true)],
-            // One unit decides by its sign, not by the largest of several scores.
-            Confusion = classes < 2 ? null : Reports.ConfusionMatrix.Of(backend, x => perceptron.Scores.Forward(x, Shinso.Layers.ForwardContext.Inference), testRows,
-                Reports.ConfusionMatrix.ClassNames(data, classes)),
-        }.Save(run);
+        Reports.RunRecord.SaveOrWarn(run, () => new Reports.RunRecord(a.Source, FileKind, Description, data.Description)
+            {
+                HyperParameters = hyper, Seconds = clock.Elapsed.TotalSeconds,
+                Phases = [Reports.RunPhase.OfLosses("perceptron rule", "mistakes", epochs, train.Count, options.LearningRate, cumulativeSeconds: true)],
+                // One unit decides by its sign, not by the largest of several scores.
+                Confusion = classes < 2 ? null : Reports.ConfusionMatrix.Of(backend, x => perceptron.Scores.Forward(x, Shinso.Layers.ForwardContext.Inference), testRows,
+                    Reports.ConfusionMatrix.ClassNames(data, classes)),
+            });
         CommonOptions.Err.MarkupLine(Markup.Escape($"test accuracy {accuracy:P2} (train {trainAccuracy:P2}) after {report.Epochs} epochs; model: {modelPath}"));
         Reports.RunReport.WriteAfterTraining(run);
         if (a.Json) Console.WriteLine(summary.ToJsonString());

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Shinso.IO;
 using Shinso.Training;
+using Spectre.Console;
 
 namespace Shinso.Cli.Reports;
 
@@ -100,6 +101,22 @@ internal sealed record RunRecord(string Name, string Kind, string Family, string
     {
         Directory.CreateDirectory(folder);
         AtomicFile.WriteAllText(Path.Combine(folder, FileName), ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+    }
+
+    /// <summary>
+    /// Builds the record of a run whose model is already saved and writes it into <paramref name="folder"/>; a failure
+    /// (computing the confusion matrix, reading a checkpoint's history, writing the file) costs a warning, never the run.
+    /// </summary>
+    public static void SaveOrWarn(string folder, Func<RunRecord> build)
+    {
+        try
+        {
+            build().Save(folder);
+        }
+        catch (Exception e) when (e is not (OperationCanceledException or OutOfMemoryException))
+        {
+            Commands.CommonOptions.Err.MarkupLine($"[yellow]warning: no {FileName} written ({Markup.Escape(e.Message)}); the model is saved, but this folder gets no report.[/]");
+        }
     }
 
     /// <summary>Reads the record in <paramref name="folder"/>.</summary>

@@ -61,7 +61,7 @@ internal static class RunReport
             var (html, curves) = Write(folder);
             err.MarkupLine($"wrote {Markup.Escape(html)} (the run's report) and {Markup.Escape(curves)}");
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        catch (Exception e) when (e is not (OperationCanceledException or OutOfMemoryException))
         {
             err.MarkupLine($"[yellow]warning: no report written ({Markup.Escape(e.Message)}); the model is saved, and `shinso report {Markup.Escape(folder)}` writes it again.[/]");
         }
@@ -85,7 +85,7 @@ internal static class RunReport
             string name = Path.GetFileName(file);
             if (name == CurvesFileName) continue;
             long length = new FileInfo(file).Length;
-            if (length > MaxEmbeddedBytes) { pictures.Add((name, null, $"{length:N0} bytes: too large to embed")); continue; }
+            if (length > MaxEmbeddedBytes) { pictures.Add((name, null, string.Create(CultureInfo.InvariantCulture, $"{length:N0} bytes: too large to embed"))); continue; }
             var bytes = File.ReadAllBytes(file);
             // The signature, then an IHDR chunk whose width the page reads.
             bool png = bytes.Length > 24 && bytes.AsSpan(0, 8).SequenceEqual(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }) && bytes.AsSpan(12, 4).SequenceEqual("IHDR"u8);
@@ -106,6 +106,9 @@ internal static class RunReport
     private static string Value(JsonNode? node) => node switch
     {
         null => "null",
+        // Integers as written (a 64-bit seed is a name, not a magnitude to round).
+        JsonValue v when v.TryGetValue<long>(out long l) => l.ToString(CultureInfo.InvariantCulture),
+        JsonValue v when v.TryGetValue<ulong>(out ulong u) => u.ToString(CultureInfo.InvariantCulture),
         JsonValue v when v.TryGetValue<double>(out double d) => Number(d),
         JsonValue v when v.TryGetValue<string>(out var s) => s,
         JsonArray a when a.Count <= 16 && a.All(x => x is JsonValue) => "[" + string.Join(", ", a.Select(Value)) + "]",
@@ -234,8 +237,8 @@ internal static class RunReport
         int n = confusion.Classes;
         long total = confusion.Counts.Sum(c => (long)c), correct = Enumerable.Range(0, n).Sum(i => (long)confusion[i, i]);
         html.Append("<section id=\"confusion\"><h2>Confusion matrix</h2>");
-        html.Append($"<p class=\"meta\">{total:N0} test samples, {(total == 0 ? "n/a" : ((double)correct / total).ToString("P2", CultureInfo.InvariantCulture))} on the diagonal; " +
-                    "rows: the true class, columns: the predicted class; shading: the share of the row.</p>");
+        html.Append(CultureInfo.InvariantCulture, $"<p class=\"meta\">{total:N0} test samples, {(total == 0 ? "n/a" : ((double)correct / total).ToString("P2", CultureInfo.InvariantCulture))} on the diagonal; ");
+        html.Append("rows: the true class, columns: the predicted class; shading: the share of the row.</p>");
         html.Append("<table class=\"confusion\"><thead><tr><th>true \\ predicted</th>");
         for (int j = 0; j < n; j++) html.Append($"<th>{E(confusion.Labels[j])}</th>");
         html.Append("<th>recall</th></tr></thead><tbody>");

@@ -152,7 +152,12 @@ internal sealed class ScatterPlot(int width = 640, int height = 440)
     public static (double[] Ticks, double Low, double High) Ticks(double min, double max, bool includeZero)
     {
         if (includeZero) (min, max) = (Math.Min(min, 0), Math.Max(max, 0));
-        if (max <= min) (min, max) = (min - 1, max + 1);
+        // A flat series gets a range around it relative to its size: +-1 would vanish next to 1e16.
+        if (max <= min)
+        {
+            double half = Math.Max(1, Math.Abs(min) * 1e-3);
+            (min, max) = (min - half, max + half);
+        }
         double raw = (max - min) / 6, magnitude = Math.Pow(10, Math.Floor(Math.Log10(raw)));
         double step = new[] { 1.0, 2.0, 5.0, 10.0 }.Select(m => m * magnitude).First(s => s >= raw);
         double low = Math.Floor(min / step) * step, high = Math.Ceiling(max / step) * step;

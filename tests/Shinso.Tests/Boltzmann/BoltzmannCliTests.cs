@@ -190,11 +190,33 @@ public sealed class BoltzmannCliTests : IDisposable
         // The embedded subset's 10,000 training images, a fifth held out.
         Assert.Contains("validation: 2,000 of the training images held out", stderr);
         Assert.Matches(@"epoch +1/1: reconstruction error \d+\.\d{3}, validation \d+\.\d{3}", stderr);
+        // The run's report: the reconstruction error by epoch with its validation series, the filters, the AIS figures.
+        string html = File.ReadAllText(Path.Combine(run, "report.html"));
+        Assert.Contains("CD: reconstruction error", html);
+        Assert.Contains("data-series=\"validation\"", html);
+        Assert.Contains("filters.png", html);
+        Assert.Contains("data:image/png;base64,", html);
+        Assert.Contains("test_log_probability", html);
+        Assert.DoesNotContain("id=\"confusion\"", html);
+        var record = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "run.json")))!;
+        Assert.Equal(("rbm", "restricted Boltzmann machine"), ((string?)record["kind"], (string?)record["family"]));
+        Assert.Equal(500, (int)record["hyper_parameters"]!["hidden"]!);
 
         (code, _, stderr) = CliTests.Shinso("train", "rbm", "--resume", run, "--epochs", "2", "--ais-runs", "2", "--data", TestData.EmbeddedSubset, "--threads", "1");
         Assert.True(code == 0, stderr);
         Assert.Contains("validation: 2,000 of the training images held out", stderr);
         Assert.Matches(@"epoch +2/2: reconstruction error \d+\.\d{3}, validation \d+\.\d{3}", stderr);
+        // The resumed run's record holds both epochs, the first from the checkpoint.
+        record = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "run.json")))!;
+        Assert.Equal([1, 2], record["phases"]![0]!["epochs"]!.AsArray().Select(e => (int)e!["epoch"]!));
+
+        // No epochs: the machine as initialised is saved and reported, with no history (and none taken from an earlier run).
+        string untrained = Path.Combine(_dir, "rbm-untrained");
+        (code, _, stderr) = CliTests.Shinso("train", "rbm", "--epochs", "0", "--ais-runs", "2", "--data", TestData.EmbeddedSubset, "--out", untrained, "--threads", "1");
+        Assert.True(code == 0, stderr);
+        Assert.DoesNotContain("warning", stderr);
+        Assert.Empty(JsonNode.Parse(File.ReadAllText(Path.Combine(untrained, "run.json")))!["phases"]![0]!["epochs"]!.AsArray());
+        Assert.True(File.Exists(Path.Combine(untrained, "report.html")));
 
         (code, _, stderr) = CliTests.Shinso("train", "rbm", "--resume", run, "--epochs", "3", "--validation", "0.1", "--data", TestData.EmbeddedSubset);
         Assert.Equal(2, code);

@@ -41,6 +41,10 @@ public sealed class DemoCliTests : IDisposable
         Assert.Equal(10 * 29 + 1, BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(16)));
         Assert.Equal(10 * 29 + 1, BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(20)));
         Assert.True(File.Exists((string)summary["dbn_path"]!));
+        // The run's report shows the generated samples beside the curves.
+        string report = File.ReadAllText(Path.Combine(run, "report.html"));
+        Assert.Contains("samples.png", report);
+        Assert.Contains("data:image/png;base64,", report);
 
         // The fine-tuned classifier is an ordinary model file: eval reads it back to the accuracy the demo printed.
         (code, stdout, stderr) = CliTests.Shinso("eval", (string)summary["model_path"]!, "--data", TestData.EmbeddedSubset, "--json");

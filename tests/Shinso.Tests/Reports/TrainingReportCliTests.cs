@@ -50,24 +50,4 @@ public sealed class TrainingReportCliTests : IDisposable
         Assert.True(File.Exists(report) && File.Exists(Path.Combine(run, "curves.png")));
         Assert.Equal(4, Regex.Count(File.ReadAllText(report), "<polyline class=\"series\""));
     }
-
-    [Fact]
-    public void An_rbm_run_reports_its_reconstruction_error_by_epoch_and_its_filters()
-    {
-        string run = Path.Combine(_dir, "rbm");
-        var (code, _, stderr) = CliTests.Shinso("train", "rbm", "--epochs", "1", "--ais-runs", "2", "--validation", "0.2", "--data", TestData.EmbeddedSubset,
-            "--out", run, "--threads", "1");
-        Assert.True(code == 0, stderr);
-        Assert.True(File.Exists(Path.Combine(run, "model.shinso")));
-        string html = File.ReadAllText(Path.Combine(run, "report.html"));
-        Assert.Contains("CD: reconstruction error", html);
-        Assert.Contains("data-series=\"validation\"", html);
-        Assert.Contains("filters.png", html);
-        Assert.Contains("data:image/png;base64,", html);
-        Assert.Contains("test_log_probability", html);
-        Assert.DoesNotContain("id=\"confusion\"", html);
-        var record = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "run.json")))!;
-        Assert.Equal(("rbm", "restricted Boltzmann machine"), ((string?)record["kind"], (string?)record["family"]));
-        Assert.Equal(500, (int)record["hyper_parameters"]!["hidden"]!);
-    }
 }
