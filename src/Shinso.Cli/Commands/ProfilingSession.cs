@@ -62,6 +62,8 @@ internal sealed class ProfilingSession : IDisposable
     /// <summary>Stops the profiler, prints the tables (with <c>--profile</c>) and writes the trace (with <c>--trace</c>).</summary>
     public void Finish()
     {
+        // The command has ended and disposed its backends, which handed their last device times over as they closed.
+        _profiler.Synchronize = null;
         _profiler.Stop();
         if (_printTables) Print(CommonOptions.Err);
         if (_tracePath is not null)
@@ -73,6 +75,7 @@ internal sealed class ProfilingSession : IDisposable
 
     public void Dispose()
     {
+        _profiler.Synchronize = null;
         _profiler.Stop();
         if (Current == this) Current = null;
     }

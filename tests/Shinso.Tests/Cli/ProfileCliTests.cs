@@ -40,6 +40,13 @@ public sealed class ProfileCliTests : IDisposable
         Assert.Contains("training steps took", stderr);
         Assert.Contains("time per kernel", stderr);
 
+        // On OpenCL the kernels are the device's launches, timed by its events up to the last one before the backend closed.
+        (code, _, stderr) = CliTests.Shinso("bench", "train", "--model", "logistic", "--backend", "opencl", "--repeat", "1", "--min-time", "0.05", "--profile");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("time per kernel (device, from OpenCL profiling events)", stderr);
+        Assert.Contains("sgemm", stderr);
+        Assert.Contains("0 dense 10", stderr);
+
         // Without the flags nothing is printed or written.
         (code, _, stderr) = CliTests.Shinso("eval", Path.Combine(run, "model.shinso"), "--data", TestData.EmbeddedSubset);
         Assert.True(code == 0, stderr);
