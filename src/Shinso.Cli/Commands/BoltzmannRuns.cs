@@ -167,8 +167,8 @@ internal static class BoltzmannRuns
     }
 
     /// <summary>
-    /// A DBN run's record: its greedy and up-down phases by their end figures (their epochs are not kept across a resume),
-    /// and its backprop phase epoch by epoch from the checkpoint, with the fine-tuned classifier's confusion matrix.
+    /// A DBN run's record: each greedy stage and the up-down phase epoch by epoch (from <c>dbn.shinso</c>), with their end
+    /// figures, and the backprop phase epoch by epoch from the checkpoint, with the fine-tuned classifier's confusion matrix.
     /// </summary>
     private static RunRecord DbnRecord(string name, DbnPreset preset, IBackend backend, LoadedData data, string outDirectory, JsonObject summary)
     {
@@ -178,6 +178,7 @@ internal static class BoltzmannRuns
             ["test_accuracy"] = summary[phase == "backprop" ? "accuracy" : $"{phase}_accuracy"]?.DeepClone(),
         };
         string checkpoint = Path.Combine(outDirectory, Checkpoint.FileName), modelPath = Path.Combine(outDirectory, "model.shinso");
+        var (greedy, upDown) = DbnRun.ReadHistories((string)summary["dbn_path"]!);
         bool fineTuned = summary["model_path"] is not null && File.Exists(modelPath);
         var g = preset.Greedy;
         var hyper = new JsonObject
@@ -208,8 +209,13 @@ internal static class BoltzmannRuns
             HyperParameters = hyper,
             Phases =
             [
-                new RunPhase("greedy", "reconstruction error", []) { Figures = Figures("greedy", "layer_epochs") },
-                new RunPhase("up-down", "reconstruction error", []) { Figures = Figures("updown", "updown_epochs") },
+                .. greedy.Select((stage, i) => new RunPhase($"greedy {stage.Stage}", "reconstruction error", stage.Epochs)
+                {
+                    // The phase's end figures go with its last stage.
+                    Figures = i == greedy.Count - 1 ? Figures("greedy", "layer_epochs") : new JsonObject(),
+                }),
+                .. greedy.Count == 0 ? [new RunPhase("greedy", "reconstruction error", []) { Figures = Figures("greedy", "layer_epochs") }] : Array.Empty<RunPhase>(),
+                new RunPhase("up-down", "generative reconstruction error", upDown) { Figures = Figures("updown", "updown_epochs") },
                 new RunPhase("backprop", preset.Backprop.Architecture.Loss, fineTuned && File.Exists(checkpoint) ? Checkpoint.ReadHistory(checkpoint) : [])
                 {
                     Figures = Figures("backprop", "backprop_epochs"),

@@ -59,10 +59,20 @@ public sealed class BoltzmannCliTests : IDisposable
             Assert.Matches(phase + @": epoch +1/1, .*, validation cross-entropy \d+\.\d{4}, accuracy", stderr);
         Assert.Contains("greedy: test accuracy", stderr);
         Assert.Contains("up-down: test accuracy", stderr);
-        // The run's record: the three phases (backprop epoch by epoch) and the fine-tuned net's confusion matrix over the 2,000 test images.
+        // The run's record: every greedy stage, up-down and backprop epoch by epoch, and the fine-tuned net's confusion
+        // matrix over the 2,000 test images. A directed stage's held-out figure is its reconstruction error; the top
+        // stage's and up-down's are the net's label accuracy, not a loss beside a reconstruction error.
         var record = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "run.json")))!;
-        Assert.Equal(["greedy", "up-down", "backprop"], record["phases"]!.AsArray().Select(p => (string)p!["name"]!));
-        Assert.Single(record["phases"]![2]!["epochs"]!.AsArray());
+        var phases = record["phases"]!.AsArray();
+        Assert.Equal(["greedy layer 0", "greedy layer 1", "greedy top", "up-down", "backprop"], phases.Select(p => (string)p!["name"]!));
+        Assert.All(phases, p => Assert.Equal(1, (int)Assert.Single(p!["epochs"]!.AsArray())!["epoch"]!));
+        Assert.NotNull(phases[0]!["epochs"]![0]!["validationLoss"]);
+        foreach (int i in new[] { 2, 3 })
+        {
+            Assert.Null(phases[i]!["epochs"]![0]!["validationLoss"]);
+            Assert.InRange((double)phases[i]!["epochs"]![0]!["validationAccuracy"]!, 0.3, 1.0);
+        }
+        Assert.Equal((double)result["greedy_accuracy"]!, (double)phases[2]!["figures"]!["test_accuracy"]!);
         Assert.Equal(2000, record["confusion"]!["counts"]!.AsArray().Sum(c => (int)c!));
         Assert.Contains("backprop: accuracy", File.ReadAllText(Path.Combine(run, "report.html")));
 

@@ -49,6 +49,11 @@ public sealed class DbnRunTests : IDisposable
 
         foreach (string file in new[] { "dbn.shinso", "model.shinso" })
             IO.ModelFileAssert.SameTensors(Path.Combine(whole, file), Path.Combine(split, file), file);
+        // The up-down epochs of both invocations are the run's history, as the uninterrupted run's (times aside).
+        var wholeUpDown = DbnRun.ReadHistories(Path.Combine(whole, "dbn.shinso")).UpDown;
+        var splitUpDown = DbnRun.ReadHistories(Path.Combine(split, "dbn.shinso")).UpDown;
+        Assert.Equal([1, 2], splitUpDown.Select(m => m.Epoch));
+        Assert.Equal(wholeUpDown.Select(m => m.TrainLoss), splitUpDown.Select(m => m.TrainLoss));
 
         var e = Assert.Throws<ResumeRefusedException>(() => DbnRun.Run("small", Small(2, 2), backend, train, test, split,
             new DbnRunOptions { Resume = new DbnResume(new ResumeOverrides(), 7, null, null) }));
@@ -88,6 +93,12 @@ public sealed class DbnRunTests : IDisposable
             Assert.StartsWith(cuts[k - 1], epochs[0]);
         }
         Assert.False(File.Exists(Path.Combine(cut, "greedy-stage.shinso")), "the finished greedy phase left its stage file behind");
+        // Every stage's history has each epoch once, with the figures of the uninterrupted run (times aside).
+        var (wholeGreedy, _) = DbnRun.ReadHistories(Path.Combine(whole, "dbn.shinso"));
+        var (cutGreedy, _) = DbnRun.ReadHistories(Path.Combine(cut, "dbn.shinso"));
+        Assert.Equal(["layer 0", "layer 1", "top"], cutGreedy.Select(h => h.Stage));
+        Assert.Equal([[1, 2, 3], [1, 2, 3], [1, 2]], cutGreedy.Select(h => h.Epochs.Select(m => m.Epoch).ToArray()));
+        Assert.Equal(wholeGreedy.Select(h => h.Epochs.Select(m => m.TrainLoss).ToArray()), cutGreedy.Select(h => h.Epochs.Select(m => m.TrainLoss).ToArray()));
         foreach (string file in new[] { "dbn.shinso", "model.shinso" })
             IO.ModelFileAssert.SameTensors(Path.Combine(whole, file), Path.Combine(cut, file), file);
     }

@@ -115,9 +115,24 @@ public static class DbnRun
         {
             generativeChanged = true;
             double before = Seconds(progress, "greedy_seconds");
+            // A stage cut off part-way kept its epochs in its stage file (dbn.shinso holds finished stages only): they start
+            // its history, which the epochs it trains now continue.
+            if (stage is not null && File.Exists(stagePath) && ModelFile.ReadHeader(stagePath).Metadata["stage"] is JsonValue cut
+                && cut.TryGetValue(out int cutStage) && cutStage == stagesDone)
+            {
+                bool top = cutStage == dbn.Layers.Count;
+                foreach (var m in Checkpoint.ReadHistory(stagePath))
+                    AppendEpoch(progress, "greedy_history", top ? "top" : $"layer {cutStage}", top ? m with { ValidationLoss = null } : m);
+            }
             GreedyLayerwiseTraining.Train(dbn, train, g, (layer, report, held) =>
             {
                 int epochs = layer == "top" ? g.TopEpochs : g.LayerEpochs;
+                // Kept with the stage counters, so a report can draw each stage's curve: dbn.shinso saves them after each stage.
+                // The top stage's held-out figures are the net's label loss and accuracy, not a reconstruction error: only the
+                // accuracy goes beside its training reconstruction error.
+                AppendEpoch(progress, "greedy_history", layer, new EpochMetrics(report.Epoch + 1, report.ReconstructionError, null,
+                    layer == "top" ? null : held?.Loss, held?.Accuracy, report.Seconds, report.Updates * g.Layer.BatchSize / Math.Max(report.Seconds, 1e-9),
+                    g.Layer.LearningRate));
                 string heldOut = held is not { } v ? "" : layer == "top" ? $", validation {Classification(v)}" : $", validation reconstruction error {v.Loss:F3}";
                 Progress($"greedy {layer}: epoch {report.Epoch + 1,3}/{epochs}, reconstruction error {report.ReconstructionError:F3}{heldOut}, {report.Seconds:F1} s");
             }, stagesDone, done =>
@@ -155,6 +170,8 @@ public static class DbnRun
                 string heldOut = m.Validation is { } v ? $", validation {Classification(v)}" : "";
                 Progress($"up-down: epoch {m.Epoch,3}/{preset.UpDownEpochs}, generative reconstruction error {m.TrainLoss:F3}{heldOut}, {m.Seconds:F1} s");
                 progress["updown_epochs_done"] = m.Epoch;
+                // Its held-out figures are the net's label loss and accuracy; the accuracy goes beside the generative error.
+                AppendEpoch(progress, "updown_history", null, m with { ValidationLoss = null });
                 progress["updown_counter"] = upDown.Counter;
                 progress["updown_seconds"] = before + clock.Elapsed.TotalSeconds;
                 if (m.Epoch == preset.UpDownEpochs)
@@ -255,6 +272,49 @@ public static class DbnRun
         }
         AtomicFile.WriteAllText(Path.Combine(outDirectory, "summary.json"), summary.ToJsonString() + "\n");
         return summary;
+    }
+
+    /// <summary>
+    /// Adds epoch <paramref name="metrics"/> to the run's history under <paramref name="key"/> (and the stage's name
+    /// <paramref name="stage"/>, for the greedy stages), as <see cref="ReadHistories"/> reads it back.
+    /// </summary>
+    private static void AppendEpoch(JsonObject progress, string key, string? stage, EpochMetrics metrics)
+    {
+        JsonArray epochs;
+        if (stage is null) epochs = progress[key] as JsonArray ?? (JsonArray)(progress[key] = new JsonArray());
+        else
+        {
+            var stages = progress[key] as JsonObject ?? (JsonObject)(progress[key] = new JsonObject());
+            epochs = stages[stage] as JsonArray ?? (JsonArray)(stages[stage] = new JsonArray());
+        }
+        // A stage resumed part-way repeats no epoch: the entries after the one it continues from are dropped first.
+        while (epochs.Count > 0 && (int)epochs[^1]!["epoch"]! >= metrics.Epoch) epochs.RemoveAt(epochs.Count - 1);
+        epochs.Add(Checkpoint.MetricsJson(metrics));
+    }
+
+    /// <summary>
+    /// The per-epoch figures a DBN run kept in <c>dbn.shinso</c>: each greedy stage's (its RBM's reconstruction error, and
+    /// with validation the held-out one, or for the top stage the net's held-out label accuracy), in training order, then
+    /// the up-down epochs' (the generative reconstruction error, and the held-out label accuracy).
+    /// A run cut off inside a stage kept that stage's epochs only from the stage's start or the last finished stage.
+    /// </summary>
+    /// <exception cref="ModelFileException">An entry is malformed (the message names the file and the field).</exception>
+    public static (IReadOnlyList<(string Stage, IReadOnlyList<EpochMetrics> Epochs)> Greedy, IReadOnlyList<EpochMetrics> UpDown) ReadHistories(string dbnPath)
+    {
+        var metadata = ModelFile.ReadHeader(dbnPath).Metadata;
+        var greedy = new List<(string, IReadOnlyList<EpochMetrics>)>();
+        if (metadata["greedy_history"] is JsonObject stages)
+            foreach (var (stage, node) in stages)
+                greedy.Add((stage, Epochs(node, $"metadata.greedy_history.{stage}")));
+        return (greedy, metadata["updown_history"] is { } upDown ? Epochs(upDown, "metadata.updown_history") : []);
+
+        IReadOnlyList<EpochMetrics> Epochs(JsonNode? node, string field)
+        {
+            if (node is not JsonArray array) throw new ModelFileException(dbnPath, field, "must be an array of epochs.");
+            var epochs = new List<EpochMetrics>(array.Count);
+            for (int i = 0; i < array.Count; i++) epochs.Add(Checkpoint.MetricsFromJson(array[i], dbnPath, $"{field}[{i}]"));
+            return epochs;
+        }
     }
 
     /// <summary>
