@@ -96,15 +96,22 @@ internal sealed class DbmKind : ModelKind
         summary["train_seconds"] = Math.Round(seconds, 1);
         summary["model_path"] = modelPath;
         Shinso.IO.AtomicFile.WriteAllText(Path.Combine(folder, "summary.json"), summary.ToJsonString() + "\n");
-        // The checkpoints' histories: a resumed run's record holds its earlier epochs too.
-        var phases = new List<Reports.RunPhase> { new("joint", "mean-field reconstruction error", Checkpoint.ReadHistory(Path.Combine(folder, DbmRun.CheckpointFileName))) };
-        string tuningCheckpoint = Path.Combine(folder, DbmRun.FineTuningFolder, Checkpoint.FileName);
-        if (tuned is not null && File.Exists(tuningCheckpoint))
-            phases.Add(new("fine-tuning", preset.FineTuning!.Architecture.Loss, Checkpoint.ReadHistory(tuningCheckpoint)) { Figures = new JsonObject { ["test_accuracy"] = tuned.Accuracy } });
-        Reports.RunRecord.SaveOrWarn(folder, () => new Reports.RunRecord(a.Source, FileKind, Description, data.Description)
+        Reports.RunRecord.SaveOrWarn(folder, () =>
+        {
+            // The checkpoints' histories: a resumed run's record holds its earlier epochs too.
+            string joint = Path.Combine(folder, DbmRun.CheckpointFileName);
+            var phases = new List<Reports.RunPhase> { new("joint", "mean-field reconstruction error", File.Exists(joint) ? Checkpoint.ReadHistory(joint) : []) };
+            string tuningCheckpoint = Path.Combine(folder, DbmRun.FineTuningFolder, Checkpoint.FileName);
+            if (tuned is not null && File.Exists(tuningCheckpoint))
+                phases.Add(new("fine-tuning", tuned.Classifier.Spec.Loss, Checkpoint.ReadHistory(tuningCheckpoint)) { Figures = new JsonObject { ["test_accuracy"] = tuned.Accuracy } });
+            return new Reports.RunRecord(a.Source, FileKind, Description, data.Description)
             {
                 HyperParameters = DbmRun.HyperParameters(preset), Phases = phases, Seconds = clock.Elapsed.TotalSeconds,
-            });
+                // The fine-tuned net reads the pixels and the machine's q(h2): its matrix is over those inputs of the test images.
+                Confusion = tuned is null ? null : Reports.ConfusionMatrix.Of(tuned.Classifier, SupervisedData.FromDataset(tuned.TestInputs),
+                    Reports.ConfusionMatrix.ClassNames(data, tuned.Classifier.Spec.OutputLength)),
+            };
+        });
         Reports.RunReport.WriteAfterTraining(folder);
         if (a.Json) Console.WriteLine(summary.ToJsonString());
         return 0;

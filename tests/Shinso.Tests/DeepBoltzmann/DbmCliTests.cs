@@ -34,6 +34,14 @@ public sealed class DbmCliTests : IDisposable
         double accuracy = (double)result["accuracy"]!;
         Assert.True(accuracy > 0.6, $"fine-tuned accuracy {accuracy}");
         Assert.True(File.Exists(Path.Combine(whole, "classifier.shinso")));
+        // The record: joint training and fine-tuning epoch by epoch, and the fine-tuned net's confusion matrix, whose
+        // diagonal over the 2,000 test images is the accuracy printed.
+        var record = JsonNode.Parse(File.ReadAllText(Path.Combine(whole, "run.json")))!;
+        Assert.Equal(["joint", "fine-tuning"], record["phases"]!.AsArray().Select(p => (string)p!["name"]!));
+        Assert.All(record["phases"]!.AsArray(), p => Assert.Equal(2, p!["epochs"]!.AsArray().Count));
+        var counts = record["confusion"]!["counts"]!.AsArray().Select(c => (int)c!).ToArray();
+        Assert.Equal(2000, counts.Sum());
+        Assert.Equal(accuracy, Enumerable.Range(0, 10).Sum(i => counts[i * 10 + i]) / 2000.0, 9);
         Assert.Contains("fine-tuning: epoch   2/2", stderr);
         Assert.Contains("pretraining stage 1 epoch", stderr);
         Assert.Contains("joint epoch   2/2", stderr);

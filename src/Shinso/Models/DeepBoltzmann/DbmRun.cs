@@ -286,7 +286,10 @@ public static class DbmRun
     /// <param name="Loss">Its test cross-entropy.</param>
     /// <param name="Seconds">Seconds of backprop (the mean-field inputs not counted).</param>
     /// <param name="ClassifierPath">Where the net was saved (its inputs: the pixels, then the DBM's q(h2)).</param>
-    public sealed record FineTuned(double Accuracy, double Loss, double Seconds, string ClassifierPath);
+    /// <param name="Classifier">The fine-tuned net.</param>
+    /// <param name="TestInputs">The test images as the net reads them (pixels, then q(h2)), with their labels: for figures
+    /// beyond the accuracy, such as a confusion matrix, without a second mean-field pass.</param>
+    public sealed record FineTuned(double Accuracy, double Loss, double Seconds, string ClassifierPath, FeedForwardNet Classifier, Dataset TestInputs);
 
     /// <summary>
     /// Fine-tunes the unrolled net of <paramref name="dbm"/> on <paramref name="train"/> by <see cref="DbmPreset.FineTuning"/> through the
@@ -336,7 +339,7 @@ public static class DbmRun
             ["testAccuracy"] = evaluation.Accuracy, ["epochs"] = trainer.State.EpochsDone, ["pretrained"] = "dbm",
             ["inputs"] = $"{dbm.VisibleCount} pixels in [0, 1], then the DBM's mean-field q(h2) for them, {dbm.LayerSizes[2]} values",
         });
-        return new FineTuned(evaluation.Accuracy ?? double.NaN, evaluation.Loss, trainer.State.History.Sum(h => h.Seconds), path);
+        return new FineTuned(evaluation.Accuracy ?? double.NaN, evaluation.Loss, trainer.State.History.Sum(h => h.Seconds), path, net, testInputs);
     }
 }
 
