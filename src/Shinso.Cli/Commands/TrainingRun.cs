@@ -51,9 +51,11 @@ internal static class TrainingRun
     /// <param name="fileKind">The kind the saved model file records (an autoencoder's, or a feed-forward net's).</param>
     /// <param name="initialize">Called on a fresh net before backprop with its training rows (layer-wise pretraining); not on a resumed one, whose checkpoint holds the weights.</param>
     /// <param name="gradientNorms">A CSV file for every update's gradient norms (<see cref="GradientNormLog"/>), or null; a resumed run appends to it.</param>
+    /// <param name="phasesBefore">The phases that came before backprop (layer-wise pretraining), for the run's record; asked for when the record is written.</param>
     public static RunSummary Execute(string name, TrainingConfig config, IBackend backend, RunData data,
         string outDirectory, ResumeOverrides? resume, Action<EpochMetrics>? epochCompleted = null,
-        string fileKind = FeedForwardModelFile.Kind, Action<FeedForwardNet, PreparedRows>? initialize = null, string? gradientNorms = null)
+        string fileKind = FeedForwardModelFile.Kind, Action<FeedForwardNet, PreparedRows>? initialize = null, string? gradientNorms = null,
+        Func<IReadOnlyList<RunPhase>>? phasesBefore = null)
     {
         var err = CommonOptions.Err;
         var wall = Stopwatch.StartNew();
@@ -187,7 +189,7 @@ internal static class TrainingRun
         // The history is the state's: a resumed run's record holds its earlier epochs too.
         RunRecord.SaveOrWarn(outDirectory, () => new RunRecord(name, fileKind, ModelKindRegistry.All.First(k => k.Matches(fileKind)).Description, dataDescription)
             {
-                HyperParameters = config.ToJson(), Phases = [new RunPhase("backprop", config.Architecture.Loss, [.. history])], Seconds = wall.Elapsed.TotalSeconds,
+                HyperParameters = config.ToJson(), Phases = [.. phasesBefore?.Invoke() ?? [], new RunPhase("backprop", config.Architecture.Loss, [.. history])], Seconds = wall.Elapsed.TotalSeconds,
                 Confusion = rows.Test.Labels is null ? null : ConfusionMatrix.Of(net, rows.Test, data.ClassNames(rows.Test.TargetLength)),
             });
         return summary;

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Shinso.Cli.Commands;
 using Shinso.IO;
@@ -68,12 +69,23 @@ internal sealed class AutoencoderKind : ModelKind
         return Run(a, name, flagged, overrides, CommonOptions.LoadData(a.Data, a.TestData), null, classifies: false);
     }
 
+    /// <summary>The pretraining phases an earlier invocation of the run in <paramref name="folder"/> recorded (none when its record is missing or damaged).</summary>
+    private static List<Reports.RunPhase> EarlierPretraining(string folder)
+    {
+        try { return [.. Reports.RunRecord.Read(folder).Phases.Where(p => p.Name.StartsWith("pretraining ", StringComparison.Ordinal))]; }
+        catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException) { return []; }
+    }
+
     private static int Run(TrainArguments a, string name, TrainingConfig config, ResumeOverrides? overrides, Shinso.Data.LoadedData loaded,
         PretrainingOptions? pretraining, bool classifies)
     {
         var err = CommonOptions.Err;
         RunData data = classifies ? new ClassificationRunData(loaded) : new ReconstructionRunData(loaded);
         Action<FeedForwardNet, PreparedRows>? initialize = null;
+        string directory = a.RunDirectory(name);
+        // Each pretrained layer is a phase of the run's record. A resumed run pretrains nothing: its record keeps the
+        // phases the first invocation recorded.
+        List<Reports.RunPhase> pretrained = overrides is null ? [] : EarlierPretraining(directory);
         if (pretraining is { Epochs: > 0 } options)
         {
             initialize = (net, rows) =>
@@ -81,20 +93,30 @@ internal sealed class AutoencoderKind : ModelKind
                 // Batch 0 means the whole set, as for backprop.
                 if (options.BatchSize == 0) options = options with { BatchSize = rows.Fit.Count };
                 err.MarkupLine($"[grey]pretraining:[/] {options.Method.ToString().ToLowerInvariant()} per layer, {options.Epochs} epochs, batch {options.BatchSize}, on {rows.Fit.Count} rows");
+                var epochs = new List<(int Layer, List<(double Loss, double Seconds)> Losses)>();
+                var clock = Stopwatch.StartNew();
                 var layers = LayerwisePretraining.Run(net, rows.Fit.Inputs, options, (layer, epoch, loss) =>
                 {
+                    if (epochs.Count == 0 || epochs[^1].Layer != layer) epochs.Add((layer, []));
+                    // Seconds since the layer began: its epochs' times are the differences.
+                    if (epoch == 1) clock.Restart();
+                    epochs[^1].Losses.Add((loss, clock.Elapsed.TotalSeconds));
                     if (epoch == options.Epochs) err.MarkupLine($"  layer {layer}: epoch {epoch}, loss {loss:F4}");
                 });
                 foreach (var l in layers)
+                {
                     err.MarkupLine(Markup.Escape($"  layer {l.Layer} pretrained as {(l.Method == Pretrainer.Rbm ? "an RBM" : "an autoencoder")}" +
                                                  $"{(l.Method != options.Method ? " (its units are not sigmoid: the RBMs here have binary hidden units)" : "")}, {l.Seconds:F1} s"));
+                    var losses = epochs.FirstOrDefault(e => e.Layer == l.Layer).Losses ?? [];
+                    pretrained.Add(Reports.RunPhase.OfLosses($"pretraining layer {l.Layer} ({(l.Method == Pretrainer.Rbm ? "RBM" : "autoencoder")})",
+                        "reconstruction error", losses, rows.Fit.Count, options.RateFor(l.Method), cumulativeSeconds: true));
+                }
             };
         }
         using var backend = a.CreateBackend();
-        string directory = a.RunDirectory(name);
         var summary = TrainingRun.Execute(name, config, backend, data, directory, overrides,
             epochCompleted: a.Json ? m => Console.WriteLine(Checkpoint.MetricsJson(m).ToJsonString()) : null,
-            fileKind: classifies ? FeedForwardModelFile.Kind : Autoencoder.FileKind, initialize: initialize);
+            fileKind: classifies ? FeedForwardModelFile.Kind : Autoencoder.FileKind, initialize: initialize, phasesBefore: () => pretrained);
         if (classifies)
             err.MarkupLine($"test accuracy [bold]{summary.TestAccuracy:P2}[/] (loss {summary.TestLoss:F4}) after {summary.Epochs} epochs; model: {summary.ModelPath}");
         else

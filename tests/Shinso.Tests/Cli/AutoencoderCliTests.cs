@@ -82,6 +82,14 @@ public sealed class AutoencoderCliTests : IDisposable
         Assert.Contains("layer 0 pretrained as an RBM", stderr);
         Assert.Contains("layer 6 pretrained as an autoencoder (its units are not sigmoid", stderr);
         Assert.Equal(2, LastJsonLine(stdout)["code_units"]!.GetValue<int>());
+        // Each pretrained layer is a phase of the record before backprop, one epoch each here; a resumed run keeps them.
+        string[] Phases() => [.. System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(_root, "deep", "run.json")))!["phases"]!.AsArray()
+            .Select(p => $"{(string)p!["name"]!}: {p["epochs"]!.AsArray().Count}")];
+        string[] expected = ["pretraining layer 0 (RBM): 1", "pretraining layer 2 (RBM): 1", "pretraining layer 4 (RBM): 1", "pretraining layer 6 (autoencoder): 1"];
+        Assert.Equal([.. expected, "backprop: 1"], Phases());
+        (code, _, stderr) = CliTests.Shinso("train", "deep-autoencoder", "--resume", Path.Combine(_root, "deep"), "--epochs", "2", "--data", TestData.EmbeddedSubset);
+        Assert.True(code == 0, stderr);
+        Assert.Equal([.. expected, "backprop: 2"], Phases());
         // A two-unit code is pictured as the paper's Fig. 3: a colour PNG (IHDR colour type 2) of the codes beside PCA's.
         var png = File.ReadAllBytes(Path.Combine(_root, "deep", "codes.png"));
         Assert.Equal(2, png[25]);

@@ -36,6 +36,9 @@ public sealed record PretrainingOptions
     /// </summary>
     public float? LearningRate { get; init; }
 
+    /// <summary>The rate a layer pretrained by <paramref name="method"/> uses: <see cref="LearningRate"/>, else that method's default.</summary>
+    public float RateFor(Pretrainer method) => LearningRate ?? (method == Pretrainer.Rbm ? 0.1f : 1e-3f);
+
     /// <summary>Seeds every layer's weights and orders (each layer's stream is derived from it by name).</summary>
     public ulong Seed { get; init; } = 1;
 }
@@ -158,7 +161,7 @@ public static class LayerwisePretraining
         layers.AddRange([new CodeSpec(), new TiedSpec(0)]);
         var spec = new FeedForwardSpec([dense.Inputs], layers, unitInterval ? "binary-cross-entropy" : "squared-error");
         var shallow = new FeedForwardNet(net.Backend, spec, stream.Stream);
-        var optimizer = (OptimizerConfig.Defaults("adam") with { LearningRate = options.LearningRate ?? 1e-3f }).Create();
+        var optimizer = (OptimizerConfig.Defaults("adam") with { LearningRate = options.RateFor(Pretrainer.Autoencoder) }).Create();
         var trainer = new Trainer(shallow, optimizer, new TrainingOptions { Epochs = options.Epochs, BatchSize = options.BatchSize, Seed = stream.Stream })
         {
             EpochCompleted = epochDone,
@@ -177,7 +180,7 @@ public static class LayerwisePretraining
         var rbm = new RestrictedBoltzmannMachine(net.Backend, dense.Inputs, dense.Units, VisibleUnits.Bernoulli, false, stream.Stream, stream.Derive("rbm-weights"), 0.1f);
         var rbmOptions = new RbmTrainingOptions
         {
-            LearningRate = options.LearningRate ?? 0.1f, BatchSize = options.BatchSize, InitialMomentum = 0.5f, FinalMomentum = 0.9f,
+            LearningRate = options.RateFor(Pretrainer.Rbm), BatchSize = options.BatchSize, InitialMomentum = 0.5f, FinalMomentum = 0.9f,
             MomentumSwitchEpoch = 5, WeightDecay = 2e-4f, Seed = stream.Stream,
         };
         var trainer = new ContrastiveDivergence(rbm, rbmOptions, stream.Derive("cd"));
