@@ -19,7 +19,7 @@ internal sealed unsafe class KernelProfiler
     private const uint CL_PROFILING_COMMAND_END = 0x1283;
     private const int Batch = 1024;
 
-    private readonly List<(string Kernel, nint Event, long EnqueuedAt, double Flops)> _pending = new(Batch);
+    private readonly List<(string Kernel, nint Event, long EnqueuedAt, double Flops, Shinso.Profiling.Profiler? Profile)> _pending = new(Batch);
     private double _nextFlops;
     private readonly Dictionary<string, (long Launches, long Nanoseconds)> _totals = new();
 
@@ -28,17 +28,17 @@ internal sealed unsafe class KernelProfiler
 
     public void Record(string kernel, nint evt)
     {
-        _pending.Add((kernel, evt, System.Diagnostics.Stopwatch.GetTimestamp(), _nextFlops));
+        // The profiler recording when the launch was enqueued gets its time (none while one is suspended).
+        _pending.Add((kernel, evt, System.Diagnostics.Stopwatch.GetTimestamp(), _nextFlops, Shinso.Profiling.Profiler.Active));
         _nextFlops = 0;
         if (_pending.Count >= Batch) Collect();
     }
 
-    /// <summary>Waits for the recorded launches and adds their device time to the totals, and to the running
-    /// <see cref="Shinso.Profiling.Profiler"/>'s.</summary>
+    /// <summary>Waits for the recorded launches and adds their device time to the totals, and to the
+    /// <see cref="Shinso.Profiling.Profiler"/> that was recording when each was enqueued.</summary>
     public void Collect()
     {
-        var profile = Shinso.Profiling.Profiler.Active;
-        foreach (var (kernel, evt, enqueuedAt, flops) in _pending)
+        foreach (var (kernel, evt, enqueuedAt, flops, profile) in _pending)
         {
             nint e = evt;
             OpenClException.Check(clWaitForEvents(1, &e), "clWaitForEvents");

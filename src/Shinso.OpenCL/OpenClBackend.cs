@@ -88,8 +88,10 @@ public sealed unsafe partial class OpenClBackend : IBackend
 
     /// <summary>Waits until every enqueued kernel has finished (for timing); with kernel profiling on, also reads their
     /// device times (into <see cref="KernelProfile"/> and the running <see cref="Shinso.Profiling.Profiler"/>).</summary>
+    /// <exception cref="ObjectDisposedException">The backend was disposed.</exception>
     public void Synchronize()
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         _context.Finish();
         _context.Profiler?.Collect();
     }

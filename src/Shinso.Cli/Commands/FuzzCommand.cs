@@ -93,9 +93,10 @@ internal static class FuzzCommand
         var examples = new JsonArray();
         var clock = Stopwatch.StartNew();
         long started = Stopwatch.GetTimestamp();
+        string task = "fuzz " + target.Name;
         for (int i = 0; i < iterations; i++)
         {
-            WorkProgress.Report($"fuzz {target.Name}", i, iterations, started);
+            WorkProgress.Report(task, i, iterations, started);
             var bytes = mutator.Mutate(original, i, out string applied);
             File.WriteAllBytes(path, bytes);
             tried++;

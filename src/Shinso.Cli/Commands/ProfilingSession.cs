@@ -85,7 +85,7 @@ internal sealed class ProfilingSession : IDisposable
         var (steps, stepSeconds) = _profiler.Steps;
         double elapsed = _profiler.ElapsedSeconds;
         console.MarkupLine($"[bold]profile[/] over {Seconds(elapsed)}" +
-                           (steps > 0 ? $": {steps:N0} training steps took {Seconds(stepSeconds)}, {Ms(stepSeconds / steps)} ms each" : ""));
+                           (steps > 0 ? $": {steps.ToString("N0", CultureInfo.InvariantCulture)} training steps took {Seconds(stepSeconds)}, {Ms(stepSeconds / steps)} ms each" : ""));
         var layers = _profiler.Layers();
         if (layers.Count > 0)
         {

@@ -27,6 +27,7 @@ internal sealed class ProgressBar
     private readonly object _gate = new();
     private long _lastDraw = long.MinValue;
     private bool _shown;
+    private bool _broken;
 
     /// <param name="terminal">Where the line is drawn (the real stderr).</param>
     /// <param name="width">The terminal's width in columns.</param>
@@ -63,19 +64,30 @@ internal sealed class ProgressBar
     {
         lock (_gate)
         {
-            if (progress.Done >= progress.Total)
+            if (_broken) return;
+            try { ReportLocked(progress); }
+            catch (Exception e) when (e is IOException or InvalidOperationException or ArgumentException)
             {
-                EraseLocked();
-                return;
+                // A terminal that cannot be measured or written to costs the bar, never the work that reports to it.
+                _broken = true;
             }
-            long now = _clock();
-            if (_lastDraw != long.MinValue && Stopwatch.GetElapsedTime(_lastDraw, now) < RedrawInterval) return;
-            _lastDraw = now;
-            string line = Format(progress, _width() - 1);
-            _terminal.Write("\r\u001b[2K" + line);
-            _terminal.Flush();
-            _shown = true;
         }
+    }
+
+    private void ReportLocked(WorkProgress progress)
+    {
+        if (progress.Done >= progress.Total)
+        {
+            EraseLocked();
+            return;
+        }
+        long now = _clock();
+        if (_lastDraw != long.MinValue && Stopwatch.GetElapsedTime(_lastDraw, now) < RedrawInterval) return;
+        _lastDraw = now;
+        string line = Format(progress, _width() - 1);
+        _terminal.Write("\r\u001b[2K" + line);
+        _terminal.Flush();
+        _shown = true;
     }
 
     /// <summary>A writer over <paramref name="inner"/> that erases this bar's line before each write.</summary>
@@ -85,6 +97,16 @@ internal sealed class ProgressBar
     public void Erase()
     {
         lock (_gate) EraseLocked();
+    }
+
+    /// <summary>Erases the line and runs <paramref name="write"/> under the bar's lock, so no redraw lands between the two.</summary>
+    private void EraseThen<T>(T state, Action<T> write)
+    {
+        lock (_gate)
+        {
+            EraseLocked();
+            write(state);
+        }
     }
 
     private void EraseLocked()
@@ -132,35 +154,15 @@ internal sealed class ProgressBar
 #pragma warning restore CS8765
         }
 
-        public override void Write(char value)
-        {
-            bar.Erase();
-            inner.Write(value);
-        }
+        public override void Write(char value) => bar.EraseThen(value, v => inner.Write(v));
 
-        public override void Write(string? value)
-        {
-            bar.Erase();
-            inner.Write(value);
-        }
+        public override void Write(string? value) => bar.EraseThen(value, v => inner.Write(v));
 
-        public override void Write(char[] buffer, int index, int count)
-        {
-            bar.Erase();
-            inner.Write(buffer, index, count);
-        }
+        public override void Write(char[] buffer, int index, int count) => bar.EraseThen((buffer, index, count), a => inner.Write(a.buffer, a.index, a.count));
 
-        public override void Write(ReadOnlySpan<char> buffer)
-        {
-            bar.Erase();
-            inner.Write(buffer);
-        }
+        public override void Write(ReadOnlySpan<char> buffer) => Write(buffer.ToString());
 
-        public override void WriteLine(string? value)
-        {
-            bar.Erase();
-            inner.WriteLine(value);
-        }
+        public override void WriteLine(string? value) => bar.EraseThen(value, v => inner.WriteLine(v));
 
         public override void Flush() => inner.Flush();
     }

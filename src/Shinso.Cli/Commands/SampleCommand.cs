@@ -69,8 +69,9 @@ internal static class SampleCommand
         {
             int now = Math.Min(chunk, steps - done);
             counter = rbm.Gibbs(v, now, stream, counter);
-            WorkProgress.Report("Gibbs sampling", done + now, steps, started);
+            // The log line first: writing it erases the bar, which the report then draws again for the next chunk.
             if (steps >= 100) CommonOptions.Err.MarkupLine(Markup.Escape($"gibbs: {done + now}/{steps} steps ({clock.Elapsed.TotalSeconds:F1} s)"));
+            WorkProgress.Report("Gibbs sampling", done + now, steps, started);
         }
         var hp = be.Allocate(chains, rbm.HiddenCount);
         var hs = be.Allocate(chains, rbm.HiddenCount);
@@ -91,9 +92,9 @@ internal static class SampleCommand
         long started = Stopwatch.GetTimestamp();
         return Shinso.Models.DeepBoltzmann.DbmSampling.Sample(dbm, starts, chains, steps, stream, labels, done =>
         {
-            WorkProgress.Report("Gibbs sweeps", done, steps, started);
             if (steps >= 100 && done % Math.Max(1, steps / 10) == 0)
                 CommonOptions.Err.MarkupLine(Markup.Escape($"gibbs: {done}/{steps} sweeps ({clock.Elapsed.TotalSeconds:F1} s)"));
+            WorkProgress.Report("Gibbs sweeps", done, steps, started);
         });
     }
 
@@ -107,8 +108,8 @@ internal static class SampleCommand
         {
             var images = dbn.Generate(label, perLabel, steps, stream.Derive("label", label));
             images.CopyTo(all.AsSpan(label * perLabel * dbn.VisibleCount));
-            WorkProgress.Report("generating per label", label + 1, dbn.LabelCount, started);
             CommonOptions.Err.MarkupLine(Markup.Escape($"generate: label {label + 1}/{dbn.LabelCount} ({clock.Elapsed.TotalSeconds:F1} s)"));
+            WorkProgress.Report("generating per label", label + 1, dbn.LabelCount, started);
         }
         return all;
     }

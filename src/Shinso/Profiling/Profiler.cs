@@ -80,11 +80,22 @@ public sealed class Profiler
     private readonly List<Track> _tracks = [];
     private readonly long _startTicks = Stopwatch.GetTimestamp();
     private long _stopTicks;
+    private volatile bool _stopped;
+    private static int s_profilers;
     private long _steps, _stepTicks;
     private long? _deviceOffsetTicks;
+    private ulong? _firstDeviceStart;
     private volatile int _currentKernel = -1;
 
-    private Profiler(bool recordTrace) => RecordsTrace = recordTrace;
+    private Profiler(bool recordTrace)
+    {
+        RecordsTrace = recordTrace;
+        Number = Interlocked.Increment(ref s_profilers);
+    }
+
+    /// <summary>This profiler's number in the process (1, 2, ...): what code that remembers a profiler keeps instead of a
+    /// reference, so a stopped profiler and its spans are not kept alive.</summary>
+    public int Number { get; }
 
     /// <summary>The running profiler, or null. Instrumented code reads it once per span.</summary>
     public static Profiler? Active => Volatile.Read(ref s_active);
@@ -112,10 +123,22 @@ public sealed class Profiler
     /// <summary>Stops recording (a second call does nothing); the totals and the trace stay readable.</summary>
     public void Stop()
     {
-        if (Active != this) return;
-        // Launches still queued on a device report their times while this profiler is active.
-        Synchronize?.Invoke();
-        if (Interlocked.CompareExchange(ref s_active, null, this) == this) _stopTicks = Stopwatch.GetTimestamp();
+        if (_stopped) return;
+        // Launches still queued on a device report their times while this profiler is active; a device that cannot say
+        // (closed, failed) costs those times, not the stop.
+        if (Active == this) TrySynchronize();
+        _stopped = true;
+        Interlocked.CompareExchange(ref s_active, null, this);
+        _stopTicks = Stopwatch.GetTimestamp();
+    }
+
+    private void TrySynchronize()
+    {
+        try { Synchronize?.Invoke(); }
+        catch (Exception) when (!_stopped)
+        {
+            // A span ending because its work threw must not replace that exception with the device's; the timing is lost.
+        }
     }
 
     /// <summary>
@@ -138,7 +161,7 @@ public sealed class Profiler
         /// <summary>Resumes recording, unless another profiler started meanwhile.</summary>
         public void Dispose()
         {
-            if (_profiler is not null) Interlocked.CompareExchange(ref s_active, _profiler, null);
+            if (_profiler is { _stopped: false }) Interlocked.CompareExchange(ref s_active, _profiler, null);
         }
     }
 
@@ -181,7 +204,7 @@ public sealed class Profiler
     {
         if (start == 0 || Active is not { } p) return;
         long end = Stopwatch.GetTimestamp();
-        p.TrackOfThisThread().Events.Add(new Event(SpanCategory.Work, p._currentKernel, start, end, part, parts));
+        p.TrackOfThisThread().Events.Add(new Event(SpanCategory.Work, p._currentKernel, start, end, 0, part, parts));
     }
 
     /// <summary>
@@ -195,14 +218,17 @@ public sealed class Profiler
         long duration = (long)((deviceEnd - deviceStart) * ticksPerNanosecond);
         lock (_gate)
         {
+            if (_stopped) return;
             int id = IdLocked(name);
             var (calls, ticks, total) = _deviceKernels.GetValueOrDefault(id);
             _deviceKernels[id] = (calls + 1, ticks + duration, total + flops);
             if (!RecordsTrace) return;
-            // The first launch starts no earlier than it was enqueued; later ones keep the device's own spacing.
-            _deviceOffsetTicks ??= enqueuedAt - (long)(deviceStart * ticksPerNanosecond);
-            long start = (long)(deviceStart * ticksPerNanosecond) + _deviceOffsetTicks.Value;
-            DeviceTrack().Events.Add(new Event(SpanCategory.DeviceKernel, id, start, start + duration, 0, 0));
+            // The device's clock is placed on the host's at the first launch, which starts when it was enqueued; later ones
+            // keep the device's own spacing. Differences of the 64-bit nanosecond counts are taken before any conversion.
+            _firstDeviceStart ??= deviceStart;
+            _deviceOffsetTicks ??= enqueuedAt;
+            long start = _deviceOffsetTicks.Value + (long)((deviceStart - _firstDeviceStart.Value) * ticksPerNanosecond);
+            DeviceTrack().Events.Add(new Event(SpanCategory.DeviceKernel, id, start, start + duration, 0, 0, 0));
         }
     }
 
@@ -245,6 +271,8 @@ public sealed class Profiler
     public void WriteChromeTrace(Stream output)
     {
         if (!RecordsTrace) throw new InvalidOperationException("This profiler kept no spans: start it with recordTrace: true.");
+        // Threads append to their own tracks without a lock while it records.
+        if (!_stopped) throw new InvalidOperationException("Stop the profiler before writing its trace.");
         using var json = new Utf8JsonWriter(output);
         json.WriteStartObject();
         json.WriteString("displayTimeUnit", "ms");
@@ -283,7 +311,7 @@ public sealed class Profiler
                     {
                         json.WriteStartObject("args");
                         if (e.Category is SpanCategory.Layer) json.WriteString("pass", ((LayerPass)e.Extra).ToString().ToLowerInvariant());
-                        else if (e.Category is SpanCategory.Work) { json.WriteNumber("part", (long)e.Flops); json.WriteNumber("parts", e.Extra); }
+                        else if (e.Category is SpanCategory.Work) { json.WriteNumber("part", e.Part); json.WriteNumber("parts", e.Extra); }
                         else json.WriteNumber("gflop", e.Flops / 1e9);
                         json.WriteEndObject();
                     }
@@ -326,7 +354,8 @@ public sealed class Profiler
             t_kernelDepth--;
             if (scope.Name < 0) return;
         }
-        else Synchronize?.Invoke();
+        else TrySynchronize();
+        if (_stopped) return;
         long end = Stopwatch.GetTimestamp(), ticks = end - scope.Start;
         lock (_gate)
         {
@@ -347,7 +376,7 @@ public sealed class Profiler
                     break;
             }
         }
-        if (RecordsTrace) TrackOfThisThread().Events.Add(new Event(scope.Category, scope.Name, scope.Start, end, scope.Flops, scope.Extra));
+        if (RecordsTrace) TrackOfThisThread().Events.Add(new Event(scope.Category, scope.Name, scope.Start, end, scope.Flops, 0, scope.Extra));
     }
 
     private int Id(string name)
@@ -393,7 +422,8 @@ public sealed class Profiler
 
     private static double Microseconds(long ticks) => Math.Round(ticks * 1e6 / Stopwatch.Frequency, 3);
 
-    private readonly record struct Event(SpanCategory Category, int Name, long Start, long End, double Flops, int Extra);
+    /// <summary>One span: <paramref name="Part"/> is a kernel-pool part's index, <paramref name="Extra"/> a layer span's pass or a part's count of parts.</summary>
+    private readonly record struct Event(SpanCategory Category, int Name, long Start, long End, double Flops, int Part, int Extra);
 
     private sealed class Track(Profiler owner, int id, string name)
     {

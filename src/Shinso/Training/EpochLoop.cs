@@ -93,6 +93,7 @@ public static class EpochLoop
         double lossSum = 0;
         long correct = 0;
         int samples = 0;
+        string? task = null;
         for (int b = 0; b < batches; b++)
         {
             cancellation.ThrowIfCancellationRequested();
@@ -107,7 +108,7 @@ public static class EpochLoop
             samples += rows;
             batchCompleted?.Invoke(b + 1, batches);
             if (WorkProgress.Listener is { } listener)
-                listener(new WorkProgress($"epoch {epoch + 1}", b + 1, batches, clock.Elapsed, samples, double.IsFinite(lossSum) ? lossSum / samples : null));
+                listener(new WorkProgress(task ??= $"epoch {epoch + 1}", b + 1, batches, clock.Elapsed, samples, double.IsFinite(lossSum) ? lossSum / samples : null));
         }
         return new EpochOutcome(batches, samples, lossSum, correct, clock.Elapsed.TotalSeconds);
     }

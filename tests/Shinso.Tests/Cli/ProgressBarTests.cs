@@ -56,6 +56,16 @@ public class ProgressBarTests
     }
 
     [Fact]
+    public void A_terminal_that_cannot_be_measured_turns_the_bar_off_and_the_work_goes_on()
+    {
+        var terminal = new StringWriter();
+        var bar = new ProgressBar(terminal, () => throw new IOException("no terminal"));
+        bar.Report(new WorkProgress("epoch 1", 1, 10, TimeSpan.FromSeconds(1)));
+        bar.Report(new WorkProgress("epoch 1", 2, 10, TimeSpan.FromSeconds(2)));
+        Assert.Equal("", terminal.ToString());
+    }
+
+    [Fact]
     public void Every_batch_of_an_epoch_reports_to_the_listener_of_the_thread_that_trains_and_no_other()
     {
         var seen = new List<WorkProgress>();

@@ -71,6 +71,8 @@ public class ProfilerTests
             var net = new FeedForwardNet(backend, Spec, seed: 1);
             var config = new TrainingConfig { Architecture = Spec, Optimizer = new OptimizerConfig { Name = "momentum", LearningRate = 0.05f } };
             new Trainer(net, config.CreateOptimizer(), new TrainingOptions { Epochs = 1, BatchSize = 100, Seed = 1 }).Fit(RandomRows(200, seed: 4));
+            // Two parts that wait for each other: a pool worker runs one of them however busy the machine is.
+            using (Profiler.Kernel("two parts at once")) KernelThreadPool.Run(new MeetingParts(), 2);
         }
         finally
         {
@@ -93,7 +95,7 @@ public class ProfilerTests
         // Two steps: a forward and a backward pass of each of the three layers, and an update of each dense layer's weight and bias.
         Assert.Equal(2 * 3 * 2, spans.Count(s => s.Category == "layer" && s.Pass is "forward" or "backward"));
         Assert.Equal(2 * 2 * 2, spans.Count(s => s.Category == "layer" && s.Pass == "update"));
-        Assert.Contains(spans, s => s.Category == "kernel part" && threads[s.Thread].StartsWith("Shinso kernel worker", StringComparison.Ordinal));
+        Assert.Contains(spans, s => s is { Category: "kernel part", Name: "two parts at once" } && threads[s.Thread].StartsWith("Shinso kernel worker", StringComparison.Ordinal));
         // Microsecond rounding may move an edge by a nanosecond.
         static bool Within(Span inner, Span outer) => inner.Start >= outer.Start - 1e-3 && inner.End <= outer.End + 1e-3;
         var steps = spans.Where(s => s.Category == "step").ToList();
@@ -139,6 +141,20 @@ public class ProfilerTests
         Assert.Equal((1, 2.0 * 8 * 8 * 8), (kernels["Gemm"].Calls, kernels["Gemm"].Flops));
         Assert.Equal((1, 7.0), (kernels["outer"].Calls, kernels["outer"].Flops));
         Assert.Throws<InvalidOperationException>(() => profiler.WriteChromeTrace(Stream.Null));
+
+        // Stopped while suspended, a profiler stays stopped; a running one writes no trace, since its threads still append.
+        var second = Profiler.Start(recordTrace: true);
+        Assert.Throws<InvalidOperationException>(() => second.WriteChromeTrace(Stream.Null));
+        using (Profiler.Suspend()) second.Stop();
+        Assert.Null(Profiler.Active);
+        second.WriteChromeTrace(Stream.Null);
+        // A device that fails to synchronise costs its times, not the span's work or the stop.
+        var third = Profiler.Start();
+        third.Synchronize = () => throw new InvalidOperationException("the device is gone");
+        using (Profiler.Layer("0 dense 8", LayerPass.Forward)) backend.Gemm(Transpose.None, Transpose.None, 1f, a, a, 0f, a);
+        third.Stop();
+        Assert.Null(Profiler.Active);
+        Assert.Equal(1, third.Kernels().Single().Calls);
     }
 
     [Fact]
@@ -179,6 +195,15 @@ public class ProfilerTests
     }
 
     private sealed record Span(string Category, string Name, string? Pass, int Thread, double Start, double End);
+
+    /// <summary>A kernel of two parts that only finish together, so two threads must run them.</summary>
+    private sealed class MeetingParts : KernelWork
+    {
+        private readonly Barrier _meeting = new(2);
+
+        public override void Execute(int index, int count) =>
+            Assert.True(_meeting.SignalAndWait(TimeSpan.FromSeconds(30)), "the other part never ran beside this one");
+    }
 
     private static OpenClBackend OpenDevice()
     {

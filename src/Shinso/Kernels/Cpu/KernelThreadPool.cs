@@ -118,12 +118,13 @@ internal static class KernelThreadPool
             try
             {
                 work.Execute(index, count);
+                Profiler.EndWork(started, index, count);
             }
             catch (Exception e)
             {
+                // The part's failure, or the profiler's: either way the part counts as finished below, so the call ends.
                 Interlocked.CompareExchange(ref s_failure, ExceptionDispatchInfo.Capture(e), null);
             }
-            Profiler.EndWork(started, index, count);
             if (Interlocked.Decrement(ref s_unfinished) == 0)
                 s_allDone.Set();
         }

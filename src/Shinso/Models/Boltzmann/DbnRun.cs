@@ -130,9 +130,11 @@ public static class DbnRun
                 // Kept with the stage counters, so a report can draw each stage's curve: dbn.shinso saves them after each stage.
                 // The top stage's held-out figures are the net's label loss and accuracy, not a reconstruction error: only the
                 // accuracy goes beside its training reconstruction error.
-                AppendEpoch(progress, "greedy_history", layer, new EpochMetrics(report.Epoch + 1, report.ReconstructionError, null,
-                    layer == "top" ? null : held?.Loss, held?.Accuracy, report.Seconds, report.Updates * g.Layer.BatchSize / Math.Max(report.Seconds, 1e-9),
-                    g.Layer.LearningRate));
+                var stageOptions = layer == "top" ? g.Top : layer == "layer 0" ? g.Bottom ?? g.Layer : g.Layer;
+                AppendEpoch(progress, "greedy_history", layer, GreedyLayerwiseTraining.Metrics(report, stageOptions) with
+                {
+                    ValidationLoss = layer == "top" ? null : held?.Loss, ValidationAccuracy = held?.Accuracy,
+                });
                 string heldOut = held is not { } v ? "" : layer == "top" ? $", validation {Classification(v)}" : $", validation reconstruction error {v.Loss:F3}";
                 Progress($"greedy {layer}: epoch {report.Epoch + 1,3}/{epochs}, reconstruction error {report.ReconstructionError:F3}{heldOut}, {report.Seconds:F1} s");
             }, stagesDone, done =>

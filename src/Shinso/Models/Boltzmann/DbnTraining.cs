@@ -153,7 +153,8 @@ public static class GreedyLayerwiseTraining
     }
 
     /// <summary>A greedy epoch's report as the epoch driver's figures.</summary>
-    private static EpochMetrics Metrics(RbmEpochReport report, RbmTrainingOptions options) =>
+    /// <summary>The figures of a stage's epoch as the stage's run state keeps them (samples/s and rate from the stage's own options).</summary>
+    internal static EpochMetrics Metrics(RbmEpochReport report, RbmTrainingOptions options) =>
         EpochMetrics.Unsupervised(report.Epoch, report.ReconstructionError, report.Updates * options.BatchSize, report.Seconds, options.LearningRate);
 
 

@@ -158,7 +158,7 @@ public static class AnnealedImportanceSampling
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
         for (int k = 1; k < betas.Length - 1; k++)
         {
-            WorkProgress.Report("AIS", k, betas.Length - 2, started);
+            WorkProgress.Report("AIS", k - 1, betas.Length - 2, started);
             double beta = betas[k];
             LogPStar(beta, +1);
             be.ScaleShift(wh, (float)beta, 0f, tmp);
@@ -220,7 +220,7 @@ public static class AnnealedImportanceSampling
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
         for (int k = 1; k < betas.Length - 1; k++)
         {
-            WorkProgress.Report("AIS", k, betas.Length - 2, started);
+            WorkProgress.Report("AIS", k - 1, betas.Length - 2, started);
             double beta = betas[k];
             LogPStar(beta, +1);
             be.ScaleShift(pre, (float)beta, 0f, scaled);

@@ -174,7 +174,7 @@ public static class DbmEvaluation
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
         for (int t = 1; t < betas.Length - 1; t++)
         {
-            WorkProgress.Report("AIS", t, betas.Length - 2, started);
+            WorkProgress.Report("AIS", t - 1, betas.Length - 2, started);
             double beta = betas[t];
             float b = (float)beta;
             AddLogPStar(beta, +1);

@@ -25,7 +25,7 @@ public sealed class FeedForwardNet
     private readonly IPenaltyLayer[] _penalties;
     private Tensor? _scores;
     private string[]? _profileLabels;
-    private Profiler? _attributedTo;
+    private int _attributedTo;
 
     /// <summary>Builds the network described by <paramref name="spec"/> on <paramref name="backend"/>.</summary>
     /// <param name="backend">Where the parameters live and the operations run.</param>
@@ -208,12 +208,12 @@ public sealed class FeedForwardNet
     {
         if (Profiler.Active is not { } profiler) return default;
         _profileLabels ??= [.. Spec.Layers.Select((l, i) => l.Description.StartsWith(l.Type, StringComparison.Ordinal) ? $"{i} {l.Description}" : $"{i} {l.Type} {l.Description}")];
-        if (_attributedTo != profiler)
+        if (_attributedTo != profiler.Number)
         {
             // A weight tied between two layers counts for the first that uses it, as it is saved.
             for (int i = _layers.Length - 1; i >= 0; i--)
                 foreach (var p in _layers[i].Parameters) profiler.AttributeUpdates(p, _profileLabels[i]);
-            _attributedTo = profiler;
+            _attributedTo = profiler.Number;
         }
         return Profiler.Layer(_profileLabels[index], pass);
     }
