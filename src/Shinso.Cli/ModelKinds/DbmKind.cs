@@ -100,7 +100,11 @@ internal sealed class DbmKind : ModelKind
         {
             // The checkpoints' histories: a resumed run's record holds its earlier epochs too.
             string joint = Path.Combine(folder, DbmRun.CheckpointFileName);
-            var phases = new List<Reports.RunPhase> { new("joint", "mean-field reconstruction error", File.Exists(joint) ? Checkpoint.ReadHistory(joint) : []) };
+            var phases = new List<Reports.RunPhase>();
+            if (File.Exists(joint))
+                foreach (var (stage, epochs) in DbmRun.ReadPretrainingHistories(joint))
+                    phases.Add(new($"pretraining {stage}", "reconstruction error", epochs));
+            phases.Add(new("joint", "mean-field reconstruction error", File.Exists(joint) ? Checkpoint.ReadHistory(joint) : []));
             string tuningCheckpoint = Path.Combine(folder, DbmRun.FineTuningFolder, Checkpoint.FileName);
             if (tuned is not null && File.Exists(tuningCheckpoint))
                 phases.Add(new("fine-tuning", tuned.Classifier.Spec.Loss, Checkpoint.ReadHistory(tuningCheckpoint)) { Figures = new JsonObject { ["test_accuracy"] = tuned.Accuracy } });

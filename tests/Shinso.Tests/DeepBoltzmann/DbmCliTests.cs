@@ -37,8 +37,8 @@ public sealed class DbmCliTests : IDisposable
         // The record: joint training and fine-tuning epoch by epoch, and the fine-tuned net's confusion matrix, whose
         // diagonal over the 2,000 test images is the accuracy printed.
         var record = JsonNode.Parse(File.ReadAllText(Path.Combine(whole, "run.json")))!;
-        Assert.Equal(["joint", "fine-tuning"], record["phases"]!.AsArray().Select(p => (string)p!["name"]!));
-        Assert.All(record["phases"]!.AsArray(), p => Assert.Equal(2, p!["epochs"]!.AsArray().Count));
+        Assert.Equal(["pretraining stage 0", "pretraining stage 1", "joint", "fine-tuning"], record["phases"]!.AsArray().Select(p => (string)p!["name"]!));
+        Assert.Equal([1, 1, 2, 2], record["phases"]!.AsArray().Select(p => p!["epochs"]!.AsArray().Count));
         var counts = record["confusion"]!["counts"]!.AsArray().Select(c => (int)c!).ToArray();
         Assert.Equal(2000, counts.Sum());
         Assert.Equal(accuracy, Enumerable.Range(0, 10).Sum(i => counts[i * 10 + i]) / 2000.0, 9);
@@ -56,6 +56,10 @@ public sealed class DbmCliTests : IDisposable
         var b = ModelFile.Read(Path.Combine(cut, "model.shinso"));
         foreach (var t in a.Tensors)
             Assert.True(t.Data.AsSpan().SequenceEqual(b.Tensors.Single(u => u.Name == t.Name).Data), $"{t.Name} differs after resuming");
+        // The resumed run's record still holds the pretraining its first invocation did, as the checkpoint kept it.
+        var resumedPhases = JsonNode.Parse(File.ReadAllText(Path.Combine(cut, "run.json")))!["phases"]!.AsArray();
+        Assert.Equal(["pretraining stage 0: 1", "pretraining stage 1: 1", "joint: 2"],
+            resumedPhases.Select(p => $"{(string)p!["name"]!}: {p["epochs"]!.AsArray().Count}"));
 
         // Another family's run is refused by name.
         (code, _, stderr) = CliTests.Shinso(["train", "dbm-3layer", "--resume", cut, "--data", TestData.EmbeddedSubset, "--threads", "1"]);

@@ -105,6 +105,8 @@ public static class DbmRun
         DeepBoltzmannMachine dbm;
         DbmTrainer trainer;
         TrainingState state;
+        // Each pretraining stage's epochs, kept in every checkpoint after pretraining (the stage files that held them go).
+        JsonObject? pretrainingHistory = null;
         var j = preset.Joint;
         if (!resume)
         {
@@ -170,6 +172,7 @@ public static class DbmRun
             {
                 trainer = new DbmTrainer(dbm, j);
                 state = Checkpoint.ReadRunState(doc, path, trainer.Parameters, trainer.Optimizer);
+                pretrainingHistory = doc.Metadata["pretraining_history"]?.DeepClone() as JsonObject;
                 trainer.Counter = meta.ULong("sampler_counter", 0);
                 for (int g = 0; g < trainer.Chains.Count; g++) doc.CopyTensorTo($"chains/{g}", trainer.Chains[g], path, "the run's state");
                 for (int k = 0; k < trainer.RunningMeans.Count; k++) doc.CopyTensorTo($"running_means/{k}", trainer.RunningMeans[k], path, "the run's state");
@@ -191,7 +194,7 @@ public static class DbmRun
         {
             progress?.Invoke(string.Create(CultureInfo.InvariantCulture,
                 $"joint epoch {m.Epoch,3}/{preset.Epochs}: mean-field reconstruction error {m.TrainLoss:F3}, learning rate {m.LearningRate:G4}, {m.Seconds:F1} s"));
-            SaveCheckpoint(path, preset, dbm, trainer, state);
+            SaveCheckpoint(path, preset, dbm, trainer, state, pretrainingHistory);
         }
         int epochsBefore = state.EpochsDone;
         try
@@ -216,7 +219,8 @@ public static class DbmRun
                     new PretrainingStageFiles(outDirectory));
             var started = new DbmTrainer(machine, run.Joint);
             var fresh = new TrainingState();
-            SaveCheckpoint(path, run, machine, started, fresh);
+            pretrainingHistory = PretrainingStageFiles.Histories(outDirectory, machine.HiddenLayerCount);
+            SaveCheckpoint(path, run, machine, started, fresh, pretrainingHistory);
             PretrainingStageFiles.Delete(outDirectory, machine.HiddenLayerCount);
             return (started, fresh);
         }
@@ -259,17 +263,39 @@ public static class DbmRun
         ModelFile.Write(path, doc);
     }
 
-    private static void SaveCheckpoint(string path, DbmPreset preset, DeepBoltzmannMachine dbm, DbmTrainer trainer, TrainingState state)
+    private static void SaveCheckpoint(string path, DbmPreset preset, DeepBoltzmannMachine dbm, DbmTrainer trainer, TrainingState state, JsonObject? pretrainingHistory)
     {
         var doc = DbmModelFile.ToDocument(dbm, HyperParameters(preset with { Epochs = 0 }), new JsonObject
         {
             ["planned_epochs"] = preset.Epochs, ["sampler_counter"] = trainer.Counter, ["pretrained"] = true,
         });
+        if (pretrainingHistory is not null) doc.Metadata["pretraining_history"] = pretrainingHistory.DeepClone();
         doc.Kind = CheckpointKind;
         Checkpoint.AddRunState(doc, state, trainer.Parameters, trainer.Optimizer);
         for (int g = 0; g < trainer.Chains.Count; g++) doc.Add($"chains/{g}", trainer.Chains[g]);
         for (int k = 0; k < trainer.RunningMeans.Count; k++) doc.Add($"running_means/{k}", trainer.RunningMeans[k]);
         ModelFile.Write(path, doc);
+    }
+
+    /// <summary>
+    /// Each pretraining stage's epochs (its RBM's reconstruction error) as the run's checkpoint at
+    /// <paramref name="checkpointPath"/> keeps them, stage 0 (the bottom RBM) first; empty for a run that did not pretrain
+    /// or has not finished pretraining.
+    /// </summary>
+    /// <exception cref="ModelFileException">An entry is malformed (the message names the file and the field).</exception>
+    public static IReadOnlyList<(string Stage, IReadOnlyList<EpochMetrics> Epochs)> ReadPretrainingHistories(string checkpointPath)
+    {
+        var stages = new List<(string, IReadOnlyList<EpochMetrics>)>();
+        if (ModelFile.ReadHeader(checkpointPath).Metadata["pretraining_history"] is not JsonObject history) return stages;
+        foreach (var (stage, node) in history)
+        {
+            string field = $"metadata.pretraining_history.{stage}";
+            if (node is not JsonArray array) throw new ModelFileException(checkpointPath, field, "must be an array of epochs.");
+            var epochs = new List<EpochMetrics>(array.Count);
+            for (int i = 0; i < array.Count; i++) epochs.Add(Checkpoint.MetricsFromJson(array[i], checkpointPath, $"{field}[{i}]"));
+            stages.Add((stage, epochs));
+        }
+        return stages;
     }
 
     /// <summary>The folder, inside a run folder, of the fine-tuning checkpoint.</summary>
@@ -357,6 +383,21 @@ internal sealed class PretrainingStageFiles(string outDirectory) : IGreedyStageS
 
     public (TrainingState State, ulong Counter)? Restore(int stage, IReadOnlyList<Shinso.Layers.Parameter> parameters, Shinso.Optimizers.Optimizer optimizer) =>
         File(stage).Restore(stage, parameters, optimizer);
+
+    /// <summary>The epochs each of <paramref name="stages"/> stage files holds, by stage (<c>stage 0</c> ...), as checkpoints keep them.</summary>
+    public static JsonObject Histories(string outDirectory, int stages)
+    {
+        var histories = new JsonObject();
+        for (int k = 0; k < stages; k++)
+        {
+            string path = PathOf(outDirectory, k);
+            if (!System.IO.File.Exists(path)) continue;
+            var epochs = new JsonArray();
+            foreach (var m in Checkpoint.ReadHistory(path)) epochs.Add(Checkpoint.MetricsJson(m));
+            histories[$"stage {k}"] = epochs;
+        }
+        return histories;
+    }
 
     /// <summary>Removes the stage files of a machine with <paramref name="stages"/> pretraining stages.</summary>
     public static void Delete(string outDirectory, int stages)
