@@ -102,6 +102,10 @@ internal static class RunReport
         : Math.Abs(value) is >= 1e-3 and < 1e6 ? value.ToString("0.####", CultureInfo.InvariantCulture)
         : value.ToString("G4", CultureInfo.InvariantCulture);
 
+    /// <summary>A rate in samples per second: whole samples are all a reader compares.</summary>
+    private static string Rate(double samplesPerSecond) =>
+        double.IsFinite(samplesPerSecond) ? samplesPerSecond.ToString("N0", CultureInfo.InvariantCulture) : "n/a";
+
     /// <summary>A JSON value as the page shows it: numbers rounded for reading, strings as they are.</summary>
     private static string Value(JsonNode? node) => node switch
     {
@@ -179,7 +183,7 @@ internal static class RunReport
             var epochs = phase.Epochs;
             double seconds = epochs.Sum(m => m.Seconds);
             html.Append($"<tr><th>{E(phase.Name)}</th><td>{epochs.Count}</td><td>{(epochs.Count == 0 ? "" : Number(seconds))}</td>" +
-                        $"<td>{(epochs.Count == 0 ? "" : Number(seconds / epochs.Count))}</td><td>{(epochs.Count == 0 ? "" : Number(epochs.Average(m => m.SamplesPerSecond)))}</td>" +
+                        $"<td>{(epochs.Count == 0 ? "" : Number(seconds / epochs.Count))}</td><td>{(epochs.Count == 0 ? "" : Rate(epochs.Average(m => m.SamplesPerSecond)))}</td>" +
                         $"<td>{(epochs.Count == 0 ? "" : Number(epochs[^1].LearningRate))}</td></tr>");
         }
         html.Append($"</tbody></table><p class=\"meta\">wall time of the invocation that finished the run (training, evaluation and saving): {Number(record.Seconds)} s</p></section>");
@@ -228,7 +232,7 @@ internal static class RunReport
                     "</tr></thead><tbody>");
         foreach (var m in phase.Epochs)
             html.Append($"<tr><td>{m.Epoch}</td><td>{Number(m.TrainLoss)}</td><td>{Optional(m.TrainAccuracy)}</td><td>{Optional(m.ValidationLoss)}</td><td>{Optional(m.ValidationAccuracy)}</td>" +
-                        $"<td>{Number(m.Seconds)}</td><td>{Number(m.SamplesPerSecond)}</td><td>{Number(m.LearningRate)}</td></tr>");
+                        $"<td>{Number(m.Seconds)}</td><td>{Rate(m.SamplesPerSecond)}</td><td>{Number(m.LearningRate)}</td></tr>");
         html.Append("</tbody></table></details>");
     }
 
