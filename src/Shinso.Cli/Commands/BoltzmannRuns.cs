@@ -96,6 +96,8 @@ internal static class BoltzmannRuns
             {
                 HyperParameters = hyper, Phases = [new RunPhase(preset.Persistent ? "PCD" : "CD", "reconstruction error", history)], Seconds = wall.Elapsed.TotalSeconds,
             });
+        // Every RBM run, a preset's or a repro experiment's, ends with its report.
+        RunReport.WriteAfterTraining(outDirectory);
         return summary;
     }
 
@@ -163,6 +165,8 @@ internal static class BoltzmannRuns
             throw new UsageException(e.Message);
         }
         RunRecord.SaveOrWarn(outDirectory, () => DbnRecord(name, preset, backend, data, outDirectory, summary));
+        // Every DBN run, a preset's or a repro experiment's, ends with its report (the demo writes it again with its samples).
+        RunReport.WriteAfterTraining(outDirectory);
         return summary;
     }
 

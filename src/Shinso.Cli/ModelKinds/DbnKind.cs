@@ -33,7 +33,6 @@ internal sealed class DbnKind : ModelKind
         var data = CommonOptions.LoadData(a.Data, a.TestData);
         using var backend = a.CreateBackend();
         var result = BoltzmannRuns.TrainDbn(a.Source, preset, backend, data, a.RunDirectory(a.Source), resume, a.Validation);
-        Reports.RunReport.WriteAfterTraining(a.RunDirectory(a.Source));
         if (a.Json) Console.WriteLine(result.ToJsonString());
         return 0;
     }

@@ -47,7 +47,6 @@ internal sealed class RbmKind : ModelKind
         var data = CommonOptions.LoadData(a.Data, a.TestData);
         using var backend = a.CreateBackend();
         var result = BoltzmannRuns.TrainRbm(a.Source, preset, backend, data, a.RunDirectory(a.Source), resume, a.Validation ?? 0);
-        Reports.RunReport.WriteAfterTraining(a.RunDirectory(a.Source));
         if (a.Json) Console.WriteLine(result.ToJsonString());
         return 0;
     }

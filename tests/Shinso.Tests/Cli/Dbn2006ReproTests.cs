@@ -35,5 +35,8 @@ public sealed class Dbn2006ReproTests : IDisposable
         Assert.Contains("](samples.png)", File.ReadAllText(Path.Combine(_dir, "report.md")));
         Assert.True(File.Exists(Path.Combine(_dir, "dbn", "dbn.shinso")));
         Assert.True(File.Exists(Path.Combine(_dir, "dbn", "model.shinso")));
+        // The experiment's DBN run has its own report beside its models; the experiment's report.html stays the experiment's.
+        Assert.Contains("greedy layer 0: reconstruction error", File.ReadAllText(Path.Combine(_dir, "dbn", "report.html")));
+        Assert.DoesNotContain("greedy layer 0: reconstruction error", File.ReadAllText(Path.Combine(_dir, "report.html")));
     }
 }
