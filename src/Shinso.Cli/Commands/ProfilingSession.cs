@@ -87,6 +87,12 @@ internal sealed class ProfilingSession : IDisposable
         console.MarkupLine($"[bold]profile[/] over {Seconds(elapsed)}" +
                            (steps > 0 ? $": {steps.ToString("N0", CultureInfo.InvariantCulture)} training steps took {Seconds(stepSeconds)}, {Ms(stepSeconds / steps)} ms each" : ""));
         var layers = _profiler.Layers();
+        if (steps == 0 && layers.Count == 0 && _profiler.Kernels().Count == 0 && _profiler.DeviceKernels().Count == 0)
+        {
+            // bench gemm, for one, times the SGEMM kernel directly rather than through a backend.
+            console.MarkupLine("[grey]no training step, layer or backend operation ran: this command calls its kernels directly.[/]");
+            return;
+        }
         if (layers.Count > 0)
         {
             // Shares are of the steps' time where the run trained, else of the whole command's.

@@ -47,6 +47,11 @@ public sealed class ProfileCliTests : IDisposable
         Assert.Contains("sgemm", stderr);
         Assert.Contains("0 dense 10", stderr);
 
+        // A benchmark that calls its kernel directly says that nothing went through the seam, rather than print empty tables.
+        (code, _, stderr) = CliTests.Shinso("bench", "gemm", "--m", "64", "--n", "64", "--k", "64", "--threads", "1", "--profile");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("no training step, layer or backend operation ran", stderr);
+
         // Without the flags nothing is printed or written.
         (code, _, stderr) = CliTests.Shinso("eval", Path.Combine(run, "model.shinso"), "--data", TestData.EmbeddedSubset);
         Assert.True(code == 0, stderr);
