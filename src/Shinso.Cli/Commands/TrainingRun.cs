@@ -166,7 +166,10 @@ internal static class TrainingRun
         // The saved model takes raw inputs: the standardisation it trained behind goes into its first layer's weights.
         if (rows.Standardization is { } statistics) net.AbsorbInputStandardization(statistics);
         if (rows.TargetStandardization is { } target) net.AbsorbTargetStandardization([target.Mean], [target.Deviation]);
-        var evaluation = Trainer.Evaluate(net, rows.Test);
+        // The test pass also counts the confusion matrix the run's record keeps.
+        int classes = rows.Test.TargetLength;
+        int[]? confusion = rows.Test.Labels is null ? null : new int[classes * classes];
+        var evaluation = Trainer.Evaluate(net, rows.Test, confusion: confusion);
         var (figures, figureLines) = data.Figures(net, rows);
         Directory.CreateDirectory(outDirectory);
         string modelPath = Path.Combine(outDirectory, "model.shinso");
@@ -190,7 +193,7 @@ internal static class TrainingRun
         RunRecord.SaveOrWarn(outDirectory, () => new RunRecord(name, fileKind, ModelKindRegistry.All.First(k => k.Matches(fileKind)).Description, dataDescription)
             {
                 HyperParameters = config.ToJson(), Phases = [.. phasesBefore?.Invoke() ?? [], new RunPhase("backprop", config.Architecture.Loss, [.. history])], Seconds = wall.Elapsed.TotalSeconds,
-                Confusion = rows.Test.Labels is null ? null : ConfusionMatrix.Of(net, rows.Test, data.ClassNames(rows.Test.TargetLength)),
+                Confusion = confusion is null ? null : new ConfusionMatrix(data.ClassNames(classes), confusion),
             });
         return summary;
     }

@@ -21,7 +21,13 @@ internal sealed record ConfusionMatrix(IReadOnlyList<string> Labels, int[] Count
 
     /// <summary>The counts of <paramref name="net"/>'s predictions (dropout off) on <paramref name="data"/>.</summary>
     /// <exception cref="ArgumentException">The data has no labels.</exception>
-    public static ConfusionMatrix Of(FeedForwardNet net, SupervisedData data, IReadOnlyList<string> labels) => Of(net.Backend, net.Predict, data, labels);
+    public static ConfusionMatrix Of(FeedForwardNet net, SupervisedData data, IReadOnlyList<string> labels)
+    {
+        if (data.Labels is null) throw new ArgumentException("A confusion matrix needs labelled rows.", nameof(data));
+        var counts = new int[labels.Count * labels.Count];
+        Trainer.Evaluate(net, data, confusion: counts);
+        return new ConfusionMatrix(labels, counts);
+    }
 
     /// <summary>The counts of the largest of <paramref name="scores"/>' outputs for each row of <paramref name="data"/>.</summary>
     /// <param name="backend">Where the rows go.</param>

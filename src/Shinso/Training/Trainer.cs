@@ -160,8 +160,16 @@ public sealed class Trainer
     }
 
     /// <summary>Mean loss and accuracy of <paramref name="net"/> on <paramref name="data"/>, with dropout off.</summary>
-    public static Evaluation Evaluate(FeedForwardNet net, SupervisedData data, int batchSize = 500)
+    /// <param name="net">The net.</param>
+    /// <param name="data">The rows.</param>
+    /// <param name="batchSize">Rows per forward pass.</param>
+    /// <param name="confusion">When given, and the rows are labelled: classes x classes counts, row-major by true label, to
+    /// which each row's predicted class (the largest output) is added, in the same pass.</param>
+    /// <exception cref="ArgumentException"><paramref name="confusion"/> is not the square of the net's outputs.</exception>
+    public static Evaluation Evaluate(FeedForwardNet net, SupervisedData data, int batchSize = 500, int[]? confusion = null)
     {
+        if (confusion is not null && confusion.Length != data.TargetLength * data.TargetLength)
+            throw new ArgumentException($"The confusion counts need {data.TargetLength * data.TargetLength} entries, not {confusion.Length}.", nameof(confusion));
         var backend = net.Backend;
         int batch = Math.Max(1, Math.Min(batchSize, data.Count));
         var hostInputs = new float[batch * data.InputLength];
@@ -183,6 +191,7 @@ public sealed class Trainer
             {
                 backend.Download(predictions, hostPredictions.AsSpan(0, rows * data.TargetLength));
                 correct += CountCorrect(hostPredictions, data.TargetLength, data.Labels, indices.AsSpan(0, rows));
+                if (confusion is not null) AddToConfusion(confusion, hostPredictions, data.TargetLength, data.Labels, indices.AsSpan(0, rows));
             }
         }
         return new Evaluation(lossSum / data.Count, data.Labels is null ? null : (double)correct / data.Count);
@@ -208,6 +217,16 @@ public sealed class Trainer
         int best = 0;
         for (int j = 1; j < row.Length; j++) if (row[j] > row[best]) best = j;
         return best;
+    }
+
+    private static void AddToConfusion(int[] counts, float[] predictions, int classes, int[] labels, ReadOnlySpan<int> indices)
+    {
+        for (int r = 0; r < indices.Length; r++)
+        {
+            int label = labels[indices[r]];
+            // A label outside the net's outputs has no row (training data with one is refused before training).
+            if ((uint)label < (uint)classes) counts[label * classes + ArgMax(predictions.AsSpan(r * classes, classes))]++;
+        }
     }
 
     private static long CountCorrect(float[] predictions, int classes, int[] labels, ReadOnlySpan<int> indices)

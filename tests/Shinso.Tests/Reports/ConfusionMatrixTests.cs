@@ -46,4 +46,28 @@ public class ConfusionMatrixTests
         Assert.Equal([401, 401, 401], Enumerable.Range(0, 3).Select(t => matrix[t, 0] + matrix[t, 1] + matrix[t, 2]));
         Assert.All(Enumerable.Range(0, 3), t => Assert.Equal(0, matrix[t, 1]));
     }
+
+    [Fact]
+    public void A_nets_matrix_comes_from_the_evaluation_pass_and_agrees_with_its_accuracy_and_its_own_predictions()
+    {
+        using var backend = new CpuBackend();
+        var spec = new Shinso.Models.FeedForward.FeedForwardSpec([4], [Shinso.Models.FeedForward.LayerSpec.Dense(3, Shinso.Layers.WeightInit.SmallGaussian, 1f)], "softmax-cross-entropy");
+        var net = new Shinso.Models.FeedForward.FeedForwardNet(backend, spec, seed: 5);
+        var random = new System.Random(2);
+        const int rows = 777;
+        var inputs = new float[rows * 4];
+        for (int i = 0; i < inputs.Length; i++) inputs[i] = (float)random.NextDouble();
+        var labels = new int[rows];
+        var targets = new float[rows * 3];
+        for (int r = 0; r < rows; r++) targets[r * 3 + (labels[r] = random.Next(3))] = 1f;
+        var data = new SupervisedData(inputs, 4, targets, 3, labels);
+
+        var counts = new int[9];
+        var evaluation = Trainer.Evaluate(net, data, batchSize: 100, confusion: counts);
+        var fromScores = ConfusionMatrix.Of(backend, net.Predict, data, ["a", "b", "c"]);
+        Assert.Equal(fromScores.Counts, counts);
+        Assert.Equal(fromScores.Counts, ConfusionMatrix.Of(net, data, ["a", "b", "c"]).Counts);
+        Assert.Equal(evaluation.Accuracy!.Value, (counts[0] + counts[4] + counts[8]) / (double)rows, 12);
+        Assert.Throws<ArgumentException>(() => Trainer.Evaluate(net, data, confusion: new int[4]));
+    }
 }
