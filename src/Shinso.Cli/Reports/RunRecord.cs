@@ -82,9 +82,7 @@ internal sealed record RunRecord(string Name, string Kind, string Family, string
         var phases = new JsonArray();
         foreach (var phase in Phases)
         {
-            var epochs = new JsonArray();
-            foreach (var m in phase.Epochs) epochs.Add(Checkpoint.MetricsJson(m));
-            phases.Add(new JsonObject { ["name"] = phase.Name, ["loss"] = phase.LossName, ["figures"] = phase.Figures.DeepClone(), ["epochs"] = epochs });
+            phases.Add(new JsonObject { ["name"] = phase.Name, ["loss"] = phase.LossName, ["figures"] = phase.Figures.DeepClone(), ["epochs"] = Checkpoint.MetricsJson(phase.Epochs) });
         }
         var json = new JsonObject
         {
@@ -138,8 +136,7 @@ internal sealed record RunRecord(string Name, string Kind, string Family, string
         foreach (var phase in json.ObjectArray("phases"))
         {
             if (phase.Node("epochs") is not JsonArray entries) throw phase.Invalid("epochs", "must be an array of epochs.");
-            var epochs = new List<EpochMetrics>(entries.Count);
-            for (int i = 0; i < entries.Count; i++) epochs.Add(Checkpoint.MetricsFromJson(entries[i], path, $"{phase.Path}.epochs[{i}]"));
+            var epochs = Checkpoint.MetricsFromJson(entries, path, $"{phase.Path}.epochs");
             phases.Add(new RunPhase(phase.String("name"), phase.String("loss"), epochs) { Figures = Figures(phase, "figures") });
         }
         var hyper = json.Node("hyper_parameters");

@@ -59,9 +59,7 @@ public static class Checkpoint
         doc.Metadata["bestValidationLoss"] = double.IsFinite(state.BestValidationLoss) ? state.BestValidationLoss : null;
         doc.Metadata["bestEpoch"] = state.BestEpoch;
         doc.Metadata["stopped"] = state.Stopped;
-        var history = new JsonArray();
-        foreach (var m in state.History) history.Add(MetricsJson(m));
-        doc.Metadata["history"] = history;
+        doc.Metadata["history"] = MetricsJson(state.History);
         foreach (var (name, tensor) in optimizer.State(parameters)) doc.Add("optimizer/" + name, tensor);
         foreach (var (name, values) in state.BestParameters)
         {
@@ -92,8 +90,7 @@ public static class Checkpoint
         };
         if (state.EpochsDone < 0) throw new ModelFileException(path, "metadata.epochsDone", $"must be >= 0, found {state.EpochsDone}.");
         if (doc.Metadata["bestValidationLoss"] is JsonValue best && best.TryGetValue<double>(out double b)) state.BestValidationLoss = b;
-        if (doc.Metadata["history"] is JsonArray history)
-            for (int i = 0; i < history.Count; i++) state.History.Add(MetricsFromJson(history[i], path, $"metadata.history[{i}]"));
+        if (doc.Metadata["history"] is JsonArray history) state.History.AddRange(MetricsFromJson(history, path, "metadata.history"));
         foreach (var t in doc.Tensors)
         {
             if (!t.Name.StartsWith("best/", StringComparison.Ordinal)) continue;
@@ -179,9 +176,24 @@ public static class Checkpoint
     public static IReadOnlyList<EpochMetrics> ReadHistory(string path)
     {
         var metadata = ModelFile.ReadHeader(path).Metadata;
-        if (metadata["history"] is not JsonArray history) return [];
-        var epochs = new List<EpochMetrics>(history.Count);
-        for (int i = 0; i < history.Count; i++) epochs.Add(MetricsFromJson(history[i], path, $"metadata.history[{i}]"));
+        return metadata["history"] is JsonArray history ? MetricsFromJson(history, path, "metadata.history") : [];
+    }
+
+    /// <summary>Epochs as a JSON array of <see cref="MetricsJson(EpochMetrics)"/> entries.</summary>
+    public static JsonArray MetricsJson(IEnumerable<EpochMetrics> epochs)
+    {
+        var array = new JsonArray();
+        foreach (var m in epochs) array.Add(MetricsJson(m));
+        return array;
+    }
+
+    /// <summary>What <see cref="MetricsJson(IEnumerable{EpochMetrics})"/> wrote, found at <paramref name="path"/> in <paramref name="source"/>.</summary>
+    /// <exception cref="FormatException">The node is not an array, or an entry is malformed (the message names the entry).</exception>
+    public static List<EpochMetrics> MetricsFromJson(JsonNode? node, string source, string path)
+    {
+        if (node is not JsonArray array) throw new ModelFileException(source, path, "must be an array of epochs.");
+        var epochs = new List<EpochMetrics>(array.Count);
+        for (int i = 0; i < array.Count; i++) epochs.Add(EpochFromJson(array[i], source, $"{path}[{i}]"));
         return epochs;
     }
 
@@ -197,10 +209,10 @@ public static class Checkpoint
 
     private static double? Finite(double? x) => x is { } v && double.IsFinite(v) ? v : null;
 
-    /// <summary>What <see cref="MetricsJson"/> wrote; a figure written as null (not measured, or not finite) reads back as
+    /// <summary>What <see cref="MetricsJson(EpochMetrics)"/> wrote; a figure written as null (not measured, or not finite) reads back as
     /// NaN for the training loss and null for the others.</summary>
     /// <exception cref="FormatException">A field is missing or of the wrong type (the message names it).</exception>
-    public static EpochMetrics MetricsFromJson(JsonNode? node, string source, string path)
+    public static EpochMetrics EpochFromJson(JsonNode? node, string source, string path)
     {
         var n = new StrictJson(node, source, path);
         return new EpochMetrics(n.Int("epoch"), n.NullableDouble("trainLoss") ?? double.NaN, n.NullableDouble("trainAccuracy"), n.NullableDouble("validationLoss"),

@@ -307,16 +307,8 @@ public static class DbnRun
         var greedy = new List<(string, IReadOnlyList<EpochMetrics>)>();
         if (metadata["greedy_history"] is JsonObject stages)
             foreach (var (stage, node) in stages)
-                greedy.Add((stage, Epochs(node, $"metadata.greedy_history.{stage}")));
-        return (greedy, metadata["updown_history"] is { } upDown ? Epochs(upDown, "metadata.updown_history") : []);
-
-        IReadOnlyList<EpochMetrics> Epochs(JsonNode? node, string field)
-        {
-            if (node is not JsonArray array) throw new ModelFileException(dbnPath, field, "must be an array of epochs.");
-            var epochs = new List<EpochMetrics>(array.Count);
-            for (int i = 0; i < array.Count; i++) epochs.Add(Checkpoint.MetricsFromJson(array[i], dbnPath, $"{field}[{i}]"));
-            return epochs;
-        }
+                greedy.Add((stage, Checkpoint.MetricsFromJson(node, dbnPath, $"metadata.greedy_history.{stage}")));
+        return (greedy, metadata["updown_history"] is { } upDown ? Checkpoint.MetricsFromJson(upDown, dbnPath, "metadata.updown_history") : []);
     }
 
     /// <summary>

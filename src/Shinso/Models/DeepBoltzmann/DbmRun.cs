@@ -288,13 +288,7 @@ public static class DbmRun
         var stages = new List<(string, IReadOnlyList<EpochMetrics>)>();
         if (ModelFile.ReadHeader(checkpointPath).Metadata["pretraining_history"] is not JsonObject history) return stages;
         foreach (var (stage, node) in history)
-        {
-            string field = $"metadata.pretraining_history.{stage}";
-            if (node is not JsonArray array) throw new ModelFileException(checkpointPath, field, "must be an array of epochs.");
-            var epochs = new List<EpochMetrics>(array.Count);
-            for (int i = 0; i < array.Count; i++) epochs.Add(Checkpoint.MetricsFromJson(array[i], checkpointPath, $"{field}[{i}]"));
-            stages.Add((stage, epochs));
-        }
+            stages.Add((stage, Checkpoint.MetricsFromJson(node, checkpointPath, $"metadata.pretraining_history.{stage}")));
         return stages;
     }
 
@@ -392,9 +386,7 @@ internal sealed class PretrainingStageFiles(string outDirectory) : IGreedyStageS
         {
             string path = PathOf(outDirectory, k);
             if (!System.IO.File.Exists(path)) continue;
-            var epochs = new JsonArray();
-            foreach (var m in Checkpoint.ReadHistory(path)) epochs.Add(Checkpoint.MetricsJson(m));
-            histories[$"stage {k}"] = epochs;
+            histories[$"stage {k}"] = Checkpoint.MetricsJson(Checkpoint.ReadHistory(path));
         }
         return histories;
     }
