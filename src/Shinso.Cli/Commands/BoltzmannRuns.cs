@@ -91,13 +91,12 @@ internal static class BoltzmannRuns
         // The checkpoint's history: a resumed run's record holds its earlier epochs too. A fresh run of no epochs wrote no
         // checkpoint, and one left in the folder by an earlier run is not this run's.
         string checkpoint = Path.Combine(outDirectory, RbmRun.CheckpointFileName);
-        IReadOnlyList<EpochMetrics> history = resume is null && preset.Epochs == 0 || !File.Exists(checkpoint) ? [] : Checkpoint.ReadHistory(checkpoint);
-        RunRecord.SaveOrWarn(outDirectory, () => new RunRecord(name, RbmModelFile.Kind, "restricted Boltzmann machine", dataDescription)
+        RunRecord.SaveAndReport(outDirectory, () => new RunRecord(name, RbmModelFile.Kind, "restricted Boltzmann machine", dataDescription)
             {
-                HyperParameters = hyper, Phases = [new RunPhase(preset.Persistent ? "PCD" : "CD", "reconstruction error", history)], Seconds = wall.Elapsed.TotalSeconds,
+                HyperParameters = hyper, Seconds = wall.Elapsed.TotalSeconds,
+                Phases = [new RunPhase(preset.Persistent ? "PCD" : "CD", "reconstruction error",
+                    resume is null && preset.Epochs == 0 || !File.Exists(checkpoint) ? [] : Checkpoint.ReadHistory(checkpoint))],
             });
-        // Every RBM run, a preset's or a repro experiment's, ends with its report.
-        RunReport.WriteAfterTraining(outDirectory);
         return summary;
     }
 
@@ -164,9 +163,7 @@ internal static class BoltzmannRuns
         {
             throw new UsageException(e.Message);
         }
-        RunRecord.SaveOrWarn(outDirectory, () => DbnRecord(name, preset, backend, data, outDirectory, summary));
-        // Every DBN run, a preset's or a repro experiment's, ends with its report (the demo writes it again with its samples).
-        RunReport.WriteAfterTraining(outDirectory);
+        RunRecord.SaveAndReport(outDirectory, () => DbnRecord(name, preset, backend, data, outDirectory, summary));
         return summary;
     }
 

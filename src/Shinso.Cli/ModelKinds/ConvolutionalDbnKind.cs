@@ -97,7 +97,7 @@ internal sealed class ConvolutionalDbnKind : ModelKind
             ["train_seconds"] = Math.Round(result.TrainSeconds, 2), ["model_path"] = modelPath, ["classifier_path"] = classifierPath, ["filters_paths"] = filterPaths,
         };
         AtomicFile.WriteAllText(Path.Combine(folder, "summary.json"), summary.ToJsonString() + "\n");
-        Reports.RunRecord.SaveOrWarn(folder, () => new Reports.RunRecord(a.Source, FileKind, Description, data.Description)
+        Reports.RunRecord.SaveAndReport(folder, () => new Reports.RunRecord(a.Source, FileKind, Description, data.Description)
             {
                 HyperParameters = hyper, Seconds = wall.Elapsed.TotalSeconds,
                 Phases = [.. result.Reports.Select(r => Reports.RunPhase.OfLosses($"layer {r.Layer + 1} CD", "reconstruction error", r.Epochs.Select(e => (e.ReconstructionError, e.Seconds)),
@@ -105,7 +105,6 @@ internal sealed class ConvolutionalDbnKind : ModelKind
                 Confusion = result.FineTuned is { } tuned
                     ? Reports.ConfusionMatrix.Of(tuned, SupervisedData.FromDataset(data.Test), Reports.ConfusionMatrix.ClassNames(data, tuned.Spec.OutputLength)) : null,
             });
-        Reports.RunReport.WriteAfterTraining(folder);
         if (a.Json) Console.WriteLine(summary.ToJsonString());
         return 0;
     }

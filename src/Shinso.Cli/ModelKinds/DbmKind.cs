@@ -96,7 +96,7 @@ internal sealed class DbmKind : ModelKind
         summary["train_seconds"] = Math.Round(seconds, 1);
         summary["model_path"] = modelPath;
         Shinso.IO.AtomicFile.WriteAllText(Path.Combine(folder, "summary.json"), summary.ToJsonString() + "\n");
-        Reports.RunRecord.SaveOrWarn(folder, () =>
+        Reports.RunRecord.SaveAndReport(folder, () =>
         {
             // The checkpoints' histories: a resumed run's record holds its earlier epochs too.
             string joint = Path.Combine(folder, DbmRun.CheckpointFileName);
@@ -116,7 +116,6 @@ internal sealed class DbmKind : ModelKind
                     Reports.ConfusionMatrix.ClassNames(data, tuned.Classifier.Spec.OutputLength)),
             };
         });
-        Reports.RunReport.WriteAfterTraining(folder);
         if (a.Json) Console.WriteLine(summary.ToJsonString());
         return 0;
     }

@@ -73,7 +73,7 @@ internal sealed class PerceptronKind : ModelKind
             ["train_samples"] = train.Count, ["test_samples"] = test.Count,
         };
         AtomicFile.WriteAllText(Path.Combine(run, "summary.json"), summary.ToJsonString() + "\n");
-        Reports.RunRecord.SaveOrWarn(run, () => new Reports.RunRecord(a.Source, FileKind, Description, data.Description)
+        Reports.RunRecord.SaveAndReport(run, () => new Reports.RunRecord(a.Source, FileKind, Description, data.Description)
             {
                 HyperParameters = hyper, Seconds = clock.Elapsed.TotalSeconds,
                 Phases = [Reports.RunPhase.OfLosses("perceptron rule", "mistakes", epochs, train.Count, options.LearningRate, cumulativeSeconds: true)],
@@ -82,7 +82,6 @@ internal sealed class PerceptronKind : ModelKind
                     Reports.ConfusionMatrix.ClassNames(data, classes)),
             });
         CommonOptions.Err.MarkupLine(Markup.Escape($"test accuracy {accuracy:P2} (train {trainAccuracy:P2}) after {report.Epochs} epochs; model: {modelPath}"));
-        Reports.RunReport.WriteAfterTraining(run);
         if (a.Json) Console.WriteLine(summary.ToJsonString());
         return 0;
     }

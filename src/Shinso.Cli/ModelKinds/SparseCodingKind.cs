@@ -86,12 +86,11 @@ internal sealed class SparseCodingKind : ModelKind
         settings["atoms"] = result.Model.AtomCount;
         settings["lambda"] = result.Model.Lambda;
         settings["patch_size"] = result.Model.Patches.Size;
-        Reports.RunRecord.SaveOrWarn(folder, () => new Reports.RunRecord(a.Source, FileKind, Description, data.Description)
+        Reports.RunRecord.SaveAndReport(folder, () => new Reports.RunRecord(a.Source, FileKind, Description, data.Description)
             {
                 HyperParameters = settings, Seconds = wall.Elapsed.TotalSeconds,
                 Phases = [Reports.RunPhase.OfLosses("dictionary learning", "mean objective", result.Passes.Select(p => (p.MeanObjective, p.Seconds)), result.PatchCount, 0, cumulativeSeconds: true)],
             });
-        Reports.RunReport.WriteAfterTraining(folder);
         if (a.Json) Console.WriteLine(summary.ToJsonString());
         return 0;
     }

@@ -79,13 +79,12 @@ internal sealed class TicaKind : ModelKind
             ["relative_reconstruction_error"] = Math.Round(result.RelativeReconstructionError, 5), ["seconds"] = Math.Round(result.Seconds, 2), ["model_path"] = modelPath, ["filters_path"] = filtersPath,
         };
         AtomicFile.WriteAllText(Path.Combine(folder, "summary.json"), summary.ToJsonString() + "\n");
-        Reports.RunRecord.SaveOrWarn(folder, () => new Reports.RunRecord(a.Source, FileKind, Description, data.Description)
+        Reports.RunRecord.SaveAndReport(folder, () => new Reports.RunRecord(a.Source, FileKind, Description, data.Description)
             {
                 HyperParameters = hyper, Seconds = wall.Elapsed.TotalSeconds,
                 Phases = [Reports.RunPhase.OfLosses("TICA", "mean objective", result.Epochs.Select(e => (e.MeanObjective, e.Seconds)),
                     (int)Math.Min(preset.PatchCount, (long)Shinso.Data.ImagePatches.MaxPerImage * data.Train.Count), training.LearningRate, cumulativeSeconds: true)],
             });
-        Reports.RunReport.WriteAfterTraining(folder);
         if (a.Json) Console.WriteLine(summary.ToJsonString());
         return 0;
     }

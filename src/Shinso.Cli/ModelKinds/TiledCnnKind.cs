@@ -87,13 +87,12 @@ internal sealed class TiledCnnKind : ModelKind
             ["pretrain_seconds"] = Math.Round(result.PretrainSeconds, 2), ["model_path"] = modelPath, ["filters_path"] = filtersPath,
         };
         AtomicFile.WriteAllText(Path.Combine(folder, "summary.json"), summary.ToJsonString() + "\n");
-        Reports.RunRecord.SaveOrWarn(folder, () => new Reports.RunRecord(a.Source, FeedForwardModelFile.Kind, Description, data.Description)
+        Reports.RunRecord.SaveAndReport(folder, () => new Reports.RunRecord(a.Source, FeedForwardModelFile.Kind, Description, data.Description)
             {
                 HyperParameters = settings, Seconds = wall.Elapsed.TotalSeconds,
                 Phases = [Reports.RunPhase.OfLosses("tiled TICA", "mean objective", result.Epochs.Select(e => (e.MeanObjective, e.Seconds)), data.Train.Count, layer.LearningRate, cumulativeSeconds: true)],
                 Confusion = Reports.ConfusionMatrix.Of(result.Net, SupervisedData.FromDataset(data.Test), Reports.ConfusionMatrix.ClassNames(data, result.Net.Spec.OutputLength)),
             });
-        Reports.RunReport.WriteAfterTraining(folder);
         if (a.Json) Console.WriteLine(summary.ToJsonString());
         return 0;
     }

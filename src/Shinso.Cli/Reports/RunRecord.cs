@@ -117,6 +117,16 @@ internal sealed record RunRecord(string Name, string Kind, string Family, string
         }
     }
 
+    /// <summary>
+    /// <see cref="SaveOrWarn"/>, then the report drawn from the record (<see cref="RunReport.WriteAfterTraining"/>): for a run
+    /// whose pictures are already in its folder when its record is written.
+    /// </summary>
+    public static void SaveAndReport(string folder, Func<RunRecord> build)
+    {
+        SaveOrWarn(folder, build);
+        RunReport.WriteAfterTraining(folder);
+    }
+
     /// <summary>Reads the record in <paramref name="folder"/>.</summary>
     /// <exception cref="FileNotFoundException">The folder holds no <c>run.json</c>.</exception>
     /// <exception cref="FormatException">The file is not valid JSON or a field is missing or malformed (the message names the file and the field).</exception>
