@@ -93,12 +93,6 @@ internal sealed class ProgressBar
     /// <summary>A writer over <paramref name="inner"/> that erases this bar's line before each write.</summary>
     internal TextWriter ErasingWriterOver(TextWriter inner) => new ErasingWriter(inner, this);
 
-    /// <summary>Erases the line if it is shown (before other output).</summary>
-    public void Erase()
-    {
-        lock (_gate) EraseLocked();
-    }
-
     /// <summary>Erases the line and runs <paramref name="write"/> under the bar's lock, so no redraw lands between the two.</summary>
     private void EraseThen<T>(T state, Action<T> write)
     {
