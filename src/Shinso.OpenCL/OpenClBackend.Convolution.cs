@@ -174,36 +174,6 @@ public sealed partial class OpenClBackend
             .Int(g.PadHeight).Int(g.PadWidth).Int(g.OutputHeight).Int(g.OutputWidth).Int(planes);
 
     /// <inheritdoc />
-    public void LrnForward(Tensor input, int channels, LrnParameters parameters, Tensor output, Tensor scale)
-    {
-        var (spatial, images) = Lrn(input, channels, parameters, output, scale);
-        Launch("lrn_forward").Tensor(input).Tensor(output).Tensor(scale).Int(channels).Int(spatial).Int(images)
-            .Int(parameters.Before).Int(parameters.After).Float(parameters.Alpha / parameters.Size).Float(parameters.Beta).Float(parameters.Bias)
-            .Run(spatial, channels, images);
-    }
-
-    /// <inheritdoc />
-    public void LrnBackward(Tensor input, Tensor output, Tensor scale, Tensor outputGradient, int channels, LrnParameters parameters, Tensor inputGradient)
-    {
-        var (spatial, images) = Lrn(input, channels, parameters, output, scale);
-        Elementwise(input, outputGradient, nameof(input), nameof(outputGradient));
-        Elementwise(input, inputGradient, nameof(input), nameof(inputGradient));
-        Launch("lrn_backward").Tensor(input).Tensor(output).Tensor(scale).Tensor(outputGradient).Tensor(inputGradient)
-            .Int(channels).Int(spatial).Int(images).Int(parameters.Before).Int(parameters.After)
-            .Float(-2f * parameters.Alpha * parameters.Beta / parameters.Size).Float(parameters.Beta)
-            .Run(spatial, channels, images);
-    }
-
-    private (int Spatial, int Images) Lrn(Tensor input, int channels, in LrnParameters parameters, Tensor output, Tensor scale)
-    {
-        parameters.Validate();
-        Elementwise(input, output, nameof(input), nameof(output));
-        Elementwise(input, scale, nameof(input), nameof(scale));
-        int spatial = BackendArguments.Spatial(input, channels, nameof(input));
-        return (spatial, input.Rows);
-    }
-
-    /// <inheritdoc />
     public void LcnForward(Tensor input, LcnGeometry geometry, Tensor output, Tensor deviation)
     {
         Device(input, nameof(input));

@@ -12,8 +12,23 @@ namespace Shinso.OpenCL;
 internal sealed unsafe class OpenClContext : IDisposable
 {
     /// <summary>The kernel files compiled together as the main program (gemm.cl is compiled per tile shape).</summary>
+    /// <summary>
+    /// Every kernel file but the GEMM's, which builds once per tile shape: <c>philox.cl</c> first, since the samplers of
+    /// the others call it, then the rest by name, so a new kernel file joins the main program without being listed.
+    /// </summary>
     private static readonly string[] MainProgramFiles =
-        ["philox.cl", "elementwise.cl", "softmax.cl", "optimizers.cl", "im2col.cl", "pooling.cl", "normalization.cl", "sparse_coding.cl", "tiled_convolution.cl", "probabilistic_pooling.cl", "column_panels.cl"];
+    [
+        PhiloxFile,
+        .. typeof(OpenClContext).Assembly.GetManifestResourceNames()
+            .Where(n => n.StartsWith(ResourcePrefix, StringComparison.Ordinal) && n.EndsWith(".cl", StringComparison.Ordinal))
+            .Select(n => n[ResourcePrefix.Length..])
+            .Where(f => f is not (PhiloxFile or GemmFile))
+            .Order(StringComparer.Ordinal),
+    ];
+
+    private const string ResourcePrefix = "kernels/";
+    private const string PhiloxFile = "philox.cl";
+    private const string GemmFile = "gemm.cl";
 
     /// <summary>
     /// Tuning knob: compiler options added to every program build, such as NVIDIA's <c>-cl-nv-verbose</c> or
@@ -131,7 +146,7 @@ internal sealed unsafe class OpenClContext : IDisposable
     /// <summary>The text of a kernel file embedded from the repository's kernels/ folder.</summary>
     public static string KernelSource(string file)
     {
-        using Stream? stream = typeof(OpenClContext).Assembly.GetManifestResourceStream("kernels/" + file)
+        using Stream? stream = typeof(OpenClContext).Assembly.GetManifestResourceStream(ResourcePrefix + file)
             ?? throw new InvalidOperationException($"The kernel file kernels/{file} is not embedded in {typeof(OpenClContext).Assembly.GetName().Name}.");
         using var reader = new StreamReader(stream, Encoding.UTF8);
         return reader.ReadToEnd();

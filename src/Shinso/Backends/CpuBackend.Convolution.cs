@@ -130,24 +130,6 @@ public sealed partial class CpuBackend
     }
 
     /// <inheritdoc />
-    public void LrnForward(Tensor input, int channels, LrnParameters parameters, Tensor output, Tensor scale)
-    {
-        using var span = Profiler.Kernel(nameof(LrnForward));
-        Normalization.LrnForward(Host(input, nameof(input)), input.Rows, channels, BackendArguments.Spatial(input, channels, nameof(input)), parameters,
-            Host(output, nameof(output)), Host(scale, nameof(scale)), Options);
-    }
-
-    /// <inheritdoc />
-    public void LrnBackward(Tensor input, Tensor output, Tensor scale, Tensor outputGradient, int channels, LrnParameters parameters, Tensor inputGradient)
-    {
-        using var span = Profiler.Kernel(nameof(LrnBackward));
-        int spatial = BackendArguments.Spatial(input, channels, nameof(input));
-        var scratch = NormalizationScratch(Normalization.LrnScratchLength(input.Rows, channels, spatial));
-        Normalization.LrnBackward(Host(input, nameof(input)), Host(output, nameof(output)), Host(scale, nameof(scale)),
-            Host(outputGradient, nameof(outputGradient)), input.Rows, channels, spatial, parameters, Host(inputGradient, nameof(inputGradient)), scratch, Options);
-    }
-
-    /// <inheritdoc />
     public void LcnForward(Tensor input, LcnGeometry geometry, Tensor output, Tensor deviation)
     {
         using var span = Profiler.Kernel(nameof(LcnForward));

@@ -11,7 +11,7 @@ namespace Shinso.Backends;
 /// kernel from <see cref="Shinso.Kernels.Cpu"/> on the configured instruction-set path and threads.
 /// </summary>
 /// <remarks>Operations on one backend instance are meant to be called from one thread at a time.</remarks>
-public sealed partial class CpuBackend : IBackend
+public sealed partial class CpuBackend : IBackend, ICpuKernelHost
 {
     private float[] _scratch = [];
 
@@ -378,6 +378,22 @@ public sealed partial class CpuBackend : IBackend
         using var span = Profiler.Kernel(nameof(AdamUpdate));
         OptimizerKernels.Adam(Host(parameters, nameof(parameters)), Host(gradient, nameof(gradient)), Host(firstMoment, nameof(firstMoment)),
             Host(secondMoment, nameof(secondMoment)), learningRate, beta1, beta2, epsilon, step, Options);
+    }
+
+    /// <inheritdoc />
+    public void Run<TKernel>(in TKernel kernel) where TKernel : struct, IKernelPair
+    {
+        kernel.Validate();
+        using var span = Profiler.Kernel(KernelPairName<TKernel>.Value);
+        kernel.RunOnCpu(this);
+    }
+
+    Span<float> ICpuKernelHost.Host(Tensor tensor, string argument) => Host(tensor, argument);
+
+    Span<float> ICpuKernelHost.Scratch(long length)
+    {
+        if (length > Array.MaxLength) throw new ArgumentException($"The kernel needs {length} scratch floats, more than an array holds.", nameof(length));
+        return Scratch((int)length);
     }
 
     /// <summary>Nothing to release: host tensors are managed arrays.</summary>

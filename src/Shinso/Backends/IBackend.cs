@@ -13,7 +13,7 @@ namespace Shinso.Backends;
 /// run in place), and shapes that do not fit throw <see cref="ArgumentException"/> naming the argument.
 /// </remarks>
 public interface IBackend : IDisposable, ITensorMemory, ILinearAlgebra, IActivationsAndLosses, IConvolution, ISampling, IOptimizerUpdates,
-    IBoltzmannStatistics, ISparseCoding
+    IBoltzmannStatistics, ISparseCoding, IKernelPairs
 {
     /// <summary>A short name such as <c>cpu</c> or <c>opencl:0</c>.</summary>
     string Name { get; }

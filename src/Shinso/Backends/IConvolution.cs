@@ -106,19 +106,6 @@ public interface IConvolution
     void LpPoolBackward(Tensor input, Tensor output, Tensor outputGradient, PoolingGeometry geometry, float p, Tensor inputGradient);
 
     /// <summary>
-    /// Local response normalization across the <paramref name="channels"/> of <c>[N, channels, spatial]</c> images
-    /// (see <see cref="LrnParameters"/>); <paramref name="scale"/> (same shape) receives the denominators' bases
-    /// <c>Bias + Alpha/Size * sum a^2</c> for the backward pass.
-    /// </summary>
-    void LrnForward(Tensor input, int channels, LrnParameters parameters, Tensor output, Tensor scale);
-
-    /// <summary>
-    /// The gradient of <see cref="LrnForward"/>:
-    /// <c>dx[i] = dy[i] s[i]^-Beta - 2 Alpha Beta / Size * x[i] * sum_{j: i in window(j)} dy[j] y[j] / s[j]</c>.
-    /// </summary>
-    void LrnBackward(Tensor input, Tensor output, Tensor scale, Tensor outputGradient, int channels, LrnParameters parameters, Tensor inputGradient);
-
-    /// <summary>
     /// Local contrast normalization (see <see cref="LcnGeometry"/>); <paramref name="deviation"/> (<c>[N, H*W]</c>)
     /// receives the local deviations s for the backward pass.
     /// </summary>

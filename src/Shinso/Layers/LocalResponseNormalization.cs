@@ -1,4 +1,5 @@
 using Shinso.Backends;
+using Shinso.Backends.KernelPairs;
 using Shinso.Tensors;
 using Shinso.Operations;
 using static Shinso.Layers.GraphAttribute;
@@ -66,7 +67,7 @@ public sealed class LocalResponseNormalization : ILayer
         ImageShape.Check(input.Shape[1..], Channels * Height * Width, Kind, Channels, Height, Width);
         var y = _output.Get(input.Rows, [Channels, Height, Width]);
         var s = _scale.Get(input.Rows, [Channels, Height, Width]);
-        _backend.LrnForward(input, Channels, Settings, y, s);
+        _backend.Run(new LrnForward(input, Channels, Settings, y, s));
         _input = input;
         _lastOutput = y;
         _lastScale = s;
@@ -79,7 +80,7 @@ public sealed class LocalResponseNormalization : ILayer
         var x = _input ?? throw new InvalidOperationException("Backward called before Forward.");
         if (!needInputGradient) return null;
         var dx = _inputGradient.Get(x.Rows, [Channels, Height, Width]);
-        _backend.LrnBackward(x, _lastOutput!, _lastScale!, outputGradient, Channels, Settings, dx);
+        _backend.Run(new LrnBackward(x, _lastOutput!, _lastScale!, outputGradient, Channels, Settings, dx));
         return dx;
     }
 

@@ -1,3 +1,4 @@
+using Shinso.Backends.KernelPairs;
 using Shinso.Backends;
 using Shinso.Operations;
 using Shinso.Tests.Gradients;
@@ -342,16 +343,16 @@ internal static partial class BackendOperationTable
             }
             return @case;
         }),
-        new(nameof(IBackend.LrnForward), r =>
+        new(nameof(LrnForward), r =>
         {
             int n = Between(r, 1, 3), c = Between(r, 1, 8), spatial = Between(r, 1, 40);
             var settings = new LrnParameters(Between(r, 1, 6), Values(r, 1, 0.1f, 2f)[0], new[] { 0.75f, 0.5f, 1.3f }[r.Next(3)], Values(r, 1, 1f, 2f)[0]);
             var x = Values(r, n * c * spatial, -2, 2);
             var scale = LrnScale(x, n, c, spatial, settings);
-            return new OperationCase($"[{n}, {c}, {spatial}] {settings}") { Invoke = (b, t) => { b.LrnForward(t("x"), c, settings, t("y"), t("scale")); return null; }, Relative = 1e-5 }
+            return new OperationCase($"[{n}, {c}, {spatial}] {settings}") { Invoke = (b, t) => { b.Run(new LrnForward(t("x"), c, settings, t("y"), t("scale"))); return null; }, Relative = 1e-5 }
                 .In("x", x, n, c * spatial).Out("y", [.. x.Select((v, i) => v * Math.Pow(scale[i], -settings.Beta))], n, c * spatial).Out("scale", scale, n, c * spatial);
         }),
-        new(nameof(IBackend.LrnBackward), r =>
+        new(nameof(LrnBackward), r =>
         {
             int n = Between(r, 1, 3), c = Between(r, 1, 8), spatial = Between(r, 1, 40);
             var settings = new LrnParameters(Between(r, 1, 6), Values(r, 1, 0.1f, 2f)[0], new[] { 0.75f, 0.5f, 1.3f }[r.Next(3)], Values(r, 1, 1f, 2f)[0]);
@@ -375,7 +376,7 @@ internal static partial class BackendOperationTable
                     }
             return new OperationCase($"[{n}, {c}, {spatial}] {settings}")
             {
-                Invoke = (b, t) => { b.LrnBackward(t("x"), t("y"), t("scale"), t("dy"), c, settings, t("dx")); return null; },
+                Invoke = (b, t) => { b.Run(new LrnBackward(t("x"), t("y"), t("scale"), t("dy"), c, settings, t("dx"))); return null; },
                 Relative = 1e-5, Absolute = 1e-6,
             }
             .In("x", x, n, c * spatial).In("y", y, n, c * spatial).In("scale", scale, n, c * spatial).In("dy", dy, n, c * spatial).Out("dx", dx, n, c * spatial);

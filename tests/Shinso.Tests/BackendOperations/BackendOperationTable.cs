@@ -21,13 +21,21 @@ internal static partial class BackendOperationTable
         .. Memory, .. LinearAlgebra, .. ActivationsAndLosses, .. BoltzmannStatistics, .. Convolution, .. OptimizerUpdates, .. Sampling, .. SparseCoding,
     ];
 
-    /// <summary>Every operation of the seam: the methods of <see cref="IBackend"/> and the capability interfaces it joins.</summary>
+    /// <summary>
+    /// Every operation of the seam: the methods of <see cref="IBackend"/> and the capability interfaces it joins, with
+    /// <see cref="IKernelPairs.Run{TKernel}"/> standing for every <see cref="IKernelPair"/> type of the core (by type name).
+    /// </summary>
     public static IEnumerable<string> SeamOperations() =>
         new[] { typeof(IBackend) }.Concat(typeof(IBackend).GetInterfaces()).Where(t => t != typeof(IDisposable))
             .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Instance))
-            .Where(m => !m.IsSpecialName)
+            .Where(m => !m.IsSpecialName && m.Name != nameof(IKernelPairs.Run))
             .Select(m => m.Name)
+            .Concat(KernelPairs().Select(t => t.Name))
             .Distinct();
+
+    /// <summary>The core's <see cref="IKernelPair"/> types.</summary>
+    public static IEnumerable<Type> KernelPairs() =>
+        typeof(IKernelPair).Assembly.GetTypes().Where(t => t.IsValueType && typeof(IKernelPair).IsAssignableFrom(t));
 
     public static BackendOperation Find(string name) => All.Single(o => o.Name == name);
 
@@ -42,6 +50,14 @@ internal static partial class BackendOperationTable
     {
         var v = new float[length];
         for (long i = 0; i < length; i++) v[i] = (float)(low + (high - low) * r.NextDouble());
+        return v;
+    }
+
+    /// <summary>Values on a grid of five levels in [-1, 1], so that equal values are common.</summary>
+    internal static float[] Grid(System.Random r, long length)
+    {
+        var v = new float[length];
+        for (long i = 0; i < length; i++) v[i] = r.Next(5) * 0.5f - 1f;
         return v;
     }
 

@@ -1,3 +1,4 @@
+using Shinso.Backends.KernelPairs;
 using System.Text.Json.Nodes;
 using FsCheck.Fluent;
 using Shinso.Backends;
@@ -179,7 +180,7 @@ public class ConvolutionTests
             var x = backend.FromArray(xv, s.n, s.c, s.spatial);
             var y = backend.Allocate(s.n, s.c, s.spatial);
             var scale = backend.Allocate(s.n, s.c, s.spatial);
-            backend.LrnForward(x, s.c, p, y, scale);
+            backend.Run(new LrnForward(x, s.c, p, y, scale));
             AssertAllClose(NaiveConvolution.Lrn(xv, s.n, s.c, s.spatial, p), y.Span, 1e-5, "lrn");
         }, maxTests: 60);
         // Even sizes follow ONNX: floor((size-1)/2) channels before, ceil((size-1)/2) after.

@@ -1,3 +1,4 @@
+using Shinso.Backends.KernelPairs;
 using Shinso.Backends;
 using Shinso.OpenCL;
 using Shinso.Random;
@@ -570,12 +571,12 @@ public class OpenClKernelTests(TwinBackends twins)
         var x = twins.Random(random, -3, 3, n, channels, 5, 6);
         var y = twins.Pair(new float[n * channels * spatial], n, channels, 5, 6);
         var s = twins.Pair(new float[n * channels * spatial], n, channels, 5, 6);
-        Cpu.LrnForward(x.Cpu, channels, parameters, y.Cpu, s.Cpu); Device.LrnForward(x.Device, channels, parameters, y.Device, s.Device);
+        Cpu.Run(new LrnForward(x.Cpu, channels, parameters, y.Cpu, s.Cpu)); Device.Run(new LrnForward(x.Device, channels, parameters, y.Device, s.Device));
         AssertClose(y, 2e-6, 1e-7, "lrn"); AssertClose(s, 1e-6, 1e-7, "lrn scale");
         var dy = twins.Random(random, -1, 1, n, channels, 5, 6);
         var dx = twins.Pair(new float[n * channels * spatial], n, channels, 5, 6);
-        Cpu.LrnBackward(x.Cpu, y.Cpu, s.Cpu, dy.Cpu, channels, parameters, dx.Cpu);
-        Device.LrnBackward(x.Device, y.Device, s.Device, dy.Device, channels, parameters, dx.Device);
+        Cpu.Run(new LrnBackward(x.Cpu, y.Cpu, s.Cpu, dy.Cpu, channels, parameters, dx.Cpu));
+        Device.Run(new LrnBackward(x.Device, y.Device, s.Device, dy.Device, channels, parameters, dx.Device));
         AssertClose(dx, 1e-5, 1e-6, "lrn backward");
     }
 

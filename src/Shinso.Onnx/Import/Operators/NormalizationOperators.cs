@@ -1,3 +1,4 @@
+using Shinso.Backends.KernelPairs;
 using Shinso.Operations;
 
 namespace Shinso.Onnx.Import.Operators;
@@ -74,7 +75,7 @@ internal static class NormalizationOperators
         int batch = x.Shape[0];
         var input = BackendPass.Upload(be, data, batch, data.Length / batch);
         var output = be.Allocate(batch, data.Length / batch);
-        be.LrnForward(input, x.Shape[1], parameters, output, be.Allocate(batch, data.Length / batch));
+        be.Run(new LrnForward(input, x.Shape[1], parameters, output, be.Allocate(batch, data.Length / batch)));
         return [OnnxValue.FromFloats(x.Shape, BackendPass.Download(be, output))];
     }
 
