@@ -1,11 +1,12 @@
 using Shinso.Backends;
+using Shinso.Backends.KernelPairs;
 using Shinso.Operations;
 using Shinso.Random;
 using Shinso.Tests.Kernels;
 
 namespace Shinso.Tests.BackendOperations;
 
-/// <summary>The activation, softmax, loss and Boltzmann-statistics entries (<see cref="IActivationsAndLosses"/>, <see cref="IBoltzmannStatistics"/>).</summary>
+/// <summary>The activation, maxout, softmax, loss and Boltzmann-statistics entries (<see cref="IActivationsAndLosses"/>, <see cref="MaxoutForward"/>, <see cref="MaxoutBackward"/>, <see cref="IBoltzmannStatistics"/>).</summary>
 internal static partial class BackendOperationTable
 {
     private static readonly Activation[] Activations = Enum.GetValues<Activation>();
@@ -40,6 +41,27 @@ internal static partial class BackendOperationTable
                 @case.In($"y {f}", y, n).Out($"dx {f}", [.. x.Select((v, i) => NaiveKernels.Derivative(f, v, y[i], dy[i]))], n);
             }
             return @case;
+        }),
+        // Values on a coarse grid, so pieces often tie and the first-piece rule of the gradient is exercised.
+        new(nameof(MaxoutForward), r =>
+        {
+            int rows = Between(r, 1, 4), pieces = Between(r, 1, 4), units = Length(r);
+            var x = Grid(r, rows * pieces * units);
+            return new OperationCase($"[{rows}, {pieces} x {units}]") { Invoke = (b, t) => { b.Run(new MaxoutForward(t("x"), pieces, t("y"))); return null; } }
+                .In("x", x, rows, pieces * units).Exactly("y", null, NaiveKernels.Maxout(Widen(x), rows, pieces), rows, units);
+        }),
+        new(nameof(MaxoutBackward), r =>
+        {
+            int rows = Between(r, 1, 4), pieces = Between(r, 1, 4), units = Length(r);
+            var x = Grid(r, rows * pieces * units);
+            var dy = Values(r, rows * units);
+            var y = Round(NaiveKernels.Maxout(Widen(x), rows, pieces));
+            return new OperationCase($"[{rows}, {pieces} x {units}]")
+                {
+                    Invoke = (b, t) => { b.Run(new MaxoutBackward(t("x"), t("y"), t("dy"), pieces, t("dx"))); return null; },
+                }
+                .In("x", x, rows, pieces * units).In("y", y, rows, units).In("dy", dy, rows, units)
+                .Exactly("dx", null, NaiveKernels.MaxoutBackward(Widen(x), Widen(dy), rows, pieces), rows, pieces * units);
         }),
         new(nameof(IBackend.SoftmaxRows), r =>
         {

@@ -67,6 +67,8 @@ internal sealed class DoubleReference(IBackend backend, ForwardContext context)
                 return NaiveKernels.ProbabilisticPooling(x, batch * p.Channels, p.Height, p.Width, p.Block).Pool;
             case LocalResponseNormalization l:
                 return NaiveConvolution.Lrn(x, batch, l.Channels, l.Height * l.Width, l.Settings);
+            case MaxoutLayer m:
+                return NaiveKernels.Maxout(x, batch, m.Pieces);
             case LocalContrastNormalization l:
                 return NaiveConvolution.Lcn(x, batch, l.Geometry).Output;
             case Flatten or CodeLayer:

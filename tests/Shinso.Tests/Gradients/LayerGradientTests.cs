@@ -196,6 +196,24 @@ public sealed class LayerGradientTests
     }
 
     [Fact]
+    public void Maxout_gradients_match_the_double_precision_reference()
+    {
+        var shapes =
+            from batch in Gen.Choose(1, 3)
+            from pieces in Gen.Choose(1, 4)
+            from units in Gen.Choose(1, 20)
+            from image in Gen.Elements(false, true)
+            from seed in Gen.Choose(0, 100000)
+            select (batch, pieces, units, image, seed);
+        PropertyCheck.ForAll(shapes, s =>
+        {
+            using var backend = new CpuBackend();
+            int[] sample = s.image ? [s.pieces * s.units, 2, 3] : [s.pieces * s.units];
+            ReferenceGradient.CheckLayer(backend, new MaxoutLayer(backend, s.pieces), s.batch, sample, (ulong)s.seed);
+        }, maxTests: 30);
+    }
+
+    [Fact]
     public void Lcn_gradients_match_the_double_precision_reference()
     {
         var shapes =

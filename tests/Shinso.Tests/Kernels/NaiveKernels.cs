@@ -11,6 +11,40 @@ namespace Shinso.Tests.Kernels;
 /// </summary>
 internal static class NaiveKernels
 {
+    // ---- maxout -------------------------------------------------------------------------------
+
+    /// <summary><c>y[n, i] = max_j x[n, j * units + i]</c> over piece-major rows.</summary>
+    public static double[] Maxout(double[] x, int rows, int pieces)
+    {
+        int units = x.Length / rows / pieces;
+        var y = new double[rows * units];
+        for (int n = 0; n < rows; n++)
+            for (int i = 0; i < units; i++)
+            {
+                double m = double.NegativeInfinity;
+                for (int j = 0; j < pieces; j++) m = Math.Max(m, x[(n * pieces + j) * units + i]);
+                y[n * units + i] = m;
+            }
+        return y;
+    }
+
+    /// <summary>The gradient of <see cref="Maxout"/>: dy to the first piece that attains the max, 0 to the others.</summary>
+    public static double[] MaxoutBackward(double[] x, double[] dy, int rows, int pieces)
+    {
+        int units = dy.Length / rows;
+        var y = Maxout(x, rows, pieces);
+        var dx = new double[x.Length];
+        for (int n = 0; n < rows; n++)
+            for (int i = 0; i < units; i++)
+                for (int j = 0; j < pieces; j++)
+                    if (x[(n * pieces + j) * units + i] == y[n * units + i])
+                    {
+                        dx[(n * pieces + j) * units + i] = dy[n * units + i];
+                        break;
+                    }
+        return dx;
+    }
+
     // ---- activations --------------------------------------------------------------------------
 
     public static double Activate(Activation f, double x) => f switch

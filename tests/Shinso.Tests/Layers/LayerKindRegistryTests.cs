@@ -49,6 +49,7 @@ public sealed class LayerKindRegistryTests
         ["relu"] = (typeof(LayerGradientTests), nameof(LayerGradientTests.Activation_gradients_match_the_double_precision_reference), Activation.Relu),
         ["abs"] = (typeof(LayerGradientTests), nameof(LayerGradientTests.Activation_gradients_match_the_double_precision_reference), Activation.AbsoluteValue),
         ["step"] = (typeof(LayerGradientTests), nameof(LayerGradientTests.Activation_gradients_match_the_double_precision_reference), Activation.Step),
+        ["maxout"] = (typeof(LayerGradientTests), nameof(LayerGradientTests.Maxout_gradients_match_the_double_precision_reference), null),
         ["dropout"] = (typeof(LayerGradientTests), nameof(LayerGradientTests.Dropout_gradients_match_the_double_precision_reference_for_a_fixed_mask), null),
         ["softmax"] = (typeof(LayerGradientTests), nameof(LayerGradientTests.Softmax_layer_gradients_match_the_double_precision_reference), null),
         ["residual"] = (typeof(LayerGradientTests), nameof(LayerGradientTests.Residual_gradients_match_the_double_precision_reference), null),
@@ -115,7 +116,7 @@ public sealed class LayerKindRegistryTests
     {
         static FormatException Parse(string layer) => Assert.Throws<FormatException>(() => FeedForwardSpec.FromJson(new StrictJson(
             JsonNode.Parse($$"""{"input":[2,6,6],"layers":[{{layer}},{"type":"dense","units":2}]}"""), "arch.json")));
-        var e = Parse("""{"type":"maxout"}""");
+        var e = Parse("""{"type":"no-such-layer"}""");
         Assert.Contains("layers[0].type", e.Message);
         Assert.Contains(LayerKinds.Names, e.Message);
         foreach (var kind in LayerKinds.All.Where(k => !k.HasFields))

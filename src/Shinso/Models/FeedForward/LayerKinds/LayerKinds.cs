@@ -15,7 +15,7 @@ public static class LayerKinds
     /// <summary>The registered kinds, in the order documentation lists them.</summary>
     public static IReadOnlyList<LayerKind> All { get; } =
     [
-        DenseSpec.Kind, ConvSpec.Kind, TiledConvSpec.Kind, .. PoolSpec.Kinds, ProbabilisticPoolSpec.Kind, LrnSpec.Kind, LcnSpec.Kind, FlattenSpec.Kind, .. ActivationSpec.Kinds, DropoutSpec.Kind,
+        DenseSpec.Kind, ConvSpec.Kind, TiledConvSpec.Kind, .. PoolSpec.Kinds, ProbabilisticPoolSpec.Kind, LrnSpec.Kind, LcnSpec.Kind, FlattenSpec.Kind, .. ActivationSpec.Kinds, MaxoutSpec.Kind, DropoutSpec.Kind,
         SoftmaxSpec.Kind, ResidualSpec.Kind, TiedSpec.Kind, SparsitySpec.Kind, .. NoiseSpec.Kinds, CodeSpec.Kind,
     ];
 
