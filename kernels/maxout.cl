@@ -2,6 +2,8 @@
 // CPU twin: src/Shinso/Kernels/Cpu/Maxout.cs. The max is a > b ? a : b there and here (not fmax), so NaNs and signed
 // zeros come out the same; the gradient goes to the first piece equal to the max.
 
+#pragma OPENCL FP_CONTRACT OFF
+
 __kernel void maxout_forward(__global const float* x, const int xo, __global float* y, const int yo, const int units, const int pieces)
 {
     const int i = get_global_id(0), n = get_global_id(1);

@@ -8,7 +8,7 @@ public sealed partial class OpenClBackend : IDeviceKernels
     private DeviceKernelLaunch? _kernelPairLaunch;
 
     /// <inheritdoc />
-    public void Run<TKernel>(in TKernel kernel) where TKernel : struct, IKernelPair
+    public void Run<TKernel>(TKernel kernel) where TKernel : struct, IKernelPair
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         kernel.Validate();

@@ -11,7 +11,6 @@ namespace Shinso.OpenCL;
 /// </summary>
 internal sealed unsafe class OpenClContext : IDisposable
 {
-    /// <summary>The kernel files compiled together as the main program (gemm.cl is compiled per tile shape).</summary>
     /// <summary>
     /// Every kernel file but the GEMM's, which builds once per tile shape: <c>philox.cl</c> first, since the samplers of
     /// the others call it, then the rest by name, so a new kernel file joins the main program without being listed.

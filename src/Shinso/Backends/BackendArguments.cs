@@ -193,6 +193,13 @@ public static class BackendArguments
         return (outer, inner, (int)(input.Length / ((long)outer * inner)));
     }
 
+    /// <summary>Throws when <paramref name="b"/> shares elements of one storage with <paramref name="a"/>.</summary>
+    public static void Disjoint(Tensor a, Tensor b, string nameA, string nameB)
+    {
+        if (ReferenceEquals(a.Storage, b.Storage) && a.Length > 0 && b.Length > 0 && a.Offset < b.Offset + b.Length && b.Offset < a.Offset + a.Length)
+            throw new ArgumentException($"{nameB} overlaps {nameA} (elements {b.Offset}..{b.Offset + b.Length} and {a.Offset}..{a.Offset + a.Length} of one storage).", nameB);
+    }
+
     /// <summary>The spatial size H*W of <c>[N, channels, ...]</c> images.</summary>
     public static int Spatial(Tensor images, int channels, string argument)
     {

@@ -381,7 +381,7 @@ public sealed partial class CpuBackend : IBackend, ICpuKernelHost
     }
 
     /// <inheritdoc />
-    public void Run<TKernel>(in TKernel kernel) where TKernel : struct, IKernelPair
+    public void Run<TKernel>(TKernel kernel) where TKernel : struct, IKernelPair
     {
         kernel.Validate();
         using var span = Profiler.Kernel(KernelPairName<TKernel>.Value);

@@ -39,7 +39,10 @@ public interface ICpuKernelHost
 /// <summary>What a device backend hands a kernel pair's OpenCL launch.</summary>
 public interface IDeviceKernels
 {
-    /// <summary>Starts a launch of the <c>__kernel</c> called <paramref name="kernel"/>; arguments follow in its order.</summary>
+    /// <summary>
+    /// Starts a launch of the <c>__kernel</c> called <paramref name="kernel"/>; arguments follow in its order. A pair
+    /// that launches several kernels runs each launch before it starts the next: the backend reuses one launch object.
+    /// </summary>
     IDeviceKernelLaunch Launch(string kernel);
 }
 

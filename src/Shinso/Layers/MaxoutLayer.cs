@@ -49,7 +49,7 @@ public sealed class MaxoutLayer : ILayer
     /// <summary>The output shape of <paramref name="inputShape"/> samples, or null when maxout with <paramref name="pieces"/> does not fit them.</summary>
     internal static int[]? OutputShapeOf(ReadOnlySpan<int> inputShape, int pieces)
     {
-        if (inputShape.Length is not (1 or 3) || inputShape[0] % pieces != 0) return null;
+        if (pieces < 1 || inputShape.Length is not (1 or 3) || inputShape[0] % pieces != 0) return null;
         var shape = inputShape.ToArray();
         shape[0] /= pieces;
         return shape;
@@ -75,7 +75,11 @@ public sealed class MaxoutLayer : ILayer
         return dx;
     }
 
-    /// <summary><c>Reshape</c> to [N, pieces, units], <c>ReduceMax</c> over the pieces, and for images <c>Reshape</c> back to [N, C / pieces, H, W].</summary>
+    /// <summary>
+    /// <c>Reshape</c> to [N, pieces, units], <c>ReduceMax</c> over the pieces, and for images <c>Reshape</c> back to
+    /// [N, C / pieces, H, W]. Finite inputs give the same values; where a piece is NaN, ONNX leaves the result to the
+    /// runtime, while the kernels' <c>a &gt; b ? a : b</c> passes a NaN on only from the last piece.
+    /// </summary>
     public string WriteInference(IInferenceGraph graph, string input, IReadOnlyList<int> inputShape, string name)
     {
         var output = OutputShape([.. inputShape]);

@@ -85,7 +85,7 @@ internal static partial class BackendOperationTable
             }
     }
 
-    /// <summary>LRN's denominator bases <c>Bias + Alpha/Size * sum a^2</c> over each channel's window, as <see cref="IConvolution.LrnForward"/> writes them.</summary>
+    /// <summary>LRN's denominator bases <c>Bias + Alpha/Size * sum a^2</c> over each channel's window, as <see cref="LrnForward"/> writes them.</summary>
     private static double[] LrnScale(float[] x, int n, int channels, int spatial, LrnParameters settings)
     {
         var scale = new double[x.Length];

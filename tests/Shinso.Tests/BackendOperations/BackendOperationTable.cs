@@ -53,11 +53,11 @@ internal static partial class BackendOperationTable
         return v;
     }
 
-    /// <summary>Values on a grid of five levels in [-1, 1], so that equal values are common.</summary>
+    /// <summary>Values on a grid of five levels in [-1, 1] and -0, so that equal values, and zeros of both signs, are common.</summary>
     internal static float[] Grid(System.Random r, long length)
     {
         var v = new float[length];
-        for (long i = 0; i < length; i++) v[i] = r.Next(5) * 0.5f - 1f;
+        for (long i = 0; i < length; i++) v[i] = r.Next(6) == 5 ? -0f : r.Next(5) * 0.5f - 1f;
         return v;
     }
 

@@ -13,7 +13,10 @@ internal static class NaiveKernels
 {
     // ---- maxout -------------------------------------------------------------------------------
 
-    /// <summary><c>y[n, i] = max_j x[n, j * units + i]</c> over piece-major rows.</summary>
+    /// <summary>
+    /// <c>y[n, i] = max_j x[n, j * units + i]</c> over piece-major rows, folded from the first piece with the kernels'
+    /// documented rule <c>a &gt; b ? a : b</c>, which decides between equal zeros of either sign (the later one wins).
+    /// </summary>
     public static double[] Maxout(double[] x, int rows, int pieces)
     {
         int units = x.Length / rows / pieces;
@@ -21,8 +24,8 @@ internal static class NaiveKernels
         for (int n = 0; n < rows; n++)
             for (int i = 0; i < units; i++)
             {
-                double m = double.NegativeInfinity;
-                for (int j = 0; j < pieces; j++) m = Math.Max(m, x[(n * pieces + j) * units + i]);
+                double m = x[n * pieces * units + i];
+                for (int j = 1; j < pieces; j++) { double v = x[(n * pieces + j) * units + i]; m = m > v ? m : v; }
                 y[n * units + i] = m;
             }
         return y;

@@ -559,6 +559,25 @@ public class OpenClKernelTests(TwinBackends twins)
         }
     }
 
+    [Fact]
+    public void A_kernel_pair_refuses_overlapping_views_and_foreign_tensors_on_both_backends_naming_the_argument()
+    {
+        foreach (IBackend backend in new IBackend[] { Cpu, Device })
+        {
+            var rows = backend.Allocate(4, 6);
+            // Rows 0-1 as the input, and row 1 seen as the [2, 3] output, overlapping it.
+            var overlapping = rows.SliceRows(1, 1).Reshape(2, 3);
+            var e = Assert.Throws<ArgumentException>(() => backend.Run(new MaxoutForward(rows.SliceRows(0, 2), 2, overlapping)));
+            Assert.Equal("Output", e.ParamName);
+            var dx = backend.Allocate(2, 6);
+            e = Assert.Throws<ArgumentException>(() => backend.Run(new MaxoutBackward(rows.SliceRows(0, 2), dx.SliceRows(0, 1).Reshape(2, 3), backend.Allocate(2, 3), 2, dx)));
+            Assert.Equal("InputGradient", e.ParamName);
+            IBackend other = ReferenceEquals(backend, Cpu) ? Device : Cpu;
+            e = Assert.Throws<ArgumentException>(() => backend.Run(new MaxoutForward(other.Allocate(2, 6), 2, backend.Allocate(2, 3))));
+            Assert.Equal("Input", e.ParamName);
+        }
+    }
+
     [Theory]
     [InlineData(5, 0.75f)]
     [InlineData(4, 0.5f)]

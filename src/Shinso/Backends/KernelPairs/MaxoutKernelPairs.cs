@@ -14,7 +14,11 @@ namespace Shinso.Backends.KernelPairs;
 public readonly record struct MaxoutForward(Tensor Input, int Pieces, Tensor Output) : IKernelPair
 {
     /// <inheritdoc />
-    public void Validate() => MaxoutShapes.Check(Input, Pieces, Output);
+    public void Validate()
+    {
+        MaxoutShapes.Check(Input, Pieces, Output);
+        BackendArguments.Disjoint(Input, Output, nameof(Input), nameof(Output));
+    }
 
     /// <inheritdoc />
     public void RunOnCpu(ICpuKernelHost host) =>
@@ -44,6 +48,9 @@ public readonly record struct MaxoutBackward(Tensor Input, Tensor Output, Tensor
         MaxoutShapes.Check(Input, Pieces, Output);
         BackendArguments.SameLength(Output, OutputGradient, nameof(Output), nameof(OutputGradient));
         BackendArguments.SameLength(Input, InputGradient, nameof(Input), nameof(InputGradient));
+        BackendArguments.Disjoint(Input, InputGradient, nameof(Input), nameof(InputGradient));
+        BackendArguments.Disjoint(Output, InputGradient, nameof(Output), nameof(InputGradient));
+        BackendArguments.Disjoint(OutputGradient, InputGradient, nameof(OutputGradient), nameof(InputGradient));
     }
 
     /// <inheritdoc />
@@ -62,9 +69,9 @@ file static class MaxoutShapes
 {
     public static void Check(Tensor input, int pieces, Tensor output)
     {
-        if (pieces < 1) throw new ArgumentOutOfRangeException(nameof(pieces), pieces, "Maxout needs at least one piece.");
+        if (pieces < 1) throw new ArgumentOutOfRangeException("Pieces", pieces, "Maxout needs at least one piece.");
         if (input.Rows != output.Rows)
-            throw new ArgumentException($"Input {Tensor.ShapeText(input.Shape)} and Output {Tensor.ShapeText(output.Shape)} have different rows.", "Output");
+            throw new ArgumentException($"Output {Tensor.ShapeText(output.Shape)} has other rows than Input {Tensor.ShapeText(input.Shape)}.", "Output");
         if ((long)output.Columns * pieces != input.Columns)
             throw new ArgumentException($"Input has {input.Columns} values per row but Output's {output.Columns} units x {pieces} pieces need {(long)output.Columns * pieces}.", "Input");
     }

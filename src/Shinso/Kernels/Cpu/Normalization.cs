@@ -41,7 +41,7 @@ public static unsafe class Normalization
     /// <summary>Scratch floats <see cref="LrnBackward"/> needs: <c>N*(C+1)*spatial</c>.</summary>
     public static long LrnScratchLength(int images, int channels, int spatial) => (long)images * (channels + 1) * spatial;
 
-    /// <summary>LRN forward (see <c>IBackend.LrnForward</c>) on <paramref name="images"/> images of <c>[C, spatial]</c>.</summary>
+    /// <summary>LRN forward (see the kernel pair <c>Backends.KernelPairs.LrnForward</c>) on <paramref name="images"/> images of <c>[C, spatial]</c>.</summary>
     public static void LrnForward(ReadOnlySpan<float> input, int images, int channels, int spatial, LrnParameters p,
         Span<float> output, Span<float> scale, CpuKernelOptions options = default)
     {
@@ -53,7 +53,7 @@ public static unsafe class Normalization
                 Math.Max(1, KernelParallel.ElementwiseGrain / Math.Max(1, channels * spatial * p.Size)), alignment: 1);
     }
 
-    /// <summary>LRN backward (see <c>IBackend.LrnBackward</c>); <paramref name="scratch"/> holds at least <see cref="LrnScratchLength"/> floats.</summary>
+    /// <summary>LRN backward (see the kernel pair <c>Backends.KernelPairs.LrnBackward</c>); <paramref name="scratch"/> holds at least <see cref="LrnScratchLength"/> floats.</summary>
     public static void LrnBackward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> scale, ReadOnlySpan<float> outputGradient,
         int images, int channels, int spatial, LrnParameters p, Span<float> inputGradient, Span<float> scratch, CpuKernelOptions options = default)
     {
