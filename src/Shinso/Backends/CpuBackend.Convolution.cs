@@ -7,7 +7,6 @@ namespace Shinso.Backends;
 
 public sealed partial class CpuBackend
 {
-    private float[] _normalizationScratch = [];
     private readonly ConvolutionWorkspace _convolution = new();
 
     /// <inheritdoc />
@@ -134,7 +133,7 @@ public sealed partial class CpuBackend
     {
         using var span = Profiler.Kernel(nameof(LcnForward));
         geometry.Validate();
-        var scratch = NormalizationScratch(Normalization.LcnScratchLength(input.Rows, geometry));
+        var scratch = KernelScratch(Normalization.LcnScratchLength(input.Rows, geometry));
         Normalization.LcnForward(Host(input, nameof(input)), input.Rows, geometry, Host(output, nameof(output)), Host(deviation, nameof(deviation)), scratch, Options);
     }
 
@@ -143,16 +142,9 @@ public sealed partial class CpuBackend
     {
         using var span = Profiler.Kernel(nameof(LcnBackward));
         geometry.Validate();
-        var scratch = NormalizationScratch(Normalization.LcnScratchLength(output.Rows, geometry));
+        var scratch = KernelScratch(Normalization.LcnScratchLength(output.Rows, geometry));
         Normalization.LcnBackward(Host(output, nameof(output)), Host(deviation, nameof(deviation)), Host(outputGradient, nameof(outputGradient)),
             output.Rows, geometry, Host(inputGradient, nameof(inputGradient)), scratch, Options);
-    }
-
-    private Span<float> NormalizationScratch(long length)
-    {
-        if (length > Array.MaxLength) throw new ArgumentException($"The batch needs {length} scratch floats, more than an array holds.");
-        if (_normalizationScratch.Length < length) _normalizationScratch = new float[length];
-        return _normalizationScratch.AsSpan(0, (int)length);
     }
 
     /// <summary>The multiply-adds of one convolution GEMM pass over <paramref name="images"/> images, counted as two operations each.</summary>

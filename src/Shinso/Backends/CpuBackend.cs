@@ -14,6 +14,7 @@ namespace Shinso.Backends;
 public sealed partial class CpuBackend : IBackend, ICpuKernelHost
 {
     private float[] _scratch = [];
+    private float[] _kernelScratch = [];
 
     /// <summary>Creates a CPU backend with the given kernel settings (default: widest path, all cores).</summary>
     public CpuBackend(CpuKernelOptions options = default)
@@ -390,11 +391,7 @@ public sealed partial class CpuBackend : IBackend, ICpuKernelHost
 
     Span<float> ICpuKernelHost.Host(Tensor tensor, string argument) => Host(tensor, argument);
 
-    Span<float> ICpuKernelHost.Scratch(long length)
-    {
-        if (length > Array.MaxLength) throw new ArgumentException($"The kernel needs {length} scratch floats, more than an array holds.", nameof(length));
-        return Scratch((int)length);
-    }
+    Span<float> ICpuKernelHost.Scratch(long length) => KernelScratch(length);
 
     /// <summary>Nothing to release: host tensors are managed arrays.</summary>
     public void Dispose() { }
@@ -404,6 +401,14 @@ public sealed partial class CpuBackend : IBackend, ICpuKernelHost
         if (!ReferenceEquals(t.Backend, this))
             throw new ArgumentException($"{argument} lives on backend '{t.Backend.Name}', not on this CPU backend.", argument);
         return t.Span;
+    }
+
+    /// <summary>The scratch of the normalization kernels and of the kernel pairs' CPU calls: one array, grown to the largest asked for.</summary>
+    private Span<float> KernelScratch(long length)
+    {
+        if (length > Array.MaxLength) throw new ArgumentException($"The batch needs {length} scratch floats, more than an array holds.");
+        if (_kernelScratch.Length < length) _kernelScratch = new float[length];
+        return _kernelScratch.AsSpan(0, (int)length);
     }
 
     private Span<float> Scratch(int length)

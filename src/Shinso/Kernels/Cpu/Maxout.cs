@@ -22,7 +22,7 @@ public static unsafe class Maxout
     /// <exception cref="ArgumentException">The lengths do not fit the rows and pieces, or the output overlaps the input.</exception>
     public static void Forward(ReadOnlySpan<float> input, int rows, int pieces, Span<float> output, CpuKernelOptions options = default)
     {
-        int units = Check(input, rows, pieces, output, nameof(output));
+        int units = Check(input, rows, pieces, output);
         if (input.Overlaps(output)) throw new ArgumentException("output must not overlap input.", nameof(output));
         if (units == 0) return;
         fixed (float* x = input) fixed (float* y = output)
@@ -37,7 +37,7 @@ public static unsafe class Maxout
     public static void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> output, ReadOnlySpan<float> outputGradient, int rows, int pieces,
         Span<float> inputGradient, CpuKernelOptions options = default)
     {
-        int units = Check(input, rows, pieces, output, nameof(output));
+        int units = Check(input, rows, pieces, output);
         KernelChecks.SameLength(output.Length, nameof(output), outputGradient.Length, nameof(outputGradient));
         KernelChecks.SameLength(input.Length, nameof(input), inputGradient.Length, nameof(inputGradient));
         if (inputGradient.Overlaps(input) || inputGradient.Overlaps(output) || inputGradient.Overlaps(outputGradient))
@@ -48,19 +48,19 @@ public static unsafe class Maxout
                 Math.Max(1, Grain / (units * pieces)), 1);
     }
 
-    private static int Check(ReadOnlySpan<float> input, int rows, int pieces, ReadOnlySpan<float> output, string outputName)
+    private static int Check(ReadOnlySpan<float> input, int rows, int pieces, ReadOnlySpan<float> output)
     {
         if (pieces < 1) throw new ArgumentOutOfRangeException(nameof(pieces), pieces, "Maxout needs at least one piece.");
         if (rows < 0) throw new ArgumentOutOfRangeException(nameof(rows), rows, "Rows must not be negative.");
         if (rows == 0)
         {
             KernelChecks.SameLength(0, "0 rows", input.Length, nameof(input));
-            KernelChecks.SameLength(0, "0 rows", output.Length, outputName);
+            KernelChecks.SameLength(0, "0 rows", output.Length, nameof(output));
             return 0;
         }
-        if (output.Length % rows != 0) throw new ArgumentException($"{outputName} has {output.Length} elements, not a whole number of {rows} rows.", outputName);
+        if (output.Length % rows != 0) throw new ArgumentException($"{nameof(output)} has {output.Length} elements, not a whole number of {rows} rows.", nameof(output));
         int units = output.Length / rows;
-        KernelChecks.SameLength((int)Math.Min(int.MaxValue, (long)output.Length * pieces), $"{outputName} x {pieces} pieces", input.Length, nameof(input));
+        KernelChecks.SameLength((int)Math.Min(int.MaxValue, (long)output.Length * pieces), $"{nameof(output)} x {pieces} pieces", input.Length, nameof(input));
         return units;
     }
 

@@ -152,7 +152,6 @@ public static class GreedyLayerwiseTraining
         stageCompleted?.Invoke(dbn.Layers.Count);
     }
 
-    /// <summary>A greedy epoch's report as the epoch driver's figures.</summary>
     /// <summary>The figures of a stage's epoch as the stage's run state keeps them (samples/s and rate from the stage's own options).</summary>
     internal static EpochMetrics Metrics(RbmEpochReport report, RbmTrainingOptions options) =>
         EpochMetrics.Unsupervised(report.Epoch, report.ReconstructionError, report.Updates * options.BatchSize, report.Seconds, options.LearningRate);
